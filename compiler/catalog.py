@@ -1,0 +1,134 @@
+"""What the language knows by name: built-in neuron kinds, encodings, surrogates, layer operators,
+readouts, and the keys of the ``time``, ``train`` and ``hardware`` blocks, each as parameter specs."""
+from __future__ import annotations
+
+from snnc import ir
+from snnc.values import ParamSpec, at_least_one, non_negative, positive
+
+# ------------------------------------------------------------------ neurons
+
+_THRESHOLD = ParamSpec("threshold", "real", 1.0, check=positive, doc="firing threshold")
+_RESET = ParamSpec("reset", "enum", "subtract", options=ir.RESETS,
+                   doc="what a spike does to the membrane")
+_REFRACTORY = ParamSpec("refractory", "steps", 0, check=non_negative,
+                        doc="steps after a spike during which input is ignored")
+_LEAK = ParamSpec("leak", "enum", "multiply", options=ir.LEAKS,
+                  doc="how hardware applies the decay: quantised multiply or shift")
+_TAU_MEM = ParamSpec("tau_mem", "time", required=True, check=positive, doc="membrane time constant")
+
+NEURONS: dict[str, tuple[type, list[ParamSpec]]] = {
+    "IF": (ir.IF, [_THRESHOLD, _RESET, _REFRACTORY]),
+    "LIF": (ir.LIF, [_TAU_MEM, _THRESHOLD, _RESET, _REFRACTORY, _LEAK]),
+    "CubaLIF": (ir.CubaLIF, [_TAU_MEM,
+                             ParamSpec("tau_syn", "time", required=True, check=positive,
+                                       doc="synaptic current time constant"),
+                             _THRESHOLD, _RESET, _REFRACTORY, _LEAK]),
+    "ALIF": (ir.ALIF, [_TAU_MEM,
+                       ParamSpec("tau_adapt", "time", required=True, check=positive,
+                                 doc="time constant of threshold adaptation"),
+                       ParamSpec("beta", "real", 1.8, check=non_negative,
+                                 doc="threshold increase per unit of adaptation"),
+                       _THRESHOLD, _RESET, _REFRACTORY, _LEAK]),
+}
+
+# ------------------------------------------------------------------ encodings
+
+_UNIT_INTERVAL = ParamSpec("threshold", "real", 0.01, check=non_negative)
+
+ENCODINGS: dict[str, tuple[type, list[ParamSpec]]] = {
+    "rate": (ir.Rate, [ParamSpec("gain", "real", 1.0, check=positive,
+                                 doc="spike probability per step is clip(gain * x, 0, 1)")]),
+    "latency": (ir.Latency, [_UNIT_INTERVAL]),
+    "delta": (ir.Delta, [ParamSpec("threshold", "real", 0.1, check=positive)]),
+    "direct": (ir.Direct, [ParamSpec("scale", "real", 1.0)]),
+}
+
+# ------------------------------------------------------------------ surrogate gradients
+
+SURROGATES: dict[str, list[ParamSpec]] = {
+    "fast_sigmoid": [ParamSpec("slope", "real", 25.0, check=positive)],
+    "triangle": [ParamSpec("width", "real", 1.0, check=positive)],
+    "exponential": [ParamSpec("slope", "real", 5.0, check=positive)],
+    "atan": [ParamSpec("alpha", "real", 2.0, check=positive)],
+    "sigmoid": [ParamSpec("slope", "real", 5.0, check=positive)],
+    "rectangular": [ParamSpec("width", "real", 1.0, check=positive)],
+}
+#: Other names users know these by.
+SURROGATE_ALIASES = {"superspike": "fast_sigmoid", "piecewise_linear": "triangle",
+                     "boxcar": "rectangular", "straight_through": "rectangular"}
+DEFAULT_SURROGATE = ir.Surrogate("fast_sigmoid", (("slope", 25.0),))
+
+# ------------------------------------------------------------------ layers
+
+
+def non_negative_pair(v) -> str | None:
+    return None if all(x >= 0 for x in v) else "must not be negative"
+
+
+def _source() -> ParamSpec:
+    return ParamSpec("source", "source", required=True)
+
+
+_DELAY = ParamSpec("delay", "steps", 0, check=non_negative, doc="synaptic delay in steps")
+_BIAS = ParamSpec("bias", "bool", False)
+_SURROGATE = ParamSpec("surrogate", "surrogate", None)
+
+#: operator -> (parameter specs, how many may be positional)
+LAYER_OPS: dict[str, tuple[list[ParamSpec], int]] = {
+    "dense": ([_source(), ParamSpec("units", "int", required=True, check=at_least_one),
+               _BIAS, _DELAY, _SURROGATE], 2),
+    "recurrent": ([_source(), ParamSpec("units", "int", required=True, check=at_least_one),
+                   _BIAS, _DELAY, _SURROGATE], 2),
+    "conv2d": ([_source(), ParamSpec("channels", "int", required=True, check=at_least_one),
+                ParamSpec("kernel", "ints", required=True, check=at_least_one),
+                ParamSpec("stride", "ints", (1, 1), check=at_least_one),
+                ParamSpec("padding", "ints", (0, 0), check=non_negative_pair),
+                _BIAS, _DELAY, _SURROGATE], 3),
+    "sumpool": ([_source(), ParamSpec("kernel", "ints", required=True, check=at_least_one),
+                 ParamSpec("stride", "ints", None, check=at_least_one), _DELAY, _SURROGATE], 2),
+    "avgpool": ([_source(), ParamSpec("kernel", "ints", required=True, check=at_least_one),
+                 ParamSpec("stride", "ints", None, check=at_least_one), _DELAY, _SURROGATE], 2),
+    "flatten": ([_source()], 1),
+}
+
+
+READOUTS = ir.READOUTS
+
+# ------------------------------------------------------------------ blocks
+
+TIME_SETTINGS = [
+    ParamSpec("dt", "time", required=True, check=positive, doc="length of one time step"),
+    ParamSpec("steps", "int", required=True, check=at_least_one, doc="number of time steps"),
+]
+
+LOSSES = ("cross_entropy", "first_spike", "mse_count")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("none", "cosine", "step")
+
+TRAIN_SETTINGS = [
+    ParamSpec("surrogate", "surrogate", None, doc="default surrogate for all layers"),
+    ParamSpec("loss", "enum", "cross_entropy", options=LOSSES),
+    ParamSpec("optimizer", "enum", "adam", options=OPTIMIZERS),
+    ParamSpec("lr", "real", 1e-3, check=positive),
+    ParamSpec("epochs", "int", 10, check=at_least_one),
+    ParamSpec("batch_size", "int", 64, check=at_least_one),
+    ParamSpec("dataset", "name", None),
+    ParamSpec("seed", "int", 0, check=non_negative),
+    ParamSpec("spike_reg", "real", 0.0, check=non_negative, doc="spike-rate regulariser weight"),
+    ParamSpec("tbptt", "steps", 0, check=non_negative, doc="truncated BPTT window (0: full BPTT)"),
+    ParamSpec("schedule", "enum", "none", options=SCHEDULES),
+]
+
+DEVICES = ("ice40-up5k", "ice40-hx8k", "ecp5-25k", "generic")
+
+HARDWARE_SETTINGS = [
+    ParamSpec("weights", "fixed", None, doc="format of synaptic weights"),
+    ParamSpec("state", "fixed", None, doc="default format of all neuron state"),
+    ParamSpec("membrane", "fixed", None),
+    ParamSpec("current", "fixed", None),
+    ParamSpec("adaptation", "fixed", None),
+    ParamSpec("lanes", "int", 4, check=lambda v: None if 1 <= v <= 64 else "must be between 1 and 64"),
+    ParamSpec("clock", "frequency", 50e6, check=positive),
+    ParamSpec("device", "enum", "ice40-up5k", options=DEVICES),
+    ParamSpec("decay", "enum", "multiply", options=ir.LEAKS),
+]

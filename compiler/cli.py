@@ -1,0 +1,101 @@
+"""The ``snnc`` command line. Each subcommand is a small function; errors in the user's input are
+printed as located diagnostics with exit code 2, never as a Python traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from snnc.errors import SnnError, SnnErrors
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 70
+
+
+def _errors_of(exc) -> list[SnnError]:
+    return exc.errors if isinstance(exc, SnnErrors) else [exc]
+
+
+def cmd_check(args) -> int:
+    from snnc.build import load
+    from snnc.serialize import dump, summary, summary_text
+
+    status = EXIT_OK
+    results = []
+    for path in args.files:
+        try:
+            loaded = load(path)
+        except (SnnError, SnnErrors) as exc:
+            status = EXIT_USER_ERROR
+            errors = _errors_of(exc)
+            if args.json:
+                results.append({"file": path, "ok": False, "errors": [e.to_json() for e in errors]})
+            else:
+                print(SnnErrors(errors).format(), file=sys.stderr)
+                n = len(errors)
+                print(f"{path}: {n} error{'s' if n != 1 else ''}", file=sys.stderr)
+            continue
+        if args.json:
+            entry = {"file": path, "ok": True, "summary": summary(loaded.graph),
+                     "warnings": [w.to_json() for w in loaded.warnings]}
+            if args.dump:
+                from snnc.serialize import graph_to_json
+
+                entry["graph"] = graph_to_json(loaded.graph)
+            results.append(entry)
+            continue
+        for w in loaded.warnings:
+            print(w.format(), file=sys.stderr)
+        print(dump(loaded.graph) if args.dump else summary_text(loaded.graph))
+    if args.json:
+        print(json.dumps(results if len(results) != 1 else results[0], indent=2))
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snnc", description="snnc: compile spiking neural network models (.snn) to PyTorch, a "
+                                 "fixed-point golden model, Verilog and HLS C++.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("check", help="parse and check models; print a summary or the typed graph")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".snn model files")
+    p.add_argument("--json", action="store_true", help="print the summary or the errors as JSON")
+    p.add_argument("--dump", action="store_true", help="print the typed graph")
+    p.set_defaults(func=cmd_check)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: Functions that add further subcommands (the backends register theirs here).
+_EXTRA_COMMANDS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (SnnError, SnnErrors) as exc:
+        print(SnnErrors(_errors_of(exc)).format(), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("snnc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug in snnc, not in the user's model
+        if os.environ.get("SNNC_DEBUG"):
+            raise
+        print(f"snnc: internal error: {type(exc).__name__}: {exc}\n"
+              "this is a bug in snnc; run with SNNC_DEBUG=1 for a traceback", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

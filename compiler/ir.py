@@ -1,0 +1,390 @@
+"""The typed graph: small frozen dataclasses, one per input encoding, neuron kind, layer and readout.
+
+A :class:`Graph` is plain data. It is built from a checked ``.snn`` file by :func:`snnc.build.build`,
+checked again by :meth:`Graph.verify`, written as JSON by :mod:`snnc.serialize`, and compiled or
+simulated by functions in ``snnc.backends`` -- never by methods here.
+
+All physical values are SI floats (seconds, hertz). Time advances in ``steps`` steps of ``dt``.
+The normative meaning of every node, float and integer, is ``docs/semantics.md``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from snnc.errors import Loc
+from snnc.expr import Assignment, Expr
+from snnc.types import Fixed, SpikeTensor
+
+RESETS = ("subtract", "zero", "none")
+LEAKS = ("multiply", "shift")
+READOUTS = ("count", "membrane", "first_spike")
+
+_LOC = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """Simulated time: ``steps`` steps of ``dt`` seconds."""
+
+    dt: float
+    steps: int
+
+
+# ------------------------------------------------------------------ input encodings
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Bernoulli rate coding: each step, ``s[t] = (u[t] < p)`` with ``p = clip(gain * x, 0, 1)``."""
+
+    gain: float = 1.0
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Time-to-first-spike coding: one spike at step ``round((1 - x) * (steps - 1))`` if ``x > threshold``."""
+
+    threshold: float = 0.01
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Delta coding of a sequence ``x[t]``: spike when ``|x[t] - ref| >= threshold``, then ``ref = x[t]``."""
+
+    threshold: float = 0.1
+
+
+@dataclass(frozen=True)
+class Direct:
+    """Real values injected as input current every step: ``I[t] = scale * x``."""
+
+    scale: float = 1.0
+
+
+Encoding = Union[Rate, Latency, Delta, Direct]
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    shape: tuple[int, ...]
+    encoding: Encoding
+    loc: Loc | None = _LOC
+
+    @property
+    def type(self) -> SpikeTensor:
+        return SpikeTensor(self.shape)
+
+
+# ------------------------------------------------------------------ neurons
+
+
+@dataclass(frozen=True)
+class IF:
+    """Integrate-and-fire: ``U[t] = U[t-1] + I[t]``; ``S[t] = H(U[t] - threshold)``; then reset.
+
+    ``reset``: ``subtract`` (U -= threshold), ``zero`` (U = 0) or ``none``. After a spike the neuron
+    ignores input for ``refractory`` steps.
+    """
+
+    threshold: float = 1.0
+    reset: str = "subtract"
+    refractory: int = 0
+
+
+@dataclass(frozen=True)
+class LIF:
+    """Leaky integrate-and-fire: ``U[t] = b*U[t-1] + I[t]``, ``b = exp(-dt/tau_mem)``; spike and reset as IF.
+
+    ``leak`` says how hardware applies ``b``: ``multiply`` by a quantised constant or ``shift``
+    (``U - (U >> k)`` with ``2**-k`` the closest power of two to ``1 - b``).
+    """
+
+    tau_mem: float
+    threshold: float = 1.0
+    reset: str = "subtract"
+    refractory: int = 0
+    leak: str = "multiply"
+
+
+@dataclass(frozen=True)
+class CubaLIF:
+    """Current-based LIF: ``I[t] = a*I[t-1] + W s[t]``, ``U[t] = b*U[t-1] + I[t]``.
+
+    ``a = exp(-dt/tau_syn)``, ``b = exp(-dt/tau_mem)``; spike and reset act on ``U`` as in LIF.
+    """
+
+    tau_mem: float
+    tau_syn: float
+    threshold: float = 1.0
+    reset: str = "subtract"
+    refractory: int = 0
+    leak: str = "multiply"
+
+
+@dataclass(frozen=True)
+class ALIF:
+    """Adaptive-threshold LIF: ``U[t] = b*U[t-1] + I[t]``, ``A[t] = r*A[t-1] + S[t-1]``,
+    ``theta[t] = threshold + beta*A[t]``, ``S[t] = H(U[t] - theta[t])``.
+
+    ``r = exp(-dt/tau_adapt)``; a subtractive reset removes ``theta[t]``.
+    """
+
+    tau_mem: float
+    tau_adapt: float
+    beta: float = 1.8
+    threshold: float = 1.0
+    reset: str = "subtract"
+    refractory: int = 0
+    leak: str = "multiply"
+
+
+@dataclass(frozen=True)
+class StateVar:
+    name: str
+    init: Expr
+
+
+@dataclass(frozen=True)
+class CustomNeuron:
+    """A user-defined neuron. Each step: run ``update`` (in order, ``input`` is this step's synaptic
+    input), spike where ``spike`` holds, then run ``on_spike`` where it spiked.
+
+    ``params`` holds the values after the layer's overrides, in declaration order.
+    """
+
+    name: str
+    params: tuple[tuple[str, float], ...]
+    states: tuple[StateVar, ...]
+    update: tuple[Assignment, ...]
+    spike: Expr
+    on_spike: tuple[Assignment, ...]
+
+    def param(self, name: str) -> float:
+        return dict(self.params)[name]
+
+
+Neuron = Union[IF, LIF, CubaLIF, ALIF, CustomNeuron]
+
+
+def neuron_kind(neuron: Neuron) -> str:
+    return neuron.name if isinstance(neuron, CustomNeuron) else type(neuron).__name__
+
+
+# ------------------------------------------------------------------ surrogate gradients
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """The derivative training uses in place of the Heaviside step's: a name and its parameters."""
+
+    name: str
+    params: tuple[tuple[str, float], ...] = ()
+
+
+# ------------------------------------------------------------------ layers
+
+
+@dataclass(frozen=True)
+class Dense:
+    """``I[t] = W s_in[t - delay] (+ bias)``, ``W`` of shape ``[units, in]``, into ``units`` neurons."""
+
+    name: str
+    source: str
+    in_shape: tuple[int, ...]
+    units: int
+    neuron: Neuron
+    bias: bool = False
+    delay: int = 0
+    surrogate: Surrogate | None = None
+    loc: Loc | None = _LOC
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.units,)
+
+
+@dataclass(frozen=True)
+class Recurrent:
+    """Dense plus a self-connection from the previous step: ``I[t] = W s_in[t - delay] + V s_out[t-1]``.
+
+    ``V`` has shape ``[units, units]``.
+    """
+
+    name: str
+    source: str
+    in_shape: tuple[int, ...]
+    units: int
+    neuron: Neuron
+    bias: bool = False
+    delay: int = 0
+    surrogate: Surrogate | None = None
+    loc: Loc | None = _LOC
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.units,)
+
+
+@dataclass(frozen=True)
+class Conv2d:
+    """``I[t] = conv2d(s_in[t - delay], W)``, ``W`` of shape ``[channels, in_channels, kh, kw]``.
+
+    Input ``[C, H, W]``; output ``[channels, (H + 2*ph - kh) // sh + 1, (W + 2*pw - kw) // sw + 1]``.
+    """
+
+    name: str
+    source: str
+    in_shape: tuple[int, ...]
+    channels: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    neuron: Neuron
+    bias: bool = False
+    delay: int = 0
+    surrogate: Surrogate | None = None
+    loc: Loc | None = _LOC
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        c, h, w = self.in_shape
+        oh = (h + 2 * self.padding[0] - self.kernel[0]) // self.stride[0] + 1
+        ow = (w + 2 * self.padding[1] - self.kernel[1]) // self.stride[1] + 1
+        return (self.channels, oh, ow)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Fixed-weight pooling into neurons: ``I[t] = sum`` (``mode = sum``) or ``mean`` (``avg``) of each
+    ``kernel`` window of ``s_in[t - delay]``, per channel. No trainable weights."""
+
+    name: str
+    source: str
+    in_shape: tuple[int, ...]
+    mode: str
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    neuron: Neuron
+    delay: int = 0
+    surrogate: Surrogate | None = None
+    loc: Loc | None = _LOC
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        c, h, w = self.in_shape
+        return (c, (h - self.kernel[0]) // self.stride[0] + 1, (w - self.kernel[1]) // self.stride[1] + 1)
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Reshape ``[C, H, W]`` spikes to ``[C*H*W]`` (row-major); no neurons, no delay."""
+
+    name: str
+    source: str
+    in_shape: tuple[int, ...]
+    loc: Loc | None = _LOC
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        n = 1
+        for d in self.in_shape:
+            n *= d
+        return (n,)
+
+
+Layer = Union[Dense, Recurrent, Conv2d, Pool, Flatten]
+
+
+def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
+    """The trainable tensors of a layer and their shapes (the weights file uses these names)."""
+    if isinstance(layer, Dense):
+        shapes = {"weight": (layer.units, layer.in_shape[0])}
+    elif isinstance(layer, Recurrent):
+        shapes = {"weight": (layer.units, layer.in_shape[0]), "recurrent": (layer.units, layer.units)}
+    elif isinstance(layer, Conv2d):
+        shapes = {"weight": (layer.channels, layer.in_shape[0], *layer.kernel)}
+    elif isinstance(layer, (Pool, Flatten)):
+        return {}
+    else:
+        raise TypeError(f"unknown layer type {type(layer).__name__}")
+    if layer.bias:
+        shapes["bias"] = (layer.shape[0],)
+    return shapes
+
+
+def parameter_count(layer: Layer) -> int:
+    total = 0
+    for shape in weight_shapes(layer).values():
+        n = 1
+        for d in shape:
+            n *= d
+        total += n
+    return total
+
+
+# ------------------------------------------------------------------ outputs, training, hardware
+
+
+@dataclass(frozen=True)
+class Output:
+    """A readout of a layer: ``count`` (spikes summed over time), ``membrane`` (membrane potential
+    summed over time) or ``first_spike`` (step of the first spike; ``steps`` if none)."""
+
+    source: str
+    readout: str
+    loc: Loc | None = _LOC
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    surrogate: Surrogate
+    loss: str
+    optimizer: str
+    lr: float
+    epochs: int
+    batch_size: int
+    dataset: str | None = None
+    seed: int = 0
+    spike_reg: float = 0.0
+    tbptt: int = 0
+    schedule: str = "none"
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    weights: Fixed
+    membrane: Fixed
+    current: Fixed
+    adaptation: Fixed
+    lanes: int
+    clock: float
+    device: str
+    decay: str = "multiply"
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    time: TimeSpec
+    inputs: tuple[Input, ...]
+    layers: tuple[Layer, ...]          # in topological order
+    outputs: tuple[Output, ...]
+    train: TrainSpec | None = None
+    hardware: HardwareSpec | None = None
+
+    def node(self, name: str) -> Input | Layer:
+        for n in self.inputs + self.layers:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def shape_of(self, name: str) -> tuple[int, ...]:
+        return self.node(name).shape
+
+    def verify(self) -> None:
+        """Check the graph's invariants; raises SnnErrors naming the node at fault."""
+        from snnc.verify import verify_graph
+
+        verify_graph(self)

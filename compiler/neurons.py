@@ -1,0 +1,307 @@
+"""User-defined neurons: check a ``neuron`` definition and lower its expressions to the expression IR.
+
+Names resolve to parameters, state variables, ``input`` (this step's synaptic input, a plain number)
+or ``dt`` (a time). Every expression is checked for physical dimensions: ``+``, ``-``, comparisons,
+``min``, ``max`` and ``clip`` need equal dimensions (a literal ``0`` fits any), ``exp`` needs a plain
+number and ``decay`` a time; conditions (comparisons, ``and``, ``or``, ``not``) are not numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from snnc import expr as E
+from snnc import ir
+from snnc.dsl import ast
+from snnc.errors import Loc, SnnError
+from snnc.types import NONE, TIME, UNITS, Dim, describe_dim
+from snnc.values import ParamSpec, coerce, did_you_mean
+
+PARAM_TYPES = {"time": "time", "frequency": "frequency", "voltage": "voltage", "real": "real",
+               "int": "int"}
+RESERVED = ("dt", "input")
+
+
+class _Bool:
+    """The 'dimension' of a condition."""
+
+    def __str__(self) -> str:
+        return "a condition"
+
+
+BOOL = _Bool()
+
+
+@dataclass(frozen=True)
+class NeuronTemplate:
+    """A checked user-defined neuron; a layer turns it into an ``ir.CustomNeuron`` with its overrides."""
+
+    name: str
+    specs: tuple[ParamSpec, ...]
+    states: tuple[ir.StateVar, ...]
+    update: tuple[E.Assignment, ...]
+    spike: E.Expr
+    on_spike: tuple[E.Assignment, ...]
+    loc: Loc
+
+    def instantiate(self, values: dict) -> ir.CustomNeuron:
+        params = tuple((s.name, float(values[s.name])) for s in self.specs)
+        return ir.CustomNeuron(self.name, params, self.states, self.update, self.spike,
+                               self.on_spike)
+
+
+def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> NeuronTemplate | None:
+    """Check one ``neuron`` block; problems are appended to ``errors``; None if it is unusable."""
+    n_errors = len(errors)
+    owner = f"neuron '{nd.name}'"
+    specs: list[ParamSpec] = []
+    dims: dict[str, tuple[str, Dim]] = {}
+    seen: dict[str, Loc] = {}
+
+    def declare(name: str, loc: Loc, what: str) -> bool:
+        if name in RESERVED:
+            errors.append(SnnError(loc, f"'{name}' is a reserved name and cannot be a {what}"))
+            return False
+        if name in seen:
+            errors.append(SnnError(loc, f"duplicate name '{name}' in {owner}",
+                                   f"first declared at {seen[name]}"))
+            return False
+        seen[name] = loc
+        return True
+
+    for p in nd.params:
+        if not declare(p.name, p.name_loc, "parameter"):
+            continue
+        kind = None
+        if p.type_name is not None:
+            kind = PARAM_TYPES.get(p.type_name)
+            if kind is None:
+                errors.append(SnnError(p.type_loc, f"unknown parameter type '{p.type_name}'",
+                                       did_you_mean(p.type_name, PARAM_TYPES)
+                                       or "types: " + ", ".join(PARAM_TYPES)))
+                continue
+        default = None
+        if p.default is not None:
+            if kind is None:
+                kind = _kind_of_literal(p.default, dt, errors)
+                if kind is None:
+                    continue
+            try:
+                default = coerce(ParamSpec(p.name, kind), p.default,
+                                 f"default of parameter '{p.name}'", dt)
+            except SnnError as err:
+                errors.append(err)
+                continue
+        elif kind is None:
+            errors.append(SnnError(p.name_loc, f"parameter '{p.name}' needs a type or a default value",
+                                   f"write e.g. param {p.name}: real = 1.0"))
+            continue
+        specs.append(ParamSpec(p.name, kind, default, required=default is None))
+        dims[p.name] = ("param", _KIND_DIMS[kind])
+
+    scope_params = dict(dims)
+    states: list[ir.StateVar] = []
+    for s in nd.states:
+        if not declare(s.name, s.name_loc, "state variable"):
+            continue
+        try:
+            init, dim = _lower(s.init, scope_params, dt, allow_input=False)
+        except SnnError as err:
+            errors.append(err)
+            continue
+        if dim is BOOL:
+            errors.append(SnnError(s.init.loc, f"initial value of '{s.name}' is a condition, "
+                                               "not a number"))
+            continue
+        states.append(ir.StateVar(s.name, init))
+        dims[s.name] = ("state", dim)
+
+    if not nd.states:
+        errors.append(SnnError(nd.name_loc, f"{owner} has no state variables",
+                               "declare one, e.g. state v = 0"))
+    update = _check_assignments(nd.update, dims, dt, errors, owner)
+    on_spike = _check_assignments(nd.on_spike, dims, dt, errors, owner)
+    spike = None
+    if not nd.spike:
+        errors.append(SnnError(nd.name_loc, f"{owner} has no spike condition",
+                               "add e.g. spike when v > 1"))
+    else:
+        for extra in nd.spike[1:]:
+            errors.append(SnnError(extra.loc, f"{owner} has more than one spike condition"))
+        try:
+            spike, dim = _lower(nd.spike[0], dims, dt)
+            if dim is not BOOL:
+                errors.append(SnnError(nd.spike[0].loc, "the spike condition must be a comparison, "
+                                                         "e.g. v > threshold"))
+        except SnnError as err:
+            errors.append(err)
+    if len(errors) > n_errors or spike is None:
+        return None
+    return NeuronTemplate(nd.name, tuple(specs), tuple(states), update, spike, on_spike, nd.loc)
+
+
+_KIND_DIMS = {"time": TIME, "frequency": Dim(time=-1), "voltage": Dim(voltage=1), "real": NONE,
+              "int": NONE}
+
+
+def _kind_of_literal(node, dt, errors) -> str | None:
+    from snnc.values import const_value
+
+    try:
+        q = const_value(node, dt)
+    except SnnError as err:
+        errors.append(err)
+        return None
+    for kind, dim in _KIND_DIMS.items():
+        if dim == q.dim and kind != "int":
+            return kind
+    errors.append(SnnError(node.loc, f"a parameter cannot be {describe_dim(q.dim)}"))
+    return None
+
+
+def _check_assignments(assigns, dims, dt, errors, owner) -> tuple[E.Assignment, ...]:
+    out = []
+    for a in assigns:
+        entry = dims.get(a.target)
+        if entry is None:
+            states = [n for n, (k, _) in dims.items() if k == "state"]
+            errors.append(SnnError(a.target_loc, f"unknown state variable '{a.target}' in {owner}",
+                                   did_you_mean(a.target, states)))
+            continue
+        kind, want = entry
+        if kind != "state":
+            errors.append(SnnError(a.target_loc, f"cannot assign to parameter '{a.target}'; "
+                                                 "only state variables change"))
+            continue
+        try:
+            value, dim = _lower(a.value, dims, dt)
+        except SnnError as err:
+            errors.append(err)
+            continue
+        if dim is BOOL:
+            errors.append(SnnError(a.value.loc, f"cannot assign a condition to '{a.target}'"))
+            continue
+        if dim != want and not _is_zero(a.value):
+            errors.append(SnnError(a.value.loc, f"cannot assign {describe_dim(dim)} to "
+                                                f"'{a.target}', which is {describe_dim(want)}"))
+            continue
+        out.append(E.Assignment(a.target, value))
+    return tuple(out)
+
+
+def _is_zero(node) -> bool:
+    return isinstance(node, ast.Number) and node.value == 0
+
+
+def _lower(node, dims: dict, dt, allow_input: bool = True):
+    """AST expression -> (expression IR, dimension or BOOL)."""
+    if isinstance(node, ast.Number):
+        return E.Const(node.value), NONE
+    if isinstance(node, ast.QuantityLit):
+        dim, factor = UNITS[node.unit]
+        return E.Const(node.value * factor), dim
+    if isinstance(node, ast.InputRef):
+        if not allow_input:
+            raise SnnError(node.loc, "'input' is only known inside update, spike and on spike")
+        return E.Ref("input", "input"), NONE
+    if isinstance(node, ast.Name):
+        if node.id == "dt":
+            return E.Ref("dt", "dt"), TIME
+        entry = dims.get(node.id)
+        if entry is None:
+            raise SnnError(node.loc, f"unknown name '{node.id}'",
+                           did_you_mean(node.id, list(dims) + list(RESERVED)))
+        kind, dim = entry
+        return E.Ref(kind, node.id), dim
+    if isinstance(node, ast.Neg):
+        x, dim = _lower(node.operand, dims, dt, allow_input)
+        _need_number(node.operand, dim, "-")
+        return E.Unary("neg", x), dim
+    if isinstance(node, ast.BinOp):
+        a, da = _lower(node.left, dims, dt, allow_input)
+        b, db = _lower(node.right, dims, dt, allow_input)
+        _need_number(node.left, da, node.op)
+        _need_number(node.right, db, node.op)
+        if node.op in "+-":
+            dim = _same(node, da, db, node.left, node.right,
+                        "add" if node.op == "+" else "subtract")
+        elif node.op == "*":
+            dim = da * db
+        else:
+            if isinstance(node.right, ast.Number) and node.right.value == 0:
+                raise SnnError(node.right.loc, "division by zero")
+            dim = da / db
+        return E.Binary(node.op, a, b), dim
+    if isinstance(node, ast.Compare):
+        a, da = _lower(node.left, dims, dt, allow_input)
+        b, db = _lower(node.right, dims, dt, allow_input)
+        _need_number(node.left, da, node.op)
+        _need_number(node.right, db, node.op)
+        _same(node, da, db, node.left, node.right, "compare")
+        return E.Binary(node.op, a, b), BOOL
+    if isinstance(node, ast.BoolOp):
+        parts = []
+        for operand in node.operands:
+            x, d = _lower(operand, dims, dt, allow_input)
+            if d is not BOOL:
+                raise SnnError(operand.loc, f"'{node.op}' needs conditions, got a number")
+            parts.append(x)
+        if node.op == "not":
+            return E.Unary("not", parts[0]), BOOL
+        return E.Binary(node.op, parts[0], parts[1]), BOOL
+    if isinstance(node, ast.Call):
+        return _lower_call(node, dims, dt, allow_input)
+    raise SnnError(node.loc, "this cannot appear in a neuron expression")
+
+
+def _lower_call(node: ast.Call, dims, dt, allow_input):
+    arity = E.FUNCTIONS.get(node.name)
+    if arity is None:
+        raise SnnError(node.name_loc, f"unknown function '{node.name}'",
+                       did_you_mean(node.name, E.FUNCTIONS)
+                       or "functions: " + ", ".join(E.FUNCTIONS))
+    for arg in node.args:
+        if arg.name is not None:
+            raise SnnError(arg.loc, f"{node.name}() takes positional arguments only")
+    if len(node.args) != arity:
+        raise SnnError(node.loc, f"{node.name}() takes {arity} argument{'s' if arity > 1 else ''}, "
+                                 f"got {len(node.args)}")
+    lowered = [_lower(a.value, dims, dt, allow_input) for a in node.args]
+    for a, (_, d) in zip(node.args, lowered):
+        _need_number(a.value, d, node.name + "()")
+    args = tuple(x for x, _ in lowered)
+    ds = [d for _, d in lowered]
+    if node.name == "exp":
+        if ds[0] != NONE:
+            raise SnnError(node.args[0].loc, f"exp() needs a plain number, got {describe_dim(ds[0])}")
+        dim = NONE
+    elif node.name == "decay":
+        if ds[0] != TIME:
+            raise SnnError(node.args[0].loc, f"decay() needs a time constant, got "
+                                             f"{describe_dim(ds[0])}")
+        dim = NONE
+    elif node.name == "abs":
+        dim = ds[0]
+    else:
+        dim = ds[0]
+        for a, d in zip(node.args[1:], ds[1:]):
+            if d != dim and not _is_zero(a.value) and not _is_zero(node.args[0].value):
+                raise SnnError(a.value.loc, f"{node.name}() needs arguments of one dimension, got "
+                                            f"{describe_dim(dim)} and {describe_dim(d)}")
+            if _is_zero(node.args[0].value):
+                dim = d
+    return E.Func(node.name, args), dim
+
+
+def _need_number(node, dim, op) -> None:
+    if dim is BOOL:
+        raise SnnError(node.loc, f"'{op}' needs a number, got a condition")
+
+
+def _same(node, da, db, left, right, verb):
+    if da == db:
+        return da
+    if _is_zero(left):
+        return db
+    if _is_zero(right):
+        return da
+    raise SnnError(node.loc, f"cannot {verb} {describe_dim(da)} and {describe_dim(db)}")

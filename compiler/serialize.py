@@ -1,0 +1,213 @@
+"""The typed graph as JSON (and back), as readable text, and as a stable hash.
+
+JSON is a faithful form: ``graph_from_json(graph_to_json(g)) == g``. Every node is an object tagged
+with ``"node"`` (its class name); locations travel along as ``"loc"`` but do not take part in
+equality or in the hash.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from snnc import expr as E
+from snnc import ir
+from snnc.errors import Loc, SourceFile
+from snnc.types import Fixed, Quantity, TIME
+
+FORMAT_VERSION = 1
+
+_CLASSES = {cls.__name__: cls for cls in (
+    ir.TimeSpec, ir.Rate, ir.Latency, ir.Delta, ir.Direct, ir.Input, ir.IF, ir.LIF, ir.CubaLIF,
+    ir.ALIF, ir.CustomNeuron, ir.StateVar, ir.Surrogate, ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool,
+    ir.Flatten, ir.Output, ir.TrainSpec, ir.HardwareSpec, ir.Graph, Fixed, E.Assignment)}
+_EXPR_FIELDS = {("CustomNeuron", "spike"), ("StateVar", "init"), ("Assignment", "value")}
+
+
+def graph_to_json(g: ir.Graph) -> dict:
+    return {"snnc_graph": FORMAT_VERSION, "graph": _encode(g)}
+
+
+def graph_from_json(data: dict) -> ir.Graph:
+    if not isinstance(data, dict) or data.get("snnc_graph") != FORMAT_VERSION:
+        raise ValueError("not an snnc graph (version 1) JSON document")
+    g = _decode(data["graph"])
+    if not isinstance(g, ir.Graph):
+        raise ValueError("JSON document does not hold a graph")
+    return g
+
+
+def _encode(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        name = type(value).__name__
+        out = {"node": name}
+        for f in dataclasses.fields(value):
+            v = getattr(value, f.name)
+            if f.name == "loc":
+                if v is not None:
+                    out["loc"] = v.to_json()
+            elif (name, f.name) in _EXPR_FIELDS:
+                out[f.name] = E.to_json(v)
+            else:
+                out[f.name] = _encode(v)
+        return out
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict) and "node" in value:
+        name = value["node"]
+        cls = _CLASSES.get(name)
+        if cls is None:
+            raise ValueError(f"unknown node type {name!r} in graph JSON")
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in value:
+                continue
+            v = value[f.name]
+            if f.name == "loc":
+                kwargs["loc"] = Loc(SourceFile(v["file"], ""), v["line"], v["col"], v.get("end_line"),
+                                    v.get("end_col"))
+            elif (name, f.name) in _EXPR_FIELDS:
+                kwargs[f.name] = E.from_json(v)
+            else:
+                kwargs[f.name] = _decode(v)
+        return cls(**kwargs)
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    return value
+
+
+def graph_hash(g: ir.Graph) -> str:
+    """A SHA-256 of the graph's structure and parameters (not of its source locations or its
+    ``train`` block): two models with the same hash accept the same weights."""
+    data = _encode(dataclasses.replace(g, train=None))
+    _strip_locs(data)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _strip_locs(data) -> None:
+    if isinstance(data, dict):
+        data.pop("loc", None)
+        for v in data.values():
+            _strip_locs(v)
+    elif isinstance(data, list):
+        for v in data:
+            _strip_locs(v)
+
+
+# ------------------------------------------------------------------ summaries and text dumps
+
+
+def summary(g: ir.Graph) -> dict:
+    layers = []
+    for layer in g.layers:
+        layers.append({
+            "name": layer.name, "op": _op_name(layer), "source": layer.source,
+            "shape": list(layer.shape),
+            "neuron": ir.neuron_kind(layer.neuron) if hasattr(layer, "neuron") else None,
+            "parameters": ir.parameter_count(layer),
+        })
+    return {
+        "model": g.name,
+        "dt_s": g.time.dt, "steps": g.time.steps,
+        "inputs": [{"name": i.name, "shape": list(i.shape),
+                    "encoding": type(i.encoding).__name__.lower()} for i in g.inputs],
+        "layers": layers,
+        "outputs": [{"layer": o.source, "readout": o.readout} for o in g.outputs],
+        "neurons": sum(_size(l.shape) for l in g.layers if not isinstance(l, ir.Flatten)),
+        "parameters": sum(ir.parameter_count(l) for l in g.layers),
+        "hash": graph_hash(g),
+    }
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _op_name(layer) -> str:
+    if isinstance(layer, ir.Pool):
+        return f"{layer.mode}pool"
+    return type(layer).__name__.lower()
+
+
+def summary_text(g: ir.Graph) -> str:
+    s = summary(g)
+    lines = [f"model {s['model']}: {len(g.inputs)} input(s), {len(g.layers)} layer(s), "
+             f"{s['neurons']} neurons, {s['parameters']} parameters, "
+             f"{g.time.steps} steps of {Quantity(g.time.dt, TIME)}"]
+    for i in s["inputs"]:
+        lines.append(f"  input  {i['name']:<14} {_shape(i['shape']):<14} {i['encoding']}")
+    for l in s["layers"]:
+        neuron = l["neuron"] or "-"
+        lines.append(f"  layer  {l['name']:<14} {_shape(l['shape']):<14} {l['op']:<10} "
+                     f"{neuron:<10} {l['parameters']} params  <- {l['source']}")
+    for o in s["outputs"]:
+        lines.append(f"  output {o['layer']:<14} {o['readout']}")
+    return "\n".join(lines)
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def dump(g: ir.Graph) -> str:
+    """The typed graph as readable text: every node with its type and resolved parameters."""
+    lines = [f"graph {g.name}  # hash {graph_hash(g)[:16]}",
+             f"  time dt={Quantity(g.time.dt, TIME)} steps={g.time.steps}"]
+    for i in g.inputs:
+        lines.append(f"  %{i.name}: spikes{_shape(i.shape)} = input {_fields(i.encoding)}")
+    for layer in g.layers:
+        attrs = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)
+                 if f.name not in ("name", "source", "in_shape", "neuron", "loc")}
+        text = ", ".join(f"{k}={_val(v)}" for k, v in attrs.items() if v is not None)
+        lines.append(f"  %{layer.name}: spikes{_shape(layer.shape)} = {_op_name(layer)}"
+                     f"(%{layer.source}: spikes{_shape(layer.in_shape)}, {text})")
+        if hasattr(layer, "neuron"):
+            lines.extend("      " + line for line in _neuron_text(layer.neuron))
+        shapes = ir.weight_shapes(layer)
+        if shapes:
+            lines.append("      weights " + ", ".join(f"{k}{_shape(v)}" for k, v in shapes.items()))
+    for o in g.outputs:
+        lines.append(f"  output %{o.source} readout={o.readout}")
+    if g.train is not None:
+        lines.append(f"  train {_fields(g.train)}")
+    if g.hardware is not None:
+        lines.append(f"  hardware {_fields(g.hardware)}")
+    return "\n".join(lines)
+
+
+def _neuron_text(n: ir.Neuron) -> list[str]:
+    if not isinstance(n, ir.CustomNeuron):
+        return [f"neuron {_fields(n)}"]
+    out = [f"neuron {n.name}(" + ", ".join(f"{k}={v:g}" for k, v in n.params) + ")"]
+    for s in n.states:
+        out.append(f"  state {s.name} = {E.to_text(s.init)}")
+    for a in n.update:
+        out.append(f"  update {a.target} = {E.to_text(a.value)}")
+    out.append(f"  spike when {E.to_text(n.spike)}")
+    for a in n.on_spike:
+        out.append(f"  on spike {a.target} = {E.to_text(a.value)}")
+    return out
+
+
+def _fields(obj) -> str:
+    parts = [f"{f.name}={_val(getattr(obj, f.name))}" for f in dataclasses.fields(obj)
+             if f.name != "loc"]
+    return f"{type(obj).__name__}(" + ", ".join(parts) + ")"
+
+
+def _val(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, ir.Surrogate):
+        return f"{v.name}(" + ", ".join(f"{k}={x:g}" for k, x in v.params) + ")"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_val(x) for x in v) + ")"
+    return str(v)

@@ -1,0 +1,345 @@
+"""Constant values in a ``.snn`` file: evaluation with units, and checking against parameter specs.
+
+Settings (``dt = 1 ms``), neuron parameters (``tau_mem = 10 ms``), layer arguments and encodings all
+take constant values. :func:`const_value` evaluates an expression of literals (and ``dt``) with its
+physical dimension; :class:`ParamSpec` says what a parameter accepts and :func:`coerce` converts a
+written value to it, with a located error when it does not fit.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from snnc.dsl import ast
+from snnc.errors import SnnError
+from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Dim, Fixed, Quantity, describe_dim,
+                        dim_units, fixed_format_problem)
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    """A hint naming the closest candidate, if one is close enough."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def options_text(options) -> str:
+    options = list(options)
+    return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+
+
+# ------------------------------------------------------------------ constant evaluation
+
+
+def const_value(node: ast.Value, dt: float | None = None) -> Quantity:
+    """Evaluate a constant expression (numbers, quantities, + - * /, unary minus, ``dt``)."""
+    if isinstance(node, ast.Number):
+        return Quantity(node.value, NONE)
+    if isinstance(node, ast.QuantityLit):
+        dim, factor = UNITS[node.unit]
+        return Quantity(node.value * factor, dim)
+    if isinstance(node, ast.Neg):
+        q = const_value(node.operand, dt)
+        return Quantity(-q.value, q.dim)
+    if isinstance(node, ast.BinOp):
+        a = const_value(node.left, dt)
+        b = const_value(node.right, dt)
+        if node.op in "+-":
+            if a.dim != b.dim:
+                verb = "add" if node.op == "+" else "subtract"
+                raise SnnError(node.loc, f"cannot {verb} {describe_dim(a.dim)} and "
+                                         f"{describe_dim(b.dim)}")
+            return Quantity(a.value + b.value if node.op == "+" else a.value - b.value, a.dim)
+        if node.op == "*":
+            return _finite(node, Quantity(a.value * b.value, a.dim * b.dim))
+        if b.value == 0:
+            raise SnnError(node.loc, "division by zero")
+        return _finite(node, Quantity(a.value / b.value, a.dim / b.dim))
+    if isinstance(node, ast.Name) and node.id == "dt" and dt is not None:
+        return Quantity(dt, TIME)
+    raise SnnError(node.loc, f"expected a constant number here, got {describe_node(node)}")
+
+
+def _finite(node, q: Quantity) -> Quantity:
+    if not math.isfinite(q.value):
+        raise SnnError(node.loc, "value is out of range")
+    return q
+
+
+def describe_node(node: ast.Value) -> str:
+    if isinstance(node, ast.Name):
+        return f"the name '{node.id}'"
+    if isinstance(node, ast.Call):
+        return f"a call to '{node.name}'"
+    if isinstance(node, ast.StringLit):
+        return "a string"
+    if isinstance(node, ast.FixedLit):
+        return "a fixed-point format"
+    if isinstance(node, ast.ListLit):
+        return "a list"
+    if isinstance(node, (ast.Compare, ast.BoolOp)):
+        return "a condition"
+    if isinstance(node, ast.InputRef):
+        return "'input'"
+    return "an expression"
+
+
+# ------------------------------------------------------------------ parameter specs
+
+_FIXED_RE = re.compile(r"^(u?)fixed\s*<\s*(-?\d+)\s*,\s*(-?\d+)\s*>$")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """What one named parameter accepts.
+
+    kinds: ``time``, ``frequency``, ``real``, ``int``, ``steps`` (an integer count of steps, or a
+    time that is a whole number of ``dt``), ``bool``, ``enum`` (one of ``options``), ``fixed``,
+    ``name`` (a bare word or a string), ``surrogate`` (a surrogate call), ``ints`` (an integer or a
+    list of two), ``source`` (the name of an input or layer).
+    ``check`` returns an error message for a value out of range, or None.
+    """
+
+    name: str
+    kind: str
+    default: Any = None
+    required: bool = False
+    options: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+    doc: str = ""
+
+    def example(self) -> str:
+        if self.kind == "time":
+            return f"{self.name} = 20 ms"
+        if self.kind == "frequency":
+            return f"{self.name} = 50 MHz"
+        if self.kind == "voltage":
+            return f"{self.name} = 10 mV"
+        if self.kind == "enum":
+            return f"{self.name} = {self.options[0]}"
+        if self.kind == "fixed":
+            return f"{self.name} = fixed<8,6>"
+        return f"{self.name} = ..."
+
+    def describe(self) -> str:
+        return {
+            "time": "a time (us, ms, s)", "frequency": "a frequency (Hz, kHz, MHz)",
+            "voltage": "a voltage (uV, mV, V)",
+            "real": "a plain number", "int": "an integer", "steps": "a number of steps",
+            "bool": "true or false", "enum": "one of " + options_text(self.options),
+            "fixed": "a fixed-point format such as fixed<8,6>", "name": "a name",
+            "surrogate": "a surrogate function", "ints": "an integer or a list of two integers",
+            "source": "the name of an input or layer",
+        }[self.kind]
+
+
+def positive(v) -> str | None:
+    return None if v > 0 else "must be positive"
+
+
+def non_negative(v) -> str | None:
+    return None if v >= 0 else "must not be negative"
+
+
+def at_least_one(v) -> str | None:
+    if isinstance(v, tuple):
+        return None if all(x >= 1 for x in v) else "must be at least 1"
+    return None if v >= 1 else "must be at least 1"
+
+
+def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None) -> Any:
+    """Convert the written ``node`` to the value ``spec`` wants; ``owner`` names what it belongs to
+    in messages (e.g. "parameter 'tau_mem' of LIF")."""
+    kind = spec.kind
+    if kind == "enum":
+        word = _word(node)
+        if word is None:
+            raise SnnError(node.loc, f"{owner} must be {spec.describe()}, got {describe_node(node)}")
+        if word not in spec.options:
+            raise SnnError(node.loc, f"invalid value '{word}' for {owner}: expected "
+                                     f"{options_text(spec.options)}", did_you_mean(word, spec.options))
+        value: Any = word
+    elif kind == "bool":
+        word = _word(node)
+        if word not in ("true", "false"):
+            raise SnnError(node.loc, f"{owner} must be true or false")
+        value = word == "true"
+    elif kind == "name":
+        word = _word(node)
+        if word is None:
+            raise SnnError(node.loc, f"{owner} must be a name, got {describe_node(node)}")
+        value = word
+    elif kind == "fixed":
+        value = fixed_value(node, owner)
+    elif kind == "ints":
+        if isinstance(node, ast.ListLit):
+            if len(node.items) != 2:
+                raise SnnError(node.loc, f"{owner} must be an integer or a list of two integers "
+                                         f"[height, width], got a list of {len(node.items)}")
+            value = tuple(_int(item, owner, dt) for item in node.items)
+        else:
+            n = _int(node, owner, dt)
+            value = (n, n)
+    elif kind in ("time", "frequency", "voltage", "real"):
+        want = {"time": TIME, "frequency": FREQUENCY, "voltage": VOLTAGE, "real": NONE}[kind]
+        q = _quantity(node, owner, dt)
+        if q.dim != want:
+            units = dim_units(want)
+            got = describe_dim(q.dim)
+            if q.dim == NONE:
+                got += f" {_num_text(q.value)}"
+            raise SnnError(node.loc, f"{owner} needs {describe_dim(want)}"
+                                     + (f" ({units})" if units else "") + f", got {got}",
+                           f"write e.g. {spec.example()}" if units else None)
+        value = q.value
+    elif kind == "int":
+        value = _int(node, owner, dt)
+    elif kind == "steps":
+        q = _quantity(node, owner, dt)
+        if q.dim == TIME:
+            if dt is None:
+                raise SnnError(node.loc, f"{owner} given as a time needs the time step dt")
+            steps = q.value / dt
+            if abs(steps - round(steps)) > 1e-6:
+                raise SnnError(node.loc, f"{owner} of {q} is not a whole number of steps of "
+                                         f"dt = {Quantity(dt, TIME)}")
+            value = int(round(steps))
+        elif q.dim == NONE:
+            value = _int(node, owner, dt)
+        else:
+            raise SnnError(node.loc, f"{owner} needs a number of steps or a time, got "
+                                     f"{describe_dim(q.dim)}")
+    else:
+        raise ValueError(f"parameter kind {kind!r} is not handled by coerce()")
+    if spec.check is not None:
+        problem = spec.check(value)
+        if problem:
+            raise SnnError(node.loc, f"{owner} {problem}, got {_show(value)}")
+    return value
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)
+
+
+def _num_text(v: float) -> str:
+    return f"{v:g}"
+
+
+def _word(node: ast.Value) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.StringLit):
+        return node.value
+    return None
+
+
+def _quantity(node: ast.Value, owner: str, dt) -> Quantity:
+    if isinstance(node, (ast.StringLit, ast.FixedLit, ast.ListLit, ast.Call, ast.Compare,
+                         ast.BoolOp, ast.InputRef)) or (isinstance(node, ast.Name) and node.id != "dt"):
+        raise SnnError(node.loc, f"{owner} must be a number, got {describe_node(node)}")
+    return const_value(node, dt)
+
+
+def _int(node: ast.Value, owner: str, dt) -> int:
+    q = _quantity(node, owner, dt)
+    if q.dim != NONE:
+        raise SnnError(node.loc, f"{owner} must be a plain integer, got {describe_dim(q.dim)}")
+    if q.value != int(q.value):
+        raise SnnError(node.loc, f"{owner} must be an integer, got {q.value:g}")
+    if abs(q.value) > 2**31:
+        raise SnnError(node.loc, f"{owner} is too large ({q.value:g})")
+    return int(q.value)
+
+
+def fixed_value(node: ast.Value, owner: str) -> Fixed:
+    if not isinstance(node, ast.FixedLit):
+        raise SnnError(node.loc, f"{owner} must be a fixed-point format such as fixed<8,6>, got "
+                                 f"{describe_node(node)}")
+    m = _FIXED_RE.match(node.text)
+    if not m:
+        raise SnnError(node.loc, f"invalid fixed-point format {node.text}: expected fixed<WIDTH,FRAC> "
+                                 "or ufixed<WIDTH,FRAC>")
+    signed, width, frac = m.group(1) != "u", int(m.group(2)), int(m.group(3))
+    problem = fixed_format_problem(width, frac, signed)
+    if problem:
+        raise SnnError(node.loc, problem)
+    return Fixed(width, frac, signed)
+
+
+def bind_args(specs: list[ParamSpec], args: tuple[ast.Arg, ...], owner: str, where,
+              errors: list, dt: float | None = None, positional: int | None = None) -> dict:
+    """Match a call's arguments to ``specs``: positional ones to the first ``positional`` specs (all by
+    default), then keywords. Returns name -> coerced value with defaults filled in; problems go to
+    ``errors`` (several per call can be reported). ``where`` is the call's location."""
+    by_name = {s.name: s for s in specs}
+    max_pos = len(specs) if positional is None else positional
+    given: dict[str, Any] = {}
+    seen_kw = False
+    for i, arg in enumerate(args):
+        if arg.name is None:
+            if seen_kw:
+                errors.append(SnnError(arg.loc, "positional argument after a named one"))
+                continue
+            if i >= max_pos:
+                if max_pos == 0:
+                    errors.append(SnnError(arg.loc, f"{owner} takes parameters by name only, "
+                                                    "e.g. " + specs[0].example() if specs else
+                                                    f"{owner} takes no arguments"))
+                else:
+                    errors.append(SnnError(arg.loc, f"{owner} takes at most {max_pos} positional "
+                                                    f"argument{'s' if max_pos != 1 else ''}"))
+                continue
+            spec = specs[i]
+        else:
+            seen_kw = True
+            spec = by_name.get(arg.name)
+            if spec is None:
+                names = [s.name for s in specs]
+                errors.append(SnnError(arg.loc, f"unknown parameter '{arg.name}' for {owner}",
+                                       did_you_mean(arg.name, names)
+                                       or (f"known parameters: {', '.join(names)}" if names else None)))
+                continue
+        if spec.name in given:
+            errors.append(SnnError(arg.loc, f"parameter '{spec.name}' of {owner} is given twice"))
+            continue
+        if spec.kind == "source":
+            given[spec.name] = arg.value
+            continue
+        if spec.kind == "surrogate":
+            given[spec.name] = arg.value
+            continue
+        try:
+            given[spec.name] = coerce(spec, arg.value, f"parameter '{spec.name}' of {owner}", dt)
+        except SnnError as err:
+            errors.append(err)
+            given[spec.name] = _FAILED
+    for spec in specs:
+        if spec.name not in given:
+            if spec.required:
+                errors.append(SnnError(where, f"{owner} needs parameter '{spec.name}' "
+                                              f"({spec.describe()})", f"add {spec.example()}"))
+                given[spec.name] = _FAILED
+            else:
+                given[spec.name] = spec.default
+    return given
+
+
+class _Failed:
+    """Marks a parameter whose value had an error (already reported)."""
+
+    def __repr__(self) -> str:
+        return "<failed>"
+
+
+_FAILED = _Failed()
+
+
+def failed(values: dict) -> bool:
+    return any(v is _FAILED for v in values.values())

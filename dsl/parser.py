@@ -1,0 +1,310 @@
+"""Parse ``.snn`` text into the AST of :mod:`snnc.dsl.ast`, with every failure a located SnnError."""
+from __future__ import annotations
+
+import math
+import os
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from snnc.dsl import ast
+from snnc.errors import Loc, SnnError, SourceFile, loc_at_offset
+
+#: Larger files are refused before parsing (a model is a few thousand lines at most).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+#: Deeper nesting of expressions is refused (it is never needed, and keeps the checker's recursion safe).
+MAX_NESTING = 100
+
+_PARSER = Lark.open("grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
+                    maybe_placeholders=True)
+
+_READABLE = {
+    "NAME": "a name", "NUMBER": "a number", "INT": "an integer", "QUANTITY": "a number with a unit",
+    "STRING": "a string", "FIXED_TYPE": "a fixed-point format", "COMP_OP": "a comparison",
+    "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'", "$END": "end of file",
+}
+
+
+def parse_file(path: str | os.PathLike) -> ast.Module:
+    """Read and parse one file. Unreadable, binary, huge or malformed input raises SnnError."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise SnnError(None, f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SnnError(None, f"{path}: is a directory, not a .snn file") from None
+    except OSError as exc:
+        raise SnnError(None, f"{path}: cannot read file ({exc.strerror})") from None
+    return parse_bytes(data, path)
+
+
+def parse_bytes(data: bytes, path: str = "<input>") -> ast.Module:
+    if len(data) > MAX_FILE_BYTES:
+        raise SnnError(Loc(SourceFile(path, ""), 1, 1),
+                       f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+                       "a .snn model is expected to be a text file of modest size")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8", errors="replace")
+        source = SourceFile(path, good)
+        loc = loc_at_offset(source, len(good))
+        raise SnnError(loc, f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                            f"{exc.start})") from None
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: str = "<input>") -> ast.Module:
+    source = SourceFile(path, text)
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a byte-order mark: keep columns, drop the mark
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise SnnError(loc_at_offset(source, nul), "file contains a NUL byte: is it a binary file?")
+    try:
+        tree = _PARSER.parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, source) from None
+    _check_nesting(tree, source)
+    return _ToAst(source).transform(tree)
+
+
+# ------------------------------------------------------------------ syntax errors
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _READABLE:
+        return _READABLE[name]
+    try:
+        pattern = _PARSER.get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    if pattern.type == "str":
+        return f"'{pattern.value}'"
+    return name.lower()
+
+
+def _expected(names) -> str:
+    described = sorted({_describe_terminal(n) for n in names if not n.startswith("_")})
+    if not described:
+        return ""
+    if len(described) > 8:
+        described = described[:8] + ["..."]
+    return ", expected " + (described[0] if len(described) == 1 else "one of " + ", ".join(described))
+
+
+def _token_text(tok: Token) -> str:
+    text = str(tok)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+        loc = loc_at_offset(source, exc.pos_in_stream)
+        shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}" if ch else "end of file"
+        return SnnError(loc, f"unexpected character '{shown}'" + _expected(exc.allowed or ()))
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        tok = exc.token
+        loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
+        what = "string" if tok.type == "STRING" else "number" if tok.type in ("NUMBER", "INT") else ""
+        text = _token_text(tok)
+        desc = f"unexpected {what} {text}" if what else f"unexpected '{text}'"
+        return SnnError(loc, desc + _expected(exc.expected))
+    # end of file reached in the middle of a construct
+    expected = exc.expected if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) else ()
+    stripped = source.text.rstrip()
+    loc = loc_at_offset(source, len(stripped))
+    return SnnError(loc, "unexpected end of file" + _expected(expected))
+
+
+def _check_nesting(tree: Tree, source: SourceFile) -> None:
+    """Refuse absurdly deep nesting up front, without recursion."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            loc = Loc(source, getattr(meta, "line", 1), getattr(meta, "column", 1))
+            raise SnnError(loc, f"expression nested more than {MAX_NESTING} levels deep")
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+
+
+# ------------------------------------------------------------------ parse tree -> AST
+
+
+def _tok_loc(source: SourceFile, tok: Token) -> Loc:
+    return Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    def __init__(self, source: SourceFile):
+        super().__init__(visit_tokens=False)
+        self.source = source
+
+    def _loc(self, meta) -> Loc:
+        if getattr(meta, "empty", True):
+            return Loc(self.source, 1, 1)
+        return Loc(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tl(self, tok: Token) -> Loc:
+        return _tok_loc(self.source, tok)
+
+    # -- file
+    def start(self, meta, children):
+        return ast.Module(self.source, tuple(c for c in children if c is not None))
+
+    def model_decl(self, meta, c):
+        return ast.ModelDecl(self._loc(meta), str(c[0]), self._tl(c[0]))
+
+    def use_decl(self, meta, c):
+        return ast.UseDecl(self._loc(meta), str(c[0])[1:-1], self._tl(c[0]))
+
+    def _block(self, kind, meta, c):
+        return ast.Block(self._loc(meta), kind, c[0])
+
+    def time_block(self, meta, c):
+        return self._block("time", meta, c)
+
+    def train_block(self, meta, c):
+        return self._block("train", meta, c)
+
+    def hardware_block(self, meta, c):
+        return self._block("hardware", meta, c)
+
+    def settings(self, meta, c):
+        return tuple(c)
+
+    def setting(self, meta, c):
+        return ast.Setting(self._loc(meta), str(c[0]), c[1], self._tl(c[0]))
+
+    def input_decl(self, meta, c):
+        name, (shape, shape_loc), encoding = c
+        return ast.InputDecl(self._loc(meta), str(name), shape, encoding, self._tl(name), shape_loc)
+
+    def shape(self, meta, c):
+        dims = tuple(int(t) for t in c if t is not None)
+        return dims, self._loc(meta)
+
+    def layer_decl(self, meta, c):
+        name, op, neuron = c
+        return ast.LayerDecl(self._loc(meta), str(name), op, neuron, self._tl(name))
+
+    def neuron_use(self, meta, c):
+        name, args = c
+        return ast.NeuronUse(self._loc(meta), str(name), args or (), self._tl(name))
+
+    def output_decl(self, meta, c):
+        return ast.OutputDecl(self._loc(meta), str(c[0]), c[1], self._tl(c[0]))
+
+    # -- neurons
+    def neuron_def(self, meta, c):
+        name, items = c[0], c[1:]
+        params = tuple(i for i in items if isinstance(i, ast.ParamDecl))
+        states = tuple(i for i in items if isinstance(i, ast.StateDecl))
+        update: list = []
+        on_spike: list = []
+        spike: list = []
+        blocks = []
+        for item in items:
+            if isinstance(item, tuple) and item and item[0] == "update":
+                update.extend(item[2])
+                blocks.append(("update", item[1]))
+            elif isinstance(item, tuple) and item and item[0] == "on_spike":
+                on_spike.extend(item[2])
+                blocks.append(("on spike", item[1]))
+            elif isinstance(item, tuple) and item and item[0] == "spike":
+                spike.append(item[2])
+                blocks.append(("spike when", item[1]))
+        return ast.NeuronDef(self._loc(meta), str(name), params, states, tuple(update), tuple(spike),
+                             tuple(on_spike), self._tl(name), tuple(blocks))
+
+    def param_decl(self, meta, c):
+        name, type_name, default = c
+        return ast.ParamDecl(self._loc(meta), str(name), str(type_name) if type_name else None,
+                             default, self._tl(name), self._tl(type_name) if type_name else None)
+
+    def state_decl(self, meta, c):
+        return ast.StateDecl(self._loc(meta), str(c[0]), c[1], self._tl(c[0]))
+
+    def update_block(self, meta, c):
+        return ("update", self._loc(meta), tuple(c))
+
+    def on_spike_block(self, meta, c):
+        return ("on_spike", self._loc(meta), tuple(c))
+
+    def spike_cond(self, meta, c):
+        return ("spike", self._loc(meta), c[0])
+
+    def assign(self, meta, c):
+        return ast.Assign(self._loc(meta), str(c[0]), c[1], self._tl(c[0]))
+
+    # -- values
+    def fixed_type(self, meta, c):
+        return ast.FixedLit(self._tl(c[0]), str(c[0]))
+
+    def string(self, meta, c):
+        return ast.StringLit(self._tl(c[0]), str(c[0])[1:-1])
+
+    def list(self, meta, c):
+        return ast.ListLit(self._loc(meta), tuple(x for x in c if x is not None))
+
+    def or_op(self, meta, c):
+        return ast.BoolOp(self._loc(meta), "or", tuple(c))
+
+    def and_op(self, meta, c):
+        return ast.BoolOp(self._loc(meta), "and", tuple(c))
+
+    def not_op(self, meta, c):
+        return ast.BoolOp(self._loc(meta), "not", tuple(c))
+
+    def compare(self, meta, c):
+        return ast.Compare(self._loc(meta), str(c[1]), c[0], c[2])
+
+    def binop(self, meta, c):
+        return ast.BinOp(self._loc(meta), str(c[1]), c[0], c[2])
+
+    def neg(self, meta, c):
+        return ast.Neg(self._loc(meta), c[0])
+
+    def number(self, meta, c):
+        tok = c[0]
+        text = str(tok)
+        value = float(text)
+        if not math.isfinite(value):
+            raise SnnError(self._tl(tok), f"number {text} is out of range")
+        is_int = text.isdigit()
+        return ast.Number(self._tl(tok), value, is_int, text)
+
+    def quantity(self, meta, c):
+        tok = c[0]
+        text = str(tok)
+        i = len(text)
+        while i > 0 and text[i - 1].isalpha():
+            i -= 1
+        value = float(text[:i].strip())
+        if not math.isfinite(value):
+            raise SnnError(self._tl(tok), f"number {text} is out of range")
+        return ast.QuantityLit(self._tl(tok), value, text[i:], text)
+
+    def name(self, meta, c):
+        return ast.Name(self._tl(c[0]), str(c[0]))
+
+    def input_ref(self, meta, c):
+        return ast.InputRef(self._loc(meta))
+
+    def call(self, meta, c):
+        name, args = c
+        return ast.Call(self._loc(meta), str(name), args or (), self._tl(name))
+
+    def arglist(self, meta, c):
+        return tuple(a if isinstance(a, ast.Arg) else ast.Arg(a.loc, None, a) for a in c
+                     if a is not None)
+
+    def kwarg(self, meta, c):
+        return ast.Arg(self._loc(meta), str(c[0]), c[1])
