@@ -5,6 +5,7 @@ independent errors rather than stopping at the first), and returns the :class:`i
 """
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 
@@ -100,9 +101,12 @@ class _Builder:
     def _settings(self, block: ast.Block, specs: list[ParamSpec]) -> dict:
         by_name = {s.name: s for s in specs}
         values: dict = {}
+        misspelled: set[str] = set()
         for st in block.settings:
             spec = by_name.get(st.key)
             if spec is None:
+                close = difflib.get_close_matches(st.key, list(by_name), n=1, cutoff=0.6)
+                misspelled.update(close)
                 self.diag.error(st.key_loc, f"unknown setting '{st.key}' in `{block.kind}` block",
                                 did_you_mean(st.key, by_name)
                                 or "known settings: " + ", ".join(by_name))
@@ -120,7 +124,7 @@ class _Builder:
                 values[st.key] = None
         for spec in specs:
             if spec.name not in values:
-                if spec.required:
+                if spec.required and spec.name not in misspelled:  # else already reported
                     self.diag.error(block.loc, f"`{block.kind}` block needs '{spec.name}' "
                                                f"({spec.describe()})", f"add {spec.example()}")
                 values.setdefault(spec.name, spec.default)
@@ -172,6 +176,8 @@ class _Builder:
         return found
 
     def _neurons(self, defs: list[ast.NeuronDef]) -> None:
+        # every neuron defined here or in a used file, those with errors included
+        self.defined_neurons = {nd.name for nd in defs if nd.name not in catalog.NEURONS}
         first: dict[str, Loc] = {}
         for nd in defs:
             if nd.name in catalog.NEURONS:
@@ -280,8 +286,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ layers
     def _layers(self, decls: list[ast.LayerDecl], inputs: dict[str, ir.Input]) -> list[ir.Layer]:
-        first_neurons = set(self.templates) | {
-            nd.name for nd in self.module.statements if isinstance(nd, ast.NeuronDef)}
+        first_neurons = set(self.templates) | self.defined_neurons
         pending: dict[str, tuple[ast.LayerDecl, dict, ir.Neuron | None]] = {}
         for d in decls:
             if d.name in self.names:
@@ -375,7 +380,8 @@ class _Builder:
                 if src in pending and state.get(src) == 1:
                     cycle = path[path.index(src):]
                     d = pending[node][0]
-                    names = " -> ".join(f"'{n}'" for n in reversed(cycle)) + f" -> '{src}'"
+                    # data flows from a layer's source to the layer: cycle[-1] -> ... -> cycle[0]
+                    names = " -> ".join(f"'{n}'" for n in reversed(cycle)) + f" -> '{cycle[-1]}'"
                     if len(cycle) == 1:
                         msg = f"layer '{node}' takes its own output as input"
                     else:
@@ -511,12 +517,14 @@ class _Builder:
         state = v["state"] or DEFAULT_STATE
         return ir.HardwareSpec(weights=v["weights"] or DEFAULT_WEIGHTS,
                                membrane=v["membrane"] or state, current=v["current"] or state,
-                               adaptation=v["adaptation"] or state, lanes=v["lanes"] or 4,
+                               adaptation=v["adaptation"] or state,
+                               inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
                                decay=v["decay"] or "multiply")
 
 
 DEFAULT_WEIGHTS = Fixed(8, 6)
 DEFAULT_STATE = Fixed(16, 8)
+DEFAULT_INPUTS = Fixed(12, 8)
 
 from snnc.values import _FAILED as ir_FAILED  # noqa: E402  (the marker bind_args leaves on errors)

@@ -12,8 +12,9 @@ _RESET = ParamSpec("reset", "enum", "subtract", options=ir.RESETS,
                    doc="what a spike does to the membrane")
 _REFRACTORY = ParamSpec("refractory", "steps", 0, check=non_negative,
                         doc="steps after a spike during which input is ignored")
-_LEAK = ParamSpec("leak", "enum", "multiply", options=ir.LEAKS,
-                  doc="how hardware applies the decay: quantised multiply or shift")
+_LEAK = ParamSpec("leak", "enum", None, options=ir.LEAKS,
+                  doc="how the integer model applies the decay: quantised multiply or shift "
+                      "(default: the hardware block's `decay`)")
 _TAU_MEM = ParamSpec("tau_mem", "time", required=True, check=positive, doc="membrane time constant")
 
 NEURONS: dict[str, tuple[type, list[ParamSpec]]] = {
@@ -127,6 +128,7 @@ HARDWARE_SETTINGS = [
     ParamSpec("membrane", "fixed", None),
     ParamSpec("current", "fixed", None),
     ParamSpec("adaptation", "fixed", None),
+    ParamSpec("inputs", "fixed", None, doc="format of direct-encoded input values"),
     ParamSpec("lanes", "int", 4, check=lambda v: None if 1 <= v <= 64 else "must be between 1 and 64"),
     ParamSpec("clock", "frequency", 50e6, check=positive),
     ParamSpec("device", "enum", "ice40-up5k", options=DEVICES),

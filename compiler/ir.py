@@ -97,15 +97,16 @@ class IF:
 class LIF:
     """Leaky integrate-and-fire: ``U[t] = b*U[t-1] + I[t]``, ``b = exp(-dt/tau_mem)``; spike and reset as IF.
 
-    ``leak`` says how hardware applies ``b``: ``multiply`` by a quantised constant or ``shift``
-    (``U - (U >> k)`` with ``2**-k`` the closest power of two to ``1 - b``).
+    ``leak`` says how the integer model applies ``b``: ``multiply`` by a quantised constant or
+    ``shift`` (``U - (U >> k)`` with ``2**-k`` the closest power of two to ``1 - b``); None means the
+    hardware block's ``decay`` setting.
     """
 
     tau_mem: float
     threshold: float = 1.0
     reset: str = "subtract"
     refractory: int = 0
-    leak: str = "multiply"
+    leak: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class CubaLIF:
     threshold: float = 1.0
     reset: str = "subtract"
     refractory: int = 0
-    leak: str = "multiply"
+    leak: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class ALIF:
     threshold: float = 1.0
     reset: str = "subtract"
     refractory: int = 0
-    leak: str = "multiply"
+    leak: str | None = None
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,7 @@ class HardwareSpec:
     membrane: Fixed
     current: Fixed
     adaptation: Fixed
+    inputs: Fixed
     lanes: int
     clock: float
     device: str

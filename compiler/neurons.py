@@ -98,6 +98,7 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
         specs.append(ParamSpec(p.name, kind, default, required=default is None))
         dims[p.name] = ("param", _KIND_DIMS[kind])
 
+    _mark_broken(seen, dims, "param")
     scope_params = dict(dims)
     states: list[ir.StateVar] = []
     for s in nd.states:
@@ -115,6 +116,7 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
         states.append(ir.StateVar(s.name, init))
         dims[s.name] = ("state", dim)
 
+    _mark_broken(seen, dims, "state")
     if not nd.states:
         errors.append(SnnError(nd.name_loc, f"{owner} has no state variables",
                                "declare one, e.g. state v = 0"))
@@ -134,9 +136,25 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
                                                          "e.g. v > threshold"))
         except SnnError as err:
             errors.append(err)
+    # drop errors that only follow from a declaration that was itself in error
+    errors[n_errors:] = [e for e in errors[n_errors:] if not isinstance(e, _Cascade)]
     if len(errors) > n_errors or spike is None:
         return None
     return NeuronTemplate(nd.name, tuple(specs), tuple(states), update, spike, on_spike, nd.loc)
+
+
+class _Cascade(SnnError):
+    """An error caused by using a name whose declaration already had an (reported) error."""
+
+
+#: The 'dimension' of a parameter or state variable whose declaration had an error.
+_BROKEN = object()
+
+
+def _mark_broken(seen: dict, dims: dict, kind: str) -> None:
+    for name in seen:
+        if name not in dims:
+            dims[name] = (kind, _BROKEN)
 
 
 _KIND_DIMS = {"time": TIME, "frequency": Dim(time=-1), "voltage": Dim(voltage=1), "real": NONE,
@@ -172,6 +190,8 @@ def _check_assignments(assigns, dims, dt, errors, owner) -> tuple[E.Assignment, 
             errors.append(SnnError(a.target_loc, f"cannot assign to parameter '{a.target}'; "
                                                  "only state variables change"))
             continue
+        if want is _BROKEN:
+            continue  # its declaration had an error, already reported
         try:
             value, dim = _lower(a.value, dims, dt)
         except SnnError as err:
@@ -211,6 +231,8 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
             raise SnnError(node.loc, f"unknown name '{node.id}'",
                            did_you_mean(node.id, list(dims) + list(RESERVED)))
         kind, dim = entry
+        if dim is _BROKEN:
+            raise _Cascade(node.loc, f"'{node.id}' has an error in its declaration")
         return E.Ref(kind, node.id), dim
     if isinstance(node, ast.Neg):
         x, dim = _lower(node.operand, dims, dt, allow_input)

@@ -27,6 +27,8 @@ def did_you_mean(name: str, candidates) -> str | None:
 
 def options_text(options) -> str:
     options = list(options)
+    if not options:
+        return ""
     return ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
 
 
@@ -83,6 +85,10 @@ def describe_node(node: ast.Value) -> str:
         return "a condition"
     if isinstance(node, ast.InputRef):
         return "'input'"
+    if isinstance(node, ast.Number):
+        return f"the number {node.text}"
+    if isinstance(node, ast.QuantityLit):
+        return f"the quantity {node.text}"
     return "an expression"
 
 
@@ -121,6 +127,10 @@ class ParamSpec:
             return f"{self.name} = {self.options[0]}"
         if self.kind == "fixed":
             return f"{self.name} = fixed<8,6>"
+        if self.kind in ("int", "steps"):
+            return f"{self.name} = 10"
+        if self.kind == "real":
+            return f"{self.name} = 1.0"
         return f"{self.name} = ..."
 
     def describe(self) -> str:
@@ -216,8 +226,14 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
     if spec.check is not None:
         problem = spec.check(value)
         if problem:
-            raise SnnError(node.loc, f"{owner} {problem}, got {_show(value)}")
+            shown = _show(value)
+            if kind in _DIMS and value != 0:
+                shown = str(Quantity(value, _DIMS[kind]))  # -1 ms, not -0.001
+            raise SnnError(node.loc, f"{owner} {problem}, got {shown}")
     return value
+
+
+_DIMS = {"time": TIME, "frequency": FREQUENCY, "voltage": VOLTAGE}
 
 
 def _show(value) -> str:

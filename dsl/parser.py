@@ -5,7 +5,8 @@ import math
 import os
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken,
+                             VisitError)
 
 from snnc.dsl import ast
 from snnc.errors import Loc, SnnError, SourceFile, loc_at_offset
@@ -68,7 +69,12 @@ def parse_text(text: str, path: str = "<input>") -> ast.Module:
     except UnexpectedInput as exc:
         raise _syntax_error(exc, source) from None
     _check_nesting(tree, source)
-    return _ToAst(source).transform(tree)
+    try:
+        return _ToAst(source).transform(tree)
+    except VisitError as exc:  # lark wraps what a transformer method raises
+        if isinstance(exc.orig_exc, SnnError):
+            raise exc.orig_exc from None
+        raise
 
 
 # ------------------------------------------------------------------ syntax errors
@@ -105,6 +111,8 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         ch = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
         loc = loc_at_offset(source, exc.pos_in_stream)
         shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}" if ch else "end of file"
+        if ch == '"':
+            return SnnError(loc, "unterminated string", "a string ends with '\"' on the same line")
         return SnnError(loc, f"unexpected character '{shown}'" + _expected(exc.allowed or ()))
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
@@ -128,8 +136,9 @@ def _check_nesting(tree: Tree, source: SourceFile) -> None:
         if depth > MAX_NESTING:
             meta = node.meta
             loc = Loc(source, getattr(meta, "line", 1), getattr(meta, "column", 1))
-            raise SnnError(loc, f"expression nested more than {MAX_NESTING} levels deep")
-        for child in node.children:
+            raise SnnError(loc, f"expression is nested too deeply (more than {MAX_NESTING} levels "
+                                "of operators, calls or lists)", "split it into smaller parts")
+        for child in reversed(node.children):  # leftmost first: report the outermost place
             if isinstance(child, Tree):
                 stack.append((child, depth + 1))
 
@@ -182,6 +191,9 @@ class _ToAst(Transformer):
 
     def setting(self, meta, c):
         return ast.Setting(self._loc(meta), str(c[0]), c[1], self._tl(c[0]))
+
+    def state_word(self, meta, c):
+        return c[0]  # the keyword token `state`, used as a setting key
 
     def input_decl(self, meta, c):
         name, (shape, shape_loc), encoding = c

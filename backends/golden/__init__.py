@@ -1,0 +1,1 @@
+"""Reference simulators: float and bit-exact fixed point (docs/semantics.md)."""

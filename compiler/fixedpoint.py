@@ -1,0 +1,94 @@
+"""Fixed-point primitives of docs/semantics.md section 4, vectorised over numpy int64 arrays.
+
+Every integer target (golden model, PyTorch QAT, Verilog, HLS) implements exactly these operations.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from snnc.types import Fixed
+
+#: Fractional bits of coefficients (decay factors, beta, constants multiplying a variable).
+COEF_FRAC = 16
+
+
+def quantize_real(values, frac: int) -> np.ndarray:
+    """Round reals to ``frac`` fractional bits, half up: ``floor(v * 2^frac + 0.5)`` (no saturation)."""
+    v = np.asarray(values, dtype=np.float64)
+    return np.floor(v * (2.0 ** frac) + 0.5).astype(np.int64)
+
+
+def saturate(q, fmt: Fixed) -> tuple[np.ndarray, int]:
+    """Clamp integers to ``fmt``'s range; returns the clamped array and how many values were clamped."""
+    q = np.asarray(q, dtype=np.int64)
+    low, high = fmt.min_int, fmt.max_int
+    clipped = int(np.count_nonzero((q < low) | (q > high)))
+    if clipped:
+        q = np.clip(q, low, high)
+    return q, clipped
+
+
+def quantize(values, fmt: Fixed) -> tuple[np.ndarray, int]:
+    """Reals to ``fmt``: round half up, then saturate. Returns (integers, number clipped)."""
+    return saturate(quantize_real(values, fmt.frac), fmt)
+
+
+def dequantize(q, fmt_or_frac) -> np.ndarray:
+    frac = fmt_or_frac.frac if isinstance(fmt_or_frac, Fixed) else int(fmt_or_frac)
+    return np.asarray(q, dtype=np.float64) * (2.0 ** -frac)
+
+
+def rshift_round(x, s: int):
+    """``(x + 2^(s-1)) >> s``: divide by ``2^s`` rounding half up (towards +inf on ties)."""
+    if s <= 0:
+        raise ValueError("rshift_round needs a positive shift")
+    return (x + (1 << (s - 1))) >> s
+
+
+def rescale(x, from_frac: int, to_frac: int):
+    """Move integers from ``from_frac`` to ``to_frac`` fractional bits (exact left or rounded right shift)."""
+    if to_frac >= from_frac:
+        return x << (to_frac - from_frac) if to_frac > from_frac else x
+    return rshift_round(x, from_frac - to_frac)
+
+
+def coef(value: float) -> int:
+    """A real coefficient in 16 fractional bits (round half up)."""
+    return int(math.floor(value * (1 << COEF_FRAC) + 0.5))
+
+
+def cmul(c: int, x):
+    """Multiply by a quantised coefficient: ``rshift_round(c * x, 16)``."""
+    return rshift_round(c * x, COEF_FRAC)
+
+
+def shift_for_decay(factor: float) -> int:
+    """The shift ``k`` whose ``1 - 2^-k`` is closest (in log2) to a decay ``factor``, within [1, 30]."""
+    if factor >= 1.0:
+        return 30
+    if factor <= 0.0:
+        return 1
+    k = math.floor(-math.log2(1.0 - factor) + 0.5)
+    return int(min(max(k, 1), 30))
+
+
+def decay_shift(x, k: int):
+    """``x - (x >> k)`` with an arithmetic (flooring) shift."""
+    return x - (x >> k)
+
+
+def matmul_exact_bound(fan_in: int, max_abs_weight: int, max_abs_input: int) -> bool:
+    """Whether a float64 matmul of such integers is exact: every partial sum stays below 2^53."""
+    return fan_in * max_abs_weight * max_abs_input < (1 << 53)
+
+
+def int_matmul(x: np.ndarray, w: np.ndarray, max_abs_input: int | None = None) -> np.ndarray:
+    """Exact ``x @ w.T`` for integer arrays: float64 BLAS when the bound proves it exact, else int64."""
+    fan_in = w.shape[1]
+    max_w = int(np.abs(w).max()) if w.size else 0
+    max_x = int(np.abs(x).max()) if (max_abs_input is None and x.size) else (max_abs_input or 0)
+    if matmul_exact_bound(fan_in, max_w, max_x):
+        return (x.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
+    return x.astype(np.int64) @ w.T.astype(np.int64)

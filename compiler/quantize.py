@@ -1,0 +1,384 @@
+"""The quantizer pass: float graph + float weights -> integer constants, formats and integer weights.
+
+Follows docs/semantics.md section 4. Deterministic; reports per layer how many weights were clipped
+and the largest quantisation error; rejects thresholds and decays the formats cannot represent with
+an error located at the layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+
+from snnc import ir
+from snnc.intexpr import IntProgram
+from snnc.types import Fixed
+
+
+@dataclass(frozen=True)
+class Formats:
+    """The fixed-point formats of a model (docs/semantics.md, "Formats")."""
+
+    weights: Fixed
+    membrane: Fixed
+    current: Fixed
+    adaptation: Fixed
+    inputs: Fixed
+
+
+@dataclass(frozen=True)
+class NeuronConsts:
+    """A built-in neuron in integers.
+
+    ``leak`` is ``none`` (IF), ``multiply`` (decays are 16-fractional-bit coefficients) or ``shift``
+    (decays are shift amounts ``k``). ``threshold`` is in membrane units; ``beta`` has 16 fractional
+    bits; decays not used by the kind are None.
+    """
+
+    kind: str                 # IF, LIF, CubaLIF, ALIF
+    threshold: int
+    reset: str
+    refractory: int
+    leak: str
+    mem_decay: int | None
+    syn_decay: int | None = None
+    adapt_decay: int | None = None
+    beta: int | None = None
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """How one layer computes in integers."""
+
+    name: str
+    acc_frac: int             # fractional bits of the synaptic accumulator
+    in_frac: int              # fractional bits of the neuron input (Fm, or Fi for CubaLIF)
+    acc_bits: int             # accumulator width that can never overflow
+    neuron: Union[NeuronConsts, IntProgram, None]   # None for flatten
+    pool_weight: int | None = None                  # per-spike increment of pool layers (acc units)
+
+
+@dataclass
+class LayerReport:
+    name: str
+    weights: int = 0
+    clipped: int = 0
+    max_error: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuantizedModel:
+    """The fixed-point model the golden simulator and the hardware generators consume."""
+
+    graph: ir.Graph
+    formats: Formats
+    plans: tuple[LayerPlan, ...]
+    weights: dict            # layer name -> {tensor name -> int64 array}
+    report: tuple            # LayerReport per layer, plus model-level notes in report_notes
+    notes: tuple[str, ...] = ()
+
+    def plan(self, name: str) -> LayerPlan:
+        for p in self.plans:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+# ====================================================================== the pass
+
+import math  # noqa: E402
+
+from snnc import expr as E  # noqa: E402
+from snnc import intexpr as I  # noqa: E402
+from snnc.errors import SnnError, SnnErrors  # noqa: E402
+from snnc.fixedpoint import COEF_FRAC, coef, quantize as quantize_fixed, quantize_real, shift_for_decay  # noqa: E402,E501
+from snnc.types import Quantity, TIME  # noqa: E402
+
+DEFAULT_FORMATS = Formats(weights=Fixed(8, 6), membrane=Fixed(16, 8), current=Fixed(16, 8),
+                          adaptation=Fixed(16, 8), inputs=Fixed(12, 8))
+
+
+def model_formats(graph: ir.Graph) -> tuple[Formats, list[str]]:
+    """The formats of a model: its hardware block's, or the defaults (with a note saying so)."""
+    hw = graph.hardware
+    if hw is None:
+        d = DEFAULT_FORMATS
+        return d, [f"no `hardware` block: using default formats weights {d.weights}, state "
+                   f"{d.membrane}, inputs {d.inputs}"]
+    return Formats(hw.weights, hw.membrane, hw.current, hw.adaptation, hw.inputs), []
+
+
+@dataclass(frozen=True)
+class Quantize:
+    """The quantizer as a compiler pass: ``Quantize(weights).run(graph) -> QuantizedModel``."""
+
+    weights: dict
+    name: str = "quantize"
+
+    def run(self, graph: ir.Graph) -> QuantizedModel:
+        return quantize(graph, self.weights)
+
+
+def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
+    """Quantise a float model. Raises SnnErrors (located at the layers) for unrepresentable constants."""
+    formats, notes = model_formats(graph)
+    decay_default = graph.hardware.decay if graph.hardware is not None else "multiply"
+    direct_inputs = {i.name for i in graph.inputs if isinstance(i.encoding, ir.Direct)}
+    errors: list[SnnError] = []
+    plans: list[LayerPlan] = []
+    reports: list[LayerReport] = []
+    int_weights: dict = {}
+    for layer in graph.layers:
+        report = LayerReport(layer.name)
+        reports.append(report)
+        if isinstance(layer, ir.Flatten):
+            plans.append(LayerPlan(layer.name, 0, 0, 0, None))
+            continue
+        direct = layer.source in direct_inputs
+        extra_frac = formats.inputs.frac if direct else 0
+        extra_bits = formats.inputs.width if direct else 0
+        int_weights[layer.name] = _quantize_tensors(layer, weights, formats.weights, report)
+        neuron = layer.neuron
+        in_frac = formats.current.frac if isinstance(neuron, ir.CubaLIF) else formats.membrane.frac
+        if isinstance(layer, ir.Pool):
+            k = layer.kernel[0] * layer.kernel[1]
+            scale = 1 << formats.membrane.frac
+            pool_weight = scale if layer.mode == "sum" else int(math.floor(scale / k + 0.5))
+            acc_frac = formats.membrane.frac + extra_frac
+            acc_bits = (formats.membrane.width + 2) + extra_bits + _bits(k)
+        else:
+            pool_weight = None
+            acc_frac = formats.weights.frac + extra_frac
+            fan = _fan_in(layer)
+            acc_bits = formats.weights.width + extra_bits + _bits(fan)
+        try:
+            consts = _neuron_plan(layer, neuron, formats, graph.time.dt, decay_default, report)
+        except (SnnError, SnnErrors) as err:
+            errors.extend(err.errors if isinstance(err, SnnErrors) else [err])
+            continue
+        plans.append(LayerPlan(layer.name, acc_frac, in_frac, acc_bits, consts, pool_weight))
+    if errors:
+        raise SnnErrors(errors)
+    return QuantizedModel(graph, formats, tuple(plans), int_weights, tuple(reports), tuple(notes))
+
+
+def _bits(n: int) -> int:
+    """ceil(log2(n + 1)): bits to count up to n."""
+    return max(1, math.ceil(math.log2(n + 1)))
+
+
+def _fan_in(layer) -> int:
+    if isinstance(layer, ir.Dense):
+        fan = layer.in_shape[0]
+    elif isinstance(layer, ir.Recurrent):
+        fan = layer.in_shape[0] + layer.units
+    elif isinstance(layer, ir.Conv2d):
+        fan = layer.in_shape[0] * layer.kernel[0] * layer.kernel[1]
+    else:
+        raise TypeError(f"no fan-in for {type(layer).__name__}")
+    return fan + (1 if getattr(layer, "bias", False) else 0)
+
+
+def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> dict:
+    shapes = ir.weight_shapes(layer)
+    given = weights.get(layer.name, {}) if weights is not None else {}
+    out = {}
+    for tensor, shape in shapes.items():
+        if tensor not in given:
+            raise SnnError(layer.loc, f"no '{tensor}' weights for layer '{layer.name}'")
+        w = np.asarray(given[tensor], dtype=np.float64)
+        if w.shape != tuple(shape):
+            raise SnnError(layer.loc, f"weights '{layer.name}/{tensor}' have shape {list(w.shape)}, "
+                                      f"the layer needs {list(shape)}")
+        q, clipped = quantize_fixed(w, fmt)
+        out[tensor] = q
+        report.weights += int(w.size)
+        report.clipped += clipped
+        if w.size:
+            err = float(np.max(np.abs(w - q * fmt.scale)))
+            report.max_error = max(report.max_error, err)
+    if report.clipped:
+        report.notes.append(f"{report.clipped} of {report.weights} weights clipped to the range of "
+                            f"{fmt} [{fmt.min_value:g}, {fmt.max_value:g}]")
+    return out
+
+
+def _threshold(layer, theta: float, fmt: Fixed) -> int:
+    q = int(quantize_real(theta, fmt.frac))
+    if q < 1:
+        raise SnnError(layer.loc, f"threshold {theta:g} of layer '{layer.name}' rounds to 0 in the "
+                                  f"membrane format {fmt} (resolution {fmt.scale:g})",
+                       "use a format with more fractional bits, or a larger threshold")
+    if q > fmt.max_int:
+        raise SnnError(layer.loc, f"threshold {theta:g} of layer '{layer.name}' does not fit the "
+                                  f"membrane format {fmt} (largest value {fmt.max_value:g})",
+                       "use a format with more integer bits, or a smaller threshold")
+    return q
+
+
+def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: LayerReport) -> int:
+    factor = math.exp(-dt / tau)
+    if leak == "shift":
+        k = shift_for_decay(factor)
+        report.notes.append(f"{tau_name} = {Quantity(tau, TIME)}: decay {factor:.6f} applied as "
+                            f"v - (v >> {k}), an effective factor {1 - 2.0 ** -k:.6f}")
+        return k
+    c = coef(factor)
+    if c >= 1 << COEF_FRAC:
+        raise SnnError(layer.loc, f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer '{layer.name}' "
+                                  f"rounds to 1 with {COEF_FRAC} fractional bits: the state would "
+                                  "never decay",
+                       f"{tau_name} = {Quantity(tau, TIME)} is too long for dt = {Quantity(dt, TIME)}; "
+                       "use a shorter time constant, or an IF neuron")
+    return c
+
+
+def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, report: LayerReport):
+    if isinstance(n, ir.CustomNeuron):
+        return lower_custom(layer, n, formats.membrane, dt)
+    if not isinstance(n, (ir.IF, ir.LIF, ir.CubaLIF, ir.ALIF)):
+        raise TypeError(f"unknown neuron type {type(n).__name__}")
+    theta = _threshold(layer, n.threshold, formats.membrane)
+    if isinstance(n, ir.IF):
+        return NeuronConsts("IF", theta, n.reset, n.refractory, "none", None)
+    leak = n.leak or decay_default
+    mem = _decay(layer, "tau_mem", n.tau_mem, dt, leak, report)
+    if isinstance(n, ir.LIF):
+        return NeuronConsts("LIF", theta, n.reset, n.refractory, leak, mem)
+    if isinstance(n, ir.CubaLIF):
+        syn = _decay(layer, "tau_syn", n.tau_syn, dt, leak, report)
+        return NeuronConsts("CubaLIF", theta, n.reset, n.refractory, leak, mem, syn_decay=syn)
+    adapt = _decay(layer, "tau_adapt", n.tau_adapt, dt, leak, report)
+    return NeuronConsts("ALIF", theta, n.reset, n.refractory, leak, mem, adapt_decay=adapt,
+                        beta=coef(n.beta))
+
+
+# ---------------------------------------------------------------------- user-defined neurons
+
+
+def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float) -> IntProgram:
+    """Lower a user-defined neuron to the integer expression IR (docs/semantics.md section 4)."""
+    params = dict(n.params)
+    low = _Lowering(layer, n, fmt, dt, params)
+    states = []
+    for s in n.states:
+        kind, value = low.lower(s.init)
+        if kind != "const":
+            raise SnnError(layer.loc, f"initial value of '{s.name}' in neuron '{n.name}' must be a "
+                                      "constant")
+        q = int(quantize_real(value, fmt.frac))
+        if not fmt.min_int <= q <= fmt.max_int:
+            raise SnnError(layer.loc, f"initial value {value:g} of '{s.name}' in neuron '{n.name}' "
+                                      f"does not fit the membrane format {fmt}")
+        states.append((s.name, q))
+    update = tuple(I.IAssign(a.target, low.value(a.value)) for a in n.update)
+    kind, spike = low.lower(n.spike)
+    if kind == "const":
+        spike = I.IConst(1 if spike else 0)
+    on_spike = tuple(I.IAssign(a.target, low.value(a.value)) for a in n.on_spike)
+    return IntProgram(n.name, tuple(states), update, spike, on_spike)
+
+
+_FOLD = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+         "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+         ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+         "and": lambda a, b: bool(a) and bool(b), "or": lambda a, b: bool(a) or bool(b)}
+
+
+class _Lowering:
+    def __init__(self, layer, neuron, fmt: Fixed, dt: float, params: dict):
+        self.layer, self.neuron, self.fmt, self.dt, self.params = layer, neuron, fmt, dt, params
+
+    def error(self, e, msg: str) -> SnnError:
+        return SnnError(self.layer.loc, f"neuron '{self.neuron.name}' in layer '{self.layer.name}': "
+                                        f"{msg} (in `{E.to_text(e)}`)")
+
+    def k(self, value: float) -> I.IConst:
+        return I.IConst(int(quantize_real(value, self.fmt.frac)))
+
+    def value(self, e) -> I.IExpr:
+        """A numeric expression as IExpr (constants quantised to membrane units)."""
+        kind, v = self.lower(e)
+        return self.k(v) if kind == "const" else v
+
+    def operand(self, kind, v) -> I.IExpr:
+        return self.k(v) if kind == "const" else v
+
+    def lower(self, e):
+        """-> ("const", float) | ("var", IExpr) | ("bool", IExpr)."""
+        if isinstance(e, E.Const):
+            return "const", e.value
+        if isinstance(e, E.Ref):
+            if e.kind == "param":
+                return "const", self.params[e.name]
+            if e.kind == "dt":
+                return "const", self.dt
+            if e.kind == "state":
+                return "var", I.IState(e.name)
+            if e.kind == "input":
+                return "var", I.IInput()
+            raise ValueError(f"unknown reference kind {e.kind!r}")
+        if isinstance(e, E.Unary):
+            kind, v = self.lower(e.operand)
+            if e.op == "neg":
+                return ("const", -v) if kind == "const" else ("var", I.INeg(v))
+            if kind == "const":
+                return "const", not v
+            return "bool", I.ILogic("not", (v,))
+        if isinstance(e, E.Binary):
+            return self._binary(e)
+        if isinstance(e, E.Func):
+            return self._func(e)
+        raise TypeError(f"not an expression node: {e!r}")
+
+    def _binary(self, e: E.Binary):
+        (ka, a), (kb, b) = self.lower(e.left), self.lower(e.right)
+        if ka == "const" and kb == "const":
+            if e.op == "/":
+                if b == 0:
+                    raise self.error(e, "division by zero")
+                return "const", a / b
+            result = _FOLD[e.op](a, b)
+            return ("const", float(result)) if e.op in "+-*" else ("const", bool(result))
+        if e.op in ("and", "or"):
+            return "bool", I.ILogic(e.op, (self._as_bool(ka, a), self._as_bool(kb, b)))
+        if e.op in E.COMPARE_OPS:
+            return "bool", I.ICompare(e.op, self.operand(ka, a), self.operand(kb, b))
+        if e.op in "+-":
+            return "var", I.IArith(e.op, self.operand(ka, a), self.operand(kb, b))
+        if e.op == "*":
+            if ka == "const":
+                return "var", I.ICoefMul(coef(a), b)
+            if kb == "const":
+                return "var", I.ICoefMul(coef(b), a)
+            return "var", I.IMul(a, b)
+        if e.op == "/":
+            if kb != "const":
+                raise self.error(e, "division by a variable is not supported in the integer "
+                                    "semantics")
+            if b == 0:
+                raise self.error(e, "division by zero")
+            return "var", I.ICoefMul(coef(1.0 / b), a)
+        raise ValueError(f"unknown operator {e.op!r}")
+
+    def _as_bool(self, kind, v) -> I.IExpr:
+        return I.IConst(1 if v else 0) if kind == "const" else v
+
+    def _func(self, e: E.Func):
+        lowered = [self.lower(a) for a in e.args]
+        if all(kind == "const" for kind, _ in lowered):
+            vals = [v for _, v in lowered]
+            if e.name == "decay":
+                return "const", math.exp(-self.dt / vals[0])
+            if e.name == "exp":
+                return "const", math.exp(vals[0])
+            if e.name == "clip":
+                return "const", min(max(vals[0], vals[1]), vals[2])
+            fn = {"min": min, "max": max, "abs": abs}[e.name]
+            return "const", float(fn(*vals))
+        if e.name in ("exp", "decay"):
+            raise self.error(e, f"{e.name}() of a state variable is not supported in the integer "
+                                "semantics; its argument must be constant")
+        return "var", I.IFunc(e.name, tuple(self.operand(k, v) for k, v in lowered))

@@ -1,0 +1,298 @@
+"""`snnc check` from the command line: exit codes, diagnostics, JSON, dumps and hostile input."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+from snnc.cli import main
+
+GOOD = """\
+model digits
+time { dt = 1 ms; steps = 25 }
+input pixels[64] = rate(gain = 1.0)
+layer hidden = dense(pixels, 128) with LIF(tau_mem = 10 ms, reset = subtract)
+layer out = dense(hidden, 10) with LIF(tau_mem = 10 ms)
+output out = count
+hardware { weights = fixed<8,6>  state = fixed<16,8> }
+"""
+
+BAD = GOOD.replace("with LIF(tau_mem = 10 ms)\n", "with LIF(tau_mem = 10)\n")
+BAD_LINE = "layer out = dense(hidden, 10) with LIF(tau_mem = 10)"
+
+
+@pytest.fixture
+def good(tmp_path):
+    path = tmp_path / "good.snn"
+    path.write_text(GOOD)
+    return str(path)
+
+
+@pytest.fixture
+def bad(tmp_path):
+    path = tmp_path / "bad.snn"
+    path.write_text(BAD)
+    return str(path)
+
+
+def run(capsys, *argv):
+    code = main(["check", *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "internal error" not in err
+    return code, out, err
+
+
+# ------------------------------------------------------------------ good and bad files
+
+
+def test_good_file_prints_a_summary(capsys, good):
+    code, out, err = run(capsys, good)
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == ("model digits: 1 input(s), 2 layer(s), 138 neurons, 9472 parameters, "
+                        "25 steps of 1 ms")
+    assert lines[1].split() == ["input", "pixels", "[64]", "rate"]
+    assert lines[2].split()[:5] == ["layer", "hidden", "[128]", "dense", "LIF"]
+    assert "8192 params" in lines[2] and lines[2].endswith("<- pixels")
+    assert lines[-1].split() == ["output", "out", "count"]
+
+
+def test_bad_file_prints_located_error_with_caret(capsys, bad):
+    code, out, err = run(capsys, bad)
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == (f"{bad}:5:51: error: parameter 'tau_mem' of LIF needs a time (us, ms, s), "
+                        "got a plain number 10")
+    assert lines[1] == f"    5 | {BAD_LINE}"
+    assert lines[2] == "      | " + " " * 50 + "^^"
+    assert lines[3] == "      = hint: write e.g. tau_mem = 20 ms"
+    assert lines[-1] == f"{bad}: 1 error"
+
+
+def test_warnings_go_to_stderr_and_exit_zero(capsys, tmp_path):
+    path = tmp_path / "warn.snn"
+    path.write_text(GOOD.replace("output out", "input spare[3] = rate\noutput out"))
+    code, out, err = run(capsys, str(path))
+    assert code == 0
+    assert f"{path}:6:1: warning: input 'spare' does not reach any output" in err
+    assert out.startswith("model digits:")
+
+
+def test_several_files_exit_two_if_any_is_bad(capsys, good, bad):
+    code, out, err = run(capsys, good, bad)
+    assert code == 2
+    assert out.startswith("model digits:")
+    assert f"{bad}:5:51: error:" in err
+
+
+def test_subprocess_good_and_bad(good, bad):
+    env = dict(os.environ)
+    env.pop("SNNC_DEBUG", None)
+    ok = subprocess.run([sys.executable, "-m", "snnc", "check", good], capture_output=True, text=True,
+                        env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("model digits: 1 input(s), 2 layer(s)")
+    assert ok.stderr == ""
+    fail = subprocess.run([sys.executable, "-m", "snnc", "check", bad], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert fail.returncode == 2
+    assert fail.stdout == ""
+    assert fail.stderr.startswith(f"{bad}:5:51: error: parameter 'tau_mem' of LIF needs a time")
+    assert f"    5 | {BAD_LINE}\n" in fail.stderr
+    assert "Traceback" not in fail.stderr
+
+
+# ------------------------------------------------------------------ --json and --dump
+
+
+def test_json_for_a_good_file(capsys, good):
+    code, out, err = run(capsys, "--json", good)
+    assert code == 0
+    data = json.loads(out)
+    assert data["file"] == good and data["ok"] is True
+    assert data["warnings"] == []
+    s = data["summary"]
+    assert s["model"] == "digits"
+    assert (s["dt_s"], s["steps"]) == (0.001, 25)
+    assert s["inputs"] == [{"name": "pixels", "shape": [64], "encoding": "rate"}]
+    assert [(l["name"], l["op"], l["shape"], l["neuron"], l["parameters"]) for l in s["layers"]] == [
+        ("hidden", "dense", [128], "LIF", 64 * 128), ("out", "dense", [10], "LIF", 128 * 10)]
+    assert s["outputs"] == [{"layer": "out", "readout": "count"}]
+    assert s["neurons"] == 138 and s["parameters"] == 64 * 128 + 128 * 10
+    assert len(s["hash"]) == 64
+
+
+def test_json_for_a_bad_file(capsys, bad):
+    code, out, err = run(capsys, "--json", bad)
+    assert code == 2
+    assert err == ""
+    data = json.loads(out)
+    assert data["file"] == bad and data["ok"] is False
+    (e,) = data["errors"]
+    assert e == {"severity": "error",
+                 "message": "parameter 'tau_mem' of LIF needs a time (us, ms, s), got a plain number 10",
+                 "hint": "write e.g. tau_mem = 20 ms", "file": bad, "line": 5, "col": 51,
+                 "end_line": 5, "end_col": 53}
+
+
+def test_json_for_several_files_is_a_list(capsys, good, bad):
+    code, out, _ = run(capsys, "--json", good, bad)
+    assert code == 2
+    data = json.loads(out)
+    assert [(d["file"], d["ok"]) for d in data] == [(good, True), (bad, False)]
+
+
+def test_json_for_a_missing_file(capsys, tmp_path):
+    missing = str(tmp_path / "nope.snn")
+    code, out, _ = run(capsys, "--json", missing)
+    assert code == 2
+    (e,) = json.loads(out)["errors"]
+    assert e["message"] == f"{missing}: no such file" and e["line"] is None
+
+
+def test_dump_prints_the_typed_graph(capsys, good):
+    code, out, err = run(capsys, "--dump", good)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("graph digits  # hash ")
+    assert lines[1] == "  time dt=1 ms steps=25"
+    assert lines[2] == "  %pixels: spikes[64] = input Rate(gain=1)"
+    assert lines[3].startswith("  %hidden: spikes[128] = dense(%pixels: spikes[64], units=128")
+    assert lines[4].strip().startswith("neuron LIF(tau_mem=0.01, threshold=1, reset=subtract")
+    assert lines[5].strip() == "weights weight[128, 64]"
+    assert "  output %out readout=count" in lines
+    assert any(l.startswith("  hardware HardwareSpec(weights=fixed<8,6>, membrane=fixed<16,8>")
+               for l in lines)
+
+
+def test_json_dump_includes_the_graph(capsys, good):
+    from snnc.build import load
+    from snnc.serialize import graph_from_json
+
+    code, out, _ = run(capsys, "--json", "--dump", good)
+    assert code == 0
+    data = json.loads(out)
+    assert graph_from_json(data["graph"]) == load(good).graph
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+def _check_located(capsys, path, line=None, message=None):
+    code, out, err = run(capsys, str(path))
+    assert code == 2
+    assert out == ""
+    first = err.splitlines()[0]
+    assert first.startswith(f"{path}:"), first
+    where, _, rest = first[len(str(path)) + 1:].partition(": error: ")
+    got_line, got_col = (int(x) for x in where.split(":"))
+    if line is not None:
+        assert got_line == line
+    if message is not None:
+        assert rest.startswith(message), rest
+    assert err.splitlines()[-1].startswith(f"{path}: ")
+    return got_line, got_col, rest, err
+
+
+def test_empty_file(capsys, tmp_path):
+    path = tmp_path / "empty.snn"
+    path.write_bytes(b"")
+    _, _, _, err = _check_located(capsys, path, 1, "no `model` declaration")
+    assert err.splitlines()[-1] == f"{path}: 3 errors"
+
+
+def test_random_binary_garbage(capsys, tmp_path):
+    rng = random.Random(1234)
+    for i in range(20):
+        path = tmp_path / f"garbage{i}.snn"
+        path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))))
+        _check_located(capsys, path)
+
+
+def test_non_utf8_byte(capsys, tmp_path):
+    path = tmp_path / "latin1.snn"
+    path.write_bytes(b"model m\n# caf\xe9\n")
+    _check_located(capsys, path, 2, "file is not UTF-8 text (byte 0xe9 at offset 14)")
+
+
+def test_nul_byte(capsys, tmp_path):
+    path = tmp_path / "nul.snn"
+    path.write_bytes(GOOD.encode().replace(b"steps = 25", b"steps = \x0025"))
+    line, col, _, err = _check_located(capsys, path, 2, "file contains a NUL byte")
+    assert col == 27
+
+
+def test_ten_megabyte_file(capsys, tmp_path):
+    path = tmp_path / "huge.snn"
+    path.write_bytes(GOOD.encode() + b"# padding padding padding padding\n" * 300_000)
+    assert path.stat().st_size > 10_000_000
+    _check_located(capsys, path, 1, "file is larger than 8 MiB")
+
+
+def test_deeply_nested_parentheses(capsys, tmp_path):
+    path = tmp_path / "deep.snn"
+    depth = 10_000
+    path.write_text(GOOD.replace("steps = 25", "steps = " + "(" * depth + "25" + ")" * depth)
+                    .replace("output out = count\n", ""))
+    # parentheses are accepted however deep; the (deliberate) error is the missing output
+    _check_located(capsys, path, 1, "the model has no `output`")
+
+
+def test_deeply_nested_unclosed_parentheses(capsys, tmp_path):
+    path = tmp_path / "deep_open.snn"
+    path.write_text("model m\ntime { dt = 1 ms; steps = " + "(" * 10_000 + "1\n")
+    _check_located(capsys, path, 2, "unexpected end of file, expected ')'")
+
+
+def test_deeply_nested_operators(capsys, tmp_path):
+    path = tmp_path / "deep_ops.snn"
+    path.write_text("model m\ntime { dt = 1 ms; steps = " + "-" * 10_000 + "1 }\n")
+    _check_located(capsys, path, 2, "expression is nested too deeply")
+
+
+def test_deeply_nested_calls(capsys, tmp_path):
+    path = tmp_path / "deep_calls.snn"
+    path.write_text("model m\ntime { dt = 1 ms; steps = " + "f(" * 5_000 + "1" + ")" * 5_000 + " }\n")
+    _check_located(capsys, path, 2, "expression is nested too deeply")
+
+
+def test_very_long_line(capsys, tmp_path):
+    path = tmp_path / "long.snn"
+    path.write_text("model m\n" + "x" * 1_000_000 + "\n")
+    _, col, rest, err = _check_located(capsys, path, 2, "unexpected 'xxxx")
+    assert col == 1
+    # the quoted source line is cut short
+    assert max(len(l) for l in err.splitlines()) < 400
+
+
+def test_very_long_sum(capsys, tmp_path):
+    path = tmp_path / "sum.snn"
+    path.write_text("model m\ntime { dt = 1 ms; steps = 1" + " + 1" * 100_000 + " }\n")
+    _check_located(capsys, path, 2, "expression is nested too deeply")
+
+
+def test_missing_file(capsys, tmp_path):
+    missing = tmp_path / "missing.snn"
+    code, out, err = run(capsys, str(missing))
+    assert code == 2
+    assert err.splitlines() == [f"error: {missing}: no such file", f"{missing}: 1 error"]
+
+
+def test_directory(capsys, tmp_path):
+    code, out, err = run(capsys, str(tmp_path))
+    assert code == 2
+    assert err.splitlines()[0] == f"error: {tmp_path}: is a directory, not a .snn file"
+
+
+def test_no_arguments_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check"])
+    assert info.value.code == 2
+    assert "usage:" in capsys.readouterr().err

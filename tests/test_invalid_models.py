@@ -1,0 +1,420 @@
+"""Invalid models: each must fail with the exact location, message and hint of every error.
+
+Each case is a small inline model. Errors are compared as ``(line, col, message)`` or
+``(line, col, message, hint)`` tuples, in the order ``SnnErrors`` reports them (source order).
+"""
+from __future__ import annotations
+
+import pytest
+
+from snnc.build import load, load_text
+from snnc.errors import SnnError, SnnErrors
+
+
+def src(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+MODEL = "model m"
+TIME = "time { dt = 1 ms; steps = 10 }"
+INPUT = "input x[4] = rate"
+LAYER = "layer l = dense(x, 4) with IF"
+OUTPUT = "output l = count"
+HEAD = (MODEL, TIME, INPUT)   # lines 1-3; a layer written next is on line 4
+
+
+def neuron_model(*body: str, use: str = "with N") -> str:
+    """A model whose neuron N is defined on lines 3.. (``body`` lines follow ``neuron N {``)."""
+    return src(MODEL, TIME, "neuron N {", *body, "}", INPUT, f"layer l = dense(x, 4) {use}", OUTPUT)
+
+
+def errors_of(text: str) -> list[SnnError]:
+    with pytest.raises((SnnError, SnnErrors)) as info:
+        load_text(text, "bad.snn")
+    exc = info.value
+    return exc.errors if isinstance(exc, SnnErrors) else [exc]
+
+
+def assert_errors(text: str, expected: list[tuple]) -> None:
+    errs = errors_of(text)
+    got = []
+    for e, want in zip(errs, expected):
+        assert e.severity == "error"
+        assert e.loc is not None and e.loc.path == "bad.snn"
+        item = (e.line, e.col, e.message) + ((e.hint,) if len(want) == 4 else ())
+        got.append(item)
+    got += [(e.line, e.col, e.message, e.hint) for e in errs[len(expected):]]
+    assert got == expected
+
+
+CASES = [
+    # ------------------------------------------------------------------ syntax
+    ("syntax: unexpected token", src(MODEL, TIME, "input x[4 5] = rate"),
+     [(3, 11, "unexpected number 5, expected one of ',', ']'")]),
+    ("syntax: unexpected name", src("model 3"),
+     [(1, 7, "unexpected number 3, expected a name")]),
+    ("syntax: unexpected character", src(MODEL, TIME, "input x[4@] = rate"),
+     [(3, 10, "unexpected character '@', expected one of ',', ']'")]),
+    ("syntax: unexpected end of file", src(*HEAD, "layer l = dense(x, 4"),
+     [(4, 21, "unexpected end of file, expected one of ')', ','")]),
+    ("syntax: end of file inside a block", "model m\ntime { dt = 1 ms",
+     [(2, 17, "unexpected end of file, expected one of ',', ';', 'state', '}', a name")]),
+    ("syntax: unterminated string", src(MODEL, 'use "neurons.snn'),
+     [(2, 5, "unterminated string", "a string ends with '\"' on the same line")]),
+    ("syntax: NUL byte", "model m\ntime {\x00}\n",
+     [(2, 7, "file contains a NUL byte: is it a binary file?")]),
+    ("syntax: number out of range", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 1e999 ms)",
+                                         OUTPUT),
+     [(4, 42, "number 1e999 ms is out of range")]),
+    ("syntax: nesting too deep", src(MODEL, "time { dt = 1 ms; steps = " + "-" * 300 + "1 }"),
+     [(2, 124, "expression is nested too deeply (more than 100 levels of operators, calls or "
+               "lists)", "split it into smaller parts")]),
+    # ------------------------------------------------------------------ unknown names
+    ("unknown neuron", src(*HEAD, "layer l = dense(x, 4) with LIFF(tau_mem = 5 ms)", OUTPUT),
+     [(4, 28, "unknown neuron 'LIFF'", "did you mean 'LIF'?")]),
+    ("unknown neuron, nothing close", src(*HEAD, "layer l = dense(x, 4) with Izhikevich", OUTPUT),
+     [(4, 28, "unknown neuron 'Izhikevich'", "built-in neurons: IF, LIF, CubaLIF, ALIF")]),
+    ("unknown layer operator", src(*HEAD, "layer l = dense2(x, 4) with IF", OUTPUT),
+     [(4, 11, "unknown layer operator 'dense2'", "did you mean 'dense'?")]),
+    ("unknown layer operator conv", src(*HEAD, "layer l = conv(x, 4, 3) with IF", OUTPUT),
+     [(4, 11, "unknown layer operator 'conv'", "did you mean 'conv2d'?")]),
+    ("unknown source", src(*HEAD, "layer l = dense(xx, 4) with IF", OUTPUT),
+     [(4, 17, "unknown input or layer 'xx'", "did you mean 'x'?")]),
+    ("unknown encoding", src(MODEL, TIME, "input x[4] = rat(gain = 2)", LAYER, OUTPUT),
+     [(3, 14, "unknown encoding 'rat'", "did you mean 'rate'?")]),
+    ("unknown neuron parameter", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 5 ms, "
+                                            "treshold = 2)", OUTPUT),
+     [(4, 48, "unknown parameter 'treshold' for LIF", "did you mean 'threshold'?")]),
+    ("unknown encoding parameter", src(MODEL, TIME, "input x[4] = rate(gian = 2)", LAYER, OUTPUT),
+     [(3, 19, "unknown parameter 'gian' for encoding rate", "did you mean 'gain'?")]),
+    ("unknown setting", src(MODEL, "time { dt = 1 ms; step = 10 }", INPUT, LAYER, OUTPUT),
+     [(2, 19, "unknown setting 'step' in `time` block", "did you mean 'steps'?")]),
+    ("unknown hardware setting", src(*HEAD, LAYER, OUTPUT, "hardware { weigths = fixed<8,6> }"),
+     [(6, 12, "unknown setting 'weigths' in `hardware` block", "did you mean 'weights'?")]),
+    ("unknown surrogate", src(*HEAD, "layer l = dense(x, 4, surrogate = fast_sigmod) with IF",
+                              OUTPUT),
+     [(4, 35, "unknown surrogate 'fast_sigmod'", "did you mean 'fast_sigmoid'?")]),
+    ("unknown surrogate in train", src(*HEAD, LAYER, OUTPUT, "train { surrogate = atann }"),
+     [(6, 21, "unknown surrogate 'atann'", "did you mean 'atan'?")]),
+    ("unknown readout", src(*HEAD, LAYER, "output l = cont"),
+     [(5, 12, "unknown readout 'cont': expected count, membrane or first_spike",
+       "did you mean 'count'?")]),
+    ("unknown output layer", src(*HEAD, LAYER, "output ll = count"),
+     [(5, 8, "unknown layer 'll'", "did you mean 'l'?")]),
+    ("unknown function in neuron", neuron_model(
+        "  param tau = 5 ms", "  state v = 0", "  update { v = v * decy(tau) + input }",
+        "  spike when v > 1"),
+     [(6, 20, "unknown function 'decy'", "did you mean 'decay'?")]),
+    ("unknown state variable", neuron_model(
+        "  state v = 0", "  update { vv = v + input }", "  spike when v > 1"),
+     [(5, 12, "unknown state variable 'vv' in neuron 'N'", "did you mean 'v'?")]),
+    ("unknown name in neuron expression", neuron_model(
+        "  param tau = 5 ms", "  state v = 0", "  update { v = v * decay(taw) + input }",
+        "  spike when v > 1"),
+     [(6, 26, "unknown name 'taw'", "did you mean 'tau'?")]),
+    ("unknown parameter type", neuron_model(
+        "  param tau: tme = 5 ms", "  state v = 0", "  update { v = v * decay(tau) + input }",
+        "  spike when v > 1"),
+     # only one error: the later uses of 'tau' are not reported again
+     [(4, 14, "unknown parameter type 'tme'", "did you mean 'time'?")]),
+    # ------------------------------------------------------------------ duplicates
+    ("duplicate layer", src(*HEAD, LAYER, LAYER, OUTPUT),
+     [(5, 7, "duplicate name 'l'", "first declared at bad.snn:4:7")]),
+    ("duplicate input", src(*HEAD, INPUT, LAYER, OUTPUT),
+     [(4, 7, "duplicate name 'x'", "first declared at bad.snn:3:7")]),
+    ("layer named like an input", src(*HEAD, "layer x = dense(x, 4) with IF", OUTPUT),
+     [(4, 7, "duplicate name 'x'", "first declared at bad.snn:3:7"),
+      (5, 8, "unknown layer 'l'", None)]),
+    ("duplicate neuron", src(MODEL, TIME,
+                             "neuron N { state v = 0; update { v = v + input }; spike when v > 1 }",
+                             "neuron N { state u = 0; update { u = input }; spike when u > 1 }",
+                             INPUT, "layer l = dense(x, 4) with N", OUTPUT),
+     [(4, 8, "duplicate neuron 'N'", "first defined at bad.snn:3:8")]),
+    ("neuron named like a built-in", src(MODEL, TIME, "neuron LIF { state v = 0; spike when v > 1 }",
+                                         INPUT, LAYER, OUTPUT),
+     [(3, 8, "'LIF' is a built-in neuron kind; choose another name", None)]),
+    ("duplicate setting", src(MODEL, "time { dt = 1 ms; steps = 10; dt = 2 ms }", INPUT, LAYER,
+                              OUTPUT),
+     [(2, 31, "setting 'dt' is given twice in `time`")]),
+    ("duplicate block", src(*HEAD, LAYER, OUTPUT, TIME),
+     [(6, 1, "duplicate `time` block", "first given at bad.snn:2:1")]),
+    ("duplicate model", src(MODEL, TIME, "model other", INPUT, LAYER, OUTPUT),
+     [(3, 1, "duplicate `model` declaration", "first given at bad.snn:1:1")]),
+    ("duplicate parameter", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 5 ms, "
+                                       "tau_mem = 6 ms)", OUTPUT),
+     [(4, 48, "parameter 'tau_mem' of LIF is given twice")]),
+    ("duplicate neuron parameter", neuron_model(
+        "  param a = 1", "  param a = 2", "  state v = 0", "  update { v = v + input }",
+        "  spike when v > a"),
+     [(5, 9, "duplicate name 'a' in neuron 'N'", "first declared at bad.snn:4:9")]),
+    ("duplicate output", src(*HEAD, LAYER, OUTPUT, "output l = membrane"),
+     [(6, 8, "layer 'l' is already an output", "first at bad.snn:5:8")]),
+    # ------------------------------------------------------------------ shapes
+    ("dense on a 3-D input", src(MODEL, TIME, "input img[1, 8, 8] = rate",
+                                 "layer l = dense(img, 4) with IF", OUTPUT),
+     [(4, 17, "dense layer 'l' needs a 1-D input [n], but 'img' has shape [1, 8, 8]",
+       "insert `layer img_flat = flatten(img)`")]),
+    ("conv2d on a 1-D input", src(*HEAD, "layer l = conv2d(x, 4, 3) with IF", OUTPUT),
+     [(4, 18, "conv2d layer 'l' needs an input of shape [channels, height, width], but 'x' has "
+              "shape [4]")]),
+    ("kernel larger than input", src(MODEL, TIME, "input img[1, 4, 4] = rate",
+                                     "layer c = conv2d(img, 2, 5) with IF",
+                                     "layer f = flatten(c)", "layer l = dense(f, 2) with IF",
+                                     OUTPUT),
+     [(4, 11, "conv2d layer 'c': kernel 5x5 is larger than its (padded) input 4x4")]),
+    ("pool kernel larger than input", src(MODEL, TIME, "input img[2, 3, 3] = rate",
+                                          "layer p = sumpool(img, [2, 4]) with IF",
+                                          "layer f = flatten(p)", "layer l = dense(f, 2) with IF",
+                                          OUTPUT),
+     [(4, 11, "sumpool layer 'p': kernel 2x4 is larger than its (padded) input 3x3")]),
+    ("input without shape", src(MODEL, TIME, "input x[] = rate", LAYER, OUTPUT),
+     [(3, 8, "input 'x' needs a shape, e.g. [64] or [1, 28, 28]")]),
+    ("input with 4 dimensions", src(MODEL, TIME, "input x[1, 2, 2, 2] = rate", LAYER, OUTPUT),
+     [(3, 8, "input 'x' has 4 dimensions; at most 3 ([channels, height, width]) are supported")]),
+    ("input with an empty dimension", src(MODEL, TIME, "input x[0] = rate", LAYER, OUTPUT),
+     [(3, 8, "input 'x' has an empty dimension; sizes must be at least 1")]),
+    ("dense with zero units", src(*HEAD, "layer l = dense(x, 0) with IF", OUTPUT),
+     [(4, 20, "parameter 'units' of dense must be at least 1, got 0")]),
+    # ------------------------------------------------------------------ units
+    ("time constant without unit", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 5)",
+                                       OUTPUT),
+     [(4, 42, "parameter 'tau_mem' of LIF needs a time (us, ms, s), got a plain number 5",
+       "write e.g. tau_mem = 20 ms")]),
+    ("threshold with a time unit", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 5 ms, "
+                                              "threshold = 1 ms)", OUTPUT),
+     [(4, 60, "parameter 'threshold' of LIF needs a plain number, got a time", None)]),
+    ("dt as a frequency", src(MODEL, "time { dt = 1 kHz; steps = 10 }", INPUT, LAYER, OUTPUT),
+     [(2, 13, "'dt' needs a time (us, ms, s), got a frequency", "write e.g. dt = 20 ms")]),
+    ("adding a voltage and a time", neuron_model(
+        "  state v = 0 mV", "  update { v = v + 2 ms }", "  spike when v > 1 mV"),
+     [(5, 16, "cannot add a voltage and a time")]),
+    ("comparing a voltage with a number", neuron_model(
+        "  state v = 0 mV", "  update { v = v + input * 1 mV }", "  spike when v > 1"),
+     [(6, 14, "cannot compare a voltage and a plain number")]),
+    ("exp of a time", neuron_model(
+        "  param tau = 5 ms", "  state v = 0", "  update { v = v * exp(tau) + input }",
+        "  spike when v > 1"),
+     [(6, 24, "exp() needs a plain number, got a time")]),
+    ("decay of a plain number", neuron_model(
+        "  state v = 0", "  update { v = v * decay(5) + input }", "  spike when v > 1"),
+     [(5, 26, "decay() needs a time constant, got a plain number")]),
+    ("assigning a voltage to a dimensionless state", neuron_model(
+        "  state v = 0", "  update { v = 5 mV }", "  spike when v > 1"),
+     [(5, 16, "cannot assign a voltage to 'v', which is a plain number")]),
+    ("min of different dimensions", neuron_model(
+        "  state v = 0", "  update { v = min(v, 1 ms) }", "  spike when v > 1"),
+     [(5, 23, "min() needs arguments of one dimension, got a plain number and a time")]),
+    # ------------------------------------------------------------------ missing or bad parameters
+    ("LIF without tau_mem", src(*HEAD, "layer l = dense(x, 4) with LIF(threshold = 2)", OUTPUT),
+     [(4, 28, "LIF needs parameter 'tau_mem' (a time (us, ms, s))", "add tau_mem = 20 ms")]),
+    ("LIF without arguments", src(*HEAD, "layer l = dense(x, 4) with LIF", OUTPUT),
+     [(4, 28, "LIF needs parameter 'tau_mem' (a time (us, ms, s))", "add tau_mem = 20 ms")]),
+    ("dense without units", src(*HEAD, "layer l = dense(x) with IF", OUTPUT),
+     [(4, 11, "dense needs parameter 'units' (an integer)", "add units = 10")]),
+    ("time block without steps", src(MODEL, "time { dt = 1 ms }", INPUT, LAYER, OUTPUT),
+     [(2, 1, "`time` block needs 'steps' (an integer)", "add steps = 10")]),
+    ("custom neuron parameter not given", neuron_model(
+        "  param tau: time", "  state v = 0", "  update { v = v * decay(tau) + input }",
+        "  spike when v > 1"),
+     [(10, 28, "N needs parameter 'tau' (a time (us, ms, s))", "add tau = 20 ms")]),
+    ("unknown custom neuron parameter", neuron_model(
+        "  param tau = 5 ms", "  state v = 0", "  update { v = v * decay(tau) + input }",
+        "  spike when v > 1", use="with N(tua = 2 ms)"),
+     [(10, 30, "unknown parameter 'tua' for N", "did you mean 'tau'?")]),
+    ("positional neuron argument", src(*HEAD, "layer l = dense(x, 4) with IF(2)", OUTPUT),
+     [(4, 31, "IF takes parameters by name only, e.g. threshold = 1.0")]),
+    ("bad enum value", src(*HEAD, "layer l = dense(x, 4) with IF(reset = substract)", OUTPUT),
+     [(4, 39, "invalid value 'substract' for parameter 'reset' of IF: expected subtract, zero or "
+              "none", "did you mean 'subtract'?")]),
+    ("string where a number is expected", src(*HEAD, 'layer l = dense(x, "4") with IF', OUTPUT),
+     [(4, 20, "parameter 'units' of dense must be a number, got a string")]),
+    ("fixed format given as a number", src(*HEAD, LAYER, OUTPUT, "hardware { weights = 8 }"),
+     [(6, 22, "'weights' must be a fixed-point format such as fixed<8,6>, got the number 8")]),
+    # ------------------------------------------------------------------ fixed-point formats
+    ("fixed width too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"),
+     [(6, 22, "invalid fixed-point format fixed<40,2>: width must be between 2 and 32 bits")]),
+    ("fixed fraction too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8,9> }"),
+     [(6, 22, "invalid fixed-point format fixed<8,9>: fraction bits must be between 0 and 7 "
+              "(one bit is the sign)")]),
+    ("fixed without fraction", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8> }"),
+     [(6, 22, "invalid fixed-point format fixed<8>: expected fixed<WIDTH,FRAC> or "
+              "ufixed<WIDTH,FRAC>")]),
+    ("ufixed of width 0", src(*HEAD, LAYER, OUTPUT, "hardware { state = ufixed<0,0> }"),
+     [(6, 20, "invalid fixed-point format ufixed<0,0>: width must be between 1 and 32 bits")]),
+    # ------------------------------------------------------------------ cycles
+    ("layer reading itself", src(*HEAD, "layer l = dense(l, 4) with IF", OUTPUT),
+     [(4, 17, "layer 'l' takes its own output as input",
+       "feedback is only allowed as the self-connection of a `recurrent` layer")]),
+    ("two layers in a cycle", src(*HEAD, "layer a = dense(b, 4) with IF",
+                                  "layer b = dense(a, 4) with IF", "output b = count"),
+     [(5, 17, "layers 'b' -> 'a' -> 'b' form a cycle",
+       "feedback is only allowed as the self-connection of a `recurrent` layer")]),
+    ("three layers in a cycle", src(*HEAD, "layer a = dense(c, 4) with IF",
+                                    "layer b = dense(a, 4) with IF", "layer c = dense(b, 4) with IF",
+                                    "output c = count"),
+     [(5, 17, "layers 'b' -> 'c' -> 'a' -> 'b' form a cycle")]),
+    # ------------------------------------------------------------------ time
+    ("steps = 0", src(MODEL, "time { dt = 1 ms; steps = 0 }", INPUT, LAYER, OUTPUT),
+     [(2, 27, "'steps' must be at least 1, got 0")]),
+    ("steps not an integer", src(MODEL, "time { dt = 1 ms; steps = 2.5 }", INPUT, LAYER, OUTPUT),
+     [(2, 27, "'steps' must be an integer, got 2.5")]),
+    ("dt negative", src(MODEL, "time { dt = -1 ms; steps = 10 }", INPUT, LAYER, OUTPUT),
+     [(2, 13, "'dt' must be positive, got -1 ms")]),
+    ("dt zero", src(MODEL, "time { dt = 0 ms; steps = 10 }", INPUT, LAYER, OUTPUT),
+     [(2, 13, "'dt' must be positive, got 0")]),
+    ("refractory not a whole number of steps", src(*HEAD, "layer l = dense(x, 4) with "
+                                                          "LIF(tau_mem = 5 ms, refractory = 2.5 ms)",
+                                                   OUTPUT),
+     [(4, 61, "parameter 'refractory' of LIF of 2.5 ms is not a whole number of steps of "
+              "dt = 1 ms")]),
+    # ------------------------------------------------------------------ structure
+    ("no model", src(TIME, INPUT, LAYER, OUTPUT),
+     [(1, 1, "no `model` declaration", "a model file starts with `model NAME`")]),
+    ("no time", src(MODEL, INPUT, LAYER, OUTPUT),
+     [(1, 1, "no `time` block", "add e.g. time { dt = 1 ms; steps = 25 }")]),
+    ("no output", src(*HEAD, LAYER),
+     [(1, 1, "the model has no `output`", "add e.g. `output LAYER = count`")]),
+    ("empty file", "",
+     [(1, 1, "no `model` declaration"), (1, 1, "no `time` block"),
+      (1, 1, "the model has no `output`")]),
+    ("layer without neuron", src(*HEAD, "layer l = dense(x, 4)", OUTPUT),
+     [(4, 7, "layer 'l' needs a neuron", "add e.g. `with LIF(tau_mem = 10 ms)` after the operator")]),
+    ("flatten with a neuron", src(MODEL, TIME, "input img[1, 2, 2] = rate",
+                                  "layer f = flatten(img) with IF", "layer l = dense(f, 4) with IF",
+                                  OUTPUT),
+     [(4, 29, "flatten has no neurons; remove the `with` part")]),
+    ("output of a flatten layer", src(MODEL, TIME, "input img[1, 2, 2] = rate",
+                                      "layer l = flatten(img)", OUTPUT),
+     [(5, 8, "output 'l' is a flatten layer, which has no neurons; read the layer before it")]),
+    ("output of an input", src(*HEAD, LAYER, OUTPUT, "output x = count"),
+     [(6, 8, "output 'x' is an input; outputs read a layer")]),
+    ("use of a missing file", src(MODEL, 'use "no_such_neurons.snn"', TIME, INPUT, LAYER, OUTPUT),
+     [(2, 5, "cannot find used file 'no_such_neurons.snn'", "looked for no_such_neurons.snn")]),
+    # ------------------------------------------------------------------ neuron definitions
+    ("neuron without spike condition", neuron_model("  state v = 0", "  update { v = v + input }"),
+     [(3, 8, "neuron 'N' has no spike condition", "add e.g. spike when v > 1")]),
+    ("neuron without state", neuron_model("  spike when input > 1"),
+     [(3, 8, "neuron 'N' has no state variables", "declare one, e.g. state v = 0")]),
+    ("spike condition not a comparison", neuron_model("  state v = 0", "  spike when v + 1"),
+     [(5, 14, "the spike condition must be a comparison, e.g. v > threshold")]),
+    ("assigning to a parameter", neuron_model(
+        "  param a = 1", "  state v = 0", "  update { a = 2 }", "  spike when v > a"),
+     [(6, 12, "cannot assign to parameter 'a'; only state variables change")]),
+    ("reserved name", neuron_model("  param dt = 1", "  state v = 0", "  spike when v > 1"),
+     [(4, 9, "'dt' is a reserved name and cannot be a parameter")]),
+    ("input in a state's initial value", neuron_model(
+        "  state v = input", "  update { v = v + 1 }", "  spike when v > 1"),
+     # the uses of 'v' are not reported again
+     [(4, 13, "'input' is only known inside update, spike and on spike")]),
+    ("division by zero", neuron_model("  state v = 0", "  update { v = v / 0 }", "  spike when v > 1"),
+     [(5, 20, "division by zero")]),
+    ("wrong number of arguments", neuron_model(
+        "  state v = 0", "  update { v = exp(v, 1) }", "  spike when v > 1"),
+     [(5, 16, "exp() takes 1 argument, got 2")]),
+    # ------------------------------------------------------------------ several errors at once
+    ("several errors in one run", src(*HEAD,
+                                      "layer a = dense(x, 4) with LIF(tau_mem = 5)",
+                                      "layer b = dense(a, 4) with LIFF",
+                                      "output b = cnt",
+                                      "hardware { weights = fixed<8,9> }"),
+     [(4, 42, "parameter 'tau_mem' of LIF needs a time (us, ms, s), got a plain number 5",
+       "write e.g. tau_mem = 20 ms"),
+      (5, 28, "unknown neuron 'LIFF'", "did you mean 'LIF'?"),
+      (6, 12, "unknown readout 'cnt': expected count, membrane or first_spike",
+       "did you mean 'count'?"),
+      (7, 22, "invalid fixed-point format fixed<8,9>: fraction bits must be between 0 and 7 "
+              "(one bit is the sign)")]),
+    ("several errors across blocks", src(MODEL, "time { dt = 0 ms; steps = 0 }",
+                                         "input x[0] = rat", "layer l = dens(x, 4) with IF",
+                                         OUTPUT),
+     [(2, 13, "'dt' must be positive, got 0"),
+      (2, 27, "'steps' must be at least 1, got 0"),
+      (3, 8, "input 'x' has an empty dimension; sizes must be at least 1"),
+      (3, 14, "unknown encoding 'rat'", "did you mean 'rate'?"),
+      (4, 11, "unknown layer operator 'dens'", "did you mean 'dense'?")]),
+]
+
+
+@pytest.mark.parametrize("text,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_invalid_model(text, expected):
+    assert_errors(text, expected)
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 40
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_errors_print_like_a_compiler():
+    errs = errors_of(src(*HEAD, "layer l = dense(x, 4) with LIFF", OUTPUT))
+    assert errs[0].format().splitlines() == [
+        "bad.snn:4:28: error: unknown neuron 'LIFF'",
+        "    4 | layer l = dense(x, 4) with LIFF",
+        "      |                            ^^^^",
+        "      = hint: did you mean 'LIF'?",
+    ]
+
+
+def test_error_spans_cover_the_offending_text():
+    (err,) = errors_of(src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 5)", OUTPUT))
+    assert (err.loc.end_line, err.loc.end_col) == (4, 43)
+    (err,) = errors_of(src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"))
+    assert (err.loc.line, err.loc.col, err.loc.end_col) == (6, 22, 33)
+
+
+# ------------------------------------------------------------------ warnings
+
+
+def test_unused_input_and_layer_are_warnings():
+    loaded = load_text(src(*HEAD, "input unused[3] = rate", LAYER, "layer spare = dense(x, 2) with IF",
+                           OUTPUT), "warn.snn")
+    got = [(w.severity, w.line, w.col, w.message) for w in loaded.warnings]
+    assert got == [
+        ("warning", 4, 1, "input 'unused' does not reach any output"),
+        ("warning", 6, 1, "layer 'spare' does not reach any output"),
+    ]
+    assert [l.name for l in loaded.graph.layers] == ["l", "spare"]
+
+
+def test_a_valid_model_has_no_warnings():
+    assert load_text(src(*HEAD, LAYER, OUTPUT), "ok.snn").warnings == []
+
+
+# ------------------------------------------------------------------ `use`d files
+
+
+def test_use_reports_errors_in_the_used_file(tmp_path):
+    (tmp_path / "neurons.snn").write_text(src("neuron N {", "  state v = 0", "  update { v = v + 1 ms }",
+                                              "  spike when v > 1", "}"))
+    (tmp_path / "model.snn").write_text(src(MODEL, 'use "neurons.snn"', TIME, INPUT,
+                                            "layer l = dense(x, 4) with N", OUTPUT))
+    with pytest.raises((SnnError, SnnErrors)) as info:
+        load(tmp_path / "model.snn")
+    errs = info.value.errors if isinstance(info.value, SnnErrors) else [info.value]
+    assert [(e.loc.path, e.line, e.col, e.message) for e in errs] == [
+        (str(tmp_path / "neurons.snn"), 3, 16, "cannot add a plain number and a time")]
+
+
+def test_use_of_a_file_that_defines_more_than_neurons(tmp_path):
+    (tmp_path / "lib.snn").write_text(src("neuron N { state v = 0; update { v = v + input }; "
+                                          "spike when v > 1 }", "model other"))
+    (tmp_path / "model.snn").write_text(src(MODEL, 'use "lib.snn"', TIME, INPUT,
+                                            "layer l = dense(x, 4) with N", OUTPUT))
+    with pytest.raises((SnnError, SnnErrors)) as info:
+        load(tmp_path / "model.snn")
+    errs = info.value.errors if isinstance(info.value, SnnErrors) else [info.value]
+    assert [(e.loc.path, e.line, e.message, e.hint) for e in errs] == [
+        (str(tmp_path / "lib.snn"), 2, "a used file may only define neurons (and use other files)",
+         f"used from {tmp_path / 'model.snn'}:2:1")]
+
+
+def test_use_loads_neurons_and_tolerates_cycles(tmp_path):
+    (tmp_path / "a.snn").write_text(src('use "b.snn"', "neuron A { state v = 0; update { v = v + input }; "
+                                                       "spike when v > 1 }"))
+    (tmp_path / "b.snn").write_text(src('use "a.snn"', "neuron B { state v = 0; update { v = input }; "
+                                                       "spike when v > 1 }"))
+    (tmp_path / "model.snn").write_text(src(MODEL, 'use "a.snn"', TIME, INPUT,
+                                            "layer l = dense(x, 4) with A",
+                                            "layer k = dense(l, 2) with B", "output k = count"))
+    graph = load(tmp_path / "model.snn").graph
+    assert [l.neuron.name for l in graph.layers] == ["A", "B"]

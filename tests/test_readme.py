@@ -1,0 +1,25 @@
+"""The README's set-up commands are the ones CI runs."""
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _ci_command() -> str:
+    lines = [l.strip() for l in (ROOT / ".ci" / "run").read_text().splitlines()]
+    commands = [l for l in lines if l and not l.startswith("#") and not l.startswith(("set ", "cd ",
+                                                                                       "export "))]
+    assert len(commands) == 1, commands
+    return commands[0]
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```\n(.*?)\n```", readme, flags=re.S)
+    assert _ci_command() in blocks
+
+
+def test_readme_main_command_uses_the_same_setup():
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```\n(.*?)\n```", readme, flags=re.S) if "snnc " in b]
+    assert any(b.startswith("bash scripts/setup.sh && .venv/bin/snnc ") for b in blocks)
