@@ -50,7 +50,8 @@ class Latency:
 
 @dataclass(frozen=True)
 class Delta:
-    """Delta coding of a sequence ``x[t]``: spike when ``|x[t] - ref| >= threshold``, then ``ref = x[t]``."""
+    """Delta coding of a sequence ``x[t]``: spike when ``x[t] - ref >= threshold`` (a rise), and
+    ``ref = x[t]`` after any change of at least ``threshold`` either way (falls are not signalled)."""
 
     threshold: float = 0.1
 

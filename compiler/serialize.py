@@ -13,7 +13,7 @@ import json
 from snnc import expr as E
 from snnc import ir
 from snnc.errors import Loc, SourceFile
-from snnc.types import Fixed, Quantity, TIME
+from snnc.types import FREQUENCY, TIME, Fixed, Quantity
 
 FORMAT_VERSION = 1
 
@@ -142,14 +142,18 @@ def summary_text(g: ir.Graph) -> str:
     lines = [f"model {s['model']}: {len(g.inputs)} input(s), {len(g.layers)} layer(s), "
              f"{s['neurons']} neurons, {s['parameters']} parameters, "
              f"{g.time.steps} steps of {Quantity(g.time.dt, TIME)}"]
+    names = [i["name"] for i in s["inputs"]] + [l["name"] for l in s["layers"]]
+    wn = max([14] + [len(n) for n in names])
+    ws = max([14] + [len(_shape(l["shape"])) for l in s["inputs"] + s["layers"]])
+    wk = max([10] + [len(l["neuron"] or "-") for l in s["layers"]])
     for i in s["inputs"]:
-        lines.append(f"  input  {i['name']:<14} {_shape(i['shape']):<14} {i['encoding']}")
+        lines.append(f"  input  {i['name']:<{wn}} {_shape(i['shape']):<{ws}} {i['encoding']}")
     for l in s["layers"]:
         neuron = l["neuron"] or "-"
-        lines.append(f"  layer  {l['name']:<14} {_shape(l['shape']):<14} {l['op']:<10} "
-                     f"{neuron:<10} {l['parameters']} params  <- {l['source']}")
+        lines.append(f"  layer  {l['name']:<{wn}} {_shape(l['shape']):<{ws}} {l['op']:<10} "
+                     f"{neuron:<{wk}} {l['parameters']:>8} params  <- {l['source']}")
     for o in s["outputs"]:
-        lines.append(f"  output {o['layer']:<14} {o['readout']}")
+        lines.append(f"  output {o['layer']:<{wn}} {o['readout']}")
     return "\n".join(lines)
 
 
@@ -167,8 +171,8 @@ def dump(g: ir.Graph) -> str:
         attrs = {f.name: getattr(layer, f.name) for f in dataclasses.fields(layer)
                  if f.name not in ("name", "source", "in_shape", "neuron", "loc")}
         text = ", ".join(f"{k}={_val(v)}" for k, v in attrs.items() if v is not None)
-        lines.append(f"  %{layer.name}: spikes{_shape(layer.shape)} = {_op_name(layer)}"
-                     f"(%{layer.source}: spikes{_shape(layer.in_shape)}, {text})")
+        args = f"%{layer.source}: spikes{_shape(layer.in_shape)}" + (f", {text}" if text else "")
+        lines.append(f"  %{layer.name}: spikes{_shape(layer.shape)} = {_op_name(layer)}({args})")
         if hasattr(layer, "neuron"):
             lines.extend("      " + line for line in _neuron_text(layer.neuron))
         shapes = ir.weight_shapes(layer)
@@ -198,12 +202,16 @@ def _neuron_text(n: ir.Neuron) -> list[str]:
 
 
 def _fields(obj) -> str:
-    parts = [f"{f.name}={_val(getattr(obj, f.name))}" for f in dataclasses.fields(obj)
+    parts = [f"{f.name}={_val(getattr(obj, f.name), f.name)}" for f in dataclasses.fields(obj)
              if f.name != "loc"]
     return f"{type(obj).__name__}(" + ", ".join(parts) + ")"
 
 
-def _val(v) -> str:
+def _val(v, name: str = "") -> str:
+    if isinstance(v, float) and (name.startswith("tau") or name == "dt"):
+        return str(Quantity(v, TIME))
+    if isinstance(v, float) and name == "clock":
+        return str(Quantity(v, FREQUENCY))
     if isinstance(v, float):
         return f"{v:g}"
     if isinstance(v, ir.Surrogate):

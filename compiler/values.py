@@ -166,7 +166,11 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
     if kind == "enum":
         word = _word(node)
         if word is None:
-            raise SnnError(node.loc, f"{owner} must be {spec.describe()}, got {describe_node(node)}")
+            written = _source_text(node).replace(" ", "")
+            hint = (f'a value with a dash is written as a string: "{written}"'
+                    if written in spec.options else None)
+            raise SnnError(node.loc, f"{owner} must be {spec.describe()}, got {describe_node(node)}",
+                           hint)
         if word not in spec.options:
             raise SnnError(node.loc, f"invalid value '{word}' for {owner}: expected "
                                      f"{options_text(spec.options)}", did_you_mean(word, spec.options))
@@ -246,6 +250,14 @@ def _show(value) -> str:
 
 def _num_text(v: float) -> str:
     return f"{v:g}"
+
+
+def _source_text(node: ast.Value) -> str:
+    """The text ``node`` was written as, if it is on one line."""
+    loc = node.loc
+    if loc.source is None or loc.end_line != loc.line or loc.end_col is None:
+        return ""
+    return loc.source.line_text(loc.line)[loc.col - 1:loc.end_col - 1]
 
 
 def _word(node: ast.Value) -> str | None:

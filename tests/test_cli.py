@@ -68,10 +68,10 @@ def test_bad_file_prints_located_error_with_caret(capsys, bad):
     assert code == 2
     assert out == ""
     lines = err.splitlines()
-    assert lines[0] == (f"{bad}:5:51: error: parameter 'tau_mem' of LIF needs a time (us, ms, s), "
+    assert lines[0] == (f"{bad}:5:50: error: parameter 'tau_mem' of LIF needs a time (us, ms, s), "
                         "got a plain number 10")
     assert lines[1] == f"    5 | {BAD_LINE}"
-    assert lines[2] == "      | " + " " * 50 + "^^"
+    assert lines[2] == "      | " + " " * 49 + "^^"
     assert lines[3] == "      = hint: write e.g. tau_mem = 20 ms"
     assert lines[-1] == f"{bad}: 1 error"
 
@@ -89,7 +89,7 @@ def test_several_files_exit_two_if_any_is_bad(capsys, good, bad):
     code, out, err = run(capsys, good, bad)
     assert code == 2
     assert out.startswith("model digits:")
-    assert f"{bad}:5:51: error:" in err
+    assert f"{bad}:5:50: error:" in err
 
 
 def test_subprocess_good_and_bad(good, bad):
@@ -104,7 +104,7 @@ def test_subprocess_good_and_bad(good, bad):
                           text=True, env=env, timeout=120)
     assert fail.returncode == 2
     assert fail.stdout == ""
-    assert fail.stderr.startswith(f"{bad}:5:51: error: parameter 'tau_mem' of LIF needs a time")
+    assert fail.stderr.startswith(f"{bad}:5:50: error: parameter 'tau_mem' of LIF needs a time")
     assert f"    5 | {BAD_LINE}\n" in fail.stderr
     assert "Traceback" not in fail.stderr
 
@@ -138,8 +138,8 @@ def test_json_for_a_bad_file(capsys, bad):
     (e,) = data["errors"]
     assert e == {"severity": "error",
                  "message": "parameter 'tau_mem' of LIF needs a time (us, ms, s), got a plain number 10",
-                 "hint": "write e.g. tau_mem = 20 ms", "file": bad, "line": 5, "col": 51,
-                 "end_line": 5, "end_col": 53}
+                 "hint": "write e.g. tau_mem = 20 ms", "file": bad, "line": 5, "col": 50,
+                 "end_line": 5, "end_col": 52}
 
 
 def test_json_for_several_files_is_a_list(capsys, good, bad):
@@ -219,7 +219,7 @@ def test_random_binary_garbage(capsys, tmp_path):
 def test_non_utf8_byte(capsys, tmp_path):
     path = tmp_path / "latin1.snn"
     path.write_bytes(b"model m\n# caf\xe9\n")
-    _check_located(capsys, path, 2, "file is not UTF-8 text (byte 0xe9 at offset 14)")
+    _check_located(capsys, path, 2, "file is not UTF-8 text (byte 0xe9 at offset 13)")
 
 
 def test_nul_byte(capsys, tmp_path):

@@ -1,0 +1,162 @@
+"""The simulation driver shared by the float simulator and the golden model.
+
+Layers run one after another over *all* time steps (docs/semantics.md section 1 within a step is
+equivalent, since a layer only reads its source's spikes of the same or earlier steps): the
+feed-forward input of a layer for every step is one matmul / im2col over ``T * B`` frames, then the
+neuron recurrence runs over ``t`` elementwise on ``[B, N]``; recurrent layers add ``V S[t-1]`` per
+step. What differs between the two simulators -- input values, weights in accumulator units, the
+matmul, the conversion of the accumulator to the neuron input, the neurons -- is a :class:`Backend`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from snnc import ir
+from snnc.backends.golden import synapse
+from snnc.backends.golden.encoders import encode
+from snnc.backends.golden.result import LayerStats, SimResult, make_readout, predict, totals
+
+
+@dataclass
+class Synapses:
+    """A layer's connectivity in one arithmetic: tensors already in accumulator units."""
+
+    matmul: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    to_input: Callable[[np.ndarray], np.ndarray]     # accumulator -> neuron input
+    weight: Any = None
+    recurrent: Any = None
+    bias: Any = None
+    pool_scale: Any = None
+
+
+class Backend:
+    """The arithmetic of one simulator. Subclasses implement the four hooks."""
+
+    arithmetic = "?"
+    membrane_dtype: Any = np.float64
+
+    def input_values(self, inp: ir.Input, encoded: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+        """Encoded input [T, B, *shape] -> the values layers see, and saturation counts."""
+        raise NotImplementedError
+
+    def synapses(self, layer) -> Synapses:
+        raise NotImplementedError
+
+    def neuron(self, layer, shape: tuple[int, ...]):
+        """A neuron stepper (``step(inp) -> (S, U)``, ``state()``, ``saturation``)."""
+        raise NotImplementedError
+
+
+def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
+    """``x`` for the graph's inputs: an array for a single-input model, or a dict name -> array."""
+    if isinstance(x, Mapping):
+        missing = [i.name for i in graph.inputs if i.name not in x]
+        if missing:
+            raise ValueError(f"no data for input(s) {', '.join(missing)}")
+        data = {i.name: np.asarray(x[i.name]) for i in graph.inputs}
+    else:
+        if len(graph.inputs) != 1:
+            names = ", ".join(i.name for i in graph.inputs)
+            raise ValueError(f"model '{graph.name}' has inputs {names}: pass a dict name -> batch")
+        data = {graph.inputs[0].name: np.asarray(x)}
+    sizes = {a.shape[0] for a in data.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"inputs have different batch sizes {sorted(sizes)}")
+    return data
+
+
+def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
+        record: bool = False) -> SimResult:
+    """Simulate ``graph`` on the batch ``x`` with ``backend``'s arithmetic."""
+    steps = graph.time.steps
+    data = batch_inputs(graph, x)
+    batch = next(iter(data.values())).shape[0]
+    if sample_ids is None:
+        sample_ids = np.arange(batch)
+    sample_ids = np.asarray(sample_ids)
+    if sample_ids.shape != (batch,):
+        raise ValueError(f"sample_ids must have shape [{batch}], got {list(sample_ids.shape)}")
+
+    values: dict[str, np.ndarray] = {}        # node -> [T, B, *shape] spikes (uint8) or values
+    stats: dict[str, LayerStats] = {}
+    final: dict[str, dict[str, np.ndarray]] = {}
+    membrane_sums: dict[str, np.ndarray] = {}
+    traces: dict[str, np.ndarray] = {}
+    for inp in graph.inputs:
+        encoded = encode(inp, data[inp.name], steps, seed, sample_ids)
+        vals, sat = backend.input_values(inp, encoded)
+        values[inp.name] = vals
+        stats[inp.name] = LayerStats(spikes=int(np.count_nonzero(vals)), saturation=sat)
+
+    copies = set()
+    for layer in graph.layers:
+        src = values[layer.source]
+        if isinstance(layer, ir.Flatten):
+            values[layer.name] = src.reshape(steps, batch, -1)
+            stats[layer.name] = LayerStats(spikes=int(np.count_nonzero(src)))
+            final[layer.name] = {}
+            copies.add(layer.name)
+            continue
+        if not isinstance(layer, (ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool)):
+            raise TypeError(f"unknown layer type {type(layer).__name__}")
+        spikes, mem_sum, trace, neuron, st = _run_layer(layer, src, backend, steps, batch, record)
+        values[layer.name] = spikes
+        membrane_sums[layer.name] = mem_sum
+        if record:
+            traces[layer.name] = trace
+        final[layer.name] = {k: np.array(v).reshape(batch, *layer.shape)
+                             for k, v in neuron.state().items()}
+        stats[layer.name] = st
+
+    outputs = {o.source: make_readout(o.readout, values[o.source], membrane_sums[o.source])
+               for o in graph.outputs}
+    first = graph.outputs[0].source if graph.outputs else None
+    predictions = predict(outputs[first]) if first is not None else np.zeros(batch, dtype=np.int64)
+    layer_names = {layer.name for layer in graph.layers}
+    return SimResult(backend.arithmetic, steps, batch, outputs, predictions, stats,
+                     totals(stats, layer_names, copies), final,
+                     spikes=dict(values) if record else None,
+                     membranes=traces if record else None)
+
+
+def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int, record: bool):
+    syn = backend.synapses(layer)
+    shape = layer.shape
+    size = int(np.prod(shape))
+    delivered = synapse.delayed(src, layer.delay)
+    frames = delivered.reshape(steps * batch, *layer.in_shape)
+    acc = synapse.feedforward(layer, frames, syn.matmul, syn.weight, syn.bias, syn.pool_scale)
+    acc = acc.reshape(steps, batch, size)
+    recurrent = isinstance(layer, ir.Recurrent)
+    if not recurrent:
+        acc = syn.to_input(acc)
+    neuron = backend.neuron(layer, (batch, size))
+    spikes = np.zeros((steps, batch, size), dtype=np.uint8)
+    mem_sum = np.zeros((batch, size), dtype=backend.membrane_dtype)
+    trace = np.zeros((steps, batch, size), dtype=backend.membrane_dtype) if record else None
+    s_prev = np.zeros((batch, size), dtype=np.uint8)
+    for t in range(steps):
+        if recurrent:
+            inp = syn.to_input(acc[t] + syn.matmul(s_prev, syn.recurrent))
+        else:
+            inp = acc[t]
+        s, u = neuron.step(inp)
+        spikes[t] = s
+        mem_sum += u
+        if record:
+            trace[t] = u
+        if recurrent:
+            s_prev = spikes[t]
+    sops = synapse.sops(layer, delivered)
+    if recurrent and steps > 1:
+        sops += int(np.count_nonzero(spikes[:-1])) * layer.units
+    st = LayerStats(spikes=int(np.count_nonzero(spikes)), sops=sops,
+                    saturation=dict(neuron.saturation), macs=synapse.macs(layer, steps))
+    spikes = spikes.reshape(steps, batch, *shape)
+    if record:
+        trace = trace.reshape(steps, batch, *shape)
+    return spikes, mem_sum, trace, neuron, st

@@ -1,0 +1,167 @@
+"""Neuron state machines of docs/semantics.md section 3, generic over the arithmetic.
+
+:class:`BuiltinNeuron` runs IF/LIF/CubaLIF/ALIF with decay, ``beta * A`` and saturation functions
+supplied by the float simulator (exact reals, no saturation) or the golden model (section 4
+integers). :class:`ProgramNeuron` runs a user-defined neuron (update, spike test, on-spike block)
+with an expression evaluator supplied likewise. Both step a whole batch of neurons at once:
+``step(inp)`` takes this step's input of every neuron and returns ``(S, U)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from snnc.fixedpoint import saturate
+from snnc.types import Fixed
+
+Fn = Callable[[np.ndarray], np.ndarray]
+
+
+def _identity(v):
+    return v
+
+
+@dataclass(frozen=True)
+class BuiltinSpec:
+    """A built-in neuron in one arithmetic.
+
+    ``decay_*`` apply ``b``, ``a``, ``r``; ``beta_a(A)`` is ``beta * A`` in membrane units;
+    ``spike_inc`` is what one spike adds to ``A``; ``cur_to_mem(I)`` brings the current to membrane
+    units; ``formats`` maps ``U``/``I``/``A`` to the format they saturate to (empty: no saturation).
+    """
+
+    kind: str                 # IF, LIF, CubaLIF, ALIF
+    threshold: Any
+    reset: str
+    refractory: int
+    dtype: Any
+    decay_mem: Fn = _identity
+    decay_syn: Fn = _identity
+    decay_adapt: Fn = _identity
+    beta_a: Fn | None = None
+    spike_inc: Any = 1
+    cur_to_mem: Fn = _identity
+    formats: dict | None = None
+
+
+class _Saturating:
+    def __init__(self, formats: dict | None, names):
+        self.formats = formats or {}
+        self.saturation = {n: 0 for n in names} if formats else {}
+
+    def _sat(self, name: str, v: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        fmt: Fixed | None = self.formats.get(name)
+        if fmt is None:
+            return v
+        if mask is None:
+            q, n = saturate(v, fmt)
+        else:
+            out = (v < fmt.min_int) | (v > fmt.max_int)
+            n = int(np.count_nonzero(out & mask))
+            q = np.clip(v, fmt.min_int, fmt.max_int) if out.any() else v
+        self.saturation[name] += n
+        return q
+
+
+class BuiltinNeuron(_Saturating):
+    """IF, LIF, CubaLIF or ALIF over an array of neurons of shape ``shape`` (section 3)."""
+
+    def __init__(self, spec: BuiltinSpec, shape: tuple[int, ...]):
+        if spec.kind not in ("IF", "LIF", "CubaLIF", "ALIF"):
+            raise TypeError(f"unknown built-in neuron kind {spec.kind!r}")
+        if spec.reset not in ("subtract", "zero", "none"):
+            raise ValueError(f"unknown reset {spec.reset!r}")
+        names = ["U"] + (["I"] if spec.kind == "CubaLIF" else []) + (["A"] if spec.kind == "ALIF" else [])
+        super().__init__(spec.formats, names)
+        self.spec = spec
+        self.U = np.zeros(shape, dtype=spec.dtype)
+        self.I = np.zeros(shape, dtype=spec.dtype) if spec.kind == "CubaLIF" else None
+        self.A = np.zeros(shape, dtype=spec.dtype) if spec.kind == "ALIF" else None
+        self.S = np.zeros(shape, dtype=bool)
+        self.R = np.zeros(shape, dtype=np.int64)
+
+    def step(self, inp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sp = self.spec
+        refr = self.R > 0 if sp.refractory else None
+        if sp.kind == "CubaLIF":
+            # the current integrates `in` even while refractory; the membrane then receives 0
+            self.I = self._sat("I", sp.decay_syn(self.I) + inp)
+            x = sp.cur_to_mem(self.I)
+        else:
+            x = inp
+        if refr is not None:
+            x = np.where(refr, 0, x)
+        s_prev = self.S
+        if sp.kind == "ALIF":
+            th_prev = sp.threshold + sp.beta_a(self.A)
+            self.A = self._sat("A", sp.decay_adapt(self.A) + s_prev * sp.spike_inc)
+            th_now = sp.threshold + sp.beta_a(self.A)
+        else:
+            th_prev = th_now = sp.threshold
+        if sp.reset == "subtract":
+            u = sp.decay_mem(self.U) + x - th_prev * s_prev
+        elif sp.reset == "zero":
+            u = np.where(s_prev, 0, sp.decay_mem(self.U)) + x
+        else:
+            u = sp.decay_mem(self.U) + x
+        self.U = self._sat("U", u)
+        s = self.U > th_now
+        if refr is not None:
+            s &= ~refr
+            self.R = np.where(s, sp.refractory, np.maximum(self.R - 1, 0))
+        self.S = s
+        return s, self.U
+
+    def state(self) -> dict[str, np.ndarray]:
+        out = {"U": self.U}
+        if self.I is not None:
+            out["I"] = self.I
+        if self.A is not None:
+            out["A"] = self.A
+        out["S"] = self.S
+        out["R"] = self.R
+        return out
+
+
+Evaluator = Callable[[Any, dict, np.ndarray], Any]
+
+
+class ProgramNeuron(_Saturating):
+    """A user-defined neuron: ``update`` in order, ``S = spike``, then ``on_spike`` where ``S``.
+
+    ``states`` are (name, initial value) pairs (the first is the membrane); statements are
+    (target, expression) pairs evaluated by ``evaluate(expr, states, inp)``; with ``fmt`` every
+    assignment saturates to it (and is counted, on-spike ones only where they run).
+    """
+
+    def __init__(self, states, update, spike, on_spike, evaluate: Evaluator, shape, dtype,
+                 fmt: Fixed | None = None):
+        names = [n for n, _ in states]
+        super().__init__({n: fmt for n in names} if fmt is not None else None, names)
+        self.names = names
+        self.values = {n: np.full(shape, v, dtype=dtype) for n, v in states}
+        self.update, self.spike, self.on_spike = tuple(update), spike, tuple(on_spike)
+        self.evaluate = evaluate
+        self.shape, self.dtype = shape, dtype
+        self.S = np.zeros(shape, dtype=bool)
+
+    def _value(self, e, inp) -> np.ndarray:
+        v = self.evaluate(e, self.values, inp)
+        return np.broadcast_to(np.asarray(v, dtype=self.dtype), self.shape)
+
+    def step(self, inp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        for target, e in self.update:
+            self.values[target] = self._sat(target, self._value(e, inp))
+        s = np.broadcast_to(np.asarray(self.evaluate(self.spike, self.values, inp), dtype=bool),
+                            self.shape).copy()
+        if s.any():
+            for target, e in self.on_spike:
+                v = self._sat(target, self._value(e, inp), s)
+                self.values[target] = np.where(s, v, self.values[target])
+        self.S = s
+        return s, self.values[self.names[0]]
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {**self.values, "S": self.S}

@@ -1,0 +1,407 @@
+"""Data sets for training and simulation, shaped to fit a model's input (see ``docs/datasets.md``).
+
+``load_dataset(name, graph)`` returns a :class:`Dataset` whose samples fit the model's (single)
+input: static samples ``[N, *shape]``, or sequences ``[N, L, *shape]`` (``L >= steps``) for the
+encodings that take sequences (``delta`` and ``direct``). Names:
+
+* ``digits`` -- scikit-learn's 8x8 handwritten digits (1797 images), pixels scaled to ``[0, 1]``;
+  a fixed stratified split: 1400 training and 397 test images.
+* ``mnist1d`` -- MNIST-1D (Greydanus 2020), generated locally by the ``mnist1d`` package with its
+  default arguments (4000 training and 1000 test signals of length 40), cached under
+  ``~/.cache/snnc``.
+* ``npz:PATH`` -- an ``.npz`` file holding dense arrays or an event list (docs/datasets.md).
+
+Every problem (an unknown name, a missing file or key, samples that do not fit the model) is an
+:class:`~snnc.errors.SnnError`.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from snnc import ir
+from snnc.errors import SnnError
+from snnc.values import did_you_mean
+
+DATASETS = ("digits", "mnist1d", "npz:PATH")
+DIGITS_TEST = 397
+DIGITS_SEED = 0
+MNIST1D_CACHE = "mnist1d-v1.npz"
+#: Share of the samples of an event-list file that form the test split when it has no ``test`` key.
+EVENT_TEST_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set fitted to a model's input: samples ``x_*`` (float32) and integer labels ``y_*``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    name: str
+
+    @property
+    def classes(self) -> int:
+        ys = [y for y in (self.y_train, self.y_test) if y.size]
+        return int(max(int(y.max()) for y in ys)) + 1 if ys else 0
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def load_dataset(name: str, graph: ir.Graph) -> Dataset:
+    """The data set ``name`` (``digits``, ``mnist1d`` or ``npz:PATH``) shaped for ``graph``'s input."""
+    inp = model_input(graph)
+    if not isinstance(name, str) or not name:
+        raise SnnError(None, "no data set given", "known data sets: " + ", ".join(DATASETS))
+    if name == "digits":
+        x_tr, y_tr, x_te, y_te = _digits()
+    elif name == "mnist1d":
+        x_tr, y_tr, x_te, y_te = _mnist1d()
+    elif name.startswith("npz:"):
+        path = name[4:]
+        if not path:
+            raise SnnError(None, "data set 'npz:' names no file", "write npz:PATH, e.g. npz:data.npz")
+        return _npz(path, graph, inp, name)
+    else:
+        raise SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
+    ds = Dataset(fit_input(x_tr, graph, f"data set '{name}' (training split)"), y_tr,
+                 fit_input(x_te, graph, f"data set '{name}' (test split)"), y_te, name)
+    check_labels(ds, graph)
+    return ds
+
+
+def _unknown_hint(name: str) -> str:
+    known = "known data sets: " + ", ".join(DATASETS)
+    if name.lower() in ("mnist", "fashion_mnist", "fashion-mnist", "cifar10", "nmnist", "shd"):
+        return (f"snnc cannot download '{name}'; save it as an .npz file (keys x_train, y_train, "
+                "x_test, y_test, or an event list, see docs/datasets.md) and pass npz:PATH; " + known)
+    close = did_you_mean(name, ["digits", "mnist1d"])
+    return f"{close} ({known})" if close else known
+
+
+def model_input(graph: ir.Graph) -> ir.Input:
+    """The one input of ``graph`` (data sets feed single-input models)."""
+    if len(graph.inputs) != 1:
+        names = ", ".join(f"'{i.name}'" for i in graph.inputs)
+        raise SnnError(graph.inputs[1].loc if len(graph.inputs) > 1 else None,
+                       f"model '{graph.name}' has {len(graph.inputs)} inputs ({names}); data sets "
+                       "feed a model with exactly one")
+    return graph.inputs[0]
+
+
+def takes_sequences(inp: ir.Input) -> bool:
+    return isinstance(inp.encoding, (ir.Delta, ir.Direct))
+
+
+def _size(shape) -> int:
+    return int(math.prod(int(d) for d in shape))
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
+
+
+def fit_input(x, graph: ir.Graph, what: str) -> np.ndarray:
+    """Samples ``x`` (``[N, ...]``) reshaped to fit ``graph``'s input, as float32.
+
+    A sample fits when it has the input's size (``[64]`` fits an input ``[1, 8, 8]``: it is
+    reshaped row-major) or, for ``delta`` and ``direct`` inputs, when it is a sequence of at least
+    ``steps`` such samples (``[40]`` fits an input ``[1]`` of a 40-step model as ``[40, 1]``).
+    """
+    inp = model_input(graph)
+    shape = tuple(inp.shape)
+    steps = graph.time.steps
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise SnnError(None, f"{what}: samples must be numbers, not {x.dtype}")
+    if x.ndim < 1:
+        raise SnnError(None, f"{what}: expected an array of samples [N, ...], got a scalar")
+    if x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
+        raise SnnError(None, f"{what}: the samples hold non-finite values (nan or inf)")
+    n, sample = x.shape[0], tuple(x.shape[1:])
+    size = _size(shape)
+    enc = type(inp.encoding).__name__.lower()
+    if sample == shape:
+        return np.ascontiguousarray(x, dtype=np.float32)
+    if _size(sample) == size:
+        return np.ascontiguousarray(x.reshape(n, *shape), dtype=np.float32)
+    if takes_sequences(inp) and size and _size(sample) % size == 0:
+        length = _size(sample) // size
+        if sample in ((length, *shape), (length * size,), (length, size)):
+            if length < steps:
+                raise SnnError(inp.loc, f"{what}: samples are sequences of {length} steps of "
+                                        f"{_shape(shape)}, but model '{graph.name}' runs {steps} "
+                                        "steps", f"set `steps = {length}` in the time block, or "
+                                                 "use longer sequences")
+            return np.ascontiguousarray(x.reshape(n, length, *shape), dtype=np.float32)
+    if takes_sequences(inp):
+        want = f"{_shape(shape)} or a sequence [L, {_shape(shape)[1:-1]}] with L >= {steps}"
+    else:
+        want = f"{_shape(shape)} (or {size} values)"
+    hint = None
+    if not takes_sequences(inp) and size and _size(sample) % size == 0 and _size(sample) > size:
+        hint = (f"{enc} encoding takes static samples; use `delta` or `direct` encoding to feed "
+                "sequences")
+    raise SnnError(inp.loc, f"{what}: samples of shape {_shape(sample)} do not fit input "
+                            f"'{inp.name}', which takes {want}", hint)
+
+
+def output_units(graph: ir.Graph) -> int | None:
+    """The number of classes the model's first output predicts (its layer's neuron count)."""
+    if not graph.outputs:
+        return None
+    return _size(graph.shape_of(graph.outputs[0].source))
+
+
+def check_labels(ds: Dataset, graph: ir.Graph) -> None:
+    classes = output_units(graph)
+    for split, x, y in (("training", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test)):
+        if y.ndim != 1 or y.shape[0] != x.shape[0]:
+            raise SnnError(None, f"data set '{ds.name}': the {split} split has {x.shape[0]} samples "
+                                 f"but labels of shape {_shape(y.shape)}",
+                           "labels are one integer per sample")
+        if y.size and (y.min() < 0 or (classes is not None and y.max() >= classes)):
+            out = graph.outputs[0]
+            raise SnnError(out.loc, f"data set '{ds.name}' has labels {int(y.min())}..{int(y.max())} "
+                                    f"in its {split} split, but output '{out.source}' has "
+                                    f"{classes} neurons (classes 0..{classes - 1})")
+
+
+def _labels(y, what: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and y.size and (not np.isfinite(y).all() or (y != np.round(y)).any()):
+        raise SnnError(None, f"{what}: labels must be integers")
+    if y.dtype.kind not in "iuf":
+        raise SnnError(None, f"{what}: labels must be integers, not {y.dtype}")
+    return y.astype(np.int64)
+
+
+# ------------------------------------------------------------------ digits
+
+
+def stratified_split(y, test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, test) indices; each class contributes to ``test`` in proportion to its size
+    (largest remainders), chosen by a generator seeded with ``seed``."""
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    share = counts * test / len(y)
+    take = np.floor(share).astype(int)
+    for i in np.argsort(-(share - take), kind="stable")[: test - int(take.sum())]:
+        take[i] += 1
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c, k in zip(classes, take):
+        idx = np.flatnonzero(y == c)
+        chosen.append(rng.permutation(idx)[:k])
+    test_idx = np.sort(np.concatenate(chosen))
+    mask = np.ones(len(y), dtype=bool)
+    mask[test_idx] = False
+    return np.flatnonzero(mask), test_idx
+
+
+def _digits():
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise SnnError(None, "data set 'digits' needs scikit-learn, which is not installed",
+                       "pip install scikit-learn (or snnc[data])") from None
+    d = load_digits()
+    x = (np.asarray(d.data, dtype=np.float32) / 16.0).astype(np.float32)
+    y = np.asarray(d.target, dtype=np.int64)
+    train, test = stratified_split(y, DIGITS_TEST, DIGITS_SEED)
+    return x[train], y[train], x[test], y[test]
+
+
+# ------------------------------------------------------------------ mnist1d
+
+
+def cache_dir() -> str:
+    """``$SNNC_CACHE``, else ``$XDG_CACHE_HOME/snnc``, else ``~/.cache/snnc``."""
+    if os.environ.get("SNNC_CACHE"):
+        return os.environ["SNNC_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "snnc")
+
+
+def generate_mnist1d() -> dict:
+    """MNIST-1D with the package's default arguments, generated locally (no download).
+
+    ``mnist1d`` seeds NumPy's and Python's global generators; their states are restored afterwards.
+    """
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        raise SnnError(None, "data set 'mnist1d' needs the mnist1d package, which is not installed",
+                       "pip install mnist1d (or snnc[data])") from None
+    import random
+
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        d = make_dataset(get_dataset_args())
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+    return {"x_train": np.asarray(d["x"], dtype=np.float32),
+            "y_train": np.asarray(d["y"], dtype=np.int64),
+            "x_test": np.asarray(d["x_test"], dtype=np.float32),
+            "y_test": np.asarray(d["y_test"], dtype=np.int64)}
+
+
+def _mnist1d():
+    path = os.path.join(cache_dir(), MNIST1D_CACHE)
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    data = None
+    if os.path.isfile(path):
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k] for k in keys}
+        except Exception:  # a damaged cache: make it again
+            data = None
+    if data is None:
+        data = generate_mnist1d()
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.tmp{os.getpid()}"
+            with open(tmp, "wb") as f:
+                np.savez(f, **data)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs the time to generate the data again
+    return tuple(data[k] for k in keys)
+
+
+# ------------------------------------------------------------------ npz files
+
+DENSE_KEYS = ("x_train", "y_train", "x_test", "y_test")
+EVENT_KEYS = ("t", "x", "y", "p", "sample", "label")
+
+
+def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
+    from snnc.weights import read_npz
+
+    what = f"data set file '{path}'"
+    if not os.path.exists(path):
+        raise SnnError(None, f"{what} does not exist")
+    if os.path.isdir(path):
+        raise SnnError(None, f"{what} is a directory")
+    arrays = read_npz(path, "data set file", "see docs/datasets.md for the keys it needs")
+    if any(k in arrays for k in DENSE_KEYS):
+        missing = [k for k in DENSE_KEYS if k not in arrays]
+        if missing:
+            raise SnnError(None, f"{what} has no {_keys(missing)}",
+                           "a dense data set holds x_train, y_train, x_test and y_test")
+        x_tr = fit_input(arrays["x_train"], graph, f"{what}, x_train")
+        x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
+        ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train"),
+                     x_te, _labels(arrays["y_test"], f"{what}, y_test"), name)
+    elif any(k in arrays for k in EVENT_KEYS):
+        missing = [k for k in EVENT_KEYS if k not in arrays]
+        if missing:
+            raise SnnError(None, f"{what} has no {_keys(missing)}",
+                           "an event list holds t, x, y, p, sample and label (docs/datasets.md)")
+        ds = _events(arrays, graph, inp, what, name)
+    else:
+        found = ", ".join(sorted(arrays)) or "nothing"
+        raise SnnError(None, f"{what} holds neither a dense data set (x_train, y_train, x_test, "
+                             f"y_test) nor an event list (t, x, y, p, sample, label); it has {found}",
+                       "see docs/datasets.md")
+    check_labels(ds, graph)
+    return ds
+
+
+def _keys(keys) -> str:
+    keys = [f"'{k}'" for k in keys]
+    return ("key " if len(keys) == 1 else "keys ") + ", ".join(keys)
+
+
+def bin_events(t, x, y, p, sample, n_samples: int, steps: int, shape: tuple[int, int, int],
+               duration: float | None = None) -> np.ndarray:
+    """Event counts ``[n_samples, steps, P, H, W]`` (float32): event ``e`` adds 1 at
+    ``[sample[e], floor(t[e] * steps / duration), p[e], y[e], x[e]]``.
+
+    ``duration`` defaults to ``floor(max(t)) + 1``; events at ``t >= duration`` are dropped.
+    The caller checks the ranges of ``p``, ``y``, ``x`` and ``sample`` (see ``_events``).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    if duration is None:
+        duration = float(math.floor(t.max()) + 1) if t.size else 1.0
+    P, H, W = shape
+    out = np.zeros((n_samples, steps, P, H, W), dtype=np.float32)
+    step = np.floor(t * steps / duration).astype(np.int64)
+    keep = step < steps
+    idx = (np.asarray(sample, np.int64)[keep], step[keep], np.asarray(p, np.int64)[keep],
+           np.asarray(y, np.int64)[keep], np.asarray(x, np.int64)[keep])
+    np.add.at(out, idx, 1.0)
+    return out
+
+
+def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) -> Dataset:
+    shape = tuple(inp.shape)
+    steps = graph.time.steps
+    if len(shape) == 3:
+        grid = shape
+    else:
+        raise SnnError(inp.loc, f"{what} is an event list, which fills an input of shape "
+                                f"[P, H, W] (polarities, height, width); input '{inp.name}' has "
+                                f"shape {_shape(shape)}")
+    if not takes_sequences(inp):
+        enc = type(inp.encoding).__name__.lower()
+        raise SnnError(inp.loc, f"{what} is an event list, binned into a sequence of {steps} "
+                                f"steps, but input '{inp.name}' uses {enc} encoding, which takes "
+                                "static samples", "use `direct(scale = 1.0)` to feed the binned "
+                                                  "event counts")
+    cols = {}
+    n_events = None
+    for k in ("t", "x", "y", "p", "sample"):
+        a = np.asarray(arrays[k])
+        if a.ndim != 1:
+            raise SnnError(None, f"{what}: '{k}' must be a 1-D array (one entry per event), not "
+                                 f"shape {_shape(a.shape)}")
+        if n_events is None:
+            n_events = a.shape[0]
+        elif a.shape[0] != n_events:
+            raise SnnError(None, f"{what}: '{k}' has {a.shape[0]} entries, 't' has {n_events}; "
+                                 "every event array has one entry per event")
+        if a.dtype.kind not in ("iu" if k != "t" else "iuf"):
+            raise SnnError(None, f"{what}: '{k}' must hold integers, not {a.dtype}")
+        cols[k] = a
+    label = _labels(arrays["label"], f"{what}, label")
+    if label.ndim != 1:
+        raise SnnError(None, f"{what}: 'label' must be 1-D (one label per sample)")
+    n = label.shape[0]
+    t = cols["t"].astype(np.float64)
+    if t.size and (not np.isfinite(t).all() or t.min() < 0):
+        raise SnnError(None, f"{what}: event times 't' must be finite and >= 0")
+    duration = None
+    if "duration" in arrays:
+        d = np.asarray(arrays["duration"])
+        if d.shape != () or d.dtype.kind not in "iuf" or not np.isfinite(d) or float(d) <= 0:
+            raise SnnError(None, f"{what}: 'duration' must be one positive number")
+        duration = float(d)
+    P, H, W = grid
+    for k, limit, meaning in (("sample", n, "samples (the length of 'label')"),
+                              ("p", P, f"polarities (channels of input '{inp.name}')"),
+                              ("y", H, f"rows (height of input '{inp.name}')"),
+                              ("x", W, f"columns (width of input '{inp.name}')")):
+        a = cols[k]
+        if a.size and (a.min() < 0 or a.max() >= limit):
+            raise SnnError(inp.loc if k != "sample" else None,
+                           f"{what}: '{k}' ranges over {int(a.min())}..{int(a.max())}, but there "
+                           f"are {limit} {meaning}: {k} must lie in 0..{limit - 1}",
+                           "map polarities -1/1 to 0/1" if k == "p" else None)
+    if "test" in arrays:
+        test = np.asarray(arrays["test"])
+        if test.shape != (n,) or test.dtype.kind not in "biu" or (test.size and test.max() > 1):
+            raise SnnError(None, f"{what}: 'test' must be {n} booleans, one per sample")
+        test = test.astype(bool)
+    else:
+        test = np.zeros(n, dtype=bool)
+        test[n - int(math.ceil(n * EVENT_TEST_SHARE)):] = True
+    binned = bin_events(t, cols["x"], cols["y"], cols["p"], cols["sample"], n, steps, grid,
+                        duration)
+    return Dataset(binned[~test], label[~test], binned[test], label[test], name)

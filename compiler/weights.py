@@ -1,0 +1,333 @@
+"""The weights file: one ``.npz`` archive with a float array per trainable tensor and a JSON header.
+
+Layout (see ``docs/weights.md``): an entry ``"<layer>/<tensor>"`` per tensor of
+:func:`snnc.ir.weight_shapes` (float32 or float64, the exact shape the layer needs) and an entry
+``__meta__``, a 0-d unicode array holding a JSON object::
+
+    {"format": "snnc-weights", "version": 1, "model": "<model name>",
+     "graph_hash": "<snnc.serialize.graph_hash of the model>", "created_by": "...", "notes": "..."}
+
+:func:`load_weights` checks a file against a model and reports every problem as a located
+:class:`~snnc.errors.SnnError`: a tensor that is missing, extra, of the wrong shape or type, or not
+finite is reported at the layer's declaration in the ``.snn`` file. A file made for an earlier
+version of the same model (same name, different graph hash) whose tensors all fit is accepted with a
+warning.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import zipfile
+import zlib
+
+import numpy as np
+
+from snnc import ir
+from snnc.errors import Loc, SnnError, SnnErrors
+from snnc.types import Fixed
+from snnc.values import did_you_mean
+
+FORMAT = "snnc-weights"
+VERSION = 1
+META_KEY = "__meta__"
+
+#: Default gain of :func:`random_weights`: weights are uniform in ``+-scale / sqrt(fan_in)``.
+#: PyTorch's default (``scale = 1``) leaves most neurons of a freshly initialised spiking net
+#: silent; 3 makes a random net spike in every layer without saturating it.
+DEFAULT_SCALE = 3.0
+#: The recurrent weights get a smaller gain, so that a random recurrent layer does not run away.
+RECURRENT_GAIN = 0.5
+
+_DEFAULT_WEIGHT_FORMAT = Fixed(8, 6)
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class LoadedWeights(dict):
+    """The tensors of a weights file, ``{layer: {tensor: ndarray}}``, plus what came with them.
+
+    ``warnings`` lists SnnErrors of severity ``warning`` (e.g. the file was made for an earlier
+    version of the model); ``meta`` is the file's header; ``path`` the file it came from.
+    """
+
+    def __init__(self, data=(), *, warnings=None, meta=None, path=None):
+        super().__init__(data)
+        self.warnings: list[SnnError] = list(warnings or [])
+        self.meta: dict = dict(meta or {})
+        self.path: str | None = path
+
+
+# ------------------------------------------------------------------ random initialisation
+
+
+def fan_in(layer: ir.Layer, tensor: str = "weight") -> int:
+    """The number of inputs one neuron receives through ``tensor``."""
+    if tensor == "recurrent":
+        return layer.units
+    if isinstance(layer, ir.Conv2d):
+        return layer.in_shape[0] * layer.kernel[0] * layer.kernel[1]
+    if isinstance(layer, (ir.Dense, ir.Recurrent)):
+        return layer.in_shape[0]
+    return 1
+
+
+def weight_format(graph: ir.Graph) -> Fixed:
+    return graph.hardware.weights if graph.hardware is not None else _DEFAULT_WEIGHT_FORMAT
+
+
+def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE) -> dict:
+    """Random float32 weights for every trainable tensor of ``graph``: ``{layer: {tensor: array}}``.
+
+    Each tensor is uniform in ``[-k, k]`` with ``k = scale / sqrt(fan_in)`` (``fan_in`` of the
+    layer's input connection; biases use the same bound, recurrent weights ``RECURRENT_GAIN`` times
+    it), capped at the largest value of the model's weight format so that nothing is clipped when
+    quantised. Deterministic: each tensor's generator is seeded by ``seed`` and the tensor's name, so
+    a tensor's values do not depend on the other layers.
+    """
+    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, not {scale!r}")
+    cap = weight_format(graph).max_value
+    out: dict = {}
+    for layer in graph.layers:
+        shapes = ir.weight_shapes(layer)
+        if not shapes:
+            continue
+        tensors = {}
+        for tensor, shape in shapes.items():
+            bound = scale / math.sqrt(max(1, fan_in(layer, tensor)))
+            if tensor == "bias":
+                bound = scale / math.sqrt(max(1, fan_in(layer)))
+            elif tensor == "recurrent":
+                bound *= RECURRENT_GAIN
+            bound = min(bound, cap)
+            key = zlib.crc32(f"{layer.name}/{tensor}".encode())
+            rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, key])
+            tensors[tensor] = rng.uniform(-bound, bound, size=shape).astype(np.float32)
+        out[layer.name] = tensors
+    return out
+
+
+# ------------------------------------------------------------------ saving
+
+
+def created_by() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"snnc {version('snnc')}"
+    except Exception:  # pragma: no cover - not installed as a distribution
+        return "snnc"
+
+
+def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None) -> None:
+    """Write ``weights`` (``{layer: {tensor: array}}``) for ``graph`` to ``path`` (an ``.npz``).
+
+    The tensors are checked against the model first (the same checks as :func:`load_weights`), so a
+    file written here always loads. Arrays are stored as float32 or float64 (other dtypes are
+    converted to float64 when lossless, e.g. integers).
+    """
+    from snnc.serialize import graph_hash
+
+    path = os.fspath(path)
+    arrays: dict[str, np.ndarray] = {}
+    for layer_name, tensors in (weights or {}).items():
+        if not isinstance(tensors, dict):
+            raise SnnError(None, f"weights for layer '{layer_name}' must be a dict of tensors, "
+                                 f"not {type(tensors).__name__}")
+        for tensor, value in tensors.items():
+            a = np.asarray(value)
+            if a.dtype not in _FLOAT_DTYPES:
+                if a.dtype.kind in "iub":
+                    a = a.astype(np.float64)
+                else:
+                    raise SnnError(None, f"tensor '{layer_name}/{tensor}' has dtype {a.dtype}; "
+                                         "weights are float32 or float64")
+            arrays[f"{layer_name}/{tensor}"] = a
+    _check(arrays, graph, path, writing=True)
+    meta = {"format": FORMAT, "version": VERSION, "model": graph.name,
+            "graph_hash": graph_hash(graph), "created_by": created_by()}
+    if notes:
+        meta["notes"] = str(notes)
+    arrays[META_KEY] = np.array(json.dumps(meta, sort_keys=True))
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:          # a file object: np.savez would append ".npz" to a name
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_weights(path, graph: ir.Graph) -> LoadedWeights:
+    """Read and check the weights file ``path`` against ``graph``.
+
+    Returns a :class:`LoadedWeights` (a dict ``{layer: {tensor: ndarray}}`` with ``.warnings`` and
+    ``.meta``). Raises an SnnError (or SnnErrors when several tensors are at fault) when the file
+    cannot be used.
+    """
+    from snnc.serialize import graph_hash
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise SnnError(None, f"weights file '{path}' does not exist",
+                       "write one with `snnc train` or snnc.weights.save_weights, or leave "
+                       "--weights out to simulate with random weights")
+    if os.path.isdir(path):
+        raise SnnError(None, f"weights file '{path}' is a directory")
+    arrays = read_npz(path, "weights file", "save weights with snnc.weights.save_weights")
+    meta = _meta(arrays.pop(META_KEY, None), path)
+    if meta.get("model") != graph.name:
+        raise SnnError(_model_loc(graph), f"weights file '{path}' was made for model "
+                                          f"'{meta.get('model')}', not '{graph.name}'",
+                       "pass the weights trained for this model")
+    _check(arrays, graph, path)
+    result: dict = {}
+    for layer in graph.layers:
+        shapes = ir.weight_shapes(layer)
+        if shapes:
+            result[layer.name] = {t: arrays[f"{layer.name}/{t}"] for t in shapes}
+    warnings = []
+    if meta.get("graph_hash") != graph_hash(graph):
+        warnings.append(SnnError(
+            _model_loc(graph),
+            f"weights file '{path}' was made for a different version of model '{graph.name}' "
+            "(the graph hash differs); every tensor has the right shape, so the weights are used",
+            "the model's neurons, time constants or formats changed since the weights were "
+            "trained; retrain if the results look off", severity="warning"))
+    return LoadedWeights(result, warnings=warnings, meta=meta, path=path)
+
+
+def read_npz(path: str, what: str, hint: str | None = None) -> dict:
+    """All arrays of the ``.npz`` archive ``path`` (no pickles), or an SnnError naming the file."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise SnnError(None, f"cannot read {what} '{path}': {exc.strerror or exc}") from None
+    if magic.startswith(b"\x93NUMPY"):
+        raise SnnError(None, f"{what} '{path}' is a single .npy array, not an .npz archive", hint)
+    if not magic.startswith(b"PK"):
+        raise SnnError(None, f"{what} '{path}' is not an .npz archive", hint)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "pickle" in detail.lower():
+            detail = "it holds Python objects (pickles), which snnc does not load"
+        raise SnnError(None, f"{what} '{path}' is not a valid .npz archive ({detail})",
+                       hint) from None
+
+
+def _meta(entry, path: str) -> dict:
+    hint = "save weights with snnc.weights.save_weights"
+    if entry is None:
+        raise SnnError(None, f"weights file '{path}' has no '{META_KEY}' entry: it is not an snnc "
+                             "weights file", hint)
+    if entry.shape != () or entry.dtype.kind != "U":
+        raise SnnError(None, f"weights file '{path}': '{META_KEY}' must be a JSON string (a 0-d "
+                             f"unicode array), not an array of dtype {entry.dtype} and shape "
+                             f"{list(entry.shape)}", hint)
+    try:
+        meta = json.loads(str(entry[()]))
+    except ValueError as exc:
+        raise SnnError(None, f"weights file '{path}': '{META_KEY}' is not valid JSON ({exc})",
+                       hint) from None
+    if not isinstance(meta, dict):
+        raise SnnError(None, f"weights file '{path}': '{META_KEY}' must be a JSON object", hint)
+    if meta.get("format") != FORMAT:
+        raise SnnError(None, f"weights file '{path}': '{META_KEY}' has format "
+                             f"{json.dumps(meta.get('format'))}, expected \"{FORMAT}\"", hint)
+    if meta.get("version") != VERSION:
+        raise SnnError(None, f"weights file '{path}' has version {json.dumps(meta.get('version'))}; "
+                             f"this snnc reads version {VERSION}",
+                       "a newer snnc may have written it" if isinstance(meta.get("version"), int)
+                       and meta["version"] > VERSION else hint)
+    if not isinstance(meta.get("model"), str) or not isinstance(meta.get("graph_hash"), str):
+        raise SnnError(None, f"weights file '{path}': '{META_KEY}' needs string fields 'model' and "
+                             "'graph_hash'", hint)
+    return meta
+
+
+def _check(arrays: dict, graph: ir.Graph, path: str, writing: bool = False) -> None:
+    """Every tensor present, none extra, each of the right shape, float and finite."""
+    errors: list[SnnError] = []
+    file_text = f"weights file '{path}'"
+    expected: dict[str, tuple[ir.Layer, str, tuple]] = {}
+    for layer in graph.layers:
+        for tensor, shape in ir.weight_shapes(layer).items():
+            expected[f"{layer.name}/{tensor}"] = (layer, tensor, tuple(shape))
+    layers = {l.name: l for l in graph.layers}
+    for key, (layer, tensor, shape) in expected.items():
+        if key not in arrays:
+            verb = "has no" if not writing else "would have no"
+            errors.append(SnnError(layer.loc, f"{file_text} {verb} tensor '{key}' (layer "
+                                              f"'{layer.name}' needs shape {_shape(shape)})"))
+            continue
+        a = arrays[key]
+        if a.dtype not in _FLOAT_DTYPES:
+            errors.append(SnnError(layer.loc, f"{file_text}: tensor '{key}' has dtype {a.dtype}; "
+                                              "weights are float32 or float64"))
+            continue
+        if tuple(a.shape) != shape:
+            errors.append(SnnError(layer.loc, f"{file_text}: tensor '{key}' has shape "
+                                              f"{_shape(a.shape)}, but layer '{layer.name}' needs "
+                                              f"{_shape(shape)}"))
+            continue
+        bad = ~np.isfinite(a)
+        if bad.any():
+            n = int(bad.sum())
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            errors.append(SnnError(layer.loc, f"{file_text}: tensor '{key}' has {n} non-finite "
+                                              f"value{'s' if n != 1 else ''} (the first, "
+                                              f"{a[first]}, at index {list(first)})"))
+    for key in arrays:
+        if key in expected:
+            continue
+        layer_name, _, tensor = key.partition("/")
+        layer = layers.get(layer_name)
+        if layer is not None:
+            needs = list(ir.weight_shapes(layer))
+            what = ("has no trainable tensors" if not needs else
+                    "has tensors " + ", ".join(f"'{t}'" for t in needs))
+            hint = None
+            if tensor == "bias":
+                hint = f"add `bias = true` to layer '{layer.name}', or drop the tensor"
+            errors.append(SnnError(layer.loc, f"{file_text} has an extra tensor '{key}': layer "
+                                              f"'{layer.name}' {what}", hint))
+        else:
+            hint = did_you_mean(layer_name, [l.name for l in graph.layers if ir.weight_shapes(l)])
+            errors.append(SnnError(_model_loc(graph), f"{file_text} has a tensor '{key}' for no "
+                                                      f"layer of model '{graph.name}'", hint))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SnnErrors(errors)
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
+
+
+def _model_loc(graph: ir.Graph) -> Loc | None:
+    """The location of the ``model NAME`` declaration, found through a layer's source file."""
+    for node in graph.layers + graph.inputs:
+        loc = getattr(node, "loc", None)
+        if loc is None or loc.source is None:
+            continue
+        m = re.search(r"^[ \t]*model[ \t]+(" + re.escape(graph.name) + r")\b", loc.source.text,
+                      re.MULTILINE)
+        if m:
+            from snnc.errors import loc_at_offset
+
+            start = loc_at_offset(loc.source, m.start(1))
+            return Loc(loc.source, start.line, start.col, start.line, start.col + len(graph.name))
+        return Loc(loc.source, 1, 1)
+    return None

@@ -1,0 +1,115 @@
+"""Property tests of the fixed-point primitives (docs/semantics.md section 4)."""
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from snnc.fixedpoint import (cmul, coef, decay_shift, int_matmul, matmul_exact_bound, quantize,
+                             quantize_real, rescale, rshift_round, saturate, shift_for_decay)
+from snnc.types import Fixed
+
+ints = st.integers(min_value=-(1 << 40), max_value=1 << 40)
+shifts = st.integers(min_value=1, max_value=24)
+formats = st.builds(lambda w, f, s: Fixed(w, min(f, w - 1 if s else w), s),
+                    st.integers(2, 32), st.integers(0, 31), st.booleans())
+
+
+@given(ints, shifts)
+def test_rshift_round_is_round_half_up(x, s):
+    exact = Fraction(x, 1 << s)
+    expected = math.floor(exact + Fraction(1, 2))
+    assert int(rshift_round(np.int64(x), s)) == expected
+    assert rshift_round(x, s) == expected  # plain ints too
+
+
+def test_rshift_round_negative_ties_go_up():
+    assert rshift_round(-3, 1) == -1      # -1.5 -> -1
+    assert rshift_round(3, 1) == 2        # 1.5 -> 2
+    assert rshift_round(-5, 2) == -1      # -1.25 -> -1
+    assert rshift_round(-6, 2) == -1      # -1.5 -> -1
+    assert rshift_round(-7, 2) == -2      # -1.75 -> -2
+
+
+@given(ints, st.integers(0, 20), st.integers(0, 20))
+def test_rescale_left_is_exact_and_right_rounds(x, f1, f2):
+    y = rescale(x, f1, f2)
+    if f2 >= f1:
+        assert y == x * (1 << (f2 - f1))
+    else:
+        assert y == math.floor(Fraction(x, 1 << (f1 - f2)) + Fraction(1, 2))
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(0, 20))
+def test_quantize_real_rounds_half_up(v, frac):
+    q = int(quantize_real(v, frac))
+    assert abs(q - v * 2 ** frac) <= 0.5 + 1e-9 * max(1.0, abs(v) * 2 ** frac)
+    # ties go up
+    assert int(quantize_real((2 * 7 + 1) / 2 / 2 ** frac, frac)) == 8
+    assert int(quantize_real(-(2 * 7 + 1) / 2 / 2 ** frac, frac)) == -7
+
+
+@given(formats, st.lists(st.integers(-(1 << 34), 1 << 34), min_size=1, max_size=50))
+def test_saturate_clamps_and_counts(fmt, values):
+    q, n = saturate(np.array(values), fmt)
+    assert q.min() >= fmt.min_int and q.max() <= fmt.max_int
+    outside = sum(1 for v in values if v < fmt.min_int or v > fmt.max_int)
+    assert n == outside
+    inside = [(v, r) for v, r in zip(values, q.tolist()) if fmt.min_int <= v <= fmt.max_int]
+    assert all(v == r for v, r in inside)
+
+
+def test_quantize_reports_clipping():
+    q, n = quantize([0.5, 1.99, 2.0, -2.0, -2.1, 0.0078125], Fixed(8, 6))
+    assert q.tolist() == [32, 127, 127, -128, -128, 1]
+    assert n == 2  # 2.0 -> 128 and -2.1 -> -134 are outside [-128, 127]
+
+
+@given(st.floats(min_value=0.0, max_value=0.99999), st.integers(-(1 << 30), 1 << 30))
+def test_cmul_is_rounded_coefficient_product(factor, x):
+    c = coef(factor)
+    assert c == math.floor(factor * 65536 + 0.5)
+    assert cmul(c, x) == math.floor(Fraction(c * x, 65536) + Fraction(1, 2))
+
+
+@given(st.integers(-(1 << 30), 1 << 30), st.integers(1, 30))
+def test_decay_shift_moves_towards_zero_or_minus_infinity(x, k):
+    y = decay_shift(x, k)
+    assert y == x - math.floor(Fraction(x, 1 << k))
+    if x >= 0:
+        assert 0 <= y <= x
+    else:
+        assert x <= y <= 0
+
+
+def test_decay_shift_examples():
+    assert decay_shift(-3, 1) == -1
+    assert decay_shift(100, 3) == 100 - 12
+    assert decay_shift(-100, 3) == -100 + 13
+
+
+@pytest.mark.parametrize("factor,k", [(0.5, 1), (0.75, 2), (0.875, 3), (0.9, 3), (0.95, 4),
+                                      (0.99, 7), (0.999, 10)])
+def test_shift_for_decay(factor, k):
+    assert shift_for_decay(factor) == k
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 200), st.integers(2, 16), st.data())
+def test_int_matmul_is_exact(fan_in, units, wbits, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    w = rng.integers(-(1 << (wbits - 1)), 1 << (wbits - 1), size=(units, fan_in))
+    x = rng.integers(0, 2, size=(5, fan_in))
+    exact = np.array([[sum(int(a) * int(b) for a, b in zip(row, col)) for col in w] for row in x])
+    np.testing.assert_array_equal(int_matmul(x, w), exact)
+
+
+def test_int_matmul_falls_back_to_int64_beyond_the_bound():
+    # products that fit int64 but not float64's 53-bit mantissa
+    w = np.array([[(1 << 30) + 1, (1 << 30) + 3]], dtype=np.int64)
+    x = np.array([[(1 << 30) + 5, (1 << 30) + 7]], dtype=np.int64)
+    expected = ((1 << 30) + 1) * ((1 << 30) + 5) + ((1 << 30) + 3) * ((1 << 30) + 7)
+    assert not matmul_exact_bound(2, (1 << 30) + 3, (1 << 30) + 7)
+    assert int(int_matmul(x, w)[0, 0]) == expected
+    assert int((x.astype(np.float64) @ w.T.astype(np.float64))[0, 0]) != expected  # float64 is not

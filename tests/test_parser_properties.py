@@ -1,0 +1,157 @@
+"""Property tests: a mutated model either loads or fails with SnnError/SnnErrors, never otherwise.
+
+Seeds are every ``examples/*.snn`` (globbed when the tests are collected) plus the inline models of
+``snn_models``. Mutations delete or duplicate a character, a line or a token, truncate, swap tokens,
+and insert random bytes or language fragments; several may be applied in a row.
+"""
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from snn_models import INLINE_MODELS, example_files
+from snnc.build import build
+from snnc.dsl.parser import parse_bytes
+from snnc.errors import SnnError, SnnErrors
+from snnc.serialize import graph_from_json, graph_to_json
+
+SEEDS: list[tuple[str, bytes]] = [(str(p), p.read_bytes()) for p in example_files()]
+SEEDS += [(f"{name}.snn", text.encode()) for name, text in INLINE_MODELS.items()]
+
+TOKEN = re.compile(rb"\s+|#[^\n]*|\"[^\"\n]*\"|u?fixed<[^>\n]*>|[A-Za-z_][A-Za-z0-9_]*|"
+                   rb"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|<=|>=|==|!=|.", re.S)
+
+FRAGMENTS = [b"(", b")", b"[", b"]", b"{", b"}", b",", b";", b"=", b"<", b">", b"-", b"*", b"/",
+             b'"', b"#", b"\n", b" ", b"\t", b"\x00", b"\xff", b"\xc3", b"\xe2\x80\xa8", b"\r",
+             "\ufeff".encode(), b"0", b"1e999", b"-1", b"1.5", b"10 ms",
+             b"0 ms", b"5 mV", b"3 kHz", b"fixed<8,6>", b"fixed<40,2>", b"ufixed<0,0>", b"fixed<",
+             b"model", b"time", b"input", b"layer", b"output", b"neuron", b"use", b"with", b"state",
+             b"param", b"update", b"spike", b"when", b"on", b"train", b"hardware", b"and", b"or",
+             b"not", b"dt", b"input", b"LIF", b"IF", b"ALIF", b"CubaLIF", b"dense", b"recurrent",
+             b"conv2d", b"sumpool", b"avgpool", b"flatten", b"rate", b"count", b"decay", b"exp",
+             b"steps", b"tau_mem", b"true", b"x", b"out", b'"missing.snn"', b"(((((", b")))))"]
+
+SETTINGS = settings(max_examples=200, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def tokens(data: bytes) -> list[bytes]:
+    return TOKEN.findall(data)
+
+
+def lines(data: bytes) -> list[bytes]:
+    return data.splitlines(keepends=True)
+
+
+@st.composite
+def mutation(draw, data: bytes) -> bytes:
+    kind = draw(st.sampled_from([
+        "delete_char", "duplicate_char", "delete_line", "duplicate_line", "delete_token",
+        "duplicate_token", "swap_tokens", "truncate", "insert_bytes", "insert_fragment",
+        "replace_token"]))
+    n = len(data)
+    if kind in ("delete_char", "duplicate_char"):
+        if not n:
+            return data
+        i = draw(st.integers(0, n - 1))
+        return data[:i] + data[i + 1:] if kind == "delete_char" else data[:i + 1] + data[i:]
+    if kind in ("delete_line", "duplicate_line"):
+        ls = lines(data)
+        if not ls:
+            return data
+        i = draw(st.integers(0, len(ls) - 1))
+        ls[i:i + 1] = [] if kind == "delete_line" else [ls[i], ls[i]]
+        return b"".join(ls)
+    if kind in ("delete_token", "duplicate_token", "swap_tokens", "replace_token"):
+        ts = tokens(data)
+        if len(ts) < 2:
+            return data
+        i = draw(st.integers(0, len(ts) - 1))
+        if kind == "delete_token":
+            ts[i:i + 1] = []
+        elif kind == "duplicate_token":
+            ts[i:i + 1] = [ts[i], b" ", ts[i]]
+        elif kind == "swap_tokens":
+            j = draw(st.integers(0, len(ts) - 1))
+            ts[i], ts[j] = ts[j], ts[i]
+        else:
+            ts[i] = draw(st.sampled_from(FRAGMENTS))
+        return b"".join(ts)
+    if kind == "truncate":
+        return data[:draw(st.integers(0, n))]
+    i = draw(st.integers(0, n))
+    if kind == "insert_bytes":
+        extra = draw(st.binary(min_size=1, max_size=8))
+    else:
+        extra = draw(st.sampled_from(FRAGMENTS))
+    return data[:i] + extra + data[i:]
+
+
+@st.composite
+def mutated_model(draw, max_mutations: int = 3) -> tuple[str, bytes]:
+    path, data = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(1, max_mutations))):
+        data = draw(mutation(data))
+    return path, data
+
+
+def check_never_crashes(path: str, data: bytes) -> None:
+    try:
+        loaded = build(parse_bytes(data, path))
+    except (SnnError, SnnErrors) as exc:
+        errors = exc.errors if isinstance(exc, SnnErrors) else [exc]
+        assert errors
+        for e in errors:
+            assert e.message and isinstance(e.message, str)
+            assert e.severity == "error"
+            if e.loc is not None:
+                assert e.loc.line >= 1 and e.loc.col >= 1
+                if e.loc.source is not None and e.loc.source.text:
+                    assert e.loc.line <= e.loc.source.text.count("\n") + 1
+            e.format()  # printing an error never fails either
+            e.to_json()
+        return
+    # a mutation that still loads must give a consistent graph
+    loaded.graph.verify()
+    assert graph_from_json(graph_to_json(loaded.graph)) == loaded.graph
+    for w in loaded.warnings:
+        w.format()
+
+
+def test_seeds_load():
+    for path, data in SEEDS:
+        build(parse_bytes(data, path)).graph.verify()
+
+
+@SETTINGS
+@given(mutated_model(max_mutations=1))
+def test_single_mutation_never_crashes(case):
+    check_never_crashes(*case)
+
+
+@SETTINGS
+@given(mutated_model(max_mutations=4))
+def test_several_mutations_never_crash(case):
+    check_never_crashes(*case)
+
+
+@SETTINGS
+@given(st.sampled_from(SEEDS), st.binary(max_size=64), st.data())
+def test_random_bytes_anywhere_never_crash(seed, junk, data):
+    path, text = seed
+    i = data.draw(st.integers(0, len(text)))
+    check_never_crashes(path, text[:i] + junk + text[i:])
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+def test_fragment_soup_never_crashes(parts):
+    check_never_crashes("soup.snn", b" ".join(parts))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_crashes(text):
+    check_never_crashes("text.snn", text.encode("utf-8", errors="surrogatepass"))

@@ -1,0 +1,173 @@
+"""The quantizer pass: formats, integer constants, reports and located errors."""
+import numpy as np
+import pytest
+
+from snnc import intexpr as I
+from snnc.build import load_text
+from snnc.errors import SnnErrors
+from snnc.quantize import NeuronConsts, Quantize, quantize
+
+BASE = """model q
+time {{ dt = 1 ms; steps = 10 }}
+input x[4] = rate
+layer h = dense(x, 3) with {neuron}
+output h = count
+{hardware}
+"""
+
+
+def graph(neuron="LIF(tau_mem = 10 ms)", hardware="hardware { weights = fixed<8,6>; state = fixed<16,8> }",
+          extra=""):
+    return load_text(BASE.format(neuron=neuron, hardware=hardware) + extra, "q.snn").graph
+
+
+def weights(g, value=None, seed=0):
+    rng = np.random.default_rng(seed)
+    out = {}
+    for layer in g.layers:
+        from snnc.ir import weight_shapes
+        out[layer.name] = {k: (np.full(s, value) if value is not None else rng.normal(0, 0.5, s))
+                           for k, s in weight_shapes(layer).items()}
+    return out
+
+
+def test_lif_constants_and_formats():
+    g = graph()
+    q = quantize(g, weights(g, 0.25))
+    plan = q.plan("h")
+    # b = exp(-1/10) = 0.904837..., * 65536 = 59299.5 -> 59299 (floor(x + 0.5))
+    assert plan.neuron == NeuronConsts("LIF", threshold=256, reset="subtract", refractory=0,
+                                       leak="multiply", mem_decay=59299)
+    assert (plan.acc_frac, plan.in_frac) == (6, 8)
+    assert plan.acc_bits == 8 + 3          # fan-in 4 -> ceil(log2(5)) = 3
+    np.testing.assert_array_equal(q.weights["h"]["weight"], np.full((3, 4), 16))
+    assert q.notes == ()
+
+
+def test_defaults_are_reported():
+    g = graph(hardware="")
+    q = quantize(g, weights(g, 0.1))
+    assert q.notes == ("no `hardware` block: using default formats weights fixed<8,6>, state "
+                       "fixed<16,8>, inputs fixed<12,8>",)
+
+
+def test_clipping_is_counted_and_max_error_reported():
+    g = graph()
+    w = weights(g, 0.0)
+    w["h"]["weight"][0, 0] = 5.0      # max of fixed<8,6> is 1.984375
+    w["h"]["weight"][1, 1] = -3.0     # min is -2
+    w["h"]["weight"][2, 2] = 0.01     # 0.64 LSB -> 1 LSB, error 0.005625
+    q = quantize(g, w)
+    report = q.report[0]
+    assert (report.weights, report.clipped) == (12, 2)
+    assert report.max_error == pytest.approx(5.0 - 127 / 64)
+    assert report.notes == ["2 of 12 weights clipped to the range of fixed<8,6> [-2, 1.98438]"]
+
+
+def _error(g, w=None):
+    with pytest.raises(SnnErrors) as info:
+        quantize(g, w if w is not None else weights(g, 0.1))
+    return [(e.line, e.col, e.message, e.hint) for e in info.value.errors]
+
+
+def test_threshold_too_large_is_a_located_error():
+    g = graph("LIF(tau_mem = 10 ms, threshold = 200)")
+    assert _error(g) == [(4, 1, "threshold 200 of layer 'h' does not fit the membrane format "
+                                "fixed<16,8> (largest value 127.996)",
+                          "use a format with more integer bits, or a smaller threshold")]
+
+
+def test_threshold_below_resolution_is_a_located_error():
+    g = graph("IF(threshold = 0.001)")
+    assert _error(g) == [(4, 1, "threshold 0.001 of layer 'h' rounds to 0 in the membrane format "
+                                "fixed<16,8> (resolution 0.00390625)",
+                          "use a format with more fractional bits, or a larger threshold")]
+
+
+def test_decay_that_rounds_to_one_is_rejected():
+    g = graph("LIF(tau_mem = 1000 s)")
+    [(line, col, msg, hint)] = _error(g)
+    assert (line, col) == (4, 1)
+    assert msg == ("decay exp(-dt/tau_mem) = 0.9999990 of layer 'h' rounds to 1 with 16 fractional "
+                   "bits: the state would never decay")
+    assert hint == ("tau_mem = 1000 s is too long for dt = 1 ms; use a shorter time constant, or an "
+                    "IF neuron")
+
+
+def test_shift_leak_and_its_report():
+    g = graph("CubaLIF(tau_mem = 20 ms, tau_syn = 5 ms, leak = shift)")
+    q = quantize(g, weights(g, 0.1))
+    n = q.plan("h").neuron
+    # exp(-1/20) = 0.9512 -> 1 - b = 0.0488 -> -log2 = 4.36 -> k = 4; exp(-1/5) = 0.8187 -> 2.47 -> 2
+    assert (n.kind, n.leak, n.mem_decay, n.syn_decay) == ("CubaLIF", "shift", 4, 2)
+    assert q.report[0].notes == [
+        "tau_mem = 20 ms: decay 0.951229 applied as v - (v >> 4), an effective factor 0.937500",
+        "tau_syn = 5 ms: decay 0.818731 applied as v - (v >> 2), an effective factor 0.750000"]
+
+
+def test_hardware_decay_default_and_neuron_override():
+    hw = "hardware { decay = shift }"
+    g = graph("LIF(tau_mem = 10 ms)", hardware=hw)
+    assert quantize(g, weights(g, 0.1)).plan("h").neuron.leak == "shift"
+    g = graph("LIF(tau_mem = 10 ms, leak = multiply)", hardware=hw)
+    assert quantize(g, weights(g, 0.1)).plan("h").neuron.leak == "multiply"
+
+
+def test_alif_constants():
+    g = graph("ALIF(tau_mem = 20 ms, tau_adapt = 100 ms, beta = 0.5, threshold = 0.75)")
+    n = quantize(g, weights(g, 0.1)).plan("h").neuron
+    # exp(-1/100) * 65536 = 64883.906 -> 64884; exp(-1/20) * 65536 = 62339.77 -> 62340
+    assert (n.threshold, n.beta, n.adapt_decay, n.mem_decay) == (192, 32768, 64884, 62340)
+
+
+CUSTOM = """
+neuron Adapt {
+    param tau: time = 10 ms
+    param theta: real = 1.0
+    state v = 0
+    state a = 0.5
+    update {
+        v = decay(tau) * v + input - a * v
+        a = a / 2 + 0.25
+    }
+    spike when v > theta + 2 * a
+    on spike { v = 0 }
+}
+"""
+
+
+def test_custom_neuron_lowering():
+    g = graph("Adapt(theta = 1.5)", extra=CUSTOM)
+    prog = quantize(g, weights(g, 0.1)).plan("h").neuron
+    assert prog.states == (("v", 0), ("a", 128))
+    v, a = I.IState("v"), I.IState("a")
+    assert prog.update == (
+        I.IAssign("v", I.IArith("-", I.IArith("+", I.ICoefMul(59299, v), I.IInput()), I.IMul(a, v))),
+        I.IAssign("a", I.IArith("+", I.ICoefMul(32768, a), I.IConst(64))),
+    )
+    assert prog.spike == I.ICompare(">", v, I.IArith("+", I.IConst(384), I.ICoefMul(131072, a)))
+    assert prog.on_spike == (I.IAssign("v", I.IConst(0)),)
+
+
+@pytest.mark.parametrize("update,message", [
+    ("v = v / a", "neuron 'Bad' in layer 'h': division by a variable is not supported in the integer "
+                  "semantics (in `v / a`)"),
+    ("v = exp(a)", "neuron 'Bad' in layer 'h': exp() of a state variable is not supported in the "
+                   "integer semantics; its argument must be constant (in `exp(a)`)"),
+])
+def test_custom_neuron_unsupported_in_integers(update, message):
+    extra = ("neuron Bad { state v = 0; state a = 1; update { " + update + " } "
+             "spike when v > 1; on spike { v = 0 } }")
+    g = graph("Bad", extra=extra)
+    assert _error(g) == [(4, 1, message, None)]
+
+
+def test_quantizer_is_deterministic_and_a_pass():
+    g = graph()
+    w = weights(g, seed=3)
+    a, b = quantize(g, w), Quantize(w).run(g)
+    assert a.plans == b.plans
+    for name in a.weights:
+        for k in a.weights[name]:
+            np.testing.assert_array_equal(a.weights[name][k], b.weights[name][k])
+    assert Quantize(w).name == "quantize"
