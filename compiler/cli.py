@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Functions that add further subcommands (the backends register theirs here).
 _EXTRA_COMMANDS: list = []
+from snnc.simulate_cmd import register as _register_simulate; _EXTRA_COMMANDS.append(_register_simulate)  # noqa: E402,E702
 
 
 def main(argv: list[str] | None = None) -> int:

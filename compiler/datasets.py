@@ -286,7 +286,8 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
 
     what = f"data set file '{path}'"
     if not os.path.exists(path):
-        raise SnnError(None, f"{what} does not exist")
+        raise SnnError(None, f"{what} does not exist",
+                       f"looked for {os.path.abspath(path)} (relative to the working directory)")
     if os.path.isdir(path):
         raise SnnError(None, f"{what} is a directory")
     arrays = read_npz(path, "data set file", "see docs/datasets.md for the keys it needs")

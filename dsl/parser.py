@@ -4,9 +4,8 @@ from __future__ import annotations
 import math
 import os
 
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken,
-                             VisitError)
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from snnc.dsl import ast
 from snnc.errors import Loc, SnnError, SourceFile, loc_at_offset
@@ -18,6 +17,28 @@ MAX_NESTING = 100
 
 _PARSER = Lark.open("grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
                     maybe_placeholders=True)
+
+
+def _skip_single_child_rules(parser: Lark) -> None:
+    """Speed: a rule like ``?sum: product`` only passes its one child up, but lark still runs its
+    position bookkeeping on every such step (about 9 per value, a third of the parse time). A child
+    that is a whole rule already has the same span, so pass it up directly."""
+    try:
+        callbacks = parser.parser.parser.parser.callbacks
+    except AttributeError:  # another lark version: keep its own callbacks
+        return
+    for rule in list(callbacks):
+        if (not isinstance(rule, str) and rule.options.expand1 and not rule.alias
+                and len(rule.expansion) == 1 and not rule.expansion[0].is_term
+                and not rule.expansion[0].name.startswith("_") and not rule.options.empty_indices):
+            callbacks[rule] = _first_child
+
+
+def _first_child(children):
+    return children[0]
+
+
+_skip_single_child_rules(_PARSER)
 
 _READABLE = {
     "NAME": "a name", "NUMBER": "a number", "INT": "an integer", "QUANTITY": "a number with a unit",
@@ -69,12 +90,7 @@ def parse_text(text: str, path: str = "<input>") -> ast.Module:
     except UnexpectedInput as exc:
         raise _syntax_error(exc, source) from None
     _check_nesting(tree, source)
-    try:
-        return _ToAst(source).transform(tree)
-    except VisitError as exc:  # lark wraps what a transformer method raises
-        if isinstance(exc.orig_exc, SnnError):
-            raise exc.orig_exc from None
-        raise
+    return _ToAst(source).transform(tree)
 
 
 # ------------------------------------------------------------------ syntax errors
@@ -150,11 +166,23 @@ def _tok_loc(source: SourceFile, tok: Token) -> Loc:
     return Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
+class _ToAst:
+    """Parse tree -> AST: the method named after each rule gets the rule's meta and its transformed
+    children. (A plain bottom-up walk: lark's Transformer costs a third of the parse time; the
+    depth is bounded by _check_nesting.)"""
+
     def __init__(self, source: SourceFile):
-        super().__init__(visit_tokens=False)
         self.source = source
+        self._methods: dict = {}
+
+    def transform(self, tree: Tree):
+        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        method = self._methods.get(tree.data)
+        if method is None:
+            func = getattr(_ToAst, tree.data, None) if not tree.data.startswith("_") else None
+            method = self._methods[tree.data] = func.__get__(self) if callable(func) else (
+                lambda meta, c, data=tree.data: Tree(data, c, meta))
+        return method(tree.meta, children)
 
     def _loc(self, meta) -> Loc:
         if getattr(meta, "empty", True):

@@ -63,6 +63,14 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
             names = ", ".join(i.name for i in graph.inputs)
             raise ValueError(f"model '{graph.name}' has inputs {names}: pass a dict name -> batch")
         data = {graph.inputs[0].name: np.asarray(x)}
+    for inp in graph.inputs:
+        shape, got = tuple(inp.shape), data[inp.name].shape
+        sequence = isinstance(inp.encoding, (ir.Delta, ir.Direct)) and got[2:] == shape
+        if got[1:] != shape and not sequence:
+            kinds = "[B, *shape] or [B, T, *shape]" if isinstance(inp.encoding, (ir.Delta, ir.Direct)) \
+                else "[B, *shape]"
+            raise ValueError(f"data of shape {list(got)} does not fit input '{inp.name}' "
+                             f"{list(shape)} (expected {kinds})")
     sizes = {a.shape[0] for a in data.values()}
     if len(sizes) != 1:
         raise ValueError(f"inputs have different batch sizes {sorted(sizes)}")

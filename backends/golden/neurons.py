@@ -56,6 +56,8 @@ class _Saturating:
         if fmt is None:
             return v
         if mask is None:
+            if v.size == 0 or (v.min() >= fmt.min_int and v.max() <= fmt.max_int):
+                return v                                   # the common case: nothing to clamp
             q, n = saturate(v, fmt)
         else:
             out = (v < fmt.min_int) | (v > fmt.max_int)

@@ -1,0 +1,116 @@
+"""One ``nn.Module`` per layer of the graph: its trainable tensors, its synaptic input for all time
+steps at once (one matmul / conv / pooling over ``T*B`` frames, docs/semantics.md section 1) and
+its neurons (:mod:`snnc.backends.torch.neurons`)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from snnc import ir
+from snnc.backends.torch import neurons as N
+from snnc.backends.torch.qat import ste_quantize
+from snnc.backends.torch.surrogates import Surrogate
+
+
+def delayed(seq: torch.Tensor, d: int) -> torch.Tensor:
+    """``seq[t - d]`` along the time axis, zeros before the first step."""
+    if d == 0:
+        return seq
+    T = seq.shape[0]
+    if d >= T:
+        return torch.zeros_like(seq)
+    return torch.cat([seq.new_zeros((d, *seq.shape[1:])), seq[:T - d]])
+
+
+class LayerModule(nn.Module):
+    """A layer with neurons (dense, recurrent, conv2d, pooling).
+
+    Parameters are named as in the weights files (``weight``, ``recurrent``, ``bias``; shapes from
+    :func:`snnc.ir.weight_shapes`). ``forward(src)`` takes the source's spikes (or direct values)
+    ``[T, B, *in_shape]`` and returns ``(S, U, saturation)``: spikes and membrane ``[T, B, *shape]``
+    and a dict state -> clamp count (QAT; empty in float mode).
+    """
+
+    def __init__(self, layer: ir.Layer, dt: float, surrogate: Surrogate):
+        super().__init__()
+        self.layer = layer
+        self.dt = dt
+        self.surrogate = surrogate
+        for name, shape in ir.weight_shapes(layer).items():
+            self.register_parameter(name, nn.Parameter(torch.zeros(shape)))
+        neuron = layer.neuron
+        self.custom = isinstance(neuron, ir.CustomNeuron)
+        self.float_cfg = None if self.custom else N.float_cfg(neuron, dt, surrogate)
+        self.plan = None          # the quantizer's LayerPlan (QAT)
+        self.formats = None
+        self.qat_cfg = None
+        self.direct = False       # the source is a direct-encoded input (QAT accumulator units)
+
+    # ------------------------------------------------------------------ QAT set-up
+    def set_quantization(self, plan, formats, direct: bool) -> None:
+        self.plan, self.formats, self.direct = plan, formats, direct
+        self.qat_cfg = None if self.custom else N.qat_cfg(plan, formats, self.surrogate)
+
+    def set_surrogate(self, surrogate: Surrogate) -> None:
+        self.surrogate = surrogate
+        if not self.custom:
+            self.float_cfg = N.float_cfg(self.layer.neuron, self.dt, surrogate)
+            if self.plan is not None:
+                self.qat_cfg = N.qat_cfg(self.plan, self.formats, surrogate)
+
+    # ------------------------------------------------------------------ tensors
+    def tensors(self, qat: bool) -> dict[str, torch.Tensor]:
+        """The weights as used: float parameters, or quantised (straight-through) in QAT mode."""
+        out = {}
+        for name, p in self.named_parameters(recurse=False):
+            out[name] = ste_quantize(p.to(torch.float64), self.formats.weights) if qat else p
+        return out
+
+    def synaptic_input(self, src: torch.Tensor, w: dict, qat: bool) -> torch.Tensor:
+        """The feed-forward input of every step, ``[T, B, *shape]`` (in QAT mode: the accumulator in
+        real units, exact in float64)."""
+        L = self.layer
+        T, B = src.shape[:2]
+        src = delayed(src, L.delay)
+        if isinstance(L, (ir.Dense, ir.Recurrent)):
+            return F.linear(src, w["weight"], w.get("bias"))
+        frames = src.reshape(T * B, *L.in_shape)
+        if isinstance(L, ir.Conv2d):
+            out = F.conv2d(frames, w["weight"], w.get("bias"), tuple(L.stride), tuple(L.padding))
+        elif isinstance(L, ir.Pool):
+            out = F.avg_pool2d(frames, tuple(L.kernel), tuple(L.stride), divisor_override=1)
+            if qat:
+                out = out * (self.plan.pool_weight * 2.0 ** -self.plan.acc_frac)
+            elif L.mode == "avg":
+                out = out * (1.0 / (L.kernel[0] * L.kernel[1]))
+        else:
+            raise TypeError(f"no synaptic input for {type(L).__name__}")
+        return out.reshape(T, B, *L.shape)
+
+    def forward(self, src: torch.Tensor, qat: bool = False, tbptt: int = 0):
+        L = self.layer
+        w = self.tensors(qat)
+        X = self.synaptic_input(src, w, qat)
+        T, B = X.shape[:2]
+        V = w.get("recurrent")
+        if self.custom:
+            flat = X.reshape(T, B, -1)
+            like = flat[0]
+            if qat:
+                runner = N.UserInt(self.plan.neuron, self.plan.acc_frac, self.formats.membrane,
+                                   self.surrogate, like)
+            else:
+                runner = N.UserFloat(L.neuron, self.dt, self.surrogate, like)
+            S, U = N.run_user(runner, flat, tbptt, V)
+            return S.reshape(X.shape), U.reshape(X.shape), runner.saturation()
+        cfg = self.qat_cfg if qat else self.float_cfg
+        S, U, sat = N.scan(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt)
+        sat_d = {}
+        if qat:
+            sat_d["U"] = sat[0]
+            if cfg.kind == "CubaLIF":
+                sat_d["I"] = sat[1]
+            if cfg.kind == "ALIF":
+                sat_d["A"] = sat[2]
+        return S.reshape(X.shape), U.reshape(X.shape), sat_d

@@ -1,0 +1,360 @@
+"""The PyTorch target: a typed graph as a ``torch.nn.Module`` built from modules.
+
+    model = SNN(graph)                        # random weights (snnc.weights.random_weights)
+    x = model.encode(images, seed=0, sample_ids=ids)   # the shared encoders: [T, B, *shape]
+    out = model(x)                            # SNNOutput
+    loss = F.cross_entropy(out.readout, labels) + reg * sum(s.mean() for s in out.spikes.values())
+
+Layers run one after another over all ``T`` steps (docs/semantics.md section 1 within a step is
+equivalent, since a layer reads its source's spikes of the same or earlier steps only): a layer's
+feed-forward input for all steps is one matmul / convolution over ``T*B`` frames, then its neuron
+recurrence runs over ``t`` (:mod:`snnc.backends.torch.neurons`). With ``qat=True`` the forward pass
+is the golden model's integer arithmetic, bit for bit, with straight-through gradients.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from snnc import ir
+from snnc.backends.torch.layers import LayerModule
+from snnc.backends.torch.qat import layer_plans, quantize_input
+from snnc.backends.torch.surrogates import Surrogate, resolve
+
+
+# ====================================================================== readouts and predictions
+
+
+def first_spike_time(spikes: torch.Tensor) -> torch.Tensor:
+    """The first step with a spike (``T`` if none) of ``spikes`` ``[T, B, N]``, differentiable.
+
+    Computed as ``sum_t t * S[t] * prod_{u<t} (1 - S[u]) + T * prod_u (1 - S[u])``: the exact step
+    index in the forward pass, with gradients through the spikes' surrogates.
+    """
+    T = spikes.shape[0]
+    silent = torch.cumprod(1.0 - spikes, dim=0)                 # no spike up to and including t
+    before = torch.cat([torch.ones_like(silent[:1]), silent[:-1]])
+    first = spikes * before                                     # 1 at the first spike only
+    steps = torch.arange(T, dtype=spikes.dtype, device=spikes.device).reshape(T, *[1] * (spikes.dim() - 1))
+    return (first * steps).sum(0) + T * silent[-1]
+
+
+def _first_of_best(primary: torch.Tensor, secondary: torch.Tensor | None = None) -> torch.Tensor:
+    """Per row, the lowest index maximising ``primary``, ties broken by the largest ``secondary``."""
+    primary = primary.detach()
+    best = primary == primary.max(dim=1, keepdim=True).values
+    if secondary is not None:
+        secondary = secondary.detach()
+        masked = torch.where(best, secondary, torch.full_like(secondary, -float("inf")))
+        best &= masked == masked.max(dim=1, keepdim=True).values
+    return best.to(torch.uint8).argmax(dim=1)
+
+
+class Readout:
+    """The readouts of one output layer, neurons flattened row-major to ``N`` (all ``[B, N]``).
+
+    ``count`` (spikes summed over steps), ``membrane`` (membrane after each step summed over steps,
+    real units: multiply by ``2^Fm`` for the golden model's integers in QAT mode) and
+    ``first_spike`` (first step with a spike, ``T`` if none) are differentiable; ``value`` is the
+    declared one, ``predictions`` the class of each sample (docs/semantics.md section 5).
+    """
+
+    def __init__(self, readout: str, spikes: torch.Tensor, membrane: torch.Tensor):
+        self.readout = readout
+        T, B = spikes.shape[:2]
+        self.spikes = spikes.reshape(T, B, -1)
+        self.membranes = membrane.reshape(T, B, -1)
+        self._cache: dict = {}
+
+    @property
+    def count(self) -> torch.Tensor:
+        if "count" not in self._cache:
+            self._cache["count"] = self.spikes.sum(0)
+        return self._cache["count"]
+
+    @property
+    def membrane(self) -> torch.Tensor:
+        if "membrane" not in self._cache:
+            self._cache["membrane"] = self.membranes.sum(0)
+        return self._cache["membrane"]
+
+    @property
+    def first_spike(self) -> torch.Tensor:
+        if "first_spike" not in self._cache:
+            self._cache["first_spike"] = first_spike_time(self.spikes)
+        return self._cache["first_spike"]
+
+    @property
+    def value(self) -> torch.Tensor:
+        return getattr(self, self.readout)
+
+    @property
+    def predictions(self) -> torch.Tensor:
+        if self.readout == "count":
+            return _first_of_best(self.count, self.membrane)
+        if self.readout == "membrane":
+            return _first_of_best(self.membrane)
+        if self.readout == "first_spike":
+            return _first_of_best(-self.first_spike, self.count)
+        raise ValueError(f"unknown readout {self.readout!r}")
+
+
+@dataclass
+class SNNOutput:
+    """What :class:`SNN` returns for a batch.
+
+    * ``spikes``: node name -> ``[T, B, *shape]``, every input (its encoded or, in QAT mode,
+      quantised values) and every layer; differentiable (surrogate gradients).
+    * ``membranes``: layer name -> ``[T, B, *shape]`` membrane after each step (a user neuron's
+      first state); flatten layers have none.
+    * ``outputs``: output layer name -> :class:`Readout`, in the graph's order.
+    * ``saturation`` (QAT): node name -> state -> clamp count (0-d int64 tensors; ``inputs`` for a
+      direct input), as the golden model's statistics.
+    """
+
+    spikes: dict[str, torch.Tensor]
+    membranes: dict[str, torch.Tensor]
+    outputs: dict[str, Readout]
+    saturation: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()
+
+    @property
+    def first(self) -> Readout:
+        return next(iter(self.outputs.values()))
+
+    @property
+    def readout(self) -> torch.Tensor:
+        """The first output's declared readout ``[B, N]`` (what the loss is computed on)."""
+        return self.first.value
+
+    @property
+    def predictions(self) -> torch.Tensor:
+        """``[B]`` class of each sample from the first output (section 5 tie rules)."""
+        return self.first.predictions
+
+    def spike_counts(self) -> dict[str, torch.Tensor]:
+        """Layer name -> spikes per neuron summed over steps ``[B, *shape]`` (differentiable; for a
+        spike-rate regulariser). Flatten layers (copies) are left out."""
+        return {name: self.spikes[name].sum(0) for name in self.layers if name in self.membranes}
+
+    def saturation_counts(self) -> dict[str, dict[str, int]]:
+        return {node: {k: int(v) for k, v in d.items()} for node, d in self.saturation.items()}
+
+
+# ====================================================================== the module
+
+
+def _module_key(name: str) -> str:
+    """A ModuleDict key for a layer name (a name that is an attribute of ModuleDict gets a '_')."""
+    key = name
+    while hasattr(nn.ModuleDict, key) or key in ("training",):
+        key += "_"
+    return key
+
+
+class SNN(nn.Module):
+    """A ``.snn`` graph as a trainable module.
+
+    ``SNN(graph, weights=None, qat=False, surrogate=None, tbptt=None)``:
+
+    * ``weights``: ``{layer: {"weight"|"recurrent"|"bias": array}}`` (``snnc.ir.weight_shapes``);
+      None draws :func:`snnc.weights.random_weights` (``seed``).
+    * ``qat``: quantization-aware mode (the golden model's integers in the forward pass; computes
+      in float64; raises the quantizer's located errors for unrepresentable constants).
+    * ``surrogate``: overrides every layer's surrogate (an ``ir.Surrogate`` or a name); by default a
+      layer uses its own ``surrogate``, else the train block's, else ``fast_sigmoid(25)``.
+    * ``tbptt``: truncated BPTT window in steps (0: full BPTT); default the train block's.
+
+    ``forward(x)`` takes the encoded input ``[T, B, *shape]`` (a dict name -> tensor for a model
+    with several inputs), e.g. from :meth:`encode`, and returns an :class:`SNNOutput`.
+    """
+
+    def __init__(self, graph: ir.Graph, weights: dict | None = None, *, qat: bool = False,
+                 surrogate=None, tbptt: int | None = None, seed: int = 0):
+        super().__init__()
+        self.graph = graph
+        train = graph.train
+        default = resolve(surrogate if surrogate is not None else
+                          (train.surrogate if train is not None else None))
+        self.tbptt = int(tbptt if tbptt is not None else (train.tbptt if train is not None else 0))
+        self.layers = nn.ModuleDict()
+        self._keys: dict[str, str] = {}
+        for layer in graph.layers:
+            if isinstance(layer, ir.Flatten):
+                continue
+            s = default if (surrogate is not None or layer.surrogate is None) else resolve(layer.surrogate)
+            key = _module_key(layer.name)
+            self._keys[layer.name] = key
+            self.layers[key] = LayerModule(layer, graph.time.dt, s)
+        self.formats = None
+        self.qat = False
+        if weights is None:
+            from snnc.weights import random_weights
+
+            weights = random_weights(graph, seed)
+        self.load_weights(weights)
+        if qat:
+            self.set_qat(True)
+
+    # ------------------------------------------------------------------ configuration
+    def layer(self, name: str) -> LayerModule:
+        """The module of layer ``name`` (flatten layers have none)."""
+        return self.layers[self._keys[name]]
+
+    def set_qat(self, enabled: bool = True) -> "SNN":
+        """Switch quantization-aware mode on or off (formats from the graph's hardware block)."""
+        if enabled and self.formats is None:
+            formats, plans = layer_plans(self.graph)
+            direct = {i.name for i in self.graph.inputs if isinstance(i.encoding, ir.Direct)}
+            for name, key in self._keys.items():
+                mod = self.layers[key]
+                mod.set_quantization(plans[name], formats, mod.layer.source in direct)
+            self.formats = formats
+        self.qat = bool(enabled)
+        return self
+
+    def set_surrogate(self, surrogate, layer: str | None = None) -> None:
+        """Use ``surrogate`` for every layer, or for the layer named ``layer``."""
+        s = resolve(surrogate)
+        for name, key in self._keys.items():
+            if layer is None or name == layer:
+                self.layers[key].set_surrogate(s)
+
+    @property
+    def surrogates(self) -> dict[str, Surrogate]:
+        return {name: self.layers[key].surrogate for name, key in self._keys.items()}
+
+    # ------------------------------------------------------------------ weights
+    def load_weights(self, weights: Mapping) -> None:
+        """Copy ``{layer: {tensor: array}}`` into the parameters (every tensor must be given)."""
+        for layer in self.graph.layers:
+            shapes = ir.weight_shapes(layer)
+            if not shapes:
+                continue
+            given = weights.get(layer.name)
+            if given is None:
+                raise KeyError(f"no weights for layer '{layer.name}'")
+            mod = self.layer(layer.name)
+            for tensor, shape in shapes.items():
+                if tensor not in given:
+                    raise KeyError(f"no '{tensor}' weights for layer '{layer.name}'")
+                value = torch.as_tensor(np.asarray(given[tensor]))
+                if tuple(value.shape) != tuple(shape):
+                    raise ValueError(f"weights '{layer.name}/{tensor}' have shape "
+                                     f"{list(value.shape)}, the layer needs {list(shape)}")
+                p = getattr(mod, tensor)
+                with torch.no_grad():
+                    p.copy_(value.to(p.dtype))
+
+    def export_weights(self) -> dict:
+        """The parameters as ``{layer: {tensor: numpy array}}`` (float32, or the module's dtype)."""
+        out = {}
+        for layer in self.graph.layers:
+            shapes = ir.weight_shapes(layer)
+            if shapes:
+                mod = self.layer(layer.name)
+                out[layer.name] = {t: getattr(mod, t).detach().cpu().numpy().copy() for t in shapes}
+        return out
+
+    # ------------------------------------------------------------------ inputs
+    @property
+    def _dtype(self) -> torch.dtype:
+        for p in self.parameters():
+            return p.dtype
+        return torch.get_default_dtype()
+
+    @property
+    def _device(self) -> torch.device:
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    def encode(self, x, seed: int = 0, sample_ids=None) -> torch.Tensor | dict[str, torch.Tensor]:
+        """Encode a batch with the shared numpy encoders (so the same seed gives the same spikes as
+        every other backend): ``[T, B, *shape]`` on the module's device, in the module's dtype
+        (float64 for direct inputs in QAT mode). ``x``: an array ``[B, *shape]`` (or a sequence
+        ``[B, T', *shape]``), or a dict name -> array for several inputs."""
+        return encode_batch(self.graph, x, seed=seed, sample_ids=sample_ids, dtype=self._dtype,
+                            device=self._device, qat=self.qat)
+
+    def _input_dict(self, x) -> dict[str, torch.Tensor]:
+        if isinstance(x, Mapping):
+            missing = [i.name for i in self.graph.inputs if i.name not in x]
+            if missing:
+                raise ValueError(f"no data for input(s) {', '.join(missing)}")
+            return {i.name: x[i.name] for i in self.graph.inputs}
+        if len(self.graph.inputs) != 1:
+            names = ", ".join(i.name for i in self.graph.inputs)
+            raise ValueError(f"model '{self.graph.name}' has inputs {names}: pass a dict")
+        return {self.graph.inputs[0].name: x}
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x) -> SNNOutput:
+        g = self.graph
+        T = g.time.steps
+        data = self._input_dict(x)
+        values: dict[str, torch.Tensor] = {}
+        membranes: dict[str, torch.Tensor] = {}
+        saturation: dict[str, dict[str, torch.Tensor]] = {}
+        dtype = self._dtype
+        for inp in g.inputs:
+            v = torch.as_tensor(data[inp.name])
+            if v.dim() != len(inp.shape) + 2 or v.shape[0] != T or tuple(v.shape[2:]) != tuple(inp.shape):
+                raise ValueError(f"input '{inp.name}' must be encoded as [T={T}, B, "
+                                 f"{', '.join(map(str, inp.shape))}], got {list(v.shape)}")
+            if self.qat:
+                v = v.to(device=self._device, dtype=torch.float64)
+                if isinstance(inp.encoding, ir.Direct):
+                    v, clamped = quantize_input(v, self.formats.inputs)
+                    saturation[inp.name] = {"inputs": clamped}
+            else:
+                v = v.to(device=self._device, dtype=dtype)
+            values[inp.name] = v
+        for layer in g.layers:
+            src = values[layer.source]
+            if isinstance(layer, ir.Flatten):
+                values[layer.name] = src.reshape(T, src.shape[1], -1)
+                continue
+            S, U, sat = self.layer(layer.name)(src, qat=self.qat, tbptt=self.tbptt)
+            values[layer.name] = S
+            membranes[layer.name] = U
+            if self.qat:
+                saturation[layer.name] = sat
+        outputs = {o.source: Readout(o.readout, values[o.source], membranes[o.source])
+                   for o in g.outputs}
+        return SNNOutput(values, membranes, outputs, saturation,
+                         tuple(layer.name for layer in g.layers))
+
+    @torch.no_grad()
+    def predict(self, x) -> torch.Tensor:
+        """``[B]`` predicted classes of an encoded batch."""
+        return self(x).predictions
+
+
+def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None, device=None,
+                 qat: bool = False):
+    """The encoded input of ``graph`` for a batch, as torch tensors ``[T, B, *shape]`` (a dict for a
+    model with several inputs), from the shared numpy encoders
+    (:func:`snnc.backends.golden.encoders.encode`). Direct inputs stay float64 in QAT mode so that
+    their quantisation is exactly the golden model's."""
+    from snnc.backends.golden.encoders import encode
+
+    dtype = dtype or torch.get_default_dtype()
+    if isinstance(x, Mapping):
+        data = {i.name: np.asarray(x[i.name]) for i in graph.inputs}
+    else:
+        if len(graph.inputs) != 1:
+            raise ValueError(f"model '{graph.name}' has several inputs: pass a dict name -> batch")
+        data = {graph.inputs[0].name: np.asarray(x)}
+    out = {}
+    for inp in graph.inputs:
+        arr = encode(inp, data[inp.name], graph.time.steps, seed, sample_ids)
+        dt = torch.float64 if (qat and isinstance(inp.encoding, ir.Direct)) else dtype
+        out[inp.name] = torch.as_tensor(np.ascontiguousarray(arr)).to(device=device, dtype=dt)
+    if isinstance(x, Mapping):
+        return out
+    return out[graph.inputs[0].name]

