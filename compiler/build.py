@@ -425,8 +425,12 @@ class _Builder:
                 stride = v["stride"] or kernel
                 padded = (in_shape[1], in_shape[2])
             if kernel[0] > padded[0] or kernel[1] > padded[1]:
-                self.diag.error(d.op.loc, f"{op} layer '{d.name}': kernel {kernel[0]}x{kernel[1]} is "
-                                          f"larger than its (padded) input {padded[0]}x{padded[1]}")
+                kernel_pos = 2 if op == "conv2d" else 1
+                kernel_arg = next((a for i, a in enumerate(d.op.args) if a.name == "kernel"
+                                   or (a.name is None and i == kernel_pos)), d.op)
+                self.diag.error(kernel_arg.loc, f"{op} layer '{d.name}': kernel {kernel[0]}x{kernel[1]} "
+                                                f"is larger than its (padded) input "
+                                                f"{padded[0]}x{padded[1]} ('{src}' has shape {shape_text})")
                 return None
             if op == "conv2d":
                 layer = ir.Conv2d(channels=v["channels"], kernel=kernel, stride=stride, padding=pad,

@@ -275,7 +275,7 @@ def test_very_long_line(capsys, tmp_path):
 
 def test_very_long_sum(capsys, tmp_path):
     path = tmp_path / "sum.snn"
-    path.write_text("model m\ntime { dt = 1 ms; steps = 1" + " + 1" * 100_000 + " }\n")
+    path.write_text("model m\ntime { dt = 1 ms; steps = 1" + " + 1" * 10_000 + " }\n")
     _check_located(capsys, path, 2, "expression is nested too deeply")
 
 

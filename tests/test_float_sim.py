@@ -106,10 +106,10 @@ def test_builtin_neurons_follow_the_equations(kind, reset, refractory):
 def test_user_defined_neuron():
     v, w, inp = E.Ref("state", "v"), E.Ref("state", "w"), E.Ref("input", "input")
     k = E.Ref("param", "k")
+    decayed = E.Binary("*", v, E.Func("decay", (E.Const(4e-3),)))
     neuron = ir.CustomNeuron(
         "Toy", (("k", 0.5),), (ir.StateVar("v", E.Const(0.0)), ir.StateVar("w", E.Ref("param", "k"))),
-        (E.Assignment("v", E.Binary("-", E.Binary("+", E.Binary("*", v, E.Func("decay", (E.Const(0.004),))),
-                                                  inp), w)),
+        (E.Assignment("v", E.Binary("-", E.Binary("+", decayed, inp), w)),
          E.Assignment("w", E.Func("max", (E.Binary("-", w, E.Const(0.125)), E.Const(0.0))))),
         E.Binary(">", v, E.Const(1.0)),
         (E.Assignment("v", E.Binary("*", v, k)), E.Assignment("w", E.Binary("+", w, k))))

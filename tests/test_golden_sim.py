@@ -558,3 +558,12 @@ def test_unknown_layer_type_raises():
     g = ir.Graph("u", ir.TimeSpec(DT, 2), (ir.Input("x", (1,), ir.Rate()),), (Bogus(),), ())
     with pytest.raises(TypeError, match="unknown layer type"):
         simulate_float(g, {}, np.zeros((1, 1)))
+
+
+def test_neuron_for_plan_steps_like_the_simulator():
+    from snnc.backends.golden.golden_sim import neuron_for_plan
+    plan = LayerPlan("h", 14, 8, 20, NeuronConsts("LIF", 256, "subtract", 0, "multiply", 49152))
+    n = neuron_for_plan(plan, FORMATS, (1,))
+    us = [int(n.step(np.array([v]))[1][0]) for v in [200, 200, 200, 0, -100, -102, 0]]
+    assert us == [200, 350, 207, 155, 16, -90, -67]      # test_lif_multiply_leak_subtract
+    assert n.saturation == {"U": 0}

@@ -161,12 +161,20 @@ CASES = [
                                      "layer c = conv2d(img, 2, 5) with IF",
                                      "layer f = flatten(c)", "layer l = dense(f, 2) with IF",
                                      OUTPUT),
-     [(4, 11, "conv2d layer 'c': kernel 5x5 is larger than its (padded) input 4x4")]),
+     [(4, 26, "conv2d layer 'c': kernel 5x5 is larger than its (padded) input 4x4 ('img' has "
+              "shape [1, 4, 4])")]),
+    ("kernel larger than padded input", src(MODEL, TIME, "input img[1, 4, 4] = rate",
+                                            "layer c = conv2d(img, 2, kernel = [3, 7], padding = 1)"
+                                            " with IF", "layer f = flatten(c)",
+                                            "layer l = dense(f, 2) with IF", OUTPUT),
+     [(4, 26, "conv2d layer 'c': kernel 3x7 is larger than its (padded) input 6x6 ('img' has "
+              "shape [1, 4, 4])")]),
     ("pool kernel larger than input", src(MODEL, TIME, "input img[2, 3, 3] = rate",
                                           "layer p = sumpool(img, [2, 4]) with IF",
                                           "layer f = flatten(p)", "layer l = dense(f, 2) with IF",
                                           OUTPUT),
-     [(4, 11, "sumpool layer 'p': kernel 2x4 is larger than its (padded) input 3x3")]),
+     [(4, 24, "sumpool layer 'p': kernel 2x4 is larger than its (padded) input 3x3 ('img' has "
+              "shape [2, 3, 3])")]),
     ("input without shape", src(MODEL, TIME, "input x[] = rate", LAYER, OUTPUT),
      [(3, 8, "input 'x' needs a shape, e.g. [64] or [1, 28, 28]")]),
     ("input with 4 dimensions", src(MODEL, TIME, "input x[1, 2, 2, 2] = rate", LAYER, OUTPUT),
@@ -230,6 +238,10 @@ CASES = [
      [(4, 20, "parameter 'units' of dense must be a number, got a string")]),
     ("fixed format given as a number", src(*HEAD, LAYER, OUTPUT, "hardware { weights = 8 }"),
      [(6, 22, "'weights' must be a fixed-point format such as fixed<8,6>, got the number 8")]),
+    ("device name with a dash written as a word", src(*HEAD, LAYER, OUTPUT,
+                                                      "hardware { device = ice40-up5k }"),
+     [(6, 21, "'device' must be one of ice40-up5k, ice40-hx8k, ecp5-25k or generic, got an "
+              "expression", 'a value with a dash is written as a string: "ice40-up5k"')]),
     # ------------------------------------------------------------------ fixed-point formats
     ("fixed width too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"),
      [(6, 22, "invalid fixed-point format fixed<40,2>: width must be between 2 and 32 bits")]),

@@ -155,3 +155,30 @@ def test_fragment_soup_never_crashes(parts):
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_crashes(text):
     check_never_crashes("text.snn", text.encode("utf-8", errors="surrogatepass"))
+
+
+def _spans(tree) -> list:
+    from lark import Tree
+
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tree):
+            m = node.meta
+            out.append((node.data, getattr(m, "line", None), getattr(m, "column", None),
+                        getattr(m, "end_line", None), getattr(m, "end_column", None)))
+            stack.extend(node.children)
+    return out
+
+
+def test_fast_parser_keeps_lark_positions():
+    """The parser skips lark's bookkeeping for single-child rules; spans must not change."""
+    from lark import Lark
+
+    from snnc.dsl import parser as P
+
+    plain = Lark.open("grammar.lark", rel_to=P.__file__, parser="lalr", propagate_positions=True,
+                      maybe_placeholders=True)
+    for path, data in SEEDS:
+        text = data.decode()
+        assert _spans(P._PARSER.parse(text)) == _spans(plain.parse(text)), path

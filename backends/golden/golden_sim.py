@@ -15,7 +15,7 @@ from snnc.backends.golden.common import Backend, Synapses, run
 from snnc.backends.golden.neurons import BuiltinNeuron, BuiltinSpec, ProgramNeuron
 from snnc.backends.golden.result import SimResult
 from snnc.fixedpoint import COEF_FRAC, cmul, int_matmul, quantize, rescale, rshift_round
-from snnc.quantize import NeuronConsts, QuantizedModel
+from snnc.quantize import Formats, LayerPlan, NeuronConsts, QuantizedModel
 
 
 def simulate_golden(qmodel: QuantizedModel, x, *, seed: int = 0, sample_ids=None,
@@ -168,30 +168,38 @@ class GoldenBackend(Backend):
         return syn
 
     def neuron(self, layer, shape):
-        plan = self.q.plan(layer.name)
-        n = plan.neuron
-        f = self.f
-        if isinstance(n, NeuronConsts):
-            kw = dict(kind=n.kind, threshold=np.int64(n.threshold), reset=n.reset,
-                      refractory=int(n.refractory), dtype=np.int64,
-                      decay_mem=decay_fn(n.leak, n.mem_decay),
-                      formats={"U": f.membrane, "I": f.current, "A": f.adaptation})
-            if n.kind == "CubaLIF":
-                fi, fm = plan.in_frac, f.membrane.frac
-                kw["decay_syn"] = decay_fn(n.leak, n.syn_decay)
-                kw["cur_to_mem"] = lambda v: rescale(v, fi, fm)
-            if n.kind == "ALIF":
-                beta, fa, fm = np.int64(n.beta), f.adaptation.frac, f.membrane.frac
-                kw["decay_adapt"] = decay_fn(n.leak, n.adapt_decay)
-                kw["beta_a"] = lambda v: rescale(beta * v, COEF_FRAC + fa, fm)
-                kw["spike_inc"] = np.int64(1 << fa)
-            return BuiltinNeuron(BuiltinSpec(**kw), shape)
-        if isinstance(n, I.IntProgram):
-            frac = f.membrane.frac
+        return neuron_for_plan(self.q.plan(layer.name), self.f, shape)
 
-            def evaluate(e, states, inp):
-                return eval_int(e, states, inp, frac)
-            return ProgramNeuron(n.states, [(a.target, a.value) for a in n.update], n.spike,
-                                 [(a.target, a.value) for a in n.on_spike], evaluate, shape,
-                                 np.int64, fmt=f.membrane)
-        raise TypeError(f"layer '{layer.name}': unknown neuron plan {type(n).__name__}")
+
+def neuron_for_plan(plan: LayerPlan, formats: Formats, shape: tuple[int, ...]):
+    """The integer neuron stepper of one layer's plan over an array of ``shape`` neurons.
+
+    ``step(inp)`` takes the input in ``plan.in_frac`` fractional bits (the rescaled accumulator)
+    and returns ``(S, U)``; ``state()`` and ``saturation`` give the states and clamp counts.
+    Hardware co-simulation can drive it step by step.
+    """
+    n, f = plan.neuron, formats
+    if isinstance(n, NeuronConsts):
+        kw = dict(kind=n.kind, threshold=np.int64(n.threshold), reset=n.reset,
+                  refractory=int(n.refractory), dtype=np.int64,
+                  decay_mem=decay_fn(n.leak, n.mem_decay),
+                  formats={"U": f.membrane, "I": f.current, "A": f.adaptation})
+        if n.kind == "CubaLIF":
+            fi, fm = plan.in_frac, f.membrane.frac
+            kw["decay_syn"] = decay_fn(n.leak, n.syn_decay)
+            kw["cur_to_mem"] = lambda v: rescale(v, fi, fm)
+        if n.kind == "ALIF":
+            beta, fa, fm = np.int64(n.beta), f.adaptation.frac, f.membrane.frac
+            kw["decay_adapt"] = decay_fn(n.leak, n.adapt_decay)
+            kw["beta_a"] = lambda v: rescale(beta * v, COEF_FRAC + fa, fm)
+            kw["spike_inc"] = np.int64(1 << fa)
+        return BuiltinNeuron(BuiltinSpec(**kw), shape)
+    if isinstance(n, I.IntProgram):
+        frac = f.membrane.frac
+
+        def evaluate(e, states, inp):
+            return eval_int(e, states, inp, frac)
+        return ProgramNeuron(n.states, [(a.target, a.value) for a in n.update], n.spike,
+                             [(a.target, a.value) for a in n.on_spike], evaluate, shape,
+                             np.int64, fmt=f.membrane)
+    raise TypeError(f"layer '{plan.name}': unknown neuron plan {type(n).__name__}")

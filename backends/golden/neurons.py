@@ -75,7 +75,7 @@ class BuiltinNeuron(_Saturating):
             raise TypeError(f"unknown built-in neuron kind {spec.kind!r}")
         if spec.reset not in ("subtract", "zero", "none"):
             raise ValueError(f"unknown reset {spec.reset!r}")
-        names = ["U"] + (["I"] if spec.kind == "CubaLIF" else []) + (["A"] if spec.kind == "ALIF" else [])
+        names = ["U"] + {"CubaLIF": ["I"], "ALIF": ["A"]}.get(spec.kind, [])
         super().__init__(spec.formats, names)
         self.spec = spec
         self.U = np.zeros(shape, dtype=spec.dtype)

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
@@ -46,6 +45,14 @@ def setup_verilator() -> None:
         path = os.environ.get("PATH", "")
         if path.split(os.pathsep)[0] != bin_dir:
             os.environ["PATH"] = bin_dir + os.pathsep + path
+        # The wheel's verilated.mk (5.048) leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
+        # header is passed to the compiler as an input file and every build fails; give make
+        # the option GCC and Clang use (a command-line variable through MAKEFLAGS).
+        mk = root / "include" / "verilated.mk"
+        if mk.exists() and "\nCFG_CXXFLAGS_PCH_I = \n" in mk.read_text():
+            flags = os.environ.get("MAKEFLAGS", "")
+            if "CFG_CXXFLAGS_PCH_I" not in flags:
+                os.environ["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
 
 
 def toolchain_problem() -> str | None:
@@ -130,7 +137,8 @@ def run(toplevel: str, bdir: Path, test_module: str, *, testcase: str | None = N
         test_dir: Path | None = None, seed: int = 1) -> Path:
     """Run cocotb ``test_module`` on a build; raises AssertionError with the log tail on failure.
 
-    Returns the test directory (kept for inspection; the caller may delete it)."""
+    The test directory is deleted after a passing run (unless SNNC_HW_KEEP is set) and kept after
+    a failing one (its path is in the error)."""
     from cocotb_tools.runner import get_runner
 
     setup_verilator()
@@ -156,6 +164,8 @@ def run(toplevel: str, bdir: Path, test_module: str, *, testcase: str | None = N
         tail = log.read_text(errors="replace")[-8000:] if log.exists() else "(no log)"
         raise AssertionError(f"{test_module} on {toplevel}: {failed}\n--- log tail ({log}) ---\n"
                              f"{tail}")
+    if not os.environ.get("SNNC_HW_KEEP"):
+        shutil.rmtree(test_dir, ignore_errors=True)
     return test_dir
 
 
@@ -171,14 +181,3 @@ def _failures(results_xml: Path) -> str | None:
     bad = [c.get("name") for c in cases
            if c.find("failure") is not None or c.find("error") is not None]
     return f"cocotb tests failed: {', '.join(bad)}" if bad else None
-
-
-@contextlib.contextmanager
-def kept_on_failure(path: Path):
-    """Delete a test directory after a passing run, keep it (and say where) after a failure."""
-    try:
-        yield path
-    except BaseException:
-        print(f"simulation files kept in {path}", file=sys.stderr)
-        raise
-    shutil.rmtree(path, ignore_errors=True)
