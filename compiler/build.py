@@ -6,6 +6,7 @@ independent errors rather than stopping at the first), and returns the :class:`i
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -101,6 +102,7 @@ class _Builder:
     def _settings(self, block: ast.Block, specs: list[ParamSpec]) -> dict:
         by_name = {s.name: s for s in specs}
         values: dict = {}
+        first: dict = {}
         misspelled: set[str] = set()
         for st in block.settings:
             spec = by_name.get(st.key)
@@ -112,8 +114,10 @@ class _Builder:
                                 or "known settings: " + ", ".join(by_name))
                 continue
             if st.key in values:
-                self.diag.error(st.key_loc, f"setting '{st.key}' is given twice in `{block.kind}`")
+                self.diag.error(st.key_loc, f"setting '{st.key}' is given twice in `{block.kind}`",
+                                f"first given at {first[st.key]}")
                 continue
+            first[st.key] = st.key_loc
             try:
                 if spec.kind == "surrogate":
                     values[st.key] = self._surrogate(st.value)
@@ -209,7 +213,14 @@ class _Builder:
             return None
         values = bind_args(list(template.specs), use.args, use.name, use.loc, self.errors, self.dt,
                            positional=0)
-        return None if failed(values) else template.instantiate(values)
+        if failed(values):
+            return None
+        neuron = template.instantiate(values)
+        bad = _non_positive_decay(neuron, self.dt)
+        if bad is not None:
+            self.diag.error(use.loc, f"neuron '{use.name}': {bad}")
+            return None
+        return neuron
 
     def _surrogate(self, node: ast.Value) -> ir.Surrogate:
         if isinstance(node, ast.Name):
@@ -525,6 +536,53 @@ class _Builder:
                                inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
                                decay=v["decay"] or "multiply")
+
+
+def _non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:
+    """A ``decay(tau)`` whose constant time constant is not positive, described; else None."""
+    from snnc import expr as E
+
+    params = dict(neuron.params)
+    exprs = [a.value for a in neuron.update + neuron.on_spike] + [neuron.spike]
+    exprs += [s.init for s in neuron.states]
+    stack = list(exprs)
+    while stack:
+        e = stack.pop()
+        stack.extend(E.children(e))
+        if isinstance(e, E.Func) and e.name == "decay":
+            refs = E.refs(e.args[0])
+            if any(r.kind in ("state", "input") for r in refs):
+                continue
+            lookup = {("param", k): v for k, v in params.items()}
+            lookup[("dt", "dt")] = dt if dt is not None else 1e-3
+            value = E.evaluate(e.args[0], lambda r: lookup[(r.kind, r.name)],
+                               _FloatOps(lookup[("dt", "dt")]))
+            if not value > 0:
+                return (f"decay({E.to_text(e.args[0])}) needs a positive time constant, "
+                        f"got {value:g} s")
+    return None
+
+
+class _FloatOps:
+    """Plain-float operations for expr.evaluate (constant time constants only)."""
+
+    def __init__(self, dt: float):
+        self.dt = dt
+
+    def decay(self, tau: float) -> float:
+        return math.exp(-self.dt / tau) if tau > 0 else 0.0
+
+    const = staticmethod(float)
+    neg = staticmethod(lambda a: -a)
+    add = staticmethod(lambda a, b: a + b)
+    sub = staticmethod(lambda a, b: a - b)
+    mul = staticmethod(lambda a, b: a * b)
+    div = staticmethod(lambda a, b: a / b if b != 0 else float("inf"))
+    min_ = staticmethod(min)
+    max_ = staticmethod(max)
+    abs_ = staticmethod(abs)
+    clip = staticmethod(lambda x, lo, hi: min(max(x, lo), hi))
+    exp = staticmethod(lambda a: math.exp(min(a, 700.0)))
 
 
 DEFAULT_WEIGHTS = Fixed(8, 6)

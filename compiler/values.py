@@ -310,12 +310,14 @@ def bind_args(specs: list[ParamSpec], args: tuple[ast.Arg, ...], owner: str, whe
     max_pos = len(specs) if positional is None else positional
     given: dict[str, Any] = {}
     seen_kw = False
+    rejected = False
     for i, arg in enumerate(args):
         if arg.name is None:
             if seen_kw:
                 errors.append(SnnError(arg.loc, "positional argument after a named one"))
                 continue
             if i >= max_pos:
+                rejected = True
                 if max_pos == 0:
                     errors.append(SnnError(arg.loc, f"{owner} takes parameters by name only, "
                                                     "e.g. " + specs[0].example() if specs else
@@ -350,10 +352,12 @@ def bind_args(specs: list[ParamSpec], args: tuple[ast.Arg, ...], owner: str, whe
             given[spec.name] = _FAILED
     for spec in specs:
         if spec.name not in given:
-            if spec.required:
+            if spec.required and not rejected:
                 errors.append(SnnError(where, f"{owner} needs parameter '{spec.name}' "
                                               f"({spec.describe()})", f"add {spec.example()}"))
                 given[spec.name] = _FAILED
+            elif spec.required:
+                given[spec.name] = _FAILED   # a positional argument meant for it was rejected
             else:
                 given[spec.name] = spec.default
     return given

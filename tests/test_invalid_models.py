@@ -48,6 +48,17 @@ def assert_errors(text: str, expected: list[tuple]) -> None:
 
 
 CASES = [
+    # ------------------------------------------------------------------ later fixes
+    ("duplicate setting names the first", src(MODEL, "time { dt = 1 ms; steps = 5; dt = 2 ms }",
+                                             INPUT, LAYER, OUTPUT),
+     [(2, 30, "setting 'dt' is given twice in `time`", "first given at bad.snn:2:8")]),
+    ("positional neuron parameter is one error", src(*HEAD, "layer l = dense(x, 4) with LIF(5 ms)",
+                                                     OUTPUT),
+     [(4, 32, "LIF takes parameters by name only, e.g. tau_mem = 20 ms")]),
+    ("decay of a zero time constant", neuron_model("param tau: time = 0 ms", "state v = 0",
+                                                   "update { v = decay(tau) * v + input }",
+                                                   "spike when v > 1"),
+     [(10, 28, "neuron 'N': decay(tau) needs a positive time constant, got 0 s")]),
     # ------------------------------------------------------------------ syntax
     ("syntax: unexpected token", src(MODEL, TIME, "input x[4 5] = rate"),
      [(3, 11, "unexpected number 5, expected one of ',', ']'")]),

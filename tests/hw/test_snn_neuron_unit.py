@@ -36,8 +36,8 @@ def neuron_configs() -> list[tuple[str, NeuronHW, int]]:
     # (membrane, current, adaptation, acc width, acc frac)
     formats = [
         (Fixed(16, 8), Fixed(16, 8), Fixed(16, 8), 16, 6),     # in = acc << 2
-        (Fixed(12, 4), Fixed(14, 8), Fixed(10, 4), 20, 14),    # in = rshift(acc, 10 or 6)
-        (Fixed(18, 10), Fixed(12, 6), Fixed(12, 6), 14, 6),    # current << 4 into the membrane
+        (Fixed(12, 4), Fixed(16, 8), Fixed(10, 4), 24, 14),    # in = rshift(acc, 10 or 6), I >> 4
+        (Fixed(16, 10), Fixed(12, 6), Fixed(12, 6), 14, 6),    # I << 4 into the membrane
         (Fixed(16, 8), Fixed(16, 8), Fixed(10, 4), 17, 8),     # in = acc
     ]
     refractories = [0, 2, 5, 1]
