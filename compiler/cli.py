@@ -74,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Functions that add further subcommands (the backends register theirs here).
 _EXTRA_COMMANDS: list = []
-from snnc.simulate_cmd import register as _register_simulate; _EXTRA_COMMANDS.append(_register_simulate)  # noqa: E402,E702
+from snnc.simulate_cmd import register as _register_simulate  # noqa: E402
+from snnc.train_cmd import register as _register_train  # noqa: E402
+
+_EXTRA_COMMANDS += [_register_simulate, _register_train]
 
 
 def main(argv: list[str] | None = None) -> int:

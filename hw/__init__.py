@@ -38,3 +38,35 @@ def path(name: str) -> Path:
 def sources(module: str) -> list[Path]:
     """The Verilog files ``module`` needs, dependencies first (KeyError for an unknown module)."""
     return [path(n) for n in MODULE_SOURCES[module]]
+
+
+def weight_words(weights, lanes: int, bits: int) -> list[int]:
+    """The weight memory image of ``snn_layer_core``: ``weights`` is the integer matrix
+    ``[neurons N, inputs M]`` (``acc[n] += W[n, j]`` for an event from input ``j``). Word
+    ``j * ceil(N / lanes) + k`` holds neurons ``k * lanes + p`` in bits ``[p * bits +: bits]``
+    (two's complement), zero for the padding lanes past ``N``."""
+    import numpy as np
+
+    w = np.asarray(weights, dtype=np.int64)
+    n, m = w.shape
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if w.size and (w.min() < lo or w.max() > hi):
+        raise ValueError(f"weights outside the {bits}-bit range [{lo}, {hi}]")
+    words_per_row = -(-n // lanes)
+    mask = (1 << bits) - 1
+    words = []
+    for j in range(m):
+        for k in range(words_per_row):
+            word = 0
+            for p in range(lanes):
+                idx = k * lanes + p
+                if idx < n:
+                    word |= (int(w[idx, j]) & mask) << (p * bits)
+            words.append(word)
+    return words
+
+
+def write_memh(path, words, bits: int) -> None:
+    """Write words for ``$readmemh``: one per line, ``ceil(bits / 4)`` hex digits."""
+    digits = max(1, -(-bits // 4))
+    Path(path).write_text("".join(f"{w:0{digits}x}\n" for w in words))

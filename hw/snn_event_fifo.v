@@ -30,7 +30,7 @@ module snn_event_fifo #(
     // status
     output wire             full,
     output wire             empty,
-    output wire [PTR_W:0]   level        // number of events held, 0 .. DEPTH
+    output wire [$clog2(DEPTH):0] level  // number of events held, 0 .. DEPTH
 );
     localparam integer PTR_W = $clog2(DEPTH);
 

@@ -37,7 +37,8 @@
 //   MEM_DECAY, SYN_DECAY, ADAPT_DECAY   coefficient (LEAK 1, in [0, 2^16)) or shift k (LEAK 2)
 //   THRESHOLD                    theta in membrane units, 1 <= THRESHOLD <= max(U)
 //   BETA                         ALIF beta, 16 fractional bits, 0 <= BETA < 2^31
-//   REFRACTORY                   refractory steps (0: none)
+//   REFRACTORY                   refractory steps (0: none; the counter input is then ignored
+//                                and r_out is 0)
 //   TAG_W                        width of a side-band tag carried alongside (e.g. the address)
 //   LATENCY                      0: combinational (in_ready = out_ready, out_valid = in_valid)
 //                                1: one register stage (in_ready = !out_valid || out_ready)
@@ -110,7 +111,8 @@ module snn_neuron_unit #(
     wire signed [IN_W-1:0] x_in;
     snn_rescale #(.IN_W(ACC_W), .OUT_W(IN_W), .SHIFT(SH_IN)) u_rescale_in (.din(acc), .dout(x_in));
 
-    wire refr = |r_in;
+    // with REFRACTORY = 0 the counter is never loaded: no gating logic (R stays 0)
+    wire refr = (REFRACTORY > 0) && (|r_in);
 
     // ------------------------------------------------------------------ synaptic current
     localparam integer SH_I = U_FRAC - I_FRAC;
@@ -197,7 +199,8 @@ module snn_neuron_unit #(
     wire spike = (u_new > th_now) && !refr;
 
     localparam [R_W-1:0] R_LOAD = REFRACTORY[R_W-1:0];
-    wire [R_W-1:0] r_new = spike ? R_LOAD : (refr ? r_in - 1'b1 : {R_W{1'b0}});
+    wire [R_W-1:0] r_new = (spike && REFRACTORY > 0) ? R_LOAD
+                         : (refr ? r_in - 1'b1 : {R_W{1'b0}});
 
     /* verilator lint_on WIDTHEXPAND */
 

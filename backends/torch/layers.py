@@ -23,6 +23,12 @@ def delayed(seq: torch.Tensor, d: int) -> torch.Tensor:
     return torch.cat([seq.new_zeros((d, *seq.shape[1:])), seq[:T - d]])
 
 
+def is_static(seq: torch.Tensor) -> bool:
+    """Whether ``seq`` ``[T, ...]`` is one frame expanded over time (stride 0 along ``T``), as
+    :func:`snnc.backends.torch.model.encode_batch` makes for a static direct-encoded input."""
+    return seq.dim() > 0 and seq.shape[0] > 1 and seq.stride(0) == 0
+
+
 class LayerModule(nn.Module):
     """A layer with neurons (dense, recurrent, conv2d, pooling).
 
@@ -72,7 +78,21 @@ class LayerModule(nn.Module):
         real units, exact in float64)."""
         L = self.layer
         T, B = src.shape[:2]
-        src = delayed(src, L.delay)
+        if is_static(src):
+            # The same input at every step (a static direct-encoded sample): compute it once (and,
+            # with a delay, once for the empty frames before the first one arrives: the bias).
+            d = min(L.delay, T)
+            if d == 0:
+                once = self._feedforward(src[:1], w, qat)
+                return once.expand(T, *once.shape[1:])
+            two = self._feedforward(torch.cat([torch.zeros_like(src[:1]), src[:1]]), w, qat)
+            parts = [two[:1].expand(d, *two.shape[1:]), two[1:].expand(T - d, *two.shape[1:])]
+            return torch.cat(parts) if d < T else parts[0]
+        return self._feedforward(delayed(src, L.delay), w, qat)
+
+    def _feedforward(self, src: torch.Tensor, w: dict, qat: bool) -> torch.Tensor:
+        L = self.layer
+        T, B = src.shape[:2]
         if isinstance(L, (ir.Dense, ir.Recurrent)):
             return F.linear(src, w["weight"], w.get("bias"))
         frames = src.reshape(T * B, *L.in_shape)

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from snnc import ir
-from snnc.backends.torch.layers import LayerModule
+from snnc.backends.torch.layers import LayerModule, is_static
 from snnc.backends.torch.qat import layer_plans, quantize_input
 from snnc.backends.torch.surrogates import Surrogate, resolve
 
@@ -39,7 +39,8 @@ def first_spike_time(spikes: torch.Tensor) -> torch.Tensor:
     silent = torch.cumprod(1.0 - spikes, dim=0)                 # no spike up to and including t
     before = torch.cat([torch.ones_like(silent[:1]), silent[:-1]])
     first = spikes * before                                     # 1 at the first spike only
-    steps = torch.arange(T, dtype=spikes.dtype, device=spikes.device).reshape(T, *[1] * (spikes.dim() - 1))
+    steps = torch.arange(T, dtype=spikes.dtype, device=spikes.device)
+    steps = steps.reshape(T, *[1] * (spikes.dim() - 1))
     return (first * steps).sum(0) + T * silent[-1]
 
 
@@ -186,7 +187,8 @@ class SNN(nn.Module):
         for layer in graph.layers:
             if isinstance(layer, ir.Flatten):
                 continue
-            s = default if (surrogate is not None or layer.surrogate is None) else resolve(layer.surrogate)
+            own = surrogate is None and layer.surrogate is not None
+            s = resolve(layer.surrogate) if own else default
             key = _module_key(layer.name)
             self._keys[layer.name] = key
             self.layers[key] = LayerModule(layer, graph.time.dt, s)
@@ -303,13 +305,18 @@ class SNN(nn.Module):
         dtype = self._dtype
         for inp in g.inputs:
             v = torch.as_tensor(data[inp.name])
-            if v.dim() != len(inp.shape) + 2 or v.shape[0] != T or tuple(v.shape[2:]) != tuple(inp.shape):
+            if v.dim() != len(inp.shape) + 2 or v.shape[0] != T or \
+                    tuple(v.shape[2:]) != tuple(inp.shape):
                 raise ValueError(f"input '{inp.name}' must be encoded as [T={T}, B, "
                                  f"{', '.join(map(str, inp.shape))}], got {list(v.shape)}")
             if self.qat:
                 v = v.to(device=self._device, dtype=torch.float64)
                 if isinstance(inp.encoding, ir.Direct):
-                    v, clamped = quantize_input(v, self.formats.inputs)
+                    if is_static(v):
+                        q, clamped = quantize_input(v[:1], self.formats.inputs)
+                        v, clamped = q.expand(v.shape), clamped * T
+                    else:
+                        v, clamped = quantize_input(v, self.formats.inputs)
                     saturation[inp.name] = {"inputs": clamped}
             else:
                 v = v.to(device=self._device, dtype=dtype)
@@ -351,10 +358,17 @@ def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None,
             raise ValueError(f"model '{graph.name}' has several inputs: pass a dict name -> batch")
         data = {graph.inputs[0].name: np.asarray(x)}
     out = {}
+    steps = graph.time.steps
     for inp in graph.inputs:
-        arr = encode(inp, data[inp.name], graph.time.steps, seed, sample_ids)
-        dt = torch.float64 if (qat and isinstance(inp.encoding, ir.Direct)) else dtype
-        out[inp.name] = torch.as_tensor(np.ascontiguousarray(arr)).to(device=device, dtype=dt)
+        x_in = data[inp.name]
+        direct = isinstance(inp.encoding, ir.Direct)
+        static = direct and tuple(x_in.shape[1:]) == tuple(inp.shape)
+        # A static direct input is the same at every step: one frame, expanded (stride 0) over
+        # time, which lets the first layer compute its synaptic input once.
+        arr = encode(inp, x_in, 1 if static else steps, seed, sample_ids)
+        dt = torch.float64 if (qat and direct) else dtype
+        t = torch.as_tensor(np.ascontiguousarray(arr)).to(device=device, dtype=dt)
+        out[inp.name] = t.expand(steps, *t.shape[1:]) if static else t
     if isinstance(x, Mapping):
         return out
     return out[graph.inputs[0].name]

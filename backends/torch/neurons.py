@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import torch
 
 from snnc import ir
@@ -162,50 +163,54 @@ class _Saturator:
 # ====================================================================== forward passes
 
 
+def _empty(X: torch.Tensor) -> torch.Tensor:
+    """A contiguous tensor of ``X``'s shape (``X`` may be a stride-0 expanded view over time)."""
+    return torch.empty(X.shape, dtype=X.dtype, device=X.device)
+
+
 def _forward_float(X: torch.Tensor, V: torch.Tensor | None, cfg: NeuronCfg):
-    """Float forward of section 3 over all steps; returns S, U, TH (ALIF) and M (refractory)."""
+    """Float forward of section 3 over all steps; returns S, U, TH (ALIF) and M (refractory).
+
+    A step of LIF/IF with a subtractive reset is three tensor operations (``b*U + x``, ``- theta *
+    S_prev``, ``> theta``), written into preallocated ``[T, ...]`` outputs.
+    """
     T = X.shape[0]
     kind, reset = cfg.kind, cfg.reset
     alif, cuba, refr = kind == "ALIF", kind == "CubaLIF", cfg.refractory > 0
-    U_all = torch.empty_like(X)
-    S_all = torch.empty_like(X)
-    TH_all = torch.empty_like(X) if alif else None
-    M_all = torch.empty_like(X) if refr else None
-    zeros = torch.zeros_like(X[0])
-    U, S = zeros, zeros
-    I = A = R = zeros
-    th_prev = torch.full_like(X[0], cfg.theta) if alif else None
+    U_all, S_all = _empty(X), _empty(X)
+    TH_all = _empty(X) if alif else None
+    M_all = _empty(X) if refr else None
+    zeros = torch.zeros(X.shape[1:], dtype=X.dtype, device=X.device)
+    U = S = I = A = R = zeros
+    th_prev = None
     b, theta = cfg.b, cfg.theta
     for t in range(T):
         x = X[t]
-        if V is not None:
-            x = torch.addmm(x, S, V.t()) if t > 0 else x
+        if V is not None and t > 0:
+            x = torch.addmm(x, S, V.t())                          # + V S[t-1]
         if refr:
             m = M_all[t]
-            torch.le(R, 0, out=m)
+            torch.le(R, 0, out=m)                                 # not refractory
         if cuba:
-            I = torch.mul(I, cfg.a).add_(x) if t > 0 else x        # I = a*I + in
+            I = torch.add(x, I, alpha=cfg.a) if t > 0 else x      # I = a*I + in
             x = I
         if refr:
             x = x * m
         u = U_all[t]
         if alif:
-            A = S if t == 0 else torch.add(S, A * cfg.r)           # A = r*A + S_prev
+            A = torch.add(S, A, alpha=cfg.r) if t > 0 else S      # A = r*A + S_prev
             th = TH_all[t]
             torch.mul(A, cfg.beta, out=th)
-            th.add_(theta)                                        # theta + beta*A
+            th.add_(theta)                                        # theta_now = theta + beta*A
         if t == 0:
             u.copy_(x)
         elif reset == "zero":
-            torch.mul(U, b, out=u) if kind != "IF" else u.copy_(U)
-            u.mul_(1.0 - S)
-            u.add_(x)
+            torch.addcmul(x, U, 1.0 - S, value=b, out=u)          # (1 - S_prev) * b*U + x
         else:
-            torch.mul(U, b, out=u) if kind != "IF" else u.copy_(U)
-            u.add_(x)
+            torch.add(x, U, alpha=b, out=u)                       # b*U + x
             if reset == "subtract":
                 if alif:
-                    u.sub_(th_prev * S)
+                    u.sub_(th_prev * S)                           # - theta_prev * S_prev
                 else:
                     u.sub_(S, alpha=theta)
         s = S_all[t]
@@ -235,16 +240,15 @@ def _forward_int(X: torch.Tensor, V: torch.Tensor | None, cfg: NeuronCfg):
     sat_u = _Saturator(*k.u_range, dev)
     sat_i = _Saturator(*k.i_range, dev)
     sat_a = _Saturator(*k.a_range, dev)
-    U_all = torch.empty_like(X)
-    S_all = torch.empty_like(X)
-    TH_all = torch.empty_like(X) if alif else None
-    M_all = torch.empty_like(X) if refr else None
+    U_all, S_all = _empty(X), _empty(X)
+    TH_all = _empty(X) if alif else None
+    M_all = _empty(X) if refr else None
     if V is None:
         IN = rescale(to_int(X, k.acc_frac), k.acc_frac, k.in_frac)
     zi = torch.zeros(X.shape[1:], dtype=torch.int64, device=dev)
     U = I = A = R = zi
     S = torch.zeros(X.shape[1:], dtype=torch.bool, device=dev)
-    Sf = torch.zeros_like(X[0])
+    Sf = torch.zeros(X.shape[1:], dtype=X.dtype, device=X.device)
     mem_scale = 2.0 ** -k.fm
 
     def beta_a(a):
@@ -346,17 +350,20 @@ def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, ne
     """BPTT through the recurrence: gradients of the loss with respect to ``X`` (and ``V``)."""
     T = U.shape[0]
     theta = TH if TH is not None else cfg.theta
-    h = cfg.surrogate.derivative(U - theta)
+    h = cfg.surrogate.derivative_(U - theta)              # in place on the temporary
     if M is not None:
-        h = h * M
+        h.mul_(M)
     b, reset = cfg.b, cfg.reset
     alif, cuba = cfg.kind == "ALIF", cfg.kind == "CubaLIF"
     if not alif and V is None:
         # No path from S[t] back into the state: P = dL/dU[t] from this step, then a linear
         # recurrence G[t] = P[t] + c[t+1] G[t+1] (c = b, or b*(1 - S[t]) for the zero reset).
-        P = grad_S * h if grad_S is not None else torch.zeros_like(U)
-        if grad_U is not None:
-            P = P + grad_U
+        if grad_S is not None:
+            P = h.mul_(grad_S)
+            if grad_U is not None:
+                P.add_(grad_U)
+        else:
+            P = torch.empty_like(U).copy_(grad_U)
         if reset == "zero":
             C = (1.0 - S) * b                      # C[t] multiplies G[t+1] into G[t]
         for t in range(T - 2, -1, -1):
@@ -366,7 +373,7 @@ def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, ne
                 P[t].addcmul_(C[t], P[t + 1])
             else:
                 P[t].add_(P[t + 1], alpha=b)
-        G = P if M is None else P * M
+        G = P if M is None else P.mul_(M)
         if cuba:                                   # dL/dI[t] = G[t]*m[t] + a dL/dI[t+1]
             for t in range(T - 2, -1, -1):
                 if not _cut(t + 1, tbptt):
@@ -477,8 +484,8 @@ def reference_scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = Non
 class _FloatOps:
     """The torch operation table of :func:`snnc.expr.evaluate` (float mode)."""
 
-    def __init__(self, spike, like: torch.Tensor):
-        self.spike, self.like = spike, like
+    def __init__(self, spike, like: torch.Tensor, dt: float):
+        self.spike, self.like, self.dt = spike, like, dt
 
     def _t(self, v):
         return v if torch.is_tensor(v) else torch.tensor(float(v), dtype=self.like.dtype,
@@ -522,7 +529,9 @@ class _FloatOps:
         return self.ge(b, a)
 
     def eq(self, a, b):
-        return float(a == b) if self._both_const(a, b) else (self._t(a) == self._t(b)).to(self.like.dtype)
+        if self._both_const(a, b):
+            return float(a == b)
+        return (self._t(a) == self._t(b)).to(self.like.dtype)
 
     def ne(self, a, b):
         return 1.0 - self.eq(a, b)
@@ -549,7 +558,7 @@ class _FloatOps:
         return abs(x) if not torch.is_tensor(x) else x.abs()
 
     def decay(self, tau):
-        raise AssertionError("decay is resolved by the lookup")  # replaced per neuron
+        return math.exp(-self.dt / tau) if not torch.is_tensor(tau) else torch.exp(-self.dt / tau)
 
 
 class UserFloat:
@@ -567,9 +576,7 @@ class UserFloat:
         self.neuron = neuron
         self.params = {k: float(v) for k, v in neuron.params}
         self.dt = float(dt)
-        self.ops = _FloatOps(surrogate.spike, like)
-        self.ops.decay = lambda tau: (math.exp(-self.dt / tau) if not torch.is_tensor(tau)
-                                      else torch.exp(-self.dt / tau))
+        self.ops = _FloatOps(surrogate.spike, like, self.dt)
         self.shape, self.like = like.shape, like
         self.first = neuron.states[0].name
 

@@ -36,8 +36,12 @@ from snnc import catalog, ir
 __all__ = ["SURROGATES", "Surrogate", "resolve", "spike_function", "derivative"]
 
 
+# Each surrogate: h(v) written in place on a fresh tensor ``v`` (the scans' backward pass calls it on
+# a temporary, so no extra passes over memory), and its primitive (for tests).
+
+
 def _fast_sigmoid(v, slope):
-    return 1.0 / (slope * v.abs() + 1.0) ** 2
+    return v.abs_().mul_(slope).add_(1.0).square_().reciprocal_()
 
 
 def _fast_sigmoid_p(v, slope):
@@ -45,7 +49,7 @@ def _fast_sigmoid_p(v, slope):
 
 
 def _triangle(v, width):
-    return torch.clamp(1.0 - v.abs() / width, min=0.0) / width
+    return v.abs_().mul_(-1.0 / width).add_(1.0).clamp_(min=0.0).mul_(1.0 / width)
 
 
 def _triangle_p(v, width):
@@ -54,7 +58,7 @@ def _triangle_p(v, width):
 
 
 def _exponential(v, slope):
-    return 0.5 * slope * torch.exp(-slope * v.abs())
+    return v.abs_().mul_(-slope).exp_().mul_(0.5 * slope)
 
 
 def _exponential_p(v, slope):
@@ -62,7 +66,7 @@ def _exponential_p(v, slope):
 
 
 def _atan(v, alpha):
-    return (0.5 * alpha) / (1.0 + (0.5 * math.pi * alpha * v) ** 2)
+    return v.mul_(0.5 * math.pi * alpha).square_().add_(1.0).reciprocal_().mul_(0.5 * alpha)
 
 
 def _atan_p(v, alpha):
@@ -70,8 +74,8 @@ def _atan_p(v, alpha):
 
 
 def _sigmoid(v, slope):
-    s = torch.sigmoid(slope * v)
-    return slope * s * (1.0 - s)
+    s = v.mul_(slope).sigmoid_()
+    return s.mul_(1.0 - s).mul_(slope)
 
 
 def _sigmoid_p(v, slope):
@@ -79,7 +83,7 @@ def _sigmoid_p(v, slope):
 
 
 def _rectangular(v, width):
-    return (v.abs() < 0.5 * width).to(v.dtype) / width
+    return (v.abs_() < 0.5 * width).to(v.dtype).mul_(1.0 / width)
 
 
 def _rectangular_p(v, width):
@@ -117,7 +121,7 @@ class _SpikeBase(torch.autograd.Function):
     @classmethod
     def backward(cls, ctx, grad):
         (v,) = ctx.saved_tensors
-        return grad * cls._h(v, ctx.p), None
+        return cls._h(v.clone(), ctx.p).mul_(grad), None
 
 
 def _make(name: str, kind: _Kind):
@@ -152,7 +156,11 @@ class Surrogate:
         return SURROGATES[self.name].apply(v, self.param)
 
     def derivative(self, v: torch.Tensor) -> torch.Tensor:
-        """``h(v)``, vectorised (used directly by the neuron scans' backward pass)."""
+        """``h(v)``, vectorised (``v`` is not modified)."""
+        return _KINDS[self.name].derivative(v.clone(), self.param)
+
+    def derivative_(self, v: torch.Tensor) -> torch.Tensor:
+        """``h(v)`` computed in place in ``v`` (for temporaries; the scans' backward pass)."""
         return _KINDS[self.name].derivative(v, self.param)
 
     def primitive(self, v: torch.Tensor) -> torch.Tensor:

@@ -3,9 +3,9 @@
 ``neuron_step`` is one step of a built-in neuron exactly as docs/semantics.md sections 3 and 4
 write it, built from the snnc.fixedpoint primitives (rescale, cmul, decay_shift, saturate) on numpy
 int64 arrays; ``layer_step``/``LayerModel`` add the event-driven synaptic accumulation of a dense
-layer (section 4, "Synaptic accumulation"). When the golden simulator
-(``snnc.backends.golden.golden_sim``) exposes a per-step built-in neuron function, the benches
-cross-check against it too (see ``golden_neuron_step``).
+layer (section 4, "Synaptic accumulation"). ``model_step`` is what the benches compare with: the golden
+simulator's own neuron stepper (``snnc.backends.golden.golden_sim.neuron_for_plan``) when it is
+installed, required to agree with ``neuron_step`` on every state and saturation count.
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def neuron_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
     zeros = np.zeros_like(u)
     no = np.zeros(u.shape, dtype=bool)
 
-    refr = r > 0
+    refr = (r > 0) & (c.refractory > 0)      # R only ever leaves 0 with a refractory period
     inp = rescale(acc, hw.acc_frac, hw.in_frac)
     if c.kind == "CubaLIF":
         i_new, sat_i = _sat(_decay(c, i, c.syn_decay) + inp, hw.i)   # integrates while refractory
@@ -123,25 +123,67 @@ def neuron_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
     u_new, sat_u = _sat(u_raw, hw.u)
 
     spike = (u_new > th_now) & ~refr
-    r_new = np.where(spike, c.refractory, np.maximum(r - 1, 0))
+    r_new = np.where(spike, c.refractory, np.where(refr, r - 1, 0))   # max(R - 1, 0)
     new = {"u": u_new, "i": i_new, "a": a_new, "s": spike.astype(np.int64), "r": r_new}
     return new, {"u": sat_u, "i": sat_i, "a": sat_a}
 
 
-def golden_neuron_step():
-    """The golden simulator's per-step built-in neuron function, if it exposes one (else None).
-
-    Looked up by name so the benches pick it up once it exists; it must take the same arguments
-    as ``neuron_step`` (hw-agnostic signatures are adapted in ``_adapt_golden``)."""
+def golden_neuron(hw: NeuronHW, n: int):
+    """The golden simulator's integer neuron stepper (``neuron_for_plan``) for ``n`` neurons of
+    this configuration, or None when the golden backend is not importable."""
     try:
-        from snnc.backends.golden import golden_sim  # noqa: F401
-    except Exception:  # noqa: BLE001 - not written yet, or broken: use the local reference
+        from snnc.backends.golden.golden_sim import neuron_for_plan
+    except ImportError:
         return None
-    for name in ("builtin_neuron_step", "neuron_step", "step_builtin"):
-        fn = getattr(golden_sim, name, None)
-        if callable(fn):
-            return fn
-    return None
+    from snnc.quantize import Formats, LayerPlan
+
+    plan = LayerPlan("hw", hw.acc_frac, hw.in_frac, hw.acc_w, hw.consts)
+    formats = Formats(weights=Fixed(8, 6), membrane=hw.u, current=hw.i, adaptation=hw.a,
+                      inputs=Fixed(12, 8))
+    return neuron_for_plan(plan, formats, (n,))
+
+
+def _golden_state(g, n: int) -> dict:
+    st = g.state()
+    zeros = np.zeros(n, dtype=np.int64)
+    return {"u": np.asarray(st["U"], dtype=np.int64),
+            "i": np.asarray(st.get("I", zeros), dtype=np.int64),
+            "a": np.asarray(st.get("A", zeros), dtype=np.int64),
+            "s": np.asarray(st["S"], dtype=np.int64), "r": np.asarray(st["R"], dtype=np.int64)}
+
+
+def _cross_check(hw: NeuronHW, ref: dict, ref_sats: dict, gold: dict, gold_sats: dict) -> None:
+    for k in STATE_NAMES:
+        if not np.array_equal(ref[k], gold[k]):
+            bad = int(np.flatnonzero(ref[k] != gold[k])[0])
+            raise AssertionError(f"local reference and golden model disagree on {k} "
+                                 f"(neuron {bad}: {ref[k][bad]} vs {gold[k][bad]}), {hw}")
+    for k, name in (("u", "U"), ("i", "I"), ("a", "A")):
+        if int(ref_sats[k].sum()) != gold_sats.get(name, 0):
+            raise AssertionError(f"saturation count of {name}: local {int(ref_sats[k].sum())}, "
+                                 f"golden {gold_sats.get(name, 0)}, {hw}")
+
+
+def model_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
+    """The Model's step: the golden simulator's neuron when installed (its states and
+    saturation counts), cross-checked against ``neuron_step``, whose per-neuron saturation flags
+    (the golden model only counts them) are returned with it."""
+    ref, flags = neuron_step(hw, state, acc)
+    n = len(np.atleast_1d(acc))
+    g = golden_neuron(hw, n)
+    if g is None:
+        return ref, flags
+    g.U = np.array(state["u"], dtype=np.int64)
+    if g.I is not None:
+        g.I = np.array(state["i"], dtype=np.int64)
+    if g.A is not None:
+        g.A = np.array(state["a"], dtype=np.int64)
+    g.S = np.asarray(state["s"]).astype(bool)
+    g.R = np.array(state["r"], dtype=np.int64)
+    g.step(rescale(np.asarray(acc, dtype=np.int64), hw.acc_frac, hw.in_frac))
+    gold = _golden_state(g, n)
+    _cross_check(hw, ref, flags, gold, g.saturation)
+    return gold, flags
 
 
 # ---------------------------------------------------------------------- dense layer
@@ -149,10 +191,10 @@ def golden_neuron_step():
 
 @dataclass
 class LayerModel:
-    """A dense layer driven by events: acc[n] = sum over events of W[addr, n] * payload."""
+    """A dense layer driven by events: acc[n] = sum over events of W[n, addr] * payload."""
 
     hw: NeuronHW
-    weights: np.ndarray            # [inputs M, neurons N] integers
+    weights: np.ndarray            # [neurons N, inputs M] integers (acc = W @ s)
     graded: bool = False
     state: dict = field(init=False)
     acc: np.ndarray = field(init=False)
@@ -160,19 +202,30 @@ class LayerModel:
 
     def __post_init__(self):
         self.weights = np.asarray(self.weights, dtype=np.int64)
-        n = self.weights.shape[1]
+        n = self.weights.shape[0]
         self.state = self.hw.zero_state(n)
         self.acc = np.zeros(n, dtype=np.int64)
         self.sat_counts = {"u": 0, "i": 0, "a": 0}
+        self._golden = golden_neuron(self.hw, n)
 
     def event(self, addr: int, payload: int = 1) -> None:
-        if not 0 <= addr < self.weights.shape[0]:
+        if not 0 <= addr < self.weights.shape[1]:
             return  # out-of-range addresses are ignored by the core
-        self.acc += self.weights[addr] * (payload if self.graded else 1)
+        self.acc += self.weights[:, addr] * (payload if self.graded else 1)
 
     def end_step(self) -> list[int]:
-        """The neuron update; returns the indices of the neurons that spiked, ascending."""
-        self.state, sats = neuron_step(self.hw, self.state, self.acc)
+        """The neuron update; returns the indices of the neurons that spiked, ascending.
+
+        Steps the golden simulator's neuron (when installed) and the local reference side by
+        side and requires them to agree."""
+        ref, sats = neuron_step(self.hw, self.state, self.acc)
+        if self._golden is not None:
+            before = dict(self._golden.saturation)
+            self._golden.step(rescale(self.acc, self.hw.acc_frac, self.hw.in_frac))
+            step_counts = {k: v - before[k] for k, v in self._golden.saturation.items()}
+            gold = _golden_state(self._golden, len(self.acc))
+            _cross_check(self.hw, ref, sats, gold, step_counts)
+        self.state = ref
         for k in self.sat_counts:
             self.sat_counts[k] += int(sats[k].sum())
         self.acc[:] = 0

@@ -26,6 +26,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
+
 def hw_sources(module: str) -> list[Path]:
     """The source files of a hw/ module, dependencies first (from the snnc.hw package)."""
     from snnc.hw import sources
@@ -45,14 +46,23 @@ def setup_verilator() -> None:
         path = os.environ.get("PATH", "")
         if path.split(os.pathsep)[0] != bin_dir:
             os.environ["PATH"] = bin_dir + os.pathsep + path
-        # The wheel's verilated.mk (5.048) leaves CFG_CXXFLAGS_PCH_I empty, so the precompiled
-        # header is passed to the compiler as an input file and every build fails; give make
-        # the option GCC and Clang use (a command-line variable through MAKEFLAGS).
-        mk = root / "include" / "verilated.mk"
-        if mk.exists() and "\nCFG_CXXFLAGS_PCH_I = \n" in mk.read_text():
-            flags = os.environ.get("MAKEFLAGS", "")
-            if "CFG_CXXFLAGS_PCH_I" not in flags:
-                os.environ["MAKEFLAGS"] = (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
+
+
+def _make_flags() -> str | None:
+    """MAKEFLAGS for building Verilator models, or None when nothing needs fixing.
+
+    The wheel's verilated.mk (5.048) leaves CFG_CXXFLAGS_PCH_I empty, so a precompiled header is
+    passed to the compiler as an input file and every multi-file build fails; give make the
+    option GCC and Clang use (a command-line variable through MAKEFLAGS)."""
+    root = os.environ.get("VERILATOR_ROOT")
+    if not root:
+        return None
+    mk = Path(root) / "include" / "verilated.mk"
+    flags = os.environ.get("MAKEFLAGS", "")
+    if mk.exists() and "\nCFG_CXXFLAGS_PCH_I = \n" in mk.read_text() \
+            and "CFG_CXXFLAGS_PCH_I" not in flags:
+        return (flags + " CFG_CXXFLAGS_PCH_I=-include").strip()
+    return None
 
 
 def toolchain_problem() -> str | None:
@@ -114,22 +124,56 @@ def build(toplevel: str, sources: list[Path], parameters: dict | None = None,
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if stamp.exists() and (bdir / toplevel).exists():
+                stamp.touch()                 # recently used: kept by _prune
                 return bdir
             if bdir.exists():
                 shutil.rmtree(bdir)
             runner = get_runner("verilator")
             log = bdir.parent / f"{bdir.name}.build.log"
+            make_flags, saved = _make_flags(), os.environ.get("MAKEFLAGS")
             try:
+                if make_flags:
+                    os.environ["MAKEFLAGS"] = make_flags
                 runner.build(sources=[str(s) for s in sources], hdl_toplevel=toplevel,
                              parameters=parameters, build_args=build_args, build_dir=bdir,
                              timescale=("1ns", "1ps"), log_file=log)
             except (SystemExit, Exception) as err:  # noqa: BLE001 - report the build log
                 tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
                 raise RuntimeError(f"Verilator build of {toplevel} failed ({err}):\n{tail}") from None
+            finally:
+                if make_flags:
+                    if saved is None:
+                        os.environ.pop("MAKEFLAGS", None)
+                    else:
+                        os.environ["MAKEFLAGS"] = saved
+            for junk in bdir.glob("*.gch"):   # precompiled headers: ~75 MB each, not needed now
+                junk.unlink()
             stamp.write_text(json.dumps(parameters, sort_keys=True))
+            _prune(toplevel)
             return bdir
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+KEEP_BUILDS = 8          # per toplevel, most recently used first
+KEEP_SECONDS = 3600      # never delete a build used in the last hour
+
+
+def _prune(toplevel: str) -> None:
+    """Delete old builds of ``toplevel`` (other RTL versions / parameter sets) from the cache."""
+    import time
+
+    builds = []
+    for d in cache_root().glob(f"{toplevel}-*"):
+        stamp = d / ".snnc-built"
+        if d.is_dir():
+            builds.append((stamp.stat().st_mtime if stamp.exists() else d.stat().st_mtime, d))
+    builds.sort(reverse=True)
+    now = time.time()
+    for used, d in builds[KEEP_BUILDS:]:
+        if now - used > KEEP_SECONDS:
+            shutil.rmtree(d, ignore_errors=True)
+            (d.parent / f"{d.name}.build.log").unlink(missing_ok=True)
 
 
 def run(toplevel: str, bdir: Path, test_module: str, *, testcase: str | None = None,

@@ -1,0 +1,260 @@
+"""Training a ``.snn`` model with BPTT and surrogate gradients (``snnc train``).
+
+``train(graph, dataset, config)`` runs the epochs, logs loss / accuracy / spike rate per epoch,
+and returns the trained float weights with the final test accuracy of the float model and of the
+bit-exact golden model. Everything is deterministic for a seed: weight init, shuffling, and the
+encoders' spikes (the encoder seed of epoch ``e`` is derived from the seed and ``e``; evaluation
+always uses the seed itself).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from snnc import ir
+from snnc.backends.torch.model import SNN
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters; defaults come from the model's ``train`` block (see :func:`config_for`)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    schedule: str = "none"
+    loss: str = "cross_entropy"
+    spike_reg: float = 0.0
+    tbptt: int = 0
+    seed: int = 0
+    qat: bool = False
+    qat_from_epoch: int | None = None   # with qat: the first QAT epoch (default: half-way)
+    eval_batch: int = 512
+
+
+def config_for(graph: ir.Graph, **overrides) -> TrainConfig:
+    """The train block's settings, then any command-line overrides that are not None."""
+    t = graph.train
+    cfg = TrainConfig()
+    if t is not None:
+        cfg = TrainConfig(epochs=t.epochs, batch_size=t.batch_size, lr=t.lr, optimizer=t.optimizer,
+                          schedule=t.schedule, loss=t.loss, spike_reg=t.spike_reg, tbptt=t.tbptt,
+                          seed=t.seed)
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(cfg, key, value)
+    return cfg
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    loss: float
+    train_accuracy: float
+    test_accuracy: float
+    spike_rate: float          # spikes per neuron per step, hidden and output layers
+    qat: bool
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    weights: dict
+    history: list[EpochLog] = field(default_factory=list)
+    float_accuracy: float = float("nan")
+    golden_accuracy: float = float("nan")
+    qat_accuracy: float | None = None
+
+
+def _encoder_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919 + 1) & 0x7FFFFFFF
+
+
+def loss_of(out, labels: torch.Tensor, cfg: TrainConfig, steps: int) -> torch.Tensor:
+    """The configured loss on the first output's readout."""
+    first = out.first
+    if cfg.loss == "cross_entropy":
+        if first.readout == "first_spike":
+            logits = -first.first_spike
+        elif first.readout == "membrane":
+            logits = first.membrane / steps
+        else:
+            logits = first.count
+        return F.cross_entropy(logits, labels)
+    if cfg.loss == "first_spike":
+        # earlier spikes for the right class: cross-entropy on negative first-spike times
+        return F.cross_entropy(-first.first_spike, labels)
+    if cfg.loss == "mse_count":
+        # the right class spikes on 80% of the steps, the others on 20% (as snnTorch's mse_count_loss)
+        counts = first.count
+        target = torch.full_like(counts, 0.2 * steps)
+        target.scatter_(1, labels[:, None], 0.8 * steps)
+        return F.mse_loss(counts, target)
+    raise ValueError(f"unknown loss {cfg.loss!r}")
+
+
+def spike_rate(out, steps: int) -> torch.Tensor:
+    counts = out.spike_counts()
+    total = sum(c.sum() for c in counts.values())
+    neurons = sum(c[0].numel() for c in counts.values())
+    batch = next(iter(counts.values())).shape[0]
+    return total / (neurons * batch * steps)
+
+
+def _optimizer(cfg: TrainConfig, params):
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=1e-2)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+
+
+def _scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
+    total = max(1, cfg.epochs * steps_per_epoch)
+    if cfg.schedule == "cosine":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * i / total)))
+    if cfg.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, total // 3), gamma=0.3)
+    return None
+
+
+def evaluate(model: SNN, x: np.ndarray, y: np.ndarray, seed: int, batch: int = 512,
+             sample_offset: int = 0) -> float:
+    """Accuracy of ``model`` (in its current float or QAT mode) on ``x, y``."""
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(x), batch):
+            ids = np.arange(start, min(start + batch, len(x))) + sample_offset
+            xb = model.encode(x[start:start + batch], seed=seed, sample_ids=ids)
+            pred = model(xb).predictions.cpu().numpy()
+            correct += int((pred == y[start:start + batch]).sum())
+    return correct / max(1, len(x))
+
+
+class Progress:
+    """A progress bar on a terminal, one line per epoch otherwise (CI logs stay readable)."""
+
+    def __init__(self, stream=None, enabled: bool = True):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def batch(self, epoch: int, epochs: int, done: int, total: int, loss: float) -> None:
+        if not self.tty:
+            return
+        width = 30
+        filled = int(width * done / max(1, total))
+        self.stream.write(f"\repoch {epoch}/{epochs} [{'#' * filled}{'.' * (width - filled)}] "
+                          f"{done}/{total} loss {loss:.4f}")
+        self.stream.flush()
+
+    def epoch(self, log: EpochLog, epochs: int) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r" + " " * 80 + "\r")
+        self.stream.write(f"epoch {log.epoch}/{epochs}: loss {log.loss:.4f}  train "
+                          f"{100 * log.train_accuracy:.2f}%  test {100 * log.test_accuracy:.2f}%  "
+                          f"spikes/neuron/step {log.spike_rate:.3f}{'  (QAT)' if log.qat else ''}  "
+                          f"{log.seconds:.1f} s\n")
+        self.stream.flush()
+
+
+def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = None,
+          log_path: str | None = None, progress: Progress | None = None) -> TrainResult:
+    """Train ``graph`` on ``dataset`` (x_train, y_train, x_test, y_test)."""
+    from snnc.weights import random_weights
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    steps = graph.time.steps
+    model = SNN(graph, weights if weights is not None else random_weights(graph, seed=cfg.seed),
+                tbptt=cfg.tbptt)
+    model.to(torch.float32)
+    opt = _optimizer(cfg, model.parameters())
+    n = len(dataset.x_train)
+    batches = math.ceil(n / cfg.batch_size)
+    sched = _scheduler(cfg, opt, batches)
+    qat_from = None
+    if cfg.qat:
+        qat_from = cfg.qat_from_epoch if cfg.qat_from_epoch is not None else cfg.epochs // 2 + 1
+    result = TrainResult(weights={})
+    progress = progress or Progress(enabled=False)
+    log_file = open(log_path, "w") if log_path else None
+    test_offset = n  # test samples get their own encoder ids
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            start = time.perf_counter()
+            qat_now = qat_from is not None and epoch >= qat_from
+            model.set_qat(qat_now)
+            model.train()
+            order = rng.permutation(n)
+            enc_seed = _encoder_seed(cfg.seed, epoch)
+            total_loss, correct, rate_sum = 0.0, 0, 0.0
+            for b in range(batches):
+                idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                xb = model.encode(dataset.x_train[idx], seed=enc_seed, sample_ids=idx)
+                yb = torch.as_tensor(dataset.y_train[idx], dtype=torch.long)
+                out = model(xb)
+                loss = loss_of(out, yb, cfg, steps)
+                rate = spike_rate(out, steps)
+                if cfg.spike_reg:
+                    loss = loss + cfg.spike_reg * rate
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                total_loss += loss.item() * len(idx)
+                correct += int((out.predictions == yb).sum())
+                rate_sum += rate.item() * len(idx)
+                progress.batch(epoch, cfg.epochs, b + 1, batches, loss.item())
+            test_acc = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed, cfg.eval_batch,
+                                test_offset)
+            log = EpochLog(epoch, total_loss / n, correct / n, test_acc, rate_sum / n, qat_now,
+                           time.perf_counter() - start)
+            result.history.append(log)
+            progress.epoch(log, cfg.epochs)
+            if log_file:
+                log_file.write(json.dumps(asdict(log)) + "\n")
+                log_file.flush()
+    finally:
+        if log_file:
+            log_file.close()
+    result.weights = model.export_weights()
+    model.set_qat(False)
+    result.float_accuracy = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed,
+                                     cfg.eval_batch, test_offset)
+    if cfg.qat:
+        model.set_qat(True)
+        result.qat_accuracy = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed,
+                                       cfg.eval_batch, test_offset)
+    result.golden_accuracy = golden_accuracy(graph, result.weights, dataset, cfg.seed, test_offset)
+    return result
+
+
+def golden_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: int) -> float:
+    """Test accuracy of the bit-exact golden model with these weights."""
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.quantize import quantize
+
+    q = quantize(graph, weights)
+    correct = 0
+    x, y = dataset.x_test, dataset.y_test
+    for start in range(0, len(x), 256):
+        ids = np.arange(start, min(start + 256, len(x))) + offset
+        res = simulate_golden(q, x[start:start + 256], seed=seed, sample_ids=ids)
+        correct += int((res.predictions == y[start:start + 256]).sum())
+    return correct / max(1, len(x))

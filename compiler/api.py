@@ -1,0 +1,143 @@
+"""The Python API: load a ``.snn`` model once and use it with every backend.
+
+    import snnc
+    m = snnc.load("examples/digits.snn")          # parse, check, build the typed graph
+    w = m.random_weights(seed=0)                   # or snnc.load(path, weights="w.npz")
+    r = m.simulate(x, weights=w, backend="golden") # SimResult: outputs, predictions, stats
+    net = m.to_torch(w)                            # a torch.nn.Module (torch imported only here)
+    out = net(net.encode(x))                       # SNNOutput: readout, spikes, predictions
+    q = m.quantize(w)                              # QuantizedModel: formats, integer weights
+
+Nothing here imports torch until :meth:`CompiledModel.to_torch` is called.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from snnc import ir
+
+Weights = dict
+
+
+@dataclass
+class CompiledModel:
+    """A checked model: its typed graph, the loader's warnings and, optionally, its weights.
+
+    ``weights`` (a dict ``{layer: {tensor: array}}``) is what the methods use when they are not
+    given weights of their own.
+    """
+
+    graph: ir.Graph
+    warnings: list = field(default_factory=list)
+    path: str | None = None
+    weights: dict | None = None
+
+    @property
+    def name(self) -> str:
+        return self.graph.name
+
+    # ------------------------------------------------------------------ weights
+    def random_weights(self, seed: int = 0) -> dict:
+        """Random float32 weights for every trainable tensor (:func:`snnc.weights.random_weights`)."""
+        from snnc.weights import random_weights
+
+        return random_weights(self.graph, seed)
+
+    def load_weights(self, path) -> dict:
+        """Read and check a weights file (``.npz``) for this model; also sets ``self.weights``."""
+        from snnc.weights import load_weights
+
+        self.weights = load_weights(path, self.graph)
+        return self.weights
+
+    def _weights(self, weights, seed: int = 0) -> dict:
+        if weights is None:
+            weights = self.weights
+        if weights is None:
+            return self.random_weights(seed)
+        if isinstance(weights, (str, os.PathLike)):
+            from snnc.weights import load_weights
+
+            return load_weights(weights, self.graph)
+        return weights
+
+    # ------------------------------------------------------------------ passes and backends
+    def quantize(self, weights=None):
+        """The quantizer pass (docs/semantics.md section 4): a :class:`snnc.quantize.QuantizedModel`.
+
+        ``weights``: a dict, a weights file, or None for ``self.weights`` (random if unset)."""
+        from snnc.quantize import quantize
+
+        return quantize(self.graph, self._weights(weights))
+
+    def encode(self, x, seed: int = 0, sample_ids=None) -> dict:
+        """The encoded inputs (numpy, ``[T, B, *shape]``) per input name, as every backend sees them."""
+        from snnc.backends.golden.common import batch_inputs
+        from snnc.backends.golden.encoders import encode
+
+        data = batch_inputs(self.graph, x)
+        return {inp.name: encode(inp, data[inp.name], self.graph.time.steps, seed, sample_ids)
+                for inp in self.graph.inputs}
+
+    def simulate(self, x, weights=None, backend: str = "float", seed: int = 0, sample_ids=None,
+                 record: bool = False):
+        """Simulate a batch with the float reference (``backend="float"``) or the bit-exact golden
+        model (``"golden"``); returns a :class:`snnc.backends.golden.result.SimResult`.
+
+        ``x``: ``[B, *shape]`` (or a sequence ``[B, T', *shape]``), or a dict input name -> batch.
+        ``weights``: a dict, a weights file, or None for ``self.weights`` (random weights drawn
+        with ``seed`` if unset, as ``snnc simulate`` does). ``seed`` and ``sample_ids`` feed the
+        rate encoder; ``record`` keeps every layer's spikes and membranes.
+        """
+        w = self._weights(weights, seed)
+        if backend == "float":
+            from snnc.backends.golden.float_sim import simulate_float
+
+            return simulate_float(self.graph, w, x, seed=seed, sample_ids=sample_ids, record=record)
+        if backend == "golden":
+            from snnc.backends.golden.golden_sim import simulate_golden
+            from snnc.quantize import quantize
+
+            return simulate_golden(quantize(self.graph, w), x, seed=seed, sample_ids=sample_ids,
+                                   record=record)
+        raise ValueError(f"unknown backend {backend!r}: use 'float' or 'golden'")
+
+    def to_torch(self, weights=None, qat: bool = False, *, surrogate=None, tbptt=None,
+                 seed: int = 0):
+        """The model as a :class:`snnc.backends.torch.SNN` (a ``torch.nn.Module``).
+
+        ``weights``: a dict, a weights file, or None for ``self.weights`` (random weights drawn with
+        ``seed`` if unset). ``qat``: quantization-aware mode (the golden model's integer forward
+        pass, straight-through gradients). ``surrogate`` overrides every layer's surrogate
+        gradient; ``tbptt`` the train block's truncated-BPTT window (steps, 0 = full BPTT).
+        """
+        from snnc.backends.torch import SNN
+
+        return SNN(self.graph, self._weights(weights, seed), qat=qat, surrogate=surrogate,
+                   tbptt=tbptt)
+
+
+def load(path, weights=None) -> CompiledModel:
+    """Parse, check and build the model in ``path``; raises SnnError / SnnErrors on bad input.
+
+    ``weights``: optional weights (a dict, or a weights file read and checked against the model).
+    """
+    from snnc.build import load as build_load
+
+    loaded = build_load(path)
+    model = CompiledModel(loaded.graph, list(loaded.warnings), os.fspath(path))
+    if weights is not None:
+        model.weights = model._weights(weights)
+    return model
+
+
+def loads(text: str, path: str = "<input>", weights=None) -> CompiledModel:
+    """Like :func:`load`, for the text of a model."""
+    from snnc.build import load_text
+
+    loaded = load_text(text, path)
+    model = CompiledModel(loaded.graph, list(loaded.warnings), None)
+    if weights is not None:
+        model.weights = model._weights(weights)
+    return model

@@ -1,0 +1,104 @@
+"""``snnc train``: train a model with surrogate gradients and write its weights file.
+
+    snnc train MODEL [--dataset digits|mnist1d|npz:PATH] [--epochs N] [--seed S] [--qat]
+                     [--lr LR] [--batch-size B] [--loss L] [--optimizer O] [--tbptt K]
+                     --out DIR [--json]
+
+Writes ``DIR/weights.npz`` (docs/weights.md), ``DIR/train_log.jsonl`` (one JSON object per epoch:
+loss, train and test accuracy, spike rate) and ``DIR/summary.json``, and prints the final test
+accuracy of the float model and of the bit-exact golden model (and of the QAT model with ``--qat``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from snnc.catalog import LOSSES, OPTIMIZERS
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a model (BPTT, surrogate gradients); write its weights",
+                       description="Train a model on a data set; hyper-parameters come from the "
+                                   "model's train block and may be overridden here.")
+    p.add_argument("model", metavar="MODEL", help=".snn model file")
+    p.add_argument("--dataset", metavar="NAME", help="digits, mnist1d or npz:PATH (default: the "
+                                                      "train block's dataset)")
+    p.add_argument("--epochs", type=_positive, metavar="N")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--qat", action="store_true",
+                   help="quantization-aware training: the second half of the epochs run the golden "
+                        "model's integer arithmetic in the forward pass")
+    p.add_argument("--lr", type=float, metavar="LR")
+    p.add_argument("--batch-size", type=_positive, metavar="B")
+    p.add_argument("--loss", choices=LOSSES)
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--spike-reg", type=float, metavar="W", help="spike-rate regulariser weight")
+    p.add_argument("--tbptt", type=int, metavar="K", help="truncated BPTT window in steps (0: full)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_train)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
+def cmd_train(args) -> int:
+    from snnc.backends.torch.train import Progress, config_for, train
+    from snnc.build import load
+    from snnc.datasets import load_dataset
+    from snnc.errors import SnnError
+    from snnc.weights import save_weights
+
+    loaded = load(args.model)
+    for w in loaded.warnings:
+        print(w.format(), file=sys.stderr)
+    graph = loaded.graph
+    name = args.dataset or (graph.train.dataset if graph.train is not None else None)
+    if not name:
+        raise SnnError(None, f"{args.model}: no data set: give --dataset or `dataset = ...` in the "
+                             "model's train block")
+    dataset = load_dataset(name, graph)
+    cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
+                     batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
+                     spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise SnnError(None, f"cannot create output folder {args.out}: {exc.strerror}") from None
+    log_path = os.path.join(args.out, "train_log.jsonl")
+    progress = Progress(enabled=not args.quiet and not args.json)
+    result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
+    weights_path = os.path.join(args.out, "weights.npz")
+    save_weights(weights_path, graph, result.weights,
+                 notes=f"snnc train --dataset {name} --epochs {cfg.epochs} --seed {cfg.seed}"
+                       + (" --qat" if cfg.qat else ""))
+    summary = {
+        "model": graph.name, "dataset": name, "epochs": cfg.epochs, "seed": cfg.seed,
+        "qat": cfg.qat, "train_samples": int(len(dataset.x_train)),
+        "test_samples": int(len(dataset.x_test)),
+        "float_accuracy": result.float_accuracy, "golden_accuracy": result.golden_accuracy,
+        "qat_accuracy": result.qat_accuracy, "weights": weights_path, "log": log_path,
+        "final_loss": result.history[-1].loss if result.history else None,
+        "spike_rate": result.history[-1].spike_rate if result.history else None,
+    }
+    with open(os.path.join(args.out, "summary.json"), "w") as fh:
+        json.dump(summary, fh, indent=2)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{graph.name}: test accuracy float {100 * result.float_accuracy:.2f}%, golden "
+              f"(bit-exact fixed point) {100 * result.golden_accuracy:.2f}%"
+              + (f", QAT {100 * result.qat_accuracy:.2f}%" if result.qat_accuracy is not None else "")
+              + f" on {len(dataset.x_test)} test samples")
+        print(f"weights: {weights_path}\nlog: {log_path}")
+    return 0

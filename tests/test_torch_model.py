@@ -1,0 +1,300 @@
+"""The PyTorch module: weights in and out, inputs, readouts and predictions, surrogates per layer,
+TBPTT, QAT gradients, training, and the ``snnc.load`` API."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import snnc  # noqa: E402
+from snn_models import CONV, CUSTOM, DIGITS, ROOT  # noqa: E402
+from snnc import ir  # noqa: E402
+from snnc.backends.golden.encoders import encode  # noqa: E402
+from snnc.backends.golden.result import Readout as NpReadout, predict  # noqa: E402
+from snnc.backends.torch import SNN, first_spike_time  # noqa: E402
+from snnc.backends.torch.model import Readout  # noqa: E402
+from snnc.backends.torch.surrogates import Surrogate  # noqa: E402
+from snnc.build import load_text  # noqa: E402
+from snnc.weights import random_weights, save_weights  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small tensors: one thread is fastest, and immune to oversubscribed CI machines."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+MLP = """model mlp
+time { dt = 1 ms; steps = 10 }
+input x[6] = direct(scale = 1.0)
+layer h = dense(x, 8, bias = true, delay = 2)
+    with CubaLIF(tau_mem = 10 ms, tau_syn = 3 ms, refractory = 1)
+layer r = recurrent(h, 5, bias = true) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 0.3)
+output r = count
+train { surrogate = sigmoid(slope = 4); tbptt = 4 }
+"""
+
+
+def graph(text, name="m.snn"):
+    return load_text(text, name).graph
+
+
+def test_weights_round_trip_and_parameter_names():
+    g = graph(DIGITS)
+    w = random_weights(g, 3)
+    m = SNN(g, w)
+    out = m.export_weights()
+    assert set(out) == {"hidden", "out"}
+    for layer, tensors in w.items():
+        for k, v in tensors.items():
+            np.testing.assert_array_equal(out[layer][k], v)
+            assert out[layer][k].dtype == np.float32
+    assert sorted(n for n, _ in m.named_parameters()) == ["layers.hidden.weight", "layers.out.weight"]
+    m2 = SNN(g, random_weights(g, 4))
+    m2.load_weights(out)
+    assert all(torch.equal(a, b) for a, b in zip(m.parameters(), m2.parameters()))
+    m3 = SNN(g, random_weights(g, 5))
+    m3.load_state_dict(m.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(m.parameters(), m3.parameters()))
+
+
+def test_weight_errors():
+    g = graph(DIGITS)
+    m = SNN(g)
+    w = random_weights(g)
+    with pytest.raises(ValueError, match=r"weights 'out/weight' have shape \[3, 128\]"):
+        m.load_weights({**w, "out": {"weight": np.zeros((3, 128))}})
+    with pytest.raises(KeyError, match="no weights for layer 'out'"):
+        m.load_weights({"hidden": w["hidden"]})
+
+
+def test_default_weights_are_the_shared_random_weights():
+    g = graph(CONV)
+    m = SNN(g)
+    for layer, tensors in random_weights(g, 0).items():
+        for k, v in tensors.items():
+            np.testing.assert_array_equal(m.export_weights()[layer][k], v)
+
+
+def test_encode_uses_the_shared_encoders():
+    g = graph(DIGITS)
+    x = np.random.default_rng(0).random((5, 64))
+    ids = np.arange(10, 15)
+    m = SNN(g)
+    got = m.encode(x, seed=3, sample_ids=ids)
+    assert got.shape == (25, 5, 64) and got.dtype == torch.float32
+    np.testing.assert_array_equal(got.numpy(), encode(g.inputs[0], x, 25, 3, ids))
+    assert not torch.equal(got, m.encode(x, seed=4, sample_ids=ids))
+
+
+def test_static_direct_input_is_computed_once_and_equals_the_full_sequence():
+    g = graph(MLP)
+    m = SNN(g).double()
+    x = np.random.default_rng(1).random((3, 6)) * 2
+    static = m.encode(x)
+    assert static.stride(0) == 0                          # one frame expanded over time
+    full = static.contiguous()
+    a, b = m(static), m(full)
+    for name in a.spikes:
+        assert torch.equal(a.spikes[name], b.spikes[name]), name
+    for name in a.membranes:
+        torch.testing.assert_close(a.membranes[name], b.membranes[name], rtol=0, atol=1e-12)
+    ga = torch.autograd.grad(a.readout.sum() + a.first.membrane.sum(), list(m.parameters()))
+    gb = torch.autograd.grad(b.readout.sum() + b.first.membrane.sum(), list(m.parameters()))
+    for u, v in zip(ga, gb):
+        torch.testing.assert_close(u, v, rtol=1e-10, atol=1e-12)
+    mq = SNN(g, m.export_weights(), qat=True)
+    qa, qb = mq(mq.encode(x)), mq(full)
+    assert all(torch.equal(qa.spikes[n], qb.spikes[n]) for n in qa.spikes)
+
+
+def test_readouts_and_predictions_follow_the_tie_rules():
+    # 3 samples x 4 neurons x 5 steps, crafted ties
+    S = torch.zeros(5, 3, 4)
+    S[[0, 2], 0, 1] = 1
+    S[[1, 3], 0, 2] = 1                # sample 0: counts tie 2/2 -> larger membrane decides
+    S[4, 1, 3] = 1
+    S[4, 1, 0] = 1                     # sample 1: first spikes tie at 4 -> lowest index
+    U = torch.zeros(5, 3, 4)
+    U[:, 0, 2] = 0.5
+    U[:, 2, 3] = 1.0
+    U[:, 2, 1] = 1.0                   # sample 2: membrane tie -> lowest index (1)
+    for kind in ("count", "membrane", "first_spike"):
+        r = Readout(kind, S, U)
+        np_r = NpReadout(kind, r.count.numpy().astype(np.int64), r.membrane.numpy().astype(np.float64),
+                         r.first_spike.numpy().astype(np.int64))
+        np.testing.assert_array_equal(r.predictions.numpy(), predict(np_r))
+    assert Readout("count", S, U).predictions.tolist() == [2, 0, 1]
+    assert Readout("membrane", S, U).predictions.tolist() == [2, 0, 1]
+    assert Readout("first_spike", S, U).predictions.tolist() == [1, 0, 0]
+    assert Readout("first_spike", S, U).first_spike.tolist()[1] == [4, 5, 5, 4]
+
+
+def test_first_spike_time_is_exact_and_differentiable():
+    s = torch.tensor([[0., 1., 0.],          # t = 0: neuron 1 spikes
+                      [1., 1., 0.],          # t = 1
+                      [1., 0., 0.]]).reshape(3, 1, 3)   # neuron 2 never spikes
+    v = s.clone().requires_grad_()
+    t = first_spike_time(v)
+    assert t.tolist() == [[1.0, 0.0, 3.0]]
+    t.sum().backward()
+    assert v.grad.abs().sum() > 0
+
+
+def test_layer_surrogates_and_overrides():
+    g = graph(CONV)            # train block: atan(2.5); no layer overrides
+    assert set(SNN(g).surrogates.values()) == {Surrogate("atan", 2.5)}
+    g = snnc.load(ROOT / "examples" / "conv.snn").graph    # conv2 uses its own atan(alpha = 2)
+    s = SNN(g).surrogates
+    assert s["conv2"] == Surrogate("atan", 2.0) and s["conv1"] == Surrogate("fast_sigmoid", 25.0)
+    m = SNN(g, surrogate="triangle")
+    assert set(m.surrogates.values()) == {Surrogate("triangle", 1.0)}
+    m.set_surrogate(ir.Surrogate("exponential", (("slope", 3.0),)), layer="out")
+    assert m.surrogates["out"] == Surrogate("exponential", 3.0)
+
+
+def test_tbptt_from_the_train_block_and_full_bptt():
+    g = graph(MLP)
+    x = np.random.default_rng(2).random((4, 6)) * 2
+    m = SNN(g).double()
+    assert m.tbptt == 4
+    full = SNN(g, m.export_weights(), tbptt=0).double()
+    same = SNN(g, m.export_weights(), tbptt=g.time.steps).double()
+
+    def grads(model):
+        out = model(model.encode(x))
+        return torch.autograd.grad(out.readout.sum(), list(model.parameters()))
+
+    g_trunc, g_full, g_same = grads(m), grads(full), grads(same)
+    for a, b in zip(g_full, g_same):
+        torch.testing.assert_close(a, b)
+    assert any(not torch.allclose(a, b) for a, b in zip(g_trunc, g_full))
+
+
+def test_user_neurons_with_several_inputs_train_in_float():
+    g = graph(CUSTOM)
+    m = SNN(g).double()
+    rng = np.random.default_rng(0)
+    x = {"events": rng.random((3, 50, 32)), "bias": rng.random((3, 8))}
+    out = m(m.encode(x))
+    assert list(out.outputs) == ["o", "b"]
+    assert out.readout.shape == (3, 2)
+    loss = out.readout.sum() + out.outputs["b"].count.sum() + sum(
+        c.sum() for c in out.spike_counts().values())
+    loss.backward()
+    for name, p in m.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert m.layer("r").weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="pass a dict"):
+        m(torch.zeros(50, 3, 32))
+
+
+def test_input_shape_is_checked():
+    m = SNN(graph(DIGITS))
+    with pytest.raises(ValueError, match=r"must be encoded as \[T=25, B, 64\]"):
+        m(torch.zeros(3, 64))
+
+
+def test_qat_weights_and_gradients():
+    g = graph(DIGITS)
+    w = random_weights(g, 0)
+    w["hidden"]["weight"][0, :3] = [5.0, 0.0078125, -0.0234375]    # saturates; ties round up
+    m = SNN(g, w, qat=True)
+    q = m.layer("hidden").tensors(qat=True)["weight"]
+    assert q.dtype == torch.float64
+    assert q[0, :3].tolist() == [127 / 64, 1 / 64, -1 / 64]
+    x = np.random.default_rng(0).random((16, 64))
+    out = m(m.encode(x))
+    out.readout.sum().backward()
+    gq = m.layer("hidden").weight.grad.clone()
+    f = SNN(g, w)
+    fo = f(f.encode(x))
+    fo.readout.sum().backward()
+    gf = f.layer("hidden").weight.grad
+    assert gq.dtype == torch.float32 and torch.isfinite(gq).all()
+    cos = torch.nn.functional.cosine_similarity(gq.flatten(), gf.flatten(), dim=0)
+    assert cos > 0.7                  # straight-through QAT gradients point where float ones do
+
+
+def test_a_few_training_steps_reduce_the_loss():
+    torch.manual_seed(0)
+    g = graph(DIGITS)
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 64))
+    y = torch.as_tensor(rng.integers(0, 10, 32))
+    m = SNN(g)
+    xe = m.encode(x)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(8):
+        out = m(xe)
+        loss = torch.nn.functional.cross_entropy(out.readout, y) + 1e-4 * sum(
+            c.mean() for c in out.spike_counts().values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.8 * losses[0]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_cpu():
+    g = graph(MLP)
+    x = np.random.default_rng(0).random((4, 6))
+    for qat in (False, True):
+        cpu = SNN(g, qat=qat).double()
+        dev = SNN(g, cpu.export_weights(), qat=qat).double().cuda()
+        a, b = cpu(cpu.encode(x)), dev(dev.encode(x))
+        for name in a.spikes:
+            assert torch.equal(a.spikes[name], b.spikes[name].cpu()), name
+        b.readout.sum().backward()
+
+
+# ---------------------------------------------------------------------- snnc.load
+
+
+def test_import_snnc_does_not_import_torch():
+    code = ("import sys, numpy, snnc; m = snnc.load(sys.argv[1]); m.simulate(numpy.zeros((1, 64)));"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "digits.snn")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_api_load_simulate_quantize_to_torch(tmp_path):
+    m = snnc.load(ROOT / "examples" / "digits.snn")
+    assert m.name == "digits" and m.graph.layers[0].name == "hidden"
+    w = m.random_weights(seed=2)
+    x = np.random.default_rng(0).random((4, 64))
+    r_float = m.simulate(x, weights=w, backend="float", seed=1)
+    r_gold = m.simulate(x, weights=w, backend="golden", seed=1, record=True)
+    assert r_float.arithmetic == "float" and r_gold.arithmetic == "golden"
+    q = m.quantize(w)
+    assert q.plan("hidden").neuron.kind == "LIF"
+    net = m.to_torch(w, qat=True)
+    out = net(net.encode(x, seed=1))
+    np.testing.assert_array_equal(out.predictions.numpy(), r_gold.predictions)
+    np.testing.assert_array_equal(out.spikes["hidden"].detach().numpy(), r_gold.spikes["hidden"])
+    enc = m.encode(x, seed=1)
+    np.testing.assert_array_equal(enc["pixels"], out.spikes["pixels"].numpy())
+    # weights from a file, at load time or per call
+    path = tmp_path / "w.npz"
+    save_weights(path, m.graph, w)
+    m2 = snnc.load(ROOT / "examples" / "digits.snn", weights=path)
+    np.testing.assert_array_equal(m2.to_torch().export_weights()["out"]["weight"], w["out"]["weight"])
+    np.testing.assert_array_equal(m.to_torch(str(path)).export_weights()["hidden"]["weight"],
+                                  w["hidden"]["weight"])
+    r2 = m2.simulate(x, backend="golden", seed=1)
+    np.testing.assert_array_equal(r2.predictions, r_gold.predictions)
+    # no weights anywhere: random weights drawn with the seed, like `snnc simulate`
+    r3 = m.simulate(x, seed=2)
+    r4 = m.simulate(x, weights=m.random_weights(2), seed=2)
+    np.testing.assert_array_equal(r3.outputs["out"].count, r4.outputs["out"].count)
+    with pytest.raises(ValueError, match="unknown backend"):
+        m.simulate(x, backend="verilog")
+    assert snnc.loads(DIGITS).name == "digits"
