@@ -28,8 +28,8 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=_positive, metavar="N")
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--qat", action="store_true",
-                   help="quantization-aware training: the second half of the epochs run the golden "
-                        "model's integer arithmetic in the forward pass")
+                   help="quantization-aware training: the last 10%% of the epochs (at least one) run "
+                        "the golden model's integer arithmetic in the forward pass")
     p.add_argument("--lr", type=float, metavar="LR")
     p.add_argument("--batch-size", type=_positive, metavar="B")
     p.add_argument("--loss", choices=LOSSES)

@@ -37,7 +37,7 @@ class TrainConfig:
     tbptt: int = 0
     seed: int = 0
     qat: bool = False
-    qat_from_epoch: int | None = None   # with qat: the first QAT epoch (default: half-way)
+    qat_from_epoch: int | None = None   # with qat: the first QAT epoch (default: the last 10%)
     eval_batch: int = 512
 
 
@@ -189,7 +189,8 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
     sched = _scheduler(cfg, opt, batches)
     qat_from = None
     if cfg.qat:
-        qat_from = cfg.qat_from_epoch if cfg.qat_from_epoch is not None else cfg.epochs // 2 + 1
+        qat_from = (cfg.qat_from_epoch if cfg.qat_from_epoch is not None
+                    else cfg.epochs - max(1, cfg.epochs // 10) + 1)
     result = TrainResult(weights={})
     progress = progress or Progress(enabled=False)
     log_file = open(log_path, "w") if log_path else None
