@@ -194,7 +194,7 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
     result = TrainResult(weights={})
     progress = progress or Progress(enabled=False)
     log_file = open(log_path, "w") if log_path else None
-    test_offset = n  # test samples get their own encoder ids
+    test_offset = 0  # test sample i has encoder id i, as in `snnc simulate --dataset`
     try:
         for epoch in range(1, cfg.epochs + 1):
             start = time.perf_counter()
