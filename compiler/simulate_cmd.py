@@ -39,7 +39,7 @@ def register(sub) -> None:
     src.add_argument("--dataset", metavar="NAME",
                      help="digits, mnist1d or npz:PATH (its test split); default: the train "
                           "block's dataset")
-    p.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES, metavar="N",
+    p.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                    help=f"simulate the first N samples (default {DEFAULT_SAMPLES})")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the rate encoder and of random weights (default 0)")
@@ -49,7 +49,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_simulate)
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         n = int(text)
     except ValueError:

@@ -10,12 +10,12 @@ accuracy of the float model and of the bit-exact golden model (and of the QAT mo
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 from snnc.catalog import LOSSES, OPTIMIZERS
+from snnc.simulate_cmd import positive_int
 
 
 def register(sub) -> None:
@@ -25,13 +25,13 @@ def register(sub) -> None:
     p.add_argument("model", metavar="MODEL", help=".snn model file")
     p.add_argument("--dataset", metavar="NAME", help="digits, mnist1d or npz:PATH (default: the "
                                                       "train block's dataset)")
-    p.add_argument("--epochs", type=_positive, metavar="N")
+    p.add_argument("--epochs", type=positive_int, metavar="N")
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--qat", action="store_true",
                    help="quantization-aware training: the last 10%% of the epochs (at least one) run "
                         "the golden model's integer arithmetic in the forward pass")
     p.add_argument("--lr", type=float, metavar="LR")
-    p.add_argument("--batch-size", type=_positive, metavar="B")
+    p.add_argument("--batch-size", type=positive_int, metavar="B")
     p.add_argument("--loss", choices=LOSSES)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--spike-reg", type=float, metavar="W", help="spike-rate regulariser weight")
@@ -40,16 +40,6 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_train)
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
 
 
 def cmd_train(args) -> int:
