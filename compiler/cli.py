@@ -78,6 +78,7 @@ from snnc.simulate_cmd import register as _register_simulate  # noqa: E402
 from snnc.train_cmd import register as _register_train  # noqa: E402
 
 _EXTRA_COMMANDS += [_register_simulate, _register_train]
+from snnc.compile_cmd import register as _register_compile; _EXTRA_COMMANDS.append(_register_compile)  # noqa: E402,E702
 
 
 def main(argv: list[str] | None = None) -> int:

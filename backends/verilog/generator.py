@@ -1,0 +1,517 @@
+"""The Verilog backend: a quantised model -> ``snn_top`` built from the hand-written library.
+
+``generate(qmodel, out_dir)`` writes into ``out_dir``:
+
+* ``snn_top.v`` — the top module, built line by line from the graph: one input FIFO and one
+  ``snn_layer_core`` per dense layer (a FIFO in front of every core), the input event stream in,
+  the output layer's spike stream out, a weight write port and a state read port selected by layer
+  index, ``idle``, the output layer's ``step_count`` and the saturation counters of the layer
+  selected by ``rd_layer``;
+* ``w_<layer>.mem`` — each layer's weight memory image (``$readmemh``, ``snnc.hw.write_memh``);
+* copies of the library files the top needs (``snnc.hw.sources``);
+* ``manifest.json`` — ports, per-layer parameters, memory map, formats and the cycle bound.
+
+Supported in this first increment: a chain of ``dense`` layers fed by one spike-encoded input
+(rate, latency, delta), built-in neurons (IF, LIF, CubaLIF, ALIF) with any reset, leak and
+refractory period, no bias, no delay. Everything else is a located :class:`SnnError`.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from snnc import ir
+from snnc.backends.verilog.emitter import CodeBuilder, verilog_ident
+from snnc.errors import SnnError, SnnErrors
+from snnc.quantize import NeuronConsts, QuantizedModel
+
+TOP = "snn_top"
+MANIFEST_FORMAT = "snnc-verilog"
+MANIFEST_VERSION = 1
+DEFAULT_LANES = 4
+DEFAULT_FIFO_DEPTH = 16
+CNT_W = 32
+#: extra cycles per layer and step in the cycle bound (token hand-over, pipeline fill)
+STEP_OVERHEAD = 4
+
+
+def _bits(n: int) -> int:
+    """Bits to hold the values 0 .. n (at least 1)."""
+    return max(1, int(n).bit_length())
+
+
+def _clog2(n: int) -> int:
+    return max(0, (int(n) - 1).bit_length())
+
+
+def _not_supported(loc, what: str, hint: str | None = None) -> SnnError:
+    return SnnError(loc, f"{what} is not supported by the Verilog backend yet", hint)
+
+
+@dataclass(frozen=True)
+class LayerHW:
+    """One layer core as generated."""
+
+    index: int
+    name: str
+    ident: str
+    n: int            # neurons
+    m: int            # inputs
+    p: int            # lanes
+    in_aw: int
+    out_aw: int
+    params: dict      # snn_layer_core parameters (WEIGHT_FILE included, unquoted)
+    weight_file: str
+    words: list
+
+    @property
+    def nw(self) -> int:
+        return -(-self.n // self.p)
+
+    @property
+    def wa_w(self) -> int:
+        return max(1, _clog2(self.m * self.nw))
+
+    @property
+    def kw(self) -> int:
+        return max(1, _clog2(self.nw))
+
+    @property
+    def state_layout(self) -> list[tuple[str, int, bool]]:
+        pr = self.params
+        return [("U", pr["U_W"], True), ("I", pr["I_W"], True), ("A", pr["A_W"], True),
+                ("S", 1, False), ("R", pr["R_W"], False)]
+
+    @property
+    def state_bits(self) -> int:
+        return sum(w for _, w, _ in self.state_layout)
+
+
+def check_supported(qmodel: QuantizedModel) -> None:
+    """Raise SnnErrors (located at the layers) for everything this backend cannot build yet."""
+    g = qmodel.graph
+    errors: list[SnnError] = []
+    if len(g.inputs) != 1:
+        errors.append(_not_supported(g.inputs[1].loc if len(g.inputs) > 1 else None,
+                                     f"a model with {len(g.inputs)} inputs"))
+    for inp in g.inputs:
+        if isinstance(inp.encoding, ir.Direct):
+            errors.append(_not_supported(inp.loc, f"direct (graded) input '{inp.name}'",
+                                         "use a spike encoding: rate, latency or delta"))
+        if len(inp.shape) != 1:
+            errors.append(_not_supported(inp.loc, f"input '{inp.name}' of shape "
+                                                  f"{list(inp.shape)} (only 1-D inputs)"))
+    if not g.layers:
+        errors.append(SnnError(None, "the model has no layers"))
+    prev = g.inputs[0].name if g.inputs else None
+    for layer in g.layers:
+        kind = type(layer).__name__.lower()
+        if isinstance(layer, ir.Conv2d):
+            errors.append(_not_supported(layer.loc, f"conv2d layer '{layer.name}'"))
+        elif isinstance(layer, ir.Pool):
+            errors.append(_not_supported(layer.loc, f"pool layer '{layer.name}'"))
+        elif isinstance(layer, ir.Flatten):
+            errors.append(_not_supported(layer.loc, f"flatten layer '{layer.name}'"))
+        elif isinstance(layer, ir.Recurrent):
+            errors.append(_not_supported(layer.loc, f"recurrent layer '{layer.name}'"))
+        elif not isinstance(layer, ir.Dense):
+            errors.append(_not_supported(layer.loc, f"{kind} layer '{layer.name}'"))
+        else:
+            plan = qmodel.plan(layer.name)
+            if not isinstance(plan.neuron, NeuronConsts):
+                errors.append(_not_supported(
+                    layer.loc, f"the user-defined neuron of layer '{layer.name}'",
+                    "the hardware library has IF, LIF, CubaLIF and ALIF neurons"))
+        if getattr(layer, "bias", False):
+            errors.append(_not_supported(layer.loc, f"the bias of layer '{layer.name}'"))
+        if getattr(layer, "delay", 0):
+            errors.append(_not_supported(layer.loc, f"delay = {layer.delay} of layer "
+                                                    f"'{layer.name}'"))
+        if getattr(layer, "source", None) != prev:
+            errors.append(_not_supported(
+                layer.loc, f"layer '{layer.name}' fed by '{layer.source}' (only a chain, each "
+                           f"layer fed by the one before it, here '{prev}')"))
+        prev = layer.name
+    for out in g.outputs:
+        if g.layers and out.source != g.layers[-1].name:
+            errors.append(_not_supported(out.loc, f"an output of '{out.source}', which is not "
+                                                  "the last layer"))
+    if errors:
+        raise SnnErrors(errors)
+
+
+def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
+                 weight_file: str) -> dict:
+    """The ``snn_layer_core`` parameters of one dense layer."""
+    plan = qmodel.plan(layer.name)
+    c: NeuronConsts = plan.neuron
+    f = qmodel.formats
+    from snnc.hw import KIND_CODES, LEAK_CODES, RESET_CODES
+
+    return {
+        "N": layer.units, "P": lanes, "M": m, "W_W": f.weights.width,
+        "IN_AW": in_aw, "IN_PW": 1, "GRADED": 0,
+        "OUT_AW": _bits(layer.units - 1), "OUT_PW": 1,
+        "ACC_W": plan.acc_bits, "ACC_FRAC": plan.acc_frac,
+        "KIND": KIND_CODES[c.kind], "RESET": RESET_CODES[c.reset], "LEAK": LEAK_CODES[c.leak],
+        "U_W": f.membrane.width, "U_FRAC": f.membrane.frac,
+        "I_W": f.current.width, "I_FRAC": f.current.frac,
+        "A_W": f.adaptation.width, "A_FRAC": f.adaptation.frac,
+        "R_W": _bits(c.refractory),
+        "MEM_DECAY": c.mem_decay or 0, "SYN_DECAY": c.syn_decay or 0,
+        "ADAPT_DECAY": c.adapt_decay or 0,
+        "THRESHOLD": c.threshold, "BETA": c.beta or 0, "REFRACTORY": c.refractory,
+        "CNT_W": CNT_W, "WEIGHT_FILE": weight_file,
+    }
+
+
+def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerHW]:
+    import snnc.hw
+
+    check_supported(qmodel)
+    g = qmodel.graph
+    if lanes is None:
+        lanes = g.hardware.lanes if g.hardware is not None else DEFAULT_LANES
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    used: set[str] = set()
+    out = []
+    m = g.inputs[0].shape[0]
+    in_aw = _bits(m - 1)
+    for k, layer in enumerate(g.layers):
+        ident = verilog_ident(layer.name, used)
+        wfile = f"w_{ident}.mem"
+        params = layer_params(qmodel, layer, m, in_aw, lanes, wfile)
+        words = snnc.hw.weight_words(qmodel.weights[layer.name]["weight"], lanes,
+                                     params["W_W"])
+        out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
+                           params, wfile, words))
+        m, in_aw = layer.units, params["OUT_AW"]
+    return out
+
+
+def _param_value(v) -> str:
+    return f'"{v}"' if isinstance(v, str) else str(int(v))
+
+
+def _ascii(text: str) -> str:
+    """Model names in comments: printable ASCII only (escapes for the rest)."""
+    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
+def _low_bits(signal: str, signal_width: int, bits: int) -> str:
+    """The low ``bits`` of a port of ``signal_width`` bits (a 1-bit port has no range)."""
+    return signal if signal_width == 1 else f"{signal}[{bits - 1}:0]"
+
+
+def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) -> str:
+    """The text of ``snn_top.v``."""
+    g = qmodel.graph
+    last = layers[-1]
+    n_layers = len(layers)
+    sel_w = _bits(n_layers - 1)
+    wa_w = max(l.wa_w for l in layers)
+    kw = max(l.kw for l in layers)
+    wd_w = max(l.p * l.params["W_W"] for l in layers)
+    rd_w = max(l.p * l.state_bits for l in layers)
+    first = layers[0]
+
+    o = CodeBuilder()
+    o.line(f"// {TOP}: generated by snnc from model '{_ascii(g.name)}' -- do not edit.")
+    o.line("// A chain of snn_layer_core (hw/README.md) with an snn_event_fifo in front of each:")
+    chain = _ascii(" -> ".join([g.inputs[0].name] + [f"{l.name} ({l.n})" for l in layers]))
+    o.line(f"//   {chain}")
+    o.line("// Events are {last, payload, address}; every step ends with a token (last = 1).")
+    o.line("`default_nettype none")
+    o.line("")
+    o.line(f"module {TOP} (")
+    with o.indent():
+        ports = [
+            ("input  wire", 1, "clk"), ("input  wire", 1, "rst"), ("input  wire", 1, "clear"),
+            ("input  wire", 1, "s_valid"), ("output wire", 1, "s_ready"),
+            ("input  wire", 1, "s_last"), ("input  wire", 1, "s_payload"),
+            ("input  wire", first.in_aw, "s_addr"),
+            ("output wire", 1, "m_valid"), ("input  wire", 1, "m_ready"),
+            ("output wire", 1, "m_last"), ("output wire", 1, "m_payload"),
+            ("output wire", last.out_aw, "m_addr"),
+            ("input  wire", 1, "w_we"), ("input  wire", sel_w, "w_layer"),
+            ("input  wire", wa_w, "w_addr"), ("input  wire", wd_w, "w_data"),
+            ("input  wire", 1, "rd_en"), ("input  wire", sel_w, "rd_layer"),
+            ("input  wire", kw, "rd_addr"), ("output reg ", rd_w, "rd_data"),
+            ("output wire", 1, "idle"), ("output wire", CNT_W, "step_count"),
+            ("output reg ", CNT_W, "sat_u_count"), ("output reg ", CNT_W, "sat_i_count"),
+            ("output reg ", CNT_W, "sat_a_count"),
+        ]
+        for i, (d, w, name) in enumerate(ports):
+            rng = f"[{w - 1}:0] " if w > 1 else ""
+            o.line(f"{d} {rng}{name}{',' if i < len(ports) - 1 else ''}")
+    o.line(");")
+    with o.indent():
+        o.line("/* verilator lint_off UNUSEDSIGNAL */")
+        o.line("/* verilator lint_off WIDTHTRUNC */")
+        o.line("/* verilator lint_off WIDTHEXPAND */")
+        o.line("/* verilator lint_off PINCONNECTEMPTY */")
+        # --- per-layer wires
+        for l in layers:
+            pre = f"l{l.index}_{l.ident}"
+            ew = 1 + 1 + l.in_aw
+            o.line("")
+            o.line(f"// layer {l.index}: '{_ascii(l.name)}', {l.n} neurons, {l.m} inputs, "
+                   f"{l.p} lanes")
+            o.line(f"wire            {pre}_in_valid, {pre}_in_ready;")
+            o.line(f"wire [{ew - 1}:0] {pre}_in_data;")
+            o.line(f"wire            {pre}_q_valid, {pre}_q_ready;")
+            o.line(f"wire [{ew - 1}:0] {pre}_q_data;")
+            o.line(f"wire            {pre}_fifo_empty;")
+            o.line(f"wire            {pre}_out_valid, {pre}_out_ready, {pre}_out_last, "
+                   f"{pre}_out_payload;")
+            o.line(f"wire [{l.out_aw - 1}:0] {pre}_out_addr;" if l.out_aw > 1 else
+                   f"wire {pre}_out_addr;")
+            o.line(f"wire [{l.p * l.state_bits - 1}:0] {pre}_rd_data;")
+            o.line(f"wire            {pre}_idle;")
+            o.line(f"wire [{CNT_W - 1}:0] {pre}_step_count;")
+            o.line(f"wire [{CNT_W - 1}:0] {pre}_sat_u_count, {pre}_sat_i_count, "
+                   f"{pre}_sat_a_count;")
+        # --- connections between stages
+        o.line("")
+        o.line("// the chain: input stream -> fifo -> core -> fifo -> core ... -> output stream")
+        for l in layers:
+            pre = f"l{l.index}_{l.ident}"
+            if l.index == 0:
+                o.line(f"assign {pre}_in_valid = s_valid;")
+                o.line(f"assign {pre}_in_data  = {{s_last, s_payload, s_addr}};")
+                o.line(f"assign s_ready = {pre}_in_ready;")
+            else:
+                src = layers[l.index - 1]
+                sp = f"l{src.index}_{src.ident}"
+                o.line(f"assign {pre}_in_valid = {sp}_out_valid;")
+                o.line(f"assign {pre}_in_data  = {{{sp}_out_last, {sp}_out_payload, "
+                       f"{sp}_out_addr}};")
+                o.line(f"assign {sp}_out_ready = {pre}_in_ready;")
+        lp = f"l{last.index}_{last.ident}"
+        o.line(f"assign m_valid   = {lp}_out_valid;")
+        o.line(f"assign {lp}_out_ready = m_ready;")
+        o.line(f"assign m_last    = {lp}_out_last;")
+        o.line(f"assign m_payload = {lp}_out_payload;")
+        o.line(f"assign m_addr    = {lp}_out_addr;")
+        o.line(f"assign step_count = {lp}_step_count;")
+        idle_terms = []
+        for l in layers:
+            pre = f"l{l.index}_{l.ident}"
+            idle_terms += [f"{pre}_idle", f"{pre}_fifo_empty"]
+        o.line("assign idle =")
+        with o.indent():
+            for i, term in enumerate(idle_terms):
+                o.line(f"{term}{' &&' if i < len(idle_terms) - 1 else ';'}")
+        # --- instances
+        for l in layers:
+            pre = f"l{l.index}_{l.ident}"
+            ew = 1 + 1 + l.in_aw
+            o.line("")
+            o.line(f"snn_event_fifo #(.WIDTH({ew}), .DEPTH({fifo_depth})) u_{pre}_fifo (")
+            with o.indent():
+                o.line(".clk(clk), .rst(rst),")
+                o.line(f".s_valid({pre}_in_valid), .s_ready({pre}_in_ready), "
+                       f".s_data({pre}_in_data),")
+                o.line(f".m_valid({pre}_q_valid), .m_ready({pre}_q_ready), "
+                       f".m_data({pre}_q_data),")
+                o.line(f".full(), .empty({pre}_fifo_empty), .level()")
+            o.line(");")
+            o.line("")
+            o.line(f"snn_layer_core #(")
+            with o.indent():
+                items = list(l.params.items())
+                for i, (k, v) in enumerate(items):
+                    o.line(f".{k}({_param_value(v)}){',' if i < len(items) - 1 else ''}")
+            o.line(f") u_{pre} (")
+            with o.indent():
+                o.line(".clk(clk), .rst(rst), .clear(clear),")
+                o.line(f".s_valid({pre}_q_valid), .s_ready({pre}_q_ready),")
+                o.line(f".s_last({pre}_q_data[{ew - 1}]), .s_payload({pre}_q_data[{ew - 2}]), "
+                       f".s_addr({pre}_q_data[{l.in_aw - 1}:0]),")
+                o.line(f".m_valid({pre}_out_valid), .m_ready({pre}_out_ready), "
+                       f".m_last({pre}_out_last),")
+                o.line(f".m_payload({pre}_out_payload), .m_addr({pre}_out_addr),")
+                o.line(f".w_we(w_we && w_layer == {sel_w}'d{l.index}), "
+                       f".w_addr({_low_bits('w_addr', wa_w, l.wa_w)}), "
+                       f".w_data({_low_bits('w_data', wd_w, l.p * l.params['W_W'])}),")
+                o.line(f".rd_en(rd_en && rd_layer == {sel_w}'d{l.index}), "
+                       f".rd_addr({_low_bits('rd_addr', kw, l.kw)}), .rd_data({pre}_rd_data),")
+                o.line(f".idle({pre}_idle),")
+                for k in "uia":
+                    o.line(f".sat_{k}_count({pre}_sat_{k}_count),")
+                o.line(f".step_count({pre}_step_count)")
+            o.line(");")
+        # --- read-back mux
+        o.line("")
+        o.line("// state read-back: rd_data is the word of layer rd_layer (as it was at rd_en),")
+        o.line("// valid the cycle after rd_en")
+        o.line(f"reg [{sel_w - 1}:0] rd_layer_q;" if sel_w > 1 else "reg rd_layer_q;")
+        o.line("always @(posedge clk) begin")
+        with o.indent():
+            o.line("if (rd_en)")
+            with o.indent():
+                o.line("rd_layer_q <= rd_layer;")
+        o.line("end")
+        o.line("always @* begin")
+        with o.indent():
+            o.line(f"rd_data = {rd_w}'d0;")
+            o.line("case (rd_layer_q)")
+            with o.indent():
+                for l in layers:
+                    o.line(f"{sel_w}'d{l.index}: rd_data = l{l.index}_{l.ident}_rd_data;")
+                o.line("default: rd_data = " + f"{rd_w}'d0;")
+            o.line("endcase")
+        o.line("end")
+        o.line("")
+        o.line("// saturation counters (since reset) of layer rd_layer, combinational")
+        o.line("always @* begin")
+        with o.indent():
+            for k in "uia":
+                o.line(f"sat_{k}_count = {CNT_W}'d0;")
+            o.line("case (rd_layer)")
+            with o.indent():
+                for l in layers:
+                    pre = f"l{l.index}_{l.ident}"
+                    o.line(f"{sel_w}'d{l.index}: begin")
+                    with o.indent():
+                        for k in "uia":
+                            o.line(f"sat_{k}_count = {pre}_sat_{k}_count;")
+                    o.line("end")
+                o.line("default: ;")
+            o.line("endcase")
+        o.line("end")
+        o.line("/* verilator lint_on PINCONNECTEMPTY */")
+        o.line("/* verilator lint_on WIDTHEXPAND */")
+        o.line("/* verilator lint_on WIDTHTRUNC */")
+        o.line("/* verilator lint_on UNUSEDSIGNAL */")
+    o.line("endmodule")
+    o.line("")
+    o.line("`default_nettype wire")
+    return o.text()
+
+
+def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int,
+                   files: list[str]) -> dict:
+    g = qmodel.graph
+    f = qmodel.formats
+    first, last = layers[0], layers[-1]
+    sel_w = _bits(len(layers) - 1)
+    inp = g.inputs[0]
+    ports = [
+        {"name": "clk", "dir": "in", "width": 1, "doc": "clock (rising edge)"},
+        {"name": "rst", "dir": "in", "width": 1, "doc": "synchronous active-high reset"},
+        {"name": "clear", "dir": "in", "width": 1,
+         "doc": "one-cycle pulse between samples: re-zero every neuron state (wait for idle)"},
+        {"name": "s_valid", "dir": "in", "width": 1, "doc": "input event valid"},
+        {"name": "s_ready", "dir": "out", "width": 1, "doc": "input event accepted when high"},
+        {"name": "s_last", "dir": "in", "width": 1, "doc": "1: end-of-step token"},
+        {"name": "s_payload", "dir": "in", "width": 1, "doc": "1 for a spike, 0 for a token"},
+        {"name": "s_addr", "dir": "in", "width": first.in_aw,
+         "doc": f"input neuron index (0 .. {first.m - 1}); larger addresses are ignored"},
+        {"name": "m_valid", "dir": "out", "width": 1, "doc": "output event valid"},
+        {"name": "m_ready", "dir": "in", "width": 1, "doc": "output event taken when high"},
+        {"name": "m_last", "dir": "out", "width": 1, "doc": "1: the output layer's token"},
+        {"name": "m_payload", "dir": "out", "width": 1, "doc": "1 for a spike"},
+        {"name": "m_addr", "dir": "out", "width": last.out_aw,
+         "doc": "spiking output neuron (ascending within a step)"},
+        {"name": "w_we", "dir": "in", "width": 1, "doc": "weight write (only while idle)"},
+        {"name": "w_layer", "dir": "in", "width": sel_w, "doc": "layer index of the write"},
+        {"name": "w_addr", "dir": "in", "width": max(l.wa_w for l in layers),
+         "doc": "weight word address j * words_per_row + k"},
+        {"name": "w_data", "dir": "in", "width": max(l.p * l.params["W_W"] for l in layers),
+         "doc": "weight word: lane p in bits [p*W_W +: W_W]"},
+        {"name": "rd_en", "dir": "in", "width": 1, "doc": "state read (only while idle)"},
+        {"name": "rd_layer", "dir": "in", "width": sel_w, "doc": "layer index of the read"},
+        {"name": "rd_addr", "dir": "in", "width": max(l.kw for l in layers),
+         "doc": "state word k (neurons k*P .. k*P+P-1)"},
+        {"name": "rd_data", "dir": "out", "width": max(l.p * l.state_bits for l in layers),
+         "doc": "state word, the cycle after rd_en; lane p in bits [p*state_bits +: state_bits]"},
+        {"name": "idle", "dir": "out", "width": 1, "doc": "no event, sweep or output in flight"},
+        {"name": "step_count", "dir": "out", "width": CNT_W,
+         "doc": "time steps completed by the output layer since reset"},
+    ] + [{"name": f"sat_{k}_count", "dir": "out", "width": CNT_W,
+          "doc": f"clamps of {state} in layer rd_layer since reset (combinational)"}
+         for k, state in (("u", "U"), ("i", "I"), ("a", "A"))]
+    layer_entries = []
+    for l in layers:
+        offset, fields = 0, []
+        for name, w, signed in l.state_layout:
+            fields.append({"name": name, "offset": offset, "width": w, "signed": signed})
+            offset += w
+        layer_entries.append({
+            "index": l.index, "name": l.name, "ident": l.ident,
+            "instance": f"u_l{l.index}_{l.ident}", "neurons": l.n, "inputs": l.m, "lanes": l.p,
+            "words_per_row": l.nw, "parameters": dict(l.params),
+            "weights": {"file": l.weight_file, "words": len(l.words),
+                        "word_bits": l.p * l.params["W_W"], "w_layer": l.index,
+                        "address": "j * words_per_row + k holds W[k*lanes + p, j] in lane p"},
+            "state": {"rd_layer": l.index, "words": l.nw, "lane_bits": l.state_bits,
+                      "fields": fields},
+            "fifo_depth": fifo_depth,
+        })
+    return {
+        "format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "model": g.name, "top": TOP,
+        "steps": g.time.steps,
+        "files": files,
+        "ports": ports,
+        "event": {"fields": ["last", "payload", "address"],
+                  "doc": "events of step t in any order, then a token; spikes leave a layer in "
+                         "ascending order followed by its token"},
+        "input": {"name": inp.name, "size": first.m,
+                  "encoding": type(inp.encoding).__name__.lower(), "addr_width": first.in_aw},
+        "output": {"layer": last.name, "size": last.n,
+                   "readouts": [o.readout for o in g.outputs],
+                   "doc": "the top emits the output layer's spikes; readouts are counted outside"},
+        "formats": {"weights": str(f.weights), "membrane": str(f.membrane),
+                    "current": str(f.current), "adaptation": str(f.adaptation),
+                    "inputs": str(f.inputs)},
+        "layers": layer_entries,
+        "memory_map": {
+            "weights": [{"w_layer": l.index, "layer": l.name, "words": len(l.words),
+                         "word_bits": l.p * l.params["W_W"], "file": l.weight_file}
+                        for l in layers],
+            "state": [{"rd_layer": l.index, "layer": l.name, "words": l.nw,
+                       "word_bits": l.p * l.state_bits} for l in layers],
+        },
+        "cycle_bound": {
+            "formula": "cycles(step) <= sum over layers L of (E_L * words_L + words_L + S_L + "
+                       f"{STEP_OVERHEAD}), E_L = input events of L in the step, S_L = spikes of "
+                       "L in the step, words_L = ceil(neurons_L / lanes)",
+            "words": {l.name: l.nw for l in layers},
+            "overhead_per_layer": STEP_OVERHEAD,
+            "status": "from the core's documented throughput; holds in the co-simulation "
+                      "benches at full speed (no input gaps, no output stalls), not proven",
+        },
+        "notes": ["weights files are read with $readmemh by relative name: simulate from this "
+                  "folder (or copy the .mem files into the simulator's working directory)"],
+    }
+
+
+def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
+             fifo_depth: int = DEFAULT_FIFO_DEPTH) -> dict:
+    """Write the Verilog of ``qmodel`` into ``out_dir``; returns the manifest (also written)."""
+    import snnc.hw
+
+    if fifo_depth < 2 or fifo_depth & (fifo_depth - 1):
+        raise ValueError(f"fifo_depth must be a power of two >= 2, not {fifo_depth}")
+    layers = plan_layers(qmodel, lanes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for module in ("snn_event_fifo", "snn_layer_core"):
+        for src in snnc.hw.sources(module):
+            if src.name not in files:
+                shutil.copyfile(src, out / src.name)
+                files.append(src.name)
+    top_text = build_top(qmodel, layers, fifo_depth)
+    (out / f"{TOP}.v").write_text(top_text)
+    files.append(f"{TOP}.v")
+    for l in layers:
+        snnc.hw.write_memh(out / l.weight_file, l.words, l.p * l.params["W_W"])
+    manifest = build_manifest(qmodel, layers, fifo_depth, files)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest

@@ -1,0 +1,89 @@
+"""``snnc compile``: generate a hardware target from a model and its weights.
+
+    snnc compile MODEL --target verilog [--weights W.npz] [--seed S] [--lanes P]
+                 [--fifo-depth D] -o DIR [--json]
+
+``--target verilog`` writes ``DIR/snn_top.v`` (a chain of the hand-written ``snnc.hw`` layer
+cores), one ``$readmemh`` weight file per layer, copies of the library sources and
+``DIR/manifest.json`` (see ``snnc.backends.verilog``). Without ``--weights`` the model is compiled
+with random weights (``snnc.weights.random_weights``), with a note saying so. Constructs the
+backend cannot build yet are located errors (exit status 2).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from snnc.simulate_cmd import positive_int
+
+TARGETS = ("verilog",)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compile", help="generate hardware (Verilog) from a model and its weights",
+                       description="Quantise a model and generate a hardware target.")
+    p.add_argument("model", metavar="MODEL", help=".snn model file")
+    p.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
+    p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); random "
+                                                  "weights when left out")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the random weights (default 0)")
+    p.add_argument("--lanes", type=positive_int, metavar="P",
+                   help="neurons updated per cycle (default: the hardware block's lanes, or 4)")
+    p.add_argument("--fifo-depth", type=positive_int, default=16, metavar="D",
+                   help="depth of the event FIFOs, a power of two >= 2 (default 16)")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
+    p.set_defaults(func=cmd_compile)
+
+
+def cmd_compile(args) -> int:
+    from snnc.backends.verilog import generate
+    from snnc.build import load
+    from snnc.errors import SnnError
+    from snnc.quantize import quantize
+
+    fd = args.fifo_depth
+    if fd < 2 or fd & (fd - 1):
+        raise SnnError(None, f"--fifo-depth {fd}: must be a power of two >= 2")
+    loaded = load(args.model)
+    graph = loaded.graph
+    for w in loaded.warnings:
+        print(w.format(), file=sys.stderr)
+    notes: list[str] = []
+    if args.weights:
+        from snnc.weights import load_weights
+
+        weights = load_weights(args.weights, graph)
+        for w in weights.warnings:
+            print(w.format(), file=sys.stderr)
+    else:
+        from snnc.weights import DEFAULT_SCALE, random_weights
+
+        weights = random_weights(graph, seed=args.seed)
+        notes.append(f"no --weights given: compiling random weights (seed {args.seed}, uniform "
+                     f"+-{DEFAULT_SCALE:g}/sqrt(fan_in)); the hardware will not classify")
+    qmodel = quantize(graph, weights)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise SnnError(None, f"cannot create output folder {args.out}: {exc.strerror}") from None
+    manifest = generate(qmodel, args.out, lanes=args.lanes, fifo_depth=fd)
+    for note in list(qmodel.notes) + notes:
+        print(f"note: {note}", file=sys.stderr)
+    summary = {
+        "model": graph.name, "target": args.target, "out": args.out, "top": manifest["top"],
+        "files": manifest["files"] + [l["weights"]["file"] for l in manifest["layers"]]
+        + ["manifest.json"],
+        "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
+                    "inputs": l["inputs"], "lanes": l["lanes"]} for l in manifest["layers"]],
+        "weights": args.weights, "notes": notes,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        chain = " -> ".join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
+        print(f"{graph.name}: Verilog top '{manifest['top']}' in {args.out}: {chain}")
+        print(f"files: {', '.join(summary['files'])}")
+    return 0

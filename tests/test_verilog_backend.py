@@ -1,0 +1,254 @@
+"""The Verilog backend's generator (no simulator needed): code builder, identifiers, the top's
+structure and manifest, memory files, located errors for what it cannot build yet, and
+`snnc compile`. The co-simulation against the golden model is tests/hw/test_network_cosim.py."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+
+import snnc
+import snnc.hw
+from snnc.backends.verilog import CodeBuilder, generate, verilog_ident
+from snnc.cli import main
+from snnc.errors import SnnErrors
+from snnc.weights import random_weights, save_weights
+
+from snn_models import CONV, ROOT
+
+DIGITS = ROOT / "examples" / "digits.snn"
+IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+KINDS = """model kinds
+time {
+    dt = 1 ms
+    steps = 10
+}
+input x[7] = rate(gain = 1.0)
+layer a = dense(x, 6) with IF(threshold = 0.5, reset = zero)
+layer b = dense(a, 5) with CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms, threshold = 0.5, refractory = 2)
+layer c = dense(b, 4) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 0.3, threshold = 0.4)
+layer d = dense(c, 3) with LIF(tau_mem = 8 ms, threshold = 0.3, leak = shift, reset = none)
+output d = count
+hardware { lanes = 3 }
+"""
+
+
+def test_code_builder_indents_lines():
+    out = CodeBuilder()
+    out.line("module m (")
+    with out.indent():
+        out.line("input wire clk")
+        with out.indent(2):
+            out.line("// deep")
+        out.line("")
+    out.line(");")
+    assert out.text() == "module m (\n    input wire clk\n            // deep\n\n);\n"
+    assert len(out) == 5
+    with pytest.raises(ValueError):
+        out.line("two\nlines")
+
+
+def test_verilog_ident_sanitises_and_deduplicates():
+    used: set[str] = set()
+    assert verilog_ident("hidden", used) == "hidden"
+    assert verilog_ident("hidden layer/1", used) == "hidden_layer_1"
+    assert verilog_ident("hidden-layer.1", used) == "hidden_layer_1_2"
+    assert verilog_ident("reg", used) == "reg_l"
+    assert verilog_ident("module", used) == "module_l"
+    assert verilog_ident("3rd", used) == "n3rd"
+    assert verilog_ident("_x", used) == "x"
+    assert verilog_ident("snn_top", used) == "snn_top_l"       # never a library module name
+    assert verilog_ident("Ω", used) == "n"
+    assert all(IDENT.match(s) for s in used)
+
+
+def _renamed(model, names: list[str]):
+    """The model's graph with its layers renamed (sources and outputs follow)."""
+    g = model.graph
+    old = [l.name for l in g.layers]
+    mapping = dict(zip(old, names))
+    layers = tuple(dataclasses.replace(l, name=mapping[l.name],
+                                       source=mapping.get(l.source, l.source))
+                   for l in g.layers)
+    outputs = tuple(dataclasses.replace(o, source=mapping.get(o.source, o.source))
+                    for o in g.outputs)
+    return dataclasses.replace(g, layers=layers, outputs=outputs)
+
+
+def test_awkward_layer_names(tmp_path):
+    m = snnc.load(DIGITS)
+    g = _renamed(m, ["hidden layer/1", "module"])
+    from snnc.quantize import quantize
+
+    q = quantize(g, random_weights(g, seed=0))
+    man = generate(q, tmp_path)
+    idents = [l["ident"] for l in man["layers"]]
+    assert idents == ["hidden_layer_1", "module_l"]
+    assert [l["name"] for l in man["layers"]] == ["hidden layer/1", "module"]
+    top = (tmp_path / "snn_top.v").read_text()
+    assert "u_l0_hidden_layer_1 (" in top and "u_l1_module_l (" in top
+    assert (tmp_path / "w_hidden_layer_1.mem").exists() and (tmp_path / "w_module_l.mem").exists()
+    # every declared name is a plain identifier
+    for name in re.findall(r"\bu_(\w+) \(", top):
+        assert IDENT.match(name)
+
+
+def test_digits_top_manifest_and_memories(tmp_path):
+    m = snnc.load(DIGITS)
+    q = m.quantize(m.random_weights(seed=3))
+    man = generate(q, tmp_path)
+    assert man["format"] == "snnc-verilog" and man["top"] == "snn_top" and man["steps"] == 25
+    for f in man["files"]:
+        assert (tmp_path / f).is_file()
+    assert set(man["files"]) == {p.name for p in snnc.hw.sources("snn_layer_core")} | {
+        "snn_event_fifo.v", "snn_top.v"}
+    saved = json.loads((tmp_path / "manifest.json").read_text())
+    assert saved == json.loads(json.dumps(man))
+    hidden, out = man["layers"]
+    assert (hidden["neurons"], hidden["inputs"], hidden["lanes"]) == (128, 64, 4)
+    assert (out["neurons"], out["inputs"], out["words_per_row"]) == (10, 128, 3)
+    plan = q.plan("hidden")
+    prm = hidden["parameters"]
+    assert prm["ACC_W"] == plan.acc_bits and prm["ACC_FRAC"] == plan.acc_frac
+    assert prm["THRESHOLD"] == plan.neuron.threshold == 256
+    assert prm["MEM_DECAY"] == plan.neuron.mem_decay and prm["KIND"] == 1
+    assert prm["IN_AW"] == 6 and prm["OUT_AW"] == 7 and out["parameters"]["IN_AW"] == 7
+    assert prm["WEIGHT_FILE"] == "w_hidden.mem"
+    # the memory image is the quantised weights, word by word
+    lines = (tmp_path / "w_out.mem").read_text().split()
+    assert len(lines) == 128 * 3 and all(len(s) == 8 for s in lines)
+    words = snnc.hw.weight_words(q.weights["out"]["weight"], 4, 8)
+    assert [int(s, 16) for s in lines] == words
+    assert [p["name"] for p in man["ports"]][:3] == ["clk", "rst", "clear"]
+    widths = {p["name"]: p["width"] for p in man["ports"]}
+    assert widths["s_addr"] == 6 and widths["m_addr"] == 4 and widths["rd_layer"] == 1
+    assert widths["rd_data"] == 4 * hidden["state"]["lane_bits"]
+    assert [f["name"] for f in hidden["state"]["fields"]] == ["U", "I", "A", "S", "R"]
+    assert man["memory_map"]["weights"][1] == {"w_layer": 1, "layer": "out", "words": 384,
+                                               "word_bits": 32, "file": "w_out.mem"}
+    assert "E_L * words_L" in man["cycle_bound"]["formula"]
+    top = (tmp_path / "snn_top.v").read_text()
+    assert top.count("snn_layer_core #(") == 2 and top.count("snn_event_fifo #(") == 2
+    assert "module snn_top (" in top and top.rstrip().endswith("`default_nettype wire")
+
+
+def test_every_builtin_kind_and_lanes_override(tmp_path):
+    q = snnc.loads(KINDS).quantize(None)
+    man = generate(q, tmp_path, lanes=2, fifo_depth=4)
+    kinds = [l["parameters"]["KIND"] for l in man["layers"]]
+    assert kinds == [0, 2, 3, 1]
+    assert [l["lanes"] for l in man["layers"]] == [2, 2, 2, 2]
+    b = man["layers"][1]["parameters"]
+    assert b["REFRACTORY"] == 2 and b["R_W"] == 2 and b["SYN_DECAY"] > 0
+    assert man["layers"][2]["parameters"]["BETA"] == q.plan("c").neuron.beta
+    d = man["layers"][3]["parameters"]
+    assert d["LEAK"] == 2 and d["RESET"] == 2 and d["MEM_DECAY"] == q.plan("d").neuron.mem_decay
+    assert man["layers"][0]["fifo_depth"] == 4
+    with pytest.raises(ValueError):
+        generate(q, tmp_path, fifo_depth=6)
+
+
+def _errors(text: str) -> list:
+    q = snnc.loads(text, "m.snn").quantize(None)
+    with pytest.raises(SnnErrors) as exc:
+        generate(q, "/nonexistent/never-written")
+    errs = exc.value.errors
+    assert all("not supported by the Verilog backend yet" in e.message for e in errs)
+    return errs
+
+
+HEAD = "model m\ntime {\n    dt = 1 ms\n    steps = 5\n}\n"
+
+
+def test_unsupported_constructs_are_located_errors():
+    errs = _errors(CONV)
+    lines = CONV.splitlines()
+    kinds = {e.message.split(" ")[0] for e in errs}
+    assert {"conv2d", "pool", "flatten", "delay"} <= kinds
+    for e in errs:
+        assert e.loc is not None and e.loc.path == "m.snn"
+    conv = next(e for e in errs if e.message.startswith("conv2d layer 'c1'"))
+    assert lines[conv.loc.line - 1].startswith("layer c1")
+
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer r = recurrent(x, 3) with LIF(tau_mem = 10 ms)\n"
+                   "layer o = dense(r, 2, bias = true) with LIF(tau_mem = 10 ms)\n"
+                   "output o = count\n")
+    errs = _errors(text)
+    assert [(e.loc.line, e.message.split(" ")[0]) for e in errs] == [(7, "recurrent"), (8, "the")]
+    assert "bias of layer 'o'" in errs[1].message
+
+    text = HEAD + ("input x[4] = direct(scale = 1.0)\n"
+                   "layer o = dense(x, 2) with LIF(tau_mem = 10 ms)\n"
+                   "output o = count\n")
+    (err,) = _errors(text)
+    assert err.loc.line == 6 and "direct (graded) input 'x'" in err.message
+
+    text = HEAD + ("neuron Mine {\n    param tau: time = 10 ms\n    state v = 0\n"
+                   "    update { v = decay(tau) * v + input }\n    spike when v > 1\n"
+                   "    on spike { v = 0 }\n}\n"
+                   "input x[4] = rate(gain = 1.0)\n"
+                   "layer o = dense(x, 2) with Mine\n"
+                   "output o = count\n")
+    (err,) = _errors(text)
+    assert "user-defined neuron of layer 'o'" in err.message and err.hint
+
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer a = dense(x, 3) with LIF(tau_mem = 10 ms)\n"
+                   "layer b = dense(x, 2) with LIF(tau_mem = 10 ms)\n"
+                   "output b = count\n")
+    (err,) = _errors(text)
+    assert err.loc.line == 8 and "fed by 'x'" in err.message
+
+
+def run_cli(capsys, *argv):
+    code = main(["compile", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_compile_random_and_file_weights(capsys, tmp_path):
+    code, out, err = run_cli(capsys, DIGITS, "--target", "verilog", "-o", tmp_path / "r")
+    assert code == 0, err
+    assert "note: no --weights given: compiling random weights (seed 0" in err
+    assert "Verilog top 'snn_top'" in out and "hidden (128) -> out (10)" in out
+    assert (tmp_path / "r" / "manifest.json").exists()
+    m = snnc.load(DIGITS)
+    w = m.random_weights(seed=0)
+    # the same weights from a file give the same memory images, without the note
+    save_weights(tmp_path / "w.npz", m.graph, w)
+    code, out, err = run_cli(capsys, DIGITS, "--target", "verilog", "--weights",
+                             tmp_path / "w.npz", "-o", tmp_path / "f", "--json", "--lanes", "4")
+    assert code == 0, err
+    assert "random weights" not in err
+    summary = json.loads(out)
+    assert summary["files"][-1] == "manifest.json" and summary["layers"][1]["neurons"] == 10
+    for name in ("w_hidden.mem", "w_out.mem"):
+        assert (tmp_path / "f" / name).read_text() == (tmp_path / "r" / name).read_text()
+
+
+def test_cli_compile_errors(capsys, tmp_path):
+    conv = tmp_path / "conv.snn"
+    conv.write_text(CONV)
+    code, out, err = run_cli(capsys, conv, "--target", "verilog", "-o", tmp_path / "c")
+    assert code == 2 and "conv2d layer 'c1' is not supported by the Verilog backend yet" in err
+    assert "Traceback" not in err
+    code, _, err = run_cli(capsys, DIGITS, "--target", "verilog", "--fifo-depth", "6",
+                           "-o", tmp_path / "d")
+    assert code == 2 and "power of two" in err
+    with pytest.raises(SystemExit):
+        main(["compile", str(DIGITS), "--target", "vhdl", "-o", str(tmp_path / "v")])
+    capsys.readouterr()
+
+
+def test_random_weights_are_deterministic(tmp_path):
+    m = snnc.load(DIGITS)
+    a = generate(m.quantize(m.random_weights(seed=5)), tmp_path / "a")
+    b = generate(m.quantize(m.random_weights(seed=5)), tmp_path / "b")
+    assert a == b
+    assert (tmp_path / "a" / "snn_top.v").read_text() == (tmp_path / "b" / "snn_top.v").read_text()
+    generate(m.quantize(m.random_weights(seed=6)), tmp_path / "c")
+    assert (tmp_path / "a" / "w_out.mem").read_text() != (tmp_path / "c" / "w_out.mem").read_text()
