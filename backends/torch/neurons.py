@@ -184,22 +184,26 @@ def _forward_float(X: torch.Tensor, V: torch.Tensor | None, cfg: NeuronCfg):
     U = S = I = A = R = zeros
     th_prev = None
     b, theta = cfg.b, cfg.theta
+    # Per-step views made once (one ``unbind`` instead of T indexing calls per tensor).
+    Xs, Us, Ss = X.unbind(0), U_all.unbind(0), S_all.unbind(0)
+    THs = TH_all.unbind(0) if alif else None
+    Ms = M_all.unbind(0) if refr else None
     for t in range(T):
-        x = X[t]
+        x = Xs[t]
         if V is not None and t > 0:
             x = torch.addmm(x, S, V.t())                          # + V S[t-1]
         if refr:
-            m = M_all[t]
+            m = Ms[t]
             torch.le(R, 0, out=m)                                 # not refractory
         if cuba:
             I = torch.add(x, I, alpha=cfg.a) if t > 0 else x      # I = a*I + in
             x = I
         if refr:
             x = x * m
-        u = U_all[t]
+        u = Us[t]
         if alif:
             A = torch.add(S, A, alpha=cfg.r) if t > 0 else S      # A = r*A + S_prev
-            th = TH_all[t]
+            th = THs[t]
             torch.mul(A, cfg.beta, out=th)
             th.add_(theta)                                        # theta_now = theta + beta*A
         if t == 0:
@@ -210,10 +214,10 @@ def _forward_float(X: torch.Tensor, V: torch.Tensor | None, cfg: NeuronCfg):
             torch.add(x, U, alpha=b, out=u)                       # b*U + x
             if reset == "subtract":
                 if alif:
-                    u.sub_(th_prev * S)                           # - theta_prev * S_prev
+                    u.addcmul_(th_prev, S, value=-1.0)            # - theta_prev * S_prev
                 else:
                     u.sub_(S, alpha=theta)
-        s = S_all[t]
+        s = Ss[t]
         if alif:
             torch.gt(u, th, out=s)
             th_prev = th
@@ -380,38 +384,47 @@ def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, ne
                     G[t].add_(G[t + 1], alpha=cfg.a)
         return G, None
 
+    # The general recursion, one step at a time. Each step writes into preallocated tensors or
+    # folds scalars into ``alpha``/``value`` arguments (no temporaries for ``c * tensor``): the
+    # carries ``cU`` and ``cI`` are kept unscaled (times ``b`` resp. ``a`` where they are used).
     gX = torch.empty_like(U)
     zeros = torch.zeros_like(U[0])
     cU = cA = cS = cI = zeros
     beta, r, a = cfg.beta, cfg.r, cfg.a
+    zero_reset = reset == "zero"
+    if zero_reset:
+        C = (1.0 - S).mul_(b)                     # C[t - 1] carries dL/dU[t] into U[t - 1]
+    alpha_u = 1.0 if zero_reset else b
+    plain = M is None and not cuba                # dL/dX[t] is dL/dU[t]: computed in place
     for t in range(T - 1, -1, -1):
-        gS = cS if grad_S is None else grad_S[t] + cS
-        hS = gS * h[t]
-        gU = hS + cU
-        if grad_U is not None:
-            gU = gU + grad_U[t]
-        gx = gU * M[t] if M is not None else gU
-        if cuba:
-            gin = gx + cI
-            cI_next = gin * a
+        if grad_S is None:
+            gS = cS
         else:
-            gin = gx
-        gX[t] = gin
+            gS = grad_S[t] if cS is zeros else torch.add(grad_S[t], cS)
+        hS = torch.mul(gS, h[t])                  # dL/dU[t] through S[t]
+        if plain:
+            gU = torch.add(hS, cU, alpha=alpha_u, out=gX[t])
+        else:
+            gU = torch.add(hS, cU, alpha=alpha_u)
+        if grad_U is not None:
+            gU.add_(grad_U[t])
+        if plain:
+            gin = gU
+        elif cuba:                                # dL/dI[t] = dL/dx[t] + a dL/dI[t+1]
+            gin = torch.add(gU if M is None else gU * M[t], cI, alpha=a, out=gX[t])
+        else:
+            gin = torch.mul(gU, M[t], out=gX[t])
         if _cut(t, tbptt):
             cU = cA = cS = cI = zeros
             continue
-        if alif:
-            gA = cA - beta * hS
-        if reset == "zero":
-            cU = gU * (1.0 - S[t - 1]) * b
-        else:
-            cU = gU * b
+        cU = torch.mul(gU, C[t - 1]) if zero_reset else gU
         if cuba:
-            cI = cI_next
+            cI = gin
         if alif:
-            cA = gA * r
-            if reset == "subtract":
-                cA = cA - beta * S[t - 1] * gU
+            gA = torch.add(cA, hS, alpha=-beta)   # dL/dA[t]
+            cA = torch.mul(gA, r)                 # A[t] = r A[t-1] + S[t-1]
+            if reset == "subtract":               # - (theta + beta A[t-1]) S[t-1] in U[t]
+                cA.addcmul_(S[t - 1], gU, value=-beta)
             cS = gA
         else:
             cS = zeros

@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Reproduce the training results of docs/results.md.
+
+    python scripts/reproduce_results.py                 # every run; writes docs/results.md
+    python scripts/reproduce_results.py --baselines     # also train the non-spiking baselines
+    python scripts/reproduce_results.py --only digits --no-write
+
+Each run is a plain ``snnc train MODEL --seed S --out DIR --json [--qat]`` in a subprocess (so its
+wall time includes starting Python, importing torch and loading the data set, as a user sees it),
+with the hyper-parameters of the model's ``train`` block. The trained weights are then simulated on
+the test split by the bit-exact golden model, which gives the spike and synaptic-operation counts
+(and must reproduce the golden accuracy ``snnc train`` reported; the script checks it).
+
+The optional baselines (``--baselines``) are non-spiking models trained on the same splits:
+multinomial logistic regression (scikit-learn) on both data sets and a GRU (PyTorch, 128 units) on
+MNIST-1D, to put the published reference figures into perspective.
+
+Everything is seeded; on the same machine (and the same number of torch threads) a rerun gives the
+same accuracies. Other machines may differ in the last digits (floating-point summation order).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "docs", "results.md")
+
+
+@dataclass
+class Run:
+    key: str                 # digits, mnist1d
+    model: str               # path relative to the repository root
+    qat: bool
+    seeds: tuple[int, ...]
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} {'QAT' if self.qat else 'float'}"
+
+
+RUNS = [
+    Run("digits", "examples/digits.snn", False, (0, 1, 2, 3, 4)),
+    Run("digits", "examples/digits.snn", True, (0, 1, 2, 3, 4)),
+    Run("mnist1d", "examples/recurrent_alif.snn", False, (0, 1, 2)),
+    Run("mnist1d", "examples/recurrent_alif.snn", True, (0, 1, 2)),
+]
+
+#: Published / reference accuracies (../shared/reference/anchors.md), in percent.
+REFERENCES = {
+    "digits": [("logistic regression", "96.9"),
+               ("snnTorch 64-128-10 LIF (beta 0.9, 25 steps, rate input, 15 epochs)", "~98.5")],
+    "mnist1d": [("logistic regression", "32"), ("MLP", "68"), ("GRU", "91"), ("CNN", "94")],
+}
+
+
+# ====================================================================== running
+
+
+def train_run(run: Run, seed: int, workdir: str, quiet: bool) -> dict:
+    out = os.path.join(workdir, f"{run.key}-{'qat' if run.qat else 'float'}-seed{seed}")
+    cmd = [sys.executable, "-m", "snnc", "train", os.path.join(ROOT, run.model), "--seed", str(seed),
+           "--out", out, "--json"] + (["--qat"] if run.qat else [])
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+    summary = json.loads(proc.stdout)
+    with open(summary["log"]) as fh:
+        epochs = [json.loads(line) for line in fh]
+    summary["wall_s"] = wall
+    summary["train_s"] = sum(e["seconds"] for e in epochs)
+    summary["qat_epochs"] = sum(1 for e in epochs if e["qat"])
+    summary.update(golden_stats(run.model, summary["weights"], seed))
+    if abs(summary["golden_check"] - summary["golden_accuracy"]) > 1e-12:
+        sys.exit(f"{run.label} seed {seed}: the golden simulation gives "
+                 f"{summary['golden_check']:.4f}, snnc train reported {summary['golden_accuracy']:.4f}")
+    if not quiet:
+        qat = (f" QAT {100 * summary['qat_accuracy']:.2f}%" if summary["qat_accuracy"] is not None
+               else "")
+        print(f"  {run.label:15s} seed {seed}: float {100 * summary['float_accuracy']:.2f}% golden "
+              f"{100 * summary['golden_accuracy']:.2f}%{qat}  {wall:.0f} s", flush=True)
+    return summary
+
+
+def golden_stats(model: str, weights_path: str, seed: int) -> dict:
+    """Simulate the trained weights on the test split with the golden model, as ``snnc train``
+    and ``snnc simulate --dataset`` do (test sample ``i`` has encoder id ``i``)."""
+    import numpy as np
+
+    from snnc import ir
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.build import load
+    from snnc.datasets import load_dataset
+    from snnc.quantize import quantize
+    from snnc.weights import load_weights
+
+    graph = load(os.path.join(ROOT, model)).graph
+    data = load_dataset(graph.train.dataset, graph)
+    q = quantize(graph, load_weights(weights_path, graph))
+    x, y = data.x_test, data.y_test
+    correct = 0
+    spikes: dict[str, int] = {}
+    sops = macs = 0
+    saturation = 0
+    for start in range(0, len(x), 256):
+        ids = np.arange(start, min(start + 256, len(x)))
+        res = simulate_golden(q, x[start:start + 256], seed=seed, sample_ids=ids)
+        correct += int((res.predictions == y[start:start + 256]).sum())
+        for layer in graph.layers:
+            if not isinstance(layer, ir.Flatten):
+                spikes[layer.name] = spikes.get(layer.name, 0) + res.stats[layer.name].spikes
+        sops += res.totals.sops
+        saturation += sum(sum(s.saturation.values()) for s in res.stats.values())
+        macs = res.totals.macs
+    n, steps = len(x), graph.time.steps
+    neurons = {layer.name: int(np.prod(graph.shape_of(layer.name))) for layer in graph.layers
+               if not isinstance(layer, ir.Flatten)}
+    outputs = {o.source for o in graph.outputs}
+    hidden = [k for k in spikes if k not in outputs]
+    return {
+        "golden_check": correct / n,
+        "rate_by_layer": {k: spikes[k] / (neurons[k] * n * steps) for k in spikes},
+        "rate": sum(spikes.values()) / (sum(neurons.values()) * n * steps),
+        "hidden_rate": (sum(spikes[k] for k in hidden) / (sum(neurons[k] for k in hidden) * n * steps)
+                        if hidden else float("nan")),
+        "sops_per_sample": sops / n,
+        "macs_per_sample": macs,
+        "saturations": saturation,
+    }
+
+
+# ====================================================================== baselines
+
+
+def baselines(quiet: bool) -> dict:
+    """Non-spiking models on the same splits: logistic regression, and a GRU on MNIST-1D."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from snnc.datasets import _digits, _mnist1d
+
+    out = {}
+    for key, loader in (("digits", _digits), ("mnist1d", _mnist1d)):
+        x_tr, y_tr, x_te, y_te = loader()
+        start = time.perf_counter()
+        clf = LogisticRegression(max_iter=5000).fit(x_tr.reshape(len(x_tr), -1), y_tr)
+        acc = float(clf.score(x_te.reshape(len(x_te), -1), y_te))
+        out[f"{key} logistic regression"] = (acc, time.perf_counter() - start)
+        if not quiet:
+            print(f"  {key} logistic regression: {100 * acc:.2f}%", flush=True)
+
+    # GRU(128) on the raw MNIST-1D sequence, one sample per step, linear readout of the last state
+    x_tr, y_tr, x_te, y_te = (torch.as_tensor(a) for a in _mnist1d())
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    gru, head = torch.nn.GRU(1, 128), torch.nn.Linear(128, 10)
+    params = list(gru.parameters()) + list(head.parameters())
+    opt = torch.optim.Adam(params, lr=3e-3)
+    epochs = 40
+
+    def logits(x):
+        h, _ = gru(x.T[:, :, None])
+        return head(h[-1])
+
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(x_tr), generator=gen)
+        for b in range(0, len(x_tr), 128):
+            idx = order[b:b + 128]
+            loss = torch.nn.functional.cross_entropy(logits(x_tr[idx]), y_tr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with torch.no_grad():
+        acc = float((logits(x_te).argmax(1) == y_te).float().mean())
+    out["mnist1d GRU(128), 40 epochs"] = (acc, time.perf_counter() - start)
+    if not quiet:
+        print(f"  mnist1d GRU(128): {100 * acc:.2f}%", flush=True)
+    return out
+
+
+# ====================================================================== report
+
+
+def pct(v: float) -> str:
+    return f"{100 * v:.2f}"
+
+
+def spread(values: list[float]) -> str:
+    """``mean (min-max)`` in percent; just the value for one run."""
+    if len(values) == 1:
+        return pct(values[0])
+    return f"{100 * statistics.mean(values):.2f} ({pct(min(values))}–{pct(max(values))})"
+
+
+def per_seed_table(runs: list[Run]) -> list[str]:
+    lines = ["| run | seed | float % | golden % | QAT torch % | golden − float of the float run | "
+             "train s | wall s | spikes/neuron/step, hidden (all) | SOPs/sample | ANN MACs/sample |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    floats = {(r.key, s["seed"]): s for r in runs if not r.qat for s in r.results}
+    for run in runs:
+        for s in run.results:
+            ref = floats.get((run.key, s["seed"]))
+            diff = (f"{100 * (s['golden_accuracy'] - ref['float_accuracy']):+.2f}"
+                    if ref is not None else "—")
+            qat = pct(s["qat_accuracy"]) if s["qat_accuracy"] is not None else "—"
+            lines.append(f"| {run.label} | {s['seed']} | {pct(s['float_accuracy'])} | "
+                         f"{pct(s['golden_accuracy'])} | {qat} | {diff} | {s['train_s']:.0f} | "
+                         f"{s['wall_s']:.0f} | {s['hidden_rate']:.3f} ({s['rate']:.3f}) | "
+                         f"{s['sops_per_sample']:,.0f} | {s['macs_per_sample']:,} |")
+    return lines
+
+
+def summary_table(runs: list[Run]) -> list[str]:
+    lines = ["| model | run | seeds | float % | golden (8-bit weights, bit-exact) % | "
+             "time per run | hidden spikes/neuron/step |",
+             "|---|---|---|---|---|---|---|"]
+    for run in runs:
+        if not run.results:
+            continue
+        res = run.results
+        lines.append(f"| {run.key} (`{run.model}`) | {'QAT' if run.qat else 'float'} | "
+                     f"{len(res)} | {spread([s['float_accuracy'] for s in res])} | "
+                     f"{spread([s['golden_accuracy'] for s in res])} | "
+                     f"{statistics.mean(s['wall_s'] for s in res):.0f} s | "
+                     f"{statistics.mean(s['hidden_rate'] for s in res):.3f} |")
+    return lines
+
+
+def gap(runs: list[Run], key: str) -> tuple[list[float], float, float] | None:
+    """Per-seed (QAT golden − float-run float), and the two means."""
+    fl = {s["seed"]: s for r in runs if r.key == key and not r.qat for s in r.results}
+    qa = {s["seed"]: s for r in runs if r.key == key and r.qat for s in r.results}
+    seeds = sorted(set(fl) & set(qa))
+    if not seeds:
+        return None
+    diffs = [qa[s]["golden_accuracy"] - fl[s]["float_accuracy"] for s in seeds]
+    return (diffs, statistics.mean(fl[s]["float_accuracy"] for s in seeds),
+            statistics.mean(qa[s]["golden_accuracy"] for s in seeds))
+
+
+def machine() -> str:
+    import torch
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"Python {platform.python_version()}")
+
+
+def markdown(runs: list[Run], base: dict, argv: list[str]) -> str:
+    by_key = {r.key: r for r in runs}
+    cmd = "python scripts/reproduce_results.py" + "".join(f" {a}" for a in argv)
+    out = ["# Training results", "",
+           "Measured by `scripts/reproduce_results.py` (this file is its output; rerun it to "
+           "regenerate):", "", "```", cmd, "```", "",
+           f"Machine: {machine()}. Date: {datetime.date.today().isoformat()}.", "",
+           "Every run is `snnc train MODEL --seed S --out DIR --json` (plus `--qat`) with the "
+           "hyper-parameters of the model's `train` block. *float* is the test accuracy of the "
+           "trained float model (PyTorch), *golden* that of the bit-exact fixed-point model "
+           "(docs/semantics.md section 4: 8-bit weights, 16-bit state) with the same weights, "
+           "*QAT* a run whose last 10% of epochs train through the golden model's integer "
+           "arithmetic (its QAT torch accuracy equals its golden accuracy exactly). "
+           "Spikes per neuron per step are those of the hidden layer on the test split (golden "
+           "model; in brackets: hidden and output layers together, as `snnc train` logs them); "
+           "SOPs are synaptic operations per test sample, next to the multiply-accumulates of the "
+           "equivalent ANN (docs/semantics.md section 6). *time per run* is the wall time of the "
+           "whole command (start-up, data set, training, evaluation), *train s* the epochs alone, "
+           "on a shared machine whose load varied, so take them as approximate.", "",
+           "## Summary", "", "mean (min–max) over seeds:", ""]
+    out += summary_table(runs)
+    out += [""]
+    for key, title in (("digits", "digits (scikit-learn 8x8, 1400 train / 397 test)"),
+                       ("mnist1d", "MNIST-1D (4000 train / 1000 test)")):
+        if key not in by_key:
+            continue
+        out += [f"## {title}", ""]
+        refs = [f"{name}: {acc}%" for name, acc in REFERENCES[key]]
+        out += ["Reference figures: " + "; ".join(refs) + ".", ""]
+        measured = [(k, v) for k, v in base.items() if k.startswith(key)]
+        if measured:
+            out += ["Non-spiking baselines trained here on the same split (`--baselines`): "
+                    + "; ".join(f"{k[len(key) + 1:]} {pct(acc)}% ({s:.0f} s)"
+                                for k, (acc, s) in measured) + ".", ""]
+        g = gap(runs, key)
+        if g is not None:
+            diffs, f_mean, q_mean = g
+            out += [f"QAT golden accuracy minus the float accuracy of the float run with the same "
+                    f"seed: {', '.join(f'{100 * d:+.2f}' for d in diffs)} points (mean "
+                    f"{100 * (q_mean - f_mean):+.2f}; within 0.5 point for "
+                    f"{sum(abs(d) <= 0.005 + 1e-9 for d in diffs)} of {len(diffs)} seeds).", ""]
+        out += NOTES.get(key, [])
+    out += ["## Every run", ""]
+    out += per_seed_table(runs)
+    out += ["", "Saturation events in the golden model (all runs, all test samples): "
+            + ", ".join(f"{r.label} {sum(s['saturations'] for s in r.results)}" for r in runs
+                        if r.results) + ".", ""]
+    return "\n".join(out) + "\n"
+
+
+#: Hand-written reading of the figures (kept next to the code that measures them; update both).
+NOTES = {
+    "digits": [
+        "Reading: the 64-128-10 LIF net clears logistic regression (96.9%) on every seed but stays "
+        "a little below the ~98.5% quoted for snnTorch; one test image is 0.25 point, so seed-to-"
+        "seed differences of half a point are two images. 8-bit weights cost nothing measurable: "
+        "the golden model of a float-trained net is as accurate as the float model on average, "
+        "and the QAT runs land within the seed-to-seed spread of the float runs.", ""],
+    "mnist1d": [
+        "Reading: the recurrent spiking net (256 ALIF neurons fed the raw signal as a current, one "
+        "sample per step, LIF membrane readout) beats the published MLP (68%) and GRU (91%) "
+        "figures and approaches the published CNN (94%). The published GRU figure is not the "
+        "best a GRU can do on this split: the GRU trained here with a comparable budget "
+        "(`--baselines`) is better than the spiking net. The golden model of the float-trained "
+        "weights is about as accurate as the float model (the membrane decays are applied by "
+        "multiplication with 16-bit coefficients or by shifts matched to the time constants).", ""],
+}
+
+
+# ====================================================================== main
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", choices=["digits", "mnist1d"], help="run one data set only")
+    p.add_argument("--seeds", type=int, metavar="N", help="the first N seeds of each run only")
+    p.add_argument("--no-qat", action="store_true", help="skip the QAT runs")
+    p.add_argument("--baselines", action="store_true",
+                   help="also train logistic regression and a GRU on the same splits")
+    p.add_argument("--no-write", action="store_true", help=f"print only; do not write {RESULTS}")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    runs = [r for r in RUNS if (args.only in (None, r.key)) and not (args.no_qat and r.qat)]
+    with tempfile.TemporaryDirectory(prefix="snnc-results-") as workdir:
+        for run in runs:
+            for seed in run.seeds[:args.seeds]:
+                run.results.append(train_run(run, seed, workdir, args.quiet))
+    base = baselines(args.quiet) if args.baselines else {}
+    text = markdown(runs, base, argv)
+    if args.no_write:
+        print(text)
+    else:
+        with open(RESULTS, "w") as fh:
+            fh.write(text)
+        print("\n".join(summary_table(runs)))
+        print(f"wrote {os.path.relpath(RESULTS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""`snnc train` end to end on examples/digits.snn, a few epochs (fast): the files it writes, --json,
+determinism, --qat (whose golden accuracy is its QAT torch accuracy exactly), clean errors."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from snnc.build import load  # noqa: E402
+from snnc.cli import main  # noqa: E402
+from snnc.weights import load_weights  # noqa: E402
+
+from snn_models import ROOT  # noqa: E402
+
+DIGITS = str(ROOT / "examples" / "digits.snn")
+EPOCHS = 2
+LOG_FIELDS = {"epoch", "loss", "train_accuracy", "test_accuracy", "spike_rate", "qat", "seconds"}
+SUMMARY_FIELDS = {"model", "dataset", "epochs", "seed", "qat", "train_samples", "test_samples",
+                  "float_accuracy", "golden_accuracy", "qat_accuracy", "weights", "log",
+                  "final_loss", "spike_rate"}
+
+
+def train(capsys, out_dir, *extra):
+    code = main(["train", DIGITS, "--epochs", str(EPOCHS), "--seed", "3", "--out", str(out_dir),
+                 *map(str, extra)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "internal error" not in err
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return load(DIGITS).graph
+
+
+def _check_files(out_dir, graph, qat: bool) -> dict:
+    weights = load_weights(out_dir / "weights.npz", graph)
+    assert set(weights) == {"hidden", "out"}
+    assert weights["hidden"]["weight"].shape == (128, 64)
+    assert weights["out"]["weight"].shape == (10, 128)
+    assert weights.warnings == []
+    lines = (out_dir / "train_log.jsonl").read_text().splitlines()
+    assert len(lines) == EPOCHS
+    logs = [json.loads(line) for line in lines]
+    for i, log in enumerate(logs, 1):
+        assert set(log) == LOG_FIELDS
+        assert log["epoch"] == i
+        assert math.isfinite(log["loss"]) and log["loss"] > 0
+        assert 0 <= log["train_accuracy"] <= 1 and 0 <= log["test_accuracy"] <= 1
+        assert 0 < log["spike_rate"] < 1
+        assert log["seconds"] > 0
+    # with --qat the last 10% of the epochs (at least one) run the integer forward pass
+    assert [log["qat"] for log in logs] == [False] * (EPOCHS - 1) + [qat]
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert set(summary) == SUMMARY_FIELDS
+    assert summary["model"] == "digits" and summary["dataset"] == "digits"
+    assert summary["epochs"] == EPOCHS and summary["seed"] == 3 and summary["qat"] is qat
+    assert (summary["train_samples"], summary["test_samples"]) == (1400, 397)
+    assert summary["final_loss"] == logs[-1]["loss"]
+    assert summary["spike_rate"] == logs[-1]["spike_rate"]
+    for key in ("float_accuracy", "golden_accuracy"):
+        assert 0 <= summary[key] <= 1
+    # two epochs already learn something (chance is 10%)
+    assert summary["golden_accuracy"] > 0.3
+    return summary
+
+
+def test_train_writes_weights_log_and_summary_and_is_deterministic(capsys, tmp_path, graph):
+    code, out, err = train(capsys, tmp_path / "a")
+    assert code == 0, err
+    assert "digits: test accuracy float " in out and "golden (bit-exact fixed point)" in out
+    assert "on 397 test samples" in out and "weights: " in out
+    first = _check_files(tmp_path / "a", graph, qat=False)
+    assert first["qat_accuracy"] is None
+    assert f"float {100 * first['float_accuracy']:.2f}%" in out
+    # not a terminal: one progress line per epoch on stderr
+    assert [line.startswith(f"epoch {i}/{EPOCHS}:") for i, line in
+            enumerate(err.splitlines(), 1)] == [True] * EPOCHS
+
+    # the same seed again, with --json: identical weights and accuracies; only JSON on stdout
+    code, out, err = train(capsys, tmp_path / "b", "--json")
+    assert code == 0, err
+    assert err == ""
+    summary = json.loads(out)
+    assert summary == json.loads((tmp_path / "b" / "summary.json").read_text())
+    second = _check_files(tmp_path / "b", graph, qat=False)
+    a = load_weights(tmp_path / "a" / "weights.npz", graph)
+    b = load_weights(tmp_path / "b" / "weights.npz", graph)
+    for layer in a:
+        for tensor in a[layer]:
+            np.testing.assert_array_equal(a[layer][tensor], b[layer][tensor])
+    for key in ("float_accuracy", "golden_accuracy", "final_loss", "spike_rate"):
+        assert first[key] == second[key], key
+
+
+def test_qat_golden_accuracy_equals_qat_accuracy(capsys, tmp_path, graph):
+    code, out, err = train(capsys, tmp_path, "--qat", "--json")
+    assert code == 0, err
+    summary = _check_files(tmp_path, graph, qat=True)
+    assert summary == json.loads(out)
+    # the QAT forward pass is the golden model's integer arithmetic, bit for bit
+    assert summary["qat_accuracy"] == summary["golden_accuracy"]
+
+
+@pytest.mark.parametrize("dataset, message", [
+    ("mnsit1d", "error: unknown data set 'mnsit1d'"),
+    ("npz:no-such-file.npz", "error: data set file 'no-such-file.npz' does not exist"),
+])
+def test_a_bad_dataset_exits_2_with_a_message(capsys, tmp_path, monkeypatch, dataset, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = train(capsys, tmp_path / "out", "--dataset", dataset)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_without_a_dataset_exits_2(capsys, tmp_path):
+    source = (ROOT / "examples" / "digits.snn").read_text()
+    assert "    dataset = digits\n" in source
+    model = tmp_path / "nodata.snn"
+    model.write_text(source.replace("    dataset = digits\n", ""))
+    code = main(["train", str(model), "--epochs", "1", "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in err
+    assert "no data set: give --dataset or `dataset = ...`" in err
+    assert not (tmp_path / "out").exists()
