@@ -1,0 +1,57 @@
+"""snnc.backends.compare: a backend run equal to the golden model matches; a flipped spike, a
+wrong final state or a wrong saturation count is found and located."""
+import numpy as np
+
+import snnc
+from snnc.backends.compare import BackendRun, compare
+from snnc.backends.golden.golden_sim import simulate_golden
+
+from snn_models import DIGITS
+
+
+def _golden():
+    m = snnc.loads(DIGITS, "digits.snn")
+    q = m.quantize(m.random_weights(seed=3))
+    x = np.random.default_rng(0).uniform(0, 1, size=(4,) + tuple(q.graph.inputs[0].shape))
+    r = simulate_golden(q, x, seed=1, record=True)
+    return q, r
+
+
+def _as_run(q, r) -> BackendRun:
+    names = [l.name for l in q.graph.layers]
+    return BackendRun("copy", r.steps, r.batch,
+                      spikes={n: r.spikes[n].copy() for n in names},
+                      final_state={n: {k: np.asarray(v).copy() for k, v in r.final_state[n].items()}
+                                   for n in names},
+                      saturation={n: dict(r.stats[n].saturation) for n in names})
+
+
+def test_identical_run_matches():
+    q, r = _golden()
+    c = compare(r, _as_run(q, r), [l.name for l in q.graph.layers])
+    assert c.match and c.mismatches == 0 and c.first is None and c.compared > 0
+
+
+def test_flipped_spike_is_located():
+    q, r = _golden()
+    run = _as_run(q, r)
+    last = q.graph.layers[-1].name
+    s = run.spikes[last].reshape(r.steps, r.batch, -1)
+    s[5, 2, 1] ^= 1
+    s[7, 3, 0] ^= 1
+    c = compare(r, run, [l.name for l in q.graph.layers])
+    assert not c.match and c.mismatches == 2
+    assert (c.first.what, c.first.layer, c.first.sample, c.first.step, c.first.neuron) == \
+        ("spike", last, 2, 5, 1)
+    assert "sample 2, step 5, neuron 1" in c.first.describe()
+
+
+def test_wrong_state_and_saturation_are_found():
+    q, r = _golden()
+    run = _as_run(q, r)
+    first = q.graph.layers[0].name
+    run.final_state[first]["U"].reshape(r.batch, -1)[1, 3] += 1
+    run.saturation[first]["U"] = run.saturation[first].get("U", 0) + 1
+    c = compare(r, run, [l.name for l in q.graph.layers])
+    assert c.mismatches == 2
+    assert (c.first.what, c.first.sample, c.first.neuron) == ("final state U", 1, 3)
