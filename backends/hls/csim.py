@@ -1,0 +1,258 @@
+"""C simulation of a generated HLS project with plain ``g++`` (no vendor headers).
+
+``run_csim(qmodel, x)`` generates the project, compiles it (``g++ -O2 -std=c++17``; binaries are
+cached by a hash of the sources under ``$SNNC_HLS_CACHE`` or ``~/.cache/snnc/hls-csim``), encodes
+the batch with the golden model's encoders (same seed and sample ids, so the same spikes), runs the
+testbench and returns a :class:`snnc.backends.compare.BackendRun`: every layer's spikes per step
+(the output layers' from the output stream itself), final states and saturation counters.
+``verify_hls`` adds the comparison with the golden model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from snnc import ir
+from snnc.backends.compare import BackendRun, Comparison, compare
+from snnc.backends.golden.common import batch_inputs
+from snnc.backends.golden.encoders import encode
+from snnc.fixedpoint import quantize
+from snnc.quantize import QuantizedModel
+
+EVENTS_MAGIC = 0x454E4E53
+CXX = os.environ.get("CXX", "g++")
+CXXFLAGS = ("-O2", "-std=c++17", "-DSNN_HLS_COMPAT_FALLBACK")
+WARN_FLAGS = ("-Wall", "-Wextra")
+
+
+class CsimError(RuntimeError):
+    """The C++ did not compile, or the testbench failed."""
+
+
+def compiler_available() -> bool:
+    return shutil.which(CXX) is not None
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SNNC_HLS_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "snnc" / "hls-csim"
+
+
+def _sources(project: Path) -> list[Path]:
+    return sorted(p for p in project.iterdir() if p.suffix in (".h", ".cpp"))
+
+
+def compile_project(project, extra_flags=(), use_cache: bool = True) -> Path:
+    """Compile the project's ``snn_top.cpp`` and testbench; returns the binary (cached by a hash
+    of every source and the flags). Raises CsimError with the compiler's output on failure."""
+    project = Path(project)
+    flags = list(CXXFLAGS) + list(extra_flags)
+    h = hashlib.sha256(" ".join([CXX] + flags).encode())
+    for src in _sources(project):
+        h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
+    key = h.hexdigest()[:24]
+    target = cache_dir() / key / "tb_snn_top"
+    if use_cache and target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"tb_snn_top.{os.getpid()}.tmp"
+    cmd = [CXX, *flags, "-I", str(project), str(project / "snn_top.cpp"),
+           str(project / "tb_snn_top.cpp"), "-o", str(tmp)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CsimError(f"g++ failed on {project}:\n{proc.stderr[-4000:]}")
+    os.replace(tmp, target)
+    return target
+
+
+def compile_warnings(project) -> str:
+    """The compiler's diagnostics with ``-Wall -Wextra`` (empty when the code is clean)."""
+    project = Path(project)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [CXX, *CXXFLAGS, *WARN_FLAGS, "-I", str(project), str(project / "snn_top.cpp"),
+               str(project / "tb_snn_top.cpp"), "-o", str(Path(tmp) / "tb")]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CsimError(f"g++ failed on {project}:\n{proc.stderr[-4000:]}")
+    return proc.stderr
+
+
+# ---------------------------------------------------------------------- events
+
+
+def input_payloads(qmodel: QuantizedModel, x, seed: int = 0, sample_ids=None) -> np.ndarray:
+    """The input events of a batch as payloads ``[B, T, inputs]`` (0: no event): the golden
+    encoders' spikes (1), or direct values quantised to the ``inputs`` format (saturating)."""
+    g = qmodel.graph
+    steps = g.time.steps
+    data = batch_inputs(g, x)
+    batch = next(iter(data.values())).shape[0]
+    if sample_ids is None:
+        sample_ids = np.arange(batch)
+    parts = []
+    for inp in g.inputs:
+        enc = encode(inp, data[inp.name], steps, seed, np.asarray(sample_ids))
+        if isinstance(inp.encoding, ir.Direct):
+            enc, _ = quantize(enc, qmodel.formats.inputs)
+        parts.append(np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1))
+    return np.concatenate(parts, axis=2).transpose(1, 0, 2)
+
+
+def event_records(payloads: np.ndarray) -> np.ndarray:
+    """``[B, T, inputs]`` payloads -> int32 records ``[R, 3]`` ({last, payload, address}): each
+    step's events in ascending address order, then a token."""
+    batch, steps, _ = payloads.shape
+    groups = batch * steps
+    flat = payloads.reshape(groups, -1)
+    g_idx, addr = np.nonzero(flat)
+    counts = np.bincount(g_idx, minlength=groups)
+    ends = np.cumsum(counts) + np.arange(1, groups + 1) - 1      # token position of each group
+    starts = ends - counts
+    rank = np.arange(len(g_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
+    pos = starts[g_idx] + rank
+    rec = np.zeros((len(g_idx) + groups, 3), dtype=np.int32)
+    rec[pos, 1] = flat[g_idx, addr]
+    rec[pos, 2] = addr
+    rec[ends, 0] = 1
+    return rec
+
+
+def write_events(path, payloads: np.ndarray) -> None:
+    """Write the testbench's events file for ``[B, T, inputs]`` payloads."""
+    batch, steps, _ = payloads.shape
+    header = np.array([EVENTS_MAGIC, 1, batch, steps], dtype="<i4")
+    with open(path, "wb") as f:
+        f.write(header.tobytes())
+        f.write(event_records(payloads).astype("<i4").tobytes())
+
+
+# ---------------------------------------------------------------------- running
+
+
+def run_project(project, manifest: dict, payloads: np.ndarray, work_dir=None) -> BackendRun:
+    """Compile and run the project's testbench on ``[B, T, inputs]`` payloads; parse what it wrote."""
+    project = Path(project)
+    binary = compile_project(project)
+    batch, steps, _ = payloads.shape
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        tmp = Path(tmp)
+        write_events(tmp / "events.bin", payloads)
+        proc = subprocess.run([str(binary), str(tmp / "events.bin"), str(tmp)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise CsimError(f"testbench failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        return parse_outputs(tmp, manifest, batch, steps)
+
+
+def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun:
+    out_dir = Path(out_dir)
+    probe = manifest["probe"]
+    spikes = np.fromfile(out_dir / "spikes.bin", dtype=np.uint8)
+    states = np.fromfile(out_dir / "states.bin", dtype="<i8")
+    counters = np.fromfile(out_dir / "counters.bin", dtype="<i8")
+    events = np.fromfile(out_dir / "out_events.bin", dtype="<i4").reshape(-1, 5)
+    if spikes.size != batch * steps * probe["spikes"] or states.size != batch * probe["states"] \
+            or counters.size != probe["counters"]:
+        raise CsimError("the testbench's output files do not have the manifest's sizes")
+    spikes = spikes.reshape(batch, steps, probe["spikes"])
+    states = states.reshape(batch, probe["states"])
+    tokens = events[events[:, 2] == 1]
+    expected = np.stack(np.meshgrid(np.arange(batch), np.arange(steps), indexing="ij"), -1)
+    if len(tokens) != batch * steps or not np.array_equal(tokens[:, :2],
+                                                          expected.reshape(-1, 2)):
+        raise CsimError(f"the output stream has {len(tokens)} tokens, expected one per step "
+                        f"({batch * steps})")
+    spk = events[events[:, 2] == 0]
+    if len(spk) and (spk[:, 3] != 1).any():
+        raise CsimError("an output spike event does not carry payload 1")
+    out_total = sum(o["size"] for o in manifest["outputs"])
+    if len(spk) and (spk[:, 4] >= out_total).any():
+        raise CsimError("an output event address is beyond the output layers")
+    stream = np.zeros((steps, batch, max(out_total, 1)), dtype=np.uint8)
+    np.add.at(stream, (spk[:, 1], spk[:, 0], spk[:, 4]), 1)
+    run_spikes, final, saturation = {}, {}, {}
+    for l in manifest["layers"]:
+        n, name = l["neurons"], l["name"]
+        if "output_offset" in l:
+            off = l["output_offset"]
+            run_spikes[name] = stream[:, :, off:off + n].copy()
+        else:
+            off = l["spikes_offset"]
+            run_spikes[name] = spikes[:, :, off:off + n].transpose(1, 0, 2).copy()
+        final[name] = {s["name"]: states[:, s["offset"]:s["offset"] + n].copy()
+                       for s in l["states"]}
+        saturation[name] = {s["name"]: int(counters[s["offset"]]) for s in l["saturation"]}
+    for l in manifest["layers"]:
+        if "output_offset" in l:        # the stream and the layer's own spikes must agree too
+            off = l["spikes_offset"]
+            own = spikes[:, :, off:off + l["neurons"]].transpose(1, 0, 2)
+            if not np.array_equal(own, run_spikes[l["name"]]):
+                raise CsimError(f"layer '{l['name']}': the output stream differs from the "
+                                "layer's spikes")
+    run = BackendRun("hls-csim", steps, batch, run_spikes, final, saturation)
+    run.dropped_events = int(counters[-1])     # type: ignore[attr-defined]
+    return run
+
+
+def run_csim(qmodel: QuantizedModel, x, *, seed: int = 0, sample_ids=None,
+             lanes: int | None = None, work_dir=None) -> BackendRun:
+    """Generate, compile and C-simulate ``qmodel`` on the batch ``x``."""
+    from snnc.backends.hls.generator import generate_hls
+
+    payloads = input_payloads(qmodel, x, seed, sample_ids)
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        manifest = generate_hls(qmodel, Path(tmp) / "project", lanes=lanes)
+        return run_project(Path(tmp) / "project", manifest, payloads, work_dir)
+
+
+def verify_hls(qmodel: QuantizedModel, x, sample_ids=None, seed: int = 0,
+               work_dir=None) -> tuple[BackendRun, Comparison]:
+    """C-simulate and compare with the golden model, bit for bit (every layer's spikes of every
+    step, final states, saturation counts)."""
+    from snnc.backends.golden.golden_sim import simulate_golden
+
+    run = run_csim(qmodel, x, seed=seed, sample_ids=sample_ids, work_dir=work_dir)
+    golden = simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=True)
+    return run, compare(golden, run, [l.name for l in qmodel.graph.layers])
+
+
+def estimate_cycles(manifest: dict, payloads: np.ndarray, run: BackendRun) -> np.ndarray:
+    """The latency estimate of the manifest (cycles per sample, ``[B]``) for the events of a run."""
+    lat = manifest["latency"]
+    acc, sweep = lat["acc_depth"], lat["sweep_depth"]
+    batch, steps, _ = payloads.shape
+    events_in = np.count_nonzero(payloads, axis=2)                       # [B, T]
+    offsets = {i["name"]: (i["offset"], i["size"]) for i in manifest["inputs"]}
+    cycles = (events_in + 1).sum(axis=1).astype(np.int64)
+    for l in manifest["layers"]:
+        words = l["words"]
+        if l["source"] in offsets:
+            off, size = offsets[l["source"]]
+            src = np.count_nonzero(payloads[:, :, off:off + size], axis=2).astype(np.int64)
+        else:
+            src = run.spikes[l["source"]].sum(axis=2, dtype=np.int64).T   # [B, T]
+        if l["delay"]:
+            d = l["delay"]
+            src = np.concatenate([np.zeros((batch, min(d, steps)), dtype=src.dtype),
+                                  src[:, :max(steps - d, 0)]], axis=1)
+        per_step = src * (words + acc) + words + sweep
+        if l["recurrent"]:
+            own = run.spikes[l["name"]].sum(axis=2, dtype=np.int64).T
+            prev = np.concatenate([np.zeros((batch, 1), dtype=own.dtype), own[:, :-1]], axis=1)
+            per_step = per_step + prev * (words + acc)
+        cycles += per_step.sum(axis=1)
+    for o in manifest["outputs"]:
+        cycles += run.spikes[o["layer"]].sum(axis=(0, 2), dtype=np.int64)
+    cycles += steps                                                       # output tokens
+    return cycles
+
+
+def load_manifest(project) -> dict:
+    return json.loads((Path(project) / "manifest.json").read_text())

@@ -1,0 +1,232 @@
+"""What the HLS backend builds for a quantised model: support checks, C identifiers, and one
+:class:`LayerHLS` per layer (sizes, lanes, widths, its source and delay, its neuron's states).
+
+Supported: ``dense`` and ``recurrent`` layers (bias, delay), every built-in neuron kind (IF, LIF,
+CubaLIF, ALIF, any reset, leak and refractory period), user-defined neurons, any number of 1-D
+inputs with spike encodings (rate, latency, delta) or ``direct`` (graded events), any layer as a
+source (a DAG, not only a chain), outputs of any layers. Conv, pool and flatten layers, and the
+graded ASN/ReLU neurons, are located :class:`SnnError`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from snnc import intexpr as I
+from snnc import ir
+from snnc.errors import SnnError, SnnErrors
+from snnc.quantize import NeuronConsts, QuantizedModel
+from snnc.types import Fixed
+
+DEFAULT_LANES = 4
+BUILTIN_KINDS = ("IF", "LIF", "CubaLIF", "ALIF")
+
+#: C++ keywords and names the generated code uses itself (a model name must not become one)
+CPP_KEYWORDS = frozenset("""
+alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
+char32_t class compl concept const consteval constexpr constinit const_cast continue co_await
+co_return co_yield decltype default delete do double dynamic_cast else enum explicit export extern
+false float for friend goto if inline int long mutable namespace new noexcept not not_eq nullptr
+operator or or_eq private protected public register reinterpret_cast requires return short signed
+sizeof static static_assert static_cast struct switch template this thread_local throw true try
+typedef typeid typename union unsigned using virtual void volatile wchar_t while xor xor_eq
+main in st cnt hls snn std ap_int ap_uint
+""".split())
+
+_BAD = re.compile(r"[^A-Za-z0-9_]")
+
+
+def c_ident(name: str, used: set[str] | None = None) -> str:
+    """A C/C++ identifier for ``name``: other characters become ``_``, a leading digit or ``_``
+    gets a letter in front (names starting with ``_`` are reserved), keywords and names in
+    ``used`` get a suffix; the result is added to ``used``."""
+    s = _BAD.sub("_", name)
+    s = re.sub(r"_+", "_", s).strip("_") or "n"
+    if not s[0].isalpha():
+        s = "n" + s
+    if s in CPP_KEYWORDS or s.lower().startswith("snn"):
+        s = s + "_l"
+    base, k = s, 2
+    while used is not None and s in used:
+        s = f"{base}_{k}"
+        k += 1
+    if used is not None:
+        used.add(s)
+    return s
+
+
+def bits_for(n: int) -> int:
+    """Unsigned bits to hold 0 .. n (at least 1)."""
+    return max(1, int(n).bit_length())
+
+
+@dataclass(frozen=True)
+class InputHLS:
+    name: str
+    ident: str
+    size: int
+    offset: int          # first address of this input on the input event stream
+    graded: bool         # direct encoding: events carry the quantised value
+
+
+@dataclass(frozen=True)
+class StateHLS:
+    """One state variable of a layer's neurons as the testbench reads it back."""
+
+    name: str            # the golden model's name (U, I, A, S, R, or a user state)
+    field: str           # the C++ member of state_t
+    width: int
+    signed: bool
+    fmt: Fixed | None    # saturating format (None for S and R)
+
+
+@dataclass(frozen=True)
+class LayerHLS:
+    index: int
+    name: str
+    ident: str
+    layer: object        # ir.Dense | ir.Recurrent
+    n: int               # neurons
+    m: int               # inputs (source size)
+    p: int               # lanes
+    source: str          # node name
+    source_graded: bool  # the source's events carry a payload (a direct input)
+    delay: int
+    recurrent: bool
+    bias: bool
+    acc_bits: int
+    acc_frac: int
+    in_frac: int
+    up: int              # shift of recurrent weights and bias to the accumulator fraction
+    neuron: object       # NeuronConsts | IntProgram
+    states: tuple        # StateHLS, in read-back order
+    sat_names: tuple     # saturation counters (golden names), in read-back order
+
+    @property
+    def np_(self) -> int:
+        """Neurons padded to a multiple of the lanes."""
+        return -(-self.n // self.p) * self.p
+
+    @property
+    def words(self) -> int:
+        return -(-self.n // self.p)
+
+    @property
+    def builtin(self) -> bool:
+        return isinstance(self.neuron, NeuronConsts)
+
+
+def _not_supported(loc, what: str, hint: str | None = None) -> SnnError:
+    return SnnError(loc, f"{what} is not supported by the HLS backend", hint)
+
+
+def check_supported(qmodel: QuantizedModel) -> None:
+    """Raise SnnErrors (located at the nodes) for everything the HLS backend cannot build."""
+    g = qmodel.graph
+    errors: list[SnnError] = []
+    if not g.inputs:
+        errors.append(SnnError(None, "the model has no inputs"))
+    for inp in g.inputs:
+        if len(inp.shape) != 1:
+            errors.append(_not_supported(inp.loc, f"input '{inp.name}' of shape "
+                                                  f"{list(inp.shape)} (only 1-D inputs)"))
+    if not g.layers:
+        errors.append(SnnError(None, "the model has no layers"))
+    for layer in g.layers:
+        if isinstance(layer, ir.Conv2d):
+            errors.append(_not_supported(layer.loc, f"conv2d layer '{layer.name}'",
+                                         "the HLS backend builds dense and recurrent layers"))
+            continue
+        if isinstance(layer, ir.Pool):
+            errors.append(_not_supported(layer.loc, f"pool layer '{layer.name}'",
+                                         "the HLS backend builds dense and recurrent layers"))
+            continue
+        if isinstance(layer, ir.Flatten):
+            errors.append(_not_supported(layer.loc, f"flatten layer '{layer.name}'",
+                                         "the HLS backend builds dense and recurrent layers"))
+            continue
+        if not isinstance(layer, (ir.Dense, ir.Recurrent)):
+            errors.append(_not_supported(layer.loc, f"{type(layer).__name__.lower()} layer "
+                                                    f"'{layer.name}'"))
+            continue
+        neuron = qmodel.plan(layer.name).neuron
+        if isinstance(neuron, NeuronConsts) and neuron.kind not in BUILTIN_KINDS:
+            errors.append(_not_supported(layer.loc, f"the {neuron.kind} neuron of layer "
+                                                    f"'{layer.name}'",
+                                         "the HLS backend has IF, LIF, CubaLIF, ALIF and "
+                                         "user-defined neurons"))
+        elif not isinstance(neuron, (NeuronConsts, I.IntProgram)):
+            errors.append(_not_supported(layer.loc, f"the neuron of layer '{layer.name}'"))
+    if errors:
+        raise SnnErrors(errors)
+
+
+def _states(qmodel: QuantizedModel, neuron, used_fields: set[str]) -> tuple[tuple, tuple]:
+    f = qmodel.formats
+    if isinstance(neuron, NeuronConsts):
+        states = [StateHLS("U", "u", f.membrane.width, f.membrane.signed, f.membrane)]
+        sats = ["U"]
+        if neuron.kind == "CubaLIF":
+            states.append(StateHLS("I", "i", f.current.width, f.current.signed, f.current))
+            sats.append("I")
+        if neuron.kind == "ALIF":
+            states.append(StateHLS("A", "a", f.adaptation.width, f.adaptation.signed,
+                                   f.adaptation))
+            sats.append("A")
+        states.append(StateHLS("S", "s", 1, False, None))
+        states.append(StateHLS("R", "r", bits_for(neuron.refractory), False, None))
+        return tuple(states), tuple(sats)
+    fm = f.membrane
+    states = []
+    for name, _ in neuron.states:
+        states.append(StateHLS(name, "x_" + c_ident(name, used_fields), fm.width, fm.signed, fm))
+    names = tuple(s.name for s in states)
+    states.append(StateHLS("S", "s", 1, False, None))
+    return tuple(states), names
+
+
+def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> tuple[list[InputHLS],
+                                                                          list[LayerHLS]]:
+    """Check support and lay out the inputs (one address space, in graph order) and layers."""
+    check_supported(qmodel)
+    g = qmodel.graph
+    if lanes is None:
+        lanes = g.hardware.lanes if g.hardware is not None and g.hardware.lanes else DEFAULT_LANES
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    used: set[str] = set()
+    inputs, offset = [], 0
+    for inp in g.inputs:
+        size = int(inp.shape[0])
+        inputs.append(InputHLS(inp.name, c_ident(inp.name, used), size, offset,
+                               isinstance(inp.encoding, ir.Direct)))
+        offset += size
+    graded = {i.name: i.graded for i in inputs}
+    sizes = {i.name: i.size for i in inputs}
+    layers = []
+    wf = qmodel.formats.weights.frac
+    for k, layer in enumerate(g.layers):
+        plan = qmodel.plan(layer.name)
+        states, sats = _states(qmodel, plan.neuron, set())
+        layers.append(LayerHLS(
+            index=k, name=layer.name, ident=c_ident(layer.name, used), layer=layer,
+            n=int(layer.units), m=sizes[layer.source], p=lanes, source=layer.source,
+            source_graded=graded[layer.source], delay=int(layer.delay),
+            recurrent=isinstance(layer, ir.Recurrent), bias=bool(layer.bias),
+            acc_bits=plan.acc_bits, acc_frac=plan.acc_frac, in_frac=plan.in_frac,
+            up=plan.acc_frac - wf, neuron=plan.neuron, states=states, sat_names=sats))
+        graded[layer.name] = False
+        sizes[layer.name] = int(layer.units)
+    return inputs, layers
+
+
+def output_layers(qmodel: QuantizedModel, layers: list[LayerHLS]) -> list[LayerHLS]:
+    """The layers whose spikes leave on the output stream (graph outputs, first occurrence),
+    their addresses concatenated in this order."""
+    by_name = {l.name: l for l in layers}
+    out, seen = [], set()
+    for o in qmodel.graph.outputs:
+        if o.source not in seen:
+            seen.add(o.source)
+            out.append(by_name[o.source])
+    return out

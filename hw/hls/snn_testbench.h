@@ -1,0 +1,108 @@
+// snn_testbench.h -- the C simulation testbench of a generated snnc HLS project.
+//
+//   tb_snn_top EVENTS_IN OUT_DIR
+//
+// EVENTS_IN (binary, little-endian int32): a header {0x454E4E53 ("SNNE"), 1, samples, steps},
+// then for every sample and step the step's input events as records {last, payload, address},
+// each step closed by a token record {1, 0, 0}.
+// OUT_DIR receives
+//   out_events.bin  int32 records {sample, step, last, payload, address}: what snn_top wrote on
+//                   its output stream (spikes of the output layers, then a token, every step);
+//   spikes.bin      uint8 [samples][steps][SNN_PROBE_SPIKES]: every layer's spikes of every step;
+//   states.bin      int64 [samples][SNN_PROBE_STATES]: every neuron's state after the last step;
+//   counters.bin    int64 [SNN_PROBE_COUNTERS]: saturation counters over all samples, then the
+//                   number of dropped input events.
+// The first step of every sample calls snn_top with clear = true. Exit status 0 on success, 1 on
+// a malformed input file or an I/O error (with a message on stderr).
+// Needs snn_top.h (the generated top) included before it.
+#ifndef SNN_TESTBENCH_H
+#define SNN_TESTBENCH_H
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace snn {
+
+const int EVENTS_MAGIC = 0x454E4E53;
+
+inline bool read_i32(std::FILE* f, int* v, int n) {
+    return std::fread(v, sizeof(int), static_cast<size_t>(n), f) == static_cast<size_t>(n);
+}
+
+inline int testbench_fail(const char* what, const std::string& detail) {
+    std::fprintf(stderr, "tb_snn_top: %s%s\n", what, detail.c_str());
+    return 1;
+}
+
+inline int testbench_main(int argc, char** argv) {
+    if (argc != 3) return testbench_fail("usage: tb_snn_top EVENTS_IN OUT_DIR", "");
+    std::FILE* fin = std::fopen(argv[1], "rb");
+    if (!fin) return testbench_fail("cannot open ", argv[1]);
+    int header[4];
+    if (!read_i32(fin, header, 4) || header[0] != EVENTS_MAGIC || header[1] != 1) {
+        std::fclose(fin);
+        return testbench_fail("not an snnc events file: ", argv[1]);
+    }
+    const int samples = header[2];
+    const int steps = header[3];
+    const std::string dir(argv[2]);
+    std::FILE* fev = std::fopen((dir + "/out_events.bin").c_str(), "wb");
+    std::FILE* fspk = std::fopen((dir + "/spikes.bin").c_str(), "wb");
+    std::FILE* fst = std::fopen((dir + "/states.bin").c_str(), "wb");
+    std::FILE* fcnt = std::fopen((dir + "/counters.bin").c_str(), "wb");
+    int status = 0;
+    if (!fev || !fspk || !fst || !fcnt) status = testbench_fail("cannot write into ", dir);
+    std::vector<unsigned char> spikes(SNN_PROBE_SPIKES);
+    std::vector<long long> states(SNN_PROBE_STATES);
+    std::vector<long long> counters(SNN_PROBE_COUNTERS);
+    for (int b = 0; b < samples && status == 0; b++) {
+        for (int t = 0; t < steps && status == 0; t++) {
+            hls::stream<snn_in_event_t> in_events;
+            hls::stream<snn_out_event_t> out_events;
+            for (;;) {
+                int rec[3];
+                if (!read_i32(fin, rec, 3)) {
+                    status = testbench_fail("events file ends early: ", argv[1]);
+                    break;
+                }
+                snn_in_event_t e;
+                e.last = rec[0] != 0;
+                e.payload = rec[1];
+                e.address = rec[2];
+                in_events.write(e);
+                if (rec[0]) break;
+            }
+            if (status) break;
+            snn_top(in_events, out_events, t == 0);
+            while (!out_events.empty()) {
+                const snn_out_event_t o = out_events.read();
+                const int rec[5] = {b, t, static_cast<int>(o.last.to_int64()),
+                                    static_cast<int>(o.payload.to_int64()),
+                                    static_cast<int>(o.address.to_int64())};
+                std::fwrite(rec, sizeof(int), 5, fev);
+            }
+            snn_probe_spikes(spikes.data());
+            std::fwrite(spikes.data(), 1, spikes.size(), fspk);
+        }
+        if (status) break;
+        snn_probe_states(states.data());
+        std::fwrite(states.data(), sizeof(long long), states.size(), fst);
+    }
+    if (status == 0) {
+        snn_probe_counters(counters.data());
+        std::fwrite(counters.data(), sizeof(long long), counters.size(), fcnt);
+    }
+    std::fclose(fin);
+    std::FILE* outs[4] = {fev, fspk, fst, fcnt};
+    for (int k = 0; k < 4; k++) {
+        if (outs[k] && std::fclose(outs[k]) != 0 && status == 0)
+            status = testbench_fail("cannot write into ", dir);
+    }
+    if (status == 0) std::printf("tb_snn_top: %d samples x %d steps\n", samples, steps);
+    return status;
+}
+
+}  // namespace snn
+
+#endif  // SNN_TESTBENCH_H
