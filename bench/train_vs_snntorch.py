@@ -3,7 +3,9 @@
 The same net with the same weights, run by
 
 * ``snnc``: :class:`snnc.backends.torch.SNN` (each layer's synaptic input for all steps in one
-  matmul, then the neuron recurrence as one custom autograd scan);
+  matmul, then the neuron recurrence as one custom autograd scan, run by the fused native scan);
+* ``snnc Python scan`` (``--python-scan``): the same with ``SNNC_NATIVE_SCAN=0``, the scan's
+  Python loop of torch operations per step (the implementation before the native scan);
 * ``snnTorch eager``: the snnTorch tutorial loop (``Linear`` -> ``snntorch.Leaky`` / ``Synaptic``
   per step). snnTorch has no ALIF: for ALIF this column is a plain-torch ALIF module written in the
   snnTorch style (a stateful module called once per step, with snnc's conventions);
@@ -29,6 +31,7 @@ Targets (issue "The PyTorch training target"): snnc <= 0.5x snnTorch eager on th
 
     python bench/train_vs_snntorch.py [--quick] [--threads 2] [--iters 30] [--compile-all]
                                       [--no-compile] [--tuned-malloc] [--kinds LIF,ALIF]
+                                      [--workloads 700-256-20,512-512] [--python-scan]
 
 ``--quick`` (a smoke run): 5 iterations, the two small workloads, compiled snnTorch on the digits
 net only, no T/2T measurement.
@@ -287,7 +290,7 @@ def fmt_x(r):
     return "-" if r is None else f"{r:.2f}x"
 
 
-def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0):
+def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, py_scan=False):
     gen = torch.Generator().manual_seed(seed)
     model, mats = make_snnc(sizes, steps, kind, seed)
     net = SnnTorchNet(sizes, kind, mats)
@@ -304,6 +307,19 @@ def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0):
     floor = Floor(sizes, batch, steps, mats, gen)
     fns = {"snnc": (snnc_step, zero_grads(model)), "eager": (eager_step, zero_grads(net)),
            "floor": (floor.step, floor.zero)}
+    if py_scan:
+        def snnc_py_step():
+            old = os.environ.get("SNNC_NATIVE_SCAN")
+            os.environ["SNNC_NATIVE_SCAN"] = "0"
+            try:
+                snnc_step()
+            finally:
+                if old is None:
+                    del os.environ["SNNC_NATIVE_SCAN"]
+                else:
+                    os.environ["SNNC_NATIVE_SCAN"] = old
+
+        fns["snnc_py"] = (snnc_py_step, zero_grads(model))
     compile_s = None
     if compile_it:
         cnet = SnnTorchNet(sizes, kind, mats)
@@ -370,6 +386,8 @@ def main() -> int:
     ap.add_argument("--no-compile", action="store_true", help="no torch.compile column")
     ap.add_argument("--kinds", default=",".join(KINDS), help="comma-separated neuron kinds")
     ap.add_argument("--workloads", default=None, help="comma-separated workload names")
+    ap.add_argument("--python-scan", action="store_true",
+                    help="also time snnc with its Python scan (SNNC_NATIVE_SCAN=0), side by side")
     ap.add_argument("--tuned-malloc", action="store_true",
                     help="re-run under glibc malloc settings that keep freed memory in the process "
                          f"({' '.join(f'{k}={v}' for k, v in TUNED_MALLOC.items())})")
@@ -399,18 +417,23 @@ def main() -> int:
             small = name in (("64-128-10",) if args.quick else ("64-128-10", "784-512-10"))
             compile_it = not args.no_compile and (args.compile_all or (small and kind == "LIF"))
             print(f"- {name} B{batch} T{steps} {kind} ...", flush=True)
-            med = run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it)
+            med = run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it,
+                          py_scan=args.python_scan)
             rates = ", ".join(f"{r:.3f}" for r in med["rates"])
             extra = f", compile {med['compile_s']:.1f} s" if med["compile_s"] else ""
             print(f"  equivalent (float64 spikes equal; float32: {med['mismatch32']:.2e} of spikes "
                   f"differ); spike rates {rates}{extra}; snnc {fmt_ms(med['snnc'])} ms, eager "
-                  f"{fmt_ms(med['eager'])} ms, floor {fmt_ms(med['floor'])} ms", flush=True)
+                  f"{fmt_ms(med['eager'])} ms, floor {fmt_ms(med['floor'])} ms"
+                  + (f", snnc Python scan {fmt_ms(med['snnc_py'])} ms" if "snnc_py" in med else ""),
+                  flush=True)
             rows.append((name, batch, steps, kind, med))
 
     print()
+    py = args.python_scan
     print("| workload | neuron | snnc ms | snnTorch eager ms | snnTorch compiled ms "
-          "| matmul floor ms | snnc / eager | snnc / compiled | snnc / floor | target | met |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| matmul floor ms | snnc / eager | snnc / compiled | snnc / floor | target | met |"
+          + (" snnc Python scan ms | Python scan / floor |" if py else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if py else ""))
     for name, batch, steps, kind, med in rows:
         s, e, c, f = med["snnc"], med["eager"], med.get("compiled"), med["floor"]
         against, limit = TARGETS[name]
@@ -420,7 +443,8 @@ def main() -> int:
         print(f"| {name} B{batch} T{steps} | {kind}{'*' if kind == 'ALIF' else ''} | {fmt_ms(s)} "
               f"| {fmt_ms(e)} | {fmt_ms(c)} | {fmt_ms(f)} | {fmt_x(s / e)} "
               f"| {fmt_x(s / c if c else None)} | {fmt_x(s / f)} | {target} "
-              f"| {'yes' if ratio <= limit else 'NO'} ({ratio:.2f}x) |")
+              f"| {'yes' if ratio <= limit else 'NO'} ({ratio:.2f}x) |"
+              + (f" {fmt_ms(med['snnc_py'])} | {fmt_x(med['snnc_py'] / f)} |" if py else ""))
     if "ALIF" in kinds:
         print("\n* snnTorch has no ALIF: the eager column for ALIF is a plain-torch ALIF loop "
               "written in the snnTorch style (a stateful module called once per step).")

@@ -25,6 +25,12 @@ reverse with these conventions:
 :func:`reference_scan` implements the same forward pass and the same conventions with plain
 autograd, one step at a time; the tests check the scan's gradients against it.
 
+For float32/float64 CPU tensors of layers without recurrent weights, the forward loop and the
+backward recursion each run as one call of a fused native loop (:mod:`.native_scan`, compiled on
+first use), which performs the same float operations per element in the same order as the torch
+operations here, so its results are identical; ``SNNC_NATIVE_SCAN=0`` (or a missing compiler)
+selects the Python loops below.
+
 In quantization-aware mode (``qat``) the scan's forward pass runs the integer arithmetic of section
 4 exactly (int64), and its backward pass is the float one with the *effective* quantised
 coefficients (straight-through: rounding and saturation count as identity).
@@ -37,6 +43,7 @@ from dataclasses import dataclass
 import torch
 
 from snnc import ir
+from snnc.backends.torch import native_scan
 from snnc.backends.torch.surrogates import Surrogate
 
 KINDS = ("IF", "LIF", "CubaLIF", "ALIF")
@@ -325,7 +332,10 @@ class NeuronScan(torch.autograd.Function):
         if cfg.ints is not None:
             S, U, TH, M, sat = _forward_int(X, V, cfg)
         else:
-            S, U, TH, M = _forward_float(X, V, cfg)
+            if native_scan.usable(X, V, cfg):            # one native loop over all steps
+                S, U, TH, M = native_scan.forward(X, cfg)
+            else:
+                S, U, TH, M = _forward_float(X, V, cfg)
             sat = torch.zeros(3, dtype=torch.int64, device=X.device)
         ctx.cfg, ctx.tbptt = cfg, int(tbptt or 0)
         ctx.has_th, ctx.has_m, ctx.has_v = TH is not None, M is not None, V is not None
@@ -352,6 +362,8 @@ class NeuronScan(torch.autograd.Function):
 
 def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, need_v: bool = True):
     """BPTT through the recurrence: gradients of the loss with respect to ``X`` (and ``V``)."""
+    if native_scan.usable_backward(U, V, cfg):         # the same recursion in one native loop
+        return native_scan.backward(cfg, tbptt, U, S, TH, M, grad_S, grad_U), None
     T = U.shape[0]
     theta = TH if TH is not None else cfg.theta
     h = cfg.surrogate.derivative_(U - theta)              # in place on the temporary

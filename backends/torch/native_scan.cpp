@@ -1,0 +1,419 @@
+// The built-in neurons' float scan (forward and BPTT backward) as one native loop over all steps.
+//
+// Compiled and loaded by native_scan.py (plain C ABI, called through ctypes on tensor data
+// pointers). Every element follows, operation for operation, the torch operations of the Python
+// scan in neurons.py (_forward_float, backward_scan): torch's ``add(x, y, alpha=c)`` and
+// ``addcmul(s, t1, t2, value=v)`` are fused multiply-adds (``fma(y, c, x)``, ``fma(v*t1, t2,
+// s)``), everything else is rounded per operation, and scalars are rounded to the tensor's type
+// first. Build with -ffp-contract=off so that the compiler adds no contraction of its own; the
+// results are then the Python scan's, bit for bit. The surrogates that need exp (exponential,
+// sigmoid) are computed by torch beforehand and passed in place of U (``GIVEN``): the C library's
+// exp may differ from torch's vectorised one in the last bit.
+//
+// Layout: [T, n] contiguous (n = B * units), except X, whose time stride is given (0: one frame
+// repeated over time). Elements are independent: the work is split into blocks of elements, each
+// block runs all T steps with its state in small local arrays (OpenMP over blocks).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace {
+
+constexpr int64_t BLOCK = 4096;   // elements per block (faster than 512 or 2048 on the bench shapes)
+
+// Block length: BLOCK, or less so that every thread gets a block.
+inline int64_t block_len(int64_t n, int nthreads) {
+  const int64_t per = (n + nthreads - 1) / std::max(nthreads, 1);
+  return std::max<int64_t>(16, std::min(BLOCK, (per + 15) / 16 * 16));
+}
+
+enum Kind { IF = 0, LIF = 1, CUBA = 2, ALIF = 3 };
+enum Reset { SUBTRACT = 0, ZERO = 1, NONE = 2 };
+enum Surr { FAST_SIGMOID = 0, TRIANGLE = 1, EXPONENTIAL = 2, ATAN = 3, SIGMOID = 4, RECTANGULAR = 5,
+            GIVEN = 6 };
+
+inline bool cut(int64_t t, int64_t tbptt) { return t == 0 || (tbptt > 0 && t % tbptt == 0); }
+
+// One block of elements, all T steps; U[t-1] and S[t-1] are read back from the outputs (just
+// written, still in cache), the ALIF threshold of the previous step is kept locally (reading it
+// back from TH made the loop twice as slow). Every kind/reset/refractory combination is its own
+// instantiation, so that the inner loop has no branches and vectorises.
+template <typename F, int KIND, int RESET, bool REFR>
+void forward_block(const F* __restrict X, int64_t xs, F* __restrict U, F* __restrict S,
+                   F* __restrict TH, F* __restrict M, int64_t T, int64_t n, int64_t j0, int64_t len,
+                   F b, F a, F r, F beta, F theta, F refr_f) {
+  constexpr bool cuba = KIND == CUBA, alif = KIND == ALIF;
+  F i_[BLOCK], a_[BLOCK], r_[BLOCK], thp_[BLOCK];   // I, A, refractory count, theta_prev
+  for (int64_t j = 0; j < len; ++j) i_[j] = a_[j] = r_[j] = thp_[j] = F(0);
+  for (int64_t t = 0; t < T; ++t) {
+    const F* __restrict x_t = X + t * xs + j0;
+    F* __restrict u_t = U + t * n + j0;
+    F* __restrict s_t = S + t * n + j0;
+    const F* __restrict u_p = t > 0 ? u_t - n : u_t;      // read for t > 0 only
+    const F* __restrict s_p = t > 0 ? s_t - n : s_t;
+    F* __restrict th_t = alif ? TH + t * n + j0 : nullptr;
+    F* __restrict m_t = REFR ? M + t * n + j0 : nullptr;
+    const bool first = t == 0;
+    F thn_[alif ? BLOCK : 1];
+    if constexpr (alif) {            // the thresholds first (in the main loop: twice as slow)
+      for (int64_t j = 0; j < len; ++j) {
+        const F sp = first ? F(0) : s_p[j];
+        const F A = first ? sp : std::fma(a_[j], r, sp);  // A = r*A + S_prev
+        a_[j] = A;
+        F th = A * beta;
+        th = th + theta;                                   // theta + beta*A
+        th_t[j] = th;
+        thn_[j] = th;
+      }
+    }
+    for (int64_t j = 0; j < len; ++j) {
+      F x = x_t[j];
+      F m = F(1);
+      if constexpr (REFR) {
+        m = r_[j] <= F(0) ? F(1) : F(0);                  // not refractory
+        m_t[j] = m;
+      }
+      if constexpr (cuba) {
+        const F i = first ? x : std::fma(i_[j], a, x);     // I = a*I + in
+        i_[j] = i;
+        x = i;
+      }
+      if constexpr (REFR) x = x * m;
+      const F sp = first ? F(0) : s_p[j];
+      F th_now = theta;
+      if constexpr (alif) th_now = thn_[j];
+      F u;
+      if (first) {
+        u = x;
+      } else if constexpr (RESET == ZERO) {
+        u = std::fma(b * u_p[j], F(1) - sp, x);            // (1 - S_prev) * b*U + x
+      } else {
+        u = std::fma(u_p[j], b, x);                        // b*U + x
+        if constexpr (RESET == SUBTRACT) {
+          if constexpr (alif)
+            u = std::fma(-thp_[j], sp, u);                 // - theta_prev * S_prev
+          else
+            u = std::fma(sp, -theta, u);                   // - theta * S_prev
+        }
+      }
+      F s = u > th_now ? F(1) : F(0);
+      if constexpr (REFR) {
+        s = s * m;
+        F rm = r_[j] - F(1);
+        rm = rm < F(0) ? F(0) : rm;
+        r_[j] = s > F(0) ? refr_f : rm;
+      }
+      u_t[j] = u;
+      s_t[j] = s;
+      if constexpr (alif) thp_[j] = th_now;
+    }
+  }
+}
+
+template <typename F, int KIND, int RESET>
+void forward_r(const F* X, int64_t xs, F* U, F* S, F* TH, F* M, int64_t T, int64_t n,
+               int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f, bool refr) {
+  if (refr)
+    forward_block<F, KIND, RESET, true>(X, xs, U, S, TH, M, T, n, j0, len, b, a, r, beta, theta,
+                                        refr_f);
+  else
+    forward_block<F, KIND, RESET, false>(X, xs, U, S, TH, M, T, n, j0, len, b, a, r, beta, theta,
+                                         refr_f);
+}
+
+template <typename F, int KIND>
+void forward_k(int reset, const F* X, int64_t xs, F* U, F* S, F* TH, F* M, int64_t T, int64_t n,
+               int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f, bool refr) {
+  if (reset == ZERO)
+    forward_r<F, KIND, ZERO>(X, xs, U, S, TH, M, T, n, j0, len, b, a, r, beta, theta, refr_f, refr);
+  else if (reset == NONE)
+    forward_r<F, KIND, NONE>(X, xs, U, S, TH, M, T, n, j0, len, b, a, r, beta, theta, refr_f, refr);
+  else
+    forward_r<F, KIND, SUBTRACT>(X, xs, U, S, TH, M, T, n, j0, len, b, a, r, beta, theta, refr_f,
+                                 refr);
+}
+
+template <typename F>
+void forward(const F* X, int64_t x_tstride, F* U, F* S, F* TH, F* M, int64_t T, int64_t n,
+             int kind, int reset, int64_t refractory, double b_, double a_, double r_,
+             double beta_, double theta_, int nthreads) {
+  const F b = (F)b_, a = (F)a_, r = (F)r_, beta = (F)beta_, theta = (F)theta_;
+  const F refr_f = (F)refractory;
+  const bool refr = refractory > 0;
+  const int64_t step = block_len(n, nthreads), nblocks = (n + step - 1) / step;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nblocks > 1)
+  for (int64_t blk = 0; blk < nblocks; ++blk) {
+    const int64_t j0 = blk * step, len = std::min(step, n - j0);
+    auto go = [&](auto fn) { fn(reset, X, x_tstride, U, S, TH, M, T, n, j0, len, b, a, r, beta,
+                                theta, refr_f, refr); };
+    switch (kind) {
+      case IF: go(forward_k<F, IF>); break;
+      case LIF: go(forward_k<F, LIF>); break;
+      case CUBA: go(forward_k<F, CUBA>); break;
+      default: go(forward_k<F, ALIF>); break;
+    }
+  }
+}
+
+// GIVEN: ``v`` is h itself (computed by torch beforehand).
+template <typename F, int SURR>
+inline F surrogate(F v, F c0, F c1) {
+  if constexpr (SURR == GIVEN) {
+    return v;
+  } else if constexpr (SURR == FAST_SIGMOID) {   // |v| * slope + 1, squared, reciprocal (c0 = slope)
+    v = std::fabs(v) * c0;
+    v = v + F(1);
+    v = v * v;
+    return F(1) / v;
+  } else if constexpr (SURR == TRIANGLE) {       // max(0, |v| * (-1/w) + 1) * (1/w)
+    v = std::fabs(v) * c0;                       // (c0 = -1/w, c1 = 1/w)
+    v = v + F(1);
+    v = v < F(0) ? F(0) : v;
+    return v * c1;
+  } else if constexpr (SURR == EXPONENTIAL) {    // exp(|v| * -slope) * (slope/2)
+    v = std::fabs(v) * c0;                       // (c0 = -slope, c1 = slope/2)
+    v = std::exp(v);
+    return v * c1;
+  } else if constexpr (SURR == ATAN) {           // 1 / ((v * (pi/2 alpha))^2 + 1) * (alpha/2)
+    v = v * c0;                                  // (c0 = pi/2 alpha, c1 = alpha/2)
+    v = v * v;
+    v = v + F(1);
+    v = F(1) / v;
+    return v * c1;
+  } else if constexpr (SURR == SIGMOID) {        // s = sigmoid(v * slope); s * (1 - s) * slope
+    v = v * c0;
+    F s = F(1) / (F(1) + std::exp(-v));
+    s = s * (F(1) - s);
+    return s * c0;
+  } else {                                       // RECTANGULAR: (|v| < w/2) * (1/w)
+    return (std::fabs(v) < c0 ? F(1) : F(0)) * c1;   // (c0 = w/2, c1 = 1/w)
+  }
+}
+
+// h[j] = surrogate(U[j] - theta) (or - TH[j]), times M[j]; a loop per surrogate.
+template <typename F, int SURR>
+void fill_h_s(F* __restrict h, const F* __restrict U, const F* __restrict TH,
+              const F* __restrict M, F theta, int64_t len, F c0, F c1) {
+  if (SURR == GIVEN)
+    for (int64_t j = 0; j < len; ++j) h[j] = U[j];
+  else if (TH)
+    for (int64_t j = 0; j < len; ++j) h[j] = surrogate<F, SURR>(U[j] - TH[j], c0, c1);
+  else
+    for (int64_t j = 0; j < len; ++j) h[j] = surrogate<F, SURR>(U[j] - theta, c0, c1);
+  if (M)
+    for (int64_t j = 0; j < len; ++j) h[j] = h[j] * M[j];
+}
+
+template <typename F>
+void fill_h(int surr, F* h, const F* U, const F* TH, const F* M, F theta, int64_t len, F c0,
+            F c1) {
+  switch (surr) {
+    case FAST_SIGMOID: fill_h_s<F, FAST_SIGMOID>(h, U, TH, M, theta, len, c0, c1); break;
+    case TRIANGLE: fill_h_s<F, TRIANGLE>(h, U, TH, M, theta, len, c0, c1); break;
+    case EXPONENTIAL: fill_h_s<F, EXPONENTIAL>(h, U, TH, M, theta, len, c0, c1); break;
+    case ATAN: fill_h_s<F, ATAN>(h, U, TH, M, theta, len, c0, c1); break;
+    case SIGMOID: fill_h_s<F, SIGMOID>(h, U, TH, M, theta, len, c0, c1); break;
+    case RECTANGULAR: fill_h_s<F, RECTANGULAR>(h, U, TH, M, theta, len, c0, c1); break;
+    default: fill_h_s<F, GIVEN>(h, U, TH, M, theta, len, c0, c1); break;
+  }
+}
+
+struct BwdArgs {
+  int64_t T, n, tbptt;
+  int surr;
+  int64_t gs_ts, gu_ts;   // time strides of gS, gU (0: one frame repeated over time)
+};
+
+// neurons.py's path for kinds without a state fed by the spikes (IF, LIF, CubaLIF): P = h*gS (+ gU),
+// P[t] += c[t] P[t+1] with c = b (or b*(1 - S[t]), zero reset), G = P*M, G[t] += a G[t+1] (CubaLIF).
+template <typename F, bool CUBA_, bool ZERO_, bool HAS_M, bool HAS_GS, bool HAS_GU>
+void backward_linear(const F* U, const F* S, const F* M, const F* gS_all, const F* gU_all, F* gX,
+                     const BwdArgs& g, int64_t j0, int64_t len, F b, F a, F theta, F c0, F c1) {
+  F h[BLOCK], carry[BLOCK];               // carry: P[t+1]
+  const int64_t n = g.n;
+  for (int64_t t = g.T - 1; t >= 0; --t) {
+    const int64_t o = t * n + j0;
+    const bool link = t + 1 < g.T && !cut(t + 1, g.tbptt);
+    if (HAS_GS) fill_h<F>(g.surr, h, U + o, nullptr, HAS_M ? M + o : nullptr, theta, len, c0, c1);
+    const F* __restrict gs = HAS_GS ? gS_all + t * g.gs_ts + j0 : nullptr;
+    const F* __restrict gu = HAS_GU ? gU_all + t * g.gu_ts + j0 : nullptr;
+    const F* __restrict s = S + o;
+    const F* __restrict m = HAS_M ? M + o : nullptr;
+    F* __restrict gx = gX + o;
+    const F* __restrict gx_next = link ? gX + o + n : gX + o;   // G[t+1], read only when linked
+    const F C_on = F(1) * b;
+    for (int64_t j = 0; j < len; ++j) {
+      F p;
+      if constexpr (HAS_GS) {
+        p = h[j] * gs[j];
+        if constexpr (HAS_GU) p = p + gu[j];
+      } else {
+        p = gu[j];
+      }
+      if (link) {
+        if constexpr (ZERO_)
+          p = std::fma(s[j] == F(0) ? C_on : F(0), carry[j], p);
+        else
+          p = std::fma(carry[j], b, p);
+      }
+      carry[j] = p;
+      F gv = p;
+      if constexpr (HAS_M) gv = gv * m[j];
+      if constexpr (CUBA_) {
+        if (link) gv = std::fma(gx_next[j], a, gv);
+      }
+      gx[j] = gv;
+    }
+  }
+}
+
+// neurons.py's general path (ALIF): carries cU (unscaled), cA, cS = dL/dA.
+template <typename F, int RESET, bool HAS_M, bool HAS_GS, bool HAS_GU>
+void backward_alif(const F* U, const F* S, const F* TH, const F* M, const F* gS_all,
+                   const F* gU_all, F* gX, const BwdArgs& g, int64_t j0, int64_t len, F b, F r,
+                   F beta, F c0, F c1) {
+  F h[BLOCK], c_u[BLOCK], c_a[BLOCK], c_s[BLOCK];
+  for (int64_t j = 0; j < len; ++j) c_u[j] = c_a[j] = c_s[j] = F(0);
+  const int64_t n = g.n;
+  const F alpha_u = RESET == ZERO ? F(1) : b;
+  const F nbeta = -beta;
+  const F C_on = F(1) * b;
+  for (int64_t t = g.T - 1; t >= 0; --t) {
+    const int64_t o = t * n + j0;
+    const bool carried = t + 1 < g.T && !cut(t + 1, g.tbptt);   // the carries are not zeros
+    const bool cut_t = cut(t, g.tbptt);
+    fill_h<F>(g.surr, h, U + o, TH + o, HAS_M ? M + o : nullptr, F(0), len, c0, c1);
+    const F* __restrict gs_t = HAS_GS ? gS_all + t * g.gs_ts + j0 : nullptr;
+    const F* __restrict gu_t = HAS_GU ? gU_all + t * g.gu_ts + j0 : nullptr;
+    const F* __restrict m = HAS_M ? M + o : nullptr;
+    const F* __restrict sp = cut_t ? S + o : S + o - n;    // S[t-1], read when not cut
+    F* __restrict gx = gX + o;
+    for (int64_t j = 0; j < len; ++j) {
+      F gs;
+      if constexpr (!HAS_GS)
+        gs = c_s[j];
+      else
+        gs = carried ? gs_t[j] + c_s[j] : gs_t[j];
+      const F hs = gs * h[j];
+      F gu = std::fma(c_u[j], alpha_u, hs);
+      if constexpr (HAS_GU) gu = gu + gu_t[j];
+      gx[j] = HAS_M ? gu * m[j] : gu;
+      if (cut_t) continue;
+      const F s_prev = sp[j];
+      c_u[j] = RESET == ZERO ? gu * (s_prev == F(0) ? C_on : F(0)) : gu;
+      const F ga = std::fma(hs, nbeta, c_a[j]);
+      F ca = ga * r;
+      if constexpr (RESET == SUBTRACT) ca = std::fma(nbeta * s_prev, gu, ca);
+      c_a[j] = ca;
+      c_s[j] = ga;
+    }
+    if (cut_t)
+      for (int64_t j = 0; j < len; ++j) c_u[j] = c_a[j] = c_s[j] = F(0);
+  }
+}
+
+template <typename F, bool HAS_M, bool HAS_GS, bool HAS_GU>
+void backward_block(int kind, int reset, const F* U, const F* S, const F* TH, const F* M,
+                    const F* gS, const F* gU, F* gX, const BwdArgs& g, int64_t j0, int64_t len,
+                    F b, F a, F r, F beta, F theta, F c0, F c1) {
+  if (kind == ALIF) {
+    if (reset == ZERO)
+      backward_alif<F, ZERO, HAS_M, HAS_GS, HAS_GU>(U, S, TH, M, gS, gU, gX, g, j0, len, b, r,
+                                                    beta, c0, c1);
+    else if (reset == NONE)
+      backward_alif<F, NONE, HAS_M, HAS_GS, HAS_GU>(U, S, TH, M, gS, gU, gX, g, j0, len, b, r,
+                                                    beta, c0, c1);
+    else
+      backward_alif<F, SUBTRACT, HAS_M, HAS_GS, HAS_GU>(U, S, TH, M, gS, gU, gX, g, j0, len, b, r,
+                                                        beta, c0, c1);
+  } else {
+    const bool cuba = kind == CUBA, zero = reset == ZERO;
+    if (cuba && zero)
+      backward_linear<F, true, true, HAS_M, HAS_GS, HAS_GU>(U, S, M, gS, gU, gX, g, j0, len, b, a,
+                                                            theta, c0, c1);
+    else if (cuba)
+      backward_linear<F, true, false, HAS_M, HAS_GS, HAS_GU>(U, S, M, gS, gU, gX, g, j0, len, b, a,
+                                                             theta, c0, c1);
+    else if (zero)
+      backward_linear<F, false, true, HAS_M, HAS_GS, HAS_GU>(U, S, M, gS, gU, gX, g, j0, len, b, a,
+                                                             theta, c0, c1);
+    else
+      backward_linear<F, false, false, HAS_M, HAS_GS, HAS_GU>(U, S, M, gS, gU, gX, g, j0, len, b,
+                                                              a, theta, c0, c1);
+  }
+}
+
+template <typename F, bool HAS_M>
+void backward_m(int kind, int reset, const F* U, const F* S, const F* TH, const F* M, const F* gS,
+                const F* gU, F* gX, const BwdArgs& g, int64_t j0, int64_t len, F b, F a, F r,
+                F beta, F theta, F c0, F c1) {
+  if (gS && gU)
+    backward_block<F, HAS_M, true, true>(kind, reset, U, S, TH, M, gS, gU, gX, g, j0, len, b, a, r,
+                                         beta, theta, c0, c1);
+  else if (gS)
+    backward_block<F, HAS_M, true, false>(kind, reset, U, S, TH, M, gS, gU, gX, g, j0, len, b, a,
+                                          r, beta, theta, c0, c1);
+  else
+    backward_block<F, HAS_M, false, true>(kind, reset, U, S, TH, M, gS, gU, gX, g, j0, len, b, a,
+                                          r, beta, theta, c0, c1);
+}
+
+template <typename F>
+void backward(const F* U, const F* S, const F* TH, const F* M, const F* gS_all, const F* gU_all,
+              F* gX, int64_t T, int64_t n, int kind, int reset, double b_, double a_, double r_,
+              double beta_, double theta_, int surr, double c0_, double c1_, int64_t tbptt,
+              int64_t gs_ts, int64_t gu_ts, int nthreads) {
+  const F b = (F)b_, a = (F)a_, r = (F)r_, beta = (F)beta_, theta = (F)theta_;
+  const F c0 = (F)c0_, c1 = (F)c1_;
+  const BwdArgs g{T, n, tbptt, surr, gs_ts, gu_ts};
+  const int64_t step = block_len(n, nthreads), nblocks = (n + step - 1) / step;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nblocks > 1)
+  for (int64_t blk = 0; blk < nblocks; ++blk) {
+    const int64_t j0 = blk * step, len = std::min(step, n - j0);
+    if (M)
+      backward_m<F, true>(kind, reset, U, S, TH, M, gS_all, gU_all, gX, g, j0, len, b, a, r, beta,
+                          theta, c0, c1);
+    else
+      backward_m<F, false>(kind, reset, U, S, TH, M, gS_all, gU_all, gX, g, j0, len, b, a, r, beta,
+                           theta, c0, c1);
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+int snnc_scan_abi_version() { return 2; }
+
+void snnc_forward_f32(const float* X, int64_t xs, float* U, float* S, float* TH, float* M,
+                      int64_t T, int64_t n, int kind, int reset, int64_t refractory, double b,
+                      double a, double r, double beta, double theta, int nthreads) {
+  forward<float>(X, xs, U, S, TH, M, T, n, kind, reset, refractory, b, a, r, beta, theta, nthreads);
+}
+
+void snnc_forward_f64(const double* X, int64_t xs, double* U, double* S, double* TH, double* M,
+                      int64_t T, int64_t n, int kind, int reset, int64_t refractory, double b,
+                      double a, double r, double beta, double theta, int nthreads) {
+  forward<double>(X, xs, U, S, TH, M, T, n, kind, reset, refractory, b, a, r, beta, theta,
+                  nthreads);
+}
+
+void snnc_backward_f32(const float* U, const float* S, const float* TH, const float* M,
+                       const float* gS, const float* gU, float* gX, int64_t T, int64_t n, int kind,
+                       int reset, double b, double a, double r, double beta, double theta,
+                       int surr, double c0, double c1, int64_t tbptt, int64_t gs_ts,
+                       int64_t gu_ts, int nthreads) {
+  backward<float>(U, S, TH, M, gS, gU, gX, T, n, kind, reset, b, a, r, beta, theta, surr, c0, c1,
+                  tbptt, gs_ts, gu_ts, nthreads);
+}
+
+void snnc_backward_f64(const double* U, const double* S, const double* TH, const double* M,
+                       const double* gS, const double* gU, double* gX, int64_t T, int64_t n,
+                       int kind, int reset, double b, double a, double r, double beta,
+                       double theta, int surr, double c0, double c1, int64_t tbptt,
+                       int64_t gs_ts, int64_t gu_ts, int nthreads) {
+  backward<double>(U, S, TH, M, gS, gU, gX, T, n, kind, reset, b, a, r, beta, theta, surr, c0, c1,
+                   tbptt, gs_ts, gu_ts, nthreads);
+}
+
+}  // extern "C"
