@@ -28,6 +28,22 @@
 //   ACC_W, ACC_FRAC     accumulator width (must never overflow: quantizer's acc_bits) / frac
 //   CNT_W               width of the statistics counters
 //   WEIGHT_FILE         $readmemh file of the weight memory ("" = none: zeros)
+//   REC                 1: recurrent layer (section 1.2): a second weight memory V (N*NW words,
+//                       row j = the weights from the layer's own neuron j, same layout as W);
+//                       every spike of step t, as it leaves through m_*, is queued (an N-entry
+//                       queue) and delivered as an event through V during step t + 1. The
+//                       token of step t + 1 is accepted only once step t's spikes and token
+//                       have left and the queue is empty, so the sweep sees all of them.
+//                       Queued spikes have priority over input events; the queue can never
+//                       overflow (at most N spikes per step, drained before the next sweep).
+//   BIAS                1: a bias memory (NW words of P*W_W bits, lane p = bias of neuron
+//                       k*P + p) added to the accumulated input of every neuron at the sweep
+//   AUX_SHIFT           recurrent weights and biases enter the accumulator shifted left by this
+//                       (ACC_FRAC - weight fraction: nonzero only for a graded direct input)
+//   V_FILE, BIAS_FILE   $readmemh files of the recurrent and bias memories ("" = zeros)
+//
+// Run-time writes: w_mem selects the memory (0 W, 1 V, 2 bias), w_addr the word (j*NW + k
+// for W and V, k for the bias); writes past a memory's depth are ignored.
 //
 // Status: `idle` is high when nothing is in flight (no event, no sweep, no pending output);
 // sat_*_count count saturations of each state since reset (real neurons only); step_count
@@ -64,7 +80,12 @@ module snn_layer_core #(
     parameter integer BETA        = 0,
     parameter integer REFRACTORY  = 0,
     parameter integer CNT_W       = 32,
-    parameter         WEIGHT_FILE = ""
+    parameter         WEIGHT_FILE = "",
+    parameter integer REC         = 0,
+    parameter integer BIAS        = 0,
+    parameter integer AUX_SHIFT   = 0,
+    parameter         V_FILE      = "",
+    parameter         BIAS_FILE   = ""
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -81,9 +102,11 @@ module snn_layer_core #(
     output wire                 m_last,
     output wire [OUT_PW-1:0]    m_payload,
     output wire [OUT_AW-1:0]    m_addr,
-    // weight write port (word address row * ceil(N/P) + word)
+    // weight write port (w_mem 0: W, 1: V, 2: bias; word address row * ceil(N/P) + word)
     input  wire                 w_we,
-    input  wire [((M * ((N + P - 1) / P) > 1) ? $clog2(M * ((N + P - 1) / P)) : 1) - 1:0] w_addr,
+    input  wire [1:0]           w_mem,
+    input  wire [((((REC != 0 && N > M) ? N : M) * ((N + P - 1) / P) > 1) ?
+                  $clog2(((REC != 0 && N > M) ? N : M) * ((N + P - 1) / P)) : 1) - 1:0] w_addr,
     input  wire [P*W_W-1:0]     w_data,
     // state readout (outside sweeps)
     input  wire                 rd_en,
@@ -100,6 +123,12 @@ module snn_layer_core #(
     localparam integer KW     = (NW > 1) ? $clog2(NW) : 1;
     localparam integer WDEPTH = M * NW;
     localparam integer WA_W   = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+    localparam integer VDEPTH = N * NW;
+    localparam integer VA_W   = (VDEPTH > 1) ? $clog2(VDEPTH) : 1;
+    localparam integer EV_AW  = (REC != 0 && OUT_AW > IN_AW) ? OUT_AW : IN_AW;
+    localparam integer RQ_W   = $clog2(N + 1);                       // queue count 0 .. N
+    localparam integer RP_W   = (N > 1) ? $clog2(N) : 1;             // queue pointers
+    localparam [RP_W-1:0] RQ_LAST = N[RP_W-1:0] - 1'b1;
     localparam integer LW     = (P > 1) ? $clog2(P) : 1;
     localparam integer ST_W   = U_W + I_W + A_W + 1 + R_W;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
@@ -127,7 +156,8 @@ module snn_layer_core #(
     reg            init_busy;
     reg [KW-1:0]   init_k;
     reg            ev_busy;                 // an event is issuing its NW words
-    reg [IN_AW-1:0] ev_row;
+    reg            ev_rec;                  // ... a recurrent one (row of V)
+    reg [EV_AW-1:0] ev_row;
     reg [IN_PW-1:0] ev_pay;
     reg [KW-1:0]   ev_k;
     reg            sweep_pend;              // token accepted, sweep not finished
@@ -135,6 +165,7 @@ module snn_layer_core #(
     reg            sw_issued;               // every word of the sweep has been issued
     reg            st1_valid;               // stage 1: memory data of one word available
     reg            st1_sweep;               // ... for the sweep (else for an event)
+    reg            st1_rec;                 // ... for a recurrent event
     reg [KW-1:0]   st1_k;
     /* verilator lint_off UNUSEDSIGNAL */
     reg [IN_PW-1:0] st1_pay;                // used when GRADED
@@ -148,12 +179,21 @@ module snn_layer_core #(
 
     wire st1_adv;
     wire em_free;
+    wire em_fire;                            // the emitter's event is taken
+    wire em_token;                           // ... and it is the token
 
     /* verilator lint_off WIDTHEXPAND */
     wire s_in_range = (s_addr < M);                     // unsigned compare
     /* verilator lint_on WIDTHEXPAND */
 
-    assign s_ready = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
+    // recurrent spike queue (REC): spikes of step t, delivered during step t + 1
+    wire            rq_valid;
+    wire [EV_AW-1:0] rq_head;                // the oldest queued spike (neuron index)
+    // intake: one event (queued spike first, then the input stream) per NW cycles
+    wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
+    wire r_fire = take && rq_valid;
+    wire tok_ok = (REC == 0) || !em_valid;             // step t's spikes all queued
+    assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
     wire st1_free = !st1_valid || st1_adv;
@@ -165,17 +205,108 @@ module snn_layer_core #(
     /* verilator lint_off UNUSEDSIGNAL */
     /* verilator lint_off WIDTHEXPAND */
     wire [31:0] w_raddr_full = ev_row * NW + ev_k;     // unsigned, zero-extended
+    wire [31:0] w_wfull      = w_addr;                 // write address, zero-extended
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
     wire [WA_W-1:0] w_raddr = w_raddr_full[WA_W-1:0];
     always @(posedge clk) begin
-        if (ev_issue)
+        if (ev_issue && !ev_rec)
             w_q <= wmem[w_raddr];
     end
     always @(posedge clk) begin
-        if (w_we)
-            wmem[w_addr] <= w_data;
+        if (w_we && w_mem == 2'd0 && w_wfull < WDEPTH)
+            wmem[w_wfull[WA_W-1:0]] <= w_data;
     end
+
+    // recurrent weights V and the spike queue
+    wire [P*W_W-1:0] v_rd;
+    generate
+        if (REC != 0) begin : g_rec
+            reg [P*W_W-1:0] vmem [0:VDEPTH-1];
+            reg [P*W_W-1:0] v_q;
+            if (V_FILE != "") begin : g_vfile
+                initial $readmemh(V_FILE, vmem);
+            end else begin : g_vzero
+                integer vi;
+                initial begin
+                    for (vi = 0; vi < VDEPTH; vi = vi + 1)
+                        vmem[vi] = {(P * W_W){1'b0}};
+                end
+            end
+            always @(posedge clk) begin
+                if (ev_issue && ev_rec)
+                    v_q <= vmem[w_raddr_full[VA_W-1:0]];
+            end
+            always @(posedge clk) begin
+                if (w_we && w_mem == 2'd1 && w_wfull < VDEPTH)
+                    vmem[w_wfull[VA_W-1:0]] <= w_data;
+            end
+            assign v_rd = v_q;
+
+            // queue of this layer's spikes (neuron indices), filled as they leave, in order
+            reg [OUT_AW-1:0] rq_mem [0:N-1];
+            reg [RP_W-1:0]   rq_wp, rq_rp;
+            reg [RQ_W-1:0]   rq_cnt;
+            wire rq_push = em_fire && !em_token;
+            always @(posedge clk) begin
+                if (rq_push)
+                    rq_mem[rq_wp] <= m_addr;
+            end
+            always @(posedge clk) begin
+                if (rst || clear) begin
+                    rq_wp  <= {RP_W{1'b0}};
+                    rq_rp  <= {RP_W{1'b0}};
+                    rq_cnt <= {RQ_W{1'b0}};
+                end else begin
+                    if (rq_push)
+                        rq_wp <= (rq_wp == RQ_LAST) ? {RP_W{1'b0}} : rq_wp + 1'b1;
+                    if (r_fire)
+                        rq_rp <= (rq_rp == RQ_LAST) ? {RP_W{1'b0}} : rq_rp + 1'b1;
+                    if (rq_push && !r_fire)
+                        rq_cnt <= rq_cnt + 1'b1;
+                    else if (r_fire && !rq_push)
+                        rq_cnt <= rq_cnt - 1'b1;
+                end
+            end
+            assign rq_valid = (rq_cnt != {RQ_W{1'b0}});
+            /* verilator lint_off WIDTHEXPAND */
+            assign rq_head  = rq_mem[rq_rp];         // zero-extended (EV_AW >= OUT_AW)
+            /* verilator lint_on WIDTHEXPAND */
+        end else begin : g_norec
+            assign v_rd     = {(P * W_W){1'b0}};
+            assign rq_valid = 1'b0;
+            assign rq_head  = {EV_AW{1'b0}};
+        end
+    endgenerate
+
+    // bias memory, read with the accumulators at the sweep
+    wire [P*W_W-1:0] b_rd;
+    generate
+        if (BIAS != 0) begin : g_bias
+            reg [P*W_W-1:0] bmem [0:NW-1];
+            reg [P*W_W-1:0] b_q;
+            if (BIAS_FILE != "") begin : g_bfile
+                initial $readmemh(BIAS_FILE, bmem);
+            end else begin : g_bzero
+                integer bi;
+                initial begin
+                    for (bi = 0; bi < NW; bi = bi + 1)
+                        bmem[bi] = {(P * W_W){1'b0}};
+                end
+            end
+            always @(posedge clk) begin
+                if (sw_issue)
+                    b_q <= bmem[sw_k];
+            end
+            always @(posedge clk) begin
+                if (w_we && w_mem == 2'd2 && w_wfull < NW)
+                    bmem[w_wfull[KW-1:0]] <= w_data;
+            end
+            assign b_rd = b_q;
+        end else begin : g_nobias
+            assign b_rd = {(P * W_W){1'b0}};
+        end
+    endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
     wire               a_re    = ev_issue || sw_issue;
@@ -229,22 +360,34 @@ module snn_layer_core #(
     genvar p;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            // event accumulation: acc += W (* payload)
+            // event accumulation: acc += W (* payload), or V << AUX_SHIFT for a recurrent event
             wire signed [W_W-1:0]   w     = w_q[p*W_W +: W_W];
+            wire signed [W_W-1:0]   v     = v_rd[p*W_W +: W_W];
+            wire signed [W_W-1:0]   bias  = b_rd[p*W_W +: W_W];
+            wire signed [ACC_W-1:0] v_ext;
+            wire signed [ACC_W-1:0] b_ext;
+            /* verilator lint_off WIDTHEXPAND */
+            assign v_ext = v;                // sign-extends
+            assign b_ext = bias;
+            /* verilator lint_on WIDTHEXPAND */
             wire signed [ACC_W-1:0] a_old = a_rd[p*ACC_W +: ACC_W];
             wire signed [ACC_W-1:0] addend;
+            wire signed [ACC_W-1:0] ff_addend;
+            assign addend = st1_rec ? (v_ext <<< AUX_SHIFT) : ff_addend;
+            // the neuron's input: the accumulator plus the bias (section 1.3)
+            wire signed [ACC_W-1:0] acc_in = a_old + (b_ext <<< AUX_SHIFT);
             if (GRADED != 0) begin : g_graded
                 wire signed [IN_PW-1:0]     pay  = st1_pay;
                 wire signed [W_W+IN_PW-1:0] prod = w * pay;
                 /* verilator lint_off WIDTHEXPAND */
                 /* verilator lint_off WIDTHTRUNC */
-                assign addend = prod;     // sign-extends (or keeps the low ACC_W bits)
+                assign ff_addend = prod;  // sign-extends (or keeps the low ACC_W bits)
                 /* verilator lint_on WIDTHTRUNC */
                 /* verilator lint_on WIDTHEXPAND */
             end else begin : g_plain
                 /* verilator lint_off WIDTHEXPAND */
                 /* verilator lint_off WIDTHTRUNC */
-                assign addend = w;
+                assign ff_addend = w;
                 /* verilator lint_on WIDTHTRUNC */
                 /* verilator lint_on WIDTHEXPAND */
             end
@@ -273,7 +416,7 @@ module snn_layer_core #(
             ) u_neuron (
                 .clk(clk), .rst(rst),
                 .in_valid(st1_valid && st1_sweep), .in_ready(nu_in_ready), .in_tag(1'b0),
-                .acc(a_old),
+                .acc(acc_in),
                 .u_in(st[0 +: U_W]), .i_in(st[U_W +: I_W]), .a_in(st[U_W+I_W +: A_W]),
                 .s_in(st[U_W+I_W+A_W]), .r_in(st[U_W+I_W+A_W+1 +: R_W]),
                 .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
@@ -301,7 +444,7 @@ module snn_layer_core #(
     // ------------------------------------------------------------------ emitter
     wire [P-1:0] em_low  = em_spk & (~em_spk + 1'b1);   // lowest pending spike, one-hot
     wire [P-1:0] em_rest = em_spk & ~em_low;
-    wire         em_token = (em_spk == {P{1'b0}});      // all spikes out: the token
+    assign       em_token = (em_spk == {P{1'b0}});      // all spikes out: the token
     reg  [LW-1:0] em_idx;
     integer j;
     always @* begin
@@ -315,7 +458,7 @@ module snn_layer_core #(
     wire [31:0] em_n = em_k * P + em_idx;              // unsigned, zero-extended
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
-    wire em_fire = em_valid && m_ready;
+    assign em_fire = em_valid && m_ready;
     wire em_done = em_fire && (em_token || (em_rest == {P{1'b0}} && !em_last));
     assign em_free   = !em_valid || em_done;
     assign m_valid   = em_valid;
@@ -362,13 +505,22 @@ module snn_layer_core #(
                     init_busy <= 1'b0;
             end
             // event intake and word issue
-            if (s_fire) begin
+            if (r_fire) begin
+                ev_busy <= 1'b1;
+                ev_rec  <= 1'b1;
+                ev_row  <= rq_head;
+                ev_pay  <= {IN_PW{1'b0}};
+                ev_k    <= {KW{1'b0}};
+            end else if (s_fire) begin
                 if (s_last) begin
                     sweep_pend <= 1'b1;
                     ev_busy    <= 1'b0;
                 end else begin
                     ev_busy <= s_in_range;
-                    ev_row  <= s_addr;
+                    ev_rec  <= 1'b0;
+                    /* verilator lint_off WIDTHEXPAND */
+                    ev_row  <= s_addr;                    // zero-extended
+                    /* verilator lint_on WIDTHEXPAND */
                     ev_pay  <= s_payload;
                     ev_k    <= {KW{1'b0}};
                 end
@@ -393,12 +545,14 @@ module snn_layer_core #(
             if (ev_issue) begin
                 st1_valid    <= 1'b1;
                 st1_sweep    <= 1'b0;
+                st1_rec      <= ev_rec;
                 st1_k        <= ev_k;
                 st1_pay      <= ev_pay;
                 st1_lastword <= 1'b0;
             end else if (sw_issue) begin
                 st1_valid    <= 1'b1;
                 st1_sweep    <= 1'b1;
+                st1_rec      <= 1'b0;
                 st1_k        <= sw_k;
                 st1_lastword <= (sw_k == LAST_K);
             end else if (st1_adv) begin
@@ -437,7 +591,7 @@ module snn_layer_core #(
         end
     end
 
-    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid;
+    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid;
 endmodule
 
 `default_nettype wire

@@ -128,8 +128,13 @@ def test_digits_top_manifest_and_memories(tmp_path):
     assert widths["rd_data"] == 4 * hidden["state"]["lane_bits"]
     assert [f["name"] for f in hidden["state"]["fields"]] == ["U", "I", "A", "S", "R"]
     assert man["memory_map"]["weights"][1] == {"w_layer": 1, "layer": "out", "words": 384,
-                                               "word_bits": 32, "file": "w_out.mem"}
-    assert "E_L * words_L" in man["cycle_bound"]["formula"]
+                                               "word_bits": 32, "file": "w_out.mem", "w_mem": 0}
+    assert man["memory_map"]["recurrent"] == [] and man["memory_map"]["bias"] == []
+    assert hidden["recurrent"] is None and hidden["bias"] is None
+    assert prm["REC"] == 0 and prm["BIAS"] == 0 and prm["AUX_SHIFT"] == 0
+    assert man["memory_files"] == ["w_hidden.mem", "w_out.mem"]
+    assert man["write_select"] is None and widths["w_addr"] == 11         # 64 rows * 32 words
+    assert "(E_L + R_L) * words_L" in man["cycle_bound"]["formula"]
     top = (tmp_path / "snn_top.v").read_text()
     assert top.count("snn_layer_core #(") == 2 and top.count("snn_event_fifo #(") == 2
     assert "module snn_top (" in top and top.rstrip().endswith("`default_nettype wire")
@@ -149,6 +154,57 @@ def test_every_builtin_kind_and_lanes_override(tmp_path):
     assert man["layers"][0]["fifo_depth"] == 4
     with pytest.raises(ValueError):
         generate(q, tmp_path, fifo_depth=6)
+
+
+RNN = """model rnn
+time {
+    dt = 1 ms
+    steps = 5
+}
+input x[4] = rate(gain = 1.0)
+layer r = recurrent(x, 7, bias = true) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 0.3)
+layer o = dense(r, 2, bias = true) with LIF(tau_mem = 10 ms)
+layer q = recurrent(o, 3) with LIF(tau_mem = 10 ms)
+output q = count
+hardware { lanes = 3 }
+"""
+
+
+def test_recurrent_and_bias_layers(tmp_path):
+    """Recurrent layers and biases (no longer errors): parameters, memory files and map."""
+    q = snnc.loads(RNN, "rnn.snn").quantize(snnc.loads(RNN).random_weights(seed=2))
+    man = generate(q, tmp_path)
+    r, o, qq = man["layers"]
+    assert [(l["parameters"]["REC"], l["parameters"]["BIAS"]) for l in man["layers"]] == \
+        [(1, 1), (0, 1), (1, 0)]
+    assert r["parameters"]["ACC_W"] == q.plan("r").acc_bits == 8 + 4      # fan-in 4 + 7 + 1
+    assert all(l["parameters"]["AUX_SHIFT"] == 0 for l in man["layers"])
+    assert r["parameters"]["V_FILE"] == "v_r.mem" and r["parameters"]["BIAS_FILE"] == "b_r.mem"
+    assert o["parameters"]["V_FILE"] == "" and qq["parameters"]["BIAS_FILE"] == ""
+    assert r["recurrent"]["w_mem"] == 1 and r["recurrent"]["words"] == 7 * 3
+    assert r["bias"] == {"file": "b_r.mem", "words": 3, "word_bits": 24, "w_layer": 0,
+                         "w_mem": 2, "address": r["bias"]["address"]}
+    assert o["recurrent"] is None and qq["bias"] is None
+    assert man["memory_files"] == ["w_r.mem", "v_r.mem", "b_r.mem", "w_o.mem", "b_o.mem",
+                                   "w_q.mem", "v_q.mem"]
+    assert [m["layer"] for m in man["memory_map"]["recurrent"]] == ["r", "q"]
+    assert [m["layer"] for m in man["memory_map"]["bias"]] == ["r", "o"]
+    assert man["cycle_bound"]["recurrent_layers"] == ["r", "q"]
+    for f in man["memory_files"]:
+        assert (tmp_path / f).is_file()
+    v = [int(x, 16) for x in (tmp_path / "v_r.mem").read_text().split()]
+    assert v == snnc.hw.weight_words(q.weights["r"]["recurrent"], 3, 8)
+    b = [int(x, 16) for x in (tmp_path / "b_r.mem").read_text().split()]
+    assert b == snnc.hw.weight_words(q.weights["r"]["bias"][:, None], 3, 8)
+    # the write port: the word address covers the largest memory (V of r: 7 rows * 3 words),
+    # two bits above it select the memory; no new port
+    widths = {p["name"]: p["width"] for p in man["ports"]}
+    assert widths["w_addr"] == 5 + 2 and "w_mem" not in widths
+    assert man["write_select"]["shift"] == 5 and man["write_select"]["values"] == {
+        "weights": 0, "recurrent": 1, "bias": 2}
+    top = (tmp_path / "snn_top.v").read_text()
+    assert top.count(".w_mem(w_addr[6:5])") == 3 and "input  wire [6:0] w_addr," in top
+    assert ".REC(1)" in top and ".BIAS(1)" in top and '.V_FILE("v_r.mem")' in top
 
 
 def _errors(text: str) -> list:
@@ -173,13 +229,12 @@ def test_unsupported_constructs_are_located_errors():
     conv = next(e for e in errs if e.message.startswith("conv2d layer 'c1'"))
     assert lines[conv.loc.line - 1].startswith("layer c1")
 
-    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
-                   "layer r = recurrent(x, 3) with LIF(tau_mem = 10 ms)\n"
-                   "layer o = dense(r, 2, bias = true) with LIF(tau_mem = 10 ms)\n"
-                   "output o = count\n")
-    errs = _errors(text)
-    assert [(e.loc.line, e.message.split(" ")[0]) for e in errs] == [(7, "recurrent"), (8, "the")]
-    assert "bias of layer 'o'" in errs[1].message
+    assert (conv.loc.line, conv.loc.col) == (5, 1)
+    assert conv.message == "conv2d layer 'c1' is not supported by the Verilog backend yet"
+    delay = next(e for e in errs if e.message.startswith("delay"))
+    assert (delay.loc.line, delay.loc.col) == (12, 1)
+    assert delay.message == "delay = 4 of layer 'out' is not supported by the Verilog backend yet"
+
 
     text = HEAD + ("input x[4] = direct(scale = 1.0)\n"
                    "layer o = dense(x, 2) with LIF(tau_mem = 10 ms)\n"
@@ -252,3 +307,17 @@ def test_random_weights_are_deterministic(tmp_path):
     assert (tmp_path / "a" / "snn_top.v").read_text() == (tmp_path / "b" / "snn_top.v").read_text()
     generate(m.quantize(m.random_weights(seed=6)), tmp_path / "c")
     assert (tmp_path / "a" / "w_out.mem").read_text() != (tmp_path / "c" / "w_out.mem").read_text()
+
+
+def test_unsigned_state_format_is_a_located_error():
+    """The hardware's states are two's complement: an unsigned format must not be built
+    silently (recurrent_alif.snn's adaptation is ufixed<12,6>)."""
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer r = recurrent(x, 3) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, "
+                   "beta = 0.3)\n"
+                   "output r = count\n"
+                   "hardware { adaptation = ufixed<12,6> }\n")
+    (err,) = _errors(text)
+    assert (err.loc.line, err.loc.col) == (7, 1)
+    assert err.message == ("the unsigned adaptation format ufixed<12,6> of layer 'r' is not "
+                           "supported by the Verilog backend yet")

@@ -3,17 +3,24 @@
 ``generate(qmodel, out_dir)`` writes into ``out_dir``:
 
 * ``snn_top.v`` — the top module, built line by line from the graph: one input FIFO and one
-  ``snn_layer_core`` per dense layer (a FIFO in front of every core), the input event stream in,
-  the output layer's spike stream out, a weight write port and a state read port selected by layer
-  index, ``idle``, the output layer's ``step_count`` and the saturation counters of the layer
-  selected by ``rd_layer``;
-* ``w_<layer>.mem`` — each layer's weight memory image (``$readmemh``, ``snnc.hw.write_memh``);
+  ``snn_layer_core`` per dense or recurrent layer (a FIFO in front of every core), the input event
+  stream in, the output layer's spike stream out, a weight write port (memory selected by layer
+  index and, when the model has recurrent layers or biases, by the two bits of ``w_addr`` above
+  the word address: 0 weights, 1 recurrent weights, 2 biases) and a state read port selected by
+  layer index, ``idle``, the output layer's ``step_count`` and the saturation counters of the
+  layer selected by ``rd_layer``;
+* ``w_<layer>.mem`` — each layer's weight memory image (``$readmemh``, ``snnc.hw.write_memh``),
+  ``v_<layer>.mem`` the recurrent weights of a recurrent layer, ``b_<layer>.mem`` the biases of a
+  layer with ``bias = true`` (same word layout, one row);
 * copies of the library files the top needs (``snnc.hw.sources``);
 * ``manifest.json`` — ports, per-layer parameters, memory map, formats and the cycle bound.
 
-Supported in this first increment: a chain of ``dense`` layers fed by one spike-encoded input
-(rate, latency, delta), built-in neurons (IF, LIF, CubaLIF, ALIF) with any reset, leak and
-refractory period, no bias, no delay. Everything else is a located :class:`SnnError`.
+Supported: a chain of ``dense`` and ``recurrent`` layers (docs/semantics.md section 1: a recurrent
+core feeds its own spikes of step ``t`` back as events of step ``t + 1`` through its second weight
+memory), with or without ``bias``, fed by one spike-encoded input (rate, latency, delta),
+built-in neurons (IF, LIF, CubaLIF, ALIF) with any reset, leak and refractory period. Not yet:
+``delay > 0``, conv / pool / flatten layers, user-defined neurons, direct (graded) inputs, other
+topologies; each is a located :class:`SnnError`.
 """
 from __future__ import annotations
 
@@ -21,6 +28,8 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from snnc import ir
 from snnc.backends.verilog.emitter import CodeBuilder, verilog_ident
@@ -65,6 +74,18 @@ class LayerHW:
     params: dict      # snn_layer_core parameters (WEIGHT_FILE included, unquoted)
     weight_file: str
     words: list
+    rec_file: str = ""        # recurrent weights (recurrent layers)
+    rec_words: tuple = ()
+    bias_file: str = ""       # biases (bias = true)
+    bias_words: tuple = ()
+
+    @property
+    def rec(self) -> bool:
+        return bool(self.params.get("REC"))
+
+    @property
+    def bias(self) -> bool:
+        return bool(self.params.get("BIAS"))
 
     @property
     def nw(self) -> int:
@@ -72,7 +93,9 @@ class LayerHW:
 
     @property
     def wa_w(self) -> int:
-        return max(1, _clog2(self.m * self.nw))
+        """Width of the core's write address: its largest memory (W, or V when N > M)."""
+        rows = max(self.m, self.n) if self.rec else self.m
+        return max(1, _clog2(rows * self.nw))
 
     @property
     def kw(self) -> int:
@@ -114,9 +137,7 @@ def check_supported(qmodel: QuantizedModel) -> None:
             errors.append(_not_supported(layer.loc, f"pool layer '{layer.name}'"))
         elif isinstance(layer, ir.Flatten):
             errors.append(_not_supported(layer.loc, f"flatten layer '{layer.name}'"))
-        elif isinstance(layer, ir.Recurrent):
-            errors.append(_not_supported(layer.loc, f"recurrent layer '{layer.name}'"))
-        elif not isinstance(layer, ir.Dense):
+        elif not isinstance(layer, (ir.Dense, ir.Recurrent)):
             errors.append(_not_supported(layer.loc, f"{kind} layer '{layer.name}'"))
         else:
             plan = qmodel.plan(layer.name)
@@ -124,8 +145,20 @@ def check_supported(qmodel: QuantizedModel) -> None:
                 errors.append(_not_supported(
                     layer.loc, f"the user-defined neuron of layer '{layer.name}'",
                     "the hardware library has IF, LIF, CubaLIF and ALIF neurons"))
-        if getattr(layer, "bias", False):
-            errors.append(_not_supported(layer.loc, f"the bias of layer '{layer.name}'"))
+            else:
+                f = qmodel.formats
+                used = [("weights", f.weights), ("membrane", f.membrane)]
+                if plan.neuron.kind == "CubaLIF":
+                    used.append(("current", f.current))
+                if plan.neuron.kind == "ALIF":
+                    used.append(("adaptation", f.adaptation))
+                for what, fmt in used:
+                    if not fmt.signed:
+                        errors.append(_not_supported(
+                            layer.loc, f"the unsigned {what} format {fmt} of layer "
+                                       f"'{layer.name}'",
+                            "the hardware keeps every state and weight in two's complement: "
+                            "use fixed<W,F>"))
         if getattr(layer, "delay", 0):
             errors.append(_not_supported(layer.loc, f"delay = {layer.delay} of layer "
                                                     f"'{layer.name}'"))
@@ -143,8 +176,11 @@ def check_supported(qmodel: QuantizedModel) -> None:
 
 
 def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
-                 weight_file: str) -> dict:
-    """The ``snn_layer_core`` parameters of one dense layer."""
+                 weight_file: str, rec_file: str = "", bias_file: str = "") -> dict:
+    """The ``snn_layer_core`` parameters of one dense or recurrent layer.
+
+    ``ACC_W`` is the quantizer's ``acc_bits``, which counts the input, recurrent and bias terms
+    of the fan-in (section 4), so the accumulator never wraps whatever the event order."""
     plan = qmodel.plan(layer.name)
     c: NeuronConsts = plan.neuron
     f = qmodel.formats
@@ -164,6 +200,9 @@ def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
         "ADAPT_DECAY": c.adapt_decay or 0,
         "THRESHOLD": c.threshold, "BETA": c.beta or 0, "REFRACTORY": c.refractory,
         "CNT_W": CNT_W, "WEIGHT_FILE": weight_file,
+        "REC": int(isinstance(layer, ir.Recurrent)), "BIAS": int(bool(layer.bias)),
+        "AUX_SHIFT": plan.acc_frac - f.weights.frac,
+        "V_FILE": rec_file, "BIAS_FILE": bias_file,
     }
 
 
@@ -183,11 +222,18 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
     for k, layer in enumerate(g.layers):
         ident = verilog_ident(layer.name, used)
         wfile = f"w_{ident}.mem"
-        params = layer_params(qmodel, layer, m, in_aw, lanes, wfile)
-        words = snnc.hw.weight_words(qmodel.weights[layer.name]["weight"], lanes,
-                                     params["W_W"])
+        rec = isinstance(layer, ir.Recurrent)
+        vfile = f"v_{ident}.mem" if rec else ""
+        bfile = f"b_{ident}.mem" if layer.bias else ""
+        params = layer_params(qmodel, layer, m, in_aw, lanes, wfile, vfile, bfile)
+        tensors = qmodel.weights[layer.name]
+        words = snnc.hw.weight_words(tensors["weight"], lanes, params["W_W"])
+        vwords = tuple(snnc.hw.weight_words(tensors["recurrent"], lanes, params["W_W"])) \
+            if rec else ()
+        bwords = tuple(snnc.hw.weight_words(np.asarray(tensors["bias"])[:, None], lanes,
+                                            params["W_W"])) if layer.bias else ()
         out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
-                           params, wfile, words))
+                           params, wfile, words, vfile, vwords, bfile, bwords))
         m, in_aw = layer.units, params["OUT_AW"]
     return out
 
@@ -207,13 +253,25 @@ def _low_bits(signal: str, signal_width: int, bits: int) -> str:
     return signal if signal_width == 1 else f"{signal}[{bits - 1}:0]"
 
 
+def _word_bits(layers: list[LayerHW]) -> int:
+    """Bits of the word part of the top's ``w_addr`` (the largest memory of any layer)."""
+    return max(l.wa_w for l in layers)
+
+
+def _mem_select(layers: list[LayerHW]) -> bool:
+    """Whether ``w_addr`` carries a 2-bit memory select above the word address."""
+    return any(l.rec or l.bias for l in layers)
+
+
 def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) -> str:
     """The text of ``snn_top.v``."""
     g = qmodel.graph
     last = layers[-1]
     n_layers = len(layers)
     sel_w = _bits(n_layers - 1)
-    wa_w = max(l.wa_w for l in layers)
+    word_w = _word_bits(layers)
+    msel = _mem_select(layers)
+    wa_w = word_w + (2 if msel else 0)
     kw = max(l.kw for l in layers)
     wd_w = max(l.p * l.params["W_W"] for l in layers)
     rd_w = max(l.p * l.state_bits for l in layers)
@@ -259,8 +317,9 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
             pre = f"l{l.index}_{l.ident}"
             ew = 1 + 1 + l.in_aw
             o.line("")
+            extras = (", recurrent" if l.rec else "") + (", bias" if l.bias else "")
             o.line(f"// layer {l.index}: '{_ascii(l.name)}', {l.n} neurons, {l.m} inputs, "
-                   f"{l.p} lanes")
+                   f"{l.p} lanes{extras}")
             o.line(f"wire            {pre}_in_valid, {pre}_in_ready;")
             o.line(f"wire [{ew - 1}:0] {pre}_in_data;")
             o.line(f"wire            {pre}_q_valid, {pre}_q_ready;")
@@ -335,7 +394,8 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                 o.line(f".m_valid({pre}_out_valid), .m_ready({pre}_out_ready), "
                        f".m_last({pre}_out_last),")
                 o.line(f".m_payload({pre}_out_payload), .m_addr({pre}_out_addr),")
-                o.line(f".w_we(w_we && w_layer == {sel_w}'d{l.index}), "
+                w_mem = f"w_addr[{word_w + 1}:{word_w}]" if msel else "2'd0"
+                o.line(f".w_we(w_we && w_layer == {sel_w}'d{l.index}), .w_mem({w_mem}), "
                        f".w_addr({_low_bits('w_addr', wa_w, l.wa_w)}), "
                        f".w_data({_low_bits('w_data', wd_w, l.p * l.params['W_W'])}),")
                 o.line(f".rd_en(rd_en && rd_layer == {sel_w}'d{l.index}), "
@@ -420,8 +480,12 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
          "doc": "spiking output neuron (ascending within a step)"},
         {"name": "w_we", "dir": "in", "width": 1, "doc": "weight write (only while idle)"},
         {"name": "w_layer", "dir": "in", "width": sel_w, "doc": "layer index of the write"},
-        {"name": "w_addr", "dir": "in", "width": max(l.wa_w for l in layers),
-         "doc": "weight word address j * words_per_row + k"},
+        {"name": "w_addr", "dir": "in",
+         "width": _word_bits(layers) + (2 if _mem_select(layers) else 0),
+         "doc": "weight word address j * words_per_row + k" + (
+             f"; bits [{_word_bits(layers) + 1}:{_word_bits(layers)}] select the memory: 0 "
+             "weights, 1 recurrent weights, 2 biases (write_select)"
+             if _mem_select(layers) else "")},
         {"name": "w_data", "dir": "in", "width": max(l.p * l.params["W_W"] for l in layers),
          "doc": "weight word: lane p in bits [p*W_W +: W_W]"},
         {"name": "rd_en", "dir": "in", "width": 1, "doc": "state read (only while idle)"},
@@ -447,8 +511,18 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
             "instance": f"u_l{l.index}_{l.ident}", "neurons": l.n, "inputs": l.m, "lanes": l.p,
             "words_per_row": l.nw, "parameters": dict(l.params),
             "weights": {"file": l.weight_file, "words": len(l.words),
-                        "word_bits": l.p * l.params["W_W"], "w_layer": l.index,
+                        "word_bits": l.p * l.params["W_W"], "w_layer": l.index, "w_mem": 0,
                         "address": "j * words_per_row + k holds W[k*lanes + p, j] in lane p"},
+            "recurrent": ({"file": l.rec_file, "words": len(l.rec_words),
+                           "word_bits": l.p * l.params["W_W"], "w_layer": l.index, "w_mem": 1,
+                           "address": "j * words_per_row + k holds V[k*lanes + p, j] in lane p "
+                                      "(j: the layer's own neuron, spiking the step before)"}
+                          if l.rec else None),
+            "bias": ({"file": l.bias_file, "words": len(l.bias_words),
+                      "word_bits": l.p * l.params["W_W"], "w_layer": l.index, "w_mem": 2,
+                      "address": "k holds bias[k*lanes + p] in lane p (weights format, "
+                                 "<< AUX_SHIFT into the accumulator)"}
+                     if l.bias else None),
             "state": {"rd_layer": l.index, "words": l.nw, "lane_bits": l.state_bits,
                       "fields": fields},
             "fifo_depth": fifo_depth,
@@ -457,6 +531,11 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         "format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "model": g.name, "top": TOP,
         "steps": g.time.steps,
         "files": files,
+        "memory_files": [f for l in layers for f in (l.weight_file, l.rec_file, l.bias_file) if f],
+        "write_select": ({"shift": _word_bits(layers), "bits": 2,
+                          "values": {"weights": 0, "recurrent": 1, "bias": 2},
+                          "doc": "w_addr = (w_mem << shift) | word"}
+                         if _mem_select(layers) else None),
         "ports": ports,
         "event": {"fields": ["last", "payload", "address"],
                   "doc": "events of step t in any order, then a token; spikes leave a layer in "
@@ -472,22 +551,33 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         "layers": layer_entries,
         "memory_map": {
             "weights": [{"w_layer": l.index, "layer": l.name, "words": len(l.words),
-                         "word_bits": l.p * l.params["W_W"], "file": l.weight_file}
+                         "word_bits": l.p * l.params["W_W"], "file": l.weight_file, "w_mem": 0}
                         for l in layers],
+            "recurrent": [{"w_layer": l.index, "layer": l.name, "words": len(l.rec_words),
+                           "word_bits": l.p * l.params["W_W"], "file": l.rec_file, "w_mem": 1}
+                          for l in layers if l.rec],
+            "bias": [{"w_layer": l.index, "layer": l.name, "words": len(l.bias_words),
+                      "word_bits": l.p * l.params["W_W"], "file": l.bias_file, "w_mem": 2}
+                     for l in layers if l.bias],
             "state": [{"rd_layer": l.index, "layer": l.name, "words": l.nw,
                        "word_bits": l.p * l.state_bits} for l in layers],
         },
         "cycle_bound": {
-            "formula": "cycles(step) <= sum over layers L of (E_L * words_L + words_L + S_L + "
-                       f"{STEP_OVERHEAD}), E_L = input events of L in the step, S_L = spikes of "
-                       "L in the step, words_L = ceil(neurons_L / lanes)",
+            "formula": "cycles(step) <= sum over layers L of ((E_L + R_L) * words_L + words_L + "
+                       f"S_L + {STEP_OVERHEAD}), E_L = input events of L in the step, R_L = "
+                       "recurrent events of L in the step (a recurrent layer's spikes of the "
+                       "step before; 0 at step 0 and for other layers), S_L = spikes of L in "
+                       "the step, words_L = ceil(neurons_L / lanes)",
             "words": {l.name: l.nw for l in layers},
+            "recurrent_layers": [l.name for l in layers if l.rec],
             "overhead_per_layer": STEP_OVERHEAD,
             "status": "from the core's documented throughput; holds in the co-simulation "
                       "benches at full speed (no input gaps, no output stalls), not proven",
         },
         "notes": ["weights files are read with $readmemh by relative name: simulate from this "
-                  "folder (or copy the .mem files into the simulator's working directory)"],
+                  "folder (or copy the .mem files into the simulator's working directory)",
+                  "a recurrent layer's spikes of the last step are delivered to its accumulators "
+                  "after the last token; pulse `clear` (when idle) before the next sample"],
     }
 
 
@@ -512,6 +602,10 @@ def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
     files.append(f"{TOP}.v")
     for l in layers:
         snnc.hw.write_memh(out / l.weight_file, l.words, l.p * l.params["W_W"])
+        if l.rec:
+            snnc.hw.write_memh(out / l.rec_file, list(l.rec_words), l.p * l.params["W_W"])
+        if l.bias:
+            snnc.hw.write_memh(out / l.bias_file, list(l.bias_words), l.p * l.params["W_W"])
     manifest = build_manifest(qmodel, layers, fifo_depth, files)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -191,11 +191,16 @@ def model_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
 
 @dataclass
 class LayerModel:
-    """A dense layer driven by events: acc[n] = sum over events of W[n, addr] * payload."""
+    """A dense layer driven by events: acc[n] = sum over events of W[n, addr] * payload, plus
+    (docs/semantics.md section 1) ``V[n, j] << aux_shift`` for every spike ``j`` of the layer's
+    previous step when ``recurrent`` is given, and ``bias[n] << aux_shift`` every step."""
 
     hw: NeuronHW
     weights: np.ndarray            # [neurons N, inputs M] integers (acc = W @ s)
     graded: bool = False
+    recurrent: np.ndarray | None = None     # [N, N] integers (acc += V @ S_prev)
+    bias: np.ndarray | None = None          # [N] integers
+    aux_shift: int = 0
     state: dict = field(init=False)
     acc: np.ndarray = field(init=False)
     sat_counts: dict = field(init=False)
@@ -203,6 +208,12 @@ class LayerModel:
     def __post_init__(self):
         self.weights = np.asarray(self.weights, dtype=np.int64)
         n = self.weights.shape[0]
+        if self.recurrent is not None:
+            self.recurrent = np.asarray(self.recurrent, dtype=np.int64)
+            assert self.recurrent.shape == (n, n)
+        if self.bias is not None:
+            self.bias = np.asarray(self.bias, dtype=np.int64)
+            assert self.bias.shape == (n,)
         self.state = self.hw.zero_state(n)
         self.acc = np.zeros(n, dtype=np.int64)
         self.sat_counts = {"u": 0, "i": 0, "a": 0}
@@ -218,18 +229,24 @@ class LayerModel:
 
         Steps the golden simulator's neuron (when installed) and the local reference side by
         side and requires them to agree."""
-        ref, sats = neuron_step(self.hw, self.state, self.acc)
+        acc = self.acc.copy()
+        if self.bias is not None:
+            acc += self.bias << self.aux_shift
+        ref, sats = neuron_step(self.hw, self.state, acc)
         if self._golden is not None:
             before = dict(self._golden.saturation)
-            self._golden.step(rescale(self.acc, self.hw.acc_frac, self.hw.in_frac))
+            self._golden.step(rescale(acc, self.hw.acc_frac, self.hw.in_frac))
             step_counts = {k: v - before[k] for k, v in self._golden.saturation.items()}
             gold = _golden_state(self._golden, len(self.acc))
             _cross_check(self.hw, ref, sats, gold, step_counts)
         self.state = ref
         for k in self.sat_counts:
             self.sat_counts[k] += int(sats[k].sum())
+        spikes = np.flatnonzero(self.state["s"])
         self.acc[:] = 0
-        return [int(n) for n in np.flatnonzero(self.state["s"])]
+        if self.recurrent is not None:          # this step's spikes reach the next step
+            self.acc += self.recurrent[:, spikes].sum(axis=1) << self.aux_shift
+        return [int(n) for n in spikes]
 
     def run(self, steps: list[list[tuple[int, int]]]) -> list[list[int]]:
         """Events per step ([(addr, payload), ...]) -> spiking neurons per step."""

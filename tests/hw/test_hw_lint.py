@@ -93,7 +93,8 @@ def test_yosys(name, top, params, tmp_path):
     script = (f"read_verilog -defer {' '.join(map(str, sources(top)))}; "
               + (f"chparam {chparam} {top}; " if chparam else "")
               + f"{flow}; check -assert")
-    if "WEIGHT_FILE" in params:   # $readmemh needs the file at elaboration
-        (tmp_path / params["WEIGHT_FILE"].strip('"')).write_text("0\n")
+    for key in ("WEIGHT_FILE", "V_FILE", "BIAS_FILE"):   # $readmemh needs them at elaboration
+        if key in params:
+            (tmp_path / params[key].strip('"')).write_text("0\n")
     r = _run(["yosys", "-q", "-p", script], cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

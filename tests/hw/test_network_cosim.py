@@ -11,8 +11,11 @@ step and, after each sample, the final state (U, I, A, S, R) of every neuron of 
 back through the top's state port, and at the end every layer's saturation counters, exactly.
 The first sample runs at full speed and its cycle count must stay within the manifest's cycle
 bound. A third design ("kinds") has every built-in neuron kind, refractory periods, both leaks,
-every reset and a narrow state format that saturates. A mutation run (one corrupted weight in a
-memory file) must make the Checker see a difference. The generated tops are also linted
+every reset and a narrow state format that saturates. A fourth ("recurrent") has a recurrent ALIF
+layer with a bias feeding a dense LIF readout with a bias (rate-encoded input, a narrow membrane
+that saturates, padding lanes): the recurrent spikes of step t return as events of step t + 1 and
+the cycle bound counts them. Mutation runs (one corrupted weight in a memory file: a feed-forward
+weight, and a recurrent one) must make the Checker see a difference. The generated tops are also linted
 (Verilator -Wall, Icarus -g2005, Yosys).
 """
 from __future__ import annotations
@@ -61,6 +64,23 @@ hardware {
 }
 """
 
+# recurrent_alif.snn in small, with spike-encoded input: recurrent ALIF + bias, dense LIF + bias
+RECURRENT = """model rnn
+time {
+    dt = 1 ms
+    steps = 20
+}
+input x[6] = rate(gain = 1.0)
+layer rec = recurrent(x, 11, bias = true)
+    with ALIF(tau_mem = 5 ms, tau_adapt = 40 ms, beta = 0.2, threshold = 0.4)
+layer readout = dense(rec, 4, bias = true) with LIF(tau_mem = 16 ms, threshold = 0.3, reset = zero)
+output readout = count
+hardware {
+    lanes = 3
+    membrane = fixed<12,8>
+}
+"""
+
 
 def design(name: str):
     """(quantised model, samples [B, *shape], sample ids, encoder seed) of a bench design."""
@@ -74,6 +94,10 @@ def design(name: str):
         m = snnc.loads(KINDS, "kinds.snn")
         rng = np.random.default_rng(SEED + 1)
         x = rng.uniform(0.2, 1.0, size=(3, 7))
+    elif name == "recurrent":
+        m = snnc.loads(RECURRENT, "rnn.snn")
+        rng = np.random.default_rng(SEED + 2)
+        x = rng.uniform(0.1, 0.9, size=(3, 6))
     elif name == "digits":
         root = Path(__file__).resolve().parents[2]
         m = snnc.load(root / "examples" / "digits.snn")
@@ -110,9 +134,19 @@ class Model:
                         for b in range(self.batch)]
         self.final = r.final_state                                      # layer -> state -> [B, N]
         self.saturation = {name: dict(st.saturation) for name, st in r.stats.items()}
-        # per sample, step and layer: input events E and spikes S (for the cycle bound)
+        # per sample, step and layer: input events E (plus, for a recurrent layer, its own
+        # spikes of the step before) and spikes S (for the cycle bound)
+        from snnc import ir
+
         srcs = [inp.name] + [l.name for l in g.layers[:-1]]
-        self.events = [[[int(r.spikes[src][t, b].sum()) for src in srcs]
+
+        def events(t, b, k, src):
+            e = int(r.spikes[src][t, b].sum())
+            lay = g.layers[k]
+            if isinstance(lay, ir.Recurrent) and t > 0:
+                e += int(r.spikes[lay.name][t - 1, b].sum())
+            return e
+        self.events = [[[events(t, b, k, src) for k, src in enumerate(srcs)]
                         for t in range(self.steps)] for b in range(self.batch)]
         self.layer_spikes = [[[int(r.spikes[l.name][t, b].sum()) for l in g.layers]
                               for t in range(self.steps)] for b in range(self.batch)]
@@ -340,24 +374,32 @@ except ImportError:
 # ---------------------------------------------------------------------- pytest runner
 
 
-def _corrupt(manifest: dict, qmodel, x, sample_ids, seed, test_dir: Path) -> None:
-    """Flip the sign bit of one output-layer weight in its memory file: the weight into output
-    neuron 0 from the presynaptic neuron that spikes most (so it reaches the membrane often)."""
+def _corrupt(manifest: dict, qmodel, x, sample_ids, seed, test_dir: Path,
+             memory: str = "weights") -> None:
+    """Flip the sign bit of one weight in its memory file. ``weights``: the output layer's
+    weight into output neuron 0 from the presynaptic neuron that spikes most (so it reaches the
+    membrane often); ``recurrent``: the first recurrent layer's weight into its neuron 0 from its
+    own neuron that spikes most."""
     import snnc.hw
     from snnc.backends.golden.golden_sim import simulate_golden
 
-    last, prev = manifest["layers"][-1], manifest["layers"][-2]["name"]
-    bits = last["parameters"]["W_W"]
-    w = np.array(qmodel.weights[last["name"]]["weight"], dtype=np.int64)
     r = simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=True)
+    if memory == "weights":
+        lay, prev = manifest["layers"][-1], manifest["layers"][-2]["name"]
+        tensor = "weight"
+    else:
+        lay = next(l for l in manifest["layers"] if l["recurrent"] is not None)
+        prev, tensor = lay["name"], "recurrent"
+    bits = lay["parameters"]["W_W"]
+    w = np.array(qmodel.weights[lay["name"]][tensor], dtype=np.int64)
     j = int(np.argmax(r.spikes[prev].sum(axis=(0, 1))))
     raw = (int(w[0, j]) & ((1 << bits) - 1)) ^ (1 << (bits - 1))
     w[0, j] = raw - (1 << bits) if raw >> (bits - 1) else raw
-    snnc.hw.write_memh(test_dir / last["weights"]["file"],
-                       snnc.hw.weight_words(w, last["lanes"], bits), last["weights"]["word_bits"])
+    snnc.hw.write_memh(test_dir / lay[memory]["file"],
+                       snnc.hw.weight_words(w, lay["lanes"], bits), lay[memory]["word_bits"])
 
 
-def _run(name: str, mutate: bool = False) -> None:
+def _run(name: str, mutate: str | None = None) -> None:
     import hwsim
     from snnc.backends.verilog import generate
 
@@ -371,30 +413,35 @@ def _run(name: str, mutate: bool = False) -> None:
         sources = [gen / f for f in manifest["files"]]
         bdir = hwsim.build(TOP, sources)
         test_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=bdir))
-        for lay in manifest["layers"]:
-            shutil.copyfile(gen / lay["weights"]["file"], test_dir / lay["weights"]["file"])
+        for mem in manifest["memory_files"]:
+            shutil.copyfile(gen / mem, test_dir / mem)
     finally:
         shutil.rmtree(gen, ignore_errors=True)
     if mutate:
-        _corrupt(manifest, qmodel, x, sample_ids, seed, test_dir)
+        _corrupt(manifest, qmodel, x, sample_ids, seed, test_dir, mutate)
     with open(test_dir / STIM, "wb") as fh:
         pickle.dump({"qmodel": qmodel, "x": x, "sample_ids": sample_ids, "seed": seed,
-                     "manifest": manifest, "expect_mismatch": mutate}, fh)
+                     "manifest": manifest, "expect_mismatch": bool(mutate)}, fh)
     hwsim.run(TOP, bdir, "test_network_cosim", test_dir=test_dir,
               extra_env={"SNNC_COSIM_STIM": str(test_dir / STIM)})
 
 
-@pytest.mark.parametrize("name", ["small", "kinds", "digits"])
+@pytest.mark.parametrize("name", ["small", "kinds", "digits", "recurrent"])
 def test_network_matches_golden(name):
     _run(name)
 
 
 def test_network_cosim_detects_corrupted_weight():
     """Mutation check: one corrupted weight in a memory file must make the comparison fail."""
-    _run("small", mutate=True)
+    _run("small", mutate="weights")
 
 
-@pytest.mark.parametrize("name", ["small", "kinds", "digits"])
+def test_network_cosim_detects_corrupted_recurrent_weight():
+    """Mutation check on a recurrent weight (the recurrent layer's V memory file)."""
+    _run("recurrent", mutate="recurrent")
+
+
+@pytest.mark.parametrize("name", ["small", "kinds", "digits", "recurrent"])
 def test_generated_top_lint(name, tmp_path):
     """The generated top is clean Verilog-2005: Verilator -Wall silent, Icarus -g2005 and Yosys
     (hierarchy, proc, check -assert) accept it (each tool skipped when not installed)."""

@@ -1,14 +1,15 @@
 """cocotb bench of hw/snn_layer_core.v: an event-driven dense layer against the Python model.
 
 Random weights (from a $readmemh file, or written through the run-time port) and random spike
-trains (graded payloads for a GRADED core, repeated addresses for back-to-back updates of one
+trains (for a recurrent layer with a bias, also random recurrent weights and biases: the core's own
+spikes of step t come back as events of step t + 1, docs/semantics.md section 1) (graded payloads for a GRADED core, repeated addresses for back-to-back updates of one
 accumulator word, out-of-range addresses that must be ignored), random input bursts and output
 stalls. Driver (input events + end-of-step tokens) -> core -> Sink (random m_ready); the Monitor
 splits the output stream into steps at the tokens and checks the handshake; the Model is
 ``hw_models.LayerModel`` (golden neuron step + exact accumulation); the Checker compares the spikes
 of every step, the final state of every neuron (read through the rd port), the saturation counters
 and the step count, all exactly. A mutation run (one corrupted weight in the memory file) must make
-the Checker see a difference.
+the Checker see a difference; so must one corrupted recurrent weight.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from snnc.types import Fixed
 TOP = "snn_layer_core"
 SEED = int(os.environ.get("SNNC_HW_SEED", "20240611"))
 WEIGHT_FILE = "weights.mem"
+V_FILE = "recurrent.mem"
+BIAS_FILE = "bias.mem"
 
 
 def _bits(n: int) -> int:
@@ -45,15 +48,25 @@ class LayerConfig:
     graded: bool = False
     in_pw: int = 1
     in_aw: int = 4
+    rec: bool = False              # recurrent weights V (REC = 1)
+    bias: bool = False             # a bias per neuron (BIAS = 1)
+    aux_shift: int = 0             # V and the bias enter the accumulator << aux_shift
 
     @property
     def words(self) -> int:
         return -(-self.n // self.p)
 
     def params(self) -> dict:
-        return dict(N=self.n, P=self.p, M=self.m, W_W=self.w_bits, IN_AW=self.in_aw,
-                    IN_PW=self.in_pw, GRADED=int(self.graded), OUT_AW=_bits(self.n - 1),
-                    OUT_PW=1, **self.neuron.params(), CNT_W=32, WEIGHT_FILE=f'"{WEIGHT_FILE}"')
+        out = dict(N=self.n, P=self.p, M=self.m, W_W=self.w_bits, IN_AW=self.in_aw,
+                   IN_PW=self.in_pw, GRADED=int(self.graded), OUT_AW=_bits(self.n - 1),
+                   OUT_PW=1, **self.neuron.params(), CNT_W=32, WEIGHT_FILE=f'"{WEIGHT_FILE}"')
+        if self.rec or self.bias:
+            out.update(REC=int(self.rec), BIAS=int(self.bias), AUX_SHIFT=self.aux_shift)
+        if self.rec:
+            out["V_FILE"] = f'"{V_FILE}"'
+        if self.bias:
+            out["BIAS_FILE"] = f'"{BIAS_FILE}"'
+        return out
 
 
 def _acc_w(w_bits, m, extra=0):
@@ -77,6 +90,20 @@ CONFIGS = {
         8, 3, 9, NeuronHW(NeuronConsts("CubaLIF", 300, "none", 1, "multiply", coef(0.9),
                                        syn_decay=coef(0.8)),
                           i=Fixed(14, 8), acc_w=_acc_w(8, 9), acc_frac=6, r_w=1)),
+    # recurrent LIF with a bias: 10 neurons in 3 words (padding lanes), 6 inputs (3 address
+    # bits: out-of-range events), the recurrent row address (4 bits) wider than the input's;
+    # acc_bits counts inputs + recurrent inputs + bias (the quantizer's fan-in)
+    "rec_lif_bias": LayerConfig(
+        10, 4, 6, NeuronHW(NeuronConsts("LIF", 256, "subtract", 0, "multiply", coef(0.85)),
+                           u=Fixed(12, 8), acc_w=_acc_w(8, 6 + 10 + 1), acc_frac=6, r_w=1),
+        in_aw=3, rec=True, bias=True),
+    # recurrent ALIF, graded payloads (a direct input: Fx = 2, so V and the bias enter shifted
+    # left by 2), one word per row: recurrent and input events hit the same word back to back
+    "rec_alif_graded": LayerConfig(
+        3, 4, 6, NeuronHW(NeuronConsts("ALIF", 200, "subtract", 1, "shift", 3, adapt_decay=4,
+                                       beta=coef(0.5)),
+                          a=Fixed(12, 8), acc_w=_acc_w(8, 6 + 3 + 1, 4), acc_frac=8, r_w=1),
+        graded=True, in_pw=4, in_aw=3, rec=True, bias=True, aux_shift=2),
 }
 
 
@@ -93,6 +120,28 @@ def random_weights(cfg: LayerConfig, seed: int) -> np.ndarray:
     w[rng.random(w.shape) < 0.03] = lo                  # the extremes too
     w[rng.random(w.shape) < 0.03] = hi
     return w
+
+
+def random_aux(cfg: LayerConfig, seed: int):
+    """(recurrent weights [N, N], biases [N]) of a recurrent / biased config (None otherwise):
+    mixed signs, the extremes included, small enough that the layer does not fire constantly."""
+    rng = np.random.default_rng(seed + 1000)
+    lo, hi = -(1 << (cfg.w_bits - 1)), (1 << (cfg.w_bits - 1)) - 1
+    v = b = None
+    if cfg.rec:
+        v = rng.integers(-hi // 2, hi // 3 + 1, size=(cfg.n, cfg.n))
+        v[rng.random(v.shape) < 0.05] = lo
+        v[rng.random(v.shape) < 0.05] = hi
+    if cfg.bias:
+        b = rng.integers(-hi // 3, hi // 3 + 1, size=cfg.n)
+        b[0], b[-1] = lo, hi
+    return v, b
+
+
+def layer_model(cfg: LayerConfig, weights, aux) -> LayerModel:
+    v, b = aux
+    return LayerModel(cfg.neuron, weights, graded=cfg.graded, recurrent=v, bias=b,
+                      aux_shift=cfg.aux_shift)
 
 
 def spike_trains(cfg: LayerConfig, steps: int, seed: int) -> list[list[tuple[int, int]]]:
@@ -232,7 +281,7 @@ async def _clock_and_reset(dut):
     from cocotb.triggers import RisingEdge
 
     Clock(dut.clk, 10, unit="ns").start()
-    for sig in ("s_valid", "s_last", "s_payload", "s_addr", "m_ready", "w_we", "w_addr",
+    for sig in ("s_valid", "s_last", "s_payload", "s_addr", "m_ready", "w_we", "w_mem", "w_addr",
                 "w_data", "rd_en", "rd_addr", "clear"):
         getattr(dut, sig).value = 0
     dut.rst.value = 1
@@ -336,7 +385,7 @@ try:
         rng = random.Random(SEED)
         weights = random_weights(cfg, SEED)
         trains = spike_trains(cfg, 60, SEED + 1)
-        model = LayerModel(cfg.neuron, weights, graded=cfg.graded)
+        model = layer_model(cfg, weights, random_aux(cfg, SEED))
         expected = model.run(trains)
         expect_mismatch = bool(int(os.environ.get("SNNC_HW_EXPECT_MISMATCH", "0")))
         checker = Checker(expected, expect_mismatch, dut._log)
@@ -363,7 +412,7 @@ try:
         rng = random.Random(SEED + 20)
         weights = random_weights(cfg, SEED)
         trains = spike_trains(cfg, 20, SEED + 21)
-        model = LayerModel(cfg.neuron, weights, graded=cfg.graded)
+        model = layer_model(cfg, weights, random_aux(cfg, SEED))
         checker = Checker(model.run(trains), False, dut._log)
         await _clock_and_reset(dut)
         await _wait_idle(dut)
@@ -385,15 +434,26 @@ try:
             mon.sample(dut, True)
             cycle += 1
             assert cycle < 100000, "bench hung"
-        # back-to-back events within a step: NW cycles apart (1 after an ignored address)
-        gaps = 0
+        # back-to-back events within a step: NW cycles apart (1 after an ignored address); in a
+        # recurrent core the previous step's spikes are delivered first (NW cycles each, at most
+        # as many as that step had)
+        gaps, step, extra = 0, 0, 0
         for i in range(1, len(drv.items)):
             prev, cur = drv.items[i - 1], drv.items[i]
+            if prev[0]:
+                step, extra = step + 1, 0
             if prev[0] or cur[0]:
                 continue
             want = cfg.words if prev[2] < cfg.m else 1
-            assert accepted[i] - accepted[i - 1] == want, \
-                f"event {i}: taken {accepted[i] - accepted[i - 1]} cycles after the previous one"
+            gap = accepted[i] - accepted[i - 1]
+            if cfg.rec:
+                assert gap >= want and (gap - want) % cfg.words == 0, \
+                    f"event {i}: taken {gap} cycles after the previous one"
+                extra += (gap - want) // cfg.words
+                assert extra <= len(checker.expected[step - 1]) if step else extra == 0, \
+                    f"step {step}: more recurrent events than the previous step's spikes"
+            else:
+                assert gap == want, f"event {i}: taken {gap} cycles after the previous one"
             gaps += 1
         tokens_in = [accepted[i] for i, item in enumerate(drv.items) if item[0]]
         worst = 0
@@ -417,26 +477,43 @@ try:
         rng = random.Random(SEED + 2)
         weights = random_weights(cfg, SEED + 3)
         await _clock_and_reset(dut)
-        words = snnc.hw.weight_words(weights, cfg.p, cfg.w_bits)
+        aux = random_aux(cfg, SEED + 4)
         # garbage in the padding lanes (neurons >= N) of each row's last word: must be ignored
         pad = [p for p in range(cfg.p) if (cfg.words - 1) * cfg.p + p >= cfg.n]
-        for row in range(cfg.m):
-            for p in pad:
-                words[row * cfg.words + cfg.words - 1] |= ((1 << (cfg.w_bits - 2)) - 1 + p) \
-                    << (p * cfg.w_bits)
-        order = list(range(len(words)))
-        rng.shuffle(order)
-        for addr in order:
+        mems = [(0, weights)]                              # (w_mem, [N, rows] matrix)
+        if cfg.rec:
+            mems.append((1, aux[0]))
+        if cfg.bias:
+            mems.append((2, aux[1][:, None]))
+        writes = []
+        for sel, mat in mems:
+            words = snnc.hw.weight_words(mat, cfg.p, cfg.w_bits)
+            for row in range(mat.shape[1]):
+                for p in pad:
+                    words[row * cfg.words + cfg.words - 1] |= \
+                        ((1 << (cfg.w_bits - 2)) - 1 + p) << (p * cfg.w_bits)
+            writes += [(sel, addr, word) for addr, word in enumerate(words)]
+        if cfg.rec:   # past the end of the smaller memories: ignored (would alias otherwise)
+            depth = max(cfg.m, cfg.n) * cfg.words
+            writes += [(2, depth - 1, (1 << (cfg.p * cfg.w_bits)) - 1)]
+            if cfg.n < cfg.m:
+                writes += [(1, depth - 1, (1 << (cfg.p * cfg.w_bits)) - 1)]
+            if cfg.m < cfg.n:
+                writes += [(0, depth - 1, (1 << (cfg.p * cfg.w_bits)) - 1)]
+        rng.shuffle(writes)
+        for sel, addr, word in writes:
             await FallingEdge(dut.clk)
             dut.w_we.value = 1
+            dut.w_mem.value = sel
             dut.w_addr.value = addr
-            dut.w_data.value = words[addr]
+            dut.w_data.value = word
         await FallingEdge(dut.clk)
         dut.w_we.value = 0
+        dut.w_mem.value = 0
         total = 0
         for part in range(2):
             trains = spike_trains(cfg, 25, SEED + 10 + part)
-            model = LayerModel(cfg.neuron, weights, graded=cfg.graded)
+            model = layer_model(cfg, weights, aux)
             checker = Checker(model.run(trains), False, dut._log)
             checker.steps = 0
             await _run_steps(dut, cfg, trains, checker, rng)
@@ -460,7 +537,8 @@ except ImportError:
 # ---------------------------------------------------------------------- pytest runner
 
 
-def _run(name: str, weights_for_file: np.ndarray, expect_mismatch: bool, testcase=None):
+def _run(name: str, weights_for_file: np.ndarray, expect_mismatch: bool, testcase=None,
+         recurrent_for_file: np.ndarray | None = None):
     import snnc.hw
 
     import hwsim
@@ -474,6 +552,16 @@ def _run(name: str, weights_for_file: np.ndarray, expect_mismatch: bool, testcas
     snnc.hw.write_memh(test_dir / WEIGHT_FILE,
                        snnc.hw.weight_words(weights_for_file, cfg.p, cfg.w_bits),
                        cfg.p * cfg.w_bits)
+    v, b = random_aux(cfg, SEED)
+    if recurrent_for_file is not None:
+        v = recurrent_for_file
+    if cfg.rec:
+        snnc.hw.write_memh(test_dir / V_FILE, snnc.hw.weight_words(v, cfg.p, cfg.w_bits),
+                           cfg.p * cfg.w_bits)
+    if cfg.bias:
+        snnc.hw.write_memh(test_dir / BIAS_FILE,
+                           snnc.hw.weight_words(b[:, None], cfg.p, cfg.w_bits),
+                           cfg.p * cfg.w_bits)
     hwsim.run(TOP, bdir, "test_snn_layer_core", test_dir=test_dir, testcase=testcase,
               extra_env={"SNNC_HW_CONFIG": name,
                          "SNNC_HW_EXPECT_MISMATCH": "1" if expect_mismatch else "0"})
@@ -493,3 +581,23 @@ def test_snn_layer_core_detects_corrupted_weight():
     bad = mutated_weights(cfg, w, spike_trains(cfg, 60, SEED + 1))
     assert int(np.count_nonzero(bad != w)) == 1
     _run(name, bad, True, testcase="spike_trains_from_memory_file")
+
+
+def test_snn_layer_core_detects_corrupted_recurrent_weight():
+    """Mutation check on V: the sign bit of neuron 0's recurrent weight from the neuron that
+    spikes most, flipped in the recurrent memory file, must make the bench fail."""
+    name = "rec_lif_bias"
+    cfg = CONFIGS[name]
+    w = random_weights(cfg, SEED)
+    v, b = random_aux(cfg, SEED)
+    model = layer_model(cfg, w, (v, b))
+    counts = np.zeros(cfg.n, dtype=int)
+    for spikes in model.run(spike_trains(cfg, 60, SEED + 1)):
+        counts[spikes] += 1
+    j = int(np.argmax(counts))
+    assert counts[j] > 0
+    bad = v.copy()
+    raw = (int(bad[0, j]) & ((1 << cfg.w_bits) - 1)) ^ (1 << (cfg.w_bits - 1))
+    bad[0, j] = raw - (1 << cfg.w_bits) if raw >> (cfg.w_bits - 1) else raw
+    assert int(np.count_nonzero(bad != v)) == 1
+    _run(name, w, True, testcase="spike_trains_from_memory_file", recurrent_for_file=bad)
