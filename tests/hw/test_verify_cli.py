@@ -1,0 +1,322 @@
+"""``snnc verify``: the Verilog accelerator co-simulated on Verilator against the golden model.
+
+* the digits model trained with QAT (once per session) on 200 test images, 16 lanes: bit-exact
+  (spikes of both layers at every step, final states, saturation counters), the hardware's
+  accuracy equal to the golden model's, every JSON figure equal to one computed here from the
+  golden model, and the measured cycles within 1.10x of the bound
+  ``sum over steps and layers of (events * ceil(fan-out / P) + ceil(N / P))`` (and within the
+  manifest's bound, which adds ``S_L + STEP_OVERHEAD`` per layer and step);
+* text output with random weights;
+* a mutation: one corrupted weight in the memory file (the test hook of ``verify_verilog``) gives
+  exit 1 and exactly the first mismatch the golden model predicts for the corrupted weight;
+* user errors: located messages, exit 2.
+
+All runs share one Verilator build (digits at 16 lanes, FIFO depth 16).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGITS = str(ROOT / "examples" / "digits.snn")
+LANES = 16
+
+
+def _need_tools():
+    from snnc.backends.verilog.sim import toolchain_problem
+
+    problem = toolchain_problem()
+    if problem:
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def trained_digits(tmp_path_factory):
+    """Weights of examples/digits.snn trained briefly with QAT (10 epochs, the last one QAT)."""
+    pytest.importorskip("torch")
+    import snnc
+    from snnc.backends.torch.train import config_for, train
+    from snnc.datasets import load_dataset
+    from snnc.weights import save_weights
+
+    graph = snnc.load(DIGITS).graph
+    cfg = config_for(graph, epochs=10, qat=True, seed=0)
+    result = train(graph, load_dataset("digits", graph), cfg)
+    path = tmp_path_factory.mktemp("digits") / "weights.npz"
+    save_weights(path, graph, result.weights, notes="tests/hw/test_verify_cli.py")
+    return str(path)
+
+
+def _verify(argv, capsys) -> tuple[int, dict | str]:
+    from snnc.cli import main
+
+    rc = main(["verify", *argv])
+    out = capsys.readouterr()
+    if "--json" in argv and rc in (0, 1):
+        return rc, json.loads(out.out)
+    return rc, out.out + out.err
+
+
+def _golden(weights_path: str, samples: int, seed: int = 0):
+    import snnc
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.datasets import load_dataset
+    from snnc.quantize import quantize
+    from snnc.weights import load_weights
+
+    graph = snnc.load(DIGITS).graph
+    q = quantize(graph, load_weights(weights_path, graph))
+    ds = load_dataset("digits", graph)
+    x, y = ds.x_test[:samples], ds.y_test[:samples]
+    return q, x, y, simulate_golden(q, x, seed=seed, sample_ids=np.arange(samples), record=True)
+
+
+def test_verify_trained_digits_200_images(trained_digits, capsys):
+    _need_tools()
+    n = 200
+    rc, s = _verify([DIGITS, "--weights", trained_digits, "--samples", str(n), "--lanes",
+                     str(LANES), "--json"], capsys)
+    assert rc == 0, s
+    q, x, y, g = _golden(trained_digits, n)
+    assert s["match"] is True and s["mismatches"] == 0 and s["first_mismatch"] is None
+    assert s["samples"] == n and s["steps"] == 25 and s["lanes"] == LANES
+    # compared: spikes of both layers per step, every golden final state, 3 counters per layer
+    states = sum(len(g.final_state[name]) * n * units for name, units in (("hidden", 128),
+                                                                          ("out", 10)))
+    assert s["compared"] == 25 * n * (128 + 10) + states + 2 * 3
+    golden_acc = float((g.predictions == y).mean())
+    assert s["golden_accuracy"] == golden_acc
+    assert golden_acc >= 0.8, golden_acc             # the model did learn
+    assert s["hardware_accuracy"] == golden_acc
+    assert s["prediction_agreement"] == 1.0
+    assert s["spikes_per_sample"] == g.totals.spikes / n
+    assert s["sops_per_sample"] == g.totals.sops / n
+    assert s["counts_from"] == "hardware"
+    # the cycle model: manifest bound and the issue's bound, evaluated here from the golden run
+    words = {"hidden": math.ceil(128 / LANES), "out": math.ceil(10 / LANES)}
+    ev = {name: np.asarray(g.spikes[name]).reshape(25, n, -1).sum(axis=2)
+          for name in ("pixels", "hidden", "out")}
+    ideal = ((ev["pixels"] * words["hidden"] + words["hidden"])
+             + (ev["hidden"] * words["out"] + words["out"])).sum(axis=0)
+    manifest = ideal + (ev["hidden"] + ev["out"] + 2 * 4).sum(axis=0)   # + S_L + STEP_OVERHEAD
+    assert s["ideal_bound"]["mean"] == float(ideal.mean())
+    assert s["cycle_bound"]["mean"] == float(manifest.mean())
+    assert s["cycle_bound"]["max"] == int(manifest.max())
+    cycles_total = s["cycles"]["total"]
+    assert cycles_total == round(s["cycles"]["mean"] * n)
+    assert cycles_total <= 1.10 * ideal.sum(), (cycles_total, ideal.sum())
+    assert s["cycles_over_ideal"] <= 1.10
+    assert s["cycles"]["max"] <= int(manifest.max())
+    assert s["max_sample_cycles_over_bound"] <= 1.0
+    assert s["sops_per_cycle"] == g.totals.sops / cycles_total
+    assert s["latency_us"]["mean"] == s["cycles"]["mean"] / 50e6 * 1e6
+
+
+def test_verify_text_output_random_weights(tmp_path, capsys):
+    _need_tools()
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    graph = snnc.load(DIGITS).graph
+    w = tmp_path / "random.npz"
+    save_weights(w, graph, random_weights(graph, seed=3))
+    rc, text = _verify([DIGITS, "--weights", str(w), "--samples", "3", "--lanes", str(LANES)],
+                       capsys)
+    assert rc == 0, text
+    _, _, y, g = _golden(str(w), 3)
+    acc = 100 * float((g.predictions == y).mean())
+    lines = text.splitlines()
+    assert lines[0].startswith("model 'digits'") and "3 test samples of 'digits'" in lines[0]
+    assert lines[1].startswith("match: the verilog hardware equals the golden model bit for bit "
+                               "on 3 samples x 25 steps")
+    assert lines[2].startswith(f"accuracy: golden {acc:.2f}%, verilog {acc:.2f}%; predictions "
+                               "agree on 100.00%")
+    assert lines[3] == (f"per sample: {g.totals.spikes / 3:.1f} spikes, "
+                        f"{g.totals.sops / 3:.0f} synaptic operations (hardware)")
+    assert lines[4].startswith("cycles per inference: mean ")
+    assert "latency at 50 MHz" in lines[6]
+
+
+def _corrupt_most_active(q, x, seed):
+    """The corrupted weight: the sign bit of W_out[0, j] for the hidden neuron j that spikes most
+    (as the Verilog bench's mutation); returns (mutated quantised model, j)."""
+    from snnc.backends.golden.golden_sim import simulate_golden
+
+    r = simulate_golden(q, x, seed=seed, sample_ids=np.arange(len(x)), record=True)
+    j = int(np.argmax(r.spikes["hidden"].sum(axis=(0, 1))))
+    w = np.array(q.weights["out"]["weight"], dtype=np.int64)
+    bits = q.formats.weights.width
+    raw = (int(w[0, j]) & ((1 << bits) - 1)) ^ (1 << (bits - 1))
+    w[0, j] = raw - (1 << bits) if raw >> (bits - 1) else raw
+    weights = dict(q.weights)
+    weights["out"] = dict(weights["out"], weight=w)
+    return dataclasses.replace(q, weights=weights), j
+
+
+def test_verify_reports_first_mismatch_of_corrupted_weight(trained_digits, capsys, monkeypatch):
+    """Mutation check: one corrupted weight in the memory file -> exit 1 and the first mismatch
+    exactly where the golden model with that weight first differs."""
+    _need_tools()
+    import snnc.hw
+    from snnc.backends.compare import BackendRun, compare
+    from snnc.backends.verilog import cosim
+
+    n = 6
+    q, x, y, g = _golden(trained_digits, n)
+    q_bad, j = _corrupt_most_active(q, x, 0)
+    from snnc.backends.golden.golden_sim import simulate_golden
+
+    g_bad = simulate_golden(q_bad, x, seed=0, sample_ids=np.arange(n), record=True)
+    expected = compare(g, BackendRun("mutant", 25, n, {k: g_bad.spikes[k] for k in ("hidden", "out")},
+                                     {k: dict(v) for k, v in g_bad.final_state.items()},
+                                     {k: dict(s.saturation) for k, s in g_bad.stats.items()
+                                      if k in ("hidden", "out")}),
+                       ["hidden", "out"])
+    assert not expected.match
+
+    def corrupt(design, manifest):
+        lay = manifest["layers"][-1]
+        words = snnc.hw.weight_words(q_bad.weights["out"]["weight"], lay["lanes"],
+                                     lay["parameters"]["W_W"])
+        snnc.hw.write_memh(design / lay["weights"]["file"], words, lay["weights"]["word_bits"])
+
+    original = cosim.verify_verilog
+    monkeypatch.setattr(cosim, "verify_verilog",
+                        lambda *a, **k: original(*a, **dict(k, mutate=corrupt)))
+    rc, s = _verify([DIGITS, "--weights", trained_digits, "--samples", str(n), "--lanes",
+                     str(LANES), "--json"], capsys)
+    assert rc == 1
+    assert s["match"] is False
+    assert s["first_mismatch"] == expected.first.as_dict()
+    assert s["first_mismatch"]["layer"] == "out"
+    assert s["mismatches"] == expected.mismatches
+    assert s["first_mismatch_text"] == expected.first.describe()
+    rc, text = _verify([DIGITS, "--weights", trained_digits, "--samples", str(n), "--lanes",
+                        str(LANES)], capsys)
+    assert rc == 1
+    assert f"MISMATCH: {expected.mismatches} of " in text
+    assert expected.first.describe() in text
+
+
+CONV = """model conv
+time {
+    dt = 1 ms
+    steps = 4
+}
+input img[1, 6, 6] = rate(gain = 1.0)
+layer c = conv2d(img, 2, kernel = 3) with LIF(tau_mem = 10 ms)
+layer f = flatten(c)
+layer out = dense(f, 3) with LIF(tau_mem = 10 ms)
+output out = count
+train { dataset = digits }
+"""
+
+
+def test_verify_user_errors(tmp_path, capsys):
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    graph = snnc.load(DIGITS).graph
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, random_weights(graph, seed=0))
+    # a missing weights file
+    rc, text = _verify([DIGITS, "--weights", str(tmp_path / "none.npz")], capsys)
+    assert rc == 2 and "none.npz" in text and "Traceback" not in text
+    # waves must be an .fst file in an existing folder
+    rc, text = _verify([DIGITS, "--weights", str(w), "--waves", str(tmp_path / "t.vcd")],
+                       capsys)
+    if "not installed" not in text:
+        assert rc == 2 and "FST" in text, text
+        rc, text = _verify([DIGITS, "--weights", str(w), "--waves",
+                            str(tmp_path / "no" / "t.fst")], capsys)
+        assert rc == 2 and "does not exist" in text, text
+    # an unknown data set
+    rc, text = _verify([DIGITS, "--weights", str(w), "--dataset", "nope"], capsys)
+    assert rc == 2 and "nope" in text and "Traceback" not in text
+    # a construct the Verilog backend cannot build: located at the layer
+    model = tmp_path / "conv.snn"
+    model.write_text(CONV)
+    cgraph = snnc.load(str(model)).graph
+    cw = tmp_path / "conv.npz"
+    save_weights(cw, cgraph, random_weights(cgraph, seed=0))
+    rc, text = _verify([str(model), "--weights", str(cw)], capsys)
+    assert rc == 2 and "Traceback" not in text, text
+    assert "conv.snn:7:" in text and "conv2d layer 'c' is not supported by the Verilog backend" \
+        in text, text
+
+
+def test_verify_hls_backend(tmp_path, capsys):
+    """--backend hls goes to snnc.backends.hls.verify_hls (a clear error, exit 2, where it is not
+    installed); Verilog-only options are refused with it."""
+    import importlib
+
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    graph = snnc.load(DIGITS).graph
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, random_weights(graph, seed=0))
+    rc, text = _verify([DIGITS, "--weights", str(w), "--samples", "2", "--backend", "hls",
+                        "--waves", str(tmp_path / "t.fst")], capsys)
+    assert rc == 2 and "--waves needs --backend verilog" in text, text
+    rc, text = _verify([DIGITS, "--weights", str(w), "--samples", "2", "--backend", "hls",
+                        "--lanes", "4"], capsys)
+    assert rc == 2 and "--lanes needs --backend verilog" in text, text
+    try:
+        importlib.import_module("snnc.backends.hls").verify_hls   # noqa: B018
+    except (ImportError, AttributeError):
+        rc, text = _verify([DIGITS, "--weights", str(w), "--samples", "2", "--backend", "hls"],
+                           capsys)
+        assert rc == 2 and "verify_hls" in text and "Traceback" not in text, text
+
+
+SMALL = """model small
+time {
+    dt = 1 ms
+    steps = 6
+}
+input x[12] = rate(gain = 0.8)
+layer reg = dense(x, 9) with LIF(tau_mem = 10 ms, threshold = 0.5)
+layer out = dense(reg, 5) with LIF(tau_mem = 10 ms, threshold = 0.5, reset = zero)
+output out = count
+hardware { lanes = 2 }
+"""
+
+
+def test_verify_writes_waves(tmp_path, capsys):
+    """--waves FILE.fst: a Verilator FST trace of the co-simulation (a traced build)."""
+    _need_tools()
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    model = tmp_path / "small.snn"
+    model.write_text(SMALL)
+    graph = snnc.load(str(model)).graph
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, random_weights(graph, seed=1, scale=3.0))
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data.npz"
+    np.savez(data, x_train=rng.uniform(size=(4, 12)).astype(np.float32),
+             y_train=np.arange(4) % 5, x_test=rng.uniform(size=(2, 12)).astype(np.float32),
+             y_test=np.arange(2))
+    fst = tmp_path / "trace.fst"
+    argv = [str(model), "--weights", str(w), "--dataset", f"npz:{data}", "--samples", "2",
+            "--waves", str(fst), "--json"]
+    from snnc.backends.verilog.sim import waves_problem
+
+    problem = waves_problem()
+    if problem:          # no lz4/zlib headers here: a clear error, not a failed build
+        rc, text = _verify(argv, capsys)
+        assert rc == 2 and "FST trace writer needs" in text and "Traceback" not in text, text
+        return
+    rc, s = _verify(argv, capsys)
+    assert rc == 0, s
+    assert s["match"] is True and s["waves"] == str(fst) and s["lanes"] == 2
+    head = fst.read_bytes()[:1]
+    assert fst.stat().st_size > 1000 and head == b"\x00"      # FST: a header block first
