@@ -1,0 +1,141 @@
+"""FPGA resources and fmax of the generated accelerator (docs/performance.md, "FPGA resources and
+fmax"): the digits model at P = 1, 2, 4, 8 lanes on the iCE40 HX8K, iCE40 UP5K and ECP5-25F, and
+the same network with other hidden-layer sizes (logic should not grow with the neuron count).
+
+Each design goes through ``snnc.backends.verilog.fpga.fpga_report`` (Yosys + nextpnr, one job at
+a time, fixed nextpnr seed); a design that does not fit is listed with its synthesis figures and
+the resource that overflows. Takes minutes per design (about an hour for everything on 2 cores).
+
+    python bench/fpga_report.py [--devices ice40-hx8k,...] [--lanes 1,2,4,8] [--sizes 32,512]
+                                [--out results.json] [--from results.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGITS = ROOT / "examples" / "digits.snn"
+TINYODIN = {"luts": 2981, "fmax_ecp5": 40.0, "cycles_per_sop": 2}
+SPIKER = {"logic_cells": 7612, "ms_per_image": 0.78}
+
+
+def load_qmodel(hidden: int | None):
+    from snnc.build import load
+    from snnc.quantize import quantize
+    from snnc.weights import random_weights
+
+    if hidden is None:
+        graph = load(str(DIGITS)).graph
+    else:
+        text = DIGITS.read_text()
+        text, n = re.subn(r"dense\(pixels, 128\)", f"dense(pixels, {hidden})", text)
+        assert n == 1, "examples/digits.snn changed: update the bench"
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / f"digits_{hidden}.snn"
+            p.write_text(text)
+            graph = load(str(p)).graph
+    return quantize(graph, random_weights(graph, seed=0))
+
+
+def run_one(hidden, lanes: int, device: str) -> dict:
+    from snnc.backends.verilog.fpga import fpga_report
+    from snnc.errors import SnnError
+
+    name = "digits 64-128-10" if hidden is None else f"64-{hidden}-10"
+    row = {"net": name, "hidden": hidden or 128, "lanes": lanes, "device": device}
+    t0 = time.monotonic()
+    try:
+        rep = fpga_report(load_qmodel(hidden), device, lanes=lanes)
+    except SnnError as exc:
+        row.update(fits=False, error=exc.message, synthesis=getattr(exc, "synthesis", None))
+    else:
+        res = rep["resources"]
+        row.update(fits=rep["fits"], logic_cells=res["logic_cells"]["used"],
+                   logic_cells_available=res["logic_cells"]["available"], luts=res["luts"],
+                   ffs=res["ffs"], bram=res["bram"]["used"], dsp=res["dsp"]["used"],
+                   fmax=rep["fmax_mhz"], target=rep["target_mhz"],
+                   lc_per_lane=rep["logic_cells_per_lane"], weights_in_bram=rep["weights_in_bram"],
+                   bram_by_memory=rep["bram_by_memory"], dsp_mapping=rep["dsp_mapping"],
+                   critical_path=rep["critical_path"], harness=rep["harness"])
+    row["seconds"] = round(time.monotonic() - t0, 1)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    out = ["| net | device | P | logic cells | LUT4 | FF | BRAM | DSP | fmax MHz | target | "
+           "LC / lane | fits |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lanes_total = r["lanes"] * 2           # two layers: one set of lanes each
+        if "logic_cells" in r:
+            out.append(f"| {r['net']} | {r['device']} | {r['lanes']} | {r['logic_cells']:,} | "
+                       f"{r['luts']:,} | {r['ffs']:,} | {r['bram']} | {r['dsp']} | "
+                       f"{r['fmax'] if r['fmax'] is None else format(r['fmax'], '.1f')} | {r['target']:g} | "
+                       f"{r['logic_cells'] / lanes_total:.0f} | yes |")
+        else:
+            s = r.get("synthesis") or {}
+            why = r["error"].split(": ", 1)[-1]
+            out.append(f"| {r['net']} | {r['device']} | {r['lanes']} | "
+                       f"(>= {max(s.get('luts', 0), s.get('ffs', 0)):,}) | "
+                       f"{s.get('luts', '-'):,} | {s.get('ffs', '-'):,} | {s.get('bram', '-')} | "
+                       f"{s.get('dsp', '-')} | - | - | - | no: {why} |")
+    return "\n".join(out)
+
+
+def marginal(rows: list[dict]) -> list[str]:
+    """Logic cells added per lane (slope between P = 1 and the largest P that fits)."""
+    out = []
+    for dev in sorted({r["device"] for r in rows}):
+        pts = sorted((r["lanes"], r["logic_cells"]) for r in rows
+                     if r["device"] == dev and r["hidden"] == 128 and "logic_cells" in r)
+        if len(pts) >= 2:
+            (p0, l0), (p1, l1) = pts[0], pts[-1]
+            out.append(f"{dev}: {(l1 - l0) / ((p1 - p0) * 2):.0f} logic cells per added lane "
+                       f"(P = {p0} -> {p1}, both layers)")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--devices", default="ice40-hx8k,ice40-up5k,ecp5-25k")
+    ap.add_argument("--lanes", default="1,2,4,8")
+    ap.add_argument("--sizes", default="32,512", help="other hidden sizes (at P = 4)")
+    ap.add_argument("--size-devices", default="ice40-hx8k,ecp5-25k")
+    ap.add_argument("--out", help="write the rows as JSON (after every design)")
+    ap.add_argument("--from", dest="src", help="print the table of a saved JSON and exit")
+    args = ap.parse_args(argv)
+    if args.src:
+        rows = json.loads(Path(args.src).read_text())
+    else:
+        jobs = [(None, p, d) for d in args.devices.split(",") for p in
+                map(int, args.lanes.split(","))]
+        jobs += [(int(h), 4, d) for h in filter(None, args.sizes.split(","))
+                 for d in args.size_devices.split(",")]
+        rows = []
+        for hidden, p, dev in jobs:
+            row = run_one(hidden, p, dev)
+            rows.append(row)
+            brief = (f"{row.get('logic_cells')} LC, {row.get('bram')} BRAM, {row.get('fmax')} MHz"
+                     if "logic_cells" in row else row["error"])
+            print(f"[{row['seconds']:6.1f} s] {row['net']} P={p} {dev}: {brief}",
+                  file=sys.stderr, flush=True)
+            if args.out:
+                Path(args.out).write_text(json.dumps(rows, indent=1) + "\n")
+    print(table(rows))
+    print()
+    for line in marginal(rows):
+        print(line)
+    print(f"\ntinyODIN (ECP5-25F, open tools): {TINYODIN['luts']:,} LUT, ~{TINYODIN['fmax_ecp5']:g} "
+          f"MHz, {TINYODIN['cycles_per_sop']} cycles per SOP; Spiker+: {SPIKER['logic_cells']:,} "
+          f"logic cells, {SPIKER['ms_per_image']} ms per MNIST image (clock-driven)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
