@@ -75,6 +75,7 @@ class _Builder:
         graph = ir.Graph(name, time, tuple(inputs.values()), tuple(layers), tuple(outputs), train,
                          hardware)
         self._warn_unused(graph)
+        self._warn_asn_kernels(graph)
         graph.verify()
         return Loaded(graph, self.diag.warnings)
 
@@ -209,7 +210,7 @@ class _Builder:
             known = list(catalog.NEURONS) + list(first_names)
             self.diag.error(use.name_loc, f"unknown neuron '{use.name}'",
                             did_you_mean(use.name, known) or "built-in neurons: "
-                            + ", ".join(catalog.NEURONS))
+                            + ", ".join(k for k in catalog.NEURONS if k != "relu"))
             return None
         values = bind_args(list(template.specs), use.args, use.name, use.loc, self.errors, self.dt,
                            positional=0)
@@ -512,6 +513,25 @@ class _Builder:
             if node.name not in used:
                 kind = "input" if isinstance(node, ir.Input) else "layer"
                 self.diag.warn(node.loc, f"{kind} '{node.name}' does not reach any output")
+
+    def _warn_asn_kernels(self, graph: ir.Graph) -> None:
+        """An ASN layer decodes its ASN source correctly only when its tau_beta is the source's
+        tau_eta (docs/semantics.md section 3): warn where they differ."""
+        for layer in graph.layers:
+            n = getattr(layer, "neuron", None)
+            if not isinstance(n, ir.ASN):
+                continue
+            src = graph.node(layer.source)
+            while isinstance(src, ir.Flatten):
+                src = graph.node(src.source)
+            up = getattr(src, "neuron", None)
+            if isinstance(up, ir.ASN) and not math.isclose(up.eta, n.tau_beta, rel_tol=1e-9):
+                self.diag.warn(layer.loc, f"layer '{layer.name}' decodes with tau_beta = "
+                                          f"{n.tau_beta * 1e3:g} ms, but '{src.name}' predicts its "
+                                          f"spikes with tau_eta = {up.eta * 1e3:g} ms",
+                               f"set tau_eta = {n.tau_beta * 1e3:g} ms in '{src.name}' (or the same "
+                               "tau_beta in both) so that the spikes decode to the sender's "
+                               "prediction")
 
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:

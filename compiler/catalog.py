@@ -30,7 +30,20 @@ NEURONS: dict[str, tuple[type, list[ParamSpec]]] = {
                        ParamSpec("beta", "real", 1.8, check=non_negative,
                                  doc="threshold increase per unit of adaptation"),
                        _THRESHOLD, _RESET, _REFRACTORY, _LEAK]),
+    "ASN": (ir.ASN, [ParamSpec("tau_beta", "time", required=True, check=positive,
+                               doc="time constant of the input (decoding) kernel"),
+                     ParamSpec("threshold", "real", 0.1, check=positive,
+                               doc="resting threshold theta0"),
+                     ParamSpec("m_f", "real", 0.1, check=non_negative,
+                               doc="multiplicative adaptation: each spike adds m_f * theta"),
+                     ParamSpec("tau_gamma", "time", 0.015, check=positive,
+                               doc="time constant of the threshold adaptation"),
+                     ParamSpec("tau_eta", "time", None, check=positive,
+                               doc="time constant of the self-prediction (default tau_beta)"),
+                     _LEAK]),
+    "ReLU": (ir.ReLU, []),
 }
+NEURONS["relu"] = NEURONS["ReLU"]     # `with relu` reads as the activation it is
 
 # ------------------------------------------------------------------ encodings
 

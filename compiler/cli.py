@@ -79,6 +79,10 @@ from snnc.train_cmd import register as _register_train  # noqa: E402
 
 _EXTRA_COMMANDS += [_register_simulate, _register_train]
 from snnc.compile_cmd import register as _register_compile; _EXTRA_COMMANDS.append(_register_compile)  # noqa: E402,E702
+from snnc.verify_cmd import register as _register_verify; _EXTRA_COMMANDS.append(_register_verify)  # noqa: E402,E702
+from snnc.demo_cmd import register as _register_demo; _EXTRA_COMMANDS.append(_register_demo)  # noqa: E402,E702
+from snnc.report_cmd import register as _register_report; _EXTRA_COMMANDS.append(_register_report)  # noqa: E402,E702
+from snnc.convert_cmd import register as _register_convert; _EXTRA_COMMANDS.append(_register_convert)  # noqa: E402,E702
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
     snnc compile MODEL --target verilog [--weights W.npz] [--seed S] [--lanes P]
                  [--fifo-depth D] -o DIR [--json]
 
+``--target hls`` writes a Vitis HLS C++ project instead (``snnc.backends.hls``, docs/hls.md).
 ``--target verilog`` writes ``DIR/snn_top.v`` (a chain of the hand-written ``snnc.hw`` layer
 cores), one ``$readmemh`` weight file per layer, copies of the library sources and
 ``DIR/manifest.json`` (see ``snnc.backends.verilog``). Without ``--weights`` the model is compiled
@@ -17,11 +18,12 @@ import sys
 
 from snnc.simulate_cmd import positive_int
 
-TARGETS = ("verilog",)
+TARGETS = ("verilog", "hls")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compile", help="generate hardware (Verilog) from a model and its weights",
+    p = sub.add_parser("compile",
+                       help="generate hardware (Verilog or HLS C++) from a model and its weights",
                        description="Quantise a model and generate a hardware target.")
     p.add_argument("model", metavar="MODEL", help=".snn model file")
     p.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
@@ -69,6 +71,8 @@ def cmd_compile(args) -> int:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
         raise SnnError(None, f"cannot create output folder {args.out}: {exc.strerror}") from None
+    if args.target == "hls":
+        return _compile_hls(args, qmodel, notes)
     manifest = generate(qmodel, args.out, lanes=args.lanes, fifo_depth=fd)
     for note in list(qmodel.notes) + notes:
         print(f"note: {note}", file=sys.stderr)
@@ -85,5 +89,28 @@ def cmd_compile(args) -> int:
     else:
         chain = " -> ".join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
         print(f"{graph.name}: Verilog top '{manifest['top']}' in {args.out}: {chain}")
+        print(f"files: {', '.join(summary['files'])}")
+    return 0
+
+
+def _compile_hls(args, qmodel, notes: list[str]) -> int:
+    """``--target hls``: the Vitis HLS C++ project (snnc.backends.hls, docs/hls.md)."""
+    from snnc.backends.hls import generate_hls
+
+    manifest = generate_hls(qmodel, args.out, lanes=args.lanes)
+    for note in list(qmodel.notes) + notes:
+        print(f"note: {note}", file=sys.stderr)
+    summary = {
+        "model": qmodel.graph.name, "target": args.target, "out": args.out,
+        "top": manifest["top"], "files": manifest["files"] + ["manifest.json"],
+        "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
+                    "inputs": l["inputs"], "lanes": l["lanes"]} for l in manifest["layers"]],
+        "weights": args.weights, "notes": notes,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        chain = ", ".join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
+        print(f"{qmodel.graph.name}: HLS top '{manifest['top']}' in {args.out}: {chain}")
         print(f"files: {', '.join(summary['files'])}")
     return 0

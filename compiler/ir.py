@@ -143,6 +143,39 @@ class ALIF:
 
 
 @dataclass(frozen=True)
+class ASN:
+    """Adaptive spiking neuron (sigma-delta; Zambrano & Bohte 2016), graded spikes. Per step:
+
+    ``U[t] = b*U[t-1] + I[t]`` (the input current ``S`` of the paper, ``b = exp(-dt/tau_beta)``;
+    ``I[t] = W h_in[t]``, the weighted *heights* of the incoming spikes),
+    ``A = g*A`` (``g = exp(-dt/tau_gamma)``), ``P = e*P`` (the self-prediction ``S^``,
+    ``e = exp(-dt/tau_eta)``), ``theta = threshold + A``, ``S[t] = H(U - P - theta/2)``; where it
+    spikes, the spike carries the height ``h = theta``, and ``P += h``, ``A += m_f*h``.
+
+    ``tau_eta`` None means ``tau_beta`` (the downstream decoding kernel, when all layers use the same
+    one). ``leak`` as for LIF.
+    """
+
+    tau_beta: float
+    threshold: float = 0.1
+    m_f: float = 0.1
+    tau_gamma: float = 0.015
+    tau_eta: float | None = None
+    leak: str | None = None
+
+    @property
+    def eta(self) -> float:
+        """The self-prediction's time constant (``tau_eta``, default ``tau_beta``)."""
+        return self.tau_eta if self.tau_eta is not None else self.tau_beta
+
+
+@dataclass(frozen=True)
+class ReLU:
+    """A non-spiking rectified linear unit, for ANNs written as ``.snn`` models (and converted by
+    ``snnc convert``): ``U[t] = I[t]``, the output is the graded value ``h[t] = max(U[t], 0)``."""
+
+
+@dataclass(frozen=True)
 class StateVar:
     name: str
     init: Expr
@@ -167,7 +200,14 @@ class CustomNeuron:
         return dict(self.params)[name]
 
 
-Neuron = Union[IF, LIF, CubaLIF, ALIF, CustomNeuron]
+Neuron = Union[IF, LIF, CubaLIF, ALIF, ASN, ReLU, CustomNeuron]
+
+#: Neuron kinds whose output events carry a value (graded spikes) rather than a plain 1.
+GRADED_NEURONS = (ASN, ReLU)
+
+
+def is_graded(neuron) -> bool:
+    return isinstance(neuron, GRADED_NEURONS)
 
 
 def neuron_kind(neuron: Neuron) -> str:
@@ -385,6 +425,16 @@ class Graph:
 
     def shape_of(self, name: str) -> tuple[int, ...]:
         return self.node(name).shape
+
+    def graded(self, name: str) -> str | None:
+        """What the events of node ``name`` carry: ``"inputs"`` (direct-encoded input values),
+        ``"membrane"`` (ASN heights / ReLU values, membrane units) or None (plain spikes)."""
+        node = self.node(name)
+        if isinstance(node, Input):
+            return "inputs" if isinstance(node.encoding, Direct) else None
+        if isinstance(node, Flatten):
+            return self.graded(node.source)
+        return "membrane" if is_graded(node.neuron) else None
 
     def verify(self) -> None:
         """Check the graph's invariants; raises SnnErrors naming the node at fault."""

@@ -31,12 +31,14 @@ class Formats:
 class NeuronConsts:
     """A built-in neuron in integers.
 
-    ``leak`` is ``none`` (IF), ``multiply`` (decays are 16-fractional-bit coefficients) or ``shift``
-    (decays are shift amounts ``k``). ``threshold`` is in membrane units; ``beta`` has 16 fractional
-    bits; decays not used by the kind are None.
+    ``leak`` is ``none`` (IF, ReLU), ``multiply`` (decays are 16-fractional-bit coefficients) or
+    ``shift`` (decays are shift amounts ``k``). ``threshold`` is in membrane units; ``beta`` has 16
+    fractional bits; decays not used by the kind are None. ASN: ``threshold`` is theta0,
+    ``mem_decay`` tau_beta's (the input current ``U``), ``adapt_decay`` tau_gamma's, ``pred_decay``
+    tau_eta's, ``m_f`` 16 fractional bits. ReLU: threshold 0, no decays.
     """
 
-    kind: str                 # IF, LIF, CubaLIF, ALIF
+    kind: str                 # IF, LIF, CubaLIF, ALIF, ASN, ReLU
     threshold: int
     reset: str
     refractory: int
@@ -45,6 +47,13 @@ class NeuronConsts:
     syn_decay: int | None = None
     adapt_decay: int | None = None
     beta: int | None = None
+    pred_decay: int | None = None     # ASN: decay of the self-prediction P (tau_eta)
+    m_f: int | None = None            # ASN: adaptation factor, 16 fractional bits
+
+    @property
+    def graded(self) -> bool:
+        """Whether the neuron's events carry a payload (ASN heights, ReLU values; membrane units)."""
+        return self.kind in ("ASN", "ReLU")
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,6 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
     """Quantise a float model. Raises SnnErrors (located at the layers) for unrepresentable constants."""
     formats, notes = model_formats(graph)
     decay_default = graph.hardware.decay if graph.hardware is not None else "multiply"
-    direct_inputs = {i.name for i in graph.inputs if isinstance(i.encoding, ir.Direct)}
     errors: list[SnnError] = []
     plans: list[LayerPlan] = []
     reports: list[LayerReport] = []
@@ -136,9 +144,12 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
         if isinstance(layer, ir.Flatten):
             plans.append(LayerPlan(layer.name, 0, 0, 0, None))
             continue
-        direct = layer.source in direct_inputs
-        extra_frac = formats.inputs.frac if direct else 0
-        extra_bits = formats.inputs.width if direct else 0
+        # graded events (direct inputs, ASN heights, ReLU values) multiply the weights by their
+        # payload: the accumulator gains the payload's fractional bits and width
+        graded = graph.graded(layer.source)
+        payload_fmt = {"inputs": formats.inputs, "membrane": formats.membrane}.get(graded)
+        extra_frac = payload_fmt.frac if payload_fmt is not None else 0
+        extra_bits = payload_fmt.width if payload_fmt is not None else 0
         int_weights[layer.name] = _quantize_tensors(layer, weights, formats.weights, report)
         neuron = layer.neuron
         in_frac = formats.current.frac if isinstance(neuron, ir.CubaLIF) else formats.membrane.frac
@@ -238,6 +249,16 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
 def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, report: LayerReport):
     if isinstance(n, ir.CustomNeuron):
         return lower_custom(layer, n, formats.membrane, dt)
+    if isinstance(n, ir.ReLU):
+        return NeuronConsts("ReLU", 0, "none", 0, "none", None)
+    if isinstance(n, ir.ASN):
+        theta = _threshold(layer, n.threshold, formats.membrane)
+        leak = n.leak or decay_default
+        beta = _decay(layer, "tau_beta", n.tau_beta, dt, leak, report)
+        gamma = _decay(layer, "tau_gamma", n.tau_gamma, dt, leak, report)
+        eta = _decay(layer, "tau_eta", n.eta, dt, leak, report)
+        return NeuronConsts("ASN", theta, "none", 0, leak, beta, adapt_decay=gamma,
+                            pred_decay=eta, m_f=coef(n.m_f))
     if not isinstance(n, (ir.IF, ir.LIF, ir.CubaLIF, ir.ALIF)):
         raise TypeError(f"unknown neuron type {type(n).__name__}")
     theta = _threshold(layer, n.threshold, formats.membrane)

@@ -19,7 +19,7 @@ FORMAT_VERSION = 1
 
 _CLASSES = {cls.__name__: cls for cls in (
     ir.TimeSpec, ir.Rate, ir.Latency, ir.Delta, ir.Direct, ir.Input, ir.IF, ir.LIF, ir.CubaLIF,
-    ir.ALIF, ir.CustomNeuron, ir.StateVar, ir.Surrogate, ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool,
+    ir.ALIF, ir.ASN, ir.ReLU, ir.CustomNeuron, ir.StateVar, ir.Surrogate, ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool,
     ir.Flatten, ir.Output, ir.TrainSpec, ir.HardwareSpec, ir.Graph, Fixed, E.Assignment)}
 _EXPR_FIELDS = {("CustomNeuron", "spike"), ("StateVar", "init"), ("Assignment", "value")}
 

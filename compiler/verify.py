@@ -42,6 +42,7 @@ def verify_graph(g: ir.Graph) -> None:
                        f"'{layer.source}' has shape {list(shapes[layer.source])}")
             continue
         _verify_layer(layer, bad)
+        _verify_graded(g, layer, bad)
         shapes[layer.name] = layer.shape
     if not g.outputs:
         bad(g, "graph has no outputs")
@@ -85,6 +86,19 @@ def _verify_neuron(layer, n: ir.Neuron, bad) -> None:
         for tau in ("tau_mem", "tau_syn", "tau_adapt"):
             if hasattr(n, tau) and not getattr(n, tau) > 0:
                 bad(layer, f"layer '{layer.name}': {tau} must be positive")
+    elif isinstance(n, ir.ASN):
+        if not n.threshold > 0:
+            bad(layer, f"layer '{layer.name}': threshold must be positive")
+        if not n.m_f >= 0:
+            bad(layer, f"layer '{layer.name}': m_f must not be negative")
+        for tau in ("tau_beta", "tau_gamma", "tau_eta"):
+            v = getattr(n, tau)
+            if v is not None and not v > 0:
+                bad(layer, f"layer '{layer.name}': {tau} must be positive")
+        if n.leak is not None and n.leak not in ir.LEAKS:
+            bad(layer, f"layer '{layer.name}': unknown leak '{n.leak}'")
+    elif isinstance(n, ir.ReLU):
+        pass
     elif isinstance(n, ir.CustomNeuron):
         params = {p for p, _ in n.params}
         states = {s.name for s in n.states}
@@ -99,3 +113,28 @@ def _verify_neuron(layer, n: ir.Neuron, bad) -> None:
                     bad(layer, f"neuron '{n.name}' reads unknown {r.kind} '{r.name}'")
     else:
         raise TypeError(f"unknown neuron type {type(n).__name__}")
+
+
+def _verify_graded(g: ir.Graph, layer: ir.Layer, bad) -> None:
+    """Graded events (ASN heights, ReLU values) feed dense and conv2d layers only; graded neurons
+    do not sit in recurrent layers (their self-connection would carry payloads)."""
+    neuron = getattr(layer, "neuron", None)
+    if isinstance(layer, ir.Recurrent) and ir.is_graded(neuron):
+        bad(layer, f"layer '{layer.name}': a {ir.neuron_kind(neuron)} neuron cannot be used in a "
+                   "recurrent layer (use dense)")
+    if isinstance(layer, (ir.Recurrent, ir.Pool)):
+        try:
+            src = g.node(layer.source)
+        except KeyError:
+            return
+        if not isinstance(src, ir.Input) and g.graded(layer.source) == "membrane":
+            bad(layer, f"layer '{layer.name}' reads the graded events of '{layer.source}' "
+                       f"({ir.neuron_kind(g.node(_owner(g, layer.source)).neuron)}); only dense "
+                       "and conv2d layers accept graded events")
+
+
+def _owner(g: ir.Graph, name: str) -> str:
+    node = g.node(name)
+    while isinstance(node, ir.Flatten):
+        node = g.node(node.source)
+    return node.name

@@ -59,6 +59,8 @@ def test_hash_changes_with_any_parameter(which):
             neuron = dataclasses.replace(neuron, params=((name, value * 2 + 1),) + neuron.params[1:])
         else:
             neuron = dataclasses.replace(neuron, name=neuron.name + "2")
+    elif isinstance(neuron, ir.ReLU):            # no parameters: change the kind
+        neuron = ir.LIF(tau_mem=0.01)
     else:
         neuron = dataclasses.replace(neuron, threshold=neuron.threshold * 2)
     changed = dataclasses.replace(layer, neuron=neuron)

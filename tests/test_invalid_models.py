@@ -84,7 +84,7 @@ CASES = [
     ("unknown neuron", src(*HEAD, "layer l = dense(x, 4) with LIFF(tau_mem = 5 ms)", OUTPUT),
      [(4, 28, "unknown neuron 'LIFF'", "did you mean 'LIF'?")]),
     ("unknown neuron, nothing close", src(*HEAD, "layer l = dense(x, 4) with Izhikevich", OUTPUT),
-     [(4, 28, "unknown neuron 'Izhikevich'", "built-in neurons: IF, LIF, CubaLIF, ALIF")]),
+     [(4, 28, "unknown neuron 'Izhikevich'", "built-in neurons: IF, LIF, CubaLIF, ALIF, ASN, ReLU")]),
     ("unknown layer operator", src(*HEAD, "layer l = dense2(x, 4) with IF", OUTPUT),
      [(4, 11, "unknown layer operator 'dense2'", "did you mean 'dense'?")]),
     ("unknown layer operator conv", src(*HEAD, "layer l = conv(x, 4, 3) with IF", OUTPUT),

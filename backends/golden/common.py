@@ -90,6 +90,7 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
         raise ValueError(f"sample_ids must have shape [{batch}], got {list(sample_ids.shape)}")
 
     values: dict[str, np.ndarray] = {}        # node -> [T, B, *shape] spikes (uint8) or values
+    events: dict[str, np.ndarray] = {}        # graded layers -> their spikes (the values carry heights)
     stats: dict[str, LayerStats] = {}
     final: dict[str, dict[str, np.ndarray]] = {}
     membrane_sums: dict[str, np.ndarray] = {}
@@ -111,8 +112,13 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
             continue
         if not isinstance(layer, (ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool)):
             raise TypeError(f"unknown layer type {type(layer).__name__}")
-        spikes, mem_sum, trace, neuron, st = _run_layer(layer, src, backend, steps, batch, record)
-        values[layer.name] = spikes
+        spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend, steps,
+                                                                  batch, record)
+        if payloads is not None:
+            values[layer.name] = payloads
+            events[layer.name] = spikes
+        else:
+            values[layer.name] = spikes
         membrane_sums[layer.name] = mem_sum
         if record:
             traces[layer.name] = trace
@@ -120,15 +126,17 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
                              for k, v in neuron.state().items()}
         stats[layer.name] = st
 
-    outputs = {o.source: make_readout(o.readout, values[o.source], membrane_sums[o.source])
+    outputs = {o.source: make_readout(o.readout, events.get(o.source, values[o.source]),
+                                      membrane_sums[o.source])
                for o in graph.outputs}
     first = graph.outputs[0].source if graph.outputs else None
     predictions = predict(outputs[first]) if first is not None else np.zeros(batch, dtype=np.int64)
     layer_names = {layer.name for layer in graph.layers}
     return SimResult(backend.arithmetic, steps, batch, outputs, predictions, stats,
                      totals(stats, layer_names, copies), final,
-                     spikes=dict(values) if record else None,
-                     membranes=traces if record else None)
+                     spikes={**values, **events} if record else None,
+                     membranes=traces if record else None,
+                     payloads={k: values[k] for k in events} if record else None)
 
 
 def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int, record: bool):
@@ -147,6 +155,8 @@ def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int,
     mem_sum = np.zeros((batch, size), dtype=backend.membrane_dtype)
     trace = np.zeros((steps, batch, size), dtype=backend.membrane_dtype) if record else None
     s_prev = np.zeros((batch, size), dtype=np.uint8)
+    graded = getattr(neuron, "graded", False)
+    payloads = np.zeros((steps, batch, size), dtype=backend.membrane_dtype) if graded else None
     for t in range(steps):
         if recurrent:
             inp = syn.to_input(acc[t] + syn.matmul(s_prev, syn.recurrent))
@@ -154,6 +164,8 @@ def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int,
             inp = acc[t]
         s, u = neuron.step(inp)
         spikes[t] = s
+        if graded:
+            payloads[t] = neuron.H
         mem_sum += u
         if record:
             trace[t] = u
@@ -167,4 +179,6 @@ def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int,
     spikes = spikes.reshape(steps, batch, *shape)
     if record:
         trace = trace.reshape(steps, batch, *shape)
-    return spikes, mem_sum, trace, neuron, st
+    if graded:
+        payloads = payloads.reshape(steps, batch, *shape)
+    return spikes, mem_sum, trace, neuron, st, payloads

@@ -12,7 +12,8 @@ import numpy as np
 from snnc import expr as E
 from snnc import ir
 from snnc.backends.golden.common import Backend, Synapses, run
-from snnc.backends.golden.neurons import BuiltinNeuron, BuiltinSpec, ProgramNeuron
+from snnc.backends.golden.neurons import (ASNNeuron, ASNSpec, BuiltinNeuron, BuiltinSpec,
+                                          ProgramNeuron, ReLUNeuron)
 from snnc.backends.golden.result import SimResult
 
 
@@ -113,9 +114,17 @@ class FloatBackend(Backend):
         n = layer.neuron
         if isinstance(n, ir.CustomNeuron):
             return self._custom(n, shape)
+        dt = self.dt
+        if isinstance(n, ir.ReLU):
+            return ReLUNeuron(np.float64, shape)
+        if isinstance(n, ir.ASN):
+            b, g, e, mf = (math.exp(-dt / n.tau_beta), math.exp(-dt / n.tau_gamma),
+                           math.exp(-dt / n.eta), float(n.m_f))
+            return ASNNeuron(ASNSpec(float(n.threshold), np.float64, decay_u=lambda v: b * v,
+                                     decay_a=lambda v: g * v, decay_p=lambda v: e * v,
+                                     adapt_inc=lambda h: mf * h), shape)
         if not isinstance(n, (ir.IF, ir.LIF, ir.CubaLIF, ir.ALIF)):
             raise TypeError(f"unknown neuron type {type(n).__name__}")
-        dt = self.dt
         kw = dict(kind=type(n).__name__, threshold=float(n.threshold), reset=n.reset,
                   refractory=int(n.refractory), dtype=np.float64)
         if not isinstance(n, ir.IF):

@@ -12,7 +12,8 @@ import numpy as np
 from snnc import intexpr as I
 from snnc import ir
 from snnc.backends.golden.common import Backend, Synapses, run
-from snnc.backends.golden.neurons import BuiltinNeuron, BuiltinSpec, ProgramNeuron
+from snnc.backends.golden.neurons import (ASNNeuron, ASNSpec, BuiltinNeuron, BuiltinSpec,
+                                          ProgramNeuron, ReLUNeuron)
 from snnc.backends.golden.result import SimResult
 from snnc.fixedpoint import COEF_FRAC, cmul, int_matmul, quantize, rescale, rshift_round
 from snnc.quantize import Formats, LayerPlan, NeuronConsts, QuantizedModel
@@ -179,6 +180,18 @@ def neuron_for_plan(plan: LayerPlan, formats: Formats, shape: tuple[int, ...]):
     Hardware co-simulation can drive it step by step.
     """
     n, f = plan.neuron, formats
+    if isinstance(n, NeuronConsts) and n.kind == "ReLU":
+        return ReLUNeuron(np.int64, shape, f.membrane)
+    if isinstance(n, NeuronConsts) and n.kind == "ASN":
+        fa, fm, mf = f.adaptation.frac, f.membrane.frac, np.int64(n.m_f)
+        return ASNNeuron(ASNSpec(np.int64(n.threshold), np.int64,
+                                 decay_u=decay_fn(n.leak, n.mem_decay),
+                                 decay_a=decay_fn(n.leak, n.adapt_decay),
+                                 decay_p=decay_fn(n.leak, n.pred_decay),
+                                 a_to_mem=lambda a: rescale(a, fa, fm),
+                                 adapt_inc=lambda h: rescale(mf * h, COEF_FRAC + fm, fa),
+                                 formats={"U": f.membrane, "P": f.membrane, "A": f.adaptation,
+                                          "H": f.membrane}), shape)
     if isinstance(n, NeuronConsts):
         kw = dict(kind=n.kind, threshold=np.int64(n.threshold), reset=n.reset,
                   refractory=int(n.refractory), dtype=np.int64,

@@ -127,6 +127,83 @@ class BuiltinNeuron(_Saturating):
         return out
 
 
+@dataclass(frozen=True)
+class ASNSpec:
+    """An adaptive spiking neuron (docs/semantics.md sections 3-4) in one arithmetic.
+
+    ``decay_u``, ``decay_a``, ``decay_p`` apply ``exp(-dt/tau_beta)``, ``exp(-dt/tau_gamma)``,
+    ``exp(-dt/tau_eta)``; ``a_to_mem(A)`` brings the adaptation to membrane units; ``adapt_inc(h)``
+    is ``m_f * h`` in adaptation units; ``formats`` maps ``U``/``P``/``A``/``H`` (the payload) to
+    the format they saturate to (empty: no saturation).
+    """
+
+    threshold: Any
+    dtype: Any
+    decay_u: Fn = _identity
+    decay_a: Fn = _identity
+    decay_p: Fn = _identity
+    a_to_mem: Fn = _identity
+    adapt_inc: Fn = _identity
+    formats: dict | None = None
+
+
+class ASNNeuron(_Saturating):
+    """The adaptive spiking neuron over an array of neurons: ``step(inp)`` returns ``(S, U)``;
+    ``H`` holds the step's graded events (the spike heights, 0 where no spike)."""
+
+    graded = True
+
+    def __init__(self, spec: ASNSpec, shape: tuple[int, ...]):
+        super().__init__(spec.formats, ["U", "P", "A", "H"])
+        self.spec = spec
+        self.U = np.zeros(shape, dtype=spec.dtype)
+        self.P = np.zeros(shape, dtype=spec.dtype)
+        self.A = np.zeros(shape, dtype=spec.dtype)
+        self.H = np.zeros(shape, dtype=spec.dtype)
+        self.S = np.zeros(shape, dtype=bool)
+
+    def step(self, inp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sp = self.spec
+        self.U = self._sat("U", sp.decay_u(self.U) + inp)
+        self.A = sp.decay_a(self.A)
+        self.P = sp.decay_p(self.P)
+        theta = sp.threshold + sp.a_to_mem(self.A)
+        s = 2 * (self.U - self.P) > theta                 # S - S^ > theta / 2
+        h = self._sat("H", np.where(s, theta, 0).astype(sp.dtype, copy=False), s)
+        if s.any():
+            self.P = np.where(s, self._sat("P", self.P + h, s), self.P)
+            self.A = np.where(s, self._sat("A", self.A + sp.adapt_inc(h), s), self.A)
+        self.H = h
+        self.S = s
+        return s, self.U
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"U": self.U, "P": self.P, "A": self.A, "H": self.H, "S": self.S}
+
+
+class ReLUNeuron(_Saturating):
+    """A non-spiking ReLU unit: ``U = in`` (saturated in integers), the graded event is
+    ``H = max(U, 0)`` and an event is sent where ``H > 0``."""
+
+    graded = True
+
+    def __init__(self, dtype, shape: tuple[int, ...], fmt: Fixed | None = None):
+        super().__init__({"U": fmt} if fmt is not None else None, ["U"])
+        self.dtype = dtype
+        self.U = np.zeros(shape, dtype=dtype)
+        self.H = np.zeros(shape, dtype=dtype)
+        self.S = np.zeros(shape, dtype=bool)
+
+    def step(self, inp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.U = self._sat("U", np.asarray(inp, dtype=self.dtype))
+        self.H = np.maximum(self.U, 0)
+        self.S = self.H > 0
+        return self.S, self.U
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"U": self.U, "H": self.H, "S": self.S}
+
+
 Evaluator = Callable[[Any, dict, np.ndarray], Any]
 
 

@@ -65,7 +65,10 @@ class SimResult:
     * ``spikes`` (``record=True``): node name -> [T, B, *shape] uint8 spikes (for a direct input:
       its values, float64 or the quantised int64).
     * ``membranes`` (``record=True``): layer name -> [T, B, *shape] membrane after each step
-      (a user neuron's first state).
+      (a user neuron's first state; an ASN's input current ``U``; a ReLU's input).
+    * ``payloads`` (``record=True``): graded layer (ASN, ReLU) -> [T, B, *shape] the value each
+      event carries (0 without an event; float64, or int64 in membrane units); their ``spikes`` are
+      the events (uint8).
     """
 
     arithmetic: str                     # "float" or "golden"
@@ -78,6 +81,7 @@ class SimResult:
     final_state: dict[str, dict[str, np.ndarray]]
     spikes: dict[str, np.ndarray] | None = None
     membranes: dict[str, np.ndarray] | None = None
+    payloads: dict[str, np.ndarray] | None = None
 
 
 def make_readout(kind: str, spikes: np.ndarray, membrane_sum: np.ndarray) -> Readout:

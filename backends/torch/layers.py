@@ -47,7 +47,8 @@ class LayerModule(nn.Module):
             self.register_parameter(name, nn.Parameter(torch.zeros(shape)))
         neuron = layer.neuron
         self.custom = isinstance(neuron, ir.CustomNeuron)
-        self.float_cfg = None if self.custom else N.float_cfg(neuron, dt, surrogate)
+        self.graded = ir.is_graded(neuron)      # ASN / ReLU: snnc.backends.torch.asn
+        self.float_cfg = None if self.custom or self.graded else N.float_cfg(neuron, dt, surrogate)
         self.plan = None          # the quantizer's LayerPlan (QAT)
         self.formats = None
         self.qat_cfg = None
@@ -56,11 +57,12 @@ class LayerModule(nn.Module):
     # ------------------------------------------------------------------ QAT set-up
     def set_quantization(self, plan, formats, direct: bool) -> None:
         self.plan, self.formats, self.direct = plan, formats, direct
-        self.qat_cfg = None if self.custom else N.qat_cfg(plan, formats, self.surrogate)
+        self.qat_cfg = None if self.custom or self.graded else N.qat_cfg(plan, formats,
+                                                                         self.surrogate)
 
     def set_surrogate(self, surrogate: Surrogate) -> None:
         self.surrogate = surrogate
-        if not self.custom:
+        if not (self.custom or self.graded):
             self.float_cfg = N.float_cfg(self.layer.neuron, self.dt, surrogate)
             if self.plan is not None:
                 self.qat_cfg = N.qat_cfg(self.plan, self.formats, surrogate)
@@ -114,6 +116,10 @@ class LayerModule(nn.Module):
         X = self.synaptic_input(src, w, qat)
         T, B = X.shape[:2]
         V = w.get("recurrent")
+        if self.graded:
+            from snnc.backends.torch.asn import run_graded
+
+            return run_graded(self, X, qat, tbptt)   # (S, U, saturation, H): H feeds the next layer
         if self.custom:
             flat = X.reshape(T, B, -1)
             like = flat[0]

@@ -115,6 +115,8 @@ class SNNOutput:
     * ``outputs``: output layer name -> :class:`Readout`, in the graph's order.
     * ``saturation`` (QAT): node name -> state -> clamp count (0-d int64 tensors; ``inputs`` for a
       direct input), as the golden model's statistics.
+    * ``payloads``: graded layer (ASN, ReLU) -> ``[T, B, *shape]`` the values its events carry
+      (``spikes`` holds its events, 0/1), what the next layer multiplies its weights by.
     """
 
     spikes: dict[str, torch.Tensor]
@@ -122,6 +124,7 @@ class SNNOutput:
     outputs: dict[str, Readout]
     saturation: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
     layers: tuple[str, ...] = ()
+    payloads: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def first(self) -> Readout:
@@ -302,6 +305,7 @@ class SNN(nn.Module):
         values: dict[str, torch.Tensor] = {}
         membranes: dict[str, torch.Tensor] = {}
         saturation: dict[str, dict[str, torch.Tensor]] = {}
+        events: dict[str, torch.Tensor] = {}          # graded layers: their events (0/1)
         dtype = self._dtype
         for inp in g.inputs:
             v = torch.as_tensor(data[inp.name])
@@ -326,15 +330,18 @@ class SNN(nn.Module):
             if isinstance(layer, ir.Flatten):
                 values[layer.name] = src.reshape(T, src.shape[1], -1)
                 continue
-            S, U, sat = self.layer(layer.name)(src, qat=self.qat, tbptt=self.tbptt)
-            values[layer.name] = S
+            S, U, sat, *graded = self.layer(layer.name)(src, qat=self.qat, tbptt=self.tbptt)
+            values[layer.name] = graded[0] if graded else S   # ASN / ReLU: the events' values
+            if graded:
+                events[layer.name] = S
             membranes[layer.name] = U
             if self.qat:
                 saturation[layer.name] = sat
-        outputs = {o.source: Readout(o.readout, values[o.source], membranes[o.source])
-                   for o in g.outputs}
-        return SNNOutput(values, membranes, outputs, saturation,
-                         tuple(layer.name for layer in g.layers))
+        outputs = {o.source: Readout(o.readout, events.get(o.source, values[o.source]),
+                           membranes[o.source]) for o in g.outputs}
+        return SNNOutput({**values, **events}, membranes, outputs, saturation,
+                         tuple(layer.name for layer in g.layers),
+                         {k: values[k] for k in events})
 
     @torch.no_grad()
     def predict(self, x) -> torch.Tensor:

@@ -1,0 +1,185 @@
+"""``snnc convert``: a trained ReLU MLP on digits becomes an ASN network (accuracy within a point of
+the ANN in the bit-exact golden model, far fewer spikes than rate coding) or a rate-coded IF
+network; .snn and torch state_dict inputs; located errors."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import torch
+
+from snnc.backends.golden.golden_sim import simulate_golden
+from snnc.build import load, load_text
+from snnc.cli import main
+from snnc.convert_cmd import Options, ann_from_graph, convert
+from snnc.datasets import load_dataset
+from snnc.quantize import quantize
+from snnc.weights import save_weights
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RELU = ROOT / "examples" / "digits_relu.snn"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The digits ReLU MLP of examples/digits_relu.snn, trained for 15 epochs (a few seconds)."""
+    from snnc.backends.torch.train import config_for, train
+
+    graph = load(RELU).graph
+    data = load_dataset("digits", graph)
+    result = train(graph, data, config_for(graph, epochs=15, seed=0))
+    path = tmp_path_factory.mktemp("relu") / "weights.npz"
+    save_weights(path, graph, result.weights)
+    return graph, result.weights, data, path
+
+
+def _golden(graph, weights, data):
+    q = quantize(graph, weights)
+    correct = spikes = 0
+    for start in range(0, len(data.x_test), 200):
+        xb = data.x_test[start:start + 200]
+        res = simulate_golden(q, xb, sample_ids=np.arange(start, start + len(xb)))
+        correct += int((res.predictions == data.y_test[start:start + len(xb)]).sum())
+        spikes += res.totals.spikes
+    return correct / len(data.x_test), spikes / len(data.x_test)
+
+
+def test_asn_conversion_keeps_the_ann_accuracy_with_few_spikes(trained):
+    graph, weights, data, _ = trained
+    ann = ann_from_graph(graph, weights)
+    ann_acc = float(np.mean(ann.predict(data.x_test) == data.y_test))
+    assert ann_acc > 0.93
+    asn = convert(ann, Options(to="asn"), data.x_train)
+    snn = load_text(asn.text, "asn.snn").graph
+    asn_acc, asn_spikes = _golden(snn, asn.weights, data)
+    print(f"ANN {ann_acc:.4f}  ASN golden {asn_acc:.4f} ({asn_spikes:.0f} spikes/sample)")
+    assert abs(asn_acc - ann_acc) <= 0.01
+    rate = convert(ann, Options(to="if-rate"), data.x_train)
+    snn_if = load_text(rate.text, "if.snn").graph
+    if_acc, if_spikes = _golden(snn_if, rate.weights, data)
+    print(f"IF-rate golden {if_acc:.4f} ({if_spikes:.0f} spikes/sample)")
+    assert if_acc >= ann_acc - 0.03
+    assert asn_spikes * 3 < if_spikes
+
+
+def test_the_ann_forward_pass_matches_the_simulated_relu_model(trained):
+    from snnc.backends.golden.float_sim import simulate_float
+
+    graph, weights, data, _ = trained
+    ann = ann_from_graph(graph, weights)
+    x = data.x_test[:50]
+    logits = ann.forward(x)[-1]
+    res = simulate_float(graph, weights, x)
+    np.testing.assert_allclose(res.outputs["out"].membrane, logits, rtol=1e-5, atol=1e-5)
+
+
+def test_cli_converts_a_snn_model_and_the_result_simulates(trained, tmp_path, capsys):
+    graph, weights, data, wpath = trained
+    out = tmp_path / "asn"
+    assert main(["convert", str(RELU), "--weights", str(wpath), "--out", str(out), "--check",
+                 "100", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["to"] == "asn" and summary["samples"] == 100
+    assert abs(summary["snn_accuracy"] - summary["ann_accuracy"]) <= 0.03
+    assert main(["check", str(out / "model.snn")]) == 0
+    capsys.readouterr()
+    assert main(["simulate", str(out / "model.snn"), "--weights", str(out / "weights.npz"),
+                 "--backend", "golden", "--dataset", "digits", "--samples", "40", "--json"]) == 0
+    sim = json.loads(capsys.readouterr().out)
+    assert sim["accuracy"] >= 0.85
+    out_if = tmp_path / "if"
+    assert main(["convert", str(RELU), "--weights", str(wpath), "--to", "if-rate",
+                 "--out", str(out_if)]) == 0
+    text = (out_if / "model.snn").read_text()
+    assert "IF(threshold = 1.0, reset = subtract)" in text and "rate(gain" in text
+
+
+def test_cli_converts_a_torch_state_dict(trained, tmp_path, capsys):
+    graph, weights, data, _ = trained
+    seq = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    with torch.no_grad():
+        for i, name in ((0, "hidden"), (2, "out")):
+            seq[i].weight.copy_(torch.as_tensor(weights[name]["weight"]))
+            seq[i].bias.copy_(torch.as_tensor(weights[name]["bias"]))
+    pt = tmp_path / "mlp.pt"
+    torch.save(seq.state_dict(), pt)
+    out = tmp_path / "from_pt"
+    assert main(["convert", str(pt), "--dataset", "digits", "--out", str(out), "--check", "397",
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert abs(summary["snn_accuracy"] - summary["ann_accuracy"]) <= 0.01
+    g = load(out / "model.snn").graph
+    assert [l.name for l in g.layers] == ["fc1", "fc2"]
+    assert type(g.layers[0].neuron).__name__ == "ASN"
+
+
+def _write(tmp_path, text: str) -> pathlib.Path:
+    p = tmp_path / "m.snn"
+    p.write_text(text)
+    return p
+
+
+ANN_HEAD = "model m\ntime { dt = 1 ms; steps = 1 }\ninput x[4] = direct\n"
+
+
+@pytest.mark.parametrize("body,where,message", [
+    ("layer h = dense(x, 3) with LIF(tau_mem = 5 ms)\nlayer o = dense(h, 2) with relu\n"
+     "output o = membrane\n", "m.snn:4:1", "uses LIF; snnc convert takes an ANN whose layers use relu"),
+    ("layer h = dense(x, 3) with relu\nlayer o = dense(h, 2) with relu\noutput o = count\n",
+     "m.snn:6:1", "must be the `membrane` readout"),
+    ("layer h = dense(x, 3) with relu\nlayer o = dense(x, 2) with relu\noutput o = membrane\n",
+     "m.snn:4:1", "does not feed the output"),
+])
+def test_errors_are_located(tmp_path, capsys, body, where, message):
+    path = _write(tmp_path, ANN_HEAD + body)
+    g = load(path).graph
+    from snnc.weights import random_weights
+
+    w = tmp_path / "w.npz"
+    save_weights(w, g, random_weights(g))
+    assert main(["convert", str(path), "--weights", str(w), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert where in err and message in err, err
+
+
+def test_usage_errors(tmp_path, capsys):
+    path = _write(tmp_path, ANN_HEAD + "layer o = dense(x, 2) with relu\noutput o = membrane\n")
+    assert main(["convert", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert "needs its trained weights" in capsys.readouterr().err
+    g = load(path).graph
+    from snnc.weights import random_weights
+
+    w = tmp_path / "w.npz"
+    save_weights(w, g, random_weights(g))
+    assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "needs a data set" in capsys.readouterr().err
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
+    pt = tmp_path / "c.pt"
+    torch.save(conv.state_dict(), pt)
+    assert main(["convert", str(pt), "--out", str(tmp_path / "o")]) == 2
+    assert "only Linear layers" in capsys.readouterr().err
+
+
+def test_a_convolutional_relu_network_converts():
+    from snnc.weights import random_weights
+
+    src = ("model cnn\ntime { dt = 1 ms; steps = 1 }\ninput img[1, 6, 6] = direct\n"
+           "layer c1 = conv2d(img, 4, 3, padding = 1, bias = true) with relu\n"
+           "layer c2 = conv2d(c1, 4, 3, stride = 2, bias = true) with relu\n"
+           "layer f = flatten(c2)\n"
+           "layer out = dense(f, 5, bias = true) with relu\n"
+           "output out = membrane\n")
+    g = load_text(src, "cnn.snn").graph
+    ann = ann_from_graph(g, random_weights(g, seed=0, scale=1.0))
+    rng = np.random.default_rng(0)
+    x_train, x_test = rng.random((200, 1, 6, 6)), rng.random((100, 1, 6, 6))
+    expected = ann.predict(x_test)
+    for to, steps, agree in (("asn", 150, 0.95), ("if-rate", 200, 0.9)):
+        c = convert(ann, Options(to=to, steps=steps), x_train)
+        snn = load_text(c.text, f"{to}.snn").graph
+        assert [type(l).__name__ for l in snn.layers] == ["Conv2d", "Conv2d", "Flatten", "Dense"]
+        res = simulate_golden(quantize(snn, c.weights), x_test)
+        assert np.mean(res.predictions == expected) >= agree, to
