@@ -1,14 +1,16 @@
 """C-simulation throughput of the HLS backend next to the golden model's (samples per second).
 
 The digits net (64-128-10 LIF, 25 steps) and a recurrent ALIF net (64-128r-10, 25 steps) with
-random weights and rate-coded random inputs. For each: the golden model on the batch (numpy,
+random weights and rate-coded random inputs, and the ASN digits net (examples/asn_digits.snn:
+64-128-10 adaptive spiking neurons with graded events, 60 steps, a direct input) with random
+weights and random images. For each: the golden model on the batch (numpy,
 vectorised over the batch), and the generated C++ compiled with ``g++ -O2`` running the same
 batch through its testbench (one ``snn_top`` call per sample and step, event by event), timed
 end to end (writing the events file, running the binary, reading its outputs; the compilation is
-done once before timing). Also checks that the two agree bit for bit, and prints the latency
-estimate of the manifest in cycles per sample.
+done once before timing). Also checks that the two agree bit for bit (the ASN layers' event
+payloads included), and prints the latency estimate of the manifest in cycles per sample.
 
-    python bench/hls_throughput.py [--batch 512] [--repeats 3]
+    python bench/hls_throughput.py [--batch 512] [--repeats 3] [--only TEXT]
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ import numpy as np
 from snnc.backends.compare import compare
 from snnc.backends.golden.golden_sim import simulate_golden
 from snnc.backends.hls import compile_project, generate_hls
-from snnc.backends.hls.csim import estimate_cycles, input_payloads, run_project
+from snnc.backends.hls.csim import (compare_payloads, estimate_cycles, input_payloads,
+                                    run_project)
 from snnc.build import load_text
 from snnc.quantize import quantize
 from snnc.weights import random_weights
@@ -50,6 +53,11 @@ hardware { weights = fixed<8,6>; state = fixed<16,8>; lanes = 4 }
 }
 
 
+EXAMPLES = {
+    "ASN digits 64-128-10": Path(__file__).resolve().parent.parent / "examples" / "asn_digits.snn",
+}
+
+
 def best_of(fn, repeats: int) -> tuple[float, object]:
     best, out = float("inf"), None
     for _ in range(repeats):
@@ -61,6 +69,7 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
 
 def bench(name: str, text: str, batch: int, repeats: int) -> None:
     graph = load_text(text, f"<{name}>").graph
+    steps = graph.time.steps
     q = quantize(graph, random_weights(graph, seed=0))
     x = np.random.default_rng(0).random((batch, 64))
     ids = np.arange(batch)
@@ -74,9 +83,10 @@ def bench(name: str, text: str, batch: int, repeats: int) -> None:
         def csim():
             return run_project(project, manifest, input_payloads(q, x, 0, ids), tmp)
         t_hls, run = best_of(csim, repeats)
-    cmp = compare(golden, run, [l.name for l in graph.layers])
+    names = [l.name for l in graph.layers]
+    cmp = compare_payloads(golden, run, names, compare(golden, run, names))
     cycles = estimate_cycles(manifest, input_payloads(q, x, 0, ids), run)
-    print(f"{name:24s} batch {batch}: golden {batch / t_gold:9.0f} samples/s   "
+    print(f"{name:24s} batch {batch}, {steps} steps: golden {batch / t_gold:9.0f} samples/s   "
           f"HLS C sim {batch / t_hls:8.0f} samples/s   (C sim / golden {t_gold / t_hls:.2f}x)   "
           f"bit-exact: {cmp.match} ({cmp.compared} values)   "
           f"estimated latency {cycles.mean():.0f} cycles/sample (min {cycles.min()}, "
@@ -87,9 +97,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", metavar="TEXT", help="run the nets whose name contains TEXT")
     args = ap.parse_args()
-    for name, text in NETS.items():
-        bench(name, text, args.batch, args.repeats)
+    nets = dict(NETS)
+    for name, path in EXAMPLES.items():
+        if path.is_file():
+            nets[name] = path.read_text()
+    for name, text in nets.items():
+        if args.only is None or args.only.lower() in name.lower():
+            bench(name, text, args.batch, args.repeats)
 
 
 if __name__ == "__main__":

@@ -43,15 +43,22 @@ def _batch(graph, n: int, seed: int, scale: float = 1.0):
 
 
 def _check(q, x, seed: int = 0, sample_ids=None):
-    """C-simulate, compare, and assert every layer equal to the golden model, value for value."""
+    """C-simulate, compare, and assert every layer equal to the golden model, value for value:
+    spikes of every step, the graded (ASN) layers' event payloads of every step, final states,
+    saturation counts."""
     batch = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
     ids = np.arange(batch) + 100 if sample_ids is None else sample_ids
     run, cmp = verify_hls(q, x, ids, seed)
     golden = simulate_golden(q, x, seed=seed, sample_ids=ids, record=True)
     steps = q.graph.time.steps
+    assert sorted(run.payloads) == sorted(golden.payloads)
     for layer in q.graph.layers:
         exp = np.asarray(golden.spikes[layer.name]).reshape(steps, batch, -1)
         np.testing.assert_array_equal(run.spikes[layer.name], exp)
+        if layer.name in golden.payloads:
+            np.testing.assert_array_equal(
+                run.payloads[layer.name],
+                np.asarray(golden.payloads[layer.name]).reshape(steps, batch, -1))
         for key, value in golden.final_state[layer.name].items():
             np.testing.assert_array_equal(run.final_state[layer.name][key],
                                           np.asarray(value).reshape(batch, -1).astype(np.int64))
@@ -337,3 +344,268 @@ def test_snnc_compile_target_hls(tmp_path, capsys):
     run = run_project(out, man, input_payloads(q, x, seed=1, sample_ids=np.arange(5)))
     golden = simulate_golden(q, x, seed=1, record=True)
     assert compare(golden, run, ["hidden", "out"]).match
+
+
+# ---------------------------------------------------------------------- ASN (graded events)
+
+ASN_NETS = {
+    # narrow formats and a high threshold that adapts strongly: U, P, A and the payload H clamp
+    "narrow_saturating": """model an
+time { dt = 1 ms; steps = 24 }
+input x[13] = rate(gain = 1.0)
+layer h = dense(x, 10) with ASN(tau_beta = 10 ms, threshold = 2.5, m_f = 1.0, tau_gamma = 30 ms)
+layer o = dense(h, 7) with ASN(tau_beta = 10 ms, threshold = 1.5, m_f = 0.8)
+output o = count
+hardware { weights = fixed<8,5>; membrane = fixed<8,4>; adaptation = fixed<8,4>; lanes = 3 }
+""",
+    # direct input (graded into an ASN), bias on both layers, shift leak, tau_eta != tau_beta,
+    # an unsigned adaptation format, five lanes (a padding lane)
+    "shift_direct_bias": """model as
+time { dt = 1 ms; steps = 30 }
+input v[6] = direct(scale = 0.8)
+layer h = dense(v, 12, bias = true)
+          with ASN(tau_beta = 16 ms, tau_eta = 8 ms, threshold = 0.2, m_f = 0.3, leak = shift)
+layer o = dense(h, 4, bias = true) with ASN(tau_beta = 8 ms, threshold = 0.1, m_f = 0.0)
+output o = membrane
+hardware { weights = fixed<9,6>; membrane = fixed<14,8>; adaptation = ufixed<12,9>;
+           inputs = fixed<10,7>; lanes = 5 }
+""",
+    # an unsigned membrane format: U, P and the heights live in ap_uint, U clamps at 0 from
+    # below; the output stream's payload is unsigned
+    "unsigned_membrane": """model au
+time { dt = 1 ms; steps = 25 }
+input x[10] = rate(gain = 1.0)
+layer h = dense(x, 8) with ASN(tau_beta = 10 ms, threshold = 0.5, m_f = 1.0)
+layer o = dense(h, 6, bias = true) with ASN(tau_beta = 10 ms, threshold = 0.5, m_f = 0.5)
+output o = count
+hardware { weights = fixed<8,6>; membrane = ufixed<10,5>; adaptation = fixed<12,6>; lanes = 4 }
+""",
+    # ASN events into a LIF layer with a delay, into a second ASN layer and into a user-defined
+    # neuron with a delay; the LIF and ASN layers are outputs, so the output stream carries
+    # heights and plain spikes side by side
+    "mixed_outputs_delay": """model am
+time { dt = 1 ms; steps = 20 }
+neuron Leaky {
+    param tau: time = 8 ms
+    state u = 0
+    update { u = decay(tau) * u + input }
+    spike when u > 0.5
+    on spike { u = u - 0.5 }
+}
+input x[8] = rate(gain = 1.0)
+layer a = dense(x, 9, bias = true) with ASN(tau_beta = 12 ms, threshold = 0.3, m_f = 0.5)
+layer b = dense(a, 6, delay = 2) with LIF(tau_mem = 10 ms, threshold = 0.5)
+layer c = dense(a, 5, bias = true) with ASN(tau_beta = 12 ms, threshold = 0.25, m_f = 0.2)
+layer d = dense(a, 4, delay = 1) with Leaky
+output c = count
+output b = count
+hardware { weights = fixed<8,6>; state = fixed<16,8>; lanes = 2 }
+""",
+}
+
+
+@needs_gxx
+@pytest.mark.parametrize("name", sorted(ASN_NETS))
+def test_asn_networks_are_bit_exact(tmp_path, name):
+    m = _load(tmp_path, ASN_NETS[name])
+    q = m.quantize(_weights(m.graph, seed=7, gain=3.0))
+    if name == "shift_direct_bias":
+        x = np.random.default_rng(5).normal(0.5, 1.0, (9, 30, 6))      # a sequence, with negatives
+    else:
+        x = _batch(m.graph, 9, seed=5)
+    run, golden = _check(q, x)
+    asn = [l.name for l in m.graph.layers if getattr(q.plan(l.name).neuron, "kind", "") == "ASN"]
+    for layer in asn:
+        pay = run.payloads[layer]
+        spk = run.spikes[layer]
+        assert spk.sum() > 0 and golden.stats[layer].spikes == int(spk.sum())
+        np.testing.assert_array_equal(pay > 0, spk == 1)      # an event <=> a payload
+        if q.plan(layer).neuron.m_f > 0:
+            assert len(np.unique(pay[pay > 0])) > 1           # graded: heights vary
+        np.testing.assert_array_equal(run.final_state[layer]["H"], pay[-1])
+    sat = golden.stats
+    if name == "narrow_saturating":
+        for key in ("U", "P", "A", "H"):
+            assert sat["h"].saturation[key] > 0 or sat["o"].saturation[key] > 0, key
+        top = q.formats.membrane.max_int
+        assert (run.payloads["h"] == top).any()               # the clamped height is sent
+    if name == "unsigned_membrane":
+        assert sat["h"].saturation["U"] > 0 and sat["h"].saturation["P"] > 0
+        man = generate_hls(q, tmp_path / "unsigned")
+        assert man["event"]["out"] == {"address_bits": 3, "payload_bits": 10,
+                                       "payload_signed": False}
+        assert "ap_uint<10> payload;" in (tmp_path / "unsigned" / "snn_top.h").read_text()
+    if name == "mixed_outputs_delay":
+        assert golden.stats["b"].spikes > 0 and golden.stats["d"].spikes > 0
+        generate_hls(q, tmp_path / "mixed")
+        assert compile_warnings(tmp_path / "mixed") == ""
+
+
+@needs_gxx
+def test_asn_digits_network_on_20_images(tmp_path):
+    m = snnc.load(ROOT / "examples" / "asn_digits.snn")
+    q = m.quantize(m.random_weights(seed=3))
+    try:
+        from snnc.datasets import load_dataset
+
+        x = np.asarray(load_dataset("digits", m.graph).x_test[:20], dtype=np.float64)
+    except Exception:                                     # scikit-learn missing: random images
+        x = np.random.default_rng(0).random((20, 64))
+    run, golden = _check(q, x, seed=0, sample_ids=np.arange(20))
+    assert golden.stats["hidden"].spikes > 1000 and golden.stats["out"].spikes > 100
+    np.testing.assert_array_equal(run.spikes["out"].sum(axis=0), golden.outputs["out"].count)
+    # the thresholds adapt: heights above theta0 are sent (and multiplied by the next layer)
+    assert run.payloads["hidden"].max() > q.plan("hidden").neuron.threshold
+
+
+def _corrupt_weight(project, array: str, rows: int, j: int, n: int, lo: int, hi: int) -> None:
+    """Replace W[j][n] of ``array`` (``rows`` rows) in snn_weights.h by an extreme value."""
+    text = (project / "snn_weights.h").read_text()
+    start = text.index(f"{array}[{rows}]")
+    lines = text[start:].split("\n")[1:rows + 1]
+    values = [int(v) for v in lines[j].strip().strip(",{}").split(", ")]
+    values[n] = hi if values[n] < 0 else lo
+    new = lines[j].replace(lines[j].strip(), "{" + ", ".join(map(str, values)) + "}"
+                           + ("," if lines[j].strip().endswith(",") else ""))
+    (project / "snn_weights.h").write_text(text.replace(lines[j], new, 1))
+
+
+@needs_gxx
+def test_one_wrong_weight_in_an_asn_net_is_detected(tmp_path):
+    from snnc.backends.hls.csim import compare_payloads
+
+    m = snnc.load(ROOT / "examples" / "asn_digits.snn")
+    q = m.quantize(m.random_weights(seed=3))
+    x = np.random.default_rng(8).random((10, 64))
+    project = tmp_path / "prj"
+    manifest = generate_hls(q, project)
+    payloads = input_payloads(q, x, seed=0)
+    golden = simulate_golden(q, x, seed=0, record=True)
+    names = [l.name for l in m.graph.layers]
+    run = run_project(project, manifest, payloads)
+    assert compare_payloads(golden, run, names, compare(golden, run, names)).match
+    # corrupt W[j][3] of the output layer for the hidden neuron whose events weigh most
+    j = int(np.argmax(np.asarray(golden.payloads["hidden"]).sum(axis=(0, 1))))
+    _corrupt_weight(project, "W_l1_out", 128, j, 3, -2048, 2047)
+    bad = run_project(project, manifest, payloads)
+    cmp = compare_payloads(golden, bad, names, compare(golden, bad, names))
+    assert not cmp.match and cmp.mismatches > 0
+    assert cmp.first.layer == "out" and cmp.first.neuron == 3
+    # the hidden layer is untouched: its spikes and payloads are still equal
+    np.testing.assert_array_equal(bad.payloads["hidden"], run.payloads["hidden"])
+    assert not np.array_equal(bad.final_state["out"]["U"], run.final_state["out"]["U"])
+
+
+def test_payload_comparison_names_the_first_wrong_height():
+    from snnc.backends.compare import BackendRun
+    from snnc.backends.hls.csim import compare_payloads
+
+    class Golden:
+        steps, batch = 3, 2
+        payloads = {"h": np.zeros((3, 2, 4), dtype=np.int64)}
+    run = BackendRun("hls-csim", 3, 2, {})
+    run.payloads = {"h": np.zeros((3, 2, 4), dtype=np.int64)}
+    ok = compare_payloads(Golden, run, ["h"])
+    assert (ok.compared, ok.mismatches, ok.first, ok.match) == (24, 0, None, True)
+    run.payloads["h"][2, 0, 1] = 7
+    run.payloads["h"][1, 1, 3] = 5
+    bad = compare_payloads(Golden, run, ["h"])
+    assert bad.mismatches == 2
+    assert bad.first.describe() == "payload differs at layer 'h', sample 0, step 2, neuron 1: " \
+                                   "expected 0, got 7"
+
+
+@needs_gxx
+def test_snnc_verify_asn_digits_with_the_hls_backend(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    model = ROOT / "examples" / "asn_digits.snn"
+    m = snnc.load(model)
+    w = tmp_path / "w.npz"
+    save_weights(w, m.graph, m.random_weights(seed=3))
+    assert main(["verify", str(model), "--weights", str(w), "--backend", "hls",
+                 "--samples", "20", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert (s["match"], s["mismatches"], s["backend"], s["samples"]) == (True, 0, "hls", 20)
+    # spikes and payloads of both layers per step, their 5 final states, 4 counters each
+    per_step = 20 * 60 * (128 + 10)
+    assert s["compared"] == 2 * per_step + 20 * 5 * (128 + 10) + 8
+    assert s["prediction_agreement"] == 1.0
+    assert main(["verify", str(model), "--weights", str(w), "--backend", "hls",
+                 "--samples", "20"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("match: the hls hardware equals")
+
+
+@needs_gxx
+def test_asn_project_manifest_events_and_latency(tmp_path):
+    m = snnc.load(ROOT / "examples" / "asn_digits.snn")
+    q = m.quantize(m.random_weights(seed=0))
+    man = generate_hls(q, tmp_path)
+    assert man["event"]["in"] == {"address_bits": 6, "payload_bits": 16, "payload_signed": True}
+    assert man["event"]["out"] == {"address_bits": 4, "payload_bits": 16, "payload_signed": True}
+    hidden, out = man["layers"]
+    assert (hidden["neuron"], hidden["graded"], hidden["source_graded"]) == ("ASN", True, True)
+    assert (out["graded"], out["source_graded"], out["payloads_offset"]) == (True, True, 128)
+    assert [s["name"] for s in out["states"]] == ["U", "P", "A", "H", "S"]
+    assert [c["name"] for c in out["saturation"]] == ["U", "P", "A", "H"]
+    assert man["probe"]["payloads"] == 138
+    assert man["latency"]["depths"] == {
+        "hidden": {"acc": 4, "recurrent_acc": 3, "sweep": 8},
+        "out": {"acc": 4, "recurrent_acc": 3, "sweep": 8}}
+    top = (tmp_path / "snn_top.cpp").read_text()
+    assert "snn::sweep<snn::asn_neuron<cfg_l0_hidden>, 128, 4, 128, 25, 9>" in top
+    assert "snn::consume_events<4, 128, 12, 0, true>(acc_l1_out, W_l1_out, ev_l0_hidden);" in top
+    assert "typedef snn::event_list<128, ap_uint<7>, ap_int<16>> ev_l0_hidden_t;" in top
+    assert "ev.payload = ev_l1_out.pay[e];" in top
+    assert "static const snn::i64 M_F = snn::i64(32768);" in top
+    assert "ap_int<16> payload;" in (tmp_path / "snn_top.h").read_text()
+    assert compile_warnings(tmp_path) == ""
+    # the estimate for a known event pattern: one input event per step, 2 hidden events and
+    # 1 output event per step (words: 32 and 3; graded sources: acc 4; ASN sweeps: 8)
+    payloads = np.zeros((1, 60, 64), dtype=np.int64)
+    payloads[0, :, 5] = 300
+
+    class Events:
+        spikes = {"hidden": np.zeros((60, 1, 128), np.uint8),
+                  "out": np.zeros((60, 1, 10), np.uint8)}
+    Events.spikes["hidden"][:, 0, [3, 70]] = 1
+    Events.spikes["out"][:, 0, 2] = 1
+    per_step = (1 + 1) + (1 * (32 + 4) + 32 + 8) + (2 * (3 + 4) + 3 + 8) + (1 + 1)
+    np.testing.assert_array_equal(estimate_cycles(man, payloads, Events()), [60 * per_step])
+
+
+def test_relu_and_asn_conv_flatten_are_located_errors(tmp_path, capsys):
+    relu = ROOT / "examples" / "digits_relu.snn"
+    m = snnc.load(relu)
+    with pytest.raises(SnnErrors) as exc:
+        generate_hls(m.quantize(m.random_weights(seed=0)), tmp_path / "relu")
+    got = [(e.loc.line, e.loc.col, e.message) for e in exc.value.errors]
+    assert got == [
+        (18, 1, "the non-spiking ReLU unit of layer 'hidden' is not supported by the HLS backend"),
+        (21, 1, "the non-spiking ReLU unit of layer 'out' is not supported by the HLS backend"),
+    ]
+    assert all("snnc convert" in e.hint for e in exc.value.errors)
+    assert not (tmp_path / "relu").exists()
+    w = tmp_path / "w.npz"
+    save_weights(w, m.graph, m.random_weights(seed=0))
+    assert main(["compile", str(relu), "--target", "hls", "--weights", str(w),
+                 "-o", str(tmp_path / "relu_cli")]) == 2
+    err = capsys.readouterr().err
+    assert f"{relu}:18:1: error: the non-spiking ReLU unit of layer 'hidden' is not supported " \
+           "by the HLS backend" in err
+    conv = _load(tmp_path, """model c
+time { dt = 1 ms; steps = 10 }
+input img[1, 6, 6] = direct(scale = 0.1)
+layer conv = conv2d(img, 4, 3) with ASN(tau_beta = 10 ms)
+layer flat = flatten(conv)
+  layer out = dense(flat, 3) with ASN(tau_beta = 10 ms)
+output out = count
+""", "c.snn")
+    with pytest.raises(SnnErrors) as exc:
+        generate_hls(conv.quantize(conv.random_weights(seed=0)), tmp_path / "conv")
+    got = [(e.loc.line, e.loc.col, e.message) for e in exc.value.errors]
+    assert got == [
+        (3, 1, "input 'img' of shape [1, 6, 6] (only 1-D inputs) is not supported by the HLS "
+               "backend"),
+        (4, 1, "conv2d layer 'conv' is not supported by the HLS backend"),
+        (5, 1, "flatten layer 'flat' is not supported by the HLS backend"),
+    ]

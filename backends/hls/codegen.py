@@ -27,6 +27,18 @@ def input_payload_type(qmodel: QuantizedModel, inputs: list[InputHLS]) -> str:
     return ctype(qmodel.formats.inputs) if any(i.graded for i in inputs) else "ap_uint<1>"
 
 
+def layer_payload_type(qmodel: QuantizedModel, l: LayerHLS) -> str:
+    """An ASN layer's events carry their height in membrane units (``0 <= h <= max(membrane)``,
+    the membrane's own type holds it); plain spikes need one bit."""
+    return ctype(qmodel.formats.membrane) if l.graded else "ap_uint<1>"
+
+
+def output_payload_type(qmodel: QuantizedModel, outs: list[LayerHLS]) -> str:
+    """The output stream's payload: the heights of graded (ASN) output layers, else one bit
+    (a plain spike's payload is 1 either way)."""
+    return ctype(qmodel.formats.membrane) if any(l.graded for l in outs) else "ap_uint<1>"
+
+
 def _layer_pre(l: LayerHLS) -> str:
     return f"l{l.index}_{l.ident}"
 
@@ -67,6 +79,8 @@ def build_header(qmodel: QuantizedModel, inputs, layers, outs) -> str:
     o.line(f"static const int SNN_PROBE_SPIKES = {sum(l.n for l in layers)};")
     o.line(f"static const int SNN_PROBE_STATES = {sum(l.n * len(l.states) for l in layers)};")
     o.line(f"static const int SNN_PROBE_COUNTERS = {sum(len(l.sat_names) for l in layers) + 1};")
+    o.line(f"static const int SNN_PROBE_PAYLOADS = {sum(l.n for l in layers if l.graded)};   "
+           "// graded layers' event heights")
     o.line("")
     o.line("struct snn_in_event_t {")
     with o.indent():
@@ -78,7 +92,7 @@ def build_header(qmodel: QuantizedModel, inputs, layers, outs) -> str:
     o.line("struct snn_out_event_t {")
     with o.indent():
         o.line(f"ap_uint<{bits_for(n_out - 1)}> address;")
-        o.line("ap_uint<1> payload;")
+        o.line(f"{output_payload_type(qmodel, outs)} payload;")
         o.line("ap_uint<1> last;")
     o.line("};")
     o.line("")
@@ -93,6 +107,7 @@ def build_header(qmodel: QuantizedModel, inputs, layers, outs) -> str:
     o.line("void snn_probe_spikes(unsigned char* out);   // SNN_PROBE_SPIKES values")
     o.line("void snn_probe_states(long long* out);       // SNN_PROBE_STATES values")
     o.line("void snn_probe_counters(long long* out);     // SNN_PROBE_COUNTERS values")
+    o.line("void snn_probe_payloads(long long* out);     // SNN_PROBE_PAYLOADS values")
     o.line("#endif")
     o.line("")
     o.line("#endif  // SNN_TOP_H")
@@ -187,8 +202,34 @@ def _emit_config(o: CodeBuilder, qmodel: QuantizedModel, l: LayerHLS) -> None:
     o.line("};")
 
 
+def _emit_asn_config(o: CodeBuilder, qmodel: QuantizedModel, l: LayerHLS) -> None:
+    c, f = l.neuron, qmodel.formats
+    o.line(f"struct cfg_{_layer_pre(l)} {{")
+    with o.indent():
+        consts = [
+            ("int", "LEAK", f"snn::LEAK_{c.leak.upper()}"),
+            ("int", "MEM_DECAY", str(c.mem_decay)),
+            ("int", "ADAPT_DECAY", str(c.adapt_decay)),
+            ("int", "PRED_DECAY", str(c.pred_decay)),
+            ("snn::i64", "THRESHOLD", int_literal(c.threshold)),
+            ("snn::i64", "M_F", int_literal(c.m_f)),
+            ("int", "U_FRAC", str(f.membrane.frac)),
+            ("int", "A_FRAC", str(f.adaptation.frac)),
+        ]
+        for name, fmt in (("U", f.membrane), ("A", f.adaptation)):
+            consts.append(("snn::i64", f"{name}_MIN", int_literal(fmt.min_int)))
+            consts.append(("snn::i64", f"{name}_MAX", int_literal(fmt.max_int)))
+        for t, name, v in consts:
+            o.line(f"static const {t} {name} = {v};")
+        o.line(f"typedef {ctype(f.membrane)} u_t;")
+        o.line(f"typedef {ctype(f.adaptation)} a_t;")
+    o.line("};")
+
+
 def _neuron_class(l: LayerHLS) -> str:
     pre = _layer_pre(l)
+    if l.asn:
+        return f"snn::asn_neuron<cfg_{pre}>"
     return f"snn::builtin_neuron<cfg_{pre}>" if l.builtin else f"nrn_{pre}"
 
 
@@ -217,7 +258,9 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
         o.line(f"// layer {l.index} '{_ascii(l.name)}': {type(l.layer).__name__.lower()}, "
                f"{l.n} neurons, {l.m} inputs from '{_ascii(l.source)}', {l.p} lanes"
                + (f", delay {l.delay}" if l.delay else ""))
-        if l.builtin:
+        if l.asn:
+            _emit_asn_config(o, qmodel, l)
+        elif l.builtin:
             _emit_config(o, qmodel, l)
         else:
             emit_program_neuron(o, _neuron_class(l), l.neuron, l.states, qmodel.formats.membrane)
@@ -230,8 +273,8 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
         o.line(f"ev_in_{i.ident}_t ev_in_{i.ident};")
     for l in layers:
         pre = _layer_pre(l)
-        o.line(f"typedef snn::event_list<{l.n}, ap_uint<{bits_for(l.n - 1)}>, ap_uint<1>> "
-               f"ev_{pre}_t;")
+        o.line(f"typedef snn::event_list<{l.n}, ap_uint<{bits_for(l.n - 1)}>, "
+               f"{layer_payload_type(qmodel, l)}> ev_{pre}_t;")
         o.line(f"ev_{pre}_t ev_{pre};")
     o.line("")
     # --- layer state
@@ -245,7 +288,8 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
         o.line(f"{nc}::counters_t cnt_{pre};")
         if l.delay:
             o.line(f"snn::delay_line<{l.delay}, {_cap(l.source, inputs, layers)}, "
-                   f"ap_uint<{bits_for(l.m - 1)}>, {_pay(l.source, inputs, pay_in)}> "
+                   f"ap_uint<{bits_for(l.m - 1)}>, "
+                   f"{_pay(qmodel, l.source, inputs, layers, pay_in)}> "
                    f"dl_{pre};")
     o.line("snn::counter_t dropped_events;   // input events beyond an input's size or capacity")
     o.line("")
@@ -337,7 +381,10 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
                 o.line("SNN_HLS(PIPELINE II=1)")
                 o.line("snn_out_event_t ev;")
                 o.line(f"ev.address = snn::i64(ev_{pre}.addr[e]) + {offset};")
-                o.line("ev.payload = 1;")
+                if l.graded:
+                    o.line(f"ev.payload = ev_{pre}.pay[e];   // the event's height")
+                else:
+                    o.line("ev.payload = 1;")
                 o.line("ev.last = 0;")
                 o.line("out_events.write(ev);")
             o.line("}")
@@ -363,11 +410,15 @@ def _cap(node: str, inputs, layers) -> int:
     raise KeyError(node)
 
 
-def _pay(node: str, inputs, pay_in: str) -> str:
+def _pay(qmodel: QuantizedModel, node: str, inputs, layers, pay_in: str) -> str:
+    """The payload type of node's events (as its event list declares it)."""
     for i in inputs:
         if i.name == node:
             return pay_in if i.graded else "ap_uint<1>"
-    return "ap_uint<1>"
+    for l in layers:
+        if l.name == node:
+            return layer_payload_type(qmodel, l)
+    raise KeyError(node)
 
 
 def _emit_probes(o: CodeBuilder, layers) -> None:
@@ -400,6 +451,18 @@ def _emit_probes(o: CodeBuilder, layers) -> None:
                 o.line(f"out[k++] = cnt_{_layer_pre(l)}.{field}.to_int64();   "
                        f"// {_ascii(l.name)} {_ascii(name)}")
         o.line("out[k++] = dropped_events.to_int64();")
+    o.line("}")
+    o.line("")
+    o.line("void snn_probe_payloads(long long* out) {")
+    with o.indent():
+        graded = [l for l in layers if l.graded]
+        if graded:
+            o.line("int k = 0;")
+        else:
+            o.line("(void)out;   // no layer sends graded events")
+        for l in graded:
+            o.line(f"for (int n = 0; n < {l.n}; n++) out[k++] = "
+                   f"st_{_layer_pre(l)}[n].h.to_int64();   // {_ascii(l.name)} H")
     o.line("}")
     o.line("#endif")
 

@@ -4,8 +4,9 @@
 cached by a hash of the sources under ``$SNNC_HLS_CACHE`` or ``~/.cache/snnc/hls-csim``), encodes
 the batch with the golden model's encoders (same seed and sample ids, so the same spikes), runs the
 testbench and returns a :class:`snnc.backends.compare.BackendRun`: every layer's spikes per step
-(the output layers' from the output stream itself), final states and saturation counters.
-``verify_hls`` adds the comparison with the golden model.
+(the output layers' from the output stream itself), final states and saturation counters, and as
+``run.payloads`` the event heights of every graded (ASN) layer per step. ``verify_hls`` adds the
+comparison with the golden model, payloads included (:func:`compare_payloads`).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from snnc import ir
-from snnc.backends.compare import BackendRun, Comparison, compare
+from snnc.backends.compare import BackendRun, Comparison, Mismatch, compare
 from snnc.backends.golden.common import batch_inputs
 from snnc.backends.golden.encoders import encode
 from snnc.fixedpoint import quantize
@@ -158,11 +159,15 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
     states = np.fromfile(out_dir / "states.bin", dtype="<i8")
     counters = np.fromfile(out_dir / "counters.bin", dtype="<i8")
     events = np.fromfile(out_dir / "out_events.bin", dtype="<i4").reshape(-1, 5)
+    n_pay = probe.get("payloads", 0)
+    pay_file = out_dir / "payloads.bin"
+    heights = np.fromfile(pay_file, dtype="<i8") if pay_file.exists() else np.zeros(0, "<i8")
     if spikes.size != batch * steps * probe["spikes"] or states.size != batch * probe["states"] \
-            or counters.size != probe["counters"]:
+            or counters.size != probe["counters"] or heights.size != batch * steps * n_pay:
         raise CsimError("the testbench's output files do not have the manifest's sizes")
     spikes = spikes.reshape(batch, steps, probe["spikes"])
     states = states.reshape(batch, probe["states"])
+    heights = heights.reshape(batch, steps, n_pay)
     tokens = events[events[:, 2] == 1]
     expected = np.stack(np.meshgrid(np.arange(batch), np.arange(steps), indexing="ij"), -1)
     if len(tokens) != batch * steps or not np.array_equal(tokens[:, :2],
@@ -170,22 +175,37 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
         raise CsimError(f"the output stream has {len(tokens)} tokens, expected one per step "
                         f"({batch * steps})")
     spk = events[events[:, 2] == 0]
-    if len(spk) and (spk[:, 3] != 1).any():
-        raise CsimError("an output spike event does not carry payload 1")
     out_total = sum(o["size"] for o in manifest["outputs"])
     if len(spk) and (spk[:, 4] >= out_total).any():
         raise CsimError("an output event address is beyond the output layers")
+    # plain spikes carry payload 1; a graded layer's events their height (never 0: h >= 1)
+    graded_out = np.zeros(max(out_total, 1), dtype=bool)
+    for l in manifest["layers"]:
+        if "output_offset" in l and l.get("graded"):
+            graded_out[l["output_offset"]:l["output_offset"] + l["neurons"]] = True
+    plain = ~graded_out[spk[:, 4]] if len(spk) else np.zeros(0, dtype=bool)
+    if len(spk) and (spk[plain, 3] != 1).any():
+        raise CsimError("an output spike event does not carry payload 1")
+    if len(spk) and (spk[~plain, 3] < 1).any():
+        raise CsimError("a graded output event carries a payload below 1")
     stream = np.zeros((steps, batch, max(out_total, 1)), dtype=np.uint8)
     np.add.at(stream, (spk[:, 1], spk[:, 0], spk[:, 4]), 1)
-    run_spikes, final, saturation = {}, {}, {}
+    stream_pay = np.zeros((steps, batch, max(out_total, 1)), dtype=np.int64)
+    np.add.at(stream_pay, (spk[:, 1], spk[:, 0], spk[:, 4]), spk[:, 3].astype(np.int64))
+    run_spikes, final, saturation, payloads = {}, {}, {}, {}
     for l in manifest["layers"]:
         n, name = l["neurons"], l["name"]
         if "output_offset" in l:
             off = l["output_offset"]
             run_spikes[name] = stream[:, :, off:off + n].copy()
+            if l.get("graded"):
+                payloads[name] = stream_pay[:, :, off:off + n].copy()
         else:
             off = l["spikes_offset"]
             run_spikes[name] = spikes[:, :, off:off + n].transpose(1, 0, 2).copy()
+            if l.get("graded"):
+                off = l["payloads_offset"]
+                payloads[name] = heights[:, :, off:off + n].transpose(1, 0, 2).copy()
         final[name] = {s["name"]: states[:, s["offset"]:s["offset"] + n].copy()
                        for s in l["states"]}
         saturation[name] = {s["name"]: int(counters[s["offset"]]) for s in l["saturation"]}
@@ -196,8 +216,15 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
             if not np.array_equal(own, run_spikes[l["name"]]):
                 raise CsimError(f"layer '{l['name']}': the output stream differs from the "
                                 "layer's spikes")
+            if l.get("graded"):
+                off = l["payloads_offset"]
+                own_h = heights[:, :, off:off + l["neurons"]].transpose(1, 0, 2)
+                if not np.array_equal(own_h, payloads[l["name"]]):
+                    raise CsimError(f"layer '{l['name']}': the output stream's payloads differ "
+                                    "from the layer's event heights")
     run = BackendRun("hls-csim", steps, batch, run_spikes, final, saturation)
     run.dropped_events = int(counters[-1])     # type: ignore[attr-defined]
+    run.payloads = payloads                    # type: ignore[attr-defined]
     return run
 
 
@@ -220,19 +247,63 @@ def verify_hls(qmodel: QuantizedModel, x, sample_ids=None, seed: int = 0,
 
     run = run_csim(qmodel, x, seed=seed, sample_ids=sample_ids, work_dir=work_dir)
     golden = simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=True)
-    return run, compare(golden, run, [l.name for l in qmodel.graph.layers])
+    names = [l.name for l in qmodel.graph.layers]
+    return run, compare_payloads(golden, run, names, compare(golden, run, names))
+
+
+def compare_payloads(golden, run: BackendRun, layers: list[str],
+                     base: Comparison | None = None) -> Comparison:
+    """``base`` (spikes, final states, saturation counts: :func:`snnc.backends.compare.compare`)
+    extended by the graded layers' event payloads of every step, value for value: the run's
+    ``payloads`` against the golden model's (``record=True``), an ASN's heights in membrane
+    units, 0 where no event. The first difference (sample, step, layer, neuron) of all wins."""
+    base = base if base is not None else Comparison(0, 0, None)
+    got_all = getattr(run, "payloads", {}) or {}
+    exp_all = golden.payloads or {}
+    compared, mismatches = base.compared, base.mismatches
+    firsts = []
+    if base.first is not None:
+        f = base.first
+        step = f.step if f.step is not None else golden.steps
+        sample = f.sample if f.sample is not None else golden.batch
+        rank = layers.index(f.layer) if f.layer in layers else len(layers)
+        firsts.append(((sample, step, rank, f.neuron or 0, 0), f))
+    for rank, name in enumerate(layers):
+        if name not in exp_all:
+            continue
+        exp = np.asarray(exp_all[name]).reshape(golden.steps, golden.batch, -1)
+        if name not in got_all:
+            raise ValueError(f"{run.backend}: no payloads for the graded layer '{name}'")
+        got = np.asarray(got_all[name]).reshape(run.steps, run.batch, -1)
+        if exp.shape != got.shape:
+            raise ValueError(f"{run.backend}: payloads of '{name}' have shape {got.shape}, "
+                             f"expected {exp.shape}")
+        diff = exp != got
+        compared += exp.size
+        count = int(diff.sum())
+        mismatches += count
+        if count:
+            b, t, n = (int(v) for v in np.argwhere(diff.transpose(1, 0, 2))[0])
+            firsts.append(((b, t, rank, n, 1), Mismatch("payload", name, b, t, n,
+                                                         int(exp[t, b, n]), int(got[t, b, n]))))
+    first = min(firsts, key=lambda f: f[0])[1] if firsts else None
+    return Comparison(compared, mismatches, first)
 
 
 def estimate_cycles(manifest: dict, payloads: np.ndarray, run: BackendRun) -> np.ndarray:
     """The latency estimate of the manifest (cycles per sample, ``[B]``) for the events of a run."""
     lat = manifest["latency"]
-    acc, sweep = lat["acc_depth"], lat["sweep_depth"]
+    depths = lat.get("depths", {})
     batch, steps, _ = payloads.shape
     events_in = np.count_nonzero(payloads, axis=2)                       # [B, T]
     offsets = {i["name"]: (i["offset"], i["size"]) for i in manifest["inputs"]}
     cycles = (events_in + 1).sum(axis=1).astype(np.int64)
     for l in manifest["layers"]:
         words = l["words"]
+        dep = depths.get(l["name"], {})
+        acc = dep.get("acc", lat["acc_depth"])
+        rec_acc = dep.get("recurrent_acc", lat["acc_depth"])
+        sweep = dep.get("sweep", lat["sweep_depth"])
         if l["source"] in offsets:
             off, size = offsets[l["source"]]
             src = np.count_nonzero(payloads[:, :, off:off + size], axis=2).astype(np.int64)
@@ -246,7 +317,7 @@ def estimate_cycles(manifest: dict, payloads: np.ndarray, run: BackendRun) -> np
         if l["recurrent"]:
             own = run.spikes[l["name"]].sum(axis=2, dtype=np.int64).T
             prev = np.concatenate([np.zeros((batch, 1), dtype=own.dtype), own[:, :-1]], axis=1)
-            per_step = per_step + prev * (words + acc)
+            per_step = per_step + prev * (words + rec_acc)
         cycles += per_step.sum(axis=1)
     for o in manifest["outputs"]:
         cycles += run.spikes[o["layer"]].sum(axis=(0, 2), dtype=np.int64)

@@ -1,10 +1,11 @@
 """A user-defined neuron's integer program (snnc.intexpr) as a C++ neuron class.
 
 The class has the members the layer templates of ``hw/hls/snn_layer.h`` expect (``state_t``,
-``counters_t``, ``init``, ``step``); ``step`` runs the update statements in order, each saturated
-to the membrane format and counted, evaluates the spike condition on the updated state and, where
-the neuron spiked, runs the on-spike statements (docs/semantics.md, "User-defined neurons in
-integers"). Every value is a 64-bit integer (``snn::i64``) as in the golden model.
+``counters_t``, ``GRADED``, ``init``, ``step``, ``payload``: a user neuron sends plain spikes);
+``step`` runs the update statements in order, each saturated to the membrane format and counted,
+evaluates the spike condition on the updated state and, where the neuron spiked, runs the on-spike
+statements (docs/semantics.md, "User-defined neurons in integers"). Every value is a 64-bit
+integer (``snn::i64``) as in the golden model.
 """
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def emit_program_neuron(o: CodeBuilder, cls: str, program: I.IntProgram, states,
             for name, _ in program.states:
                 o.line(f"snn::counter_t {fields[name]};")
         o.line("};")
+        o.line("static const bool GRADED = false;   // plain spikes (payload 1)")
         o.line("")
         o.line("static void init(state_t& st) {")
         with o.indent():
@@ -132,6 +134,8 @@ def emit_program_neuron(o: CodeBuilder, cls: str, program: I.IntProgram, states,
             o.line("st.s = s;")
             o.line("return s;")
         o.line("}")
+        o.line("")
+        o.line("static snn::i64 payload(const state_t&) { return 1; }")
     o.line("};")
 
 

@@ -27,10 +27,15 @@ LIBRARY = ("hls_compat.h", "snn_fixed.h", "snn_neuron.h", "snn_layer.h", "snn_te
 DEFAULT_PART = "xc7z020clg400-1"
 DEFAULT_CLOCK_HZ = 100e6
 #: pipeline depths assumed by the latency estimate (cycles from a loop's first issue to its last
-#: write-back): the accumulate loop reads a weight word, adds, writes the accumulators; the sweep
-#: rescales, steps the neuron (decay multiply, threshold), saturates and writes back.
+#: write-back): the accumulate loop reads a weight word, adds, writes the accumulators (a graded
+#: source -- a direct input or an ASN layer -- adds one stage: the weight x payload multiply); the
+#: sweep rescales, steps the neuron (decay multiply, threshold), saturates and writes back (an ASN
+#: adds two: the spike test needs the decayed U, P and A, and the height then feeds the
+#: m_f x h multiply and the saturation of P and A).
 ACC_DEPTH = 3
 SWEEP_DEPTH = 6
+GRADED_ACC_DEPTH = ACC_DEPTH + 1
+ASN_SWEEP_DEPTH = SWEEP_DEPTH + 2
 
 
 def library_dir() -> Path:
@@ -51,16 +56,28 @@ def _clock_ns(qmodel: QuantizedModel) -> float:
     return round(1e9 / hz, 3)
 
 
+def layer_depths(l) -> dict:
+    """The pipeline depths the estimate assumes for layer ``l``: accumulate (input events; its own
+    recurrent spikes are plain) and sweep."""
+    return {"acc": GRADED_ACC_DEPTH if l.source_graded else ACC_DEPTH,
+            "recurrent_acc": ACC_DEPTH,
+            "sweep": ASN_SWEEP_DEPTH if l.asn else SWEEP_DEPTH}
+
+
 def latency_model(layers, inputs, outs) -> dict:
     return {
         "formula": "cycles(step) ~= (E_in + 1) + sum over layers L of [E_L * (words_L + "
-                   f"{ACC_DEPTH}) + R_L * (words_L + {ACC_DEPTH}) + words_L + {SWEEP_DEPTH}] + "
-                   "(S_out + 1); E_in = input events of the step, E_L = events reaching L "
-                   "(its source's, delayed), R_L = L's own spikes of the previous step (recurrent "
-                   "layers), S_out = output spikes, words_L = ceil(neurons_L / lanes)",
+                   "acc_L) + R_L * (words_L + "
+                   f"{ACC_DEPTH}) + words_L + sweep_L] + (S_out + 1); E_in = input events of "
+                   "the step, E_L = events reaching L (its source's, delayed; graded events "
+                   "count once each), R_L = L's own spikes of the previous step (recurrent "
+                   "layers), S_out = output events, words_L = ceil(neurons_L / lanes), acc_L = "
+                   f"{ACC_DEPTH} ({GRADED_ACC_DEPTH} behind a graded source: the payload "
+                   f"multiply), sweep_L = {SWEEP_DEPTH} ({ASN_SWEEP_DEPTH} for ASN neurons)",
         "initiation_interval": 1,
         "acc_depth": ACC_DEPTH,
         "sweep_depth": SWEEP_DEPTH,
+        "depths": {l.name: layer_depths(l) for l in layers},
         "words": {l.name: l.words for l in layers},
         "status": "an estimate from the pragmas' initiation intervals (II = 1 per weight word, per "
                   "neuron word, per input and output event) and assumed pipeline depths; not "
@@ -73,7 +90,8 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
     n_in = sum(i.size for i in inputs)
     n_out = sum(l.n for l in outs)
     graded = any(i.graded for i in inputs)
-    spikes_off = states_off = counters_off = 0
+    graded_out = any(l.graded for l in outs)
+    spikes_off = states_off = counters_off = payloads_off = 0
     out_off = 0
     out_offsets = {}
     for l in outs:
@@ -89,10 +107,14 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
             "acc_bits": l.acc_bits, "acc_frac": l.acc_frac, "in_frac": l.in_frac,
             "neuron": l.neuron.kind if isinstance(l.neuron, NeuronConsts) else
             f"user:{l.neuron.name}",
+            "graded": l.graded, "source_graded": l.source_graded,
             "spikes_offset": spikes_off,
             "states": [], "saturation": [],
         }
         spikes_off += l.n
+        if l.graded:
+            entry["payloads_offset"] = payloads_off
+            payloads_off += l.n
         for s in l.states:
             entry["states"].append({"name": s.name, "field": s.field, "width": s.width,
                                     "signed": s.signed, "offset": states_off})
@@ -111,10 +133,13 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
             "in": {"address_bits": bits_for(n_in - 1),
                    "payload_bits": f.inputs.width if graded else 1,
                    "payload_signed": graded},
-            "out": {"address_bits": bits_for(n_out - 1), "payload_bits": 1},
+            "out": {"address_bits": bits_for(n_out - 1),
+                    "payload_bits": f.membrane.width if graded_out else 1,
+                    "payload_signed": bool(graded_out and f.membrane.signed)},
             "doc": "one call of snn_top is one time step: the step's input events in any order "
                    "then a token (last = 1); out: the output layers' spikes, ascending per layer, "
-                   "then a token",
+                   "then a token; an ASN layer's events carry their height (membrane units) as "
+                   "payload, plain spikes 1",
         },
         "inputs": [{"name": i.name, "ident": i.ident, "size": i.size, "offset": i.offset,
                     "graded": i.graded} for i in inputs],
@@ -125,8 +150,10 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
                     "inputs": str(f.inputs)},
         "layers": layer_entries,
         "probe": {"spikes": spikes_off, "states": states_off, "counters": counters_off + 1,
+                  "payloads": payloads_off,
                   "doc": "testbench read-back sizes: spikes per step, states per sample, "
-                         "saturation counters then the dropped-input-event count"},
+                         "saturation counters then the dropped-input-event count, graded "
+                         "layers' event heights per step"},
         "latency": latency_model(layers, inputs, outs),
     }
 

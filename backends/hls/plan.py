@@ -1,11 +1,13 @@
 """What the HLS backend builds for a quantised model: support checks, C identifiers, and one
 :class:`LayerHLS` per layer (sizes, lanes, widths, its source and delay, its neuron's states).
 
-Supported: ``dense`` and ``recurrent`` layers (bias, delay), every built-in neuron kind (IF, LIF,
-CubaLIF, ALIF, any reset, leak and refractory period), user-defined neurons, any number of 1-D
-inputs with spike encodings (rate, latency, delta) or ``direct`` (graded events), any layer as a
-source (a DAG, not only a chain), outputs of any layers. Conv, pool and flatten layers, and the
-graded ASN/ReLU neurons, are located :class:`SnnError`.
+Supported: ``dense`` and ``recurrent`` layers (bias, delay), every built-in spiking neuron kind
+(IF, LIF, CubaLIF, ALIF, any reset, leak and refractory period; the adaptive spiking neuron ASN,
+whose events carry a graded payload), user-defined neurons, any number of 1-D inputs with spike
+encodings (rate, latency, delta) or ``direct`` (graded events), any layer as a source (a DAG, not
+only a chain), outputs of any layers. Conv, pool and flatten layers, and the non-spiking ``ReLU``
+unit (an ANN activation: convert the network with ``snnc convert`` first), are located
+:class:`SnnError`.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from snnc.quantize import NeuronConsts, QuantizedModel
 from snnc.types import Fixed
 
 DEFAULT_LANES = 4
-BUILTIN_KINDS = ("IF", "LIF", "CubaLIF", "ALIF")
+BUILTIN_KINDS = ("IF", "LIF", "CubaLIF", "ALIF", "ASN")
 
 #: C++ keywords and names the generated code uses itself (a model name must not become one)
 CPP_KEYWORDS = frozenset("""
@@ -90,7 +92,8 @@ class LayerHLS:
     m: int               # inputs (source size)
     p: int               # lanes
     source: str          # node name
-    source_graded: bool  # the source's events carry a payload (a direct input)
+    source_graded: bool  # the source's events carry a payload (a direct input, an ASN layer)
+    graded: bool         # this layer's events carry a payload (ASN: the spike height)
     delay: int
     recurrent: bool
     bias: bool
@@ -114,6 +117,10 @@ class LayerHLS:
     @property
     def builtin(self) -> bool:
         return isinstance(self.neuron, NeuronConsts)
+
+    @property
+    def asn(self) -> bool:
+        return isinstance(self.neuron, NeuronConsts) and self.neuron.kind == "ASN"
 
 
 def _not_supported(loc, what: str, hint: str | None = None) -> SnnError:
@@ -150,10 +157,15 @@ def check_supported(qmodel: QuantizedModel) -> None:
                                                     f"'{layer.name}'"))
             continue
         neuron = qmodel.plan(layer.name).neuron
-        if isinstance(neuron, NeuronConsts) and neuron.kind not in BUILTIN_KINDS:
+        if isinstance(neuron, NeuronConsts) and neuron.kind == "ReLU":
+            errors.append(_not_supported(layer.loc, f"the non-spiking ReLU unit of layer "
+                                                    f"'{layer.name}'",
+                                         "ReLU is an ANN activation; turn the network into a "
+                                         "spiking one with `snnc convert` (ASN or IF neurons)"))
+        elif isinstance(neuron, NeuronConsts) and neuron.kind not in BUILTIN_KINDS:
             errors.append(_not_supported(layer.loc, f"the {neuron.kind} neuron of layer "
                                                     f"'{layer.name}'",
-                                         "the HLS backend has IF, LIF, CubaLIF, ALIF and "
+                                         "the HLS backend has IF, LIF, CubaLIF, ALIF, ASN and "
                                          "user-defined neurons"))
         elif not isinstance(neuron, (NeuronConsts, I.IntProgram)):
             errors.append(_not_supported(layer.loc, f"the neuron of layer '{layer.name}'"))
@@ -163,6 +175,16 @@ def check_supported(qmodel: QuantizedModel) -> None:
 
 def _states(qmodel: QuantizedModel, neuron, used_fields: set[str]) -> tuple[tuple, tuple]:
     f = qmodel.formats
+    if isinstance(neuron, NeuronConsts) and neuron.kind == "ASN":
+        # the golden model's ASN states: U (input current), P (prediction), A (adaptation),
+        # H (this step's event height, 0 without a spike), S (this step's spike)
+        fm, fa = f.membrane, f.adaptation
+        states = (StateHLS("U", "u", fm.width, fm.signed, fm),
+                  StateHLS("P", "p", fm.width, fm.signed, fm),
+                  StateHLS("A", "a", fa.width, fa.signed, fa),
+                  StateHLS("H", "h", fm.width, fm.signed, fm),
+                  StateHLS("S", "s", 1, False, None))
+        return states, ("U", "P", "A", "H")
     if isinstance(neuron, NeuronConsts):
         states = [StateHLS("U", "u", f.membrane.width, f.membrane.signed, f.membrane)]
         sats = ["U"]
@@ -201,7 +223,6 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> tuple[list[
         inputs.append(InputHLS(inp.name, c_ident(inp.name, used), size, offset,
                                isinstance(inp.encoding, ir.Direct)))
         offset += size
-    graded = {i.name: i.graded for i in inputs}
     sizes = {i.name: i.size for i in inputs}
     layers = []
     wf = qmodel.formats.weights.frac
@@ -211,11 +232,11 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> tuple[list[
         layers.append(LayerHLS(
             index=k, name=layer.name, ident=c_ident(layer.name, used), layer=layer,
             n=int(layer.units), m=sizes[layer.source], p=lanes, source=layer.source,
-            source_graded=graded[layer.source], delay=int(layer.delay),
+            source_graded=g.graded(layer.source) is not None,
+            graded=g.graded(layer.name) is not None, delay=int(layer.delay),
             recurrent=isinstance(layer, ir.Recurrent), bias=bool(layer.bias),
             acc_bits=plan.acc_bits, acc_frac=plan.acc_frac, in_frac=plan.in_frac,
             up=plan.acc_frac - wf, neuron=plan.neuron, states=states, sat_names=sats))
-        graded[layer.name] = False
         sizes[layer.name] = int(layer.units)
     return inputs, layers
 

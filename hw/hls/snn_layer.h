@@ -2,8 +2,9 @@
 //
 // A layer of N neurons, padded to NP = ceil(N / P) * P, updated P lanes at a time:
 //   * accumulate: an input event from source neuron j reads row j of the weight array W[M][NP]
-//     (partitioned cyclic by P along the neurons) and adds it, times the event's payload for a
-//     graded source, to the NP accumulators: ceil(NP / P) words at one word per cycle (II = 1);
+//     (partitioned cyclic by P along the neurons) and adds it, times the event's signed payload
+//     for a graded source (a direct input's value, an ASN layer's spike height), to the NP
+//     accumulators: ceil(NP / P) words at one word per cycle (II = 1);
 //   * consume_events: accumulate every event of an event list (events, not a scan of the inputs);
 //   * sweep: at the end of the step, every neuron steps with its accumulator rescaled to the
 //     neuron's input fraction, its spike goes to the layer's output event list (ascending
@@ -83,8 +84,9 @@ inline void consume_events(ACC_T (&acc)[NP], const W_T (&w)[M][NP],
 }
 
 // The end-of-step update of the N neurons. ACC_FRAC: the accumulator's fractional bits, IN_FRAC:
-// the neuron input's; `out` receives the spikes (payload 1) in ascending order; the accumulators
-// restart at `init(n)` (the bias in accumulator units, or 0).
+// the neuron input's; `out` receives the spikes in ascending order with NEURON::payload as their
+// payload (1 for plain spikes, the height of a graded ASN event); the accumulators restart at
+// `init(n)` (the bias in accumulator units, or 0).
 template <class NEURON, int N, int P, int NP, int ACC_FRAC, int IN_FRAC, class ACC_T, class INIT,
           int CAP, class ADDR_T, class PAY_T>
 inline void sweep(ACC_T (&acc)[NP], typename NEURON::state_t (&st)[NP], ap_uint<1> (&spk)[NP],
@@ -102,7 +104,7 @@ inline void sweep(ACC_T (&acc)[NP], typename NEURON::state_t (&st)[NP], ap_uint<
                 const i64 in = rescale<ACC_FRAC, IN_FRAC>(static_cast<i64>(acc[n]));
                 const bool s = NEURON::step(in, st[n], cnt);
                 spk[n] = s;
-                if (s) events_push(out, n, 1);
+                if (s) events_push(out, n, NEURON::GRADED ? NEURON::payload(st[n]) : 1);
             }
             acc[n] = init(n);
         }
