@@ -161,7 +161,8 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
         srcs = [inp] + layer_names[:-1]
         sops = 0
         for src, layer in zip(srcs, graph.layers):
-            events = (np.asarray(golden.spikes[src], dtype=np.int64).sum() if src == inp
+            # events, not their values: a graded (direct) input's values are payloads
+            events = (np.count_nonzero(np.asarray(golden.spikes[src])) if src == inp
                       else np.asarray(run.spikes[src], dtype=np.int64).sum())
             sops += int(events) * int(layer.units)
         source = "hardware"
@@ -204,7 +205,8 @@ def summary_text(s: dict) -> list[str]:
     if s["match"]:
         lines.append(f"match: the {s['backend']} hardware equals the golden model bit for bit on "
                      f"{s['samples']} samples x {s['steps']} steps ({s['compared']} values: "
-                     "spikes of every step, final states, saturation counters)")
+                     "spikes of every step, graded spike heights where a layer emits them, "
+                     "final states, saturation counters)")
     else:
         lines.append(f"MISMATCH: {s['mismatches']} of {s['compared']} values differ; first: "
                      f"{s['first_mismatch_text']}")
