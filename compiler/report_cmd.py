@@ -2,16 +2,25 @@
 
     snnc report MODEL [--weights W] [--seed S] [--lanes P] --fpga DEVICE [--freq MHZ]
                 [--pnr-seed N] [--keep DIR] [--json]
+    snnc report MODEL --weights W --efficiency [--dataset NAME] [--samples N] [--seed S]
+                [--plots DIR] [--e-add PJ] [--e-mul PJ] [--e-mac PJ] [--no-payload-multiply]
+                [--json]
 
 A report kind is an option that asks for one section of the report; at least one is required.
-Today there is one kind:
+The kinds:
 
 * ``--fpga ice40-up5k|ice40-hx8k|ecp5-25k``: generate the Verilog, synthesise it with Yosys and
   place and route it with nextpnr (``snnc.backends.verilog.fpga``): logic cells, flip-flops,
   block RAMs, DSPs, fmax, the critical path, whether it fits. No toolchain, or a design that
   does not fit, is an error (exit status 2).
 
-Further kinds (``--efficiency``: spikes, synaptic operations, energy) add an entry to ``KINDS``:
+* ``--efficiency``: the golden model on the test split (``snnc.backends.golden.efficiency``,
+  docs/efficiency.md): spikes, synaptic operations and the equivalent ANN's MACs per layer and
+  inference, accuracy, steps to a stable decision, an energy estimate from stated per-operation
+  costs (Horowitz, ISSCC 2014) and the accelerator's cycles from the Verilog cycle model. Needs
+  ``--weights``; ``--seed`` then seeds the input encoders. ``--plots DIR`` writes PNG plots.
+
+Further kinds add an entry to ``KINDS``:
 an ``add_arguments(parser)`` function, the option's destination, and a ``run(ctx, args)`` that
 returns the section (a JSON-able dict) and a ``text(section)`` that prints it.
 """
@@ -113,20 +122,113 @@ def _fpga_text(r: dict) -> list[str]:
     return out
 
 
-KINDS: list[ReportKind] = [ReportKind("fpga", "fpga", _fpga_arguments, _fpga_run, _fpga_text)]
+# ------------------------------------------------------------------ --efficiency
+
+def _nonnegative_pj(text: str) -> float:
+    import argparse
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of picojoules") from None
+    if not (v >= 0 and v != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text}: must be a finite energy >= 0 pJ")
+    return v
+
+
+def _efficiency_arguments(p) -> None:
+    from snnc.backends.golden.efficiency import EnergyCosts
+
+    d = EnergyCosts()
+    g = p.add_argument_group("efficiency report (--efficiency; needs --weights)")
+    g.add_argument("--efficiency", action="store_const", const=True, default=None,
+                   help="simulate the test split on the golden model: spikes, synaptic operations "
+                        "(SOPs), the equivalent ANN's MACs, accuracy, steps to a stable decision, "
+                        "energy estimate, accelerator cycles (docs/efficiency.md)")
+    g.add_argument("--dataset", metavar="NAME",
+                   help="digits, mnist1d or npz:PATH (default: the model's train block's)")
+    g.add_argument("--samples", type=positive_int, metavar="N",
+                   help="the first N test samples (default: the whole test split)")
+    g.add_argument("--plots", metavar="DIR",
+                   help="write accuracy_vs_step.png and spikes_per_layer.png into DIR")
+    g.add_argument("--e-add", type=_nonnegative_pj, default=d.add_pj, metavar="PJ",
+                   help=f"energy of one accumulate (default {d.add_pj:g} pJ: 32-bit float add, "
+                        "45 nm, Horowitz ISSCC 2014)")
+    g.add_argument("--e-mul", type=_nonnegative_pj, default=d.mul_pj, metavar="PJ",
+                   help=f"energy of one multiply (default {d.mul_pj:g} pJ: 32-bit float multiply)")
+    g.add_argument("--e-mac", type=_nonnegative_pj, default=d.mac_pj, metavar="PJ",
+                   help=f"energy of one ANN multiply-accumulate (default {d.mac_pj:g} pJ)")
+    g.add_argument("--no-payload-multiply", action="store_true",
+                   help="do not charge a multiply for the SOPs of graded events "
+                        "(weight x payload); by default they cost add + multiply, binary spikes an add")
+
+
+def _efficiency_run(ctx: ReportContext, args) -> dict:
+    from snnc.backends.golden.efficiency import (EnergyCosts, efficiency_report, measure,
+                                                 write_plots)
+    from snnc.datasets import load_dataset
+    from snnc.errors import SnnError
+
+    graph = ctx.graph
+    if not ctx.weights_file:
+        raise SnnError(None, "--efficiency needs the model's trained weights",
+                       "pass --weights W.npz (from snnc train or snnc convert)")
+    name = args.dataset or (graph.train.dataset if graph.train is not None else None)
+    if not name:
+        raise SnnError(None, f"--efficiency: model '{graph.name}' names no data set",
+                       "pass --dataset digits, mnist1d or npz:PATH")
+    data = load_dataset(name, graph)
+    x, y = data.x_test, data.y_test
+    if len(x) == 0:
+        raise SnnError(None, f"data set '{name}' has no test samples")
+    if args.samples is not None:
+        if args.samples > len(x):
+            ctx.notes.append(f"--samples {args.samples}: the test split of '{name}' has only "
+                             f"{len(x)} samples; all of them are used")
+        x, y = x[:args.samples], y[:args.samples]
+    costs = EnergyCosts(add_pj=args.e_add, mul_pj=args.e_mul, mac_pj=args.e_mac,
+                        payload_multiply=not args.no_payload_multiply)
+    eff = measure(ctx.qmodel, x, y, seed=args.seed, lanes=ctx.lanes)
+    rep = efficiency_report(eff, costs)
+    rep["dataset"] = name
+    ctx.notes.extend(rep["notes"])
+    if args.plots:
+        try:
+            rep["plots"] = write_plots(rep, args.plots)
+        except ImportError:
+            raise SnnError(None, "--plots needs matplotlib", "pip install matplotlib") from None
+        except OSError as exc:
+            raise SnnError(None, f"--plots {args.plots}: cannot write the plots: {exc}") from None
+    return rep
+
+
+def _efficiency_text(r: dict) -> list[str]:
+    from snnc.backends.golden.efficiency import report_lines
+
+    out = [f"data set: {r['dataset']}"] + report_lines(r)
+    if r.get("plots"):
+        out.append("  plots: " + ", ".join(r["plots"]))
+    return out
+
+
+KINDS: list[ReportKind] = [ReportKind("fpga", "fpga", _fpga_arguments, _fpga_run, _fpga_text),
+                           ReportKind("efficiency", "efficiency", _efficiency_arguments,
+                                      _efficiency_run, _efficiency_text)]
 
 
 # ------------------------------------------------------------------ the command
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="report on a compiled model (FPGA resources and fmax)",
+    p = sub.add_parser("report", help="report on a compiled model (FPGA resources and fmax; "
+                                      "efficiency)",
                        description="Compile a model and report on it. At least one report kind "
                                    "is required: " + ", ".join(f"--{k.dest}" for k in KINDS))
     p.add_argument("model", metavar="MODEL", help=".snn model file")
     p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); random "
                                                   "weights when left out")
     p.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed of the random weights (default 0)")
+                   help="seed of the random weights, or with --efficiency of the input encoders "
+                        "(default 0)")
     p.add_argument("--lanes", type=positive_int, metavar="P",
                    help="neurons updated per cycle (default: the hardware block's lanes, or 4)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -143,6 +245,12 @@ def cmd_report(args) -> int:
     if not wanted:
         args._report_parser.error("at least one report kind is required: "
                                   + ", ".join(f"--{k.dest}" for k in KINDS))
+    if args.efficiency is None:
+        stray = [o for o, v in (("--dataset", args.dataset), ("--samples", args.samples),
+                                ("--plots", args.plots)) if v is not None]
+        if stray:
+            args._report_parser.error(f"{', '.join(stray)}: options of --efficiency, which is "
+                                      "not given")
     loaded = load(args.model)
     graph = loaded.graph
     for w in loaded.warnings:

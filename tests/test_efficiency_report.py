@@ -1,0 +1,308 @@
+"""``snnc report --efficiency`` and ``snnc.backends.golden.efficiency``: hand-computed counts on a
+tiny model with known weights, the decision-step rule, the energy arithmetic, the cycle model
+against the Verilog manifest's, the CLI (JSON keys, text, plots) and its errors.
+
+The tiny model: 3 direct inputs -> 2 IF -> 2 IF, 4 steps, weights exact in fixed<8,4>:
+
+    W_h = [[1.5, 0, 0], [0, 0.75, 0]]       W_o = [[1.25, 0], [0, 1.25]]
+
+Sample 0, x = [1, 0.5, 0]: h0 gets 1.5 per step and spikes at steps 0-3; h1 gets 0.375 and spikes
+at step 2 (U = 1.125); o0 gets 1.25 per h0 spike and spikes at 0-3; o1 spikes at step 2.
+Sample 1, x = [0.25, 0.875, 0]: h0 gets 0.375 and spikes at step 2; h1 gets 0.65625 and spikes at
+steps 1 (U = 1.3125) and 3 (U = 1.625); o0 spikes at step 2, o1 at steps 1 and 3.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from snnc.backends.golden import efficiency as eff
+from snnc.backends.golden.golden_sim import simulate_golden
+from snnc.build import load_text
+from snnc.cli import main
+from snnc.quantize import quantize
+from snnc.weights import save_weights
+
+TINY = """\
+model tiny
+time { dt = 1 ms; steps = 4 }
+input x[3] = direct(scale = 1.0)
+layer h = dense(x, 2) with IF(threshold = 1.0, reset = subtract)
+layer o = dense(h, 2) with IF(threshold = 1.0, reset = subtract)
+output o = count
+hardware { weights = fixed<8,4>; state = fixed<16,8>; inputs = fixed<8,4>; lanes = 1; clock = 10 MHz }
+"""
+W = {"h": {"weight": np.array([[1.5, 0.0, 0.0], [0.0, 0.75, 0.0]])},
+     "o": {"weight": np.array([[1.25, 0.0], [0.0, 1.25]])}}
+X = np.array([[1.0, 0.5, 0.0], [0.25, 0.875, 0.0]])
+Y = np.array([0, 1])
+
+
+def _qmodel(text: str = TINY, steps: int | None = None):
+    if steps is not None:
+        text = text.replace("steps = 4", f"steps = {steps}")
+    graph = load_text(text, "<tiny>").graph
+    return quantize(graph, W)
+
+
+@pytest.fixture(scope="module")
+def measured():
+    q = _qmodel()
+    return q, eff.measure(q, X, Y)
+
+
+# ------------------------------------------------------------------ counts by hand
+
+
+def test_spikes_sops_macs_match_the_hand_count(measured):
+    _, m = measured
+    rows = {c.name: c for c in m.layers}
+    assert rows["x"].spikes == 16                       # 2 non-zero inputs x 4 steps x 2 samples
+    assert rows["h"].spikes == 5 + 3 and rows["o"].spikes == 5 + 3
+    assert rows["h"].sops == 2 * (2 * 2 * 4)            # 2 events x fan-out 2 x 4 steps, 2 samples
+    assert rows["h"].graded_sops == rows["h"].sops      # direct values are graded events
+    assert rows["o"].sops == (5 + 3) * 2 and rows["o"].graded_sops == 0     # binary IF spikes
+    assert rows["h"].macs_per_inference == 3 * 2 and rows["o"].macs_per_inference == 2 * 2
+    assert m.spikes_by_step.tolist() == [2 + 0, 2 + 2, 4 + 2, 2 + 2]      # h + o events per step
+    r = eff.efficiency_report(m)
+    assert r["spikes_per_inference"] == 8.0
+    assert r["sops_per_inference"] == 24.0 and r["graded_sops_per_inference"] == 16.0
+    assert r["input_sops_per_inference"] == 16.0
+    assert r["ann_macs_per_inference"] == 10
+    assert r["accuracy"] == 1.0
+
+
+def test_running_predictions_and_decision_steps(measured):
+    q, m = measured
+    # sample 0 says class 0 from step 0; sample 1 says 0 (all tied at 0), then 1 from step 1 on
+    assert m.decision.tolist() == [1, 2]
+    assert m.correct_by_step.tolist() == [1, 2, 2, 2]
+    r = eff.efficiency_report(m)
+    assert r["decision"]["accuracy_by_step"] == [0.5, 1.0, 1.0, 1.0]
+    assert r["decision"]["histogram"] == [1, 1, 0, 0]
+    assert r["decision"]["mean_steps"] == 1.5 and r["decision"]["max_steps"] == 2
+    # the running prediction after k steps is what a model of k steps predicts
+    res = simulate_golden(q, X, record=True)
+    preds = eff.running_predictions(res, q.graph)
+    for k in range(1, 5):
+        assert preds[k - 1].tolist() == simulate_golden(_qmodel(steps=k), X).predictions.tolist()
+
+
+@pytest.mark.parametrize("neuron,readout", [
+    ("ASN(tau_beta = 20 ms, threshold = 0.2, m_f = 0.5, tau_gamma = 15 ms)", "membrane"),
+    ("LIF(tau_mem = 10 ms, threshold = 0.3)", "first_spike"),
+    ("LIF(tau_mem = 10 ms, threshold = 0.3)", "count")])
+def test_running_prediction_is_the_shorter_runs_prediction(neuron, readout):
+    from snnc.weights import random_weights
+
+    text = ("model r\ntime { dt = 1 ms; steps = 6 }\ninput x[8] = direct(scale = 0.5)\n"
+            f"layer h = dense(x, 12, bias = true) with {neuron}\n"
+            f"layer o = dense(h, 4) with {neuron}\noutput o = {readout}\n")
+    graph = load_text(text, "<r>").graph
+    w = random_weights(graph, seed=3, scale=3.0)
+    x = np.random.default_rng(0).uniform(0, 1, (40, 8))
+    res = simulate_golden(quantize(graph, w), x, record=True)
+    preds = eff.running_predictions(res, graph)
+    assert len({tuple(p) for p in preds}) > 1          # the prediction does change over the steps
+    for k in range(1, 7):
+        g = load_text(text.replace("steps = 6", f"steps = {k}"), "<r>").graph
+        assert preds[k - 1].tolist() == simulate_golden(quantize(g, w), x).predictions.tolist()
+
+
+def test_spike_count_only_running_predictions(measured):
+    q, _ = measured
+    res = simulate_golden(q, X, record=True)
+    # output spike counts after each step: sample 0 [1,0] [2,0] [3,1] [4,1]; sample 1 [0,0] [0,1]
+    # [1,1] [1,2]: ties (no spike yet included) are undecided (-1)
+    preds = eff.running_predictions(res, q.graph, spikes_only=True)
+    assert preds.T.tolist() == [[0, 0, 0, 0], [-1, 1, -1, 1]]
+    assert eff.decision_steps(preds).tolist() == [1, 4]
+
+
+def test_decision_steps_on_a_constructed_case():
+    # columns: samples; rows: running prediction after steps 1..5
+    preds = np.array([[3, 0, 1, 2, 4],
+                      [3, 1, 1, 2, 4],
+                      [3, 1, 0, 2, 4],
+                      [3, 1, 0, 7, 4],
+                      [3, 1, 0, 7, 5]])
+    assert eff.decision_steps(preds).tolist() == [1, 2, 3, 4, 5]
+    assert eff.decision_steps(np.array([[2, 2]])).tolist() == [1, 1]
+
+
+def test_energy_arithmetic(measured):
+    _, m = measured
+    r = eff.efficiency_report(m)
+    e = r["energy"]
+    # per inference: 24 SOPs x 0.9 pJ + 16 graded SOPs x 3.7 pJ; ANN 10 MACs x 4.6 pJ
+    assert e["snn_nj_per_inference"] == pytest.approx((24 * 0.9 + 16 * 3.7) / 1e3)
+    assert e["snn_add_only_nj_per_inference"] == pytest.approx(24 * 0.9 / 1e3)
+    assert e["ann_nj_per_inference"] == pytest.approx(10 * 4.6 / 1e3)
+    assert e["ann_over_snn"] == pytest.approx(46.0 / 80.8)
+    assert e["payload_multiply_counted"] is True and "Horowitz" in e["source"]
+    r2 = eff.efficiency_report(m, eff.EnergyCosts(add_pj=1.0, mul_pj=2.0, mac_pj=3.0,
+                                                  payload_multiply=False))
+    assert r2["energy"]["snn_nj_per_inference"] == pytest.approx(24e-3)
+    assert r2["energy"]["ann_nj_per_inference"] == pytest.approx(30e-3)
+    layers = {l["name"]: l for l in r["layers"]}
+    assert layers["o"]["snn_energy_nj"] == pytest.approx(8 * 0.9 / 1e3)
+    assert layers["h"]["snn_energy_nj"] == pytest.approx(16 * (0.9 + 3.7) / 1e3)
+
+
+def test_cycles_by_hand_and_against_the_verilog_manifest(measured, tmp_path):
+    q, m = measured
+    # lanes 1, overhead v per layer and step (4 in the core today):
+    # h: sum_t (2 events * 2 + 2 + S_h + v) = 4 (6 + v) + S_h;  o: sum_t (S_h * 2 + 2 + S_o + v)
+    v = eff.step_overhead()
+    assert m.lanes == 1 and m.clock_hz == 10e6
+    c0 = (4 * (6 + v) + 5) + (2 * 5 + 4 * (2 + v) + 5)
+    c1 = (4 * (6 + v) + 3) + (2 * 3 + 4 * (2 + v) + 3)
+    assert m.cycles.tolist() == [c0, c1]
+    if v == 4:
+        assert (c0, c1) == (84, 76)
+    r = eff.efficiency_report(m)
+    assert r["cycles"]["mean_per_inference"] == (c0 + c1) / 2
+    assert r["cycles"]["max_per_inference"] == c0
+    assert r["cycles"]["latency_us"] == pytest.approx((c0 + c1) / 2 / 10)
+    assert "model estimate" in r["cycles"]["label"]
+    # the same numbers as the manifest's cycle_bound evaluated by the co-simulation (lanes 1 and 2)
+    from snnc.backends.verilog.cosim import cycle_bounds
+    from snnc.backends.verilog.generator import generate
+
+    res = simulate_golden(q, X, record=True)
+    # cycle_bounds sums the recorded values per step; a direct input's are its quantised values,
+    # not its event count, so hand it the events (1 per non-zero value) instead
+    events = copy.copy(res)
+    events.spikes = {**res.spikes, "x": (np.asarray(res.spikes["x"]) != 0).astype(np.uint8)}
+    for lanes in (1, 2):
+        manifest = generate(q, tmp_path / f"v{lanes}", lanes=lanes)
+        bound, _ = cycle_bounds(manifest, events, 4, 2, "x")
+        assert eff.cycles_per_sample(q.graph, res, lanes).tolist() == bound.tolist()
+    # lanes 2: ceil(2/2) = 1 word per event and per sweep
+    assert eff.cycles_per_sample(q.graph, res, 2).tolist() == [
+        (4 * (3 + v) + 5) + (5 + 4 * (1 + v) + 5), (4 * (3 + v) + 3) + (3 + 4 * (1 + v) + 3)]
+
+
+def test_graded_sources():
+    text = ("model g\ntime { dt = 1 ms; steps = 2 }\ninput x[4] = rate(gain = 1.0)\n"
+            "layer a = dense(x, 3) with ASN(tau_beta = 20 ms, threshold = 0.5)\n"
+            "layer b = dense(a, 3) with LIF(tau_mem = 10 ms, threshold = 1.0)\n"
+            "layer c = dense(b, 2) with relu\noutput c = membrane\n")
+    graph = load_text(text, "<g>").graph
+    assert eff.graded_sources(graph) == {"a", "c"}
+    assert eff.graded_sources(load_text(TINY, "<t>").graph) == {"x"}
+
+
+# ------------------------------------------------------------------ the command
+
+
+def _files(tmp_path: Path) -> tuple[str, str, str]:
+    model = tmp_path / "tiny.snn"
+    model.write_text(TINY)
+    graph = load_text(TINY, str(model)).graph
+    weights = tmp_path / "w.npz"
+    save_weights(str(weights), graph, W)
+    data = tmp_path / "data.npz"
+    np.savez(data, x_train=X, y_train=Y, x_test=X, y_test=Y)
+    return str(model), str(weights), f"npz:{data}"
+
+
+def _run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(argv)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_cli_json(tmp_path):
+    model, weights, data = _files(tmp_path)
+    rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                         "--json"])
+    assert rc == 0, err
+    r = json.loads(out)["efficiency"]
+    assert set(r) >= {"accuracy", "spikes_per_inference", "sops_per_inference",
+                      "graded_sops_per_inference", "ann_macs_per_inference", "layers", "decision",
+                      "energy", "cycles", "samples", "steps", "dataset"}
+    assert r["samples"] == 2 and r["accuracy"] == 1.0 and r["sops_per_inference"] == 24.0
+    assert r["energy"]["snn_nj_per_inference"] == pytest.approx(0.0808)
+    d = 8 * (eff.step_overhead() - 4)      # 2 layers x 4 steps of per-layer overhead
+    assert r["cycles"]["mean_per_inference"] == 80.0 + d and r["cycles"]["clock_mhz"] == 10.0
+    assert [l["name"] for l in r["layers"]] == ["x", "h", "o"]
+    # costs are options; --samples takes the first N; --lanes overrides the hardware block
+    rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                         "--samples", "1", "--lanes", "2", "--e-add", "1", "--e-mul", "2",
+                         "--e-mac", "3", "--no-payload-multiply", "--json"])
+    assert rc == 0, err
+    r = json.loads(out)["efficiency"]
+    assert r["samples"] == 1 and r["sops_per_inference"] == 26.0      # 16 + 5 spikes x 2
+    assert r["energy"]["snn_nj_per_inference"] == pytest.approx(26e-3)
+    assert r["energy"]["ann_nj_per_inference"] == pytest.approx(30e-3)
+    assert r["energy"]["payload_multiply_counted"] is False
+    assert r["cycles"]["lanes"] == 2 and r["cycles"]["mean_per_inference"] == 63.0 + d
+
+
+def test_cli_text_and_plots(tmp_path):
+    model, weights, data = _files(tmp_path)
+    plots = tmp_path / "plots"
+    rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                         "--plots", str(plots)])
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "tiny:"
+    assert "  accuracy 100.00%" in lines
+    assert ("  per inference: 8.0 spikes, 24 SOPs (16 graded), equivalent ANN 10 MACs" in lines)
+    assert any(l.startswith("  steps to a stable decision: mean 1.50, median 1.5, max 2 of 4")
+               for l in lines)
+    assert any("ISSCC 2014" in l for l in lines)
+    d = 8 * (eff.step_overhead() - 4)
+    assert any("model estimate" in l and f"mean {80 + d}, max {84 + d}" in l
+               and f"{(80 + d) / 10:.2f} us at 10 MHz" in l for l in lines)
+    for name in ("accuracy_vs_step.png", "spikes_per_layer.png"):
+        p = plots / name
+        assert p.is_file() and p.stat().st_size > 1000
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_missing_weights_is_an_error(tmp_path, capsys):
+    model, _, data = _files(tmp_path)
+    assert main(["report", model, "--efficiency", "--dataset", data]) == 2
+    err = capsys.readouterr().err
+    assert "error: --efficiency needs the model's trained weights" in err
+    assert "hint: pass --weights W.npz (from snnc train or snnc convert)" in err
+
+
+def test_cli_unknown_dataset_is_an_error(tmp_path, capsys):
+    model, weights, _ = _files(tmp_path)
+    assert main(["report", model, "--weights", weights, "--efficiency", "--dataset", "cifar"]) == 2
+    err = capsys.readouterr().err
+    assert "error: unknown data set 'cifar'" in err and "Traceback" not in err
+
+
+def test_cli_no_dataset_is_an_error(tmp_path, capsys):
+    model, weights, _ = _files(tmp_path)
+    assert main(["report", model, "--weights", weights, "--efficiency"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --efficiency: model 'tiny' names no data set" in err
+
+
+def test_negative_cost_is_an_argparse_error(tmp_path, capsys):
+    model, weights, data = _files(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+              "--e-add", "-1"])
+    assert exc.value.code == 2
+    assert "-1: must be a finite energy >= 0 pJ" in capsys.readouterr().err
+
+
+def test_efficiency_options_without_efficiency_are_an_argparse_error(tmp_path, capsys):
+    model, weights, data = _files(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", "--dataset", data])
+    assert exc.value.code == 2
+    assert "--dataset: options of --efficiency, which is not given" in capsys.readouterr().err
