@@ -565,6 +565,7 @@ def _non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None
     params = dict(neuron.params)
     exprs = [a.value for a in neuron.update + neuron.on_spike] + [neuron.spike]
     exprs += [s.init for s in neuron.states]
+    exprs += [neuron.emit] if neuron.emit is not None else []
     stack = list(exprs)
     while stack:
         e = stack.pop()

@@ -21,7 +21,8 @@ class IConst:
 
 @dataclass(frozen=True)
 class IState:
-    """The current value of a state variable."""
+    """The current value of a state variable; ``IState(EMIT_KEY)`` in ``on_spike`` is the height
+    the spike carries (``height``, after saturation)."""
 
     name: str
 
@@ -99,10 +100,23 @@ class IAssign:
 
 @dataclass(frozen=True)
 class IntProgram:
-    """A user-defined neuron in integers: initial states, the update, the spike test, the reset."""
+    """A user-defined neuron in integers: initial states, the update, the spike test, the reset,
+    and for a graded neuron (``emit``) the height of its events: ``H = sat_H(emit)`` where it
+    spiked (clamped to ``0 .. max(membrane)``, counted under :data:`EMIT_KEY`), else 0, evaluated
+    after the spike test and before ``on_spike``, whose statements read it as ``IState(EMIT_KEY)``."""
 
     name: str
     states: tuple[tuple[str, int], ...]       # name, initial value (membrane units)
     update: tuple[IAssign, ...]
     spike: IExpr
     on_spike: tuple[IAssign, ...]
+    emit: IExpr | None = None
+
+    @property
+    def graded(self) -> bool:
+        return self.emit is not None
+
+
+#: The saturation-statistics and final-state key of a graded user neuron's event heights (``emit``
+#: is a keyword, so no state variable can have this name).
+EMIT_KEY = "emit"

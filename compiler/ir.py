@@ -186,7 +186,10 @@ class CustomNeuron:
     """A user-defined neuron. Each step: run ``update`` (in order, ``input`` is this step's synaptic
     input), spike where ``spike`` holds, then run ``on_spike`` where it spiked.
 
-    ``params`` holds the values after the layer's overrides, in declaration order.
+    ``params`` holds the values after the layer's overrides, in declaration order. ``emit`` is the
+    height of its spikes (``spike when ... emit HEIGHT``), evaluated where it spiked right after the
+    spike test and before ``on_spike``: the neuron then sends graded events like an ASN (its
+    consumers multiply each weight by the height); None: plain spikes (height 1).
     """
 
     name: str
@@ -195,6 +198,7 @@ class CustomNeuron:
     update: tuple[Assignment, ...]
     spike: Expr
     on_spike: tuple[Assignment, ...]
+    emit: Expr | None = None
 
     def param(self, name: str) -> float:
         return dict(self.params)[name]
@@ -202,11 +206,16 @@ class CustomNeuron:
 
 Neuron = Union[IF, LIF, CubaLIF, ALIF, ASN, ReLU, CustomNeuron]
 
-#: Neuron kinds whose output events carry a value (graded spikes) rather than a plain 1.
+#: Neuron kinds whose output events carry a value (graded spikes) rather than a plain 1 (and a
+#: user-defined neuron with ``emit``: see :func:`is_graded`).
 GRADED_NEURONS = (ASN, ReLU)
 
 
 def is_graded(neuron) -> bool:
+    """Whether the neuron's events carry a value in membrane units (ASN heights, ReLU values, the
+    ``emit`` height of a user-defined neuron) rather than a plain 1."""
+    if isinstance(neuron, CustomNeuron):
+        return neuron.emit is not None
     return isinstance(neuron, GRADED_NEURONS)
 
 
@@ -428,7 +437,7 @@ class Graph:
 
     def graded(self, name: str) -> str | None:
         """What the events of node ``name`` carry: ``"inputs"`` (direct-encoded input values),
-        ``"membrane"`` (ASN heights / ReLU values, membrane units) or None (plain spikes)."""
+        ``"membrane"`` (ASN heights / ReLU values / user ``emit`` heights, membrane units) or None (plain spikes)."""
         node = self.node(name)
         if isinstance(node, Input):
             return "inputs" if isinstance(node.encoding, Direct) else None

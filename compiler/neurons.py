@@ -19,6 +19,8 @@ from snnc.values import ParamSpec, coerce, did_you_mean
 PARAM_TYPES = {"time": "time", "frequency": "frequency", "voltage": "voltage", "real": "real",
                "int": "int"}
 RESERVED = ("dt", "input")
+#: In the `on spike` block of a graded neuron (`spike when ... emit HEIGHT`): the spike's height.
+HEIGHT = "height"
 
 
 class _Bool:
@@ -42,11 +44,12 @@ class NeuronTemplate:
     spike: E.Expr
     on_spike: tuple[E.Assignment, ...]
     loc: Loc
+    emit: E.Expr | None = None        # the height of graded spikes (`spike when ... emit H`)
 
     def instantiate(self, values: dict) -> ir.CustomNeuron:
         params = tuple((s.name, float(values[s.name])) for s in self.specs)
         return ir.CustomNeuron(self.name, params, self.states, self.update, self.spike,
-                               self.on_spike)
+                               self.on_spike, self.emit)
 
 
 def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> NeuronTemplate | None:
@@ -121,7 +124,17 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
         errors.append(SnnError(nd.name_loc, f"{owner} has no state variables",
                                "declare one, e.g. state v = 0"))
     update = _check_assignments(nd.update, dims, dt, errors, owner)
-    on_spike = _check_assignments(nd.on_spike, dims, dt, errors, owner)
+    graded = bool(nd.emit) and nd.emit[0] is not None
+    spike_dims = dims
+    if graded:
+        # in `on spike`, `height` is the height the spike carries (as sent: saturated in integers)
+        if HEIGHT in seen:
+            what = "state variable" if dims.get(HEIGHT, ("param",))[0] == "state" else "parameter"
+            errors.append(SnnError(seen[HEIGHT], f"'{HEIGHT}' is the spike height in `on spike` of "
+                                                 f"a neuron with `emit`; rename this {what}"))
+        else:
+            spike_dims = {**dims, HEIGHT: ("height", NONE)}
+    on_spike = _check_assignments(nd.on_spike, spike_dims, dt, errors, owner)
     spike = None
     if not nd.spike:
         errors.append(SnnError(nd.name_loc, f"{owner} has no spike condition",
@@ -136,11 +149,37 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
                                                          "e.g. v > threshold"))
         except SnnError as err:
             errors.append(err)
+    emit = None
+    emits = nd.emit[:1] if nd.emit else ()
+    if emits and emits[0] is not None:
+        emit = _check_emit(emits[0], dims, dt, errors)
     # drop errors that only follow from a declaration that was itself in error
     errors[n_errors:] = [e for e in errors[n_errors:] if not isinstance(e, _Cascade)]
     if len(errors) > n_errors or spike is None:
         return None
-    return NeuronTemplate(nd.name, tuple(specs), tuple(states), update, spike, on_spike, nd.loc)
+    return NeuronTemplate(nd.name, tuple(specs), tuple(states), update, spike, on_spike, nd.loc,
+                          emit)
+
+
+def _check_emit(node, dims, dt, errors) -> E.Expr | None:
+    """The ``emit`` height of a graded spike: a plain number (it multiplies the consumers'
+    weights, like an ASN's height or a plain spike's 1), read on the state after the update."""
+    try:
+        value, dim = _lower(node, dims, dt)
+    except SnnError as err:
+        errors.append(err)
+        return None
+    if dim is BOOL:
+        errors.append(SnnError(node.loc, "the spike height after `emit` must be a number, "
+                                         "not a condition"))
+        return None
+    if dim != NONE:
+        errors.append(SnnError(node.loc, f"the spike height after `emit` must be a plain number "
+                                         f"(it multiplies the weights of the layers reading the "
+                                         f"spikes), got {describe_dim(dim)}",
+                               "divide it by its unit, e.g. emit v / 1 mV"))
+        return None
+    return value
 
 
 class _Cascade(SnnError):
@@ -186,6 +225,10 @@ def _check_assignments(assigns, dims, dt, errors, owner) -> tuple[E.Assignment, 
                                    did_you_mean(a.target, states)))
             continue
         kind, want = entry
+        if kind == "height":
+            errors.append(SnnError(a.target_loc, f"cannot assign to '{HEIGHT}', the height of the "
+                                                 "spike; only state variables change"))
+            continue
         if kind != "state":
             errors.append(SnnError(a.target_loc, f"cannot assign to parameter '{a.target}'; "
                                                  "only state variables change"))
@@ -228,8 +271,11 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
             return E.Ref("dt", "dt"), TIME
         entry = dims.get(node.id)
         if entry is None:
-            raise SnnError(node.loc, f"unknown name '{node.id}'",
-                           did_you_mean(node.id, list(dims) + list(RESERVED)))
+            hint = did_you_mean(node.id, list(dims) + list(RESERVED))
+            if node.id == HEIGHT:
+                hint = ("`height` is the spike's height, known in `on spike` of a neuron whose "
+                        "spike condition has `emit HEIGHT`")
+            raise SnnError(node.loc, f"unknown name '{node.id}'", hint)
         kind, dim = entry
         if dim is _BROKEN:
             raise _Cascade(node.loc, f"'{node.id}' has an error in its declaration")

@@ -299,7 +299,13 @@ def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float) -> IntProgram
     if kind == "const":
         spike = I.IConst(1 if spike else 0)
     on_spike = tuple(I.IAssign(a.target, low.value(a.value)) for a in n.on_spike)
-    return IntProgram(n.name, tuple(states), update, spike, on_spike)
+    emit = None
+    if n.emit is not None:
+        kind, emit = low.lower(n.emit)
+        if kind == "bool":
+            raise low.error(n.emit, "the spike height after `emit` must be a number")
+        emit = low.operand(kind, emit)
+    return IntProgram(n.name, tuple(states), update, spike, on_spike, emit)
 
 
 _FOLD = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
@@ -340,6 +346,8 @@ class _Lowering:
                 return "var", I.IState(e.name)
             if e.kind == "input":
                 return "var", I.IInput()
+            if e.kind == "height":          # `height` in `on spike`: the payload just sent
+                return "var", I.IState(I.EMIT_KEY)
             raise ValueError(f"unknown reference kind {e.kind!r}")
         if isinstance(e, E.Unary):
             kind, v = self.lower(e.operand)

@@ -21,7 +21,8 @@ _CLASSES = {cls.__name__: cls for cls in (
     ir.TimeSpec, ir.Rate, ir.Latency, ir.Delta, ir.Direct, ir.Input, ir.IF, ir.LIF, ir.CubaLIF,
     ir.ALIF, ir.ASN, ir.ReLU, ir.CustomNeuron, ir.StateVar, ir.Surrogate, ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool,
     ir.Flatten, ir.Output, ir.TrainSpec, ir.HardwareSpec, ir.Graph, Fixed, E.Assignment)}
-_EXPR_FIELDS = {("CustomNeuron", "spike"), ("StateVar", "init"), ("Assignment", "value")}
+_EXPR_FIELDS = {("CustomNeuron", "spike"), ("CustomNeuron", "emit"), ("StateVar", "init"),
+                ("Assignment", "value")}
 
 
 def graph_to_json(g: ir.Graph) -> dict:
@@ -47,6 +48,9 @@ def _encode(value):
                 if v is not None:
                     out["loc"] = v.to_json()
             elif (name, f.name) in _EXPR_FIELDS:
+                if v is None:
+                    continue    # an optional expression left out (a plain user neuron's `emit`):
+                    #           # its JSON, and so its hash, are as before `emit` existed
                 out[f.name] = E.to_json(v)
             else:
                 out[f.name] = _encode(v)
@@ -71,7 +75,7 @@ def _decode(value):
                 kwargs["loc"] = Loc(SourceFile(v["file"], ""), v["line"], v["col"], v.get("end_line"),
                                     v.get("end_col"))
             elif (name, f.name) in _EXPR_FIELDS:
-                kwargs[f.name] = E.from_json(v)
+                kwargs[f.name] = None if v is None else E.from_json(v)
             else:
                 kwargs[f.name] = _decode(v)
         return cls(**kwargs)
@@ -195,7 +199,8 @@ def _neuron_text(n: ir.Neuron) -> list[str]:
         out.append(f"  state {s.name} = {E.to_text(s.init)}")
     for a in n.update:
         out.append(f"  update {a.target} = {E.to_text(a.value)}")
-    out.append(f"  spike when {E.to_text(n.spike)}")
+    out.append(f"  spike when {E.to_text(n.spike)}"
+               + (f" emit {E.to_text(n.emit)}" if n.emit is not None else ""))
     for a in n.on_spike:
         out.append(f"  on spike {a.target} = {E.to_text(a.value)}")
     return out

@@ -106,9 +106,11 @@ def _verify_neuron(layer, n: ir.Neuron, bad) -> None:
             if a.target not in states:
                 bad(layer, f"neuron '{n.name}' assigns to unknown state '{a.target}'")
         exprs = [a.value for a in n.update + n.on_spike] + [n.spike] + [s.init for s in n.states]
+        exprs += [n.emit] if n.emit is not None else []
         for e in exprs:
             for r in E.refs(e):
-                known = {"param": params, "state": states, "input": {"input"}, "dt": {"dt"}}
+                known = {"param": params, "state": states, "input": {"input"}, "dt": {"dt"},
+                         "height": {"height"} if n.emit is not None else set()}
                 if r.name not in known.get(r.kind, ()):
                     bad(layer, f"neuron '{n.name}' reads unknown {r.kind} '{r.name}'")
     else:

@@ -204,6 +204,9 @@ class NeuronDef(Node):
     on_spike: tuple[Assign, ...]
     name_loc: Loc = field(compare=False, repr=False)
     blocks: tuple[tuple[str, Loc], ...] = field(default=(), compare=False, repr=False)
+    #: the ``emit HEIGHT`` of each ``spike when`` in ``spike`` (None where it has none): the
+    #: height (payload) of the neuron's graded spikes
+    emit: tuple["Expr | None", ...] = ()
 
 
 Statement = Union[ModelDecl, UseDecl, Block, InputDecl, NeuronDef, LayerDecl, OutputDecl]

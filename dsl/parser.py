@@ -250,6 +250,7 @@ class _ToAst:
         update: list = []
         on_spike: list = []
         spike: list = []
+        emit: list = []
         blocks = []
         for item in items:
             if isinstance(item, tuple) and item and item[0] == "update":
@@ -260,9 +261,10 @@ class _ToAst:
                 blocks.append(("on spike", item[1]))
             elif isinstance(item, tuple) and item and item[0] == "spike":
                 spike.append(item[2])
+                emit.append(item[3])
                 blocks.append(("spike when", item[1]))
         return ast.NeuronDef(self._loc(meta), str(name), params, states, tuple(update), tuple(spike),
-                             tuple(on_spike), self._tl(name), tuple(blocks))
+                             tuple(on_spike), self._tl(name), tuple(blocks), tuple(emit))
 
     def param_decl(self, meta, c):
         name, type_name, default = c
@@ -279,7 +281,7 @@ class _ToAst:
         return ("on_spike", self._loc(meta), tuple(c))
 
     def spike_cond(self, meta, c):
-        return ("spike", self._loc(meta), c[0])
+        return ("spike", self._loc(meta), c[0], c[1])   # the condition, the emit height or None
 
     def assign(self, meta, c):
         return ast.Assign(self._loc(meta), str(c[0]), c[1], self._tl(c[0]))

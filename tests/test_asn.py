@@ -376,25 +376,23 @@ def test_tbptt_cuts_the_asn_state_gradient():
 
 
 def test_user_defined_asn_equals_builtin_with_fixed_threshold():
-    """examples/asn_user.snn's neuron with m_f = 0 is the built-in ASN whose events, of constant
-    height theta0, are folded into the next layer's weights."""
-    user = load_text(open("examples/asn_user.snn").read().replace(
-        "layer hidden = dense(pixels, 64) with SigmaDelta(threshold = 0.2, m_f = 0.2)",
-        "layer hidden = dense(pixels, 64) with SigmaDelta(threshold = 0.2)"),
-        "examples/asn_user.snn").graph
-    builtin = load_text(
-        "model asn_user\ntime { dt = 1 ms; steps = 40 }\ninput pixels[64] = rate(gain = 1.0)\n"
-        "layer hidden = dense(pixels, 64) with ASN(tau_beta = 20 ms, threshold = 0.2, m_f = 0)\n"
-        "layer out = dense(hidden, 10) with ASN(tau_beta = 20 ms, threshold = 0.1, m_f = 0)\n"
-        "output out = count\n", "b.snn").graph
+    """examples/asn_user.snn's neuron with m_f = 0 is the built-in ASN with m_f = 0: its graded
+    events (`emit threshold + a`) carry the same heights theta0 (tests/test_graded_user_neuron.py
+    compares the example itself, with adaptation, in every backend)."""
+    text = open("examples/asn_user.snn").read().replace("m_f = 0.5", "m_f = 0")
+    user = load_text(text, "examples/asn_user.snn").graph
+    builtin = load_text(open("examples/asn_digits.snn").read().replace("m_f = 0.5", "m_f = 0"),
+                        "examples/asn_digits.snn").graph
     w = random_weights(user, seed=1)
-    wb = {"hidden": w["hidden"], "out": {"weight": w["out"]["weight"] / 0.2}}
+    w = {k: {kk: np.asarray(vv) * 4 for kk, vv in v.items()} for k, v in w.items()}
     x = np.random.default_rng(0).random((4, 64))
     a = simulate_float(user, w, x, record=True)
-    b = simulate_float(builtin, wb, x, record=True)
-    np.testing.assert_array_equal(a.spikes["hidden"], b.spikes["hidden"])
-    np.testing.assert_array_equal(a.spikes["out"], b.spikes["out"])
+    b = simulate_float(builtin, w, x, record=True)
+    for layer in ("hidden", "out"):
+        np.testing.assert_array_equal(a.spikes[layer], b.spikes[layer])
+        np.testing.assert_array_equal(a.payloads[layer], b.payloads[layer])
     assert a.stats["out"].spikes > 0
+    np.testing.assert_array_equal(np.unique(a.payloads["hidden"]), [0.0, 0.5])   # theta0 only
 
 
 def test_relu_layers_compute_the_ann():

@@ -28,7 +28,7 @@ FRAGMENTS = [b"(", b")", b"[", b"]", b"{", b"}", b",", b";", b"=", b"<", b">", b
              "\ufeff".encode(), b"0", b"1e999", b"-1", b"1.5", b"10 ms",
              b"0 ms", b"5 mV", b"3 kHz", b"fixed<8,6>", b"fixed<40,2>", b"ufixed<0,0>", b"fixed<",
              b"model", b"time", b"input", b"layer", b"output", b"neuron", b"use", b"with", b"state",
-             b"param", b"update", b"spike", b"when", b"on", b"train", b"hardware", b"and", b"or",
+             b"param", b"update", b"spike", b"when", b"emit", b"on", b"train", b"hardware", b"and", b"or",
              b"not", b"dt", b"input", b"LIF", b"IF", b"ALIF", b"CubaLIF", b"dense", b"recurrent",
              b"conv2d", b"sumpool", b"avgpool", b"flatten", b"rate", b"count", b"decay", b"exp",
              b"steps", b"tau_mem", b"true", b"x", b"out", b'"missing.snn"', b"(((((", b")))))"]

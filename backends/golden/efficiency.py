@@ -98,13 +98,14 @@ class Efficiency:
 
 
 def graded_sources(graph: ir.Graph) -> set[str]:
-    """Nodes whose events carry a payload: direct inputs, ASN and ReLU layers, flatten of those."""
+    """Nodes whose events carry a payload: direct inputs, layers of graded neurons (ASN, ReLU, a
+    user-defined neuron with ``emit``), flatten of those."""
     out = {i.name for i in graph.inputs if isinstance(i.encoding, ir.Direct)}
     for layer in graph.layers:
         if isinstance(layer, ir.Flatten):
             if layer.source in out:
                 out.add(layer.name)
-        elif isinstance(getattr(layer, "neuron", None), (ir.ASN, ir.ReLU)):
+        elif getattr(layer, "neuron", None) is not None and ir.is_graded(layer.neuron):
             out.add(layer.name)
     return out
 

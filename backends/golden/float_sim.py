@@ -15,6 +15,7 @@ from snnc.backends.golden.common import Backend, Synapses, run
 from snnc.backends.golden.neurons import (ASNNeuron, ASNSpec, BuiltinNeuron, BuiltinSpec,
                                           ProgramNeuron, ReLUNeuron)
 from snnc.backends.golden.result import SimResult
+from snnc.intexpr import EMIT_KEY
 
 
 def simulate_float(graph: ir.Graph, weights: dict, x, *, seed: int = 0, sample_ids=None,
@@ -155,10 +156,13 @@ class FloatBackend(Backend):
                     return params[ref.name]
                 if ref.kind == "dt":
                     return dt
+                if ref.kind == "height":
+                    return states[EMIT_KEY]
                 raise ValueError(f"unknown reference kind {ref.kind!r}")
             return E.evaluate(e, lookup, ops)
 
         init = [(s.name, float(evaluate(s.init, {}, None))) for s in n.states]
         update = [(a.target, a.value) for a in n.update]
         on_spike = [(a.target, a.value) for a in n.on_spike]
-        return ProgramNeuron(init, update, n.spike, on_spike, evaluate, shape, np.float64)
+        return ProgramNeuron(init, update, n.spike, on_spike, evaluate, shape, np.float64,
+                             emit=n.emit)

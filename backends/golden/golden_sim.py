@@ -214,5 +214,5 @@ def neuron_for_plan(plan: LayerPlan, formats: Formats, shape: tuple[int, ...]):
             return eval_int(e, states, inp, frac)
         return ProgramNeuron(n.states, [(a.target, a.value) for a in n.update], n.spike,
                              [(a.target, a.value) for a in n.on_spike], evaluate, shape,
-                             np.int64, fmt=f.membrane)
+                             np.int64, fmt=f.membrane, emit=n.emit)
     raise TypeError(f"layer '{plan.name}': unknown neuron plan {type(n).__name__}")

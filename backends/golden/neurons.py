@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from snnc.fixedpoint import saturate
+from snnc.intexpr import EMIT_KEY
 from snnc.types import Fixed
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -207,8 +208,18 @@ class ReLUNeuron(_Saturating):
 Evaluator = Callable[[Any, dict, np.ndarray], Any]
 
 
+@dataclass(frozen=True)
+class PayloadRange:
+    """The range a graded event's payload saturates to (``0 .. max(membrane)``)."""
+
+    min_int: int
+    max_int: int
+
+
 class ProgramNeuron(_Saturating):
-    """A user-defined neuron: ``update`` in order, ``S = spike``, then ``on_spike`` where ``S``.
+    """A user-defined neuron: ``update`` in order, ``S = spike``, the height ``H = emit`` where
+    ``S`` (a graded neuron; saturated to ``0 .. max(fmt)`` and counted under ``emit``), then
+    ``on_spike`` where ``S`` (reading ``H`` as the state ``emit``: ``height`` in the language).
 
     ``states`` are (name, initial value) pairs (the first is the membrane); statements are
     (target, expression) pairs evaluated by ``evaluate(expr, states, inp)``; with ``fmt`` every
@@ -216,12 +227,20 @@ class ProgramNeuron(_Saturating):
     """
 
     def __init__(self, states, update, spike, on_spike, evaluate: Evaluator, shape, dtype,
-                 fmt: Fixed | None = None):
+                 fmt: Fixed | None = None, emit=None):
         names = [n for n, _ in states]
-        super().__init__({n: fmt for n in names} if fmt is not None else None, names)
+        formats = {n: fmt for n in names} if fmt is not None else None
+        if formats is not None and emit is not None:
+            # the payload's range: 0 .. max(membrane), as an ASN's (docs/semantics.md section 4)
+            formats[EMIT_KEY] = PayloadRange(0, fmt.max_int)
+        super().__init__(formats, names + ([EMIT_KEY] if emit is not None else []))
         self.names = names
         self.values = {n: np.full(shape, v, dtype=dtype) for n, v in states}
         self.update, self.spike, self.on_spike = tuple(update), spike, tuple(on_spike)
+        self.emit = emit
+        #: a graded neuron (``emit``): ``H`` holds the step's event heights (0 where no spike)
+        self.graded = emit is not None
+        self.H = np.zeros(shape, dtype=dtype) if emit is not None else None
         self.evaluate = evaluate
         self.shape, self.dtype = shape, dtype
         self.S = np.zeros(shape, dtype=bool)
@@ -235,6 +254,11 @@ class ProgramNeuron(_Saturating):
             self.values[target] = self._sat(target, self._value(e, inp))
         s = np.broadcast_to(np.asarray(self.evaluate(self.spike, self.values, inp), dtype=bool),
                             self.shape).copy()
+        if self.emit is not None:
+            # the height, on the state the spike test saw (before `on spike`); 0 without a spike
+            h = np.where(s, self._value(self.emit, inp), 0).astype(self.dtype, copy=False)
+            self.H = self._sat(EMIT_KEY, h, s)
+            self.values[EMIT_KEY] = self.H          # `height` in `on spike`
         if s.any():
             for target, e in self.on_spike:
                 v = self._sat(target, self._value(e, inp), s)
@@ -243,4 +267,8 @@ class ProgramNeuron(_Saturating):
         return s, self.values[self.names[0]]
 
     def state(self) -> dict[str, np.ndarray]:
-        return {**self.values, "S": self.S}
+        out = {n: self.values[n] for n in self.names}
+        out["S"] = self.S
+        if self.emit is not None:
+            out[EMIT_KEY] = self.H
+        return out

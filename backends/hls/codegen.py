@@ -28,8 +28,8 @@ def input_payload_type(qmodel: QuantizedModel, inputs: list[InputHLS]) -> str:
 
 
 def layer_payload_type(qmodel: QuantizedModel, l: LayerHLS) -> str:
-    """An ASN layer's events carry their height in membrane units (``0 <= h <= max(membrane)``,
-    the membrane's own type holds it); plain spikes need one bit."""
+    """A graded (ASN or user ``emit``) layer's events carry their height in membrane units
+    (``0 <= h <= max(membrane)``, the membrane's own type holds it); plain spikes need one bit."""
     return ctype(qmodel.formats.membrane) if l.graded else "ap_uint<1>"
 
 

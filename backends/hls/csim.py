@@ -178,7 +178,8 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
     out_total = sum(o["size"] for o in manifest["outputs"])
     if len(spk) and (spk[:, 4] >= out_total).any():
         raise CsimError("an output event address is beyond the output layers")
-    # plain spikes carry payload 1; a graded layer's events their height (never 0: h >= 1)
+    # plain spikes carry payload 1; a graded layer's events their height (an ASN's h >= 1; a user
+    # neuron's `emit` height 0 .. max(membrane))
     graded_out = np.zeros(max(out_total, 1), dtype=bool)
     for l in manifest["layers"]:
         if "output_offset" in l and l.get("graded"):
@@ -186,8 +187,8 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
     plain = ~graded_out[spk[:, 4]] if len(spk) else np.zeros(0, dtype=bool)
     if len(spk) and (spk[plain, 3] != 1).any():
         raise CsimError("an output spike event does not carry payload 1")
-    if len(spk) and (spk[~plain, 3] < 1).any():
-        raise CsimError("a graded output event carries a payload below 1")
+    if len(spk) and (spk[~plain, 3] < 0).any():
+        raise CsimError("a graded output event carries a negative payload")
     stream = np.zeros((steps, batch, max(out_total, 1)), dtype=np.uint8)
     np.add.at(stream, (spk[:, 1], spk[:, 0], spk[:, 4]), 1)
     stream_pay = np.zeros((steps, batch, max(out_total, 1)), dtype=np.int64)

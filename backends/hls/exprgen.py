@@ -1,16 +1,18 @@
 """A user-defined neuron's integer program (snnc.intexpr) as a C++ neuron class.
 
 The class has the members the layer templates of ``hw/hls/snn_layer.h`` expect (``state_t``,
-``counters_t``, ``GRADED``, ``init``, ``step``, ``payload``: a user neuron sends plain spikes);
-``step`` runs the update statements in order, each saturated to the membrane format and counted,
-evaluates the spike condition on the updated state and, where the neuron spiked, runs the on-spike
-statements (docs/semantics.md, "User-defined neurons in integers"). Every value is a 64-bit
-integer (``snn::i64``) as in the golden model.
+``counters_t``, ``GRADED``, ``init``, ``step``, ``payload``: a user neuron sends plain spikes, or
+with ``emit`` graded events whose payload is the height ``h``); ``step`` runs the update statements
+in order, each saturated to the membrane format and counted, evaluates the spike condition on the
+updated state and, where the neuron spiked, the height (saturated to ``0 .. max(membrane)`` and
+counted, as an ASN's) and then the on-spike statements (docs/semantics.md, "User-defined neurons in
+integers"). Every value is a 64-bit integer (``snn::i64``) as in the golden model.
 """
 from __future__ import annotations
 
 from snnc import intexpr as I
 from snnc.backends.verilog.emitter import CodeBuilder
+from snnc.intexpr import EMIT_KEY
 
 _COMPARE = {"<", "<=", ">", ">=", "==", "!="}
 
@@ -74,6 +76,7 @@ def _reads_input(program: I.IntProgram) -> bool:
                 return True
         return False
     exprs = [a.value for a in program.update + program.on_spike] + [program.spike]
+    exprs += [program.emit] if program.emit is not None else []
     return any(walk(e) for e in exprs)
 
 
@@ -82,6 +85,7 @@ def emit_program_neuron(o: CodeBuilder, cls: str, program: I.IntProgram, states,
     (the program's states in order, then S), ``fmt`` the membrane format."""
     fields = {s.name: s.field for s in states if s.name != "S"}
     local = {name: "v_" + field for name, field in fields.items()}
+    graded = program.emit is not None
     lo, hi = fmt.min_int, fmt.max_int
     st_type = f"ap_int<{fmt.width}>" if fmt.signed else f"ap_uint<{fmt.width}>"
     o.line(f"// user-defined neuron '{_ascii(program.name)}' (states: "
@@ -92,19 +96,28 @@ def emit_program_neuron(o: CodeBuilder, cls: str, program: I.IntProgram, states,
         with o.indent():
             for name, _ in program.states:
                 o.line(f"{st_type} {fields[name]};")
+            if graded:
+                o.line(f"{st_type} {fields[EMIT_KEY]};   // this step's event height (0: none)")
             o.line("ap_uint<1> s;")
         o.line("};")
         o.line("struct counters_t {")
         with o.indent():
             for name, _ in program.states:
                 o.line(f"snn::counter_t {fields[name]};")
+            if graded:
+                o.line(f"snn::counter_t {fields[EMIT_KEY]};")
         o.line("};")
-        o.line("static const bool GRADED = false;   // plain spikes (payload 1)")
+        if graded:
+            o.line("static const bool GRADED = true;   // graded events: the payload is the height")
+        else:
+            o.line("static const bool GRADED = false;   // plain spikes (payload 1)")
         o.line("")
         o.line("static void init(state_t& st) {")
         with o.indent():
             for name, value in program.states:
                 o.line(f"st.{fields[name]} = {int_literal(value)};")
+            if graded:
+                o.line(f"st.{fields[EMIT_KEY]} = 0;")
             o.line("st.s = 0;")
         o.line("}")
         o.line("")
@@ -120,9 +133,17 @@ def emit_program_neuron(o: CodeBuilder, cls: str, program: I.IntProgram, states,
                 with o.indent(2):
                     o.line(f"{c_expr(a.value, local, frac)}, cnt.{fields[a.target]});")
             o.line(f"const bool s = {c_expr(program.spike, local, frac)} != 0;")
-            if program.on_spike:
+            if graded:
+                o.line(f"snn::i64 {local[EMIT_KEY]} = 0;   // the height (`height` in on spike)")
+            if program.on_spike or graded:
                 o.line("if (s) {")
                 with o.indent():
+                    if graded:
+                        o.line(f"{local[EMIT_KEY]} = snn::saturate<snn::i64(0), "
+                               f"{int_literal(hi)}>(")
+                        with o.indent(2):
+                            o.line(f"{c_expr(program.emit, local, frac)}, "
+                                   f"cnt.{fields[EMIT_KEY]});")
                     for a in program.on_spike:
                         o.line(f"{local[a.target]} = snn::saturate<{int_literal(lo)}, "
                                f"{int_literal(hi)}>(")
@@ -131,11 +152,18 @@ def emit_program_neuron(o: CodeBuilder, cls: str, program: I.IntProgram, states,
                 o.line("}")
             for name, _ in program.states:
                 o.line(f"st.{fields[name]} = {local[name]};")
+            if graded:
+                o.line(f"st.{fields[EMIT_KEY]} = {local[EMIT_KEY]};")
             o.line("st.s = s;")
             o.line("return s;")
         o.line("}")
         o.line("")
-        o.line("static snn::i64 payload(const state_t&) { return 1; }")
+        if graded:
+            o.line("// the height of the event sent by the last step (0 when it did not spike)")
+            o.line(f"static snn::i64 payload(const state_t& st) {{ return "
+                   f"static_cast<snn::i64>(st.{fields[EMIT_KEY]}); }}")
+        else:
+            o.line("static snn::i64 payload(const state_t&) { return 1; }")
     o.line("};")
 
 

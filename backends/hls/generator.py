@@ -138,8 +138,8 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
                     "payload_signed": bool(graded_out and f.membrane.signed)},
             "doc": "one call of snn_top is one time step: the step's input events in any order "
                    "then a token (last = 1); out: the output layers' spikes, ascending per layer, "
-                   "then a token; an ASN layer's events carry their height (membrane units) as "
-                   "payload, plain spikes 1",
+                   "then a token; a graded (ASN or emit) layer's events carry their height "
+                   "(membrane units) as payload, plain spikes 1",
         },
         "inputs": [{"name": i.name, "ident": i.ident, "size": i.size, "offset": i.offset,
                     "graded": i.graded} for i in inputs],

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from snnc import intexpr as I
 from snnc import ir
 from snnc.errors import SnnError, SnnErrors
+from snnc.intexpr import EMIT_KEY
 from snnc.quantize import NeuronConsts, QuantizedModel
 from snnc.types import Fixed
 
@@ -92,8 +93,8 @@ class LayerHLS:
     m: int               # inputs (source size)
     p: int               # lanes
     source: str          # node name
-    source_graded: bool  # the source's events carry a payload (a direct input, an ASN layer)
-    graded: bool         # this layer's events carry a payload (ASN: the spike height)
+    source_graded: bool  # the source's events carry a payload (a direct input, a graded layer)
+    graded: bool         # this layer's events carry a payload (ASN or `emit`: the spike height)
     delay: int
     recurrent: bool
     bias: bool
@@ -203,6 +204,10 @@ def _states(qmodel: QuantizedModel, neuron, used_fields: set[str]) -> tuple[tupl
     for name, _ in neuron.states:
         states.append(StateHLS(name, "x_" + c_ident(name, used_fields), fm.width, fm.signed, fm))
     names = tuple(s.name for s in states)
+    if neuron.emit is not None:
+        # a graded user neuron: this step's event height (the payload), as an ASN's H
+        states.append(StateHLS(EMIT_KEY, "h", fm.width, fm.signed, fm))
+        names += (EMIT_KEY,)
     states.append(StateHLS("S", "s", 1, False, None))
     return tuple(states), names
 

@@ -47,7 +47,7 @@ class LayerModule(nn.Module):
             self.register_parameter(name, nn.Parameter(torch.zeros(shape)))
         neuron = layer.neuron
         self.custom = isinstance(neuron, ir.CustomNeuron)
-        self.graded = ir.is_graded(neuron)      # ASN / ReLU: snnc.backends.torch.asn
+        self.graded = ir.is_graded(neuron)      # ASN / ReLU: snnc.backends.torch.asn; or `emit`
         self.float_cfg = None if self.custom or self.graded else N.float_cfg(neuron, dt, surrogate)
         self.plan = None          # the quantizer's LayerPlan (QAT)
         self.formats = None
@@ -116,7 +116,7 @@ class LayerModule(nn.Module):
         X = self.synaptic_input(src, w, qat)
         T, B = X.shape[:2]
         V = w.get("recurrent")
-        if self.graded:
+        if self.graded and not self.custom:
             from snnc.backends.torch.asn import run_graded
 
             return run_graded(self, X, qat, tbptt)   # (S, U, saturation, H): H feeds the next layer
@@ -128,7 +128,10 @@ class LayerModule(nn.Module):
                                    self.surrogate, like)
             else:
                 runner = N.UserFloat(L.neuron, self.dt, self.surrogate, like)
-            S, U = N.run_user(runner, flat, tbptt, V)
+            S, U, *H = N.run_user(runner, flat, tbptt, V)
+            if H:       # a graded user neuron (`emit`): H feeds the next layer, as for an ASN
+                return S.reshape(X.shape), U.reshape(X.shape), runner.saturation(), \
+                    H[0].reshape(X.shape)
             return S.reshape(X.shape), U.reshape(X.shape), runner.saturation()
         cfg = self.qat_cfg if qat else self.float_cfg
         S, U, sat = N.scan(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt)

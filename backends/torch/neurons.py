@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import torch
 
 from snnc import ir
+from snnc.intexpr import EMIT_KEY
 from snnc.backends.torch import native_scan
 from snnc.backends.torch.surrogates import Surrogate
 
@@ -591,7 +592,9 @@ class UserFloat:
 
     The spike condition's comparisons use the layer's surrogate (``a > b`` is ``H(a - b)``; ``and``,
     ``or``, ``not`` are products on 0/1 values); the ``on spike`` statements are selected by the
-    *detached* spike, so no gradient flows through the reset (as for the built-in kinds).
+    *detached* spike, so no gradient flows through the reset (as for the built-in kinds). A graded
+    neuron's event value (``H`` after each step) is ``S * emit``, differentiated through the
+    spike's surrogate and the height expression, as an ASN's ``h = S * theta``.
     """
 
     def __init__(self, neuron: ir.CustomNeuron, dt: float, surrogate: Surrogate, like: torch.Tensor):
@@ -604,6 +607,8 @@ class UserFloat:
         self.ops = _FloatOps(surrogate.spike, like, self.dt)
         self.shape, self.like = like.shape, like
         self.first = neuron.states[0].name
+        self.graded = neuron.emit is not None
+        self.H = None
 
     def _full(self, v):
         if torch.is_tensor(v):
@@ -639,15 +644,24 @@ class UserFloat:
                 return self.params[ref.name]
             if ref.kind == "dt":
                 return self.dt
+            if ref.kind == "height":
+                return height
             raise ValueError(f"unknown reference {ref.kind!r}")
 
         for a in self.neuron.update:
             states[a.target] = self._full(E.evaluate(a.value, lookup, ops))
         s = self._full(E.evaluate(self.neuron.spike, lookup, ops))
         fired = s.detach() > 0
+        h = height = None
+        if self.neuron.emit is not None:
+            # the graded event S * height: differentiable through the spike and the height; the
+            # `on spike` statements read the height itself (the jumps use the detached spike)
+            height = self._full(E.evaluate(self.neuron.emit, lookup, ops))
+            h = s * height
         for a in self.neuron.on_spike:
             states[a.target] = torch.where(fired, self._full(E.evaluate(a.value, lookup, ops)),
                                            states[a.target])
+        self.H = h
         return s, states[self.first], states
 
     def saturation(self) -> dict:
@@ -671,6 +685,10 @@ class UserInt:
         self.shape, self.dev, self.dtype = like.shape, like.device, like.dtype
         self.sat = {name: torch.zeros((), dtype=torch.int64, device=self.dev)
                     for name, _ in program.states}
+        self.graded = program.emit is not None
+        if self.graded:
+            self.sat[EMIT_KEY] = torch.zeros((), dtype=torch.int64, device=self.dev)
+        self.H = None
         self.first = program.states[0][0]
 
     def _real(self, i, r):
@@ -776,6 +794,15 @@ class UserInt:
             states[a.target] = self._saturate(a.target, self._broadcast(self.ev(a.value, states, inp)))
         si, sr = self._broadcast(self.ev(p.spike, states, inp, boolean=True))
         fired = si > 0
+        if p.emit is not None:
+            # the event's height: sat_H(emit) where it spiked (0 .. max(membrane), counted), else 0;
+            # straight-through to S * emit in the real track
+            hi, hr = self._broadcast(self.ev(p.emit, states, inp))
+            out = (hi < 0) | (hi > self.fmt.max_int)
+            self.sat[EMIT_KEY] += (out & fired).sum()
+            hi = torch.where(fired, hi.clamp(0, self.fmt.max_int), torch.zeros_like(hi))
+            self.H = self._real(hi, sr * hr)
+            states[EMIT_KEY] = (hi, self._real(hi, hr))     # `height` in `on spike`
         for a in p.on_spike:
             vi, vr = self._saturate(a.target, self._broadcast(self.ev(a.value, states, inp)), fired)
             oi, orr = states[a.target]
@@ -788,10 +815,10 @@ class UserInt:
 
 def run_user(runner, X: torch.Tensor, tbptt: int = 0, V: torch.Tensor | None = None):
     """Run a :class:`UserFloat` / :class:`UserInt` over all steps of ``X`` ``[T, B, N]``: returns
-    ``(S, U)`` ``[T, B, N]``. With ``V`` (a recurrent layer) ``V S[t-1]`` is added to each step's
-    input. TBPTT detaches the state (and the previous spikes) at every multiple of ``tbptt``."""
+    ``(S, U)`` ``[T, B, N]``, and ``H`` (the event values) for a graded neuron (``emit``). With
+    ``V`` (a recurrent layer) ``V S[t-1]`` is added to each step's input. TBPTT detaches the state (and the previous spikes) at every multiple of ``tbptt``."""
     states = runner.initial()
-    spikes, mems = [], []
+    spikes, mems, heights = [], [], []
     s_prev = None
     for t, x in enumerate(X.unbind(0)):
         if t > 0 and tbptt and t % tbptt == 0:
@@ -802,5 +829,9 @@ def run_user(runner, X: torch.Tensor, tbptt: int = 0, V: torch.Tensor | None = N
         s, u, states = runner.step(states, x)
         spikes.append(s)
         mems.append(u)
+        if getattr(runner, "graded", False):
+            heights.append(runner.H)
         s_prev = s
+    if heights:
+        return torch.stack(spikes), torch.stack(mems), torch.stack(heights)
     return torch.stack(spikes), torch.stack(mems)

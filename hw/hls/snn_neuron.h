@@ -10,7 +10,8 @@
 //   step(in, st, cnt) -> spike   one step with the input `in` (IN_FRAC fractional bits)
 //   payload(st)   the payload of the event just sent (after a step that spiked): 1 for a plain
 //                 spike, the spike's height in membrane units for an ASN
-// A user-defined neuron is a generated class with the same members.
+// A user-defined neuron is a generated class with the same members (backends/hls/exprgen.py);
+// one whose spike condition has `emit HEIGHT` is GRADED and its payload is that height.
 //
 // builtin_neuron<C> reads its constants from C (generated per layer):
 //   KIND (KIND_IF..KIND_ALIF), RESET (RESET_SUBTRACT..RESET_NONE), LEAK (snn_fixed.h)
