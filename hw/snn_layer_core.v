@@ -9,22 +9,25 @@
 // address >= M are ignored. The end-of-step token (last = 1) starts the sweep: NW words, P
 // neurons per cycle, each through snn_neuron_unit with its accumulated input; the new states are
 // written back, the accumulators cleared, and every spike leaves as an output event {0, 1, n}
-// (ascending n) followed by the core's own token {1, 0, 0}. An output `m_ready` low stalls the
-// sweep; no spike is dropped. Input events of the next step are accepted as soon as the sweep
+// (ascending n) followed by the core's own token {1, 0, 0}; an ASN core (KIND 4) sends the
+// spike's height h instead of 1 (a graded event, OUT_PW >= U_W bits, signed). An output
+// `m_ready` low stalls the sweep; no spike is dropped. Input events of the next step are accepted as soon as the sweep
 // has passed its last word (while the last spikes may still be leaving).
 //
 // Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
 // WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
 // w_data, word address j*NW + k), accumulators (NW words of P*ACC_W), neuron state (NW words of
-// P lanes of {R, S_prev, A, I, U}, U in the low bits). After reset (and after `clear`) an
-// initialisation pass of NW cycles zeroes states and accumulators (s_ready low meanwhile).
+// P lanes of {R, S_prev, A, I, U}, U in the low bits; ASN: {H, S, A, P, U}, P and H of U_W
+// bits). After reset (and after `clear`) an initialisation pass of NW cycles zeroes states and
+// accumulators (s_ready low meanwhile).
 //
 // Parameters (the neuron ones are those of snn_neuron_unit)
 //   N, P, M             neurons, lanes (neurons updated per cycle), presynaptic inputs
 //   W_W                 weight width (weights are signed)
 //   IN_AW, IN_PW        input event address / payload widths
 //   GRADED              0: every event adds W (payload ignored); 1: adds W * payload (signed)
-//   OUT_AW, OUT_PW      output event address / payload widths (OUT_AW bits must hold N - 1)
+//   OUT_AW, OUT_PW      output event address / payload widths (OUT_AW bits must hold N - 1;
+//                       ASN: OUT_PW >= U_W, the signed payload h is sign-extended to it)
 //   ACC_W, ACC_FRAC     accumulator width (must never overflow: quantizer's acc_bits) / frac
 //   CNT_W               width of the statistics counters
 //   WEIGHT_FILE         $readmemh file of the weight memory ("" = none: zeros)
@@ -46,8 +49,8 @@
 // for W and V, k for the bias); writes past a memory's depth are ignored.
 //
 // Status: `idle` is high when nothing is in flight (no event, no sweep, no pending output);
-// sat_*_count count saturations of each state since reset (real neurons only); step_count
-// counts completed time steps. rd_en/rd_addr read one state word (P lanes, as stored) into
+// sat_*_count count saturations of each state since reset (real neurons only; P and H for
+// ASN, where I is not used); step_count counts completed time steps. rd_en/rd_addr read one state word (P lanes, as stored) into
 // rd_data on the next cycle; reads are honoured only outside a sweep (for readout and tests).
 `default_nettype none
 
@@ -76,8 +79,10 @@ module snn_layer_core #(
     parameter integer MEM_DECAY   = 0,
     parameter integer SYN_DECAY   = 0,
     parameter integer ADAPT_DECAY = 0,
+    parameter integer PRED_DECAY  = 0,
     parameter integer THRESHOLD   = 256,
     parameter integer BETA        = 0,
+    parameter integer M_F         = 0,
     parameter integer REFRACTORY  = 0,
     parameter integer CNT_W       = 32,
     parameter         WEIGHT_FILE = "",
@@ -111,12 +116,15 @@ module snn_layer_core #(
     // state readout (outside sweeps)
     input  wire                 rd_en,
     input  wire [(((N + P - 1) / P > 1) ? $clog2((N + P - 1) / P) : 1) - 1:0] rd_addr,
-    output wire [P*(U_W+I_W+A_W+1+R_W)-1:0] rd_data,
+    output wire [P*(U_W + ((KIND == 4) ? U_W : I_W) + A_W + 1 + ((KIND == 4) ? U_W : R_W))-1:0]
+                                rd_data,
     // status
     output wire                 idle,
     output reg  [CNT_W-1:0]     sat_u_count,
     output reg  [CNT_W-1:0]     sat_i_count,
     output reg  [CNT_W-1:0]     sat_a_count,
+    output reg  [CNT_W-1:0]     sat_p_count,
+    output reg  [CNT_W-1:0]     sat_h_count,
     output reg  [CNT_W-1:0]     step_count
 );
     localparam integer NW     = (N + P - 1) / P;                 // words per row / per bank
@@ -130,7 +138,10 @@ module snn_layer_core #(
     localparam integer RP_W   = (N > 1) ? $clog2(N) : 1;             // queue pointers
     localparam [RP_W-1:0] RQ_LAST = N[RP_W-1:0] - 1'b1;
     localparam integer LW     = (P > 1) ? $clog2(P) : 1;
-    localparam integer ST_W   = U_W + I_W + A_W + 1 + R_W;
+    localparam IS_ASN = (KIND == 4);
+    localparam integer F1_W   = IS_ASN ? U_W : I_W;              // I, or ASN's P
+    localparam integer F4_W   = IS_ASN ? U_W : R_W;              // R, or ASN's H
+    localparam integer ST_W   = U_W + F1_W + A_W + 1 + F4_W;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
@@ -355,6 +366,9 @@ module snn_layer_core #(
     wire [P-1:0] lane_sat_u;
     wire [P-1:0] lane_sat_i;
     wire [P-1:0] lane_sat_a;
+    wire [P-1:0] lane_sat_p;
+    wire [P-1:0] lane_sat_h;
+    wire [P*U_W-1:0] lane_h;                 // ASN: each lane's payload
     wire [P-1:0] lane_real;                  // lane holds a neuron < N
 
     genvar p;
@@ -396,11 +410,31 @@ module snn_layer_core #(
             // end-of-step neuron update
             wire [ST_W-1:0] st = s_q[p*ST_W +: ST_W];
             wire signed [U_W-1:0] u_new;
-            wire signed [I_W-1:0] i_new;
             wire signed [A_W-1:0] a_new;
             wire                  s_new;
+            /* verilator lint_off UNUSEDSIGNAL */   // per kind: I and R, or P and H
+            wire signed [I_W-1:0] i_new;
             wire [R_W-1:0]        r_new;
-            wire                  sat_u, sat_i, sat_a;
+            wire signed [U_W-1:0] p_new, h_new;
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire                  sat_u, sat_i, sat_a, sat_p, sat_h;
+            wire signed [U_W-1:0] st_u = st[0 +: U_W];
+            wire signed [A_W-1:0] st_a = st[U_W+F1_W +: A_W];
+            wire                  st_s = st[U_W+F1_W+A_W];
+            wire signed [I_W-1:0] st_i;
+            wire signed [U_W-1:0] st_p;
+            wire [R_W-1:0]        st_r;
+            if (IS_ASN) begin : g_st_asn
+                assign st_i = {I_W{1'b0}};
+                assign st_p = st[U_W +: U_W];
+                assign st_r = {R_W{1'b0}};
+                assign new_state[p*ST_W +: ST_W] = {h_new, s_new, a_new, p_new, u_new};
+            end else begin : g_st_builtin
+                assign st_i = st[U_W +: I_W];
+                assign st_p = {U_W{1'b0}};
+                assign st_r = st[U_W+F1_W+A_W+1 +: R_W];
+                assign new_state[p*ST_W +: ST_W] = {r_new, s_new, a_new, i_new, u_new};
+            end
             /* verilator lint_off UNUSEDSIGNAL */
             wire                  nu_in_ready, nu_out_valid;
             wire                  nu_tag;
@@ -411,18 +445,20 @@ module snn_layer_core #(
                 .U_W(U_W), .U_FRAC(U_FRAC), .I_W(I_W), .I_FRAC(I_FRAC),
                 .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
                 .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
-                .THRESHOLD(THRESHOLD), .BETA(BETA), .REFRACTORY(REFRACTORY),
+                .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
+                .REFRACTORY(REFRACTORY),
                 .TAG_W(1), .LATENCY(0)
             ) u_neuron (
                 .clk(clk), .rst(rst),
                 .in_valid(st1_valid && st1_sweep), .in_ready(nu_in_ready), .in_tag(1'b0),
                 .acc(acc_in),
-                .u_in(st[0 +: U_W]), .i_in(st[U_W +: I_W]), .a_in(st[U_W+I_W +: A_W]),
-                .s_in(st[U_W+I_W+A_W]), .r_in(st[U_W+I_W+A_W+1 +: R_W]),
+                .u_in(st_u), .i_in(st_i), .a_in(st_a), .p_in(st_p),
+                .s_in(st_s), .r_in(st_r),
                 .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
-                .u_out(u_new), .i_out(i_new), .a_out(a_new), .s_out(s_new), .r_out(r_new),
-                .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a));
-            assign new_state[p*ST_W +: ST_W] = {r_new, s_new, a_new, i_new, u_new};
+                .u_out(u_new), .i_out(i_new), .a_out(a_new), .p_out(p_new), .h_out(h_new),
+                .s_out(s_new), .r_out(r_new),
+                .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a), .sat_p(sat_p), .sat_h(sat_h));
+            assign lane_h[p*U_W +: U_W] = h_new;
 
             /* verilator lint_off UNUSEDSIGNAL */
             wire [31:0] n_index = st1_k * P + p;
@@ -432,6 +468,8 @@ module snn_layer_core #(
             assign lane_sat_u[p] = sat_u && lane_real[p];
             assign lane_sat_i[p] = sat_i && lane_real[p];
             assign lane_sat_a[p] = sat_a && lane_real[p];
+            assign lane_sat_p[p] = sat_p && lane_real[p];
+            assign lane_sat_h[p] = sat_h && lane_real[p];
         end
     endgenerate
 
@@ -464,7 +502,38 @@ module snn_layer_core #(
     assign m_valid   = em_valid;
     assign m_last    = em_token;
     assign m_addr    = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
-    assign m_payload = em_token ? {OUT_PW{1'b0}} : PAYLOAD_ONE;
+    // the payload: 1 for a spike; an ASN core's spike carries its height (sign-extended)
+    wire [OUT_PW-1:0] spk_payload;
+    generate
+        if (IS_ASN) begin : g_pay_asn
+            reg [P*U_W-1:0]      em_pay;     // the heights of the emitter word's spikes
+            reg signed [U_W-1:0] h_sel;
+            integer q;
+            always @* begin
+                h_sel = {U_W{1'b0}};
+                for (q = 0; q < P; q = q + 1)
+                    if (em_low[q])
+                        h_sel = em_pay[q*U_W +: U_W];
+            end
+            wire signed [OUT_PW-1:0] h_ext;
+            /* verilator lint_off WIDTHEXPAND */
+            /* verilator lint_off WIDTHTRUNC */
+            assign h_ext = h_sel;            // sign-extends (OUT_PW >= U_W)
+            /* verilator lint_on WIDTHTRUNC */
+            /* verilator lint_on WIDTHEXPAND */
+            assign spk_payload = h_ext;
+            always @(posedge clk) begin
+                if (em_load)
+                    em_pay <= lane_h;
+            end
+        end else begin : g_pay_one
+            assign spk_payload = PAYLOAD_ONE;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [P*U_W-1:0] unused_h = lane_h;
+            /* verilator lint_on UNUSEDSIGNAL */
+        end
+    endgenerate
+    assign m_payload = em_token ? {OUT_PW{1'b0}} : spk_payload;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -563,15 +632,19 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ statistics
     integer b;
-    reg [LW:0] n_sat_u, n_sat_i, n_sat_a;
+    reg [LW:0] n_sat_u, n_sat_i, n_sat_a, n_sat_p, n_sat_h;
     always @* begin
         n_sat_u = {(LW + 1){1'b0}};
         n_sat_i = {(LW + 1){1'b0}};
         n_sat_a = {(LW + 1){1'b0}};
+        n_sat_p = {(LW + 1){1'b0}};
+        n_sat_h = {(LW + 1){1'b0}};
         for (b = 0; b < P; b = b + 1) begin
             n_sat_u = n_sat_u + {{LW{1'b0}}, lane_sat_u[b]};
             n_sat_i = n_sat_i + {{LW{1'b0}}, lane_sat_i[b]};
             n_sat_a = n_sat_a + {{LW{1'b0}}, lane_sat_a[b]};
+            n_sat_p = n_sat_p + {{LW{1'b0}}, lane_sat_p[b]};
+            n_sat_h = n_sat_h + {{LW{1'b0}}, lane_sat_h[b]};
         end
     end
     always @(posedge clk) begin
@@ -579,12 +652,16 @@ module snn_layer_core #(
             sat_u_count <= {CNT_W{1'b0}};
             sat_i_count <= {CNT_W{1'b0}};
             sat_a_count <= {CNT_W{1'b0}};
+            sat_p_count <= {CNT_W{1'b0}};
+            sat_h_count <= {CNT_W{1'b0}};
             step_count  <= {CNT_W{1'b0}};
         end else begin
             if (st1_adv && st1_sweep) begin
                 sat_u_count <= sat_u_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_u};
                 sat_i_count <= sat_i_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_i};
                 sat_a_count <= sat_a_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_a};
+                sat_p_count <= sat_p_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_p};
+                sat_h_count <= sat_h_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_h};
             end
             if (em_done && em_token)
                 step_count <= step_count + 1'b1;

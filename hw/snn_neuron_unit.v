@@ -1,4 +1,4 @@
-// snn_neuron_unit: the end-of-step update of one built-in neuron (IF, LIF, CubaLIF, ALIF),
+// snn_neuron_unit: the end-of-step update of one built-in neuron (IF, LIF, CubaLIF, ALIF, ASN),
 // bit-exact to docs/semantics.md sections 3 and 4.
 //
 // Inputs are the neuron's stored state (U, I, A, S_prev, R) and its accumulated synaptic input
@@ -21,12 +21,29 @@
 //   S     = (U > th_now) and not refr              strictly greater, on the saturated U
 //   R     = REFRACTORY if S else max(R - 1, 0)
 //
+// ASN (KIND 4, the adaptive spiking neuron; "ASN and ReLU in integers"): the states are U, P
+// (prediction, membrane format, on the p_* ports), A (adaptation) and the payload H; one step:
+//
+//   in    = rescale(acc, ACC_FRAC, U_FRAC)
+//   U     = sat_U(decay_b(U) + in)                  decay_b: MEM_DECAY
+//   A     = decay_g(A)                              decay_g: ADAPT_DECAY (a decay never overflows)
+//   P     = decay_e(P)                              decay_e: PRED_DECAY
+//   theta = THRESHOLD + rescale(A, A_FRAC, U_FRAC)  exact, may exceed the membrane range
+//   S     = 2*(U - P) > theta
+//   h     = sat_H(theta) if S else 0                clamped to the membrane format (sat_h)
+//   P     = sat_P(P + h) if S                       (sat_p, only where S)
+//   A     = sat_A(A + rescale(M_F * h, 16 + U_FRAC, A_FRAC)) if S      (sat_a, only where S)
+//
+// h_out is the event's payload h (U_W bits, signed; 0 without a spike); s_in and r_in are not
+// used, i_out and r_out are 0 and sat_i low. For the other kinds p_out and h_out are 0 and
+// sat_p, sat_h low (p_in is not used).
+//
 // decay_f is snn_decay: LEAK 0 none (IF always uses none), 1 multiply by a 16-fractional-bit
 // coefficient (cmul), 2 shift by k (v - (v >>> k)). Every intermediate is wide enough never to
 // wrap; saturation happens only at the end of each state's update.
 //
 // Parameters
-//   KIND        0 IF, 1 LIF, 2 CubaLIF, 3 ALIF
+//   KIND        0 IF, 1 LIF, 2 CubaLIF, 3 ALIF, 4 ASN
 //   RESET       0 subtract, 1 zero, 2 none
 //   LEAK        0 none, 1 multiply, 2 shift
 //   ACC_W, ACC_FRAC              accumulated input width / fractional bits
@@ -35,15 +52,18 @@
 //   A_W, A_FRAC                  adaptation format (ALIF; otherwise unused)
 //   R_W                          refractory counter width (must hold REFRACTORY)
 //   MEM_DECAY, SYN_DECAY, ADAPT_DECAY   coefficient (LEAK 1, in [0, 2^16)) or shift k (LEAK 2)
-//   THRESHOLD                    theta in membrane units, 1 <= THRESHOLD <= max(U)
+//   PRED_DECAY                   ASN: decay of P (tau_eta), like the others
+//   THRESHOLD                    theta (ASN: theta0) in membrane units, 1 <= THRESHOLD <= max(U)
 //   BETA                         ALIF beta, 16 fractional bits, 0 <= BETA < 2^31
+//   M_F                          ASN adaptation factor m_f, 16 fractional bits, |M_F| < 2^31
 //   REFRACTORY                   refractory steps (0: none; the counter input is then ignored
 //                                and r_out is 0)
 //   TAG_W                        width of a side-band tag carried alongside (e.g. the address)
 //   LATENCY                      0: combinational (in_ready = out_ready, out_valid = in_valid)
 //                                1: one register stage (in_ready = !out_valid || out_ready)
 //
-// Unused states (I unless CubaLIF, A unless ALIF) are output as 0 with their flags low.
+// Unused states (I unless CubaLIF, A unless ALIF or ASN, P and H unless ASN, R for ASN) are
+// output as 0 with their flags low.
 `default_nettype none
 
 module snn_neuron_unit #(
@@ -62,8 +82,10 @@ module snn_neuron_unit #(
     parameter integer MEM_DECAY   = 0,
     parameter integer SYN_DECAY   = 0,
     parameter integer ADAPT_DECAY = 0,
+    parameter integer PRED_DECAY  = 0,
     parameter integer THRESHOLD   = 256,
     parameter integer BETA        = 0,
+    parameter integer M_F         = 0,
     parameter integer REFRACTORY  = 0,
     parameter integer TAG_W       = 1,
     parameter integer LATENCY     = 0
@@ -76,9 +98,10 @@ module snn_neuron_unit #(
     input  wire [TAG_W-1:0]        in_tag,
     input  wire signed [ACC_W-1:0] acc,
     input  wire signed [U_W-1:0]   u_in,
-    /* verilator lint_off UNUSEDSIGNAL */      // I unused unless CubaLIF, A unless ALIF
-    input  wire signed [I_W-1:0]   i_in,
+    /* verilator lint_off UNUSEDSIGNAL */      // I unused unless CubaLIF, A unless ALIF or
+    input  wire signed [I_W-1:0]   i_in,      // ASN, P unless ASN
     input  wire signed [A_W-1:0]   a_in,
+    input  wire signed [U_W-1:0]   p_in,      // ASN prediction P
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire                    s_in,      // S_prev
     input  wire [R_W-1:0]          r_in,
@@ -89,11 +112,15 @@ module snn_neuron_unit #(
     output wire signed [U_W-1:0]   u_out,
     output wire signed [I_W-1:0]   i_out,
     output wire signed [A_W-1:0]   a_out,
+    output wire signed [U_W-1:0]   p_out,     // ASN prediction P
+    output wire signed [U_W-1:0]   h_out,     // ASN spike payload h (0 without a spike)
     output wire                    s_out,     // the spike (and next S_prev)
     output wire [R_W-1:0]          r_out,
     output wire                    sat_u,
     output wire                    sat_i,
-    output wire                    sat_a
+    output wire                    sat_a,
+    output wire                    sat_p,
+    output wire                    sat_h
 );
     // Signed operands narrower than their destination are sign-extended by Verilog's rules on
     // purpose (every operand below is signed); truncations are explicit.
@@ -101,6 +128,7 @@ module snn_neuron_unit #(
 
     localparam IS_CUBA = (KIND == 2);
     localparam IS_ALIF = (KIND == 3);
+    localparam IS_ASN  = (KIND == 4);
     localparam integer U_LEAK  = (KIND == 0) ? 0 : LEAK;
 
     // ------------------------------------------------------------------ input rescale
@@ -202,11 +230,95 @@ module snn_neuron_unit #(
     wire [R_W-1:0] r_new = (spike && REFRACTORY > 0) ? R_LOAD
                          : (refr ? r_in - 1'b1 : {R_W{1'b0}});
 
+    // ------------------------------------------------------------------ ASN
+    wire signed [U_W-1:0] asn_u, asn_p, asn_h;
+    wire signed [A_W-1:0] asn_a;
+    wire                  asn_s, asn_sat_u, asn_sat_p, asn_sat_a, asn_sat_h;
+
+    generate
+        if (IS_ASN) begin : g_asn
+            // U = sat_U(decay_b(U) + in)
+            localparam integer AU_W = ((U_W > IN_W) ? U_W : IN_W) + 1;
+            wire signed [U_W-1:0]  au_dec;
+            wire signed [AU_W-1:0] au_sum;
+            snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(MEM_DECAY)) u_decay_au (.din(u_in), .dout(au_dec));
+            assign au_sum = au_dec + x_in;
+            snn_sat #(.IN_W(AU_W), .OUT_W(U_W)) u_sat_au (.din(au_sum), .dout(asn_u), .sat(asn_sat_u));
+            // decays of A and P (no saturation needed: |decayed| <= |state|)
+            wire signed [A_W-1:0] aa_dec;
+            wire signed [U_W-1:0] ap_dec;
+            snn_decay #(.W(A_W), .LEAK(LEAK), .COEF(ADAPT_DECAY)) u_decay_aa (.din(a_in), .dout(aa_dec));
+            snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(PRED_DECAY)) u_decay_ap (.din(p_in), .dout(ap_dec));
+            // theta = THRESHOLD + rescale(A, A_FRAC, U_FRAC), exact
+            localparam integer SH_TA = U_FRAC - A_FRAC;
+            localparam integer TA_W  = A_W + ((SH_TA > 0) ? SH_TA : 0) + 1;
+            localparam integer AT_W  = ((TA_W > 33) ? TA_W : 33) + 1;
+            wire signed [TA_W-1:0] ta;
+            wire signed [AT_W-1:0] theta;
+            snn_rescale #(.IN_W(A_W), .OUT_W(TA_W), .SHIFT(SH_TA)) u_rescale_ta (.din(aa_dec), .dout(ta));
+            assign theta = THETA + ta;
+            // S = 2*(U - P) > theta
+            localparam integer CM_W = ((U_W + 2 > AT_W) ? U_W + 2 : AT_W) + 1;
+            wire signed [CM_W-1:0] diff2 = (asn_u - ap_dec) <<< 1;
+            wire signed [CM_W-1:0] theta_c = theta;
+            assign asn_s = diff2 > theta_c;
+            // h = sat_H(theta) where S (counted only where S)
+            wire signed [U_W-1:0] h_sat;
+            wire                  h_clamp;
+            snn_sat #(.IN_W(AT_W), .OUT_W(U_W)) u_sat_h (.din(theta), .dout(h_sat), .sat(h_clamp));
+            assign asn_h     = asn_s ? h_sat : {U_W{1'b0}};
+            assign asn_sat_h = asn_s && h_clamp;
+            // P = sat_P(P + h) where S
+            wire signed [U_W:0]   ph_sum = ap_dec + h_sat;
+            wire signed [U_W-1:0] ph_new;
+            wire                  ph_clamp;
+            snn_sat #(.IN_W(U_W + 1), .OUT_W(U_W)) u_sat_p (.din(ph_sum), .dout(ph_new), .sat(ph_clamp));
+            assign asn_p     = asn_s ? ph_new : ap_dec;
+            assign asn_sat_p = asn_s && ph_clamp;
+            // A = sat_A(A + rescale(M_F * h, 16 + U_FRAC, A_FRAC)) where S
+            localparam signed [32:0] MF_S = M_F;
+            localparam integer SH_M = A_FRAC - 16 - U_FRAC;
+            localparam integer MH_W = U_W + 33;
+            localparam integer RM_W = MH_W + ((SH_M > 0) ? SH_M : 0) + 1;
+            localparam integer AI_W = ((A_W > RM_W) ? A_W : RM_W) + 1;
+            wire signed [MH_W-1:0] mh = MF_S * h_sat;
+            wire signed [RM_W-1:0] a_inc;
+            snn_rescale #(.IN_W(MH_W), .OUT_W(RM_W), .SHIFT(SH_M)) u_rescale_mh (.din(mh), .dout(a_inc));
+            wire signed [AI_W-1:0] ai_sum = aa_dec + a_inc;
+            wire signed [A_W-1:0]  ai_new;
+            wire                   ai_clamp;
+            snn_sat #(.IN_W(AI_W), .OUT_W(A_W)) u_sat_ai (.din(ai_sum), .dout(ai_new), .sat(ai_clamp));
+            assign asn_a     = asn_s ? ai_new : aa_dec;
+            assign asn_sat_a = asn_s && ai_clamp;
+        end else begin : g_no_asn
+            assign asn_u = {U_W{1'b0}};
+            assign asn_p = {U_W{1'b0}};
+            assign asn_h = {U_W{1'b0}};
+            assign asn_a = {A_W{1'b0}};
+            assign asn_s = 1'b0;
+            assign asn_sat_u = 1'b0;
+            assign asn_sat_p = 1'b0;
+            assign asn_sat_a = 1'b0;
+            assign asn_sat_h = 1'b0;
+        end
+    endgenerate
+
     /* verilator lint_on WIDTHEXPAND */
 
+    // the kind's results (IS_ASN is a constant: one side is optimised away)
+    wire signed [U_W-1:0] f_u   = IS_ASN ? asn_u : u_new;
+    wire signed [A_W-1:0] f_a   = IS_ASN ? asn_a : a_new;
+    wire                  f_s   = IS_ASN ? asn_s : spike;
+    wire [R_W-1:0]        f_r   = IS_ASN ? {R_W{1'b0}} : r_new;
+    wire signed [I_W-1:0] f_i   = IS_ASN ? {I_W{1'b0}} : i_new;
+    wire                  f_su  = IS_ASN ? asn_sat_u : u_sat;
+    wire                  f_si  = IS_ASN ? 1'b0 : i_sat;
+    wire                  f_sa  = IS_ASN ? asn_sat_a : a_sat;
+
     // ------------------------------------------------------------------ output stage
-    localparam integer OUT_BITS = TAG_W + U_W + I_W + A_W + 1 + R_W + 3;
-    wire [OUT_BITS-1:0] result = {in_tag, u_new, i_new, a_new, spike, r_new, u_sat, i_sat, a_sat};
+    localparam integer OUT_BITS = TAG_W + U_W + I_W + A_W + U_W + U_W + 1 + R_W + 5;
+    wire [OUT_BITS-1:0] result = {in_tag, f_u, f_i, f_a, asn_p, asn_h, f_s, f_r,
+                                  f_su, f_si, f_sa, asn_sat_p, asn_sat_h};
     wire [OUT_BITS-1:0] result_q;
 
     generate
@@ -237,7 +349,8 @@ module snn_neuron_unit #(
         end
     endgenerate
 
-    assign {out_tag, u_out, i_out, a_out, s_out, r_out, sat_u, sat_i, sat_a} = result_q;
+    assign {out_tag, u_out, i_out, a_out, p_out, h_out, s_out, r_out, sat_u, sat_i, sat_a,
+            sat_p, sat_h} = result_q;
 endmodule
 
 `default_nettype wire

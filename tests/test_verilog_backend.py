@@ -236,11 +236,20 @@ def test_unsupported_constructs_are_located_errors():
     assert delay.message == "delay = 4 of layer 'out' is not supported by the Verilog backend yet"
 
 
-    text = HEAD + ("input x[4] = direct(scale = 1.0)\n"
-                   "layer o = dense(x, 2) with LIF(tau_mem = 10 ms)\n"
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer h = dense(x, 3) with ASN(tau_beta = 20 ms)\n"
+                   "layer o = dense(h, 2) with ReLU\n"
                    "output o = count\n")
     (err,) = _errors(text)
-    assert err.loc.line == 6 and "direct (graded) input 'x'" in err.message
+    assert err.loc.line == 8 and "the ReLU neuron of layer 'o'" in err.message and err.hint
+
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer o = dense(x, 2) with ASN(tau_beta = 20 ms)\n"
+                   "output o = count\n"
+                   "hardware { adaptation = ufixed<12,6> }\n")
+    (err,) = _errors(text)
+    assert err.loc.line == 7 and "unsigned adaptation format ufixed<12,6> of layer 'o'" in \
+        err.message
 
     text = HEAD + ("neuron Mine {\n    param tau: time = 10 ms\n    state v = 0\n"
                    "    update { v = decay(tau) * v + input }\n    spike when v > 1\n"
@@ -321,3 +330,72 @@ def test_unsigned_state_format_is_a_located_error():
     assert (err.loc.line, err.loc.col) == (7, 1)
     assert err.message == ("the unsigned adaptation format ufixed<12,6> of layer 'r' is not "
                            "supported by the Verilog backend yet")
+
+
+ASN_CHAIN = HEAD + """input x[5] = direct(scale = 1.0)
+layer h = dense(x, 6, bias = true) with ASN(tau_beta = 20 ms, threshold = 0.5, m_f = 0.5, tau_gamma = 15 ms)
+layer l = dense(h, 4) with LIF(tau_mem = 10 ms)
+layer o = dense(l, 3) with ASN(tau_beta = 20 ms, leak = shift)
+output o = membrane
+hardware { weights = fixed<10,8>; state = fixed<14,7>; adaptation = fixed<12,5>; inputs = fixed<10,9> }
+"""
+
+
+def test_asn_layers_and_direct_input(tmp_path):
+    """ASN layers (KIND 4) emit graded events: OUT_PW = the membrane width, the consumer is
+    GRADED with IN_PW = that width; a direct input is a graded event stream (IN_PW = the inputs
+    format's width, AUX_SHIFT = its fraction); the state layout, payload and saturation keys are
+    in the manifest; the top carries the payload widths and the P / H counters."""
+    q = snnc.loads(ASN_CHAIN, "asn.snn").quantize(snnc.loads(ASN_CHAIN).random_weights(seed=1))
+    man = generate(q, tmp_path)
+    h, l, o = man["layers"]
+    hp, lp, op = h["parameters"], l["parameters"], o["parameters"]
+    c = q.plan("h").neuron
+    assert (hp["KIND"], hp["RESET"], hp["LEAK"], hp["REFRACTORY"]) == (4, 2, 1, 0)
+    assert (hp["MEM_DECAY"], hp["ADAPT_DECAY"], hp["PRED_DECAY"], hp["M_F"]) == (
+        c.mem_decay, c.adapt_decay, c.pred_decay, c.m_f) and hp["M_F"] == 32768
+    assert hp["THRESHOLD"] == c.threshold == 64
+    assert (hp["GRADED"], hp["IN_PW"], hp["AUX_SHIFT"]) == (1, 10, 9)
+    assert hp["ACC_W"] == q.plan("h").acc_bits and hp["ACC_FRAC"] == 8 + 9
+    assert (hp["OUT_PW"], lp["GRADED"], lp["IN_PW"], lp["AUX_SHIFT"]) == (14, 1, 14, 7)
+    assert (lp["KIND"], lp["OUT_PW"], op["GRADED"], op["IN_PW"]) == (1, 1, 0, 1)
+    assert op["KIND"] == 4 and op["LEAK"] == 2 and op["OUT_PW"] == 14
+    assert "PRED_DECAY" not in lp and "M_F" not in lp
+    assert [(f["name"], f["width"], f["signed"]) for f in h["state"]["fields"]] == [
+        ("U", 14, True), ("P", 14, True), ("A", 12, True), ("S", 1, False), ("H", 14, True)]
+    assert h["state"]["lane_bits"] == 14 + 14 + 12 + 1 + 14
+    assert [f["name"] for f in l["state"]["fields"]] == ["U", "I", "A", "S", "R"]
+    assert h["kind"] == "ASN" and h["graded_input"] and h["payload"]["graded"]
+    assert h["payload"]["width"] == 14 and h["payload"]["signed"]
+    assert not l["payload"]["graded"] and l["graded_input"] and not o["graded_input"]
+    assert h["saturation"] == {"U": "sat_u_count", "P": "sat_p_count", "A": "sat_a_count",
+                               "H": "sat_h_count"}
+    assert l["saturation"] == {"U": "sat_u_count", "I": "sat_i_count", "A": "sat_a_count"}
+    widths = {p["name"]: p["width"] for p in man["ports"]}
+    assert widths["s_payload"] == 10 and widths["m_payload"] == 14
+    assert {"sat_p_count", "sat_h_count"} <= set(widths)
+    assert widths["rd_data"] == 4 * h["state"]["lane_bits"]
+    assert man["input"]["graded"] and man["input"]["payload_width"] == 10
+    assert man["input"]["payload_format"] == "fixed<10,9>"
+    top = (tmp_path / "snn_top.v").read_text()
+    assert "input  wire [9:0] s_payload," in top and "output wire [13:0] m_payload," in top
+    # the FIFOs carry {last, payload, address}; the core takes the payload slice
+    assert "snn_event_fifo #(.WIDTH(14)" in top                    # 1 + 10 + 3
+    assert ".s_payload(l0_h_q_data[12:3])" in top
+    assert "snn_event_fifo #(.WIDTH(18)" in top                    # 1 + 14 + 3
+    assert ".s_payload(l1_l_q_data[16:3])" in top
+    assert top.count(".KIND(4)") == 2 and ".M_F(32768)" in top
+
+
+def test_unsigned_input_format_widens_the_payload(tmp_path):
+    """An unsigned ``inputs`` format is carried as a non-negative signed payload, one bit wider."""
+    text = HEAD + ("input x[4] = direct(scale = 1.0)\n"
+                   "layer o = dense(x, 2) with LIF(tau_mem = 10 ms)\n"
+                   "output o = count\n"
+                   "hardware { inputs = ufixed<8,6> }\n")
+    q = snnc.loads(text, "m.snn").quantize(None)
+    man = generate(q, tmp_path)
+    prm = man["layers"][0]["parameters"]
+    assert (prm["GRADED"], prm["IN_PW"], prm["AUX_SHIFT"]) == (1, 9, 6)
+    assert {p["name"]: p["width"] for p in man["ports"]}["s_payload"] == 9
+    assert "sat_p_count" not in {p["name"] for p in man["ports"]}

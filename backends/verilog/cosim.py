@@ -10,7 +10,8 @@ encoded input events of every sample. It returns a :class:`snnc.backends.compare
 
 * ``spikes``: the spikes per step of the output layer and of every layer whose output stream the
   harness can observe (all of them for the chains the generator builds), counted per neuron and
-  step, so a duplicated spike shows up as a 2;
+  step, so a duplicated spike shows up as a 2 (the events of ASN layers too: their heights are
+  checked separately, see below);
 * ``final_state``: every layer's state after each sample through the read-back port (the states
   the golden model has for that neuron kind; unused ones must read 0);
 * ``saturation``: every layer's clamp counters over the batch;
@@ -19,7 +20,14 @@ encoded input events of every sample. It returns a :class:`snnc.backends.compare
 
 and the :class:`snnc.backends.compare.Comparison` with the golden model (``simulate_golden``,
 ``record=True``), extended by the harness's protocol checks (tokens per step, events accepted,
-nothing after the last token).
+nothing after the last token) and by the payloads of the observed events: an ASN layer's event
+must carry the golden model's height ``h`` (``SimResult.payloads``) of that neuron and step (each
+such event is one more compared value), a plain spike the payload 1 (a protocol check: only a
+wrong payload counts); a difference is a ``payload`` mismatch.
+
+Input events: a spike-encoded input sends one event per spike (payload 1); a ``direct`` input
+one event per non-zero value quantised to the ``inputs`` format (as the golden model does,
+saturating), the value as the payload (a zero adds nothing, so it is not sent).
 """
 from __future__ import annotations
 
@@ -50,8 +58,9 @@ class CosimInfo:
 
 
 def _events_per_step(spikes: np.ndarray) -> np.ndarray:
-    """[T, B, N] -> [T, B] events."""
-    return spikes.reshape(spikes.shape[0], spikes.shape[1], -1).sum(axis=2).astype(np.int64)
+    """[T, B, N] spikes (or graded values) -> [T, B] events (the non-zero entries)."""
+    flat = spikes.reshape(spikes.shape[0], spikes.shape[1], -1)
+    return np.count_nonzero(flat, axis=2).astype(np.int64)
 
 
 def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str):
@@ -77,20 +86,43 @@ def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str
     return bound, ideal
 
 
-def _stimulus(events: list[list[list[int]]], aw: int) -> str:
-    """One hex word per line, ``{last, address}``; each step's spikes then its token."""
+def input_events(qmodel, x, seed, sample_ids) -> np.ndarray:
+    """The input events of a batch as payloads ``[T, B, inputs]`` int64 (0: no event): the
+    encoders' spikes (1), or ``direct`` values quantised to the ``inputs`` format (saturating,
+    exactly as the golden model quantises them)."""
+    from snnc import ir
+    from snnc.backends.golden.encoders import encode
+    from snnc.fixedpoint import quantize
+
+    g = qmodel.graph
+    inp = g.inputs[0]
+    steps, batch = g.time.steps, len(x)
+    enc = encode(inp, x, steps, seed, sample_ids)                           # [T, B, ...]
+    if isinstance(inp.encoding, ir.Direct):
+        enc, _ = quantize(enc, qmodel.formats.inputs)
+    return np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
+
+
+def _stimulus(events: list[list[list[tuple[int, int]]]], aw: int, pw: int) -> str:
+    """One hex word per line, ``{last, payload, address}``; each step's events (address,
+    payload) then its token."""
     lines = []
-    token = f"{1 << aw:x}"
+    token = f"{1 << (aw + pw):x}"
+    mask = (1 << pw) - 1
     for sample in events:
         for step in sample:
-            lines.extend(f"{a:x}" for a in step)
+            lines.extend(f"{((p & mask) << aw) | a:x}" for a, p in step)
             lines.append(token)
     return "\n".join(lines) + "\n"
 
 
-def _parse_capture(text: str, layer_index: dict, steps: int, batch: int, sizes: dict):
-    """The capture file -> per layer [T, B, N] spike counts and protocol problems."""
+def _parse_capture(text: str, layer_index: dict, steps: int, batch: int, sizes: dict,
+                   payload_widths: dict | None = None):
+    """The capture file -> per layer [T, B, N] spike counts, [T, B, N] payloads (signed, of the
+    neuron's last event in the step; 0 where none) and protocol problems."""
     counts = {name: np.zeros((steps, batch, n), dtype=np.uint8) for name, n in sizes.items()}
+    payloads = {name: np.zeros((steps, batch, n), dtype=np.int64) for name, n in sizes.items()}
+    widths = payload_widths or {}
     tokens = {name: np.zeros(batch, dtype=np.int64) for name in sizes}
     problems: list[tuple] = []          # (sample, step, layer, what, expected, got)
     b = -1
@@ -115,6 +147,10 @@ def _parse_capture(text: str, layer_index: dict, steps: int, batch: int, sizes: 
         name = by_index.get(k)
         if name is None:
             continue
+        pay = int(parts[3], 16) if len(parts) > 3 else 1
+        pw = widths.get(name, 1)
+        if pw > 1 and pay >> (pw - 1):
+            pay -= 1 << pw
         t = tokens[name][b]
         if last:
             tokens[name][b] += 1
@@ -125,12 +161,41 @@ def _parse_capture(text: str, layer_index: dict, steps: int, batch: int, sizes: 
             problems.append((b, int(t), name, f"spike of neuron {addr} (out of range)", 0, 1))
         else:
             counts[name][t, b, addr] = min(255, int(counts[name][t, b, addr]) + 1)
+            payloads[name][t, b, addr] = pay
     for name in sizes:
         for bb in range(batch):
             if tokens[name][bb] != steps:
                 problems.append((bb, None, name, "end-of-step tokens", steps,
                                  int(tokens[name][bb])))
-    return counts, problems
+    return counts, payloads, problems
+
+
+def check_payloads(golden, observed: list[dict], payloads: dict, counts: dict):
+    """Compare the payloads of the observed events with the golden model: an ASN layer's
+    events carry the golden height (``golden.payloads``), a plain spike 1. Returns (values
+    compared: every event of a graded layer, the wrong payloads of plain layers; values that
+    differ; the first difference of each layer as a problem of :func:`_parse_capture`)."""
+    compared, differ, problems = 0, 0, []
+    gp = getattr(golden, "payloads", None) or {}
+    for lay in observed:
+        name = lay["name"]
+        fired = counts[name] > 0                                         # [T, B, N]
+        got = payloads[name]
+        graded = bool(lay.get("payload", {}).get("graded"))
+        if graded:
+            exp = np.asarray(gp[name], dtype=np.int64).reshape(got.shape)
+        else:
+            exp = np.ones_like(got)
+        bad = fired & (got != exp)
+        # a graded layer's heights are values compared event by event; a plain spike's payload
+        # 1 is protocol (only a wrong one is counted, as the other protocol checks)
+        compared += int(fired.sum()) if graded else int(bad.sum())
+        differ += int(bad.sum())
+        # the earliest by sample, then step (then neuron)
+        for b, t, n in np.argwhere(bad.transpose(1, 0, 2))[:1]:
+            problems.append((int(b), int(t), name, "payload", int(exp[t, b, n]),
+                             int(got[t, b, n]), int(n)))
+    return compared, differ, problems
 
 
 def rtl_predictions(readout: str, counts: np.ndarray, first_spike: np.ndarray,
@@ -171,7 +236,6 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
     called as ``mutate(design_dir, manifest)`` after the design is written and before the
     simulation (e.g. to corrupt a weight memory file).
     Returns ``(BackendRun, Comparison)``; raises RuntimeError when the toolchain is missing."""
-    from snnc.backends.golden.encoders import encode
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.backends.verilog import generate
     from snnc.backends.verilog import sim
@@ -189,10 +253,9 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
         raise ValueError("no samples to co-simulate")
     inp = g.inputs[0]
     golden = simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=True)
-    spikes_in = encode(inp, x, steps, seed, sample_ids)                     # [T, B, ...]
-    spikes_in = np.asarray(spikes_in).reshape(steps, batch, -1)
-    events = [[np.flatnonzero(spikes_in[t, b]).tolist() for t in range(steps)]
-              for b in range(batch)]
+    values_in = input_events(qmodel, x, seed, sample_ids)                   # [T, B, inputs]
+    events = [[[(int(a), int(values_in[t, b, a])) for a in np.flatnonzero(values_in[t, b])]
+               for t in range(steps)] for b in range(batch)]
 
     own_dir = work_dir is None
     root = Path(tempfile.mkdtemp(prefix="snnc-verify-")) if own_dir else Path(work_dir)
@@ -218,7 +281,9 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
         readout = g.outputs[0].readout if g.outputs else "count"
         replay = _needs_replay(readout, golden)
         aw = manifest["input"]["addr_width"]
-        (root / "stimulus.hex").write_text(_stimulus(events + [events[b] for b in replay], aw))
+        pw = {p["name"]: p["width"] for p in manifest["ports"]}["s_payload"]
+        (root / "stimulus.hex").write_text(_stimulus(events + [events[b] for b in replay], aw,
+                                                     pw))
         cfg = {"steps": steps, "events": [[len(s) for s in e] for e in events], "replay": replay,
                "manifest": manifest, "p_valid": 1.0 - gaps, "p_ready": 1.0 - stall,
                "burst": bool(burst), "seed": int(rng_seed)}
@@ -236,7 +301,11 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
         observed = tapped_layers(manifest, top_text) + [layers[-1]]
         sizes = {lay["name"]: lay["neurons"] for lay in observed}
         index = {lay["name"]: lay["index"] for lay in observed}
-        counts, problems = _parse_capture(capture.read_text(), index, steps, batch, sizes)
+        widths = {lay["name"]: lay["parameters"]["OUT_PW"] for lay in observed}
+        counts, payloads, problems = _parse_capture(capture.read_text(), index, steps, batch,
+                                                    sizes, widths)
+        pay_compared, pay_differ, pay_problems = check_payloads(golden, observed, payloads,
+                                                                counts)
     finally:
         if own_dir:
             shutil.rmtree(root, ignore_errors=True)
@@ -265,18 +334,23 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
     comp = compare(golden, run, layer_order)
     for err in res["errors"]:
         problems.append((None, None, layers[-1]["name"], f"protocol: {err}", 0, 1))
+    # payloads: every observed event compared, every differing one a mismatch
+    comp = Comparison(comp.compared + pay_compared, comp.mismatches + pay_differ, comp.first)
+    n_other = len(problems)
+    problems += pay_problems
     if problems:
         rank = {name: i for i, name in enumerate(layer_order)}
         key = lambda p: (batch if p[0] is None else p[0], steps if p[1] is None else p[1],
                          rank.get(p[2], 0))
         p = min(problems, key=key)
-        m = Mismatch(p[3], p[2], p[0], p[1], None, int(p[4]), int(p[5]))
+        m = Mismatch(p[3], p[2], p[0], p[1], p[6] if len(p) > 6 else None, int(p[4]),
+                     int(p[5]))
         first = comp.first
         if first is None or key(p) < (first.sample if first.sample is not None else batch,
                                       first.step if first.step is not None else steps,
                                       rank.get(first.layer, 0)):
             first = m
-        comp = Comparison(comp.compared + len(problems), comp.mismatches + len(problems), first)
+        comp = Comparison(comp.compared + n_other, comp.mismatches + n_other, first)
     if info is not None:
         out_name = layers[-1]["name"]
         c = counts[out_name].astype(np.int64)                     # [T, B, N]

@@ -10,8 +10,10 @@ Organised as Driver / Monitor / Model / Checker:
 * **Monitor** — waits for ``done`` (the output layer's last token of the sample), takes the
   harness's cycle and event counters, reads every layer's final state through the top's read-back
   port (``rd_*``, the fields of the manifest's state layout), at the end the saturation counters of
-  every layer (``rd_layer``); the spikes themselves are written to the capture file by the harness;
-* **Model** — what the stimulus promises: input spikes and tokens per sample and step;
+  every layer (``rd_layer``; the states the manifest lists per layer); the spikes and their
+  payloads are written to the capture file by the harness;
+* **Model** — what the stimulus promises: input events (spikes, or graded direct values) and
+  tokens per sample and step;
 * **Checker** — protocol invariants checked in the simulator: every input event of the sample
   was accepted, no output event outside a sample, the network goes idle, ``step_count`` advances by
   ``steps`` per sample, the stimulus file is not exhausted early. The bit-exact comparison with the
@@ -37,7 +39,7 @@ class Model:
 
     def __init__(self, cfg: dict):
         self.steps = cfg["steps"]
-        self.events = cfg["events"]            # [sample][step] input spikes
+        self.events = cfg["events"]            # [sample][step] input events
         self.batch = len(self.events)
         self.replay = cfg["replay"]            # samples to replay step by step
 
@@ -148,8 +150,9 @@ class Monitor:
             await FallingEdge(dut.clk)
             dut.rd_layer.value = lay["index"]
             await ReadOnly()
-            out[lay["name"]] = {k: int(getattr(dut, f"sat_{k.lower()}_count").value)
-                                for k in "UIA"}
+            # the layer's counters (U, I, A; ASN: U, P, A, H)
+            keys = lay.get("saturation") or {k: f"sat_{k.lower()}_count" for k in "UIA"}
+            out[lay["name"]] = {k: int(getattr(dut, port).value) for k, port in keys.items()}
         await FallingEdge(dut.clk)
         return out
 

@@ -17,10 +17,21 @@
 
 Supported: a chain of ``dense`` and ``recurrent`` layers (docs/semantics.md section 1: a recurrent
 core feeds its own spikes of step ``t`` back as events of step ``t + 1`` through its second weight
-memory), with or without ``bias``, fed by one spike-encoded input (rate, latency, delta),
-built-in neurons (IF, LIF, CubaLIF, ALIF) with any reset, leak and refractory period. Not yet:
-``delay > 0``, conv / pool / flatten layers, user-defined neurons, direct (graded) inputs, other
-topologies; each is a located :class:`SnnError`.
+memory), with or without ``bias``, fed by one input, spike-encoded (rate, latency, delta) or
+``direct`` (graded events: the payload is the value quantised to the ``inputs`` format, signed, one
+bit wider for an unsigned ``ufixed`` format), built-in neurons (IF, LIF, CubaLIF, ALIF) with any
+reset, leak and refractory period, and adaptive spiking neurons (ASN, ``KIND = 4``), whose spikes
+are graded events carrying their height ``h`` (membrane units, ``U_W`` bits signed) to the next
+core (``GRADED = 1``, ``IN_PW = U_W``). Not yet: ``delay > 0``, conv / pool / flatten layers,
+user-defined neurons, ReLU units, unsigned weight / state formats, other topologies; each is a
+located :class:`SnnError`.
+
+Graded payloads in the manifest: ``ports`` gives ``s_payload`` / ``m_payload`` widths; each layer
+entry has ``kind``, ``graded_input`` (its events multiply the weights by their signed payload),
+``payload`` (``width``, ``signed`` and ``graded`` of its output events: an ASN layer's carry ``h``,
+the others 1), ``saturation`` (the state names its counters report, on the ``sat_<k>_count`` ports)
+and, in ``state.fields``, the per-kind layout of a state word (ASN: ``U, P, A, S, H``).
+The top has ``sat_p_count`` and ``sat_h_count`` ports only when a layer is an ASN.
 """
 from __future__ import annotations
 
@@ -44,6 +55,9 @@ DEFAULT_FIFO_DEPTH = 16
 CNT_W = 32
 #: extra cycles per layer and step in the cycle bound (token hand-over, pipeline fill)
 STEP_OVERHEAD = 4
+#: ``KIND`` of the adaptive spiking neuron in ``snn_neuron_unit`` (the built-in kinds' codes are
+#: ``snnc.hw.KIND_CODES``)
+ASN_KIND = 4
 
 
 def _bits(n: int) -> int:
@@ -78,6 +92,24 @@ class LayerHW:
     rec_words: tuple = ()
     bias_file: str = ""       # biases (bias = true)
     bias_words: tuple = ()
+    kind: str = "LIF"         # the neuron kind (IF, LIF, CubaLIF, ALIF, ASN)
+
+    @property
+    def in_pw(self) -> int:
+        return int(self.params["IN_PW"])
+
+    @property
+    def out_pw(self) -> int:
+        return int(self.params["OUT_PW"])
+
+    @property
+    def asn(self) -> bool:
+        return self.kind == "ASN"
+
+    @property
+    def sat_keys(self) -> list[str]:
+        """The states whose clamps the core counts (``sat_<k>_count``)."""
+        return ["U", "P", "A", "H"] if self.asn else ["U", "I", "A"]
 
     @property
     def rec(self) -> bool:
@@ -104,6 +136,9 @@ class LayerHW:
     @property
     def state_layout(self) -> list[tuple[str, int, bool]]:
         pr = self.params
+        if self.asn:
+            return [("U", pr["U_W"], True), ("P", pr["U_W"], True), ("A", pr["A_W"], True),
+                    ("S", 1, False), ("H", pr["U_W"], True)]
         return [("U", pr["U_W"], True), ("I", pr["I_W"], True), ("A", pr["A_W"], True),
                 ("S", 1, False), ("R", pr["R_W"], False)]
 
@@ -120,9 +155,6 @@ def check_supported(qmodel: QuantizedModel) -> None:
         errors.append(_not_supported(g.inputs[1].loc if len(g.inputs) > 1 else None,
                                      f"a model with {len(g.inputs)} inputs"))
     for inp in g.inputs:
-        if isinstance(inp.encoding, ir.Direct):
-            errors.append(_not_supported(inp.loc, f"direct (graded) input '{inp.name}'",
-                                         "use a spike encoding: rate, latency or delta"))
         if len(inp.shape) != 1:
             errors.append(_not_supported(inp.loc, f"input '{inp.name}' of shape "
                                                   f"{list(inp.shape)} (only 1-D inputs)"))
@@ -144,14 +176,23 @@ def check_supported(qmodel: QuantizedModel) -> None:
             if not isinstance(plan.neuron, NeuronConsts):
                 errors.append(_not_supported(
                     layer.loc, f"the user-defined neuron of layer '{layer.name}'",
-                    "the hardware library has IF, LIF, CubaLIF and ALIF neurons"))
+                    "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons"))
+            elif plan.neuron.kind not in _KIND_CODES:
+                errors.append(_not_supported(
+                    layer.loc, f"the {plan.neuron.kind} neuron of layer '{layer.name}'",
+                    "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons (ReLU "
+                    "units are for ANN conversion: convert to ASN with `snnc convert`)"))
             else:
                 f = qmodel.formats
                 used = [("weights", f.weights), ("membrane", f.membrane)]
                 if plan.neuron.kind == "CubaLIF":
                     used.append(("current", f.current))
-                if plan.neuron.kind == "ALIF":
+                if plan.neuron.kind in ("ALIF", "ASN"):
                     used.append(("adaptation", f.adaptation))
+                if plan.neuron.kind == "ASN" and abs(plan.neuron.m_f or 0) >= 1 << 31:
+                    errors.append(_not_supported(
+                        layer.loc, f"m_f = {plan.neuron.m_f / 65536:g} of layer '{layer.name}' "
+                                   "(the unit's M_F parameter holds |m_f| < 32768)"))
                 for what, fmt in used:
                     if not fmt.signed:
                         errors.append(_not_supported(
@@ -175,23 +216,48 @@ def check_supported(qmodel: QuantizedModel) -> None:
         raise SnnErrors(errors)
 
 
+def _kind_codes() -> dict:
+    from snnc.hw import KIND_CODES
+
+    return {**KIND_CODES, "ASN": ASN_KIND}
+
+
+_KIND_CODES = _kind_codes()
+
+
+def input_payload_width(qmodel: QuantizedModel) -> int:
+    """Bits of the input events' payload: 1 for spikes; for a ``direct`` input the ``inputs``
+    format's width (signed), one more for an unsigned format (held as a non-negative signed
+    value)."""
+    inp = qmodel.graph.inputs[0]
+    if not isinstance(inp.encoding, ir.Direct):
+        return 1
+    fmt = qmodel.formats.inputs
+    return fmt.width + (0 if fmt.signed else 1)
+
+
 def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
-                 weight_file: str, rec_file: str = "", bias_file: str = "") -> dict:
+                 weight_file: str, rec_file: str = "", bias_file: str = "", *,
+                 in_pw: int = 1, graded: bool = False) -> dict:
     """The ``snn_layer_core`` parameters of one dense or recurrent layer.
 
     ``ACC_W`` is the quantizer's ``acc_bits``, which counts the input, recurrent and bias terms
-    of the fan-in (section 4), so the accumulator never wraps whatever the event order."""
+    of the fan-in (section 4), so the accumulator never wraps whatever the event order.
+    ``in_pw`` / ``graded``: the payload width of the layer's input events and whether they are
+    graded (a direct input or an ASN layer: the core multiplies each weight by the payload)."""
     plan = qmodel.plan(layer.name)
     c: NeuronConsts = plan.neuron
     f = qmodel.formats
-    from snnc.hw import KIND_CODES, LEAK_CODES, RESET_CODES
+    from snnc.hw import LEAK_CODES, RESET_CODES
 
+    asn = c.kind == "ASN"
+    extra = {"PRED_DECAY": c.pred_decay or 0, "M_F": c.m_f or 0} if asn else {}
     return {
         "N": layer.units, "P": lanes, "M": m, "W_W": f.weights.width,
-        "IN_AW": in_aw, "IN_PW": 1, "GRADED": 0,
-        "OUT_AW": _bits(layer.units - 1), "OUT_PW": 1,
+        "IN_AW": in_aw, "IN_PW": in_pw, "GRADED": int(bool(graded)),
+        "OUT_AW": _bits(layer.units - 1), "OUT_PW": f.membrane.width if asn else 1,
         "ACC_W": plan.acc_bits, "ACC_FRAC": plan.acc_frac,
-        "KIND": KIND_CODES[c.kind], "RESET": RESET_CODES[c.reset], "LEAK": LEAK_CODES[c.leak],
+        "KIND": _KIND_CODES[c.kind], "RESET": RESET_CODES[c.reset], "LEAK": LEAK_CODES[c.leak],
         "U_W": f.membrane.width, "U_FRAC": f.membrane.frac,
         "I_W": f.current.width, "I_FRAC": f.current.frac,
         "A_W": f.adaptation.width, "A_FRAC": f.adaptation.frac,
@@ -199,6 +265,7 @@ def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
         "MEM_DECAY": c.mem_decay or 0, "SYN_DECAY": c.syn_decay or 0,
         "ADAPT_DECAY": c.adapt_decay or 0,
         "THRESHOLD": c.threshold, "BETA": c.beta or 0, "REFRACTORY": c.refractory,
+        **extra,
         "CNT_W": CNT_W, "WEIGHT_FILE": weight_file,
         "REC": int(isinstance(layer, ir.Recurrent)), "BIAS": int(bool(layer.bias)),
         "AUX_SHIFT": plan.acc_frac - f.weights.frac,
@@ -219,22 +286,27 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
     out = []
     m = g.inputs[0].shape[0]
     in_aw = _bits(m - 1)
+    in_pw = input_payload_width(qmodel)
+    graded = isinstance(g.inputs[0].encoding, ir.Direct)
     for k, layer in enumerate(g.layers):
         ident = verilog_ident(layer.name, used)
         wfile = f"w_{ident}.mem"
         rec = isinstance(layer, ir.Recurrent)
         vfile = f"v_{ident}.mem" if rec else ""
         bfile = f"b_{ident}.mem" if layer.bias else ""
-        params = layer_params(qmodel, layer, m, in_aw, lanes, wfile, vfile, bfile)
+        params = layer_params(qmodel, layer, m, in_aw, lanes, wfile, vfile, bfile,
+                              in_pw=in_pw, graded=graded)
         tensors = qmodel.weights[layer.name]
         words = snnc.hw.weight_words(tensors["weight"], lanes, params["W_W"])
         vwords = tuple(snnc.hw.weight_words(tensors["recurrent"], lanes, params["W_W"])) \
             if rec else ()
         bwords = tuple(snnc.hw.weight_words(np.asarray(tensors["bias"])[:, None], lanes,
                                             params["W_W"])) if layer.bias else ()
+        kind = qmodel.plan(layer.name).neuron.kind
         out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
-                           params, wfile, words, vfile, vwords, bfile, bwords))
+                           params, wfile, words, vfile, vwords, bfile, bwords, kind))
         m, in_aw = layer.units, params["OUT_AW"]
+        in_pw, graded = params["OUT_PW"], kind == "ASN"
     return out
 
 
@@ -263,6 +335,12 @@ def _mem_select(layers: list[LayerHW]) -> bool:
     return any(l.rec or l.bias for l in layers)
 
 
+def _sat_ports(layers: list[LayerHW]) -> list[str]:
+    """The saturation counters the top exposes (``sat_<k>_count``): U, I, A, and P, H when a
+    layer is an ASN."""
+    return list("uiaph") if any(l.asn for l in layers) else list("uia")
+
+
 def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) -> str:
     """The text of ``snn_top.v``."""
     g = qmodel.graph
@@ -276,6 +354,7 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
     wd_w = max(l.p * l.params["W_W"] for l in layers)
     rd_w = max(l.p * l.state_bits for l in layers)
     first = layers[0]
+    sat_keys = _sat_ports(layers)
 
     o = CodeBuilder()
     o.line(f"// {TOP}: generated by snnc from model '{_ascii(g.name)}' -- do not edit.")
@@ -290,19 +369,17 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
         ports = [
             ("input  wire", 1, "clk"), ("input  wire", 1, "rst"), ("input  wire", 1, "clear"),
             ("input  wire", 1, "s_valid"), ("output wire", 1, "s_ready"),
-            ("input  wire", 1, "s_last"), ("input  wire", 1, "s_payload"),
+            ("input  wire", 1, "s_last"), ("input  wire", first.in_pw, "s_payload"),
             ("input  wire", first.in_aw, "s_addr"),
             ("output wire", 1, "m_valid"), ("input  wire", 1, "m_ready"),
-            ("output wire", 1, "m_last"), ("output wire", 1, "m_payload"),
+            ("output wire", 1, "m_last"), ("output wire", last.out_pw, "m_payload"),
             ("output wire", last.out_aw, "m_addr"),
             ("input  wire", 1, "w_we"), ("input  wire", sel_w, "w_layer"),
             ("input  wire", wa_w, "w_addr"), ("input  wire", wd_w, "w_data"),
             ("input  wire", 1, "rd_en"), ("input  wire", sel_w, "rd_layer"),
             ("input  wire", kw, "rd_addr"), ("output reg ", rd_w, "rd_data"),
             ("output wire", 1, "idle"), ("output wire", CNT_W, "step_count"),
-            ("output reg ", CNT_W, "sat_u_count"), ("output reg ", CNT_W, "sat_i_count"),
-            ("output reg ", CNT_W, "sat_a_count"),
-        ]
+        ] + [("output reg ", CNT_W, f"sat_{k}_count") for k in sat_keys]
         for i, (d, w, name) in enumerate(ports):
             rng = f"[{w - 1}:0] " if w > 1 else ""
             o.line(f"{d} {rng}{name}{',' if i < len(ports) - 1 else ''}")
@@ -315,9 +392,11 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
         # --- per-layer wires
         for l in layers:
             pre = f"l{l.index}_{l.ident}"
-            ew = 1 + 1 + l.in_aw
+            ew = 1 + l.in_pw + l.in_aw
             o.line("")
-            extras = (", recurrent" if l.rec else "") + (", bias" if l.bias else "")
+            extras = ((", recurrent" if l.rec else "") + (", bias" if l.bias else "")
+                      + (", ASN (graded output events)" if l.asn else "")
+                      + (", graded input events" if l.params["GRADED"] else ""))
             o.line(f"// layer {l.index}: '{_ascii(l.name)}', {l.n} neurons, {l.m} inputs, "
                    f"{l.p} lanes{extras}")
             o.line(f"wire            {pre}_in_valid, {pre}_in_ready;")
@@ -325,15 +404,16 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
             o.line(f"wire            {pre}_q_valid, {pre}_q_ready;")
             o.line(f"wire [{ew - 1}:0] {pre}_q_data;")
             o.line(f"wire            {pre}_fifo_empty;")
-            o.line(f"wire            {pre}_out_valid, {pre}_out_ready, {pre}_out_last, "
-                   f"{pre}_out_payload;")
+            o.line(f"wire            {pre}_out_valid, {pre}_out_ready, {pre}_out_last;")
+            o.line(f"wire [{l.out_pw - 1}:0] {pre}_out_payload;" if l.out_pw > 1 else
+                   f"wire {pre}_out_payload;")
             o.line(f"wire [{l.out_aw - 1}:0] {pre}_out_addr;" if l.out_aw > 1 else
                    f"wire {pre}_out_addr;")
             o.line(f"wire [{l.p * l.state_bits - 1}:0] {pre}_rd_data;")
             o.line(f"wire            {pre}_idle;")
             o.line(f"wire [{CNT_W - 1}:0] {pre}_step_count;")
-            o.line(f"wire [{CNT_W - 1}:0] {pre}_sat_u_count, {pre}_sat_i_count, "
-                   f"{pre}_sat_a_count;")
+            o.line(f"wire [{CNT_W - 1}:0] "
+                   + ", ".join(f"{pre}_sat_{k}_count" for k in sat_keys) + ";")
         # --- connections between stages
         o.line("")
         o.line("// the chain: input stream -> fifo -> core -> fifo -> core ... -> output stream")
@@ -368,7 +448,7 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
         # --- instances
         for l in layers:
             pre = f"l{l.index}_{l.ident}"
-            ew = 1 + 1 + l.in_aw
+            ew = 1 + l.in_pw + l.in_aw
             o.line("")
             o.line(f"snn_event_fifo #(.WIDTH({ew}), .DEPTH({fifo_depth})) u_{pre}_fifo (")
             with o.indent():
@@ -389,7 +469,9 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
             with o.indent():
                 o.line(".clk(clk), .rst(rst), .clear(clear),")
                 o.line(f".s_valid({pre}_q_valid), .s_ready({pre}_q_ready),")
-                o.line(f".s_last({pre}_q_data[{ew - 1}]), .s_payload({pre}_q_data[{ew - 2}]), "
+                pay = (f"{pre}_q_data[{ew - 2}]" if l.in_pw == 1 else
+                       f"{pre}_q_data[{ew - 2}:{l.in_aw}]")
+                o.line(f".s_last({pre}_q_data[{ew - 1}]), .s_payload({pay}), "
                        f".s_addr({pre}_q_data[{l.in_aw - 1}:0]),")
                 o.line(f".m_valid({pre}_out_valid), .m_ready({pre}_out_ready), "
                        f".m_last({pre}_out_last),")
@@ -401,8 +483,9 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                 o.line(f".rd_en(rd_en && rd_layer == {sel_w}'d{l.index}), "
                        f".rd_addr({_low_bits('rd_addr', kw, l.kw)}), .rd_data({pre}_rd_data),")
                 o.line(f".idle({pre}_idle),")
-                for k in "uia":
-                    o.line(f".sat_{k}_count({pre}_sat_{k}_count),")
+                for k in "uiaph":
+                    o.line(f".sat_{k}_count({pre}_sat_{k}_count)," if k in sat_keys else
+                           f".sat_{k}_count(),")
                 o.line(f".step_count({pre}_step_count)")
             o.line(");")
         # --- read-back mux
@@ -430,7 +513,7 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
         o.line("// saturation counters (since reset) of layer rd_layer, combinational")
         o.line("always @* begin")
         with o.indent():
-            for k in "uia":
+            for k in sat_keys:
                 o.line(f"sat_{k}_count = {CNT_W}'d0;")
             o.line("case (rd_layer)")
             with o.indent():
@@ -438,7 +521,7 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                     pre = f"l{l.index}_{l.ident}"
                     o.line(f"{sel_w}'d{l.index}: begin")
                     with o.indent():
-                        for k in "uia":
+                        for k in sat_keys:
                             o.line(f"sat_{k}_count = {pre}_sat_{k}_count;")
                     o.line("end")
                 o.line("default: ;")
@@ -461,6 +544,13 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
     first, last = layers[0], layers[-1]
     sel_w = _bits(len(layers) - 1)
     inp = g.inputs[0]
+    direct = isinstance(inp.encoding, ir.Direct)
+    in_doc = (f"the input value quantised to {f.inputs} (two's complement, {first.in_pw} bits"
+              + ("" if f.inputs.signed else ", never negative") + "); 0 for a token"
+              if direct else "1 for a spike, 0 for a token")
+    out_doc = (f"the spike's height h in membrane units ({f.membrane}, two's complement); 0 for "
+               "a token" if last.asn else "1 for a spike")
+    sat_names = {"u": "U", "i": "I", "a": "A", "p": "P (ASN)", "h": "H (ASN payload)"}
     ports = [
         {"name": "clk", "dir": "in", "width": 1, "doc": "clock (rising edge)"},
         {"name": "rst", "dir": "in", "width": 1, "doc": "synchronous active-high reset"},
@@ -469,13 +559,13 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         {"name": "s_valid", "dir": "in", "width": 1, "doc": "input event valid"},
         {"name": "s_ready", "dir": "out", "width": 1, "doc": "input event accepted when high"},
         {"name": "s_last", "dir": "in", "width": 1, "doc": "1: end-of-step token"},
-        {"name": "s_payload", "dir": "in", "width": 1, "doc": "1 for a spike, 0 for a token"},
+        {"name": "s_payload", "dir": "in", "width": first.in_pw, "doc": in_doc},
         {"name": "s_addr", "dir": "in", "width": first.in_aw,
          "doc": f"input neuron index (0 .. {first.m - 1}); larger addresses are ignored"},
         {"name": "m_valid", "dir": "out", "width": 1, "doc": "output event valid"},
         {"name": "m_ready", "dir": "in", "width": 1, "doc": "output event taken when high"},
         {"name": "m_last", "dir": "out", "width": 1, "doc": "1: the output layer's token"},
-        {"name": "m_payload", "dir": "out", "width": 1, "doc": "1 for a spike"},
+        {"name": "m_payload", "dir": "out", "width": last.out_pw, "doc": out_doc},
         {"name": "m_addr", "dir": "out", "width": last.out_aw,
          "doc": "spiking output neuron (ascending within a step)"},
         {"name": "w_we", "dir": "in", "width": 1, "doc": "weight write (only while idle)"},
@@ -498,8 +588,8 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         {"name": "step_count", "dir": "out", "width": CNT_W,
          "doc": "time steps completed by the output layer since reset"},
     ] + [{"name": f"sat_{k}_count", "dir": "out", "width": CNT_W,
-          "doc": f"clamps of {state} in layer rd_layer since reset (combinational)"}
-         for k, state in (("u", "U"), ("i", "I"), ("a", "A"))]
+          "doc": f"clamps of {sat_names[k]} in layer rd_layer since reset (combinational)"}
+         for k in _sat_ports(layers)]
     layer_entries = []
     for l in layers:
         offset, fields = 0, []
@@ -509,7 +599,12 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         layer_entries.append({
             "index": l.index, "name": l.name, "ident": l.ident,
             "instance": f"u_l{l.index}_{l.ident}", "neurons": l.n, "inputs": l.m, "lanes": l.p,
-            "words_per_row": l.nw, "parameters": dict(l.params),
+            "words_per_row": l.nw, "kind": l.kind, "parameters": dict(l.params),
+            "graded_input": bool(l.params["GRADED"]),
+            "payload": {"width": l.out_pw, "signed": l.asn, "graded": l.asn,
+                        "doc": ("the spike's height h (membrane units), the next core's GRADED "
+                                "payload" if l.asn else "1 for every spike")},
+            "saturation": {k: f"sat_{k.lower()}_count" for k in l.sat_keys},
             "weights": {"file": l.weight_file, "words": len(l.words),
                         "word_bits": l.p * l.params["W_W"], "w_layer": l.index, "w_mem": 0,
                         "address": "j * words_per_row + k holds W[k*lanes + p, j] in lane p"},
@@ -539,9 +634,15 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         "ports": ports,
         "event": {"fields": ["last", "payload", "address"],
                   "doc": "events of step t in any order, then a token; spikes leave a layer in "
-                         "ascending order followed by its token"},
+                         "ascending order followed by its token; a graded event's payload is a "
+                         "signed integer multiplying the weights (direct inputs: the quantised "
+                         "value; ASN spikes: their height)"},
         "input": {"name": inp.name, "size": first.m,
-                  "encoding": type(inp.encoding).__name__.lower(), "addr_width": first.in_aw},
+                  "encoding": type(inp.encoding).__name__.lower(), "addr_width": first.in_aw,
+                  "payload_width": first.in_pw, "graded": direct,
+                  "payload_format": str(f.inputs) if direct else None,
+                  "doc": ("one event per non-zero quantised value (zeros add nothing)" if direct
+                          else "one event per spike, payload 1")},
         "output": {"layer": last.name, "size": last.n,
                    "readouts": [o.readout for o in g.outputs],
                    "doc": "the top emits the output layer's spikes; readouts are counted outside"},

@@ -5,17 +5,20 @@ instantiates ``snn_top`` and moves the per-cycle work of a testbench into the si
 co-simulation costs Python time per sample, not per clock cycle:
 
 * **stimulus** — input events are read from a text file (plusarg ``+snnc_stim=PATH``, one hex word
-  ``{last, address}`` per line, every step closed by a token) and streamed into ``s_*`` under the
-  valid/ready rules (valid and data held until accepted). A ``go`` pulse releases the next
-  ``steps`` tokens' worth of events (one sample, or one step in step-by-step mode);
+  ``{last, payload, address}`` per line, the payload ``s_payload``'s width: 1 for a spike, the
+  quantised value (two's complement) for a direct input; every step closed by a token) and
+  streamed into ``s_*`` under the valid/ready rules (valid and data held until accepted). A
+  ``go`` pulse releases the next ``steps`` tokens' worth of events (one sample, or one step in
+  step-by-step mode);
 * **input timing** — per cycle, a new event is offered with probability ``p_valid / 65536`` (65536:
   back-to-back), or, with ``burst``, in bursts: on/off phases of 1..64 cycles each;
 * **output timing** — ``m_ready`` is high with probability ``p_ready / 65536`` per cycle;
 * **monitor** — every transfer on the output stream and, where the top has them, on the streams
   between layers (``l<k>_<ident>_out_*``) is written to a capture file (plusarg
-  ``+snnc_capture=PATH``) as ``<layer> <last> <address>``; each ``go`` writes ``G <tag>``;
+  ``+snnc_capture=PATH``) as ``<layer> <last> <address> <payload>`` (the payload in hex, as the
+  stream's unsigned bits); each ``go`` writes ``G <tag>``;
 * **counters** — ``cycles``: clock cycles from ``go`` to the transfer of the sample's last output
-  token; ``done`` rises then; ``events_sent``: input spikes accepted since ``go``;
+  token; ``done`` rises then; ``events_sent``: input events accepted since ``go``;
   ``backpressure``: cycles since ``go`` in which an offered input event was refused (``s_ready``
   low: the first FIFO was full).
 
@@ -35,12 +38,17 @@ def _rng(width: int) -> str:
     return f"[{width - 1}:0] " if width > 1 else ""
 
 
+def sat_ports(manifest: dict) -> list[str]:
+    """The top's saturation counter ports (``sat_u_count`` ...), in the manifest's order."""
+    return [p["name"] for p in manifest["ports"] if p["name"].startswith("sat_")]
+
+
 def tapped_layers(manifest: dict, top_text: str) -> list[dict]:
     """The layers (before the output layer) whose output stream exists as wires in the top."""
     out = []
     for lay in manifest["layers"][:-1]:
         pre = f"l{lay['index']}_{lay['ident']}"
-        names = [f"{pre}_out_{s}" for s in ("valid", "ready", "last", "addr")]
+        names = [f"{pre}_out_{s}" for s in ("valid", "ready", "last", "addr", "payload")]
         if all(re.search(rf"\b{n}\b", top_text) for n in names):
             out.append(lay)
     return out
@@ -49,7 +57,10 @@ def tapped_layers(manifest: dict, top_text: str) -> list[dict]:
 def harness_text(manifest: dict, top_text: str) -> str:
     ports = {p["name"]: p["width"] for p in manifest["ports"]}
     aw = ports["s_addr"]
-    ew = aw + 1
+    pw = ports["s_payload"]
+    ew = aw + pw + 1
+    pay = f"cur[{aw}]" if pw == 1 else f"cur[{aw + pw - 1}:{aw}]"
+    sats = sat_ports(manifest)
     last_index = manifest["layers"][-1]["index"]
     taps = tapped_layers(manifest, top_text)
     o = CodeBuilder()
@@ -73,10 +84,7 @@ def harness_text(manifest: dict, top_text: str) -> str:
             ("output wire", 1, "idle"), ("output wire", 1, "in_ready"),
             ("output wire", 1, "out_valid"),
             ("output wire", ports["step_count"], "step_count"),
-            ("output wire", ports["sat_u_count"], "sat_u_count"),
-            ("output wire", ports["sat_i_count"], "sat_i_count"),
-            ("output wire", ports["sat_a_count"], "sat_a_count"),
-        ]
+        ] + [("output wire", ports[name], name) for name in sats]
         for i, (d, w, name) in enumerate(decl):
             o.line(f"{d} {_rng(w)}{name}{',' if i < len(decl) - 1 else ''}")
     o.line(");")
@@ -90,7 +98,8 @@ def harness_text(manifest: dict, top_text: str) -> str:
         o.line("reg  [15:0] sent, got;")
         o.line("reg  [6:0] bcnt;")
         o.line("reg  [63:0] rng;")
-        o.line("wire s_ready, m_valid, m_last, m_payload;")
+        o.line("wire s_ready, m_valid, m_last;")
+        o.line(f"wire {_rng(ports['m_payload'])}m_payload;")
         o.line(f"wire {_rng(ports['m_addr'])}m_addr;")
         o.line("assign in_ready = s_ready;")
         o.line("assign out_valid = m_valid;")
@@ -98,20 +107,19 @@ def harness_text(manifest: dict, top_text: str) -> str:
         o.line("snn_top u_top (")
         with o.indent():
             o.line(".clk(clk), .rst(rst), .clear(clear),")
-            o.line(f".s_valid(vout), .s_ready(s_ready), .s_last(cur[{aw}]), "
-                   f".s_payload(!cur[{aw}]), .s_addr(cur[{aw - 1}:0]),")
+            o.line(f".s_valid(vout), .s_ready(s_ready), .s_last(cur[{ew - 1}]), "
+                   f".s_payload({pay}), .s_addr(cur[{aw - 1}:0]),")
             o.line(".m_valid(m_valid), .m_ready(mready), .m_last(m_last), "
                    ".m_payload(m_payload), .m_addr(m_addr),")
             o.line(".w_we(1'b0), .w_layer({%d{1'b0}}), .w_addr({%d{1'b0}}), .w_data({%d{1'b0}}),"
                    % (ports["w_layer"], ports["w_addr"], ports["w_data"]))
             o.line(".rd_en(rd_en), .rd_layer(rd_layer), .rd_addr(rd_addr), .rd_data(rd_data),")
             o.line(".idle(idle), .step_count(step_count),")
-            o.line(".sat_u_count(sat_u_count), .sat_i_count(sat_i_count), "
-                   ".sat_a_count(sat_a_count)")
+            o.line(", ".join(f".{n}({n})" for n in sats))
         o.line(");")
         o.line("")
         o.line("integer fd_in, fd_out, nread;")
-        o.line("reg [31:0] word;")
+        o.line(f"reg [{max(32, ew) - 1}:0] word;")
         o.line("reg [8*1024-1:0] fname;")
         o.line("initial begin")
         with o.indent():
@@ -152,7 +160,7 @@ def harness_text(manifest: dict, top_text: str) -> str:
                 o.line("if (fire) begin")
                 with o.indent():
                     o.line("h = 1'b0;")
-                    o.line(f"if (cur[{aw}]) s = s + 16'd1;")
+                    o.line(f"if (cur[{ew - 1}]) s = s + 16'd1;")
                     o.line("else events_sent <= events_sent + 32'd1;")
                 o.line("end")
                 o.line("if (!h && fd_in != 0) begin")
@@ -192,16 +200,16 @@ def harness_text(manifest: dict, top_text: str) -> str:
                 o.line("take = m_valid && mready;")
                 o.line("if (take) begin")
                 with o.indent():
-                    o.line('if (fd_out != 0) $fwrite(fd_out, "%0d %0d %0d\\n", '
-                           f"{last_index}, m_last, m_addr);")
+                    o.line('if (fd_out != 0) $fwrite(fd_out, "%0d %0d %0d %0h\\n", '
+                           f"{last_index}, m_last, m_addr, m_payload);")
                     o.line("if (m_last) g = g + 16'd1;")
                 o.line("end")
                 for lay in taps:
                     pre = f"u_top.l{lay['index']}_{lay['ident']}_out"
                     o.line(f"if ({pre}_valid && {pre}_ready && fd_out != 0)")
                     with o.indent():
-                        o.line(f'$fwrite(fd_out, "%0d %0d %0d\\n", {lay["index"]}, {pre}_last, '
-                               f"{pre}_addr);")
+                        o.line(f'$fwrite(fd_out, "%0d %0d %0d %0h\\n", {lay["index"]}, '
+                               f"{pre}_last, {pre}_addr, {pre}_payload);")
                 o.line("if (go) begin")
                 with o.indent():
                     o.line("got <= 16'd0;")

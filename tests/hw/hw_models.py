@@ -256,3 +256,148 @@ class LayerModel:
                 self.event(addr, payload)
             out.append(self.end_step())
         return out
+
+
+# ---------------------------------------------------------------------- ASN (adaptive spiking neuron)
+
+ASN_STATE_NAMES = ("u", "p", "a", "h", "s")
+
+
+@dataclass(frozen=True)
+class ASNHW:
+    """An ASN as the hardware sees it (snn_neuron_unit KIND 4): the quantizer's constants plus
+    every width. ``consts`` is a ``NeuronConsts("ASN", ...)`` (mem_decay: tau_beta,
+    adapt_decay: tau_gamma, pred_decay: tau_eta, m_f: 16 fractional bits)."""
+
+    consts: NeuronConsts
+    u: Fixed = Fixed(16, 8)
+    a: Fixed = Fixed(16, 8)
+    acc_w: int = 24
+    acc_frac: int = 14
+
+    @property
+    def in_frac(self) -> int:
+        return self.u.frac
+
+    def params(self) -> dict:
+        """The snn_neuron_unit / snn_layer_core neuron parameters of this ASN."""
+        c = self.consts
+        return {
+            "KIND": 4, "RESET": RESET_CODES["none"], "LEAK": LEAK_CODES[c.leak],
+            "ACC_W": self.acc_w, "ACC_FRAC": self.acc_frac,
+            "U_W": self.u.width, "U_FRAC": self.u.frac,
+            "A_W": self.a.width, "A_FRAC": self.a.frac, "R_W": 1,
+            "MEM_DECAY": c.mem_decay, "ADAPT_DECAY": c.adapt_decay,
+            "PRED_DECAY": c.pred_decay, "THRESHOLD": c.threshold, "M_F": c.m_f,
+        }
+
+    def zero_state(self, n: int) -> dict:
+        return {k: np.zeros(n, dtype=np.int64) for k in ASN_STATE_NAMES}
+
+
+def asn_step(hw: ASNHW, state: dict, acc) -> tuple[dict, dict]:
+    """One ASN step as docs/semantics.md section 4 ("ASN and ReLU in integers") writes it, from
+    the snnc.fixedpoint primitives. ``state``: arrays u, p, a (h, s are outputs only); returns
+    (new state u, p, a, h, s; per-neuron saturation flags u, p, a, h)."""
+    c = hw.consts
+    u = np.asarray(state["u"], dtype=np.int64)
+    p = np.asarray(state["p"], dtype=np.int64)
+    a = np.asarray(state["a"], dtype=np.int64)
+    inp = rescale(np.asarray(acc, dtype=np.int64), hw.acc_frac, hw.u.frac)
+    u_new, sat_u = _sat(_decay(c, u, c.mem_decay) + inp, hw.u)
+    a_dec = _decay(c, a, c.adapt_decay)
+    p_dec = _decay(c, p, c.pred_decay)
+    theta = np.int64(c.threshold) + rescale(a_dec, hw.a.frac, hw.u.frac)
+    s = 2 * (u_new - p_dec) > theta
+    h_all, h_flags = _sat(theta, hw.u)
+    h = np.where(s, h_all, 0)
+    p_all, p_flags = _sat(p_dec + h_all, hw.u)
+    a_all, a_flags = _sat(a_dec + rescale(np.int64(c.m_f) * h_all, COEF_FRAC + hw.u.frac,
+                                          hw.a.frac), hw.a)
+    new = {"u": u_new, "p": np.where(s, p_all, p_dec), "a": np.where(s, a_all, a_dec),
+           "h": h, "s": s.astype(np.int64)}
+    return new, {"u": sat_u, "p": p_flags & s, "a": a_flags & s, "h": h_flags & s}
+
+
+def golden_asn(hw: ASNHW, n: int):
+    """The golden simulator's ASN stepper (``neuron_for_plan``) for ``n`` neurons."""
+    from snnc.backends.golden.golden_sim import neuron_for_plan
+    from snnc.quantize import Formats, LayerPlan
+
+    plan = LayerPlan("hw", hw.acc_frac, hw.in_frac, hw.acc_w, hw.consts)
+    formats = Formats(weights=Fixed(8, 6), membrane=hw.u, current=hw.u, adaptation=hw.a,
+                      inputs=Fixed(12, 8))
+    return neuron_for_plan(plan, formats, (n,))
+
+
+def asn_model_step(hw: ASNHW, state: dict, acc, golden=None) -> tuple[dict, dict]:
+    """The Model's ASN step: the golden simulator's stepper (its states, payload and saturation
+    counts), required to agree with :func:`asn_step`, whose per-neuron flags it returns.
+    ``golden``: a stepper to reuse (its state is overwritten)."""
+    ref, flags = asn_step(hw, state, acc)
+    n = len(np.atleast_1d(acc))
+    g = golden if golden is not None else golden_asn(hw, n)
+    g.U = np.array(state["u"], dtype=np.int64)
+    g.P = np.array(state["p"], dtype=np.int64)
+    g.A = np.array(state["a"], dtype=np.int64)
+    before = dict(g.saturation)
+    g.step(rescale(np.asarray(acc, dtype=np.int64), hw.acc_frac, hw.in_frac))
+    st = g.state()
+    gold = {"u": st["U"], "p": st["P"], "a": st["A"], "h": st["H"],
+            "s": np.asarray(st["S"]).astype(np.int64)}
+    for k in ASN_STATE_NAMES:
+        if not np.array_equal(ref[k], gold[k]):
+            bad = int(np.flatnonzero(ref[k] != gold[k])[0])
+            raise AssertionError(f"local ASN reference and golden model disagree on {k} "
+                                 f"(neuron {bad}: {ref[k][bad]} vs {gold[k][bad]}), {hw}")
+    for k in ("u", "p", "a", "h"):
+        got = g.saturation[k.upper()] - before[k.upper()]
+        if int(flags[k].sum()) != got:
+            raise AssertionError(f"ASN saturation count of {k.upper()}: local "
+                                 f"{int(flags[k].sum())}, golden {got}, {hw}")
+    return {k: np.asarray(v, dtype=np.int64) for k, v in gold.items()}, flags
+
+
+@dataclass
+class ASNLayerModel:
+    """A dense ASN layer driven by graded events: acc[n] = sum of W[n, addr] * payload, plus
+    ``bias[n] << aux_shift`` every step; the golden ASN steps the neurons."""
+
+    hw: ASNHW
+    weights: np.ndarray            # [N, M]
+    bias: np.ndarray | None = None
+    aux_shift: int = 0
+    state: dict = field(init=False)
+    acc: np.ndarray = field(init=False)
+    sat_counts: dict = field(init=False)
+
+    def __post_init__(self):
+        self.weights = np.asarray(self.weights, dtype=np.int64)
+        n = self.weights.shape[0]
+        self.state = self.hw.zero_state(n)
+        self.acc = np.zeros(n, dtype=np.int64)
+        self.sat_counts = {"u": 0, "p": 0, "a": 0, "h": 0}
+        self._golden = golden_asn(self.hw, n)
+
+    def event(self, addr: int, payload: int) -> None:
+        if 0 <= addr < self.weights.shape[1]:
+            self.acc += self.weights[:, addr] * payload
+
+    def end_step(self) -> list[tuple[int, int]]:
+        """The neuron update; returns (neuron, height) of every spike, ascending."""
+        acc = self.acc.copy()
+        if self.bias is not None:
+            acc += np.asarray(self.bias, dtype=np.int64) << self.aux_shift
+        self.state, flags = asn_model_step(self.hw, self.state, acc, self._golden)
+        for k in self.sat_counts:
+            self.sat_counts[k] += int(flags[k].sum())
+        self.acc[:] = 0
+        return [(int(n), int(self.state["h"][n])) for n in np.flatnonzero(self.state["s"])]
+
+    def run(self, steps: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
+        out = []
+        for events in steps:
+            for addr, payload in events:
+                self.event(addr, payload)
+            out.append(self.end_step())
+        return out

@@ -17,6 +17,8 @@ import pytest
 import hwsim
 from snnc.hw import sources
 
+from test_asn_hw import core_params as asn_core_params
+from test_asn_hw import unit_configs as asn_unit_configs
 from test_snn_event_fifo import PARAM_SETS as FIFO_SETS
 from test_snn_layer_core import CONFIGS as CORE_CONFIGS
 from test_snn_neuron_unit import neuron_configs
@@ -26,6 +28,8 @@ def _neuron_sets():
     out = []
     for name, hw, latency in neuron_configs():
         out.append((f"neuron-{name}", "snn_neuron_unit", dict(hw.params(), LATENCY=latency)))
+    for name, hw, latency in asn_unit_configs():            # ASN (KIND 4)
+        out.append((f"neuron-ASN_{name}", "snn_neuron_unit", dict(hw.params(), LATENCY=latency)))
     return out
 
 
@@ -36,6 +40,13 @@ def _param_sets():
     for name, cfg in CORE_CONFIGS.items():
         sets.append((f"core-{name}", "snn_layer_core", cfg.params()))
     sets.append(("core-defaults", "snn_layer_core", {}))
+    sets.append(("core-asn_graded", "snn_layer_core", asn_core_params()))
+    # ASN, one lane, recurrent (plain spikes through V) with a bias, payload wider than U_W
+    sets.append(("core-asn-p1-rec", "snn_layer_core", {
+        "N": 3, "P": 1, "M": 5, "IN_AW": 3, "OUT_AW": 2, "OUT_PW": 18, "KIND": 4, "LEAK": 2,
+        "MEM_DECAY": 3, "ADAPT_DECAY": 4, "PRED_DECAY": 3, "M_F": 163840, "U_W": 12,
+        "U_FRAC": 4, "A_W": 10, "A_FRAC": 6, "GRADED": 1, "IN_PW": 12, "ACC_W": 30,
+        "ACC_FRAC": 8, "REC": 1, "BIAS": 1, "AUX_SHIFT": 4}))
     sets.append(("core-p1-wide", "snn_layer_core", {"N": 5, "P": 1, "M": 300, "IN_AW": 9,
                                                     "OUT_AW": 3, "KIND": 2, "ACC_W": 20,
                                                     "OUT_PW": 3}))

@@ -97,6 +97,10 @@ def buses(configs):
         resp.add(p + "sat_u", 1)
         resp.add(p + "sat_i", 1)
         resp.add(p + "sat_a", 1)
+        resp.add(p + "p", hw.u.width, True)       # ASN ports: 0 for these kinds
+        resp.add(p + "h", hw.u.width, True)
+        resp.add(p + "sat_p", 1)
+        resp.add(p + "sat_h", 1)
     return stim, resp
 
 
@@ -121,6 +125,9 @@ def wrapper_verilog(configs) -> str:
                   f"        .in_valid({s('in_valid')}), .in_ready({r('in_ready')}),",
                   f"        .in_tag({s('tag')}), .acc({s('acc')}),",
                   f"        .u_in({s('u')}), .i_in({s('i')}), .a_in({s('a')}),",
+                  # p_in (ASN only) gets the membrane's value: it must be ignored
+                  f"        .p_in({s('u')}), .p_out({r('p')}), .h_out({r('h')}),",
+                  f"        .sat_p({r('sat_p')}), .sat_h({r('sat_h')}),",
                   f"        .s_in({s('s')}), .r_in({s('r')}),",
                   f"        .out_valid({r('out_valid')}), .out_ready({s('out_ready')}),",
                   f"        .out_tag({r('tag')}), .u_out({r('u')}), .i_out({r('i')}),",
@@ -201,7 +208,8 @@ class Model:
         return [{"tag": t % (1 << TAG_W), "u": int(new["u"][t]), "i": int(new["i"][t]),
                  "a": int(new["a"][t]), "s": int(new["s"][t]), "r": int(new["r"][t]),
                  "sat_u": int(sats["u"][t]), "sat_i": int(sats["i"][t]),
-                 "sat_a": int(sats["a"][t])} for t in range(n)]
+                 "sat_a": int(sats["a"][t]), "p": 0, "h": 0, "sat_p": 0, "sat_h": 0}
+                for t in range(n)]
 
 
 class Driver:
@@ -241,7 +249,8 @@ class Driver:
 class Monitor:
     """Samples one unit's handshakes; checks out_valid/data stay stable while stalled."""
 
-    FIELDS = ("tag", "u", "i", "a", "s", "r", "sat_u", "sat_i", "sat_a")
+    FIELDS = ("tag", "u", "i", "a", "s", "r", "sat_u", "sat_i", "sat_a", "p", "h", "sat_p",
+              "sat_h")
 
     def __init__(self, prefix: str, name: str):
         self.p, self.name = prefix, name

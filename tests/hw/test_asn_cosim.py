@@ -1,0 +1,247 @@
+"""Network co-simulation of adaptive spiking neurons (ASN) and graded events on the Verilog
+accelerator, bit-exact against the golden model (``snnc.backends.verilog.cosim.verify_verilog``:
+the generated ``snn_top`` in the co-simulation harness on Verilator, every layer's events per step
+*with their payloads*, every layer's final states, saturation counters).
+
+* ``examples/asn_digits.snn`` (a direct input of 64 pixels, graded events into 128 ASNs with a
+  bias, their heights into 10 ASNs with a bias, a membrane readout) with random weights from the
+  project's weight helpers, on digits test images: at full speed (cycles within the manifest's
+  bound) and with input gaps and output stalls;
+* a mutation: one corrupted weight of the output layer (its memory file, through the
+  ``mutate`` hook) must be reported, at the first sample and step where the golden model of the
+  corrupted weights differs;
+* a mixed chain: a ``direct`` input in an unsigned format (``ufixed<8,6>``, values above the
+  signed range) into a LIF layer with a bias, its spikes into an ASN layer with the shift leak,
+  whose graded events feed an ALIF layer (3 lanes, padding lanes);
+* ``snnc verify examples/asn_digits.snn --weights W --samples 20`` prints a match.
+
+One Verilator build per design (the weights are read at run time from the memory files).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ASN_DIGITS = ROOT / "examples" / "asn_digits.snn"
+
+MIXED = """model mixed
+time {
+    dt = 1 ms
+    steps = 20
+}
+input x[10] = direct(scale = 3.5)
+layer a = dense(x, 7, bias = true) with LIF(tau_mem = 10 ms, threshold = 0.4)
+layer b = dense(a, 6) with ASN(tau_beta = 10 ms, threshold = 0.3, m_f = 0.4, tau_gamma = 12 ms, leak = shift)
+layer c = dense(b, 5, bias = true) with ALIF(tau_mem = 10 ms, tau_adapt = 30 ms, beta = 0.2, threshold = 0.3)
+output c = count
+hardware { lanes = 3; weights = fixed<8,6>; state = fixed<12,6>; inputs = ufixed<8,6> }
+"""
+
+
+def _need_tools():
+    from snnc.backends.verilog.sim import toolchain_problem
+
+    problem = toolchain_problem()
+    if problem:
+        pytest.skip(problem)
+
+
+def _asn_digits(samples: int, seed: int = 1):
+    import snnc
+    from snnc.datasets import load_dataset
+
+    m = snnc.load(str(ASN_DIGITS))
+    q = m.quantize(m.random_weights(seed=seed))
+    ds = load_dataset("digits", m.graph)
+    return q, ds.x_test[:samples], np.arange(samples)
+
+
+def _assert_bit_exact(run, comp, info, qmodel):
+    """The RTL's spikes, payload-carrying layers' events and final states equal the golden
+    model's, value by value (besides ``compare``'s verdict)."""
+    golden = info.golden
+    assert comp.match, comp.first.describe() if comp.first else comp
+    for layer in qmodel.graph.layers:
+        name = layer.name
+        exp = np.asarray(golden.spikes[name]).reshape(run.steps, run.batch, -1)
+        np.testing.assert_array_equal(run.spikes[name], exp, err_msg=f"spikes of {name}")
+        assert set(run.final_state[name]) == set(golden.final_state[name]), name
+        for key, got in run.final_state[name].items():
+            np.testing.assert_array_equal(
+                got, np.asarray(golden.final_state[name][key]).reshape(run.batch, -1),
+                err_msg=f"final {key} of {name}")
+        for key, got in run.saturation[name].items():
+            assert got == golden.stats[name].saturation.get(key, 0), (name, key)
+
+
+def test_asn_digits_matches_golden():
+    _need_tools()
+    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
+
+    q, x, ids = _asn_digits(4)
+    info = CosimInfo()
+    run, comp = verify_verilog(q, x, ids, 0, info=info)
+    _assert_bit_exact(run, comp, info, q)
+    g = info.golden
+    # graded events both ways: every ASN layer fired, with varying heights, and both layers'
+    # heights were compared event by event (counted in `compared`)
+    events = {n: int(np.count_nonzero(g.spikes[n])) for n in ("hidden", "out")}
+    assert min(events.values()) > 0, events
+    heights = np.unique(np.asarray(g.payloads["out"])[np.asarray(g.spikes["out"]) > 0])
+    assert len(heights) > 3 and heights.min() >= q.plan("out").neuron.threshold
+    assert set(run.final_state["out"]) == {"U", "P", "A", "H", "S"}
+    values = sum(np.asarray(g.spikes[n]).size for n in ("hidden", "out"))
+    assert comp.compared >= values + sum(events.values())
+    # the manifest describes the graded streams
+    man = info.manifest
+    ports = {p["name"]: p["width"] for p in man["ports"]}
+    assert ports["s_payload"] == 16 and ports["m_payload"] == 16
+    assert [l["kind"] for l in man["layers"]] == ["ASN", "ASN"]
+    assert all(l["graded_input"] for l in man["layers"])
+    # full speed: within the manifest's cycle bound; the RTL's classes are the golden ones
+    assert np.all(run.cycles <= run.cycle_bound), (run.cycles, run.cycle_bound)
+    np.testing.assert_array_equal(info.predictions, g.predictions)
+
+
+def test_asn_digits_with_gaps_and_stalls():
+    _need_tools()
+    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
+
+    q, x, ids = _asn_digits(6)
+    x, ids = x[4:], ids[4:]
+    info = CosimInfo()
+    run, comp = verify_verilog(q, x, ids, 0, info=info, stall=0.3, gaps=0.3, rng_seed=5)
+    _assert_bit_exact(run, comp, info, q)
+    assert info.backpressure is not None and int(info.backpressure.sum()) > 0
+
+
+def test_asn_cosim_detects_corrupted_weight():
+    """Flip the sign bit of W_out[0, j] (j: the hidden ASN that fires most) in the memory file:
+    the first mismatch is where the golden model of the corrupted weights first differs."""
+    _need_tools()
+    import snnc.hw
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.backends.verilog.cosim import verify_verilog
+
+    q, x, ids = _asn_digits(3)
+    g0 = simulate_golden(q, x, sample_ids=ids, record=True)
+    j = int(np.argmax(np.asarray(g0.spikes["hidden"]).sum(axis=(0, 1))))
+    bits = q.formats.weights.width
+    w = np.array(q.weights["out"]["weight"], dtype=np.int64)
+    raw = (int(w[0, j]) & ((1 << bits) - 1)) ^ (1 << (bits - 1))
+    w[0, j] = raw - (1 << bits) if raw >> (bits - 1) else raw
+    bad = dataclasses.replace(q, weights={**q.weights, "out": {**q.weights["out"], "weight": w}})
+    g1 = simulate_golden(bad, x, sample_ids=ids, record=True)
+    # where the corrupted network's output events (or their heights) first differ
+    diff = (np.asarray(g0.spikes["out"]) != np.asarray(g1.spikes["out"])) | \
+        (np.asarray(g0.payloads["out"]) != np.asarray(g1.payloads["out"]))       # [T, B, N]
+    assert diff.any(), "the corruption must change the output layer's events"
+    b, t, n = (int(v) for v in np.argwhere(diff.transpose(1, 0, 2))[0])
+
+    def mutate(design: Path, manifest: dict) -> None:
+        lay = manifest["layers"][-1]
+        snnc.hw.write_memh(design / lay["weights"]["file"],
+                           snnc.hw.weight_words(w, lay["lanes"], bits),
+                           lay["weights"]["word_bits"])
+
+    run, comp = verify_verilog(q, x, ids, 0, mutate=mutate)
+    assert not comp.match and comp.mismatches > 0
+    first = comp.first
+    assert (first.layer, first.sample, first.step) == ("out", b, t), first.describe()
+    assert first.what in ("spike", "payload")
+    # the hardware computed what the corrupted weights give: its output events are g1's
+    np.testing.assert_array_equal(run.spikes["out"],
+                                  np.asarray(g1.spikes["out"]).reshape(run.steps, 3, -1))
+    np.testing.assert_array_equal(run.spikes["hidden"],
+                                  np.asarray(g0.spikes["hidden"]).reshape(run.steps, 3, -1))
+
+
+def test_mixed_unsigned_direct_input_lif_asn_alif():
+    _need_tools()
+    import snnc
+    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
+
+    m = snnc.loads(MIXED, "mixed.snn")
+    q = m.quantize(m.random_weights(seed=4))
+    assert not q.formats.inputs.signed
+    x = np.random.default_rng(0).random((5, 10))
+    info = CosimInfo()
+    run, comp = verify_verilog(q, x, np.arange(5), 0, info=info, stall=0.2, gaps=0.1)
+    _assert_bit_exact(run, comp, info, q)
+    g = info.golden
+    vals = np.asarray(g.spikes["x"])
+    assert vals.max() > q.formats.inputs.max_int // 2, "no input value above the signed range"
+    for name in ("a", "b", "c"):
+        assert np.count_nonzero(g.spikes[name]) > 0, f"layer {name} never fired"
+    man = info.manifest
+    a, b, c = man["layers"]
+    assert a["parameters"]["IN_PW"] == 9 and a["parameters"]["GRADED"] == 1
+    assert a["parameters"]["AUX_SHIFT"] == 6                     # the bias << Fx
+    assert (b["parameters"]["GRADED"], b["parameters"]["IN_PW"]) == (0, 1)
+    assert b["parameters"]["KIND"] == 4 and b["parameters"]["LEAK"] == 2
+    assert (c["parameters"]["GRADED"], c["parameters"]["IN_PW"]) == (1, 12)
+    assert man["input"]["payload_width"] == 9 and man["input"]["graded"]
+
+
+def test_verify_cli_asn_digits_20_samples(tmp_path, capsys):
+    _need_tools()
+    import snnc
+    from snnc.cli import main
+    from snnc.weights import random_weights, save_weights
+
+    graph = snnc.load(str(ASN_DIGITS)).graph
+    w = tmp_path / "asn.npz"
+    save_weights(w, graph, random_weights(graph, seed=3))
+    rc = main(["verify", str(ASN_DIGITS), "--weights", str(w), "--samples", "20"])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert rc == 0, text
+    lines = text.splitlines()
+    assert lines[0].startswith("model 'asn_digits'") and "20 test samples" in lines[0]
+    assert lines[1].startswith("match: the verilog hardware equals the golden model bit for bit "
+                               "on 20 samples x 60 steps"), text
+    assert "predictions agree on 100.00%" in lines[2]
+
+
+@pytest.mark.parametrize("which", ["asn_digits", "mixed"])
+def test_generated_asn_top_lint(which, tmp_path):
+    """The generated tops with graded streams are clean Verilog-2005: Verilator -Wall silent,
+    Icarus -g2005 and Yosys (hierarchy, proc, check -assert) accept them (each tool skipped when
+    not installed)."""
+    import shutil
+    import subprocess
+
+    import snnc
+    from snnc.backends.verilog import generate
+    from snnc.backends.verilog.sim import setup_verilator
+
+    m = snnc.load(str(ASN_DIGITS)) if which == "asn_digits" else snnc.loads(MIXED)
+    manifest = generate(m.quantize(m.random_weights(seed=1)), tmp_path)
+    files = [str(tmp_path / f) for f in manifest["files"]]
+    ran = 0
+    setup_verilator()
+    if shutil.which("verilator"):
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", "snn_top",
+                            *files], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        text = "\n".join(line for line in (r.stdout + r.stderr).splitlines()
+                         if line.startswith("%"))
+        assert r.returncode == 0 and not text, text
+        ran += 1
+    if shutil.which("iverilog"):
+        r = subprocess.run(["iverilog", "-g2005", "-Wall", "-s", "snn_top", "-o", "/dev/null",
+                            *files], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stdout + r.stderr
+        ran += 1
+    if shutil.which("yosys"):
+        script = (f"read_verilog {' '.join(files)}; hierarchy -top snn_top; proc; opt_clean; "
+                  "check -assert")
+        r = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True,
+                           timeout=300, cwd=tmp_path)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        ran += 1
+    if not ran:
+        pytest.skip("no Verilog tool installed")
