@@ -29,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--qat", action="store_true",
                    help="quantization-aware training: the last 10%% of the epochs (at least one) run "
-                        "the golden model's integer arithmetic in the forward pass")
+                        "the golden model's integer arithmetic in the forward pass, at a tenth of "
+                        "the learning rate")
     p.add_argument("--lr", type=float, metavar="LR")
     p.add_argument("--batch-size", type=positive_int, metavar="B")
     p.add_argument("--loss", choices=LOSSES)

@@ -19,7 +19,8 @@ from snn_models import ROOT  # noqa: E402
 
 DIGITS = str(ROOT / "examples" / "digits.snn")
 EPOCHS = 2
-LOG_FIELDS = {"epoch", "loss", "train_accuracy", "test_accuracy", "spike_rate", "qat", "seconds"}
+LOG_FIELDS = {"epoch", "loss", "train_accuracy", "test_accuracy", "spike_rate", "qat", "seconds",
+              "lr"}
 SUMMARY_FIELDS = {"model", "dataset", "epochs", "seed", "qat", "train_samples", "test_samples",
                   "float_accuracy", "golden_accuracy", "qat_accuracy", "weights", "log",
                   "final_loss", "spike_rate"}
@@ -56,6 +57,9 @@ def _check_files(out_dir, graph, qat: bool) -> dict:
         assert log["seconds"] > 0
     # with --qat the last 10% of the epochs (at least one) run the integer forward pass
     assert [log["qat"] for log in logs] == [False] * (EPOCHS - 1) + [qat]
+    # the QAT epochs fine-tune at a tenth of the train block's learning rate (digits: 2e-3)
+    assert [log["lr"] for log in logs] == pytest.approx([2e-3] * (EPOCHS - 1)
+                                                        + [2e-4 if qat else 2e-3])
     summary = json.loads((out_dir / "summary.json").read_text())
     assert set(summary) == SUMMARY_FIELDS
     assert summary["model"] == "digits" and summary["dataset"] == "digits"
@@ -65,8 +69,9 @@ def _check_files(out_dir, graph, qat: bool) -> dict:
     assert summary["spike_rate"] == logs[-1]["spike_rate"]
     for key in ("float_accuracy", "golden_accuracy"):
         assert 0 <= summary[key] <= 1
-    # two epochs already learn something (chance is 10%)
-    assert summary["golden_accuracy"] > 0.3
+    # two epochs already learn something (chance is 10%; with --qat the second epoch runs at a
+    # tenth of the learning rate)
+    assert summary["golden_accuracy"] > 0.2
     return summary
 
 

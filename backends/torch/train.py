@@ -64,6 +64,7 @@ class EpochLog:
     spike_rate: float          # spikes per neuron per step, hidden and output layers
     qat: bool
     seconds: float
+    lr: float                  # the learning rate at the epoch's start
 
 
 @dataclass
@@ -118,6 +119,10 @@ def _optimizer(cfg: TrainConfig, params):
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+
+
+#: With --qat, the learning rate of the QAT epochs relative to the rate before them.
+QAT_LR_SCALE = 0.1
 
 
 def _scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
@@ -199,7 +204,15 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
         for epoch in range(1, cfg.epochs + 1):
             start = time.perf_counter()
             qat_now = qat_from is not None and epoch >= qat_from
+            if qat_now and epoch == qat_from:
+                # the QAT epochs fine-tune the float solution through the integer arithmetic:
+                # at a tenth of the learning rate (of the schedule's rate, when there is one)
+                for group in opt.param_groups:
+                    group["lr"] *= QAT_LR_SCALE
+                if sched is not None and hasattr(sched, "base_lrs"):
+                    sched.base_lrs = [lr * QAT_LR_SCALE for lr in sched.base_lrs]
             model.set_qat(qat_now)
+            lr_now = float(opt.param_groups[0]["lr"])
             model.train()
             order = rng.permutation(n)
             enc_seed = _encoder_seed(cfg.seed, epoch)
@@ -225,7 +238,7 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
             test_acc = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed, cfg.eval_batch,
                                 test_offset)
             log = EpochLog(epoch, total_loss / n, correct / n, test_acc, rate_sum / n, qat_now,
-                           time.perf_counter() - start)
+                           time.perf_counter() - start, lr_now)
             result.history.append(log)
             progress.epoch(log, cfg.epochs)
             if log_file:
