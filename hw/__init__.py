@@ -17,12 +17,13 @@ MODULE_SOURCES = {
     "snn_rescale": ["snn_rescale.v"],
     "snn_decay": ["snn_decay.v"],
     "snn_event_fifo": ["snn_event_fifo.v"],
+    "snn_step_delay": ["snn_event_fifo.v", "snn_step_delay.v"],
     "snn_neuron_unit": _FIXED + ["snn_neuron_unit.v"],
     "snn_layer_core": _FIXED + ["snn_neuron_unit.v", "snn_layer_core.v"],
 }
 
 #: neuron kind / reset / leak encodings of the KIND, RESET and LEAK parameters
-KIND_CODES = {"IF": 0, "LIF": 1, "CubaLIF": 2, "ALIF": 3}
+KIND_CODES = {"IF": 0, "LIF": 1, "CubaLIF": 2, "ALIF": 3, "ASN": 4}
 RESET_CODES = {"subtract": 0, "zero": 1, "none": 2}
 LEAK_CODES = {"none": 0, "multiply": 1, "shift": 2}
 

@@ -70,6 +70,7 @@ def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str
     layers = manifest["layers"]
     over = manifest["cycle_bound"]["overhead_per_layer"]
     recurrent = set(manifest["cycle_bound"].get("recurrent_layers", []))
+    delays = manifest["cycle_bound"].get("delays", {})
     bound = np.zeros(batch, dtype=np.int64)
     ideal = np.zeros(batch, dtype=np.int64)
     src = input_name
@@ -77,6 +78,10 @@ def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str
         e = _events_per_step(np.asarray(golden.spikes[src]))       # [T, B]
         s = _events_per_step(np.asarray(golden.spikes[lay["name"]]))
         nw = lay["words_per_row"]
+        d = int(delays.get(lay["name"], 0))
+        if d:                                                        # step t: events of t - d
+            e = np.concatenate([np.zeros_like(e[:d]), e[:-d]])[:len(e)] if d < len(e) \
+                else np.zeros_like(e)
         if lay["name"] in recurrent:
             e = e.copy()
             e[1:] += s[:-1]                                          # last step's own spikes

@@ -22,7 +22,8 @@ memory), with or without ``bias``, fed by one input, spike-encoded (rate, latenc
 bit wider for an unsigned ``ufixed`` format), built-in neurons (IF, LIF, CubaLIF, ALIF) with any
 reset, leak and refractory period, and adaptive spiking neurons (ASN, ``KIND = 4``), whose spikes
 are graded events carrying their height ``h`` (membrane units, ``U_W`` bits signed) to the next
-core (``GRADED = 1``, ``IN_PW = U_W``). Not yet: ``delay > 0``, conv / pool / flatten layers,
+core (``GRADED = 1``, ``IN_PW = U_W``), and axonal delays (``delay = d``: an ``snn_step_delay``
+in place of the layer's FIFO). Not yet: conv / pool / flatten layers,
 user-defined neurons, ReLU units, unsigned weight / state formats, other topologies; each is a
 located :class:`SnnError`.
 
@@ -93,6 +94,8 @@ class LayerHW:
     bias_file: str = ""       # biases (bias = true)
     bias_words: tuple = ()
     kind: str = "LIF"         # the neuron kind (IF, LIF, CubaLIF, ALIF, ASN)
+    delay: int = 0            # axonal delay of the layer's input, in steps (snn_step_delay)
+    steps: int = 1            # the model's time steps
 
     @property
     def in_pw(self) -> int:
@@ -200,9 +203,6 @@ def check_supported(qmodel: QuantizedModel) -> None:
                                        f"'{layer.name}'",
                             "the hardware keeps every state and weight in two's complement: "
                             "use fixed<W,F>"))
-        if getattr(layer, "delay", 0):
-            errors.append(_not_supported(layer.loc, f"delay = {layer.delay} of layer "
-                                                    f"'{layer.name}'"))
         if getattr(layer, "source", None) != prev:
             errors.append(_not_supported(
                 layer.loc, f"layer '{layer.name}' fed by '{layer.source}' (only a chain, each "
@@ -304,7 +304,8 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
                                             params["W_W"])) if layer.bias else ()
         kind = qmodel.plan(layer.name).neuron.kind
         out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
-                           params, wfile, words, vfile, vwords, bfile, bwords, kind))
+                           params, wfile, words, vfile, vwords, bfile, bwords, kind,
+                           int(getattr(layer, "delay", 0) or 0), g.time.steps))
         m, in_aw = layer.units, params["OUT_AW"]
         in_pw, graded = params["OUT_PW"], kind == "ASN"
     return out
@@ -339,6 +340,17 @@ def _sat_ports(layers: list[LayerHW]) -> list[str]:
     """The saturation counters the top exposes (``sat_<k>_count``): U, I, A, and P, H when a
     layer is an ASN."""
     return list("uiaph") if any(l.asn for l in layers) else list("uia")
+
+
+def delay_depth(l: LayerHW, fifo_depth: int) -> int:
+    """The FIFO depth of a delayed layer's ``snn_step_delay``: the source's events of
+    ``min(delay, steps) + 1`` steps with their tokens (so the lock step never stalls the source
+    for good), at least ``fifo_depth``; a power of two."""
+    need = (min(l.delay, l.steps) + 1) * (l.m + 1)
+    depth = max(2, fifo_depth)
+    while depth < need:
+        depth *= 2
+    return depth
 
 
 def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) -> str:
@@ -450,15 +462,29 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
             pre = f"l{l.index}_{l.ident}"
             ew = 1 + l.in_pw + l.in_aw
             o.line("")
-            o.line(f"snn_event_fifo #(.WIDTH({ew}), .DEPTH({fifo_depth})) u_{pre}_fifo (")
-            with o.indent():
-                o.line(".clk(clk), .rst(rst),")
-                o.line(f".s_valid({pre}_in_valid), .s_ready({pre}_in_ready), "
-                       f".s_data({pre}_in_data),")
-                o.line(f".m_valid({pre}_q_valid), .m_ready({pre}_q_ready), "
-                       f".m_data({pre}_q_data),")
-                o.line(f".full(), .empty({pre}_fifo_empty), .level()")
-            o.line(");")
+            if l.delay:
+                o.line(f"// delay = {l.delay}: the core's step t sees the events of step t - "
+                       f"{l.delay}")
+                o.line(f"snn_step_delay #(.WIDTH({ew}), .DELAY({l.delay}), .STEPS({l.steps}), "
+                       f".DEPTH({delay_depth(l, fifo_depth)})) u_{pre}_delay (")
+                with o.indent():
+                    o.line(".clk(clk), .rst(rst), .clear(clear),")
+                    o.line(f".s_valid({pre}_in_valid), .s_ready({pre}_in_ready), "
+                           f".s_data({pre}_in_data),")
+                    o.line(f".m_valid({pre}_q_valid), .m_ready({pre}_q_ready), "
+                           f".m_data({pre}_q_data),")
+                    o.line(f".idle({pre}_fifo_empty)")
+                o.line(");")
+            else:
+                o.line(f"snn_event_fifo #(.WIDTH({ew}), .DEPTH({fifo_depth})) u_{pre}_fifo (")
+                with o.indent():
+                    o.line(".clk(clk), .rst(rst),")
+                    o.line(f".s_valid({pre}_in_valid), .s_ready({pre}_in_ready), "
+                           f".s_data({pre}_in_data),")
+                    o.line(f".m_valid({pre}_q_valid), .m_ready({pre}_q_ready), "
+                           f".m_data({pre}_q_data),")
+                    o.line(f".full(), .empty({pre}_fifo_empty), .level()")
+                o.line(");")
             o.line("")
             o.line(f"snn_layer_core #(")
             with o.indent():
@@ -620,7 +646,8 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
                      if l.bias else None),
             "state": {"rd_layer": l.index, "words": l.nw, "lane_bits": l.state_bits,
                       "fields": fields},
-            "fifo_depth": fifo_depth,
+            "fifo_depth": delay_depth(l, fifo_depth) if l.delay else fifo_depth,
+            "delay": l.delay,
         })
     return {
         "format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "model": g.name, "top": TOP,
@@ -668,9 +695,11 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
                        f"S_L + {STEP_OVERHEAD}), E_L = input events of L in the step, R_L = "
                        "recurrent events of L in the step (a recurrent layer's spikes of the "
                        "step before; 0 at step 0 and for other layers), S_L = spikes of L in "
-                       "the step, words_L = ceil(neurons_L / lanes)",
+                       "the step, words_L = ceil(neurons_L / lanes); with delay = d, E_L at step t counts "
+                       "the source's events of step t - d",
             "words": {l.name: l.nw for l in layers},
             "recurrent_layers": [l.name for l in layers if l.rec],
+            "delays": {l.name: l.delay for l in layers if l.delay},
             "overhead_per_layer": STEP_OVERHEAD,
             "status": "from the core's documented throughput; holds in the co-simulation "
                       "benches at full speed (no input gaps, no output stalls), not proven",
@@ -693,7 +722,10 @@ def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    for module in ("snn_event_fifo", "snn_layer_core"):
+    modules = ["snn_event_fifo", "snn_layer_core"]
+    if any(l.delay for l in layers):
+        modules.append("snn_step_delay")
+    for module in modules:
         for src in snnc.hw.sources(module):
             if src.name not in files:
                 shutil.copyfile(src, out / src.name)

