@@ -77,6 +77,27 @@ def _golden(weights_path: str, samples: int, seed: int = 0):
     return q, x, y, simulate_golden(q, x, seed=seed, sample_ids=np.arange(samples), record=True)
 
 
+def test_verify_hls_trained_digits_200_images(trained_digits, capsys):
+    """The HLS C++ of the trained digits model (C simulation with g++): bit-exact on 200 test
+    images, the same accuracy and predictions as the golden model."""
+    import shutil
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not installed")
+    n = 200
+    rc, s = _verify([DIGITS, "--weights", trained_digits, "--samples", str(n), "--backend", "hls",
+                     "--json"], capsys)
+    assert rc == 0, s
+    q, x, y, g = _golden(trained_digits, n)
+    assert s["match"] is True and s["mismatches"] == 0 and s["backend"] == "hls"
+    golden_acc = float((g.predictions == y).mean())
+    assert golden_acc >= 0.8, golden_acc
+    assert s["golden_accuracy"] == golden_acc and s["hardware_accuracy"] == golden_acc
+    assert s["prediction_agreement"] == 1.0
+    assert s["spikes_per_sample"] == g.totals.spikes / n
+    assert s["sops_per_sample"] == g.totals.sops / n
+
+
 def test_verify_trained_digits_200_images(trained_digits, capsys):
     _need_tools()
     n = 200
