@@ -316,13 +316,14 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
-def markdown(runs: list[Run], base: dict, argv: list[str], machine_line: str, date: str) -> str:
+def markdown(runs: list[Run], base: dict, argv: list[str], machine_line: str, date: str,
+             note: str | None = None) -> str:
     by_key = {r.key: r for r in runs}
     cmd = "python scripts/reproduce_results.py" + "".join(f" {a}" for a in argv)
     out = ["# Training results", "",
            "Measured by `scripts/reproduce_results.py` (this file is its output; rerun it to "
            "regenerate):", "", "```", cmd, "```", "",
-           f"Machine: {machine_line}. Date: {date}.", "",
+           f"Machine: {machine_line}. Date: {date}." + (f" Note: {note}." if note else ""), "",
            "Every run is `snnc train MODEL --seed S --out DIR --json` (plus `--qat`) with the "
            "hyper-parameters of the model's `train` block. *float* is the test accuracy of the "
            "trained float model (PyTorch), *golden* that of the bit-exact fixed-point model "
@@ -437,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [Run(r["key"], r["model"], r["qat"], tuple(r["seeds"]), r["results"])
                 for r in raw["runs"]]
         base = {k: (v[0], v[1]) for k, v in raw["baselines"].items()}
-        text = markdown(runs, base, raw["argv"], raw["machine"], raw["date"])
+        text = markdown(runs, base, raw["argv"], raw["machine"], raw["date"], raw.get("note"))
     else:
         runs = [r for r in RUNS if (args.only in (None, r.key)) and not (args.no_qat and r.qat)]
         with tempfile.TemporaryDirectory(prefix="snnc-results-") as workdir:
