@@ -42,31 +42,13 @@ def register(sub) -> None:
 
 def cmd_compile(args) -> int:
     from snnc.backends.verilog import generate
-    from snnc.build import load
     from snnc.errors import SnnError
-    from snnc.quantize import quantize
 
     fd = args.fifo_depth
     if fd < 2 or fd & (fd - 1):
         raise SnnError(None, f"--fifo-depth {fd}: must be a power of two >= 2")
-    loaded = load(args.model)
-    graph = loaded.graph
-    for w in loaded.warnings:
-        print(w.format(), file=sys.stderr)
-    notes: list[str] = []
-    if args.weights:
-        from snnc.weights import load_weights
-
-        weights = load_weights(args.weights, graph)
-        for w in weights.warnings:
-            print(w.format(), file=sys.stderr)
-    else:
-        from snnc.weights import DEFAULT_SCALE, random_weights
-
-        weights = random_weights(graph, seed=args.seed)
-        notes.append(f"no --weights given: compiling random weights (seed {args.seed}, uniform "
-                     f"+-{DEFAULT_SCALE:g}/sqrt(fan_in)); the hardware will not classify")
-    qmodel = quantize(graph, weights)
+    graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
+                                          "the hardware will not classify")
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
@@ -74,23 +56,10 @@ def cmd_compile(args) -> int:
     if args.target == "hls":
         return _compile_hls(args, qmodel, notes)
     manifest = generate(qmodel, args.out, lanes=args.lanes, fifo_depth=fd)
-    for note in list(qmodel.notes) + notes:
-        print(f"note: {note}", file=sys.stderr)
-    summary = {
-        "model": graph.name, "target": args.target, "out": args.out, "top": manifest["top"],
-        "files": manifest["files"] + [l["weights"]["file"] for l in manifest["layers"]]
-        + ["manifest.json"],
-        "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
-                    "inputs": l["inputs"], "lanes": l["lanes"]} for l in manifest["layers"]],
-        "weights": args.weights, "notes": notes,
-    }
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        chain = " -> ".join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
-        print(f"{graph.name}: Verilog top '{manifest['top']}' in {args.out}: {chain}")
-        print(f"files: {', '.join(summary['files'])}")
-    return 0
+    files = manifest["memory_files"] if "memory_files" in manifest else [
+        l["weights"]["file"] for l in manifest["layers"]]
+    return _report(args, qmodel, manifest, "Verilog", " -> ",
+                   manifest["files"] + files + ["manifest.json"], notes)
 
 
 def _compile_hls(args, qmodel, notes: list[str]) -> int:
@@ -98,11 +67,18 @@ def _compile_hls(args, qmodel, notes: list[str]) -> int:
     from snnc.backends.hls import generate_hls
 
     manifest = generate_hls(qmodel, args.out, lanes=args.lanes)
+    return _report(args, qmodel, manifest, "HLS", ", ", manifest["files"] + ["manifest.json"],
+                   notes)
+
+
+def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str],
+            notes: list[str]) -> int:
+    """Print the notes and the summary (text or ``--json``) of a generated project."""
     for note in list(qmodel.notes) + notes:
         print(f"note: {note}", file=sys.stderr)
     summary = {
         "model": qmodel.graph.name, "target": args.target, "out": args.out,
-        "top": manifest["top"], "files": manifest["files"] + ["manifest.json"],
+        "top": manifest["top"], "files": files,
         "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
                     "inputs": l["inputs"], "lanes": l["lanes"]} for l in manifest["layers"]],
         "weights": args.weights, "notes": notes,
@@ -110,7 +86,34 @@ def _compile_hls(args, qmodel, notes: list[str]) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        chain = ", ".join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
-        print(f"{qmodel.graph.name}: HLS top '{manifest['top']}' in {args.out}: {chain}")
+        chain = sep.join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
+        print(f"{qmodel.graph.name}: {label} top '{manifest['top']}' in {args.out}: {chain}")
         print(f"files: {', '.join(summary['files'])}")
     return 0
+
+
+def load_quantized(model: str, weights_file: str | None, seed: int, without_weights: str):
+    """``(graph, quantised model, notes)`` of a model file and its weights file, or of random
+    weights (seeded; a note ending with ``without_weights`` says what that means) when there is
+    none. Warnings of the model and the weights go to stderr; errors are SnnErrors."""
+    from snnc.build import load
+    from snnc.quantize import quantize
+
+    loaded = load(model)
+    graph = loaded.graph
+    for w in loaded.warnings:
+        print(w.format(), file=sys.stderr)
+    notes: list[str] = []
+    if weights_file:
+        from snnc.weights import load_weights
+
+        weights = load_weights(weights_file, graph)
+        for w in weights.warnings:
+            print(w.format(), file=sys.stderr)
+    else:
+        from snnc.weights import DEFAULT_SCALE, random_weights
+
+        weights = random_weights(graph, seed=seed)
+        notes.append(f"no --weights given: random weights (seed {seed}, uniform "
+                     f"+-{DEFAULT_SCALE:g}/sqrt(fan_in)); {without_weights}")
+    return graph, quantize(graph, weights), notes

@@ -238,8 +238,7 @@ def register(sub) -> None:
 
 
 def cmd_report(args) -> int:
-    from snnc.build import load
-    from snnc.quantize import quantize
+    from snnc.compile_cmd import load_quantized
 
     wanted = [k for k in KINDS if getattr(args, k.dest, None) is not None]
     if not wanted:
@@ -251,25 +250,9 @@ def cmd_report(args) -> int:
         if stray:
             args._report_parser.error(f"{', '.join(stray)}: options of --efficiency, which is "
                                       "not given")
-    loaded = load(args.model)
-    graph = loaded.graph
-    for w in loaded.warnings:
-        print(w.format(), file=sys.stderr)
-    notes: list[str] = []
-    if args.weights:
-        from snnc.weights import load_weights
-
-        weights = load_weights(args.weights, graph)
-        for w in weights.warnings:
-            print(w.format(), file=sys.stderr)
-    else:
-        from snnc.weights import DEFAULT_SCALE, random_weights
-
-        weights = random_weights(graph, seed=args.seed)
-        notes.append(f"no --weights given: random weights (seed {args.seed}, uniform "
-                     f"+-{DEFAULT_SCALE:g}/sqrt(fan_in)); resources and timing do not depend on "
-                     "the weight values")
-    qmodel = quantize(graph, weights)
+    graph, qmodel, notes = load_quantized(
+        args.model, args.weights, args.seed,
+        "resources and timing do not depend on the weight values")
     ctx = ReportContext(args.model, graph, qmodel, args.weights, args.lanes, notes)
     sections = {k.name: k.run(ctx, args) for k in wanted}
     for note in list(qmodel.notes) + notes:

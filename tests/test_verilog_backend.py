@@ -274,7 +274,7 @@ def run_cli(capsys, *argv):
 def test_cli_compile_random_and_file_weights(capsys, tmp_path):
     code, out, err = run_cli(capsys, DIGITS, "--target", "verilog", "-o", tmp_path / "r")
     assert code == 0, err
-    assert "note: no --weights given: compiling random weights (seed 0" in err
+    assert "note: no --weights given: random weights (seed 0" in err
     assert "Verilog top 'snn_top'" in out and "hidden (128) -> out (10)" in out
     assert (tmp_path / "r" / "manifest.json").exists()
     m = snnc.load(DIGITS)
