@@ -2,7 +2,8 @@
 
     snnc convert ANN (.snn with --weights W | .pt) [--to asn|if-rate] [--dataset NAME]
                  [--steps N] [--tau-beta T] [--threshold θ0] [--m-f M] [--tau-gamma T]
-                 [--percentile P] [--weight-bits B] --out DIR [--json]
+                 [--calibrate N] [--tolerance PTS] [--input auto|rate|direct]
+                 [--percentile P] [--weight-bits B] [--check N] --out DIR [--json]
 
 The ANN is either a ``.snn`` model whose dense / conv2d layers use the ``relu`` neuron (the last
 layer's ``membrane`` readout being the logits; flatten layers allowed) with its weights file, or a
@@ -15,14 +16,36 @@ and the self-prediction ``P`` of every upstream neuron decays with the same kern
 tau_beta``), so ``U = W P_in`` exactly, and ``P`` tracks ``max(U, 0)``: a layer computes the ANN's
 ReLU layer. The weights carry over unchanged; what enters every step instead of through spikes --
 the biases and the input values -- is integrated by the kernel to ``1 / (1 - b)`` times itself, so
-both are multiplied by ``1 - b`` (``direct(scale = s (1 - b))``). The output layer's ``membrane`` readout (``U`` summed over the
+both are multiplied by ``1 - b`` (``direct(scale = s (1 - b))``). ``--input-tau-beta`` gives the
+first layer a shorter kernel for the constant direct input (``tau_eta`` stays ``--tau-beta``, its
+receivers' kernel), so that it sees its input sooner: the network decides in fewer steps, at the
+cost of onset spikes and, measured on MNIST-1D, some accuracy. The output layer's ``membrane`` readout (``U`` summed over the
 steps) approximates the ANN's logits times the number of steps.
+
+ASN thresholds, per layer (with a data set; ``--threshold`` sets one for every layer instead):
+hidden layer ``l`` gets ``theta0_l = level_l / d``, ``level_l`` the 99th percentile of its positive
+activations on the training data; ``d`` is the largest of 2.83, 4, 5.66, ... 64 (coarsest
+threshold, fewest spikes) for which the golden model's accuracy on the first ``--calibrate`` (2000)
+training samples is at most ``--tolerance`` (0.5) points below the ANN's on them and the golden
+model predicts what the ANN does on ``--agreement`` (95) percent of as many mixtures
+``lam x_i + (1 - lam) x_j`` of training samples (fixed-seed pairs and ``lam``): an overfitted ANN
+is right on nearly all its training samples, which therefore cannot show the precision lost near
+the decision boundaries; the mixtures lie nearer them. For every candidate, the
+layer after a hidden one gets a bias correction: its weights times the hidden layer's mean coding
+error (the time-summed self-prediction ``P`` minus the ideal ``max(a, 0)`` times the summed kernel,
+from a float simulation of the ASN on the calibration samples) is subtracted from its bias -- the
+sigma-delta code loses activations below ``theta/2`` and the first steps. The output layer's spikes
+feed nothing (its readout is ``U``): its threshold is the top of the state range, so it stays
+silent. All deterministic (fixed samples, no randomness).
 
 ``--to if-rate`` gives rate-coded IF neurons (``rate`` input, subtractive reset, threshold 1,
 ``count`` readout) with data-based weight normalisation (Diehl et al. 2015; Rueckauer et al. 2017):
 with ``lambda_l`` the ``--percentile`` (default 99.9) of layer ``l``'s ReLU activations on the
 training data (``lambda_0 = 1`` for the inputs in [0, 1]), ``W_l <- W_l lambda_{l-1} / lambda_l``
-and ``b_l <- b_l / lambda_l``.
+and ``b_l <- b_l / lambda_l``. The rate encoder's probabilities are clipped to [0, 1], so negative
+input values would be lost: ``--input auto`` (default) makes the input ``direct`` (an analog
+current into the first layer, Rueckauer et al. 2017) when the training data has negative values,
+and says so on stderr; ``--input rate`` keeps rate coding and warns that they are clipped.
 
 Writes ``DIR/model.snn`` and ``DIR/weights.npz``, ready for ``snnc simulate`` and ``snnc verify``.
 Fixed-point formats are chosen from the weights' range (``--weight-bits`` wide) and, with a data
@@ -226,10 +249,15 @@ class Options:
     steps: int | None = None
     dt: float = 1e-3
     tau_beta: float = 0.02
+    input_tau_beta: float | None = None     # None: tau_beta
     threshold: float | None = None
     m_f: float = 0.5
     tau_gamma: float = 0.015
     percentile: float = 99.9
+    calibrate: int = 2000
+    tolerance: float = 0.5
+    agreement: float = 95.0
+    input: str = "auto"
     weight_bits: int = 12
     state_bits: int = 16
 
@@ -256,23 +284,61 @@ def _g(v: float) -> str:
     return repr(float(v))
 
 
-def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None) -> Converted:
+def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
+            y_data: np.ndarray | None = None) -> Converted:
     """Convert ``ann``; ``x_data`` (training samples) sets the formats (ASN) or the normalisation
     (IF, required there)."""
     if opts.to not in ("asn", "if-rate"):
         raise SnnError(None, f"unknown conversion target '{opts.to}'", "use asn or if-rate")
+    if not opts.tolerance >= 0:
+        raise SnnError(None, f"--tolerance must be 0 or more, not {opts.tolerance:g}")
+    if not 0 <= opts.agreement <= 100:
+        raise SnnError(None, f"--agreement must be a percentage (0 to 100), not {opts.agreement:g}")
+    if not (opts.tau_beta > 0 and opts.tau_gamma > 0
+            and (opts.input_tau_beta is None or opts.input_tau_beta > 0)):
+        raise SnnError(None, "--tau-beta, --input-tau-beta and --tau-gamma must be positive")
+    if opts.threshold is not None and not opts.threshold > 0:
+        raise SnnError(None, f"--threshold must be positive, not {opts.threshold:g}")
     acts = ann.forward(x_data) if x_data is not None and len(x_data) else None
     if opts.to == "asn":
-        return _to_asn(ann, opts, acts)
+        return _to_asn(ann, opts, acts, x_data, y_data)
     if acts is None:
         raise SnnError(None, "--to if-rate needs a data set for the weight normalisation",
                        "pass --dataset digits (or the ANN's training data)")
     return _to_if(ann, opts, acts, x_data)
 
 
-def _to_asn(ann: Ann, opts: Options, acts) -> Converted:
+def _to_asn(ann: Ann, opts: Options, acts, x_data=None, y_data=None) -> Converted:
+    """The ASN model; with data, the per-layer thresholds are calibrated (``_calibrate``)."""
+    levels = _levels(ann, acts)
+    if opts.threshold is not None or acts is None:
+        theta0 = opts.threshold if opts.threshold is not None else 0.5
+        thetas = [theta0] * len(levels)
+        rule = "given" if opts.threshold is not None else "default (no data)"
+        return _asn_model(ann, opts, acts, thetas, {"threshold_rule": rule})
+    return _calibrate(ann, opts, acts, levels, x_data, y_data)
+
+
+def _levels(ann: Ann, acts) -> list[float]:
+    """Per hidden (non-flatten, non-output) layer: the 99th percentile of its positive activations
+    on the training data (1.0 without data)."""
+    out = []
+    hidden = [i for i, l in enumerate(ann.layers[:-1]) if l.kind != "flatten"]
+    for i in hidden:
+        pos = acts[i][acts[i] > 0] if acts is not None else np.zeros(0)
+        out.append(float(np.percentile(pos, 99)) if pos.size else 1.0)
+    return out
+
+
+def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
+               bias_fix: dict | None = None) -> Converted:
+    """The ASN model text and weights with resting threshold ``thetas[i]`` for the i-th hidden
+    layer; the output layer gets the largest threshold the state format holds (see below)."""
     dt, steps = opts.dt, opts.steps or 60
     b = math.exp(-dt / opts.tau_beta)
+    tau_in = opts.input_tau_beta or opts.tau_beta
+    b_in = math.exp(-dt / tau_in)
+    first = next(l.name for l in ann.layers if l.kind != "flatten")
     weights: dict = {}
     max_w = 0.0
     for layer in ann.layers:
@@ -280,66 +346,264 @@ def _to_asn(ann: Ann, opts: Options, acts) -> Converted:
             continue
         t = {"weight": layer.weight.copy()}
         if layer.bias is not None:
-            t["bias"] = layer.bias * (1.0 - b)       # added every step, decoded with the kernel
+            bias = layer.bias + (bias_fix or {}).get(layer.name, 0.0)
+            # added every step, decoded with the layer's kernel
+            t["bias"] = bias * (1.0 - (b_in if layer.name == first else b))
         weights[layer.name] = t
         max_w = max(max_w, *(float(np.abs(v).max()) for v in t.values() if v.size))
-    in_scale = ann.input_scale * (1.0 - b)
+    in_scale = ann.input_scale * (1.0 - b_in)
     # activations and logits set the state's range: U tracks them, P overshoots by up to theta
-    if acts is not None:
-        max_act = max(float(np.abs(a).max()) for a in acts)
-        theta0 = opts.threshold if opts.threshold is not None else _auto_threshold(acts)
-        x_max = 1.0
-    else:
-        max_act, theta0, x_max = 64.0, opts.threshold or 0.5, 1.0
+    max_act = max(float(np.abs(a).max()) for a in acts) if acts is not None else 64.0
+    x_max = 1.0
     state_w, state_f = _fmt(opts.state_bits, 2.0 * max_act + 2.0)
     w_w, w_f = _fmt(opts.weight_bits, max_w)
     in_w, in_f = _fmt(16, in_scale * x_max)
-    neuron = (f"ASN(tau_beta = {opts.tau_beta * 1e3:g} ms, threshold = {_g(theta0)}, "
-              f"m_f = {_g(opts.m_f)}, tau_gamma = {opts.tau_gamma * 1e3:g} ms)")
+    # The output layer's spikes feed nothing (its readout is U); a threshold at the top of the
+    # state range (2(U - P) > theta needs U above half the range, twice the largest logit seen)
+    # keeps it silent without changing what is read.
+    theta_out = (2 ** (state_w - 1) - 1) / 2 ** state_f
+    if opts.threshold is not None:
+        theta_out = opts.threshold
+
+    def neuron(theta, name):
+        if name == first and tau_in != opts.tau_beta:
+            tau = (f"tau_beta = {tau_in * 1e3:g} ms, "
+                   f"tau_eta = {opts.tau_beta * 1e3:g} ms")
+        else:
+            tau = f"tau_beta = {opts.tau_beta * 1e3:g} ms"
+        return (f"ASN({tau}, threshold = {_g(theta)}, m_f = {_g(opts.m_f)}, "
+                f"tau_gamma = {opts.tau_gamma * 1e3:g} ms)")
+
     lines = [f"# {ann.name} converted to adaptive spiking neurons by `snnc convert --to asn`.",
              f"# Decoding kernel exp(-dt/tau_beta) = {b:.6f} per step: biases and the input scale are",
-             "# multiplied by 1 - b (they enter every step); the weights are the ANN's.",
+             "# multiplied by 1 - b (they enter every step); the weights are the ANN's." +
+             ("" if tau_in == opts.tau_beta else " The first layer decodes the"),
+             *([] if tau_in == opts.tau_beta else [
+                 f"# direct input with tau_beta = {tau_in * 1e3:g} ms (b = {b_in:.6f}) and "
+                 f"predicts itself with tau_eta = {opts.tau_beta * 1e3:g} ms, its receivers' "
+                 "kernel."]),
              f"# Formats: weights fixed<{w_w},{w_f}> (largest |w| {max_w:.4g}), state "
              f"fixed<{state_w},{state_f}>" + (f" (largest activation {max_act:.4g})"
                                               if acts is not None else ""),
+             *(f"# {n}" for n in extra.get("comments", [])),
              *(f"# note: {n}" for n in ann.notes),
              f"model {ann.name}_asn",
              f"time {{ dt = {dt * 1e3:g} ms; steps = {steps} }}",
              f"input {ann.input_name}[{', '.join(map(str, ann.input_shape))}] = "
              f"direct(scale = {_g(in_scale)})"]
     src = ann.input_name
-    for layer in ann.layers:
-        lines.append(_layer_decl(layer, src, neuron))
+    it = iter(thetas)
+    last = len(ann.layers) - 1
+    for i, layer in enumerate(ann.layers):
+        theta = theta_out if i == last else (None if layer.kind == "flatten" else next(it))
+        lines.append(_layer_decl(layer, src, neuron(theta, layer.name) if theta is not None
+                                 else ""))
         src = layer.name
     lines.append(f"output {src} = membrane            # U summed over the steps ~ steps x logits")
     if ann.dataset:
         lines.append(f"train {{ dataset = {_dataset_text(ann.dataset)} }}")
     lines.append(f"hardware {{ weights = fixed<{w_w},{w_f}>; state = fixed<{state_w},{state_f}>; "
                  f"inputs = fixed<{in_w},{in_f}> }}")
-    info = {"to": "asn", "steps": steps, "threshold": theta0, "decay": b,
+    info = {"to": "asn", "steps": steps, "input_tau_beta_ms": tau_in * 1e3,
+            "thresholds": [float(t) for t in thetas],
+            "output_threshold": float(theta_out), "decay": b,
+            **{k: v for k, v in extra.items() if k != "comments"},
             "formats": {"weights": [w_w, w_f], "state": [state_w, state_f], "inputs": [in_w, in_f]}}
     return Converted("\n".join(lines) + "\n", weights, info)
 
 
-def _auto_threshold(acts) -> float:
-    """theta0: 1/5 of the median over hidden layers of their 99th-percentile positive activation
-    (measured on digits: 1/20 doubles the spikes for the same accuracy, see docs/semantics.md)."""
-    levels = []
-    for a in acts[:-1]:
-        pos = a[a > 0]
-        if pos.size:
-            levels.append(float(np.percentile(pos, 99)))
-    level = float(np.median(levels)) if levels else 1.0
-    return float(f"{level / 5:.3g}")
+#: Threshold divisors tried by the calibration, coarse to fine (steps of sqrt 2).
+DIVISORS = (2.83, 4.0, 5.66, 8.0, 11.3, 16.0, 22.6, 32.0, 45.3, 64.0)
+
+
+def mixed_samples(x_data: np.ndarray, n: int) -> np.ndarray:
+    """``n`` mixtures ``lam x_i + (1 - lam) x_j`` of training samples (i, j, lam from a generator
+    with a fixed seed): points between the classes, nearer the ANN's decision boundaries than the
+    training samples themselves, on which an overfitted ANN is almost always right."""
+    x = np.asarray(x_data, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, len(x), n)
+    j = rng.integers(0, len(x), n)
+    lam = rng.random((n,) + (1,) * (x.ndim - 1))
+    return lam * x[i] + (1.0 - lam) * x[j]
+
+
+def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data) -> Converted:
+    """Per-layer thresholds ``theta_l = level_l / d`` (``level_l``: layer l's 99th-percentile
+    positive activation) with the largest divisor ``d`` of ``DIVISORS`` -- the coarsest threshold,
+    so the fewest spikes -- for which the golden model (with the bias correction for that ``d``)
+    (1) on the first ``opts.calibrate`` training samples is at most ``opts.tolerance`` points
+    below the ANN's accuracy on them (without labels: this check is skipped) and (2) agrees with
+    the ANN's predictions on at least ``opts.agreement`` percent of as many ``mixed_samples``.
+    Deterministic."""
+    def at(d):
+        return [float(f"{lv / d:.3g}") for lv in levels]
+
+    n = min(opts.calibrate, len(x_data)) if x_data is not None else 0
+    if n == 0 or not levels:
+        d = 5.66
+        return _asn_model(ann, opts, acts, at(d), {"threshold_rule": f"level / {d:g}",
+                                                   "divisor": d})
+    x = np.asarray(x_data[:n])
+    y = np.asarray(y_data[:n]) if y_data is not None else None
+    ann_acc = float(np.mean(ann.predict(x) == y)) if y is not None else None
+    xm = mixed_samples(x_data, n)
+    ann_mixed = ann.predict(xm)
+    tried = []
+    chosen = None
+    fixes = {}
+    for d in DIVISORS:
+        fixes[d] = _bias_correction(ann, opts, [a[:n] for a in acts], at(d))
+        conv = _asn_model(ann, opts, acts, at(d), {}, fixes[d])
+        pred, spikes = _golden_predict(conv, x)
+        acc = float(np.mean(pred == y)) if y is not None else None
+        agree = float(np.mean(_golden_predict(conv, xm)[0] == ann_mixed))
+        tried.append({"divisor": d, "thresholds": at(d), "accuracy": acc, "agreement": agree,
+                      "spikes_per_sample": spikes})
+        ok_acc = acc is None or acc >= ann_acc - opts.tolerance / 100 - 1e-12
+        if ok_acc and agree >= opts.agreement / 100 - 1e-12:
+            chosen = d
+            break
+    met = chosen is not None
+    d = chosen if met else DIVISORS[-1]
+    cal = {"samples": n, "ann_accuracy": ann_acc, "tolerance_points": opts.tolerance,
+           "agreement_percent": opts.agreement, "met": met, "tried": tried}
+    comments = [f"Thresholds: per hidden layer, its 99th-percentile positive activation on the "
+                f"training data / {d:g},",
+                f"the coarsest divisor whose golden model is within {opts.tolerance:g} points of "
+                f"the ANN's accuracy on {n} training samples",
+                f"and agrees with the ANN on {opts.agreement:g}% of {n} mixed training samples" +
+                ("" if met else " (NOT met: the finest divisor tried)") + ".",
+                "The output layer's spikes feed nothing (its readout is U): its threshold is the "
+                "top of the state range.",
+                "Bias correction: each layer after a hidden one has its bias lowered by its "
+                "weights times the hidden layer's",
+                "mean coding error (time-summed self-prediction minus the ideal), simulated in "
+                "float on the calibration samples."]
+    extra = {"threshold_rule": f"level / {d:g}", "divisor": d, "calibration": cal,
+             "comments": comments, "bias_correction": sorted(fixes[d])}
+    if not met:
+        extra["warning"] = (f"warning: no threshold tried meets the calibration targets "
+                            f"({opts.tolerance:g} points of training accuracy, {opts.agreement:g}% "
+                            f"agreement on mixed samples); using the finest, level / {d:g}")
+    return _asn_model(ann, opts, acts, at(d), extra, fixes[d])
+
+
+def _kernel_sums(opts: Options, first: bool) -> tuple[float, float]:
+    """(``K_u``, ``K``): the summed step responses ``sum_t (1 - b^t)`` over the run of a layer's
+    input decoding (``--input-tau-beta`` for the first layer) and of the ``--tau-beta`` kernel
+    with which its receivers take their biases."""
+    steps = opts.steps or 60
+    b = math.exp(-opts.dt / opts.tau_beta)
+    bu = math.exp(-opts.dt / ((opts.input_tau_beta or opts.tau_beta) if first else opts.tau_beta))
+    return (sum(1.0 - bu ** t for t in range(1, steps + 1)),
+            sum(1.0 - b ** t for t in range(1, steps + 1)))
+
+
+def _coding_error(a: np.ndarray, theta0: float, opts: Options, first: bool) -> np.ndarray:
+    """Per neuron, the mean over samples of an ASN layer's coding error for pre-activations ``a``
+    [N, ...]: the self-prediction P summed over the run, divided by ``K_u`` (``_kernel_sums``),
+    minus ``max(a, 0)`` (float model of docs/semantics.md's ASN: U = b_u U + (1 - b_u) a, P decays
+    with b, spike when 2 (U - P) > theta, P += theta, A += m_f theta)."""
+    steps = opts.steps or 60
+    b = math.exp(-opts.dt / opts.tau_beta)                       # P's decay, the receivers' kernel
+    bu = math.exp(-opts.dt / ((opts.input_tau_beta or opts.tau_beta) if first
+                              else opts.tau_beta))                # U's
+    g = math.exp(-opts.dt / opts.tau_gamma)
+    u = np.zeros_like(a)
+    p = np.zeros_like(a)
+    adapt = np.zeros_like(a)
+    summed = np.zeros_like(a)
+    for _ in range(steps):
+        u = bu * u + (1.0 - bu) * a
+        adapt = g * adapt
+        p = b * p
+        theta = theta0 + adapt
+        h = np.where(2.0 * (u - p) > theta, theta, 0.0)
+        p = p + h
+        adapt = adapt + opts.m_f * h
+        summed += p
+    k_u, _ = _kernel_sums(opts, first)
+    return (summed / k_u - np.maximum(a, 0.0)).mean(axis=0)
+
+
+def _bias_correction(ann: Ann, opts: Options, acts, thetas: list[float]) -> dict:
+    """``{layer: bias change}`` for the layer after each hidden one. Its readout sums ``W P`` (P
+    summed ~ ``K_u (max(a, 0) + e)``, ``e`` the mean coding error) and its bias times ``K``; so
+    the bias becomes ``(bias - W e) K_u / K``, which makes the sum ``K_u`` times the ANN's
+    pre-activation (``acts``: the ANN's activations on the calibration samples)."""
+    fix: dict = {}
+    real = [i for i, l in enumerate(ann.layers) if l.kind != "flatten"]
+    for j, (i, nxt) in enumerate(zip(real[:-1], real[1:])):
+        layer = ann.layers[nxt]
+        if layer.bias is None:
+            continue
+        err = _coding_error(acts[i], thetas[j], opts, first=(j == 0))
+        delta = _linear(layer, err[None].reshape(1, *err.shape))[0]
+        if delta.ndim == 3:                          # conv2d: one bias per channel
+            delta = delta.mean(axis=(1, 2))
+        k_u, k = _kernel_sums(opts, first=(j == 0))
+        fix[layer.name] = (layer.bias - delta) * (k_u / k) - layer.bias
+    return fix
+
+
+def _linear(layer: AnnLayer, a: np.ndarray) -> np.ndarray:
+    """The layer's weights applied to ``a`` [N, ...] (no bias)."""
+    from snnc.backends.golden.synapse import conv2d
+
+    if layer.kind == "dense":
+        return a.reshape(len(a), -1) @ layer.weight.T
+    return conv2d(a, layer.weight, layer.stride, layer.padding, lambda p, w: p @ w.T)
+
+
+def _golden_predict(conv: Converted, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The golden model's predictions for ``x`` and its spikes per sample."""
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.build import load_text
+    from snnc.quantize import quantize
+
+    q = quantize(load_text(conv.text, "<convert>").graph, conv.weights)
+    preds, spikes = [], 0
+    for start in range(0, len(x), 256):
+        res = simulate_golden(q, x[start:start + 256],
+                              sample_ids=np.arange(start, min(len(x), start + 256)))
+        preds.append(np.asarray(res.predictions))
+        spikes += res.totals.spikes
+    return np.concatenate(preds), spikes / max(1, len(x))
+
+
+def if_input(opts: Options, x_data) -> tuple[str, str | None]:
+    """The IF network's input encoding and, where the data has negative values, the message to
+    print: ``auto`` picks ``direct`` (the values enter the first layer as an analog current, as
+    in Rueckauer et al. 2017) for signed data and ``rate`` otherwise; ``rate`` on signed data
+    clips the negative values to 0 (the rate encoder's probabilities are in [0, 1])."""
+    lo = float(np.min(x_data))
+    if opts.input not in ("auto", "rate", "direct"):
+        raise SnnError(None, f"unknown input encoding '{opts.input}'", "use auto, rate or direct")
+    if lo >= 0:
+        return ("rate" if opts.input == "auto" else opts.input), None
+    share = float(np.mean(np.asarray(x_data) < 0))
+    if opts.input == "rate":
+        return "rate", (f"warning: {100 * share:.1f}% of the training data's values are negative "
+                        f"(min {lo:.4g}); the rate encoder clips them to 0, so the IF network "
+                        "does not see them (use --input direct or auto)")
+    if opts.input == "auto":
+        return "direct", (f"note: {100 * share:.1f}% of the training data's values are negative "
+                          f"(min {lo:.4g}), which rate coding would clip to 0; the IF network's "
+                          "input is direct (analog current into the first layer) instead "
+                          "(--input rate forces rate coding)")
+    return "direct", None
 
 
 def _to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
     steps = opts.steps or 100
-    lam_prev = max(1.0, float(np.max(np.asarray(x_data) * ann.input_scale)))
+    encoding, message = if_input(opts, x_data)
+    x_abs = float(np.max(np.abs(np.asarray(x_data)))) * ann.input_scale
+    lam_prev = 1.0 if encoding == "direct" else max(1.0, float(np.max(np.asarray(x_data) *
+                                                                        ann.input_scale)))
     weights: dict = {}
     max_w = 0.0
     lambdas = []
-    a_i = 0
     for layer, a in zip(ann.layers, acts):
         if layer.kind == "flatten":
             continue
@@ -353,17 +617,27 @@ def _to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
         max_w = max(max_w, *(float(np.abs(v).max()) for v in t.values() if v.size))
         lambdas.append(lam)
         lam_prev = lam
-        a_i += 1
     w_w, w_f = _fmt(opts.weight_bits, max_w)
-    gain = ann.input_scale / max(1.0, float(np.max(np.asarray(x_data) * ann.input_scale)))
+    if encoding == "direct":
+        in_w, in_f = _fmt(16, x_abs)
+        input_decl = f"direct(scale = {_g(ann.input_scale)})"
+        in_fmt = f"; inputs = fixed<{in_w},{in_f}>"
+        in_note = ("# Input: direct (the values enter the first layer as an analog current every "
+                   "step; they are signed).")
+    else:
+        gain = ann.input_scale / max(1.0, float(np.max(np.asarray(x_data) * ann.input_scale)))
+        input_decl = f"rate(gain = {_g(gain)})"
+        in_fmt = ""
+        in_note = "# Input: rate coded" + (" (negative values clipped to 0)." if message else ".")
     lines = [f"# {ann.name} converted to rate-coded IF neurons by `snnc convert --to if-rate`.",
              f"# Data-based weight normalisation: layer scales (the {opts.percentile:g}th percentile "
              "of each layer's ReLU activations) " + ", ".join(f"{v:.4g}" for v in lambdas) + ".",
+             in_note,
              f"# Formats: weights fixed<{w_w},{w_f}> (largest |w| {max_w:.4g}).",
              *(f"# note: {n}" for n in ann.notes),
              f"model {ann.name}_if",
              f"time {{ dt = {opts.dt * 1e3:g} ms; steps = {steps} }}",
-             f"input {ann.input_name}[{', '.join(map(str, ann.input_shape))}] = rate(gain = {_g(gain)})"]
+             f"input {ann.input_name}[{', '.join(map(str, ann.input_shape))}] = {input_decl}"]
     src = ann.input_name
     for layer in ann.layers:
         lines.append(_layer_decl(layer, src, "IF(threshold = 1.0, reset = subtract)"))
@@ -371,9 +645,11 @@ def _to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
     lines.append(f"output {src} = count")
     if ann.dataset:
         lines.append(f"train {{ dataset = {_dataset_text(ann.dataset)} }}")
-    lines.append(f"hardware {{ weights = fixed<{w_w},{w_f}>; state = fixed<16,8> }}")
-    info = {"to": "if-rate", "steps": steps, "lambdas": lambdas,
+    lines.append(f"hardware {{ weights = fixed<{w_w},{w_f}>; state = fixed<16,8>{in_fmt} }}")
+    info = {"to": "if-rate", "steps": steps, "lambdas": lambdas, "input": encoding,
             "formats": {"weights": [w_w, w_f], "state": [16, 8]}}
+    if message:
+        info["warning"] = message
     return Converted("\n".join(lines) + "\n", weights, info)
 
 
@@ -382,6 +658,18 @@ def _dataset_text(name: str) -> str:
 
 
 # ====================================================================== the command
+
+
+def nonnegative_int(text: str) -> int:
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {v}")
+    return v
 
 
 def register(sub) -> None:
@@ -403,12 +691,39 @@ def register(sub) -> None:
                    help="time steps (default 60 for asn, 100 for if-rate)")
     p.add_argument("--tau-beta", type=float, default=20.0, metavar="MS",
                    help="ASN decoding kernel time constant in ms (default 20)")
+    p.add_argument("--input-tau-beta", type=float, metavar="MS",
+                   help="ASN: the first layer's kernel for the direct input in ms (default: "
+                        "--tau-beta; its self-prediction keeps --tau-beta, its receivers' "
+                        "kernel): shorter decides sooner, with more onset spikes and (measured "
+                        "on MNIST-1D) less accuracy for the same calibration")
     p.add_argument("--threshold", type=float, metavar="THETA0",
-                   help="ASN resting threshold (default: from the data, else 0.5)")
+                   help="ASN resting threshold of every layer (default: calibrated per layer "
+                        "from the data, see --calibrate; 0.5 without data)")
     p.add_argument("--m-f", type=float, default=0.5, metavar="M",
                    help="ASN multiplicative adaptation factor (default 0.5)")
     p.add_argument("--tau-gamma", type=float, default=15.0, metavar="MS",
                    help="ASN threshold adaptation time constant in ms (default 15)")
+    p.add_argument("--calibrate", type=nonnegative_int, default=2000, metavar="N",
+                   help="ASN threshold calibration: per hidden layer theta0 = its 99th-percentile "
+                        "positive activation on the training data / d, with d the largest of 2.83, "
+                        "4, 5.66, ... 64 (steps of sqrt 2) whose golden model is within "
+                        "--tolerance points of the ANN's accuracy on the first N training samples "
+                        "and agrees with the ANN on --agreement percent of N mixtures of two "
+                        "training samples (nearer the decision boundaries); the next layer's bias "
+                        "compensates the hidden layer's mean coding error; the output layer, read "
+                        "by its membrane, is kept silent. 0: d = 5.66, no simulation and no "
+                        "bias correction (default "
+                        "2000; --threshold overrides)")
+    p.add_argument("--tolerance", type=float, default=0.5, metavar="PTS",
+                   help="accuracy points the calibrated ASN may lose on the calibration samples "
+                        "(default 0.5)")
+    p.add_argument("--agreement", type=float, default=95.0, metavar="PCT",
+                   help="percentage of mixed training samples on which the calibrated ASN must "
+                        "predict what the ANN does (default 95)")
+    p.add_argument("--input", choices=("auto", "rate", "direct"), default="auto",
+                   help="if-rate input encoding: auto (default) = rate for data in [0, inf), "
+                        "direct (analog current) when the data has negative values, which rate "
+                        "coding would clip to 0")
     p.add_argument("--percentile", type=float, default=99.9, metavar="P",
                    help="IF weight normalisation percentile (default 99.9)")
     p.add_argument("--weight-bits", type=positive_int, default=12, metavar="B",
@@ -446,8 +761,12 @@ def cmd_convert(args) -> int:
 
     ann, graph = load_ann(args.ann, args.weights)
     opts = Options(to=args.to, steps=args.steps, tau_beta=args.tau_beta * 1e-3,
+                   input_tau_beta=(args.input_tau_beta * 1e-3
+                                   if args.input_tau_beta is not None else None),
                    threshold=args.threshold, m_f=args.m_f, tau_gamma=args.tau_gamma * 1e-3,
-                   percentile=args.percentile, weight_bits=args.weight_bits)
+                   percentile=args.percentile, weight_bits=args.weight_bits,
+                   calibrate=args.calibrate, tolerance=args.tolerance,
+                   agreement=args.agreement, input=args.input)
     dataset_name = args.dataset or ann.dataset
     data = None
     if dataset_name:
@@ -457,7 +776,10 @@ def cmd_convert(args) -> int:
                        "pass --dataset NAME")
     if data is not None:
         ann.dataset = ann.dataset or dataset_name
-    result = convert(ann, opts, data.x_train if data is not None else None)
+    result = convert(ann, opts, data.x_train if data is not None else None,
+                     data.y_train if data is not None else None)
+    if result.info.get("warning"):
+        print(f"snnc convert: {result.info['warning']}", file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
     model_path = os.path.join(args.out, "model.snn")
     weights_path = os.path.join(args.out, "weights.npz")

@@ -2,12 +2,16 @@
 
     snnc simulate MODEL [--weights W.npz] [--backend float|golden]
                         (--input FILE.npy | --dataset NAME) [--samples N] [--seed S]
-                        [--json] [--plot raster.png]
+                        [--json] [--plot raster.png] [--stream STEPS_PER_FRAME [--settle K]]
 
 Prints the predictions, the accuracy when labels are known (the test split of a data set), the
 statistics of every layer (docs/semantics.md section 6) and, for the golden model, the quantizer's
 report. ``--plot`` writes a spike raster per layer and the output layer's membrane traces for the
 first sample. Without ``--weights`` the model runs with random weights (snnc.weights.random_weights).
+``--stream S`` presents the samples as one continuous stream of frames, ``S`` steps each, to one
+network that is never reset (snnc.backends.golden.stream), and prints the accuracy per frame and
+what the network updates per frame -- events and synaptic operations (SOPs) per layer -- against
+the multiply-accumulates (MACs) the equivalent ANN needs per frame (docs/efficiency.md).
 Every problem with the model, the weights or the data is a located error and exit status 2.
 """
 from __future__ import annotations
@@ -46,6 +50,14 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", metavar="PNG", help="write a spike raster per layer and the membrane "
                                                  "traces of the first sample to this PNG file")
+    p.add_argument("--stream", type=positive_int, metavar="STEPS_PER_FRAME",
+                   help="stream the samples as frames of STEPS_PER_FRAME steps each through one "
+                        "network without resets; print per-frame accuracy, events and SOPs "
+                        "against the ANN's MACs per frame (the model's input must be direct or "
+                        "delta)")
+    p.add_argument("--settle", type=int, default=0, metavar="K",
+                   help="with --stream: leave the first K steps of every frame out of its readout "
+                        "(they let the network forget the previous frame; default 0)")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -102,6 +114,10 @@ def cmd_simulate(args) -> int:
         from snnc.quantize import quantize
 
         qmodel = quantize(graph, weights)
+    if getattr(args, "stream", None):
+        return _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes)
+    if getattr(args, "settle", 0):
+        raise SnnError(None, "--settle applies to --stream only")
     result = _simulate(args.backend, graph, weights, qmodel, x, args.seed, sample_ids)
 
     predictions = result["predictions"]
@@ -155,6 +171,76 @@ def cmd_simulate(args) -> int:
     if plot:
         print()
         print(f"wrote {plot}")
+    return 0
+
+
+# ------------------------------------------------------------------ streaming
+
+
+def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes) -> int:
+    """``--stream S``: the samples as one stream of frames through a network never reset."""
+    import numpy as np
+
+    from snnc import ir
+    from snnc.backends.golden.stream import simulate_stream
+    from snnc.errors import SnnError
+
+    inp = graph.inputs[0]
+    if len(graph.inputs) != 1 or not isinstance(inp.encoding, (ir.Direct, ir.Delta)):
+        kind = type(inp.encoding).__name__.lower()
+        raise SnnError(inp.loc, f"--stream needs one input with a sequence encoding (direct or "
+                                f"delta); input '{inp.name}' is {kind}-encoded",
+                       "a frame is held for STEPS_PER_FRAME steps as a direct (analog) input")
+    if args.plot:
+        raise SnnError(None, "--plot does not apply to --stream")
+    if not 0 <= args.settle < args.stream:
+        raise SnnError(None, f"--settle must be in [0, {args.stream}) for --stream "
+                             f"{args.stream}, not {args.settle}")
+    model = qmodel if args.backend == "golden" else graph
+    st = simulate_stream(model, x, args.stream, weights=None if qmodel is not None else weights,
+                         backend=args.backend, seed=args.seed, settle=args.settle)
+    k = len(x)
+    correct = int((st.predictions == labels).sum()) if labels is not None else None
+    layers = list(st.events)
+    events = {n: float(st.events[n].mean()) for n in layers}
+    sops = {n: float(st.sops[n].mean()) for n in layers}
+    ev_total = float(sum(st.events[n] for n in layers).mean())
+    sop_total = float(st.sops_per_frame.mean())
+    macs = st.macs_per_frame
+    for w in warnings:
+        print(w.format(), file=sys.stderr)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({
+            "model": graph.name, "file": args.model, "backend": args.backend,
+            "data": {kk: v for kk, v in data_info.items() if kk != "description"},
+            "stream": {"frames": k, "steps_per_frame": args.stream, "settle": args.settle,
+                       "predictions": st.predictions.tolist(),
+                       "labels": labels.tolist() if labels is not None else None,
+                       "correct": correct, "accuracy": correct / k if correct is not None else None,
+                       "events_per_frame": events, "sops_per_frame": sops,
+                       "ann_macs_per_frame": {n: int(v) for n, v in st.ann_macs.items()},
+                       "totals": {"events_per_frame": ev_total, "sops_per_frame": sop_total,
+                                  "ann_macs_per_frame": macs,
+                                  "sops_over_macs": sop_total / macs if macs else None},
+                       "per_frame": {"events": sum(st.events[n] for n in layers).tolist(),
+                                     "sops": st.sops_per_frame.tolist()}},
+            "warnings": [w.to_json() for w in warnings], "notes": notes}, indent=2))
+        return 0
+    print(f"model '{graph.name}' ({args.model}): a stream of {k} frame{'s' if k != 1 else ''} "
+          f"of {data_info['description']}, {args.stream} steps per frame (the first "
+          f"{args.settle} left out of each frame's readout), no reset, backend {args.backend}")
+    if correct is not None:
+        print(f"per-frame accuracy: {100.0 * correct / k:.2f}% ({correct}/{k})")
+    print()
+    width = max(len("total"), *(len(n) for n in layers))
+    print(f"{'layer':<{width}}  {'events/frame':>12}  {'SOPs/frame':>12}  {'ANN MACs/frame':>14}")
+    for n in layers:
+        print(f"{n:<{width}}  {events[n]:>12.1f}  {sops[n]:>12.1f}  {st.ann_macs[n]:>14d}")
+    print(f"{'total':<{width}}  {ev_total:>12.1f}  {sop_total:>12.1f}  {macs:>14d}")
+    if macs:
+        print(f"SOPs per frame / ANN MACs per frame: {sop_total / macs:.3f}")
     return 0
 
 

@@ -74,3 +74,76 @@ def test_stream_of_digits_through_a_converted_asn_network():
           f"{st.sops['out'].mean():.0f}), ANN MACs/frame {st.macs_per_frame}")
     assert acc >= ann_acc - 0.05
     assert st.macs_per_frame == 64 * 128 + 128 * 10
+
+
+def _stream_files(tmp_path):
+    from snnc.weights import save_weights
+
+    model = tmp_path / "s.snn"
+    model.write_text(NET)
+    g = load(model).graph
+    w = random_weights(g, seed=1, scale=4.0)
+    wpath = tmp_path / "w.npz"
+    save_weights(wpath, g, w)
+    rng = np.random.default_rng(5)
+    frames = rng.random((6, 10))
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    data = tmp_path / "frames.npz"
+    np.savez(data, x_train=frames, y_train=labels, x_test=frames, y_test=labels)
+    return model, g, w, wpath, frames, labels, data
+
+
+def test_cli_streams_the_frames_and_counts_the_updates(tmp_path, capsys):
+    import json
+
+    from snnc.cli import main
+
+    model, g, w, wpath, frames, labels, data = _stream_files(tmp_path)
+    assert main(["simulate", str(model), "--weights", str(wpath), "--backend", "golden",
+                 "--dataset", f"npz:{data}", "--stream", "15", "--settle", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["stream"]
+    st = simulate_stream(quantize(g, w), frames, 15, settle=5)
+    assert out["frames"] == 6 and out["steps_per_frame"] == 15 and out["settle"] == 5
+    assert out["predictions"] == st.predictions.tolist()
+    assert out["correct"] == int((st.predictions == labels).sum())
+    assert out["accuracy"] == out["correct"] / 6
+    assert out["events_per_frame"] == {n: float(st.events[n].mean()) for n in ("h", "o")}
+    assert out["sops_per_frame"] == {n: float(st.sops[n].mean()) for n in ("h", "o")}
+    assert out["ann_macs_per_frame"] == {"h": 120, "o": 48}
+    assert out["totals"]["ann_macs_per_frame"] == 168
+    assert out["totals"]["sops_per_frame"] == float(st.sops_per_frame.mean())
+    assert out["per_frame"]["sops"] == st.sops_per_frame.tolist()
+    assert out["totals"]["events_per_frame"] > 0
+    # the first frame starts from rest: the same as a one-frame stream
+    first = simulate_stream(quantize(g, w), frames[:1], 15, settle=5)
+    assert out["per_frame"]["sops"][0] == int(first.sops_per_frame[0])
+    assert main(["simulate", str(model), "--weights", str(wpath), "--backend", "golden",
+                 "--dataset", f"npz:{data}", "--stream", "15", "--settle", "5"]) == 0
+    text = capsys.readouterr().out
+    assert (f"per-frame accuracy: {100 * out['accuracy']:.2f}% ({out['correct']}/6)") in text
+    assert (f"SOPs per frame / ANN MACs per frame: "
+            f"{out['totals']['sops_per_frame'] / 168:.3f}") in text
+    # the float simulator streams too
+    assert main(["simulate", str(model), "--weights", str(wpath), "--dataset", f"npz:{data}",
+                 "--stream", "15", "--json"]) == 0
+    f = json.loads(capsys.readouterr().out)["stream"]
+    assert f["predictions"] == simulate_stream(g, frames, 15, weights=w,
+                                               backend="float").predictions.tolist()
+
+
+def test_cli_stream_errors(tmp_path, capsys):
+    from snnc.cli import main
+
+    model, g, w, wpath, frames, labels, data = _stream_files(tmp_path)
+    base = ["simulate", str(model), "--weights", str(wpath), "--dataset", f"npz:{data}"]
+    assert main(base + ["--stream", "15", "--settle", "15"]) == 2
+    assert "--settle must be in [0, 15) for --stream 15, not 15" in capsys.readouterr().err
+    assert main(base + ["--settle", "3"]) == 2
+    assert "--settle applies to --stream only" in capsys.readouterr().err
+    rate = tmp_path / "r.snn"
+    rate.write_text(NET.replace("direct(scale = 0.2)", "rate(gain = 1.0)"))
+    assert main(["simulate", str(rate), "--weights", str(wpath), "--dataset", f"npz:{data}",
+                 "--stream", "15"]) == 2
+    err = capsys.readouterr().err
+    assert "r.snn:3:1" in err and ("--stream needs one input with a sequence encoding (direct or "
+                                   "delta); input 'x' is rate-encoded") in err

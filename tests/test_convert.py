@@ -4,6 +4,7 @@ network; .snn and torch state_dict inputs; located errors."""
 from __future__ import annotations
 
 import json
+import math
 import pathlib
 
 import numpy as np
@@ -51,17 +52,86 @@ def test_asn_conversion_keeps_the_ann_accuracy_with_few_spikes(trained):
     ann = ann_from_graph(graph, weights)
     ann_acc = float(np.mean(ann.predict(data.x_test) == data.y_test))
     assert ann_acc > 0.93
-    asn = convert(ann, Options(to="asn"), data.x_train)
+    asn = convert(ann, Options(to="asn"), data.x_train, data.y_train)
     snn = load_text(asn.text, "asn.snn").graph
-    asn_acc, asn_spikes = _golden(snn, asn.weights, data)
+    q = quantize(snn, asn.weights)
+    res = simulate_golden(q, data.x_test)
+    asn_acc = float(np.mean(res.predictions == data.y_test))
+    asn_spikes = res.totals.spikes / len(data.x_test)
     print(f"ANN {ann_acc:.4f}  ASN golden {asn_acc:.4f} ({asn_spikes:.0f} spikes/sample)")
-    assert abs(asn_acc - ann_acc) <= 0.01
+    assert ann_acc - asn_acc <= 0.005 + 1e-12          # measured: 96.47% vs 96.22%
+    assert res.stats["out"].spikes == 0                # the output layer, read by U, is silent
+    assert res.stats["hidden"].spikes == res.totals.spikes
     rate = convert(ann, Options(to="if-rate"), data.x_train)
     snn_if = load_text(rate.text, "if.snn").graph
     if_acc, if_spikes = _golden(snn_if, rate.weights, data)
     print(f"IF-rate golden {if_acc:.4f} ({if_spikes:.0f} spikes/sample)")
     assert if_acc >= ann_acc - 0.03
-    assert asn_spikes * 3 < if_spikes
+    assert asn_spikes * 10 < if_spikes                  # measured: 198 vs 2822 (100 steps)
+
+
+def test_asn_thresholds_are_calibrated_per_layer_and_deterministic(trained):
+    from snnc.convert_cmd import DIVISORS
+
+    graph, weights, data, _ = trained
+    ann = ann_from_graph(graph, weights)
+    a = convert(ann, Options(to="asn"), data.x_train, data.y_train)
+    info = a.info
+    hidden = ann.forward(data.x_train)[0]
+    level = float(np.percentile(hidden[hidden > 0], 99))
+    d = info["divisor"]
+    assert d in DIVISORS and info["threshold_rule"] == f"level / {d:g}"
+    assert info["thresholds"] == [float(f"{level / d:.3g}")]
+    cal = info["calibration"]
+    assert cal["samples"] == 1400 and cal["met"] is True and cal["tolerance_points"] == 0.5
+    assert [t["divisor"] for t in cal["tried"]] == list(DIVISORS[:len(cal["tried"])])
+    last = cal["tried"][-1]
+    assert last["accuracy"] >= cal["ann_accuracy"] - 0.005 and last["agreement"] >= 0.95
+    for t in cal["tried"][:-1]:                          # every coarser divisor failed a check
+        assert t["accuracy"] < cal["ann_accuracy"] - 0.005 or t["agreement"] < 0.95
+    # the hidden layer gets the calibrated threshold, the silent output layer the top of the range
+    assert f"threshold = {info['thresholds'][0]!r}" in a.text
+    w, f = info["formats"]["state"]
+    assert info["output_threshold"] == (2 ** (w - 1) - 1) / 2 ** f
+    assert f"threshold = {info['output_threshold']!r}" in a.text
+    assert "layer hidden = dense(pixels, 128, bias = true) with ASN(tau_beta = 20 ms, " \
+           "threshold = " in a.text
+    b = math.exp(-1e-3 / 0.02)
+    assert f"direct(scale = {1.0 - b!r})" in a.text
+    # the bias correction changes the output layer's bias only
+    np.testing.assert_allclose(a.weights["hidden"]["bias"], weights["hidden"]["bias"] * (1 - b))
+    assert info["bias_correction"] == ["out"]
+    assert not np.allclose(a.weights["out"]["bias"], weights["out"]["bias"] * (1 - b))
+    again = convert(ann, Options(to="asn"), data.x_train, data.y_train)
+    assert again.text == a.text
+    for layer in a.weights:
+        for key in a.weights[layer]:
+            np.testing.assert_array_equal(again.weights[layer][key], a.weights[layer][key])
+
+
+def test_a_shorter_input_kernel_for_the_first_layer(trained):
+    graph, weights, data, _ = trained
+    ann = ann_from_graph(graph, weights)
+    a = convert(ann, Options(to="asn", input_tau_beta=0.01), data.x_train, data.y_train)
+    assert "layer hidden = dense(pixels, 128, bias = true) with ASN(tau_beta = 10 ms, " \
+           "tau_eta = 20 ms, threshold = " in a.text
+    assert "layer out = dense(hidden, 10, bias = true) with ASN(tau_beta = 20 ms, " in a.text
+    assert f"direct(scale = {1.0 - math.exp(-1e-3 / 0.01)!r})" in a.text
+    assert a.info["input_tau_beta_ms"] == 10.0
+    np.testing.assert_allclose(a.weights["hidden"]["bias"],
+                               weights["hidden"]["bias"] * (1 - math.exp(-0.1)))
+    res = simulate_golden(quantize(load_text(a.text, "a.snn").graph, a.weights), data.x_test)
+    ann_acc = float(np.mean(ann.predict(data.x_test) == data.y_test))
+    assert float(np.mean(res.predictions == data.y_test)) >= ann_acc - 0.01
+
+
+def test_a_given_threshold_sets_every_layer(trained):
+    graph, weights, data, _ = trained
+    ann = ann_from_graph(graph, weights)
+    c = convert(ann, Options(to="asn", threshold=0.3), data.x_train, data.y_train)
+    assert c.text.count("threshold = 0.3,") == 2
+    assert c.info["thresholds"] == [0.3] and c.info["threshold_rule"] == "given"
+    assert "calibration" not in c.info
 
 
 def test_the_ann_forward_pass_matches_the_simulated_relu_model(trained):
@@ -94,6 +164,7 @@ def test_cli_converts_a_snn_model_and_the_result_simulates(trained, tmp_path, ca
                  "--out", str(out_if)]) == 0
     text = (out_if / "model.snn").read_text()
     assert "IF(threshold = 1.0, reset = subtract)" in text and "rate(gain" in text
+    assert "note:" not in capsys.readouterr().err
 
 
 def test_cli_converts_a_torch_state_dict(trained, tmp_path, capsys):
@@ -161,6 +232,68 @@ def test_usage_errors(tmp_path, capsys):
     torch.save(conv.state_dict(), pt)
     assert main(["convert", str(pt), "--out", str(tmp_path / "o")]) == 2
     assert "only Linear layers" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--tolerance", "-1",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--tolerance must be 0 or more, not -1" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--agreement", "150",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--agreement must be a percentage (0 to 100), not 150" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--threshold", "0",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--threshold must be positive, not 0" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--input-tau-beta", "0",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert ("--tau-beta, --input-tau-beta and --tau-gamma must be positive"
+            in capsys.readouterr().err)
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(path), "--weights", str(w), "--calibrate", "-1",
+              "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    assert "must be 0 or more, not -1" in capsys.readouterr().err
+
+
+def _signed_data(tmp_path):
+    """A 4-input ReLU ANN and a data set whose values are about half negative."""
+    from snnc.weights import random_weights
+
+    path = _write(tmp_path, ANN_HEAD + "layer h = dense(x, 8, bias = true) with relu\n"
+                  "layer o = dense(h, 2, bias = true) with relu\noutput o = membrane\n")
+    g = load(path).graph
+    w = tmp_path / "w.npz"
+    save_weights(w, g, random_weights(g, seed=1, scale=1.0))
+    rng = np.random.default_rng(3)
+    x_train, x_test = rng.normal(size=(300, 4)), rng.normal(size=(100, 4))
+    data = tmp_path / "signed.npz"
+    np.savez(data, x_train=x_train, y_train=(x_train[:, 0] > 0).astype(np.int64),
+             x_test=x_test, y_test=(x_test[:, 0] > 0).astype(np.int64))
+    return path, w, data, x_train
+
+
+def test_if_rate_takes_signed_data_as_a_direct_input(tmp_path, capsys):
+    path, w, data, x = _signed_data(tmp_path)
+    share, lo = 100 * float(np.mean(x < 0)), float(x.min())
+    out = tmp_path / "if"
+    assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate", "--dataset",
+                 f"npz:{data}", "--out", str(out), "--check", "100", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert cap.err == (f"snnc convert: note: {share:.1f}% of the training data's values are "
+                       f"negative (min {lo:.4g}), which rate coding would clip to 0; the IF "
+                       "network's input is direct (analog current into the first layer) instead "
+                       "(--input rate forces rate coding)\n")
+    summary = json.loads(cap.out)
+    assert summary["input"] == "direct"
+    text = (out / "model.snn").read_text()
+    assert "input x[4] = direct(scale = 1.0)" in text and "inputs = fixed<16,13>" in text
+    assert summary["snn_accuracy"] >= summary["ann_accuracy"] - 0.05
+    out_rate = tmp_path / "if_rate"
+    assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate", "--input", "rate",
+                 "--dataset", f"npz:{data}", "--out", str(out_rate)]) == 0
+    err = capsys.readouterr().err
+    assert err == (f"snnc convert: warning: {share:.1f}% of the training data's values are "
+                   f"negative (min {lo:.4g}); the rate encoder clips them to 0, so the IF network "
+                   "does not see them (use --input direct or auto)\n")
+    assert "= rate(gain" in (out_rate / "model.snn").read_text()
+    # data in [0, 1] (digits) keeps rate coding without a message: see the CLI test above
 
 
 def test_a_convolutional_relu_network_converts():
