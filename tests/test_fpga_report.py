@@ -330,3 +330,22 @@ def test_wrapper_text():
     assert "wire w_layer = cfg[0];" in text and "wire [1:0] rd_addr = cfg[16:15];" in text
     assert "status_q <= ^{rd_data, step_count, sat_u_count, sat_i_count, sat_a_count};" in text
     assert ".s_payload(1'b1)" in text and text.count(".clk(clk)") == 1
+
+
+def test_wrapper_of_a_graded_design():
+    """An ASN design with a direct input: the input payload is loaded through the shift register,
+    the output payload and every saturation counter (P, H too) are folded onto the status pin."""
+    manifest = {"top": "snn_top", "ports": [
+        {"name": n, "width": w} for n, w in [
+            ("clk", 1), ("rst", 1), ("clear", 1), ("s_valid", 1), ("s_ready", 1), ("s_last", 1),
+            ("s_payload", 9), ("s_addr", 3), ("m_valid", 1), ("m_ready", 1), ("m_last", 1),
+            ("m_payload", 16), ("m_addr", 2), ("w_we", 1), ("w_layer", 1), ("w_addr", 5),
+            ("w_data", 8), ("rd_en", 1), ("rd_layer", 1), ("rd_addr", 2), ("rd_data", 50),
+            ("idle", 1), ("step_count", 32), ("sat_u_count", 32), ("sat_i_count", 32),
+            ("sat_a_count", 32), ("sat_p_count", 32), ("sat_h_count", 32)]]}
+    text, info = fpga.build_wrapper(manifest)
+    assert info["shift_bits"] == 17 + 9 and info["fold_bits"] == 178 + 64 + 16
+    assert "wire [8:0] s_payload = cfg[25:17];" in text
+    assert ("status_q <= ^{rd_data, step_count, sat_u_count, sat_i_count, sat_a_count, "
+            "sat_p_count, sat_h_count, m_payload};") in text
+    assert ".s_payload(s_payload)" in text and ".m_payload(m_payload)" in text

@@ -177,9 +177,16 @@ def _port(manifest: dict, name: str) -> dict:
 def build_wrapper(manifest: dict) -> tuple[str, dict]:
     """The text of ``snn_fpga_top`` around the manifest's ``snn_top``, and its summary."""
     w = {p["name"]: p["width"] for p in manifest["ports"]}
-    shift = [n for n in ("w_layer", "w_addr", "w_data", "rd_layer", "rd_addr")]
+    # a graded input's payload is loaded with the rest (a constant would be optimised away), a
+    # graded output's payload is folded with every saturation counter the top has (ASN: P, H)
+    graded_in, graded_out = w.get("s_payload", 1) > 1, w.get("m_payload", 1) > 1
+    shift = [n for n in ("w_layer", "w_addr", "w_data", "rd_layer", "rd_addr")] + (
+        ["s_payload"] if graded_in else [])
     shift_bits = sum(w[n] for n in shift)
-    fold = ["rd_data", "step_count", "sat_u_count", "sat_i_count", "sat_a_count"]
+    fold = ["rd_data", "step_count"] + [p["name"] for p in manifest["ports"]
+                                        if p["name"].startswith("sat_")
+                                        and p["name"].endswith("_count")] + (
+        ["m_payload"] if graded_out else [])
     fold_bits = sum(w[n] for n in fold)
     pins_in = [("clk", 1), ("rst", 1), ("clear", 1), ("s_valid", 1), ("s_last", 1),
                ("s_addr", w["s_addr"]), ("m_ready", 1), ("w_we", 1), ("rd_en", 1),
@@ -232,7 +239,8 @@ def build_wrapper(manifest: dict) -> tuple[str, dict]:
         with o.indent():
             conns = [f".{p['name']}({p['name']})" for p in manifest["ports"]
                      if p["name"] not in ("s_payload", "m_payload")]
-            conns += [".s_payload(1'b1)", ".m_payload()"]
+            conns += [".s_payload(s_payload)" if graded_in else ".s_payload(1'b1)",
+                      ".m_payload(m_payload)" if graded_out else ".m_payload()"]
             for i, c in enumerate(conns):
                 o.line(c + ("," if i < len(conns) - 1 else ""))
         o.line(");")
