@@ -13,11 +13,21 @@
 // sweep; no spike is dropped. Input events of the next step are accepted as soon as the sweep
 // has passed its last word (while the last spikes may still be leaving).
 //
+// The sweep is a pipeline that never stalls: issue (state, accumulator and bias reads) -> st1
+// (memory data; the accumulator is cleared; U and I are decayed) -> p3 registers -> the neuron
+// unit, whose new state is written back -> p4 (spikes registered): a word with spikes (or the
+// last word) goes to the emitter, through a 4-entry spike queue when the emitter is busy. A word
+// is issued only when a queue entry is reserved for it (credits), so the output's back-pressure
+// never reaches the neuron datapath combinationally. A state word is written back two cycles
+// after its read; the next sweep reads it at least NW + 2 >= 3 cycles after, so reads never
+// need forwarding.
+//
 // Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
 // WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
 // w_data, word address j*NW + k), accumulators (NW words of P*ACC_W), neuron state (NW words of
-// P lanes of {R, S_prev, A, I, U}, U in the low bits). After reset (and after `clear`) an
-// initialisation pass of NW cycles zeroes states and accumulators (s_ready low meanwhile).
+// P lanes of {R, S_prev, A, I, U}, U in the low bits; I and A only when ST_I / ST_A select
+// them: a LIF layer stores {R, S_prev, U}). After reset (and after `clear`) an initialisation pass
+// of NW cycles zeroes states and accumulators (s_ready low meanwhile).
 //
 // Parameters (the neuron ones are those of snn_neuron_unit)
 //   N, P, M             neurons, lanes (neurons updated per cycle), presynaptic inputs
@@ -41,6 +51,9 @@
 //   AUX_SHIFT           recurrent weights and biases enter the accumulator shifted left by this
 //                       (ACC_FRAC - weight fraction: nonzero only for a graded direct input)
 //   V_FILE, BIAS_FILE   $readmemh files of the recurrent and bias memories ("" = zeros)
+//   ST_I, ST_A          1: the state word stores I (needed by CubaLIF) / A (ALIF); 0: the
+//                       field is not stored (the unit sees 0) and is absent from rd_data.
+//                       U, S_prev and R are always stored.
 //
 // Run-time writes: w_mem selects the memory (0 W, 1 V, 2 bias), w_addr the word (j*NW + k
 // for W and V, k for the bias); writes past a memory's depth are ignored.
@@ -85,7 +98,9 @@ module snn_layer_core #(
     parameter integer BIAS        = 0,
     parameter integer AUX_SHIFT   = 0,
     parameter         V_FILE      = "",
-    parameter         BIAS_FILE   = ""
+    parameter         BIAS_FILE   = "",
+    parameter integer ST_I        = 1,
+    parameter integer ST_A        = 1
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -111,7 +126,8 @@ module snn_layer_core #(
     // state readout (outside sweeps)
     input  wire                 rd_en,
     input  wire [(((N + P - 1) / P > 1) ? $clog2((N + P - 1) / P) : 1) - 1:0] rd_addr,
-    output wire [P*(U_W+I_W+A_W+1+R_W)-1:0] rd_data,
+    output wire [P*(U_W + ((ST_I != 0) ? I_W : 0) + ((ST_A != 0) ? A_W : 0) + 1 +
+                    R_W)-1:0] rd_data,
     // status
     output wire                 idle,
     output reg  [CNT_W-1:0]     sat_u_count,
@@ -130,7 +146,16 @@ module snn_layer_core #(
     localparam integer RP_W   = (N > 1) ? $clog2(N) : 1;             // queue pointers
     localparam [RP_W-1:0] RQ_LAST = N[RP_W-1:0] - 1'b1;
     localparam integer LW     = (P > 1) ? $clog2(P) : 1;
-    localparam integer ST_W   = U_W + I_W + A_W + 1 + R_W;
+    localparam integer SI_W   = (ST_I != 0) ? I_W : 0;             // stored field widths
+    localparam integer SA_W   = (ST_A != 0) ? A_W : 0;
+    localparam integer OFF_I  = U_W;                                   // field offsets
+    localparam integer OFF_A  = OFF_I + SI_W;
+    localparam integer OFF_S  = OFF_A + SA_W;
+    localparam integer OFF_R  = OFF_S + 1;
+    localparam integer ST_W   = OFF_R + R_W;
+    // U and I are decayed in the stage before the neuron unit (built-in kinds)
+    localparam integer PRE_DECAY = (KIND >= 0 && KIND <= 3) ? 1 : 0;
+    localparam integer SQ_D   = 4;                                     // spike queue entries
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
@@ -176,6 +201,17 @@ module snn_layer_core #(
     reg [P-1:0]    em_spk;
     reg [KW-1:0]   em_k;
     reg            em_last;
+    // sweep pipeline after st1: p3 (decayed state registered), p4 (spikes registered)
+    reg            p3_v, p3_last, p4_v, p4_last;
+    reg [KW-1:0]   p3_k, p4_k;
+    reg [P-1:0]    p4_spk, p4_sat_u, p4_sat_i, p4_sat_a;
+    // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
+    reg [P-1:0]    sq_spk  [0:SQ_D-1];
+    reg [KW-1:0]   sq_k    [0:SQ_D-1];
+    reg            sq_last [0:SQ_D-1];
+    reg [1:0]      sq_wp, sq_rp;
+    reg [2:0]      sq_cnt, sw_cred;
+    wire           sq_push, sw_rel;
 
     wire st1_adv;
     wire em_free;
@@ -192,13 +228,17 @@ module snn_layer_core #(
     // intake: one event (queued spike first, then the input stream) per NW cycles
     wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
     wire r_fire = take && rq_valid;
-    wire tok_ok = (REC == 0) || !em_valid;             // step t's spikes all queued
+    wire tok_ok = (REC == 0) ||                          // step t's spikes all queued
+                  (!em_valid && !p3_v && !p4_v && sq_cnt == 3'd0);
     assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
     wire st1_free = !st1_valid || st1_adv;
     wire ev_issue = ev_busy;
-    wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy;
+    // a sweep word is issued with a reserved spike-queue entry
+    wire sw_cred_ok = (sw_cred != 3'd0) || sw_rel;
+    wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
+                    sw_cred_ok;
 
     // ------------------------------------------------------------------ weight memory
     reg [P*W_W-1:0] w_q;
@@ -332,11 +372,11 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p3_v;
     wire              s_re    = sw_issue || rd_ok;
     wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
-    wire              s_we    = init_busy || (st1_adv && st1_sweep);
-    wire [KW-1:0]     s_waddr = init_busy ? init_k : st1_k;
+    wire              s_we    = init_busy || p3_v;
+    wire [KW-1:0]     s_waddr = init_busy ? init_k : p3_k;
     wire [P*ST_W-1:0] new_state;
     wire [P*ST_W-1:0] s_wdata = init_busy ? {(P * ST_W){1'b0}} : new_state;
     reg  [P*ST_W-1:0] s_q;
@@ -393,11 +433,48 @@ module snn_layer_core #(
             end
             assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
 
-            // end-of-step neuron update
+            // end-of-step neuron update: the stored fields (absent ones read 0), U and I decayed
+            // at st1 and registered with the rest in p3, where the unit computes the new state
             wire [ST_W-1:0] st = s_q[p*ST_W +: ST_W];
+            wire signed [I_W-1:0] st_i;
+            wire signed [A_W-1:0] st_a;
+            if (ST_I != 0) begin : g_si
+                assign st_i = st[OFF_I +: I_W];
+            end else begin : g_no_si
+                assign st_i = {I_W{1'b0}};
+            end
+            if (ST_A != 0) begin : g_sa
+                assign st_a = st[OFF_A +: A_W];
+            end else begin : g_no_sa
+                assign st_a = {A_W{1'b0}};
+            end
+            wire signed [U_W-1:0] u_dec;
+            wire signed [I_W-1:0] i_dec;
+            snn_decay #(.W(U_W), .LEAK((PRE_DECAY != 0 && KIND != 0) ? LEAK : 0), .COEF(MEM_DECAY))
+                u_pre_u (.din(st[0 +: U_W]), .dout(u_dec));
+            snn_decay #(.W(I_W), .LEAK((PRE_DECAY != 0) ? LEAK : 0), .COEF(SYN_DECAY))
+                u_pre_i (.din(st_i), .dout(i_dec));
+            reg signed [U_W-1:0]   p3_u;
+            reg signed [I_W-1:0]   p3_i;
+            reg signed [A_W-1:0]   p3_a;
+            reg                    p3_s;
+            reg [R_W-1:0]          p3_r;
+            reg signed [ACC_W-1:0] p3_acc;
+            always @(posedge clk) begin
+                if (st1_valid && st1_sweep) begin
+                    p3_u   <= u_dec;
+                    p3_i   <= i_dec;
+                    p3_a   <= st_a;
+                    p3_s   <= st[OFF_S];
+                    p3_r   <= st[OFF_R +: R_W];
+                    p3_acc <= acc_in;
+                end
+            end
             wire signed [U_W-1:0] u_new;
+            /* verilator lint_off UNUSEDSIGNAL */      // I and A: stored only with ST_I / ST_A
             wire signed [I_W-1:0] i_new;
             wire signed [A_W-1:0] a_new;
+            /* verilator lint_on UNUSEDSIGNAL */
             wire                  s_new;
             wire [R_W-1:0]        r_new;
             wire                  sat_u, sat_i, sat_a;
@@ -412,20 +489,28 @@ module snn_layer_core #(
                 .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
                 .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
                 .THRESHOLD(THRESHOLD), .BETA(BETA), .REFRACTORY(REFRACTORY),
-                .TAG_W(1), .LATENCY(0)
+                .TAG_W(1), .LATENCY(0), .DECAYED_IN(PRE_DECAY)
             ) u_neuron (
                 .clk(clk), .rst(rst),
-                .in_valid(st1_valid && st1_sweep), .in_ready(nu_in_ready), .in_tag(1'b0),
-                .acc(acc_in),
-                .u_in(st[0 +: U_W]), .i_in(st[U_W +: I_W]), .a_in(st[U_W+I_W +: A_W]),
-                .s_in(st[U_W+I_W+A_W]), .r_in(st[U_W+I_W+A_W+1 +: R_W]),
+                .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
+                .acc(p3_acc),
+                .u_in(p3_u), .i_in(p3_i), .a_in(p3_a),
+                .s_in(p3_s), .r_in(p3_r),
                 .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
                 .u_out(u_new), .i_out(i_new), .a_out(a_new), .s_out(s_new), .r_out(r_new),
                 .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a));
-            assign new_state[p*ST_W +: ST_W] = {r_new, s_new, a_new, i_new, u_new};
+            assign new_state[p*ST_W +: U_W]   = u_new;
+            assign new_state[p*ST_W + OFF_S] = s_new;
+            assign new_state[p*ST_W + OFF_R +: R_W] = r_new;
+            if (ST_I != 0) begin : g_wi
+                assign new_state[p*ST_W + OFF_I +: I_W] = i_new;
+            end
+            if (ST_A != 0) begin : g_wa
+                assign new_state[p*ST_W + OFF_A +: A_W] = a_new;
+            end
 
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] n_index = st1_k * P + p;
+            wire [31:0] n_index = p3_k * P + p;
             /* verilator lint_on UNUSEDSIGNAL */
             assign lane_real[p]  = (n_index < N);
             assign lane_spk[p]   = s_new && lane_real[p];
@@ -436,10 +521,56 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ stage-1 advance
-    wire need_em = (|lane_spk) || st1_lastword;
-    assign st1_adv = st1_valid && (!st1_sweep || !need_em || em_free);
+    assign st1_adv = st1_valid;                            // the pipeline never stalls
     wire sweep_done = st1_adv && st1_sweep && st1_lastword;
-    wire em_load    = st1_adv && st1_sweep && need_em;
+
+    // ------------------------------------------------------------------ spike queue
+    // p4 words with a spike (and the last word, for the token) enter the queue; the others
+    // give their credit back at once
+    // (straight to a free emitter when the queue is empty)
+    assign sq_push = p4_v && ((|p4_spk) || p4_last);
+    assign sw_rel  = p4_v && !sq_push;
+    wire   sq_empty = (sq_cnt == 3'd0);
+    wire   em_byp   = sq_empty && sq_push && em_free;     // p4 -> emitter, bypassing the queue
+    wire   sq_pop   = !sq_empty && em_free;
+    wire   sq_wr    = sq_push && !em_byp;
+    wire   em_load  = em_byp || sq_pop;
+    always @(posedge clk) begin
+        if (sq_wr) begin
+            sq_spk[sq_wp]  <= p4_spk;
+            sq_k[sq_wp]    <= p4_k;
+            sq_last[sq_wp] <= p4_last;
+        end
+    end
+    always @(posedge clk) begin
+        if (rst || clear) begin
+            p3_v    <= 1'b0;
+            p4_v    <= 1'b0;
+            sq_wp   <= 2'd0;
+            sq_rp   <= 2'd0;
+            sq_cnt  <= 3'd0;
+            sw_cred <= SQ_D[2:0];
+        end else begin
+            p3_v <= st1_valid && st1_sweep;
+            p4_v <= p3_v;
+            if (sq_wr)
+                sq_wp <= sq_wp + 1'b1;
+            if (sq_pop)
+                sq_rp <= sq_rp + 1'b1;
+            sq_cnt  <= sq_cnt + {2'b0, sq_wr} - {2'b0, sq_pop};
+            sw_cred <= sw_cred + {2'b0, sw_rel} + {2'b0, em_load} - {2'b0, sw_issue};
+        end
+    end
+    always @(posedge clk) begin
+        p3_k    <= st1_k;
+        p3_last <= st1_lastword;
+        p4_k    <= p3_k;
+        p4_last <= p3_last;
+        p4_spk   <= lane_spk;
+        p4_sat_u <= lane_sat_u;
+        p4_sat_i <= lane_sat_i;
+        p4_sat_a <= lane_sat_a;
+    end
 
     // ------------------------------------------------------------------ emitter
     wire [P-1:0] em_low  = em_spk & (~em_spk + 1'b1);   // lowest pending spike, one-hot
@@ -481,9 +612,9 @@ module snn_layer_core #(
             end
             if (em_load) begin
                 em_valid <= 1'b1;
-                em_spk   <= lane_spk;
-                em_k     <= st1_k;
-                em_last  <= st1_lastword;
+                em_spk   <= em_byp ? p4_spk  : sq_spk[sq_rp];
+                em_k     <= em_byp ? p4_k    : sq_k[sq_rp];
+                em_last  <= em_byp ? p4_last : sq_last[sq_rp];
             end
         end
     end
@@ -569,9 +700,9 @@ module snn_layer_core #(
         n_sat_i = {(LW + 1){1'b0}};
         n_sat_a = {(LW + 1){1'b0}};
         for (b = 0; b < P; b = b + 1) begin
-            n_sat_u = n_sat_u + {{LW{1'b0}}, lane_sat_u[b]};
-            n_sat_i = n_sat_i + {{LW{1'b0}}, lane_sat_i[b]};
-            n_sat_a = n_sat_a + {{LW{1'b0}}, lane_sat_a[b]};
+            n_sat_u = n_sat_u + {{LW{1'b0}}, p4_sat_u[b]};
+            n_sat_i = n_sat_i + {{LW{1'b0}}, p4_sat_i[b]};
+            n_sat_a = n_sat_a + {{LW{1'b0}}, p4_sat_a[b]};
         end
     end
     always @(posedge clk) begin
@@ -581,7 +712,7 @@ module snn_layer_core #(
             sat_a_count <= {CNT_W{1'b0}};
             step_count  <= {CNT_W{1'b0}};
         end else begin
-            if (st1_adv && st1_sweep) begin
+            if (p4_v) begin
                 sat_u_count <= sat_u_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_u};
                 sat_i_count <= sat_i_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_i};
                 sat_a_count <= sat_a_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_a};
@@ -591,7 +722,8 @@ module snn_layer_core #(
         end
     end
 
-    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid;
+    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
+                  !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 
 `default_nettype wire

@@ -42,6 +42,9 @@
 //   TAG_W                        width of a side-band tag carried alongside (e.g. the address)
 //   LATENCY                      0: combinational (in_ready = out_ready, out_valid = in_valid)
 //                                1: one register stage (in_ready = !out_valid || out_ready)
+//   DECAYED_IN                   1: u_in and i_in arrive already decayed (decay_b(U), decay_a(I)
+//                                applied by the caller one pipeline stage earlier, as the layer
+//                                core does for LIF, CubaLIF and ALIF); a_in is always the raw A
 //
 // Unused states (I unless CubaLIF, A unless ALIF) are output as 0 with their flags low.
 `default_nettype none
@@ -66,7 +69,8 @@ module snn_neuron_unit #(
     parameter integer BETA        = 0,
     parameter integer REFRACTORY  = 0,
     parameter integer TAG_W       = 1,
-    parameter integer LATENCY     = 0
+    parameter integer LATENCY     = 0,
+    parameter integer DECAYED_IN  = 0
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -128,7 +132,7 @@ module snn_neuron_unit #(
             localparam integer IS_W = ((I_W + 1 > IN_W) ? I_W + 1 : IN_W) + 1;
             wire signed [I_W-1:0]  i_dec;
             wire signed [IS_W-1:0] i_sum;
-            snn_decay #(.W(I_W), .LEAK(LEAK), .COEF(SYN_DECAY)) u_decay_i (.din(i_in), .dout(i_dec));
+            snn_decay #(.W(I_W), .LEAK((DECAYED_IN != 0) ? 0 : LEAK), .COEF(SYN_DECAY)) u_decay_i (.din(i_in), .dout(i_dec));
             assign i_sum = i_dec + x_in;
             snn_sat #(.IN_W(IS_W), .OUT_W(I_W)) u_sat_i (.din(i_sum), .dout(i_new), .sat(i_sat));
             snn_rescale #(.IN_W(I_W), .OUT_W(XI_W), .SHIFT(SH_I)) u_rescale_i (.din(i_new), .dout(x_raw));
@@ -187,7 +191,7 @@ module snn_neuron_unit #(
     localparam integer US_W  = ((US_W0 > TH_W) ? US_W0 : TH_W) + 2;
 
     wire signed [U_W-1:0]  u_dec;
-    snn_decay #(.W(U_W), .LEAK(U_LEAK), .COEF(MEM_DECAY)) u_decay_u (.din(u_in), .dout(u_dec));
+    snn_decay #(.W(U_W), .LEAK((DECAYED_IN != 0) ? 0 : U_LEAK), .COEF(MEM_DECAY)) u_decay_u (.din(u_in), .dout(u_dec));
 
     wire signed [U_W-1:0]  u_base = (RESET == 1 && s_in) ? {U_W{1'b0}} : u_dec;
     wire signed [TH_W-1:0] u_rst  = (RESET == 0 && s_in) ? th_prev : {TH_W{1'b0}};

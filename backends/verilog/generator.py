@@ -44,6 +44,9 @@ DEFAULT_FIFO_DEPTH = 16
 CNT_W = 32
 #: extra cycles per layer and step in the cycle bound (token hand-over, pipeline fill)
 STEP_OVERHEAD = 4
+#: the optional state fields a built-in neuron kind keeps between steps (U, S_prev and R are
+#: always stored); a kind not listed here stores every field
+KIND_STATE = {"IF": (), "LIF": (), "CubaLIF": ("I",), "ALIF": ("A",)}
 
 
 def _bits(n: int) -> int:
@@ -103,9 +106,12 @@ class LayerHW:
 
     @property
     def state_layout(self) -> list[tuple[str, int, bool]]:
+        """The stored fields of one lane, low bits first (the core's ST_I / ST_A select I, A)."""
         pr = self.params
-        return [("U", pr["U_W"], True), ("I", pr["I_W"], True), ("A", pr["A_W"], True),
-                ("S", 1, False), ("R", pr["R_W"], False)]
+        return [("U", pr["U_W"], True)] + \
+            ([("I", pr["I_W"], True)] if pr.get("ST_I", 1) else []) + \
+            ([("A", pr["A_W"], True)] if pr.get("ST_A", 1) else []) + \
+            [("S", 1, False), ("R", pr["R_W"], False)]
 
     @property
     def state_bits(self) -> int:
@@ -203,6 +209,8 @@ def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
         "REC": int(isinstance(layer, ir.Recurrent)), "BIAS": int(bool(layer.bias)),
         "AUX_SHIFT": plan.acc_frac - f.weights.frac,
         "V_FILE": rec_file, "BIAS_FILE": bias_file,
+        "ST_I": int("I" in KIND_STATE.get(c.kind, "IA")),
+        "ST_A": int("A" in KIND_STATE.get(c.kind, "IA")),
     }
 
 
