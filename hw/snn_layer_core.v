@@ -14,13 +14,14 @@
 // has passed its last word (while the last spikes may still be leaving).
 //
 // The sweep is a pipeline that never stalls: issue (state, accumulator and bias reads) -> st1
-// (memory data; the accumulator is cleared; U and I are decayed) -> p3 registers -> the neuron
-// unit, whose new state is written back -> p4 (spikes registered): a word with spikes (or the
-// last word) goes to the emitter, through a 4-entry spike queue when the emitter is busy. A word
-// is issued only when a queue entry is reserved for it (credits), so the output's back-pressure
-// never reaches the neuron datapath combinationally. A state word is written back two cycles
-// after its read; the next sweep reads it at least NW + 2 >= 3 cycles after, so reads never
-// need forwarding.
+// (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
+// registered; U and I are decayed) -> p3 (registered) -> the neuron unit, whose new state is
+// written back -> p4 (spikes registered): a word with spikes (or the last word) goes to the
+// emitter, through a 4-entry spike queue when the emitter is busy. A word is issued only when a
+// queue entry is reserved for it (credits), so the output's back-pressure never reaches the
+// neuron datapath combinationally. A state word is written back three cycles after its read;
+// the next sweep reads it at least NW + 2 cycles after, and a word whose older write is still in
+// flight (NW = 1 only) waits.
 //
 // Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
 // WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
@@ -201,9 +202,10 @@ module snn_layer_core #(
     reg [P-1:0]    em_spk;
     reg [KW-1:0]   em_k;
     reg            em_last;
-    // sweep pipeline after st1: p3 (decayed state registered), p4 (spikes registered)
-    reg            p3_v, p3_last, p4_v, p4_last;
-    reg [KW-1:0]   p3_k, p4_k;
+    // sweep pipeline after st1: p2 (memory data registered), p3 (decayed state registered),
+    // p4 (spikes registered)
+    reg            p2_v, p2_last, p3_v, p3_last, p4_v, p4_last;
+    reg [KW-1:0]   p2_k, p3_k, p4_k;
     reg [P-1:0]    p4_spk, p4_sat_u, p4_sat_i, p4_sat_a;
     // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
     reg [P-1:0]    sq_spk  [0:SQ_D-1];
@@ -229,16 +231,18 @@ module snn_layer_core #(
     wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
     wire r_fire = take && rq_valid;
     wire tok_ok = (REC == 0) ||                          // step t's spikes all queued
-                  (!em_valid && !p3_v && !p4_v && sq_cnt == 3'd0);
+                  (!em_valid && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
     assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
     wire st1_free = !st1_valid || st1_adv;
     wire ev_issue = ev_busy;
-    // a sweep word is issued with a reserved spike-queue entry
+    // a sweep word is issued with a reserved spike-queue entry, and not before an older write
+    // of the same state word (the previous sweep's, NW = 1) is done
     wire sw_cred_ok = (sw_cred != 3'd0) || sw_rel;
+    wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k);
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
-                    sw_cred_ok;
+                    sw_cred_ok && !sw_haz;
 
     // ------------------------------------------------------------------ weight memory
     reg [P*W_W-1:0] w_q;
@@ -372,7 +376,7 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p3_v;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p2_v && !p3_v;
     wire              s_re    = sw_issue || rd_ok;
     wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
     wire              s_we    = init_busy || p3_v;
@@ -433,9 +437,18 @@ module snn_layer_core #(
             end
             assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
 
-            // end-of-step neuron update: the stored fields (absent ones read 0), U and I decayed
-            // at st1 and registered with the rest in p3, where the unit computes the new state
-            wire [ST_W-1:0] st = s_q[p*ST_W +: ST_W];
+            // end-of-step neuron update: the stored word and the input registered in p2, the
+            // fields (absent ones read 0) with U and I decayed registered in p3, where the unit
+            // computes the new state
+            reg [ST_W-1:0]         p2_st;
+            reg signed [ACC_W-1:0] p2_acc;
+            always @(posedge clk) begin
+                if (st1_valid && st1_sweep) begin
+                    p2_st  <= s_q[p*ST_W +: ST_W];
+                    p2_acc <= acc_in;
+                end
+            end
+            wire [ST_W-1:0] st = p2_st;
             wire signed [I_W-1:0] st_i;
             wire signed [A_W-1:0] st_a;
             if (ST_I != 0) begin : g_si
@@ -461,13 +474,13 @@ module snn_layer_core #(
             reg [R_W-1:0]          p3_r;
             reg signed [ACC_W-1:0] p3_acc;
             always @(posedge clk) begin
-                if (st1_valid && st1_sweep) begin
+                if (p2_v) begin
                     p3_u   <= u_dec;
                     p3_i   <= i_dec;
                     p3_a   <= st_a;
                     p3_s   <= st[OFF_S];
                     p3_r   <= st[OFF_R +: R_W];
-                    p3_acc <= acc_in;
+                    p3_acc <= p2_acc;
                 end
             end
             wire signed [U_W-1:0] u_new;
@@ -544,6 +557,7 @@ module snn_layer_core #(
     end
     always @(posedge clk) begin
         if (rst || clear) begin
+            p2_v    <= 1'b0;
             p3_v    <= 1'b0;
             p4_v    <= 1'b0;
             sq_wp   <= 2'd0;
@@ -551,7 +565,8 @@ module snn_layer_core #(
             sq_cnt  <= 3'd0;
             sw_cred <= SQ_D[2:0];
         end else begin
-            p3_v <= st1_valid && st1_sweep;
+            p2_v <= st1_valid && st1_sweep;
+            p3_v <= p2_v;
             p4_v <= p3_v;
             if (sq_wr)
                 sq_wp <= sq_wp + 1'b1;
@@ -562,8 +577,10 @@ module snn_layer_core #(
         end
     end
     always @(posedge clk) begin
-        p3_k    <= st1_k;
-        p3_last <= st1_lastword;
+        p2_k    <= st1_k;
+        p2_last <= st1_lastword;
+        p3_k    <= p2_k;
+        p3_last <= p2_last;
         p4_k    <= p3_k;
         p4_last <= p3_last;
         p4_spk   <= lane_spk;
@@ -723,7 +740,7 @@ module snn_layer_core #(
     end
 
     assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
-                  !p3_v && !p4_v && sq_cnt == 3'd0;
+                  !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 
 `default_nettype wire
