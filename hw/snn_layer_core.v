@@ -15,13 +15,13 @@
 //
 // The sweep is a pipeline that never stalls: issue (state, accumulator and bias reads) -> st1
 // (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
-// registered; U and I are decayed) -> p3 (registered) -> the neuron unit, whose new state is
-// written back -> p4 (spikes registered): a word with spikes (or the last word) goes to the
-// emitter, through a 4-entry spike queue when the emitter is busy. A word is issued only when a
-// queue entry is reserved for it (credits), so the output's back-pressure never reaches the
-// neuron datapath combinationally. A state word is written back three cycles after its read;
-// the next sweep reads it at least NW + 2 cycles after, and a word whose older write is still in
-// flight (NW = 1 only) waits.
+// registered; U and I are decayed) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
+// new state is written back, and a word with spikes (or the last word) goes to the emitter,
+// through a 4-entry spike queue when the emitter is busy. A word is issued only when a queue
+// entry is reserved for it (credits), so the output's back-pressure never reaches the neuron
+// datapath combinationally. A state word is written back four cycles after its read; the next
+// sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
+// (NW <= 2 only) waits.
 //
 // Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
 // WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
@@ -206,7 +206,7 @@ module snn_layer_core #(
     // p4 (spikes registered)
     reg            p2_v, p2_last, p3_v, p3_last, p4_v, p4_last;
     reg [KW-1:0]   p2_k, p3_k, p4_k;
-    reg [P-1:0]    p4_spk, p4_sat_u, p4_sat_i, p4_sat_a;
+    wire [P-1:0]   p4_spk, p4_sat_u, p4_sat_i, p4_sat_a;   // the unit's registered outputs
     // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
     reg [P-1:0]    sq_spk  [0:SQ_D-1];
     reg [KW-1:0]   sq_k    [0:SQ_D-1];
@@ -238,9 +238,9 @@ module snn_layer_core #(
     wire st1_free = !st1_valid || st1_adv;
     wire ev_issue = ev_busy;
     // a sweep word is issued with a reserved spike-queue entry, and not before an older write
-    // of the same state word (the previous sweep's, NW = 1) is done
+    // of the same state word (the previous sweep's, NW <= 2) is done
     wire sw_cred_ok = (sw_cred != 3'd0) || sw_rel;
-    wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k);
+    wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k) || (p4_v && p4_k == sw_k);
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
                     sw_cred_ok && !sw_haz;
 
@@ -376,11 +376,11 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p2_v && !p3_v;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p2_v && !p3_v && !p4_v;
     wire              s_re    = sw_issue || rd_ok;
     wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
-    wire              s_we    = init_busy || p3_v;
-    wire [KW-1:0]     s_waddr = init_busy ? init_k : p3_k;
+    wire              s_we    = init_busy || p4_v;
+    wire [KW-1:0]     s_waddr = init_busy ? init_k : p4_k;
     wire [P*ST_W-1:0] new_state;
     wire [P*ST_W-1:0] s_wdata = init_busy ? {(P * ST_W){1'b0}} : new_state;
     reg  [P*ST_W-1:0] s_q;
@@ -438,8 +438,8 @@ module snn_layer_core #(
             assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
 
             // end-of-step neuron update: the stored word and the input registered in p2, the
-            // fields (absent ones read 0) with U and I decayed registered in p3, where the unit
-            // computes the new state
+            // fields (absent ones read 0) with U and I decayed registered in p3, the unit's
+            // registered result in p4
             reg [ST_W-1:0]         p2_st;
             reg signed [ACC_W-1:0] p2_acc;
             always @(posedge clk) begin
@@ -502,7 +502,7 @@ module snn_layer_core #(
                 .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
                 .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
                 .THRESHOLD(THRESHOLD), .BETA(BETA), .REFRACTORY(REFRACTORY),
-                .TAG_W(1), .LATENCY(0), .DECAYED_IN(PRE_DECAY)
+                .TAG_W(1), .LATENCY(1), .DECAYED_IN(PRE_DECAY)
             ) u_neuron (
                 .clk(clk), .rst(rst),
                 .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
@@ -523,7 +523,7 @@ module snn_layer_core #(
             end
 
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] n_index = p3_k * P + p;
+            wire [31:0] n_index = p4_k * P + p;
             /* verilator lint_on UNUSEDSIGNAL */
             assign lane_real[p]  = (n_index < N);
             assign lane_spk[p]   = s_new && lane_real[p];
@@ -583,11 +583,11 @@ module snn_layer_core #(
         p3_last <= p2_last;
         p4_k    <= p3_k;
         p4_last <= p3_last;
-        p4_spk   <= lane_spk;
-        p4_sat_u <= lane_sat_u;
-        p4_sat_i <= lane_sat_i;
-        p4_sat_a <= lane_sat_a;
     end
+    assign p4_spk   = lane_spk;
+    assign p4_sat_u = lane_sat_u;
+    assign p4_sat_i = lane_sat_i;
+    assign p4_sat_a = lane_sat_a;
 
     // ------------------------------------------------------------------ emitter
     wire [P-1:0] em_low  = em_spk & (~em_spk + 1'b1);   // lowest pending spike, one-hot
