@@ -17,9 +17,9 @@
 // (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
 // registered; U and I are decayed) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
 // new state is written back, and a word with spikes (or the last word) goes to the emitter,
-// through a 4-entry spike queue when the emitter is busy. A word is issued only when a queue
-// entry is reserved for it (credits), so the output's back-pressure never reaches the neuron
-// datapath combinationally. A state word is written back four cycles after its read; the next
+// through a 5-entry spike queue when the emitter is busy. A word is issued only when a queue
+// entry is reserved for it (credits, a registered count: 5 cover the 5 cycles from issue to p4),
+// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read; the next
 // sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
 // (NW <= 2 only) waits.
 //
@@ -156,7 +156,8 @@ module snn_layer_core #(
     localparam integer ST_W   = OFF_R + R_W;
     // U and I are decayed in the stage before the neuron unit (built-in kinds)
     localparam integer PRE_DECAY = (KIND >= 0 && KIND <= 3) ? 1 : 0;
-    localparam integer SQ_D   = 4;                                     // spike queue entries
+    localparam integer SQ_D   = 5;                 // spike queue entries = sweep credits
+    localparam [2:0]   SQ_LAST = SQ_D[2:0] - 3'd1;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
@@ -202,6 +203,7 @@ module snn_layer_core #(
     reg [P-1:0]    em_spk;
     reg [KW-1:0]   em_k;
     reg            em_last;
+    reg            em_single;               // at most one spike pending in em_spk
     // sweep pipeline after st1: p2 (memory data registered), p3 (decayed state registered),
     // p4 (spikes registered)
     reg            p2_v, p2_last, p3_v, p3_last, p4_v, p4_last;
@@ -211,7 +213,7 @@ module snn_layer_core #(
     reg [P-1:0]    sq_spk  [0:SQ_D-1];
     reg [KW-1:0]   sq_k    [0:SQ_D-1];
     reg            sq_last [0:SQ_D-1];
-    reg [1:0]      sq_wp, sq_rp;
+    reg [2:0]      sq_wp, sq_rp;
     reg [2:0]      sq_cnt, sw_cred;
     wire           sq_push, sw_rel;
 
@@ -239,7 +241,7 @@ module snn_layer_core #(
     wire ev_issue = ev_busy;
     // a sweep word is issued with a reserved spike-queue entry, and not before an older write
     // of the same state word (the previous sweep's, NW <= 2) is done
-    wire sw_cred_ok = (sw_cred != 3'd0) || sw_rel;
+    wire sw_cred_ok = (sw_cred != 3'd0);
     wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k) || (p4_v && p4_k == sw_k);
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
                     sw_cred_ok && !sw_haz;
@@ -560,8 +562,8 @@ module snn_layer_core #(
             p2_v    <= 1'b0;
             p3_v    <= 1'b0;
             p4_v    <= 1'b0;
-            sq_wp   <= 2'd0;
-            sq_rp   <= 2'd0;
+            sq_wp   <= 3'd0;
+            sq_rp   <= 3'd0;
             sq_cnt  <= 3'd0;
             sw_cred <= SQ_D[2:0];
         end else begin
@@ -569,9 +571,9 @@ module snn_layer_core #(
             p3_v <= p2_v;
             p4_v <= p3_v;
             if (sq_wr)
-                sq_wp <= sq_wp + 1'b1;
+                sq_wp <= (sq_wp == SQ_LAST) ? 3'd0 : sq_wp + 3'd1;
             if (sq_pop)
-                sq_rp <= sq_rp + 1'b1;
+                sq_rp <= (sq_rp == SQ_LAST) ? 3'd0 : sq_rp + 3'd1;
             sq_cnt  <= sq_cnt + {2'b0, sq_wr} - {2'b0, sq_pop};
             sw_cred <= sw_cred + {2'b0, sw_rel} + {2'b0, em_load} - {2'b0, sw_issue};
         end
@@ -607,7 +609,12 @@ module snn_layer_core #(
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
     assign em_fire = em_valid && m_ready;
-    wire em_done = em_fire && (em_token || (em_rest == {P{1'b0}} && !em_last));
+    wire em_done = em_fire && (em_token || (em_single && !em_last));
+    // the next pending spikes, and whether at most one of them is set (registered with them,
+    // off the m_ready -> em_done path)
+    wire [P-1:0] em_nspk = em_byp ? p4_spk : sq_spk[sq_rp];
+    wire em_rest_single = ((em_rest & (em_rest - 1'b1)) == {P{1'b0}});
+    wire em_nspk_single = ((em_nspk & (em_nspk - 1'b1)) == {P{1'b0}});
     assign em_free   = !em_valid || em_done;
     assign m_valid   = em_valid;
     assign m_last    = em_token;
@@ -620,16 +627,20 @@ module snn_layer_core #(
             em_spk   <= {P{1'b0}};
             em_k     <= {KW{1'b0}};
             em_last  <= 1'b0;
+            em_single <= 1'b1;
         end else begin
             if (em_fire) begin
                 if (em_done)
                     em_valid <= 1'b0;
-                else
-                    em_spk <= em_rest;
+                else begin
+                    em_spk    <= em_rest;
+                    em_single <= em_rest_single;
+                end
             end
             if (em_load) begin
-                em_valid <= 1'b1;
-                em_spk   <= em_byp ? p4_spk  : sq_spk[sq_rp];
+                em_valid  <= 1'b1;
+                em_single <= em_nspk_single;
+                em_spk   <= em_nspk;
                 em_k     <= em_byp ? p4_k    : sq_k[sq_rp];
                 em_last  <= em_byp ? p4_last : sq_last[sq_rp];
             end
