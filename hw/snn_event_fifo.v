@@ -34,6 +34,9 @@ module snn_event_fifo #(
 );
     localparam integer PTR_W = $clog2(DEPTH);
 
+    // a few words: flip-flops (LUT-RAM where the synthesis tool maps logic memories to it),
+    // never a whole block RAM
+    (* ram_style = "logic" *)
     reg [WIDTH-1:0] mem [0:DEPTH-1];
     reg [PTR_W:0]   wr_ptr;              // one wrap bit above the index
     reg [PTR_W:0]   rd_ptr;

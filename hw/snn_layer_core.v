@@ -11,14 +11,26 @@
 // written back, the accumulators cleared, and every spike leaves as an output event {0, 1, n}
 // (ascending n) followed by the core's own token {1, 0, 0}; an ASN core (KIND 4) sends the
 // spike's height h instead of 1 (a graded event, OUT_PW >= U_W bits, signed). An output
-// `m_ready` low stalls the sweep; no spike is dropped. Input events of the next step are accepted as soon as the sweep
-// has passed its last word (while the last spikes may still be leaving).
+// `m_ready` low stalls the sweep; no spike is dropped. Input events of the next step are
+// accepted as soon as the sweep has passed its last word (while the last spikes may still be
+// leaving).
+//
+// The sweep is a pipeline that never stalls: issue (state, accumulator and bias reads) -> st1
+// (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
+// registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
+// new state is written back, and a word with spikes (or the last word) goes to the emitter,
+// through a 5-entry spike queue when the emitter is busy. A word is issued only when a queue
+// entry is reserved for it (credits, a registered count: 5 cover the 5 cycles from issue to p4),
+// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read; the next
+// sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
+// (NW <= 2 only) waits.
 //
 // Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
 // WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
 // w_data, word address j*NW + k), accumulators (NW words of P*ACC_W), neuron state (NW words of
-// P lanes of {R, S_prev, A, I, U}, U in the low bits; ASN: {H, S, A, P, U}, P and H of U_W
-// bits). After reset (and after `clear`) an initialisation pass of NW cycles zeroes states and
+// P lanes of {R, S_prev, A, I, U}, U in the low bits; I and A only when ST_I / ST_A select
+// them: a LIF layer stores {R, S_prev, U}; ASN: {H, S, A, P, U}, P and H of U_W bits, A when
+// ST_A). After reset (and after `clear`) an initialisation pass of NW cycles zeroes states and
 // accumulators (s_ready low meanwhile).
 //
 // Parameters (the neuron ones are those of snn_neuron_unit)
@@ -44,6 +56,9 @@
 //   AUX_SHIFT           recurrent weights and biases enter the accumulator shifted left by this
 //                       (ACC_FRAC - weight fraction: nonzero only for a graded direct input)
 //   V_FILE, BIAS_FILE   $readmemh files of the recurrent and bias memories ("" = zeros)
+//   ST_I, ST_A          1: the state word stores I (needed by CubaLIF) / A (ALIF); 0: the
+//                       field is not stored (the unit sees 0) and is absent from rd_data.
+//                       U, S_prev and R are always stored.
 //
 // Run-time writes: w_mem selects the memory (0 W, 1 V, 2 bias), w_addr the word (j*NW + k
 // for W and V, k for the bias); writes past a memory's depth are ignored.
@@ -90,7 +105,9 @@ module snn_layer_core #(
     parameter integer BIAS        = 0,
     parameter integer AUX_SHIFT   = 0,
     parameter         V_FILE      = "",
-    parameter         BIAS_FILE   = ""
+    parameter         BIAS_FILE   = "",
+    parameter integer ST_I        = 1,
+    parameter integer ST_A        = 1
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -116,8 +133,8 @@ module snn_layer_core #(
     // state readout (outside sweeps)
     input  wire                 rd_en,
     input  wire [(((N + P - 1) / P > 1) ? $clog2((N + P - 1) / P) : 1) - 1:0] rd_addr,
-    output wire [P*(U_W + ((KIND == 4) ? U_W : I_W) + A_W + 1 + ((KIND == 4) ? U_W : R_W))-1:0]
-                                rd_data,
+    output wire [P*(U_W + ((KIND == 4) ? U_W : ((ST_I != 0) ? I_W : 0)) +
+                    ((ST_A != 0) ? A_W : 0) + 1 + ((KIND == 4) ? U_W : R_W))-1:0] rd_data,
     // status
     output wire                 idle,
     output reg  [CNT_W-1:0]     sat_u_count,
@@ -139,9 +156,19 @@ module snn_layer_core #(
     localparam [RP_W-1:0] RQ_LAST = N[RP_W-1:0] - 1'b1;
     localparam integer LW     = (P > 1) ? $clog2(P) : 1;
     localparam IS_ASN = (KIND == 4);
-    localparam integer F1_W   = IS_ASN ? U_W : I_W;              // I, or ASN's P
-    localparam integer F4_W   = IS_ASN ? U_W : R_W;              // R, or ASN's H
-    localparam integer ST_W   = U_W + F1_W + A_W + 1 + F4_W;
+    localparam integer SI_W   = IS_ASN ? U_W : ((ST_I != 0) ? I_W : 0);   // I, or ASN's P
+    localparam integer SA_W   = (ST_A != 0) ? A_W : 0;             // stored field widths
+    localparam integer F4_W   = IS_ASN ? U_W : R_W;                // R, or ASN's H
+    localparam integer OFF_I  = U_W;                                   // field offsets (I / P)
+    localparam integer OFF_A  = OFF_I + SI_W;
+    localparam integer OFF_S  = OFF_A + SA_W;
+    localparam integer OFF_R  = OFF_S + 1;                             // R / H
+    localparam integer ST_W   = OFF_R + F4_W;
+    // the decays of the stored states happen in the stage before the neuron unit (every
+    // kind: U and I; ASN also A and P, whose raw values the ASN update never uses)
+    localparam integer PRE_DECAY = (KIND >= 0 && KIND <= 4) ? 1 : 0;
+    localparam integer SQ_D   = 5;                 // spike queue entries = sweep credits
+    localparam [2:0]   SQ_LAST = SQ_D[2:0] - 3'd1;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
@@ -187,6 +214,20 @@ module snn_layer_core #(
     reg [P-1:0]    em_spk;
     reg [KW-1:0]   em_k;
     reg            em_last;
+    reg            em_single;               // at most one spike pending in em_spk
+    // sweep pipeline after st1: p2 (memory data registered), p3 (decayed state registered),
+    // p4 (spikes registered)
+    reg            p2_v, p2_last, p3_v, p3_last, p4_v, p4_last;
+    reg [KW-1:0]   p2_k, p3_k, p4_k;
+    wire [P-1:0]   p4_spk, p4_sat_u, p4_sat_i, p4_sat_a,   // the unit's registered outputs
+                   p4_sat_p, p4_sat_h;
+    // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
+    reg [P-1:0]    sq_spk  [0:SQ_D-1];
+    reg [KW-1:0]   sq_k    [0:SQ_D-1];
+    reg            sq_last [0:SQ_D-1];
+    reg [2:0]      sq_wp, sq_rp;
+    reg [2:0]      sq_cnt, sw_cred;
+    wire           sq_push, sw_rel;
 
     wire st1_adv;
     wire em_free;
@@ -203,13 +244,19 @@ module snn_layer_core #(
     // intake: one event (queued spike first, then the input stream) per NW cycles
     wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
     wire r_fire = take && rq_valid;
-    wire tok_ok = (REC == 0) || !em_valid;             // step t's spikes all queued
+    wire tok_ok = (REC == 0) ||                          // step t's spikes all queued
+                  (!em_valid && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
     assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
     wire st1_free = !st1_valid || st1_adv;
     wire ev_issue = ev_busy;
-    wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy;
+    // a sweep word is issued with a reserved spike-queue entry, and not before an older write
+    // of the same state word (the previous sweep's, NW <= 2) is done
+    wire sw_cred_ok = (sw_cred != 3'd0);
+    wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k) || (p4_v && p4_k == sw_k);
+    wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
+                    sw_cred_ok && !sw_haz;
 
     // ------------------------------------------------------------------ weight memory
     reg [P*W_W-1:0] w_q;
@@ -343,11 +390,11 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p2_v && !p3_v && !p4_v;
     wire              s_re    = sw_issue || rd_ok;
     wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
-    wire              s_we    = init_busy || (st1_adv && st1_sweep);
-    wire [KW-1:0]     s_waddr = init_busy ? init_k : st1_k;
+    wire              s_we    = init_busy || p4_v;
+    wire [KW-1:0]     s_waddr = init_busy ? init_k : p4_k;
     wire [P*ST_W-1:0] new_state;
     wire [P*ST_W-1:0] s_wdata = init_busy ? {(P * ST_W){1'b0}} : new_state;
     reg  [P*ST_W-1:0] s_q;
@@ -407,34 +454,85 @@ module snn_layer_core #(
             end
             assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
 
-            // end-of-step neuron update
-            wire [ST_W-1:0] st = s_q[p*ST_W +: ST_W];
-            wire signed [U_W-1:0] u_new;
-            wire signed [A_W-1:0] a_new;
-            wire                  s_new;
-            /* verilator lint_off UNUSEDSIGNAL */   // per kind: I and R, or P and H
-            wire signed [I_W-1:0] i_new;
-            wire [R_W-1:0]        r_new;
-            wire signed [U_W-1:0] p_new, h_new;
-            /* verilator lint_on UNUSEDSIGNAL */
-            wire                  sat_u, sat_i, sat_a, sat_p, sat_h;
-            wire signed [U_W-1:0] st_u = st[0 +: U_W];
-            wire signed [A_W-1:0] st_a = st[U_W+F1_W +: A_W];
-            wire                  st_s = st[U_W+F1_W+A_W];
+            // end-of-step neuron update: the stored word and the input registered in p2, the
+            // fields (absent ones read 0) with the stored states decayed registered in p3 (U
+            // and I; ASN: U, A and P), the unit's registered result in p4
+            reg [ST_W-1:0]         p2_st;
+            reg signed [ACC_W-1:0] p2_acc;
+            always @(posedge clk) begin
+                if (st1_valid && st1_sweep) begin
+                    p2_st  <= s_q[p*ST_W +: ST_W];
+                    p2_acc <= acc_in;
+                end
+            end
+            wire [ST_W-1:0] st = p2_st;
             wire signed [I_W-1:0] st_i;
+            wire signed [A_W-1:0] st_a;
             wire signed [U_W-1:0] st_p;
             wire [R_W-1:0]        st_r;
             if (IS_ASN) begin : g_st_asn
                 assign st_i = {I_W{1'b0}};
-                assign st_p = st[U_W +: U_W];
+                assign st_p = st[OFF_I +: U_W];
                 assign st_r = {R_W{1'b0}};
-                assign new_state[p*ST_W +: ST_W] = {h_new, s_new, a_new, p_new, u_new};
             end else begin : g_st_builtin
-                assign st_i = st[U_W +: I_W];
+                if (ST_I != 0) begin : g_si
+                    assign st_i = st[OFF_I +: I_W];
+                end else begin : g_no_si
+                    assign st_i = {I_W{1'b0}};
+                end
                 assign st_p = {U_W{1'b0}};
-                assign st_r = st[U_W+F1_W+A_W+1 +: R_W];
-                assign new_state[p*ST_W +: ST_W] = {r_new, s_new, a_new, i_new, u_new};
+                assign st_r = st[OFF_R +: R_W];
             end
+            if (ST_A != 0) begin : g_sa
+                assign st_a = st[OFF_A +: A_W];
+            end else begin : g_no_sa
+                assign st_a = {A_W{1'b0}};
+            end
+            wire signed [U_W-1:0] u_dec;
+            wire signed [I_W-1:0] i_dec;
+            wire signed [A_W-1:0] a_pre;
+            wire signed [U_W-1:0] p_pre;
+            snn_decay #(.W(U_W), .LEAK((PRE_DECAY != 0 && KIND != 0) ? LEAK : 0), .COEF(MEM_DECAY))
+                u_pre_u (.din(st[0 +: U_W]), .dout(u_dec));
+            snn_decay #(.W(I_W), .LEAK((PRE_DECAY != 0) ? LEAK : 0), .COEF(SYN_DECAY))
+                u_pre_i (.din(st_i), .dout(i_dec));
+            if (IS_ASN && PRE_DECAY != 0) begin : g_pre_asn
+                // ASN: A = decay_g(A), P = decay_e(P) (the unit sees only the decayed values)
+                snn_decay #(.W(A_W), .LEAK(LEAK), .COEF(ADAPT_DECAY))
+                    u_pre_a (.din(st_a), .dout(a_pre));
+                snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(PRED_DECAY))
+                    u_pre_p (.din(st_p), .dout(p_pre));
+            end else begin : g_pre_raw
+                assign a_pre = st_a;                 // ALIF needs the raw A (th_prev)
+                assign p_pre = st_p;
+            end
+            reg signed [U_W-1:0]   p3_u;
+            reg signed [I_W-1:0]   p3_i;
+            reg signed [A_W-1:0]   p3_a;
+            reg signed [U_W-1:0]   p3_p;
+            reg                    p3_s;
+            reg [R_W-1:0]          p3_r;
+            reg signed [ACC_W-1:0] p3_acc;
+            always @(posedge clk) begin
+                if (p2_v) begin
+                    p3_u   <= u_dec;
+                    p3_i   <= i_dec;
+                    p3_a   <= a_pre;
+                    p3_p   <= p_pre;
+                    p3_s   <= st[OFF_S];
+                    p3_r   <= st_r;
+                    p3_acc <= p2_acc;
+                end
+            end
+            wire signed [U_W-1:0] u_new;
+            wire                  s_new;
+            /* verilator lint_off UNUSEDSIGNAL */   // per kind and ST_I / ST_A: I, A and R, or P and H
+            wire signed [I_W-1:0] i_new;
+            wire signed [A_W-1:0] a_new;
+            wire [R_W-1:0]        r_new;
+            wire signed [U_W-1:0] p_new, h_new;
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire                  sat_u, sat_i, sat_a, sat_p, sat_h;
             /* verilator lint_off UNUSEDSIGNAL */
             wire                  nu_in_ready, nu_out_valid;
             wire                  nu_tag;
@@ -447,21 +545,35 @@ module snn_layer_core #(
                 .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
                 .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
                 .REFRACTORY(REFRACTORY),
-                .TAG_W(1), .LATENCY(0)
+                .TAG_W(1), .LATENCY(1), .DECAYED_IN(PRE_DECAY)
             ) u_neuron (
                 .clk(clk), .rst(rst),
-                .in_valid(st1_valid && st1_sweep), .in_ready(nu_in_ready), .in_tag(1'b0),
-                .acc(acc_in),
-                .u_in(st_u), .i_in(st_i), .a_in(st_a), .p_in(st_p),
-                .s_in(st_s), .r_in(st_r),
+                .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
+                .acc(p3_acc),
+                .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
+                .s_in(p3_s), .r_in(p3_r),
                 .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
                 .u_out(u_new), .i_out(i_new), .a_out(a_new), .p_out(p_new), .h_out(h_new),
                 .s_out(s_new), .r_out(r_new),
                 .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a), .sat_p(sat_p), .sat_h(sat_h));
             assign lane_h[p*U_W +: U_W] = h_new;
+            assign new_state[p*ST_W +: U_W]   = u_new;
+            assign new_state[p*ST_W + OFF_S] = s_new;
+            if (IS_ASN) begin : g_w_asn
+                assign new_state[p*ST_W + OFF_I +: U_W] = p_new;
+                assign new_state[p*ST_W + OFF_R +: U_W] = h_new;
+            end else begin : g_w_builtin
+                assign new_state[p*ST_W + OFF_R +: R_W] = r_new;
+                if (ST_I != 0) begin : g_wi
+                    assign new_state[p*ST_W + OFF_I +: I_W] = i_new;
+                end
+            end
+            if (ST_A != 0) begin : g_wa
+                assign new_state[p*ST_W + OFF_A +: A_W] = a_new;
+            end
 
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] n_index = st1_k * P + p;
+            wire [31:0] n_index = p4_k * P + p;
             /* verilator lint_on UNUSEDSIGNAL */
             assign lane_real[p]  = (n_index < N);
             assign lane_spk[p]   = s_new && lane_real[p];
@@ -474,10 +586,62 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ stage-1 advance
-    wire need_em = (|lane_spk) || st1_lastword;
-    assign st1_adv = st1_valid && (!st1_sweep || !need_em || em_free);
+    assign st1_adv = st1_valid;                            // the pipeline never stalls
     wire sweep_done = st1_adv && st1_sweep && st1_lastword;
-    wire em_load    = st1_adv && st1_sweep && need_em;
+
+    // ------------------------------------------------------------------ spike queue
+    // p4 words with a spike (and the last word, for the token) enter the queue; the others
+    // give their credit back at once
+    // (straight to a free emitter when the queue is empty)
+    assign sq_push = p4_v && ((|p4_spk) || p4_last);
+    assign sw_rel  = p4_v && !sq_push;
+    wire   sq_empty = (sq_cnt == 3'd0);
+    wire   em_byp   = sq_empty && sq_push && em_free;     // p4 -> emitter, bypassing the queue
+    wire   sq_pop   = !sq_empty && em_free;
+    wire   sq_wr    = sq_push && !em_byp;
+    wire   em_load  = em_byp || sq_pop;
+    always @(posedge clk) begin
+        if (sq_wr) begin
+            sq_spk[sq_wp]  <= p4_spk;
+            sq_k[sq_wp]    <= p4_k;
+            sq_last[sq_wp] <= p4_last;
+        end
+    end
+    always @(posedge clk) begin
+        if (rst || clear) begin
+            p2_v    <= 1'b0;
+            p3_v    <= 1'b0;
+            p4_v    <= 1'b0;
+            sq_wp   <= 3'd0;
+            sq_rp   <= 3'd0;
+            sq_cnt  <= 3'd0;
+            sw_cred <= SQ_D[2:0];
+        end else begin
+            p2_v <= st1_valid && st1_sweep;
+            p3_v <= p2_v;
+            p4_v <= p3_v;
+            if (sq_wr)
+                sq_wp <= (sq_wp == SQ_LAST) ? 3'd0 : sq_wp + 3'd1;
+            if (sq_pop)
+                sq_rp <= (sq_rp == SQ_LAST) ? 3'd0 : sq_rp + 3'd1;
+            sq_cnt  <= sq_cnt + {2'b0, sq_wr} - {2'b0, sq_pop};
+            sw_cred <= sw_cred + {2'b0, sw_rel} + {2'b0, em_load} - {2'b0, sw_issue};
+        end
+    end
+    always @(posedge clk) begin
+        p2_k    <= st1_k;
+        p2_last <= st1_lastword;
+        p3_k    <= p2_k;
+        p3_last <= p2_last;
+        p4_k    <= p3_k;
+        p4_last <= p3_last;
+    end
+    assign p4_spk   = lane_spk;
+    assign p4_sat_u = lane_sat_u;
+    assign p4_sat_i = lane_sat_i;
+    assign p4_sat_a = lane_sat_a;
+    assign p4_sat_p = lane_sat_p;
+    assign p4_sat_h = lane_sat_h;
 
     // ------------------------------------------------------------------ emitter
     wire [P-1:0] em_low  = em_spk & (~em_spk + 1'b1);   // lowest pending spike, one-hot
@@ -497,7 +661,12 @@ module snn_layer_core #(
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
     assign em_fire = em_valid && m_ready;
-    wire em_done = em_fire && (em_token || (em_rest == {P{1'b0}} && !em_last));
+    wire em_done = em_fire && (em_token || (em_single && !em_last));
+    // the next pending spikes, and whether at most one of them is set (registered with them,
+    // off the m_ready -> em_done path)
+    wire [P-1:0] em_nspk = em_byp ? p4_spk : sq_spk[sq_rp];
+    wire em_rest_single = ((em_rest & (em_rest - 1'b1)) == {P{1'b0}});
+    wire em_nspk_single = ((em_nspk & (em_nspk - 1'b1)) == {P{1'b0}});
     assign em_free   = !em_valid || em_done;
     assign m_valid   = em_valid;
     assign m_last    = em_token;
@@ -522,9 +691,16 @@ module snn_layer_core #(
             /* verilator lint_on WIDTHTRUNC */
             /* verilator lint_on WIDTHEXPAND */
             assign spk_payload = h_ext;
+            // the heights travel with their word: p4 (lane_h, the unit's registered h) straight
+            // to the emitter, or through the spike queue
+            reg [P*U_W-1:0] sq_h [0:SQ_D-1];
+            always @(posedge clk) begin
+                if (sq_wr)
+                    sq_h[sq_wp] <= lane_h;
+            end
             always @(posedge clk) begin
                 if (em_load)
-                    em_pay <= lane_h;
+                    em_pay <= em_byp ? lane_h : sq_h[sq_rp];
             end
         end else begin : g_pay_one
             assign spk_payload = PAYLOAD_ONE;
@@ -541,18 +717,22 @@ module snn_layer_core #(
             em_spk   <= {P{1'b0}};
             em_k     <= {KW{1'b0}};
             em_last  <= 1'b0;
+            em_single <= 1'b1;
         end else begin
             if (em_fire) begin
                 if (em_done)
                     em_valid <= 1'b0;
-                else
-                    em_spk <= em_rest;
+                else begin
+                    em_spk    <= em_rest;
+                    em_single <= em_rest_single;
+                end
             end
             if (em_load) begin
-                em_valid <= 1'b1;
-                em_spk   <= lane_spk;
-                em_k     <= st1_k;
-                em_last  <= st1_lastword;
+                em_valid  <= 1'b1;
+                em_single <= em_nspk_single;
+                em_spk   <= em_nspk;
+                em_k     <= em_byp ? p4_k    : sq_k[sq_rp];
+                em_last  <= em_byp ? p4_last : sq_last[sq_rp];
             end
         end
     end
@@ -640,11 +820,11 @@ module snn_layer_core #(
         n_sat_p = {(LW + 1){1'b0}};
         n_sat_h = {(LW + 1){1'b0}};
         for (b = 0; b < P; b = b + 1) begin
-            n_sat_u = n_sat_u + {{LW{1'b0}}, lane_sat_u[b]};
-            n_sat_i = n_sat_i + {{LW{1'b0}}, lane_sat_i[b]};
-            n_sat_a = n_sat_a + {{LW{1'b0}}, lane_sat_a[b]};
-            n_sat_p = n_sat_p + {{LW{1'b0}}, lane_sat_p[b]};
-            n_sat_h = n_sat_h + {{LW{1'b0}}, lane_sat_h[b]};
+            n_sat_u = n_sat_u + {{LW{1'b0}}, p4_sat_u[b]};
+            n_sat_i = n_sat_i + {{LW{1'b0}}, p4_sat_i[b]};
+            n_sat_a = n_sat_a + {{LW{1'b0}}, p4_sat_a[b]};
+            n_sat_p = n_sat_p + {{LW{1'b0}}, p4_sat_p[b]};
+            n_sat_h = n_sat_h + {{LW{1'b0}}, p4_sat_h[b]};
         end
     end
     always @(posedge clk) begin
@@ -656,7 +836,7 @@ module snn_layer_core #(
             sat_h_count <= {CNT_W{1'b0}};
             step_count  <= {CNT_W{1'b0}};
         end else begin
-            if (st1_adv && st1_sweep) begin
+            if (p4_v) begin
                 sat_u_count <= sat_u_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_u};
                 sat_i_count <= sat_i_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_i};
                 sat_a_count <= sat_a_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_a};
@@ -668,7 +848,8 @@ module snn_layer_core #(
         end
     end
 
-    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid;
+    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
+                  !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 
 `default_nettype wire

@@ -61,6 +61,11 @@
 //   TAG_W                        width of a side-band tag carried alongside (e.g. the address)
 //   LATENCY                      0: combinational (in_ready = out_ready, out_valid = in_valid)
 //                                1: one register stage (in_ready = !out_valid || out_ready)
+//   DECAYED_IN                   1: u_in and i_in arrive already decayed (decay_b(U), decay_a(I)
+//                                applied by the caller one pipeline stage earlier, as the layer
+//                                core does); a_in is the raw A, except for ASN, where u_in,
+//                                a_in and p_in all arrive decayed (decay_b(U), decay_g(A),
+//                                decay_e(P): the ASN update uses only the decayed A and P)
 //
 // Unused states (I unless CubaLIF, A unless ALIF or ASN, P and H unless ASN, R for ASN) are
 // output as 0 with their flags low.
@@ -88,7 +93,8 @@ module snn_neuron_unit #(
     parameter integer M_F         = 0,
     parameter integer REFRACTORY  = 0,
     parameter integer TAG_W       = 1,
-    parameter integer LATENCY     = 0
+    parameter integer LATENCY     = 0,
+    parameter integer DECAYED_IN  = 0
 ) (
     input  wire                    clk,
     input  wire                    rst,
@@ -156,7 +162,7 @@ module snn_neuron_unit #(
             localparam integer IS_W = ((I_W + 1 > IN_W) ? I_W + 1 : IN_W) + 1;
             wire signed [I_W-1:0]  i_dec;
             wire signed [IS_W-1:0] i_sum;
-            snn_decay #(.W(I_W), .LEAK(LEAK), .COEF(SYN_DECAY)) u_decay_i (.din(i_in), .dout(i_dec));
+            snn_decay #(.W(I_W), .LEAK((DECAYED_IN != 0) ? 0 : LEAK), .COEF(SYN_DECAY)) u_decay_i (.din(i_in), .dout(i_dec));
             assign i_sum = i_dec + x_in;
             snn_sat #(.IN_W(IS_W), .OUT_W(I_W)) u_sat_i (.din(i_sum), .dout(i_new), .sat(i_sat));
             snn_rescale #(.IN_W(I_W), .OUT_W(XI_W), .SHIFT(SH_I)) u_rescale_i (.din(i_new), .dout(x_raw));
@@ -215,7 +221,7 @@ module snn_neuron_unit #(
     localparam integer US_W  = ((US_W0 > TH_W) ? US_W0 : TH_W) + 2;
 
     wire signed [U_W-1:0]  u_dec;
-    snn_decay #(.W(U_W), .LEAK(U_LEAK), .COEF(MEM_DECAY)) u_decay_u (.din(u_in), .dout(u_dec));
+    snn_decay #(.W(U_W), .LEAK((DECAYED_IN != 0) ? 0 : U_LEAK), .COEF(MEM_DECAY)) u_decay_u (.din(u_in), .dout(u_dec));
 
     wire signed [U_W-1:0]  u_base = (RESET == 1 && s_in) ? {U_W{1'b0}} : u_dec;
     wire signed [TH_W-1:0] u_rst  = (RESET == 0 && s_in) ? th_prev : {TH_W{1'b0}};
@@ -241,14 +247,14 @@ module snn_neuron_unit #(
             localparam integer AU_W = ((U_W > IN_W) ? U_W : IN_W) + 1;
             wire signed [U_W-1:0]  au_dec;
             wire signed [AU_W-1:0] au_sum;
-            snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(MEM_DECAY)) u_decay_au (.din(u_in), .dout(au_dec));
+            snn_decay #(.W(U_W), .LEAK((DECAYED_IN != 0) ? 0 : LEAK), .COEF(MEM_DECAY)) u_decay_au (.din(u_in), .dout(au_dec));
             assign au_sum = au_dec + x_in;
             snn_sat #(.IN_W(AU_W), .OUT_W(U_W)) u_sat_au (.din(au_sum), .dout(asn_u), .sat(asn_sat_u));
             // decays of A and P (no saturation needed: |decayed| <= |state|)
             wire signed [A_W-1:0] aa_dec;
             wire signed [U_W-1:0] ap_dec;
-            snn_decay #(.W(A_W), .LEAK(LEAK), .COEF(ADAPT_DECAY)) u_decay_aa (.din(a_in), .dout(aa_dec));
-            snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(PRED_DECAY)) u_decay_ap (.din(p_in), .dout(ap_dec));
+            snn_decay #(.W(A_W), .LEAK((DECAYED_IN != 0) ? 0 : LEAK), .COEF(ADAPT_DECAY)) u_decay_aa (.din(a_in), .dout(aa_dec));
+            snn_decay #(.W(U_W), .LEAK((DECAYED_IN != 0) ? 0 : LEAK), .COEF(PRED_DECAY)) u_decay_ap (.din(p_in), .dout(ap_dec));
             // theta = THRESHOLD + rescale(A, A_FRAC, U_FRAC), exact
             localparam integer SH_TA = U_FRAC - A_FRAC;
             localparam integer TA_W  = A_W + ((SH_TA > 0) ? SH_TA : 0) + 1;

@@ -90,15 +90,17 @@ def test_cli_json_fields(tiny_run):
     assert r["tools"]["yosys"] in ("yowasp", "system")
     # exact, from the manifest: 13 input + 7 output pins; the shift register holds w_layer (1),
     # w_addr (5: 8 rows x 4 words), w_data (8), rd_layer (1), rd_addr (2); the fold takes
-    # rd_data (one lane of U16 + I16 + A16 + S1 + R1 = 50 bits) and four 32-bit counters
+    # rd_data (one lane of a LIF state word: U16 + S1 + R1 = 18 bits) and four 32-bit counters
     assert r["harness"] == {"top": "snn_fpga_top", "pins": 20, "shift_bits": 17,
-                            "fold_bits": 178}
+                            "fold_bits": 146}
     assert r["resources"]["io"] == {"used": 20, "available": 206, "percent": 9.7}
     assert r["resources"]["logic_cells"]["available"] == 7680
     assert r["resources"]["bram"]["available"] == 32
     assert r["resources"]["dsp"]["used"] == 0
-    # the weights (8 rows x 4 words x 8 bits) are one SB_RAM40_4K, and so is the event FIFO
+    # the weights (8 rows x 4 words x 8 bits) are one SB_RAM40_4K; the event FIFO is in logic
+    # (ram_style), not in a block RAM
     assert r["weight_bram"] == {"u_l0_h.wmem": 1}
+    assert r["bram_by_memory"] == {"u_l0_h.wmem": 1}
     assert r["weights_in_bram"] is True
     assert r["bram_by_memory"]["u_l0_h.wmem"] == 1
     assert r["fits"] is True
@@ -122,7 +124,7 @@ def test_report_matches_tool_outputs(tiny_run):
     by_type = cells["num_cells_by_type"]
     assert r["resources"]["luts"] == by_type["SB_LUT4"]
     assert r["resources"]["ffs"] == sum(v for k, v in by_type.items() if k.startswith("SB_DFF"))
-    assert r["resources"]["bram"]["used"] == by_type["SB_RAM40_4K"] == 2
+    assert r["resources"]["bram"]["used"] == by_type["SB_RAM40_4K"] == 1
     nrep = json.loads((keep / "report.json").read_text())
     assert r["resources"]["logic_cells"]["used"] == nrep["utilization"]["ICESTORM_LC"]["used"]
     (clk,) = [v for k, v in nrep["fmax"].items() if k.startswith("clk")]

@@ -126,7 +126,10 @@ def test_digits_top_manifest_and_memories(tmp_path):
     widths = {p["name"]: p["width"] for p in man["ports"]}
     assert widths["s_addr"] == 6 and widths["m_addr"] == 4 and widths["rd_layer"] == 1
     assert widths["rd_data"] == 4 * hidden["state"]["lane_bits"]
-    assert [f["name"] for f in hidden["state"]["fields"]] == ["U", "I", "A", "S", "R"]
+    # a LIF layer stores U, S_prev and R only (no I, no A): 16 + 1 + 1 bits per lane
+    assert [f["name"] for f in hidden["state"]["fields"]] == ["U", "S", "R"]
+    assert [f["offset"] for f in hidden["state"]["fields"]] == [0, 16, 17]
+    assert hidden["state"]["lane_bits"] == 18 and prm["ST_I"] == 0 and prm["ST_A"] == 0
     assert man["memory_map"]["weights"][1] == {"w_layer": 1, "layer": "out", "words": 384,
                                                "word_bits": 32, "file": "w_out.mem", "w_mem": 0}
     assert man["memory_map"]["recurrent"] == [] and man["memory_map"]["bias"] == []
@@ -361,7 +364,9 @@ def test_asn_layers_and_direct_input(tmp_path):
     assert [(f["name"], f["width"], f["signed"]) for f in h["state"]["fields"]] == [
         ("U", 14, True), ("P", 14, True), ("A", 12, True), ("S", 1, False), ("H", 14, True)]
     assert h["state"]["lane_bits"] == 14 + 14 + 12 + 1 + 14
-    assert [f["name"] for f in l["state"]["fields"]] == ["U", "I", "A", "S", "R"]
+    assert (hp["ST_I"], hp["ST_A"]) == (0, 1)      # the ASN stores P (always) and A
+    # the LIF layer between them stores U, S_prev and R only
+    assert [f["name"] for f in l["state"]["fields"]] == ["U", "S", "R"]
     assert h["kind"] == "ASN" and h["graded_input"] and h["payload"]["graded"]
     assert h["payload"]["width"] == 14 and h["payload"]["signed"]
     assert not l["payload"]["graded"] and l["graded_input"] and not o["graded_input"]

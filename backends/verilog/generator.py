@@ -59,6 +59,10 @@ STEP_OVERHEAD = 4
 #: ``KIND`` of the adaptive spiking neuron in ``snn_neuron_unit`` (the built-in kinds' codes are
 #: ``snnc.hw.KIND_CODES``)
 ASN_KIND = 4
+#: the optional state fields a neuron kind keeps between steps (U and S_prev are always stored;
+#: R for the built-in kinds, P and H for the ASN); ``ST_I`` / ``ST_A`` of the core select I and
+#: A; a kind not listed here stores every field
+KIND_STATE = {"IF": (), "LIF": (), "CubaLIF": ("I",), "ALIF": ("A",), "ASN": ("A",)}
 
 
 def _bits(n: int) -> int:
@@ -138,12 +142,16 @@ class LayerHW:
 
     @property
     def state_layout(self) -> list[tuple[str, int, bool]]:
+        """The stored fields of one lane, low bits first (the core's ST_I / ST_A select I, A)."""
         pr = self.params
         if self.asn:
-            return [("U", pr["U_W"], True), ("P", pr["U_W"], True), ("A", pr["A_W"], True),
-                    ("S", 1, False), ("H", pr["U_W"], True)]
-        return [("U", pr["U_W"], True), ("I", pr["I_W"], True), ("A", pr["A_W"], True),
-                ("S", 1, False), ("R", pr["R_W"], False)]
+            return [("U", pr["U_W"], True), ("P", pr["U_W"], True)] + \
+                ([("A", pr["A_W"], True)] if pr.get("ST_A", 1) else []) + \
+                [("S", 1, False), ("H", pr["U_W"], True)]
+        return [("U", pr["U_W"], True)] + \
+            ([("I", pr["I_W"], True)] if pr.get("ST_I", 1) else []) + \
+            ([("A", pr["A_W"], True)] if pr.get("ST_A", 1) else []) + \
+            [("S", 1, False), ("R", pr["R_W"], False)]
 
     @property
     def state_bits(self) -> int:
@@ -270,6 +278,8 @@ def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
         "REC": int(isinstance(layer, ir.Recurrent)), "BIAS": int(bool(layer.bias)),
         "AUX_SHIFT": plan.acc_frac - f.weights.frac,
         "V_FILE": rec_file, "BIAS_FILE": bias_file,
+        "ST_I": int("I" in KIND_STATE.get(c.kind, "IA")),
+        "ST_A": int("A" in KIND_STATE.get(c.kind, "IA")),
     }
 
 

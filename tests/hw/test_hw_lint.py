@@ -52,6 +52,13 @@ def _param_sets():
     sets.append(("core-p1-wide", "snn_layer_core", {"N": 5, "P": 1, "M": 300, "IN_AW": 9,
                                                     "OUT_AW": 3, "KIND": 2, "ACC_W": 20,
                                                     "OUT_PW": 3}))
+    # LIF / CubaLIF / ALIF state words without the fields they do not use (as generated)
+    sets.append(("core-lif-st", "snn_layer_core", {"KIND": 1, "ST_I": 0, "ST_A": 0}))
+    sets.append(("core-cuba-st", "snn_layer_core", {"KIND": 2, "ST_I": 1, "ST_A": 0,
+                                                    "REFRACTORY": 1}))
+    sets.append(("core-alif-st", "snn_layer_core", {"KIND": 3, "ST_I": 0, "ST_A": 1,
+                                                    "LEAK": 2, "MEM_DECAY": 3,
+                                                    "ADAPT_DECAY": 4}))
     return sets
 
 

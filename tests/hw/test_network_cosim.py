@@ -338,7 +338,7 @@ try:
             assert not int(dut.m_valid.value), "extra output event after the last token"
             states = await _read_states(dut, layers)
             for lay in layers:
-                for key in ("U", "I", "A", "S", "R"):
+                for key in [f["name"] for f in lay["state"]["fields"]]:   # the stored fields
                     checker.compare(f"sample {b} layer {lay['name']} final {key}",
                                     states[lay["name"]][key],
                                     model.final_state(lay["name"], b, key, lay["neurons"]))

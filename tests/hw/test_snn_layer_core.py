@@ -405,7 +405,9 @@ try:
     @cocotb.test()
     async def full_speed_timing(dut):
         """No stalls anywhere: events are taken back to back (one word per cycle, no bubble),
-        and a step's token leaves within NW + spikes + 4 cycles of the input token."""
+        and a step's token leaves within NW + spikes + 5 cycles of the input token (the sweep
+        pipeline: issue, st1, p2, p3, p4, emitter; + 3 - NW at NW <= 2, where a sweep word waits
+        for the previous sweep's write of the same word)."""
         from cocotb.triggers import FallingEdge, ReadOnly
 
         name, cfg = config()
@@ -457,9 +459,10 @@ try:
             gaps += 1
         tokens_in = [accepted[i] for i, item in enumerate(drv.items) if item[0]]
         worst = 0
+        LATENCY_SLACK = 5 + max(0, 3 - cfg.words)
         for t, (c_in, c_out) in enumerate(zip(tokens_in, token_out)):
             spikes = len(checker.expected[t])
-            assert c_out - c_in <= cfg.words + spikes + 4, \
+            assert c_out - c_in <= cfg.words + spikes + LATENCY_SLACK, \
                 f"step {t}: token out {c_out - c_in} cycles after the token in ({spikes} spikes)"
             worst = max(worst, c_out - c_in - spikes)
         dut._log.info("%s: %d back-to-back event pairs at %d cycle(s) each; token latency "
