@@ -25,40 +25,14 @@ import math
 import torch
 
 from snnc import ir
+from snnc.backends.torch.neurons import _effective, rescale as _rescale
+from snnc.backends.torch.neurons import int_decay as _decay
 from snnc.backends.torch.surrogates import Surrogate
 
 COEF_FRAC = 16
 
 
 # ---------------------------------------------------------------------- integer primitives
-
-
-def _rshift_round(x: torch.Tensor, s: int) -> torch.Tensor:
-    return (x + (1 << (s - 1))) >> s
-
-
-def _rescale(x: torch.Tensor, from_frac: int, to_frac: int) -> torch.Tensor:
-    if to_frac > from_frac:
-        return x << (to_frac - from_frac)
-    if to_frac < from_frac:
-        return _rshift_round(x, from_frac - to_frac)
-    return x
-
-
-def _decay(v: torch.Tensor, leak: str, c: int | None) -> torch.Tensor:
-    if leak == "multiply":
-        return _rshift_round(v * c, COEF_FRAC)
-    if leak == "shift":
-        return v - (v >> c)
-    return v
-
-
-def _effective(leak: str, c: int | None) -> float:
-    if c is None or leak == "none":
-        return 1.0
-    if leak == "shift":
-        return 1.0 - 2.0 ** -c
-    return c / 65536.0
 
 
 def _to_int(real: torch.Tensor, frac: int) -> torch.Tensor:
