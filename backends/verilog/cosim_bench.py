@@ -34,6 +34,37 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, with_timeout
 FULL = 65536          # probability 1 in the harness's 17-bit thresholds
 
 
+async def read_states(dut, layers: list[dict]) -> dict:
+    """Every field of the ``layers``' states (manifest entries) through the top's muxed read-back
+    port (``rd_en``, ``rd_layer``, ``rd_addr`` -> ``rd_data`` the cycle after): layer -> field ->
+    [N], signed fields sign-extended."""
+    out = {}
+    for lay in layers:
+        fields = lay["state"]["fields"]
+        bits, p, n = lay["state"]["lane_bits"], lay["lanes"], lay["neurons"]
+        vals = {f["name"]: [0] * n for f in fields}
+        for k in range(lay["state"]["words"]):
+            await FallingEdge(dut.clk)
+            dut.rd_en.value = 1
+            dut.rd_layer.value = lay["index"]
+            dut.rd_addr.value = k
+            await FallingEdge(dut.clk)
+            dut.rd_en.value = 0
+            word = dut.rd_data.value.to_unsigned()
+            for lane in range(p):
+                i = k * p + lane
+                if i >= n:
+                    continue
+                v_lane = word >> (lane * bits)
+                for f in fields:
+                    v = (v_lane >> f["offset"]) & ((1 << f["width"]) - 1)
+                    if f["signed"] and v >> (f["width"] - 1):
+                        v -= 1 << f["width"]
+                    vals[f["name"]][i] = v
+        out[lay["name"]] = vals
+    return out
+
+
 class Model:
     """The stimulus: per sample, input spikes per step (the harness streams them from the file)."""
 
@@ -116,32 +147,7 @@ class Monitor:
 
     async def read_states(self, layers=None) -> dict:
         """Every field of every layer's state through the read-back port: layer -> field -> [N]."""
-        dut = self.dut
-        out = {}
-        for lay in layers or self.layers:
-            fields = lay["state"]["fields"]
-            bits, p, n = lay["state"]["lane_bits"], lay["lanes"], lay["neurons"]
-            vals = {f["name"]: [0] * n for f in fields}
-            for k in range(lay["state"]["words"]):
-                await FallingEdge(dut.clk)
-                dut.rd_en.value = 1
-                dut.rd_layer.value = lay["index"]
-                dut.rd_addr.value = k
-                await FallingEdge(dut.clk)
-                dut.rd_en.value = 0
-                word = dut.rd_data.value.to_unsigned()
-                for lane in range(p):
-                    i = k * p + lane
-                    if i >= n:
-                        continue
-                    v_lane = word >> (lane * bits)
-                    for f in fields:
-                        v = (v_lane >> f["offset"]) & ((1 << f["width"]) - 1)
-                        if f["signed"] and v >> (f["width"] - 1):
-                            v -= 1 << f["width"]
-                        vals[f["name"]][i] = v
-            out[lay["name"]] = vals
-        return out
+        return await read_states(self.dut, layers or self.layers)
 
     async def saturation(self) -> dict:
         dut = self.dut

@@ -252,33 +252,9 @@ async def _wait_idle(dut, limit=20000):
 
 async def _read_states(dut, layers: list[dict]) -> dict:
     """Every layer's states through the muxed read port: layer -> field -> [N]."""
-    from cocotb.triggers import FallingEdge
+    from snnc.backends.verilog.cosim_bench import read_states
 
-    out = {}
-    for lay in layers:
-        fields = lay["state"]["fields"]
-        bits, p, n = lay["state"]["lane_bits"], lay["lanes"], lay["neurons"]
-        vals = {f["name"]: [0] * n for f in fields}
-        for k in range(lay["state"]["words"]):
-            await FallingEdge(dut.clk)
-            dut.rd_en.value = 1
-            dut.rd_layer.value = lay["index"]
-            dut.rd_addr.value = k
-            await FallingEdge(dut.clk)
-            dut.rd_en.value = 0
-            word = dut.rd_data.value.to_unsigned()
-            for lane in range(p):
-                i = k * p + lane
-                if i >= n:
-                    continue
-                v_lane = word >> (lane * bits)
-                for f in fields:
-                    v = (v_lane >> f["offset"]) & ((1 << f["width"]) - 1)
-                    if f["signed"] and v >> (f["width"] - 1):
-                        v -= 1 << f["width"]
-                    vals[f["name"]][i] = v
-        out[lay["name"]] = vals
-    return out
+    return await read_states(dut, layers)
 
 
 try:
