@@ -56,10 +56,8 @@ def cmd_compile(args) -> int:
     if args.target == "hls":
         return _compile_hls(args, qmodel, notes)
     manifest = generate(qmodel, args.out, lanes=args.lanes, fifo_depth=fd)
-    files = manifest["memory_files"] if "memory_files" in manifest else [
-        l["weights"]["file"] for l in manifest["layers"]]
     return _report(args, qmodel, manifest, "Verilog", " -> ",
-                   manifest["files"] + files + ["manifest.json"], notes)
+                   manifest["files"] + manifest["memory_files"] + ["manifest.json"], notes)
 
 
 def _compile_hls(args, qmodel, notes: list[str]) -> int:
