@@ -32,12 +32,7 @@ T, B, N_IN, N_H, N_OUT = 30, 6, 20, 24, 7
 DTYPE = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def neuron_text(kind: str, reset: str, theta: float) -> str:

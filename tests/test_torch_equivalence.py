@@ -24,13 +24,7 @@ from snnc.quantize import quantize  # noqa: E402
 from snnc.weights import random_weights  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is fastest, and immune to oversubscribed CI machines."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 USER_NEURONS = """

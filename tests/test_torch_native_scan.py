@@ -22,19 +22,14 @@ from snnc.build import load_text  # noqa: E402
 from snnc.weights import random_weights  # noqa: E402
 
 HAVE_CXX = NS._compiler() is not None
-pytestmark = pytest.mark.skipif(not HAVE_CXX, reason="no C++ compiler: the native scan is not built")
+pytestmark = [
+    pytest.mark.skipif(not HAVE_CXX, reason="no C++ compiler: the native scan is not built"),
+    pytest.mark.usefixtures("torch_one_thread"),
+]
 
 KINDS = ("IF", "LIF", "CubaLIF", "ALIF")
 RESETS = ("subtract", "zero", "none")
 SURROGATES = ("fast_sigmoid", "triangle", "exponential", "atan", "sigmoid", "rectangular")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,7 @@ from snnc import catalog, ir  # noqa: E402
 from snnc.backends.torch.surrogates import SURROGATES, Surrogate, resolve  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is fastest, and immune to oversubscribed CI machines."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 NAMES = sorted(SURROGATES)
