@@ -26,6 +26,9 @@ class BackendRun:
     * ``saturation``: layer name -> state name -> clamps counted over the whole batch.
     * ``cycles``: [B] clock cycles per sample (``None`` where the backend has no cycle count);
       ``cycle_bound``: [B] the bound the backend's cycle model promises, when it has one.
+    * ``membranes``: layer name -> [T, B, N] int64 membrane after every step, for the layers
+      whose membrane the backend exposes step by step (what a ``membrane`` readout sums and a
+      ``count`` readout breaks its ties with); compared per step like the spikes.
     """
 
     backend: str
@@ -36,6 +39,7 @@ class BackendRun:
     saturation: dict[str, dict[str, int]] = field(default_factory=dict)
     cycles: np.ndarray | None = None
     cycle_bound: np.ndarray | None = None
+    membranes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,8 @@ def _first_spike_mismatch(layer: str, exp: np.ndarray, got: np.ndarray) -> tuple
 def compare(golden: SimResult, run: BackendRun, layers: list[str]) -> Comparison:
     """Compare ``run`` with the recorded golden result, layers in graph order ``layers``.
 
-    Spikes are compared per step for every layer the run recorded; final states for every state
+    Spikes (and membranes, where the run has them) are compared per step for every layer the run
+    recorded; final states for every state
     the run read back; saturation counters for every layer the run counted. Shapes must agree
     (a shape difference is a bug in the backend's runner and raises ``ValueError``)."""
     if golden.spikes is None:
@@ -115,6 +120,19 @@ def compare(golden: SimResult, run: BackendRun, layers: list[str]) -> Comparison
             mismatches += count
             if first is not None:
                 firsts.append(((first.sample, first.step, rank, first.neuron), first))
+        if name in run.membranes:
+            exp = np.asarray(golden.membranes[name]).reshape(golden.steps, golden.batch, -1)
+            got = np.asarray(run.membranes[name]).reshape(run.steps, run.batch, -1)
+            if exp.shape != got.shape:
+                raise ValueError(f"{run.backend}: membranes of '{name}' have shape {got.shape}, "
+                                 f"expected {exp.shape}")
+            compared += exp.size
+            diff = np.argwhere((exp != got).transpose(1, 0, 2))
+            mismatches += len(diff)
+            if len(diff):
+                b, t, n = (int(v) for v in diff[0])
+                m = Mismatch("membrane", name, b, t, n, int(exp[t, b, n]), int(got[t, b, n]))
+                firsts.append(((b, t, rank, n), m))
         for key, got_state in run.final_state.get(name, {}).items():
             exp = np.asarray(golden.final_state[name][key]).reshape(golden.batch, -1)
             got = np.asarray(got_state).reshape(run.batch, -1)

@@ -121,32 +121,19 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
            "first_mismatch": comp.first.as_dict() if comp.first is not None else None,
            "first_mismatch_text": comp.first.describe() if comp.first is not None else None}
     rtl_pred = info.predictions
-    out_layer = graph.layers[-1].name
-    if rtl_pred is None and out_layer in run.spikes and graph.outputs:
-        # a backend without step-by-step replays: count ties go to the lowest index
+    if rtl_pred is None and graph.outputs:
+        # a backend that exposes the output layer's membrane every step (HLS C simulation):
+        # its classes come from its own spikes and summed membrane, ties included
         from snnc.backends.verilog.cosim import rtl_predictions
 
-        c = np.asarray(run.spikes[out_layer], dtype=np.int64).reshape(run.steps, n, -1)
-        fired = c > 0
-        first = np.where(fired.any(axis=0), fired.argmax(axis=0), run.steps)
-        readout = graph.outputs[0].readout
-        rtl_pred = rtl_predictions(readout, c.sum(axis=0), first, {})
-        # the class of a count tie (or of a membrane readout) needs the summed membrane, which
-        # this backend does not expose step by step: when its spikes, states and counters
-        # equal the golden model's bit for bit, take those samples' class from the golden model
-        # (and say so); otherwise the tie goes to the lowest index
-        counts = c.sum(axis=0)
-        if readout == "membrane":
-            ties = np.arange(n)
-        elif readout == "count":
-            ties = np.flatnonzero((counts == counts.max(axis=1, keepdims=True)).sum(axis=1) > 1)
-        else:
-            ties = np.zeros(0, dtype=np.int64)
-        if comp.match and len(ties):
-            rtl_pred = np.asarray(rtl_pred).copy()
-            rtl_pred[ties] = gold_pred[ties]
-        out["membrane_decided_samples"] = int(len(ties))
-        out["membrane_decided_from"] = "golden (bit-exact run)" if comp.match else "lowest index"
+        o = graph.outputs[0]
+        if o.source in run.spikes and o.source in run.membranes:
+            c = np.asarray(run.spikes[o.source], dtype=np.int64).reshape(run.steps, n, -1)
+            fired = c > 0
+            first = np.where(fired.any(axis=0), fired.argmax(axis=0), run.steps)
+            mem = np.asarray(run.membranes[o.source], dtype=np.int64).reshape(run.steps, n, -1)
+            rtl_pred = rtl_predictions(o.readout, c.sum(axis=0), first,
+                                       dict(enumerate(mem.sum(axis=0))))
     out["golden_accuracy"] = float((gold_pred == labels).mean()) if labels is not None else None
     out["hardware_accuracy"] = (float((rtl_pred == labels).mean())
                                 if labels is not None and rtl_pred is not None else None)
@@ -213,10 +200,6 @@ def summary_text(s: dict) -> list[str]:
     lines.append(f"accuracy: golden {pct(s['golden_accuracy'])}, {s['backend']} "
                  f"{pct(s['hardware_accuracy'])}; predictions agree on "
                  f"{pct(s['prediction_agreement'])} of the samples")
-    if s.get("membrane_decided_samples"):
-        lines.append(f"{s['membrane_decided_samples']} samples are decided by the summed membrane "
-                     f"(count ties), which the {s['backend']} run does not expose step by step: "
-                     f"their class is taken from the {s['membrane_decided_from']}")
     lines.append(f"per sample: {s['spikes_per_sample']:.1f} spikes, "
                  f"{s['sops_per_sample']:.0f} synaptic operations ({s['counts_from']})")
     if s.get("cycles"):

@@ -55,3 +55,21 @@ def test_wrong_state_and_saturation_are_found():
     c = compare(r, run, [l.name for l in q.graph.layers])
     assert c.mismatches == 2
     assert (c.first.what, c.first.sample, c.first.neuron) == ("final state U", 1, 3)
+
+
+def test_membranes_are_compared_per_step():
+    """A run that exposes the output layer's membrane every step (the HLS C simulation) has it
+    compared; one wrong value is found at its sample, step and neuron."""
+    q, r = _golden()
+    run = _as_run(q, r)
+    last = q.graph.layers[-1].name
+    run.membranes = {last: np.asarray(r.membranes[last]).copy()}
+    names = [l.name for l in q.graph.layers]
+    base = compare(r, _as_run(q, r), names).compared
+    ok = compare(r, run, names)
+    assert ok.match and ok.compared == base + r.steps * r.batch * int(np.prod(q.graph.layers[-1].shape))
+    run.membranes[last].reshape(r.steps, r.batch, -1)[9, 1, 4] -= 1
+    c = compare(r, run, names)
+    assert c.mismatches == 1
+    assert (c.first.what, c.first.layer, c.first.sample, c.first.step, c.first.neuron) == \
+        ("membrane", last, 1, 9, 4)

@@ -526,9 +526,10 @@ def test_snnc_verify_asn_digits_with_the_hls_backend(tmp_path, capsys):
                  "--samples", "20", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert (s["match"], s["mismatches"], s["backend"], s["samples"]) == (True, 0, "hls", 20)
-    # spikes and payloads of both layers per step, their 5 final states, 4 counters each
+    # spikes and payloads of both layers per step, the output layer's membrane per step, their
+    # 5 final states, 4 counters each
     per_step = 20 * 60 * (128 + 10)
-    assert s["compared"] == 2 * per_step + 20 * 5 * (128 + 10) + 8
+    assert s["compared"] == 2 * per_step + 20 * 60 * 10 + 20 * 5 * (128 + 10) + 8
     assert s["prediction_agreement"] == 1.0
     assert main(["verify", str(model), "--weights", str(w), "--backend", "hls",
                  "--samples", "20"]) == 0

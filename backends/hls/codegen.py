@@ -81,6 +81,8 @@ def build_header(qmodel: QuantizedModel, inputs, layers, outs) -> str:
     o.line(f"static const int SNN_PROBE_COUNTERS = {sum(len(l.sat_names) for l in layers) + 1};")
     o.line(f"static const int SNN_PROBE_PAYLOADS = {sum(l.n for l in layers if l.graded)};   "
            "// graded layers' event heights")
+    o.line(f"static const int SNN_PROBE_MEMBRANE = {sum(l.n for l in outs)};   "
+           "// output layers' membranes (readout ties)")
     o.line("")
     o.line("struct snn_in_event_t {")
     with o.indent():
@@ -108,6 +110,7 @@ def build_header(qmodel: QuantizedModel, inputs, layers, outs) -> str:
     o.line("void snn_probe_states(long long* out);       // SNN_PROBE_STATES values")
     o.line("void snn_probe_counters(long long* out);     // SNN_PROBE_COUNTERS values")
     o.line("void snn_probe_payloads(long long* out);     // SNN_PROBE_PAYLOADS values")
+    o.line("void snn_probe_membrane(long long* out);     // SNN_PROBE_MEMBRANE values")
     o.line("#endif")
     o.line("")
     o.line("#endif  // SNN_TOP_H")
@@ -396,7 +399,7 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
         o.line("out_events.write(token);")
     o.line("}")
     o.line("")
-    _emit_probes(o, layers)
+    _emit_probes(o, layers, outs)
     return o.text()
 
 
@@ -421,7 +424,7 @@ def _pay(qmodel: QuantizedModel, node: str, inputs, layers, pay_in: str) -> str:
     raise KeyError(node)
 
 
-def _emit_probes(o: CodeBuilder, layers) -> None:
+def _emit_probes(o: CodeBuilder, layers, outs) -> None:
     o.line("#ifndef __SYNTHESIS__")
     o.line("void snn_probe_spikes(unsigned char* out) {")
     with o.indent():
@@ -463,6 +466,18 @@ def _emit_probes(o: CodeBuilder, layers) -> None:
         for l in graded:
             o.line(f"for (int n = 0; n < {l.n}; n++) out[k++] = "
                    f"st_{_layer_pre(l)}[n].h.to_int64();   // {_ascii(l.name)} H")
+    o.line("}")
+    o.line("")
+    # the membrane a `membrane` readout sums (and a `count` readout breaks its ties with): U, or
+    # a user-defined neuron's first state
+    o.line("void snn_probe_membrane(long long* out) {")
+    with o.indent():
+        o.line("int k = 0;")
+        for l in outs:
+            s = l.states[0]
+            o.line(f"for (int n = 0; n < {l.n}; n++) out[k++] = "
+                   f"st_{_layer_pre(l)}[n].{s.field}.to_int64();   // {_ascii(l.name)} "
+                   f"{_ascii(s.name)}")
     o.line("}")
     o.line("#endif")
 

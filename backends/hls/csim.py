@@ -162,9 +162,12 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
     n_pay = probe.get("payloads", 0)
     pay_file = out_dir / "payloads.bin"
     heights = np.fromfile(pay_file, dtype="<i8") if pay_file.exists() else np.zeros(0, "<i8")
+    membrane = np.fromfile(out_dir / "membrane.bin", dtype="<i8")
     if spikes.size != batch * steps * probe["spikes"] or states.size != batch * probe["states"] \
-            or counters.size != probe["counters"] or heights.size != batch * steps * n_pay:
+            or counters.size != probe["counters"] or heights.size != batch * steps * n_pay \
+            or membrane.size != batch * steps * probe["membrane"]:
         raise CsimError("the testbench's output files do not have the manifest's sizes")
+    membrane = membrane.reshape(batch, steps, probe["membrane"])
     spikes = spikes.reshape(batch, steps, probe["spikes"])
     states = states.reshape(batch, probe["states"])
     heights = heights.reshape(batch, steps, n_pay)
@@ -223,7 +226,12 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
                 if not np.array_equal(own_h, payloads[l["name"]]):
                     raise CsimError(f"layer '{l['name']}': the output stream's payloads differ "
                                     "from the layer's event heights")
-    run = BackendRun("hls-csim", steps, batch, run_spikes, final, saturation)
+    membranes = {}
+    for o in manifest["outputs"]:      # output layer -> [T, B, N] membrane after every step
+        off, n = o["offset"], o["size"]
+        membranes[o["layer"]] = membrane[:, :, off:off + n].transpose(1, 0, 2).copy()
+    run = BackendRun("hls-csim", steps, batch, run_spikes, final, saturation,
+                     membranes=membranes)
     run.dropped_events = int(counters[-1])     # type: ignore[attr-defined]
     run.payloads = payloads                    # type: ignore[attr-defined]
     return run

@@ -150,10 +150,11 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
                     "inputs": str(f.inputs)},
         "layers": layer_entries,
         "probe": {"spikes": spikes_off, "states": states_off, "counters": counters_off + 1,
-                  "payloads": payloads_off,
+                  "payloads": payloads_off, "membrane": sum(l.n for l in outs),
                   "doc": "testbench read-back sizes: spikes per step, states per sample, "
                          "saturation counters then the dropped-input-event count, graded "
-                         "layers' event heights per step"},
+                         "layers' event heights per step, output layers' membranes per step "
+                         "(in the order of `outputs`)"},
         "latency": latency_model(layers, inputs, outs),
     }
 

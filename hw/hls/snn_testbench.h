@@ -13,7 +13,9 @@
 //   counters.bin    int64 [SNN_PROBE_COUNTERS]: saturation counters over all samples, then the
 //                   number of dropped input events;
 //   payloads.bin    int64 [samples][steps][SNN_PROBE_PAYLOADS]: the event heights of every graded
-//                   (ASN) layer after every step (0 where a neuron did not spike).
+//                   (ASN) layer after every step (0 where a neuron did not spike);
+//   membrane.bin    int64 [samples][steps][SNN_PROBE_MEMBRANE]: the output layers' membranes
+//                   after every step (what `membrane` readouts sum and `count` ties are broken by).
 // The first step of every sample calls snn_top with clear = true. Exit status 0 on success, 1 on
 // a malformed input file or an I/O error (with a message on stderr).
 // Needs snn_top.h (the generated top) included before it.
@@ -54,12 +56,15 @@ inline int testbench_main(int argc, char** argv) {
     std::FILE* fst = std::fopen((dir + "/states.bin").c_str(), "wb");
     std::FILE* fcnt = std::fopen((dir + "/counters.bin").c_str(), "wb");
     std::FILE* fpay = std::fopen((dir + "/payloads.bin").c_str(), "wb");
+    std::FILE* fmem = std::fopen((dir + "/membrane.bin").c_str(), "wb");
     int status = 0;
-    if (!fev || !fspk || !fst || !fcnt || !fpay) status = testbench_fail("cannot write into ", dir);
+    if (!fev || !fspk || !fst || !fcnt || !fpay || !fmem)
+        status = testbench_fail("cannot write into ", dir);
     std::vector<unsigned char> spikes(SNN_PROBE_SPIKES);
     std::vector<long long> states(SNN_PROBE_STATES);
     std::vector<long long> counters(SNN_PROBE_COUNTERS);
     std::vector<long long> payloads(SNN_PROBE_PAYLOADS);
+    std::vector<long long> membrane(SNN_PROBE_MEMBRANE);
     for (int b = 0; b < samples && status == 0; b++) {
         for (int t = 0; t < steps && status == 0; t++) {
             hls::stream<snn_in_event_t> in_events;
@@ -90,6 +95,8 @@ inline int testbench_main(int argc, char** argv) {
             std::fwrite(spikes.data(), 1, spikes.size(), fspk);
             snn_probe_payloads(payloads.data());
             std::fwrite(payloads.data(), sizeof(long long), payloads.size(), fpay);
+            snn_probe_membrane(membrane.data());
+            std::fwrite(membrane.data(), sizeof(long long), membrane.size(), fmem);
         }
         if (status) break;
         snn_probe_states(states.data());
@@ -100,8 +107,8 @@ inline int testbench_main(int argc, char** argv) {
         std::fwrite(counters.data(), sizeof(long long), counters.size(), fcnt);
     }
     std::fclose(fin);
-    std::FILE* outs[5] = {fev, fspk, fst, fcnt, fpay};
-    for (int k = 0; k < 5; k++) {
+    std::FILE* outs[6] = {fev, fspk, fst, fcnt, fpay, fmem};
+    for (int k = 0; k < 6; k++) {
         if (outs[k] && std::fclose(outs[k]) != 0 && status == 0)
             status = testbench_fail("cannot write into ", dir);
     }

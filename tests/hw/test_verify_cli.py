@@ -79,7 +79,8 @@ def _golden(weights_path: str, samples: int, seed: int = 0):
 
 def test_verify_hls_trained_digits_200_images(trained_digits, capsys):
     """The HLS C++ of the trained digits model (C simulation with g++): bit-exact on 200 test
-    images, the same accuracy and predictions as the golden model."""
+    images (the output layer's membrane compared every step too), the same accuracy and
+    predictions as the golden model, count ties decided by the C simulation's own membrane."""
     import shutil
 
     if shutil.which("g++") is None:
@@ -96,6 +97,10 @@ def test_verify_hls_trained_digits_200_images(trained_digits, capsys):
     assert s["prediction_agreement"] == 1.0
     assert s["spikes_per_sample"] == g.totals.spikes / n
     assert s["sops_per_sample"] == g.totals.sops / n
+    count = next(iter(g.outputs.values())).count
+    ties = int(((count == count.max(axis=1, keepdims=True)).sum(axis=1) > 1).sum())
+    assert ties > 0, "no count tie among the samples: the membrane tie-break is not exercised"
+    assert "membrane_decided_samples" not in s
 
 
 def test_verify_trained_digits_200_images(trained_digits, capsys):
