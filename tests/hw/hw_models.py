@@ -60,7 +60,7 @@ class NeuronHW:
         return {k: np.zeros(n, dtype=np.int64) for k in STATE_NAMES}
 
 
-def _decay(c: NeuronConsts, v: np.ndarray, factor) -> np.ndarray:
+def decay(c: NeuronConsts, v: np.ndarray, factor) -> np.ndarray:
     if c.leak == "multiply":
         return cmul(int(factor), v)
     if c.leak == "shift":
@@ -95,7 +95,7 @@ def neuron_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
     refr = (r > 0) & (c.refractory > 0)      # R only ever leaves 0 with a refractory period
     inp = rescale(acc, hw.acc_frac, hw.in_frac)
     if c.kind == "CubaLIF":
-        i_new, sat_i = _sat(_decay(c, i, c.syn_decay) + inp, hw.i)   # integrates while refractory
+        i_new, sat_i = _sat(decay(c, i, c.syn_decay) + inp, hw.i)   # integrates while refractory
         x = rescale(i_new, hw.i.frac, hw.u.frac)
     else:
         i_new, sat_i, x = zeros, no, inp
@@ -105,13 +105,13 @@ def neuron_step(hw: NeuronHW, state: dict, acc) -> tuple[dict, dict]:
     if c.kind == "ALIF":
         shift_from = COEF_FRAC + hw.a.frac
         th_prev = theta + rescale(np.int64(c.beta) * a, shift_from, hw.u.frac)
-        a_new, sat_a = _sat(_decay(c, a, c.adapt_decay) + s * (1 << hw.a.frac), hw.a)
+        a_new, sat_a = _sat(decay(c, a, c.adapt_decay) + s * (1 << hw.a.frac), hw.a)
         th_now = theta + rescale(np.int64(c.beta) * a_new, shift_from, hw.u.frac)
     else:
         a_new, sat_a = zeros, no
         th_prev = th_now = theta + zeros
 
-    u_dec = u if c.kind == "IF" else _decay(c, u, c.mem_decay)
+    u_dec = u if c.kind == "IF" else decay(c, u, c.mem_decay)
     if c.reset == "subtract":
         u_raw = u_dec + x - th_prev * s
     elif c.reset == "zero":
@@ -304,9 +304,9 @@ def asn_step(hw: ASNHW, state: dict, acc) -> tuple[dict, dict]:
     p = np.asarray(state["p"], dtype=np.int64)
     a = np.asarray(state["a"], dtype=np.int64)
     inp = rescale(np.asarray(acc, dtype=np.int64), hw.acc_frac, hw.u.frac)
-    u_new, sat_u = _sat(_decay(c, u, c.mem_decay) + inp, hw.u)
-    a_dec = _decay(c, a, c.adapt_decay)
-    p_dec = _decay(c, p, c.pred_decay)
+    u_new, sat_u = _sat(decay(c, u, c.mem_decay) + inp, hw.u)
+    a_dec = decay(c, a, c.adapt_decay)
+    p_dec = decay(c, p, c.pred_decay)
     theta = np.int64(c.threshold) + rescale(a_dec, hw.a.frac, hw.u.frac)
     s = 2 * (u_new - p_dec) > theta
     h_all, h_flags = _sat(theta, hw.u)

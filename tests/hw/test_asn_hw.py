@@ -5,7 +5,9 @@ against the golden integer semantics (docs/semantics.md section 4, "ASN and ReLU
   with different formats (acc->membrane shifts right, left and none; adaptation fraction above,
   below and equal to the membrane's, so ``rescale(A)`` and ``rescale(m_f h)`` shift both ways),
   both leaks, thresholds from 1 to the membrane maximum (the payload clamps), m_f from 0 to 2.5
-  (A saturates), one registered unit (LATENCY = 1) with random stalls. Random states (extremes
+  (A saturates), one registered unit (LATENCY = 1) with random stalls, two units with
+  ``DECAYED_IN = 1`` (U, P, A arrive decayed, as the layer core's pipelined sweep hands them; the
+  Model steps the undecayed state). Random states (extremes
   included) and closed-loop trajectories. Driver -> DUT -> Monitor -> Checker: every output (U,
   P, A, the payload H, the spike, every saturation flag; I and R are 0) equals the Model: the
   golden simulator's ASN stepper (``neuron_for_plan``), cross-checked with a local reference
@@ -29,7 +31,7 @@ import numpy as np
 import pytest
 
 from corebench import Comparer, EventDriver, core_reset, read_core_state, wait_idle
-from hw_models import ASNHW, ASNLayerModel, asn_model_step, golden_asn
+from hw_models import ASNHW, ASNLayerModel, asn_model_step, decay, golden_asn
 from snnc.fixedpoint import coef
 from snnc.quantize import NeuronConsts
 from snnc.types import Fixed
@@ -76,7 +78,25 @@ def unit_configs() -> list[tuple[str, ASNHW, int]]:
         # registered, with stalls
         ("fm8_mult_lat1", ASNHW(_asn(128, "multiply", _mult(20), _mult(15), _mult(20), 0.5),
                                 u=Fixed(16, 8), a=Fixed(16, 8), acc_w=24, acc_frac=14), 1),
+        # DECAYED_IN = 1 (as in the layer core's pipelined sweep): U, P, A arrive decayed
+        ("fm8_mult_decayed_in", ASNHW(_asn(128, "multiply", _mult(20), _mult(15), _mult(10),
+                                           0.5),
+                                      u=Fixed(16, 8), a=Fixed(16, 8), acc_w=24, acc_frac=14), 1),
+        ("fm4_shift_decayed_in", ASNHW(_asn(2040, "shift", 3, 4, 2, 2.5),
+                                       u=Fixed(12, 4), a=Fixed(10, 6), acc_w=14, acc_frac=2), 0),
     ]
+
+
+# units whose U, P, A inputs arrive already decayed (the unit skips its own decays)
+DECAYED_IN = {"fm8_mult_decayed_in", "fm4_shift_decayed_in"}
+
+
+def decayed_inputs(hw: ASNHW, state: dict) -> dict:
+    """What the layer core's pre-decay stage hands a DECAYED_IN unit: U, P, A decayed."""
+    c = hw.consts
+    return {"u": decay(c, np.asarray(state["u"]), c.mem_decay),
+            "p": decay(c, np.asarray(state["p"]), c.pred_decay),
+            "a": decay(c, np.asarray(state["a"]), c.adapt_decay)}
 
 
 IN_FIELDS = ("tag", "acc", "u", "p", "a")
@@ -122,7 +142,8 @@ def units_verilog(configs) -> str:
     for k, (name, hw, latency) in enumerate(configs):
         p = f"c{k}_"
         w = hw.u.width
-        params = dict(hw.params(), I_W=w, I_FRAC=hw.u.frac, TAG_W=TAG_W, LATENCY=latency)
+        params = dict(hw.params(), I_W=w, I_FRAC=hw.u.frac, TAG_W=TAG_W, LATENCY=latency,
+                      DECAYED_IN=int(name in DECAYED_IN))
         s = lambda f: "stim" + stim.slice(p + f)  # noqa: E731
         r = lambda f: "resp" + resp.slice(p + f)  # noqa: E731
         junk = stim.fields[p + "junk"].offset
@@ -223,8 +244,9 @@ async def _run_units(dut, stimuli, p_valid=0.8, p_ready=0.8, seed=SEED):
     for k, (name, hw, latency) in enumerate(configs):
         state, acc = stimuli[k]
         expected = UnitModel(hw).expect(state, acc)
+        given = decayed_inputs(hw, state) if name in DECAYED_IN else state
         items = [{"tag": t % (1 << TAG_W), "acc": int(acc[t]),
-                  **{f: int(state[f][t]) for f in ("u", "p", "a")}} for t in range(len(acc))]
+                  **{f: int(given[f][t]) for f in ("u", "p", "a")}} for t in range(len(acc))]
         pr = p_ready if latency else max(p_ready, 0.9)
         drv = UnitDriver(f"c{k}_", items, random.Random(rng.random()), p_valid, pr,
                          extra=_junk(hw))
