@@ -1,8 +1,8 @@
 """``snnc convert``: turn a trained ReLU network (an ANN) into a spiking model plus its weights.
 
     snnc convert ANN (.snn with --weights W | .pt) [--to asn|if-rate] [--dataset NAME]
-                 [--steps N] [--tau-beta T] [--threshold θ0] [--m-f M] [--tau-gamma T]
-                 [--calibrate N] [--tolerance PTS] [--input auto|rate|direct]
+                 [--steps N] [--tau-beta T] [--input-tau-beta T] [--threshold θ0] [--m-f M]
+                 [--tau-gamma T] [--calibrate N] [--tolerance PTS] [--input auto|rate|direct]
                  [--percentile P] [--weight-bits B] [--check N] --out DIR [--json]
 
 The ANN is either a ``.snn`` model whose dense / conv2d layers use the ``relu`` neuron (the last
@@ -16,11 +16,15 @@ and the self-prediction ``P`` of every upstream neuron decays with the same kern
 tau_beta``), so ``U = W P_in`` exactly, and ``P`` tracks ``max(U, 0)``: a layer computes the ANN's
 ReLU layer. The weights carry over unchanged; what enters every step instead of through spikes --
 the biases and the input values -- is integrated by the kernel to ``1 / (1 - b)`` times itself, so
-both are multiplied by ``1 - b`` (``direct(scale = s (1 - b))``). ``--input-tau-beta`` gives the
-first layer a shorter kernel for the constant direct input (``tau_eta`` stays ``--tau-beta``, its
-receivers' kernel), so that it sees its input sooner: the network decides in fewer steps, at the
-cost of onset spikes and, measured on MNIST-1D, some accuracy. The output layer's ``membrane`` readout (``U`` summed over the
-steps) approximates the ANN's logits times the number of steps.
+both are multiplied by ``1 - b`` (``direct(scale = s (1 - b))``). The first layer decodes the
+constant direct input with a shorter kernel, ``--input-tau-beta`` (default 5 ms, or ``--tau-beta``
+if shorter; its self-prediction keeps ``tau_eta = --tau-beta``, its receivers' kernel): the input
+re-enters every step, so the first layer's ``U`` reaches ``W x`` as ``1 - b_in^t``, which with
+``b_in = exp(-dt/20 ms)`` is 5% of it after one step and 40% after ten -- the network could not
+decide before about five steps. With 5 ms it is 18% after one step and 63% after five: the network
+decides in about two steps, for more onset spikes (``--input-tau-beta 20`` restores the slow
+start). The output layer's ``membrane`` readout (``U`` summed over the steps) approximates the
+ANN's logits times the number of steps.
 
 ASN thresholds, per layer (with a data set; ``--threshold`` sets one for every layer instead):
 hidden layer ``l`` gets ``theta0_l = level_l / d``, ``level_l`` the 99th percentile of its positive
@@ -243,13 +247,28 @@ def _fmt(width: int, max_abs: float) -> tuple[int, int]:
 # ====================================================================== conversion
 
 
+#: The first ASN layer's default kernel for the direct input (seconds): see ``input_tau``.
+INPUT_TAU_BETA = 0.005
+
+
+def input_tau(opts: "Options") -> float:
+    """The time constant with which the first ASN layer decodes the direct input:
+    ``--input-tau-beta``, by default ``INPUT_TAU_BETA`` (5 ms) or ``--tau-beta`` if that is
+    shorter. The input re-enters every step, scaled by ``1 - b_in``, so the first layer's ``U``
+    reaches ``W x`` as ``1 - b_in^t``: with ``tau_beta = 20 ms`` that is 5% after one step and 40%
+    after ten, and the network's first decisions wait for it; with 5 ms, 18% and 87%."""
+    if opts.input_tau_beta is not None:
+        return opts.input_tau_beta
+    return min(INPUT_TAU_BETA, opts.tau_beta)
+
+
 @dataclass
 class Options:
     to: str = "asn"
     steps: int | None = None
     dt: float = 1e-3
     tau_beta: float = 0.02
-    input_tau_beta: float | None = None     # None: tau_beta
+    input_tau_beta: float | None = None     # None: INPUT_TAU_BETA, or tau_beta if shorter
     threshold: float | None = None
     m_f: float = 0.5
     tau_gamma: float = 0.015
@@ -310,13 +329,15 @@ def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
 
 def _to_asn(ann: Ann, opts: Options, acts, x_data=None, y_data=None) -> Converted:
     """The ASN model; with data, the per-layer thresholds are calibrated (``_calibrate``)."""
+    # the largest input value sets the inputs format (1.0 without data: values in [0, 1])
+    x_max = (float(np.max(np.abs(x_data))) if x_data is not None and len(x_data) else 0.0) or 1.0
     levels = _levels(ann, acts)
     if opts.threshold is not None or acts is None:
         theta0 = opts.threshold if opts.threshold is not None else 0.5
         thetas = [theta0] * len(levels)
         rule = "given" if opts.threshold is not None else "default (no data)"
-        return _asn_model(ann, opts, acts, thetas, {"threshold_rule": rule})
-    return _calibrate(ann, opts, acts, levels, x_data, y_data)
+        return _asn_model(ann, opts, acts, thetas, {"threshold_rule": rule}, x_max=x_max)
+    return _calibrate(ann, opts, acts, levels, x_data, y_data, x_max)
 
 
 def _levels(ann: Ann, acts) -> list[float]:
@@ -331,12 +352,12 @@ def _levels(ann: Ann, acts) -> list[float]:
 
 
 def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
-               bias_fix: dict | None = None) -> Converted:
+               bias_fix: dict | None = None, x_max: float = 1.0) -> Converted:
     """The ASN model text and weights with resting threshold ``thetas[i]`` for the i-th hidden
     layer; the output layer gets the largest threshold the state format holds (see below)."""
     dt, steps = opts.dt, opts.steps or 60
     b = math.exp(-dt / opts.tau_beta)
-    tau_in = opts.input_tau_beta or opts.tau_beta
+    tau_in = input_tau(opts)
     b_in = math.exp(-dt / tau_in)
     first = next(l.name for l in ann.layers if l.kind != "flatten")
     weights: dict = {}
@@ -354,10 +375,9 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
     in_scale = ann.input_scale * (1.0 - b_in)
     # activations and logits set the state's range: U tracks them, P overshoots by up to theta
     max_act = max(float(np.abs(a).max()) for a in acts) if acts is not None else 64.0
-    x_max = 1.0
     state_w, state_f = _fmt(opts.state_bits, 2.0 * max_act + 2.0)
     w_w, w_f = _fmt(opts.weight_bits, max_w)
-    in_w, in_f = _fmt(16, in_scale * x_max)
+    in_w, in_f = _fmt(16, in_scale * x_max)            # the training data's largest input fits
     # The output layer's spikes feed nothing (its readout is U); a threshold at the top of the
     # state range (2(U - P) > theta needs U above half the range, twice the largest logit seen)
     # keeps it silent without changing what is read.
@@ -428,7 +448,8 @@ def mixed_samples(x_data: np.ndarray, n: int) -> np.ndarray:
     return lam * x[i] + (1.0 - lam) * x[j]
 
 
-def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data) -> Converted:
+def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data,
+               x_max: float = 1.0) -> Converted:
     """Per-layer thresholds ``theta_l = level_l / d`` (``level_l``: layer l's 99th-percentile
     positive activation) with the largest divisor ``d`` of ``DIVISORS`` -- the coarsest threshold,
     so the fewest spikes -- for which the golden model (with the bias correction for that ``d``)
@@ -443,7 +464,7 @@ def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data) -> Convert
     if n == 0 or not levels:
         d = 5.66
         return _asn_model(ann, opts, acts, at(d), {"threshold_rule": f"level / {d:g}",
-                                                   "divisor": d})
+                                                   "divisor": d}, x_max=x_max)
     x = np.asarray(x_data[:n])
     y = np.asarray(y_data[:n]) if y_data is not None else None
     ann_acc = float(np.mean(ann.predict(x) == y)) if y is not None else None
@@ -454,7 +475,7 @@ def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data) -> Convert
     fixes = {}
     for d in DIVISORS:
         fixes[d] = _bias_correction(ann, opts, [a[:n] for a in acts], at(d))
-        conv = _asn_model(ann, opts, acts, at(d), {}, fixes[d])
+        conv = _asn_model(ann, opts, acts, at(d), {}, fixes[d], x_max)
         pred, spikes = _golden_predict(conv, x)
         acc = float(np.mean(pred == y)) if y is not None else None
         agree = float(np.mean(_golden_predict(conv, xm)[0] == ann_mixed))
@@ -486,7 +507,7 @@ def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data) -> Convert
         extra["warning"] = (f"warning: no threshold tried meets the calibration targets "
                             f"({opts.tolerance:g} points of training accuracy, {opts.agreement:g}% "
                             f"agreement on mixed samples); using the finest, level / {d:g}")
-    return _asn_model(ann, opts, acts, at(d), extra, fixes[d])
+    return _asn_model(ann, opts, acts, at(d), extra, fixes[d], x_max)
 
 
 def _kernel_sums(opts: Options, first: bool) -> tuple[float, float]:
@@ -495,7 +516,7 @@ def _kernel_sums(opts: Options, first: bool) -> tuple[float, float]:
     with which its receivers take their biases."""
     steps = opts.steps or 60
     b = math.exp(-opts.dt / opts.tau_beta)
-    bu = math.exp(-opts.dt / ((opts.input_tau_beta or opts.tau_beta) if first else opts.tau_beta))
+    bu = math.exp(-opts.dt / (input_tau(opts) if first else opts.tau_beta))
     return (sum(1.0 - bu ** t for t in range(1, steps + 1)),
             sum(1.0 - b ** t for t in range(1, steps + 1)))
 
@@ -507,8 +528,7 @@ def _coding_error(a: np.ndarray, theta0: float, opts: Options, first: bool) -> n
     with b, spike when 2 (U - P) > theta, P += theta, A += m_f theta)."""
     steps = opts.steps or 60
     b = math.exp(-opts.dt / opts.tau_beta)                       # P's decay, the receivers' kernel
-    bu = math.exp(-opts.dt / ((opts.input_tau_beta or opts.tau_beta) if first
-                              else opts.tau_beta))                # U's
+    bu = math.exp(-opts.dt / (input_tau(opts) if first else opts.tau_beta))                # U's
     g = math.exp(-opts.dt / opts.tau_gamma)
     u = np.zeros_like(a)
     p = np.zeros_like(a)
@@ -692,10 +712,11 @@ def register(sub) -> None:
     p.add_argument("--tau-beta", type=float, default=20.0, metavar="MS",
                    help="ASN decoding kernel time constant in ms (default 20)")
     p.add_argument("--input-tau-beta", type=float, metavar="MS",
-                   help="ASN: the first layer's kernel for the direct input in ms (default: "
-                        "--tau-beta; its self-prediction keeps --tau-beta, its receivers' "
-                        "kernel): shorter decides sooner, with more onset spikes and (measured "
-                        "on MNIST-1D) less accuracy for the same calibration")
+                   help="ASN: the first layer's kernel for the direct input in ms (default 5, or "
+                        "--tau-beta if shorter; its self-prediction keeps --tau-beta, its "
+                        "receivers' kernel). The input enters every step scaled by 1 - b, so the "
+                        "first layer reaches W x as 1 - b^t: with 20 ms 5%% after one step, with "
+                        "5 ms 18%%; shorter decides sooner, with more onset spikes")
     p.add_argument("--threshold", type=float, metavar="THETA0",
                    help="ASN resting threshold of every layer (default: calibrated per layer "
                         "from the data, see --calibrate; 0.5 without data)")
