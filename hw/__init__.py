@@ -21,6 +21,12 @@ MODULE_SOURCES = {
     "snn_neuron_unit": _FIXED + ["snn_neuron_unit.v"],
     "snn_layer_core": _FIXED + ["snn_neuron_unit.v", "snn_layer_core.v"],
 }
+#: the primitives of user-defined neuron datapaths (snnc.backends.verilog.userneuron): each
+#: combinational, one module per file
+USER_OPS = ("snn_op_add", "snn_op_sub", "snn_op_mulc", "snn_op_mul", "snn_op_minmax",
+            "snn_op_abs", "snn_op_cmp", "snn_op_logic", "snn_op_select", "snn_op_sat",
+            "snn_op_count")
+MODULE_SOURCES.update({name: [f"{name}.v"] for name in USER_OPS})
 
 #: neuron kind / reset / leak encodings of the KIND, RESET and LEAK parameters
 KIND_CODES = {"IF": 0, "LIF": 1, "CubaLIF": 2, "ALIF": 3, "ASN": 4}

@@ -59,6 +59,19 @@
 //   ST_I, ST_A          1: the state word stores I (needed by CubaLIF) / A (ALIF); 0: the
 //                       field is not stored (the unit sees 0) and is absent from rd_data.
 //                       U, S_prev and R are always stored.
+//   KIND 5              a user-defined neuron: in place of snn_neuron_unit each lane runs
+//                       snn_user_neuron (written by the generator: the neuron's integer program
+//                       as a datapath of hw/snn_op_* primitives, chosen by USER_ID) on the raw
+//                       stored states, registered like the unit (p3 -> p4); no decay stage, the
+//                       built-in neuron parameters are ignored. State word per lane: {H, S,
+//                       X[USER_NS-1] .. X[1], X[0]} (X: the states, U_W bits each, X[0] = U in
+//                       the low bits, X[1..] in the I field; H, the height, only when
+//                       USER_GRADED, else a 1-bit R field that stays 0; set ST_I = ST_A = 0,
+//                       R_W = 1). USER_GRADED: the spikes carry H (U_W bits, signed) like an
+//                       ASN's. USER_SAT_W: bits of a lane's clamp count per step and counter
+//                       (a state assigned k times can clamp k times); the datapath maps its
+//                       states (and the height) onto sat_u .. sat_h. USER_INIT: one lane's
+//                       initial state word (the init pass and `clear` load it, not zeros).
 //
 // Run-time writes: w_mem selects the memory (0 W, 1 V, 2 bias), w_addr the word (j*NW + k
 // for W and V, k for the bias); writes past a memory's depth are ignored.
@@ -107,7 +120,14 @@ module snn_layer_core #(
     parameter         V_FILE      = "",
     parameter         BIAS_FILE   = "",
     parameter integer ST_I        = 1,
-    parameter integer ST_A        = 1
+    parameter integer ST_A        = 1,
+    /* verilator lint_off UNUSEDPARAM */           // used by KIND 5 only
+    parameter integer USER_ID     = 0,
+    /* verilator lint_on UNUSEDPARAM */
+    parameter integer USER_NS     = 1,
+    parameter integer USER_GRADED = 0,
+    parameter integer USER_SAT_W  = 1,
+    parameter [1023:0] USER_INIT  = 1024'd0
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -133,8 +153,10 @@ module snn_layer_core #(
     // state readout (outside sweeps)
     input  wire                 rd_en,
     input  wire [(((N + P - 1) / P > 1) ? $clog2((N + P - 1) / P) : 1) - 1:0] rd_addr,
-    output wire [P*(U_W + ((KIND == 4) ? U_W : ((ST_I != 0) ? I_W : 0)) +
-                    ((ST_A != 0) ? A_W : 0) + 1 + ((KIND == 4) ? U_W : R_W))-1:0] rd_data,
+    output wire [P*(U_W + ((KIND == 4) ? U_W : (KIND == 5) ? (USER_NS - 1) * U_W :
+                          ((ST_I != 0) ? I_W : 0)) +
+                    ((ST_A != 0 && KIND != 5) ? A_W : 0) + 1 +
+                    ((KIND == 4 || (KIND == 5 && USER_GRADED != 0)) ? U_W : R_W))-1:0] rd_data,
     // status
     output wire                 idle,
     output reg  [CNT_W-1:0]     sat_u_count,
@@ -156,9 +178,13 @@ module snn_layer_core #(
     localparam [RP_W-1:0] RQ_LAST = N[RP_W-1:0] - 1'b1;
     localparam integer LW     = (P > 1) ? $clog2(P) : 1;
     localparam IS_ASN = (KIND == 4);
-    localparam integer SI_W   = IS_ASN ? U_W : ((ST_I != 0) ? I_W : 0);   // I, or ASN's P
-    localparam integer SA_W   = (ST_A != 0) ? A_W : 0;             // stored field widths
-    localparam integer F4_W   = IS_ASN ? U_W : R_W;                // R, or ASN's H
+    localparam IS_USER = (KIND == 5);                  // user-defined: snn_user_neuron
+    localparam USER_H  = IS_USER && (USER_GRADED != 0);  // ... with graded events
+    localparam integer SI_W   = IS_ASN ? U_W : IS_USER ? (USER_NS - 1) * U_W :
+                                ((ST_I != 0) ? I_W : 0);   // I, ASN's P, user states 1..
+    localparam integer SA_W   = (ST_A != 0 && !IS_USER) ? A_W : 0;   // stored field widths
+    localparam integer F4_W   = (IS_ASN || USER_H) ? U_W : R_W;    // R, or ASN's / user H
+    localparam integer SC_W   = IS_USER ? USER_SAT_W : 1;          // clamps per lane and step
     localparam integer OFF_I  = U_W;                                   // field offsets (I / P)
     localparam integer OFF_A  = OFF_I + SI_W;
     localparam integer OFF_S  = OFF_A + SA_W;
@@ -219,8 +245,8 @@ module snn_layer_core #(
     // p4 (spikes registered)
     reg            p2_v, p2_last, p3_v, p3_last, p4_v, p4_last;
     reg [KW-1:0]   p2_k, p3_k, p4_k;
-    wire [P-1:0]   p4_spk, p4_sat_u, p4_sat_i, p4_sat_a,   // the unit's registered outputs
-                   p4_sat_p, p4_sat_h;
+    wire [P-1:0]   p4_spk;                                  // the unit's registered outputs
+    wire [P*SC_W-1:0] p4_sat_u, p4_sat_i, p4_sat_a, p4_sat_p, p4_sat_h;
     // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
     reg [P-1:0]    sq_spk  [0:SQ_D-1];
     reg [KW-1:0]   sq_k    [0:SQ_D-1];
@@ -396,7 +422,9 @@ module snn_layer_core #(
     wire              s_we    = init_busy || p4_v;
     wire [KW-1:0]     s_waddr = init_busy ? init_k : p4_k;
     wire [P*ST_W-1:0] new_state;
-    wire [P*ST_W-1:0] s_wdata = init_busy ? {(P * ST_W){1'b0}} : new_state;
+    // initial state: zeros (a user-defined neuron: its states' initial values, USER_INIT)
+    localparam [ST_W-1:0] INIT_LANE = IS_USER ? USER_INIT[ST_W-1:0] : {ST_W{1'b0}};
+    wire [P*ST_W-1:0] s_wdata = init_busy ? {P{INIT_LANE}} : new_state;
     reg  [P*ST_W-1:0] s_q;
     always @(posedge clk) begin
         if (s_re)
@@ -410,12 +438,12 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ lanes
     wire [P-1:0] lane_spk;
-    wire [P-1:0] lane_sat_u;
-    wire [P-1:0] lane_sat_i;
-    wire [P-1:0] lane_sat_a;
-    wire [P-1:0] lane_sat_p;
-    wire [P-1:0] lane_sat_h;
-    wire [P*U_W-1:0] lane_h;                 // ASN: each lane's payload
+    wire [P*SC_W-1:0] lane_sat_u;            // clamps per lane (SC_W bits each)
+    wire [P*SC_W-1:0] lane_sat_i;
+    wire [P*SC_W-1:0] lane_sat_a;
+    wire [P*SC_W-1:0] lane_sat_p;
+    wire [P*SC_W-1:0] lane_sat_h;
+    wire [P*U_W-1:0] lane_h;                 // ASN / graded user: each lane's payload
     wire [P-1:0] lane_real;                  // lane holds a neuron < N
 
     genvar p;
@@ -532,56 +560,105 @@ module snn_layer_core #(
             wire [R_W-1:0]        r_new;
             wire signed [U_W-1:0] p_new, h_new;
             /* verilator lint_on UNUSEDSIGNAL */
-            wire                  sat_u, sat_i, sat_a, sat_p, sat_h;
-            /* verilator lint_off UNUSEDSIGNAL */
-            wire                  nu_in_ready, nu_out_valid;
-            wire                  nu_tag;
-            /* verilator lint_on UNUSEDSIGNAL */
-            snn_neuron_unit #(
-                .KIND(KIND), .RESET(RESET), .LEAK(LEAK),
-                .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
-                .U_W(U_W), .U_FRAC(U_FRAC), .I_W(I_W), .I_FRAC(I_FRAC),
-                .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
-                .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
-                .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
-                .REFRACTORY(REFRACTORY),
-                .TAG_W(1), .LATENCY(1), .DECAYED_IN(PRE_DECAY)
-            ) u_neuron (
-                .clk(clk), .rst(rst),
-                .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
-                .acc(p3_acc),
-                .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
-                .s_in(p3_s), .r_in(p3_r),
-                .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
-                .u_out(u_new), .i_out(i_new), .a_out(a_new), .p_out(p_new), .h_out(h_new),
-                .s_out(s_new), .r_out(r_new),
-                .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a), .sat_p(sat_p), .sat_h(sat_h));
-            assign lane_h[p*U_W +: U_W] = h_new;
-            assign new_state[p*ST_W +: U_W]   = u_new;
-            assign new_state[p*ST_W + OFF_S] = s_new;
-            if (IS_ASN) begin : g_w_asn
-                assign new_state[p*ST_W + OFF_I +: U_W] = p_new;
-                assign new_state[p*ST_W + OFF_R +: U_W] = h_new;
-            end else begin : g_w_builtin
-                assign new_state[p*ST_W + OFF_R +: R_W] = r_new;
-                if (ST_I != 0) begin : g_wi
-                    assign new_state[p*ST_W + OFF_I +: I_W] = i_new;
+            wire [SC_W-1:0]       sat_u, sat_i, sat_a, sat_p, sat_h;   // clamps (counts)
+            if (IS_USER) begin : g_user
+                // a user-defined neuron (KIND 5): snn_user_neuron (written by the generator)
+                // on the raw stored states (no decay stage), its result registered like the
+                // unit's (LATENCY 1); state 0 is U, states 1.. sit in the I field, H (graded)
+                // in the R field
+                reg  [USER_NS*U_W-1:0] p3_x;
+                always @(posedge clk) begin
+                    if (p2_v)
+                        p3_x <= st[0 +: USER_NS*U_W];
+                end
+                wire [USER_NS*U_W-1:0] x_nxt;
+                wire                   s_nxt;
+                wire [U_W-1:0]         h_nxt;
+                wire [5*SC_W-1:0]      c_nxt;
+                snn_user_neuron #(.USER_ID(USER_ID), .ACC_W(ACC_W), .U_W(U_W), .NS(USER_NS),
+                                  .SAT_W(SC_W)) u_user (
+                    .acc(p3_acc), .x_in(p3_x), .x_out(x_nxt), .s_out(s_nxt), .h_out(h_nxt),
+                    .sat(c_nxt));
+                reg  [USER_NS*U_W-1:0] x_r;
+                reg                    s_r;
+                reg  [U_W-1:0]         h_r;
+                reg  [5*SC_W-1:0]      c_r;
+                always @(posedge clk) begin
+                    if (p3_v) begin
+                        x_r <= x_nxt;
+                        s_r <= s_nxt;
+                        h_r <= USER_H ? h_nxt : {U_W{1'b0}};
+                        c_r <= c_nxt;
+                    end
+                end
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire unused_b = ^{p3_u, p3_i, p3_a, p3_p, p3_s, p3_r};
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign u_new = x_r[0 +: U_W];
+                assign s_new = s_r;
+                assign h_new = h_r;
+                assign {i_new, a_new, r_new, p_new} = {(I_W + A_W + R_W + U_W){1'b0}};
+                assign {sat_h, sat_p, sat_a, sat_i, sat_u} = c_r;
+                assign new_state[p*ST_W +: U_W]   = u_new;
+                assign new_state[p*ST_W + OFF_S] = s_new;
+                if (USER_NS > 1) begin : g_wx
+                    assign new_state[p*ST_W + OFF_I +: SI_W] = x_r[U_W +: SI_W];
+                end
+                if (USER_H) begin : g_wh
+                    assign new_state[p*ST_W + OFF_R +: U_W] = h_r;
+                end else begin : g_wr
+                    assign new_state[p*ST_W + OFF_R +: R_W] = {R_W{1'b0}};
+                end
+            end else begin : g_builtin
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire                  nu_in_ready, nu_out_valid;
+                wire                  nu_tag;
+                /* verilator lint_on UNUSEDSIGNAL */
+                snn_neuron_unit #(
+                    .KIND(KIND), .RESET(RESET), .LEAK(LEAK),
+                    .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
+                    .U_W(U_W), .U_FRAC(U_FRAC), .I_W(I_W), .I_FRAC(I_FRAC),
+                    .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
+                    .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
+                    .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
+                    .REFRACTORY(REFRACTORY),
+                    .TAG_W(1), .LATENCY(1), .DECAYED_IN(PRE_DECAY)
+                ) u_neuron (
+                    .clk(clk), .rst(rst),
+                    .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
+                    .acc(p3_acc),
+                    .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
+                    .s_in(p3_s), .r_in(p3_r),
+                    .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
+                    .u_out(u_new), .i_out(i_new), .a_out(a_new), .p_out(p_new), .h_out(h_new),
+                    .s_out(s_new), .r_out(r_new),
+                    .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a), .sat_p(sat_p), .sat_h(sat_h));
+                assign new_state[p*ST_W +: U_W]   = u_new;
+                assign new_state[p*ST_W + OFF_S] = s_new;
+                if (IS_ASN) begin : g_w_asn
+                    assign new_state[p*ST_W + OFF_I +: U_W] = p_new;
+                    assign new_state[p*ST_W + OFF_R +: U_W] = h_new;
+                end else begin : g_w_builtin
+                    assign new_state[p*ST_W + OFF_R +: R_W] = r_new;
+                    if (ST_I != 0) begin : g_wi
+                        assign new_state[p*ST_W + OFF_I +: I_W] = i_new;
+                    end
+                end
+                if (ST_A != 0) begin : g_wa
+                    assign new_state[p*ST_W + OFF_A +: A_W] = a_new;
                 end
             end
-            if (ST_A != 0) begin : g_wa
-                assign new_state[p*ST_W + OFF_A +: A_W] = a_new;
-            end
-
+            assign lane_h[p*U_W +: U_W] = h_new;
             /* verilator lint_off UNUSEDSIGNAL */
             wire [31:0] n_index = p4_k * P + p;
             /* verilator lint_on UNUSEDSIGNAL */
             assign lane_real[p]  = (n_index < N);
             assign lane_spk[p]   = s_new && lane_real[p];
-            assign lane_sat_u[p] = sat_u && lane_real[p];
-            assign lane_sat_i[p] = sat_i && lane_real[p];
-            assign lane_sat_a[p] = sat_a && lane_real[p];
-            assign lane_sat_p[p] = sat_p && lane_real[p];
-            assign lane_sat_h[p] = sat_h && lane_real[p];
+            assign lane_sat_u[p*SC_W +: SC_W] = lane_real[p] ? sat_u : {SC_W{1'b0}};
+            assign lane_sat_i[p*SC_W +: SC_W] = lane_real[p] ? sat_i : {SC_W{1'b0}};
+            assign lane_sat_a[p*SC_W +: SC_W] = lane_real[p] ? sat_a : {SC_W{1'b0}};
+            assign lane_sat_p[p*SC_W +: SC_W] = lane_real[p] ? sat_p : {SC_W{1'b0}};
+            assign lane_sat_h[p*SC_W +: SC_W] = lane_real[p] ? sat_h : {SC_W{1'b0}};
         end
     endgenerate
 
@@ -674,7 +751,7 @@ module snn_layer_core #(
     // the payload: 1 for a spike; an ASN core's spike carries its height (sign-extended)
     wire [OUT_PW-1:0] spk_payload;
     generate
-        if (IS_ASN) begin : g_pay_asn
+        if (IS_ASN || USER_H) begin : g_pay_asn
             reg [P*U_W-1:0]      em_pay;     // the heights of the emitter word's spikes
             reg signed [U_W-1:0] h_sel;
             integer q;
@@ -812,19 +889,19 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ statistics
     integer b;
-    reg [LW:0] n_sat_u, n_sat_i, n_sat_a, n_sat_p, n_sat_h;
+    reg [LW+SC_W-1:0] n_sat_u, n_sat_i, n_sat_a, n_sat_p, n_sat_h;
     always @* begin
-        n_sat_u = {(LW + 1){1'b0}};
-        n_sat_i = {(LW + 1){1'b0}};
-        n_sat_a = {(LW + 1){1'b0}};
-        n_sat_p = {(LW + 1){1'b0}};
-        n_sat_h = {(LW + 1){1'b0}};
+        n_sat_u = {(LW + SC_W){1'b0}};
+        n_sat_i = {(LW + SC_W){1'b0}};
+        n_sat_a = {(LW + SC_W){1'b0}};
+        n_sat_p = {(LW + SC_W){1'b0}};
+        n_sat_h = {(LW + SC_W){1'b0}};
         for (b = 0; b < P; b = b + 1) begin
-            n_sat_u = n_sat_u + {{LW{1'b0}}, p4_sat_u[b]};
-            n_sat_i = n_sat_i + {{LW{1'b0}}, p4_sat_i[b]};
-            n_sat_a = n_sat_a + {{LW{1'b0}}, p4_sat_a[b]};
-            n_sat_p = n_sat_p + {{LW{1'b0}}, p4_sat_p[b]};
-            n_sat_h = n_sat_h + {{LW{1'b0}}, p4_sat_h[b]};
+            n_sat_u = n_sat_u + {{LW{1'b0}}, p4_sat_u[b*SC_W +: SC_W]};
+            n_sat_i = n_sat_i + {{LW{1'b0}}, p4_sat_i[b*SC_W +: SC_W]};
+            n_sat_a = n_sat_a + {{LW{1'b0}}, p4_sat_a[b*SC_W +: SC_W]};
+            n_sat_p = n_sat_p + {{LW{1'b0}}, p4_sat_p[b*SC_W +: SC_W]};
+            n_sat_h = n_sat_h + {{LW{1'b0}}, p4_sat_h[b*SC_W +: SC_W]};
         end
     end
     always @(posedge clk) begin
@@ -837,11 +914,11 @@ module snn_layer_core #(
             step_count  <= {CNT_W{1'b0}};
         end else begin
             if (p4_v) begin
-                sat_u_count <= sat_u_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_u};
-                sat_i_count <= sat_i_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_i};
-                sat_a_count <= sat_a_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_a};
-                sat_p_count <= sat_p_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_p};
-                sat_h_count <= sat_h_count + {{(CNT_W - LW - 1){1'b0}}, n_sat_h};
+                sat_u_count <= sat_u_count + {{(CNT_W - LW - SC_W){1'b0}}, n_sat_u};
+                sat_i_count <= sat_i_count + {{(CNT_W - LW - SC_W){1'b0}}, n_sat_i};
+                sat_a_count <= sat_a_count + {{(CNT_W - LW - SC_W){1'b0}}, n_sat_a};
+                sat_p_count <= sat_p_count + {{(CNT_W - LW - SC_W){1'b0}}, n_sat_p};
+                sat_h_count <= sat_h_count + {{(CNT_W - LW - SC_W){1'b0}}, n_sat_h};
             end
             if (em_done && em_token)
                 step_count <= step_count + 1'b1;

@@ -202,16 +202,24 @@ def test_graded_user_neuron_cannot_be_recurrent():
         (10, 1, "layer 'l': a N neuron cannot be used in a recurrent layer (use dense)")]
 
 
-def test_verilog_backend_rejects_graded_user_neurons(tmp_path):
+def test_verilog_backend_builds_graded_user_neurons(tmp_path):
+    """The Verilog backend lowers a graded user neuron to a datapath (KIND 5): its events are
+    graded (the height as the payload, U_W bits, signed) and its state word holds the height
+    (tests/hw/test_user_cosim.py co-simulates such designs bit-exact)."""
+    from snnc.backends.verilog import generate
     from snnc.backends.verilog.generator import check_supported
 
     g = load_text(neuron_model("    spike when v > th emit v"), "v.snn").graph
-    with pytest.raises(SnnErrors) as info:
-        check_supported(quantize(g, random_weights(g, seed=0)))
-    e = info.value.errors[0]
-    assert (e.line, e.col) == (10, 1)
-    assert e.message == ("the user-defined neuron of layer 'l' is not supported by the Verilog "
-                         "backend yet")
+    q = quantize(g, random_weights(g, seed=0))
+    check_supported(q)
+    man = generate(q, tmp_path)
+    (lay,) = man["layers"]
+    assert lay["kind"] == "user" and lay["parameters"]["KIND"] == 5
+    assert lay["payload"] == {"width": q.formats.membrane.width, "signed": True, "graded": True,
+                              "doc": lay["payload"]["doc"]}
+    assert [f["name"] for f in lay["state"]["fields"]] == ["v", "S", "emit"]
+    assert lay["saturation"] == {"v": "sat_u_count", "emit": "sat_h_count"}
+    assert "snn_user.v" in man["files"] and (tmp_path / "snn_user.v").exists()
 
 
 # ====================================================================== golden model

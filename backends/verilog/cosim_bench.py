@@ -216,7 +216,9 @@ async def cosim(dut):
             await driver.release(1, 1)
             await monitor.wait_done(limit)
             checker.expect(await monitor.wait_idle(), f"replay of sample {b}: never idle")
-            u = (await monitor.read_states([out_layer]))[out_layer["name"]]["U"]
+            # the membrane: U, or a user-defined neuron's first state (the manifest's field)
+            key = out_layer.get("membrane") or "U"
+            u = (await monitor.read_states([out_layer]))[out_layer["name"]][key]
             membrane = [m + v for m, v in zip(membrane, u)]
         results["replay"][str(b)] = membrane
         await driver.clear()

@@ -319,7 +319,8 @@ def _clock_name(raw: str) -> str:
 
 
 def _scopes(nets) -> list[str]:
-    """The module instances a path passes through, in order (``u_l0_h.g_lane[0].u_neuron``)."""
+    """The module instances a path passes through, in order
+    (``u_l0_h.g_lane[0].g_builtin.u_neuron``)."""
     out: list[str] = []
     for net in nets:
         if not net:

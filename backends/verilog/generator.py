@@ -22,17 +22,26 @@ memory), with or without ``bias``, fed by one input, spike-encoded (rate, latenc
 bit wider for an unsigned ``ufixed`` format), built-in neurons (IF, LIF, CubaLIF, ALIF) with any
 reset, leak and refractory period, and adaptive spiking neurons (ASN, ``KIND = 4``), whose spikes
 are graded events carrying their height ``h`` (membrane units, ``U_W`` bits signed) to the next
-core (``GRADED = 1``, ``IN_PW = U_W``), and axonal delays (``delay = d``: an ``snn_step_delay``
-in place of the layer's FIFO). Not yet: conv / pool / flatten layers,
-user-defined neurons, ReLU units, unsigned weight / state formats, other topologies; each is a
-located :class:`SnnError`.
+core (``GRADED = 1``, ``IN_PW = U_W``), axonal delays (``delay = d``: an ``snn_step_delay``
+in place of the layer's FIFO), and user-defined neurons (``KIND = 5``): each such layer's integer
+program is lowered (:mod:`snnc.backends.verilog.userneuron`) to a combinational module of
+``hw/snn_op_*`` primitives in ``snn_user.v``, which also holds ``snn_user_neuron``, the module the
+core instantiates and which dispatches on the core's ``USER_ID`` (the layer index); a graded one
+(``emit``) sends its heights as graded events like an ASN. Not yet: conv / pool / flatten layers,
+ReLU units, unsigned weight / state formats, other topologies, user-defined neurons with more
+than five clamp-counted values (states, and the height of a graded one) or intermediates beyond
+64 bits; each is a located :class:`SnnError`.
 
 Graded payloads in the manifest: ``ports`` gives ``s_payload`` / ``m_payload`` widths; each layer
 entry has ``kind``, ``graded_input`` (its events multiply the weights by their signed payload),
 ``payload`` (``width``, ``signed`` and ``graded`` of its output events: an ASN layer's carry ``h``,
-the others 1), ``saturation`` (the state names its counters report, on the ``sat_<k>_count`` ports)
-and, in ``state.fields``, the per-kind layout of a state word (ASN: ``U, P, A, S, H``).
-The top has ``sat_p_count`` and ``sat_h_count`` ports only when a layer is an ASN.
+the others 1), ``saturation`` (the state names its counters report, on the ``sat_<k>_count`` ports),
+``membrane`` (the state field a membrane readout sums: ``U``, or a user neuron's first state),
+``user_neuron`` (its name, module and states, or None) and, in ``state.fields``, the per-kind
+layout of a state word (ASN: ``U, P, A, S, H``; a user neuron: its states by name, ``S``, then
+``emit`` (the height) when graded, else a 1-bit ``pad``). The top has ``sat_p_count`` and
+``sat_h_count`` ports only when a layer counts with them (an ASN, a user neuron with four or more
+states or graded events).
 """
 from __future__ import annotations
 
@@ -45,6 +54,8 @@ import numpy as np
 
 from snnc import ir
 from snnc.backends.verilog.emitter import CodeBuilder, verilog_ident
+from snnc.backends.verilog.userneuron import (USER_KIND, UserHW, UserLoweringError,
+                                              lower_program, user_file)
 from snnc.errors import SnnError, SnnErrors
 from snnc.quantize import NeuronConsts, QuantizedModel
 
@@ -97,9 +108,23 @@ class LayerHW:
     rec_words: tuple = ()
     bias_file: str = ""       # biases (bias = true)
     bias_words: tuple = ()
-    kind: str = "LIF"         # the neuron kind (IF, LIF, CubaLIF, ALIF, ASN)
+    kind: str = "LIF"         # the neuron kind (IF, LIF, CubaLIF, ALIF, ASN, user)
     delay: int = 0            # axonal delay of the layer's input, in steps (snn_step_delay)
     steps: int = 1            # the model's time steps
+    user: UserHW | None = None    # a user-defined neuron: its lowered datapath
+
+    @property
+    def graded_out(self) -> bool:
+        """Whether the layer's events carry a value (ASN, graded user neurons)."""
+        return self.asn or (self.user is not None and self.user.graded)
+
+    @property
+    def sat_map(self) -> dict:
+        """State name -> the letter ``k`` of the core's ``sat_<k>_count`` that counts its
+        clamps."""
+        if self.user is not None:
+            return dict(self.user.sat_map)
+        return {k: k.lower() for k in self.sat_keys}
 
     @property
     def in_pw(self) -> int:
@@ -116,6 +141,8 @@ class LayerHW:
     @property
     def sat_keys(self) -> list[str]:
         """The states whose clamps the core counts (``sat_<k>_count``)."""
+        if self.user is not None:
+            return list(self.user.sat_map)
         return ["U", "P", "A", "H"] if self.asn else ["U", "I", "A"]
 
     @property
@@ -144,6 +171,12 @@ class LayerHW:
     def state_layout(self) -> list[tuple[str, int, bool]]:
         """The stored fields of one lane, low bits first (the core's ST_I / ST_A select I, A)."""
         pr = self.params
+        if self.user is not None:
+            from snnc.intexpr import EMIT_KEY
+
+            return [(name, pr["U_W"], True) for name, _ in self.user.states] + \
+                [("S", 1, False)] + \
+                ([(EMIT_KEY, pr["U_W"], True)] if self.user.graded else [("pad", 1, False)])
         if self.asn:
             return [("U", pr["U_W"], True), ("P", pr["U_W"], True)] + \
                 ([("A", pr["A_W"], True)] if pr.get("ST_A", 1) else []) + \
@@ -185,9 +218,18 @@ def check_supported(qmodel: QuantizedModel) -> None:
         else:
             plan = qmodel.plan(layer.name)
             if not isinstance(plan.neuron, NeuronConsts):
-                errors.append(_not_supported(
-                    layer.loc, f"the user-defined neuron of layer '{layer.name}'",
-                    "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons"))
+                f = qmodel.formats
+                if not f.membrane.signed:
+                    errors.append(_not_supported(
+                        layer.loc, f"the unsigned membrane format {f.membrane} of layer "
+                                   f"'{layer.name}'",
+                        "the hardware keeps every state in two's complement: use fixed<W,F>"))
+                else:
+                    try:
+                        _lower_user(qmodel, layer, 0, "snn_user_check")
+                    except UserLoweringError as e:
+                        errors.append(_not_supported(
+                            layer.loc, f"{e.what} in layer '{layer.name}'", e.hint))
             elif plan.neuron.kind not in _KIND_CODES:
                 errors.append(_not_supported(
                     layer.loc, f"the {plan.neuron.kind} neuron of layer '{layer.name}'",
@@ -231,6 +273,64 @@ def _kind_codes() -> dict:
 
 
 _KIND_CODES = _kind_codes()
+
+
+def _lower_user(qmodel: QuantizedModel, layer, index: int, module: str) -> UserHW:
+    """The datapath of a layer's user-defined neuron (UserLoweringError if it cannot be built)."""
+    plan = qmodel.plan(layer.name)
+    f = qmodel.formats.membrane
+    return lower_program(plan.neuron, u_w=f.width, u_frac=f.frac, acc_w=plan.acc_bits,
+                         acc_frac=plan.acc_frac, module=module, title=f"layer {layer.name}")
+
+
+def user_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
+                weight_file: str, rec_file: str, bias_file: str, user: UserHW, index: int, *,
+                in_pw: int = 1, graded: bool = False) -> dict:
+    """The ``snn_layer_core`` parameters of a layer with a user-defined neuron (``KIND = 5``:
+    ``snn_user_neuron`` with ``USER_ID`` = the layer index; the built-in neuron parameters are
+    unused and left at neutral values)."""
+    plan = qmodel.plan(layer.name)
+    f = qmodel.formats
+    ns = user.ns
+    lane_bits = ns * f.membrane.width + 1 + (f.membrane.width if user.graded else 1)
+    return {
+        "N": layer.units, "P": lanes, "M": m, "W_W": f.weights.width,
+        "IN_AW": in_aw, "IN_PW": in_pw, "GRADED": int(bool(graded)),
+        "OUT_AW": _bits(layer.units - 1), "OUT_PW": f.membrane.width if user.graded else 1,
+        "ACC_W": plan.acc_bits, "ACC_FRAC": plan.acc_frac,
+        "KIND": USER_KIND, "RESET": 0, "LEAK": 0,
+        "U_W": f.membrane.width, "U_FRAC": f.membrane.frac,
+        "I_W": f.current.width, "I_FRAC": f.current.frac,
+        "A_W": f.adaptation.width, "A_FRAC": f.adaptation.frac,
+        "R_W": 1, "MEM_DECAY": 0, "SYN_DECAY": 0, "ADAPT_DECAY": 0,
+        "THRESHOLD": 1, "BETA": 0, "REFRACTORY": 0,
+        "CNT_W": CNT_W, "WEIGHT_FILE": weight_file,
+        "REC": int(isinstance(layer, ir.Recurrent)), "BIAS": int(bool(layer.bias)),
+        "AUX_SHIFT": plan.acc_frac - f.weights.frac,
+        "V_FILE": rec_file, "BIAS_FILE": bias_file,
+        "ST_I": 0, "ST_A": 0,
+        "USER_ID": index, "USER_NS": ns, "USER_GRADED": int(user.graded),
+        "USER_SAT_W": user.sat_w,
+        "USER_INIT": _Literal(lane_bits, user.init_word),
+    }
+
+
+#: the width of the core's USER_INIT parameter (one lane's initial state word)
+USER_INIT_BITS = 1024
+
+
+@dataclass(frozen=True)
+class _Literal:
+    """A sized Verilog literal parameter value (wider than 32 bits)."""
+
+    width: int
+    value: int
+
+    def __int__(self) -> int:
+        return self.value
+
+    def verilog(self) -> str:
+        return f"{USER_INIT_BITS}'h{self.value:x}"      # the parameter's declared width
 
 
 def input_payload_width(qmodel: QuantizedModel) -> int:
@@ -304,24 +404,33 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
         rec = isinstance(layer, ir.Recurrent)
         vfile = f"v_{ident}.mem" if rec else ""
         bfile = f"b_{ident}.mem" if layer.bias else ""
-        params = layer_params(qmodel, layer, m, in_aw, lanes, wfile, vfile, bfile,
-                              in_pw=in_pw, graded=graded)
+        neuron = qmodel.plan(layer.name).neuron
+        user = None
+        if isinstance(neuron, NeuronConsts):
+            params = layer_params(qmodel, layer, m, in_aw, lanes, wfile, vfile, bfile,
+                                  in_pw=in_pw, graded=graded)
+        else:
+            user = _lower_user(qmodel, layer, k, f"snn_user_l{k}_{ident}")
+            params = user_params(qmodel, layer, m, in_aw, lanes, wfile, vfile, bfile, user, k,
+                                 in_pw=in_pw, graded=graded)
         tensors = qmodel.weights[layer.name]
         words = snnc.hw.weight_words(tensors["weight"], lanes, params["W_W"])
         vwords = tuple(snnc.hw.weight_words(tensors["recurrent"], lanes, params["W_W"])) \
             if rec else ()
         bwords = tuple(snnc.hw.weight_words(np.asarray(tensors["bias"])[:, None], lanes,
                                             params["W_W"])) if layer.bias else ()
-        kind = qmodel.plan(layer.name).neuron.kind
+        kind = neuron.kind if user is None else "user"
         out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
                            params, wfile, words, vfile, vwords, bfile, bwords, kind,
-                           int(getattr(layer, "delay", 0) or 0), g.time.steps))
+                           int(getattr(layer, "delay", 0) or 0), g.time.steps, user))
         m, in_aw = layer.units, params["OUT_AW"]
-        in_pw, graded = params["OUT_PW"], kind == "ASN"
+        in_pw, graded = params["OUT_PW"], out[-1].graded_out
     return out
 
 
 def _param_value(v) -> str:
+    if isinstance(v, _Literal):
+        return v.verilog()
     return f'"{v}"' if isinstance(v, str) else str(int(v))
 
 
@@ -348,8 +457,12 @@ def _mem_select(layers: list[LayerHW]) -> bool:
 
 def _sat_ports(layers: list[LayerHW]) -> list[str]:
     """The saturation counters the top exposes (``sat_<k>_count``): U, I, A, and P, H when a
-    layer is an ASN."""
-    return list("uiaph") if any(l.asn for l in layers) else list("uia")
+    layer (an ASN, a user-defined neuron with 4 or more states or graded events) counts with
+    them."""
+    used = set("uia")
+    for l in layers:
+        used |= set(l.sat_map.values())
+    return [k for k in "uiaph" if k in used]
 
 
 def delay_depth(l: LayerHW, fifo_depth: int) -> int:
@@ -418,6 +531,9 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
             o.line("")
             extras = ((", recurrent" if l.rec else "") + (", bias" if l.bias else "")
                       + (", ASN (graded output events)" if l.asn else "")
+                      + (f", user-defined neuron '{_ascii(qmodel.plan(l.name).neuron.name)}'"
+                         + (" (graded output events)" if l.user.graded else "")
+                         if l.user is not None else "")
                       + (", graded input events" if l.params["GRADED"] else ""))
             o.line(f"// layer {l.index}: '{_ascii(l.name)}', {l.n} neurons, {l.m} inputs, "
                    f"{l.p} lanes{extras}")
@@ -585,7 +701,7 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
               + ("" if f.inputs.signed else ", never negative") + "); 0 for a token"
               if direct else "1 for a spike, 0 for a token")
     out_doc = (f"the spike's height h in membrane units ({f.membrane}, two's complement); 0 for "
-               "a token" if last.asn else "1 for a spike")
+               "a token" if last.graded_out else "1 for a spike")
     sat_names = {"u": "U", "i": "I", "a": "A", "p": "P (ASN)", "h": "H (ASN payload)"}
     ports = [
         {"name": "clk", "dir": "in", "width": 1, "doc": "clock (rising edge)"},
@@ -635,12 +751,19 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         layer_entries.append({
             "index": l.index, "name": l.name, "ident": l.ident,
             "instance": f"u_l{l.index}_{l.ident}", "neurons": l.n, "inputs": l.m, "lanes": l.p,
-            "words_per_row": l.nw, "kind": l.kind, "parameters": dict(l.params),
+            "words_per_row": l.nw, "kind": l.kind,
+            "parameters": {k: int(v) if isinstance(v, _Literal) else v
+                           for k, v in l.params.items()},
             "graded_input": bool(l.params["GRADED"]),
-            "payload": {"width": l.out_pw, "signed": l.asn, "graded": l.asn,
+            "payload": {"width": l.out_pw, "signed": l.graded_out, "graded": l.graded_out,
                         "doc": ("the spike's height h (membrane units), the next core's GRADED "
-                                "payload" if l.asn else "1 for every spike")},
-            "saturation": {k: f"sat_{k.lower()}_count" for k in l.sat_keys},
+                                "payload" if l.graded_out else "1 for every spike")},
+            "saturation": {k: f"sat_{c}_count" for k, c in l.sat_map.items()},
+            "membrane": l.state_layout[0][0],
+            "user_neuron": ({"name": qmodel.plan(l.name).neuron.name, "module": l.user.module,
+                             "user_id": l.index, "states": [n for n, _ in l.user.states],
+                             "graded": l.user.graded}
+                            if l.user is not None else None),
             "weights": {"file": l.weight_file, "words": len(l.words),
                         "word_bits": l.p * l.params["W_W"], "w_layer": l.index, "w_mem": 0,
                         "address": "j * words_per_row + k holds W[k*lanes + p, j] in lane p"},
@@ -735,11 +858,17 @@ def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
     modules = ["snn_event_fifo", "snn_layer_core"]
     if any(l.delay for l in layers):
         modules.append("snn_step_delay")
+    users = [(l.index, l.user) for l in layers if l.user is not None]
+    for _, u in users:
+        modules += sorted(u.primitives)
     for module in modules:
         for src in snnc.hw.sources(module):
             if src.name not in files:
                 shutil.copyfile(src, out / src.name)
                 files.append(src.name)
+    if users:
+        (out / "snn_user.v").write_text(user_file(users, qmodel.graph.name))
+        files.append("snn_user.v")
     top_text = build_top(qmodel, layers, fifo_depth)
     (out / f"{TOP}.v").write_text(top_text)
     files.append(f"{TOP}.v")
