@@ -32,9 +32,11 @@ Targets (issue "The PyTorch training target"): snnc <= 0.5x snnTorch eager on th
     python bench/train_vs_snntorch.py [--quick] [--threads 2] [--iters 30] [--compile-all]
                                       [--no-compile] [--tuned-malloc] [--kinds LIF,ALIF]
                                       [--workloads 700-256-20,512-512] [--python-scan]
+                                      [--no-eager]
 
 ``--quick`` (a smoke run): 5 iterations, the two small workloads, compiled snnTorch on the digits
-net only, no T/2T measurement.
+net only, no T/2T measurement. ``--no-eager``: no snnTorch eager column (its per-step loop takes
+most of the run's time on the large nets; the floor targets need only snnc and the floor).
 """
 from __future__ import annotations
 
@@ -290,7 +292,8 @@ def fmt_x(r):
     return "-" if r is None else f"{r:.2f}x"
 
 
-def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, py_scan=False):
+def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, py_scan=False,
+            eager=True):
     gen = torch.Generator().manual_seed(seed)
     model, mats = make_snnc(sizes, steps, kind, seed)
     net = SnnTorchNet(sizes, kind, mats)
@@ -305,8 +308,9 @@ def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, 
         loss_fn(net(x)[-1].sum(0), labels).backward()
 
     floor = Floor(sizes, batch, steps, mats, gen)
-    fns = {"snnc": (snnc_step, zero_grads(model)), "eager": (eager_step, zero_grads(net)),
-           "floor": (floor.step, floor.zero)}
+    fns = {"snnc": (snnc_step, zero_grads(model)), "floor": (floor.step, floor.zero)}
+    if eager:
+        fns["eager"] = (eager_step, zero_grads(net))
     if py_scan:
         def snnc_py_step():
             old = os.environ.get("SNNC_NATIVE_SCAN")
@@ -338,6 +342,7 @@ def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, 
 
         fns["compiled"] = (compiled_step, zero_grads(cnet))
     med = interleaved(fns, iters, warmup)
+    med.setdefault("eager", None)
     med["compile_s"] = compile_s
     med["rates"] = rates
     med["mismatch32"] = mismatch32
@@ -388,6 +393,8 @@ def main() -> int:
     ap.add_argument("--workloads", default=None, help="comma-separated workload names")
     ap.add_argument("--python-scan", action="store_true",
                     help="also time snnc with its Python scan (SNNC_NATIVE_SCAN=0), side by side")
+    ap.add_argument("--no-eager", action="store_true",
+                    help="no snnTorch eager column (the floor targets only; much faster)")
     ap.add_argument("--tuned-malloc", action="store_true",
                     help="re-run under glibc malloc settings that keep freed memory in the process "
                          f"({' '.join(f'{k}={v}' for k, v in TUNED_MALLOC.items())})")
@@ -418,7 +425,7 @@ def main() -> int:
             compile_it = not args.no_compile and (args.compile_all or (small and kind == "LIF"))
             print(f"- {name} B{batch} T{steps} {kind} ...", flush=True)
             med = run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it,
-                          py_scan=args.python_scan)
+                          py_scan=args.python_scan, eager=not args.no_eager)
             rates = ", ".join(f"{r:.3f}" for r in med["rates"])
             extra = f", compile {med['compile_s']:.1f} s" if med["compile_s"] else ""
             print(f"  equivalent (float64 spikes equal; float32: {med['mismatch32']:.2e} of spikes "
@@ -437,13 +444,14 @@ def main() -> int:
     for name, batch, steps, kind, med in rows:
         s, e, c, f = med["snnc"], med["eager"], med.get("compiled"), med["floor"]
         against, limit = TARGETS[name]
-        ratio = s / e if against == "eager" else s / f
+        ratio = (s / e if e else None) if against == "eager" else s / f
         base = "plain-torch ALIF eager" if (kind == "ALIF" and against == "eager") else against
         target = f"<= {limit}x {base}"
         print(f"| {name} B{batch} T{steps} | {kind}{'*' if kind == 'ALIF' else ''} | {fmt_ms(s)} "
-              f"| {fmt_ms(e)} | {fmt_ms(c)} | {fmt_ms(f)} | {fmt_x(s / e)} "
+              f"| {fmt_ms(e)} | {fmt_ms(c)} | {fmt_ms(f)} | {fmt_x(s / e if e else None)} "
               f"| {fmt_x(s / c if c else None)} | {fmt_x(s / f)} | {target} "
-              f"| {'yes' if ratio <= limit else 'NO'} ({ratio:.2f}x) |"
+              f"| {'-' if ratio is None else ('yes' if ratio <= limit else 'NO')}"
+              f"{'' if ratio is None else f' ({ratio:.2f}x)'} |"
               + (f" {fmt_ms(med['snnc_py'])} | {fmt_x(med['snnc_py'] / f)} |" if py else ""))
     if "ALIF" in kinds:
         print("\n* snnTorch has no ALIF: the eager column for ALIF is a plain-torch ALIF loop "

@@ -47,7 +47,10 @@ SURROGATE = {"fast_sigmoid": 0, "triangle": 1, "exponential": 2, "atan": 3, "sig
              "rectangular": 5}
 GIVEN = 6            # h passed in place of U, computed by torch (surrogates that call exp)
 TORCH_H = ("exponential", "sigmoid")
-ABI = 2
+ABI = 3
+# ALIF: the forward pass keeps the adaptation A of every CHECKPOINT-th step instead of the
+# threshold of every step; the backward pass recomputes the thresholds segment by segment.
+CHECKPOINT = 16
 
 _lock = threading.Lock()
 _lib = None          # the loaded library, False after a failure, None before the first try
@@ -124,11 +127,15 @@ def _declare(lib):
     P, I64, D, I = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
     for suffix in ("f32", "f64"):
         f = getattr(lib, f"snnc_forward_{suffix}")
-        f.argtypes = [P, I64, P, P, P, P, I64, I64, I, I, I64, D, D, D, D, D, I]
+        f.argtypes = [P, I64, P, P, P, I64, P, I64, I64, I, I, I64, D, D, D, D, D, I]
         f.restype = None
         g = getattr(lib, f"snnc_backward_{suffix}")
-        g.argtypes = [P, P, P, P, P, P, P, I64, I64, I, I, D, D, D, D, D, I, D, D, I64, I64, I64, I]
+        g.argtypes = [P, P, P, P, I64, P, P, P, P, I64, I64, I, I, D, D, D, D, D, I, D, D, I64, I64,
+                      I64, I]
         g.restype = None
+        h = getattr(lib, f"snnc_thresholds_{suffix}")
+        h.argtypes = [P, P, P, I64, I64, I64, D, D, D, I]
+        h.restype = None
     lib.snnc_scan_abi_version.restype = I
     if lib.snnc_scan_abi_version() != ABI:
         raise RuntimeError("stale library (ABI version)")
@@ -267,22 +274,40 @@ def _suffix(dtype) -> str:
 
 
 def forward(X: torch.Tensor, cfg):
-    """``(S, U, TH or None, M or None)`` of the float neuron over all steps (as
-    ``neurons._forward_float``)."""
+    """``(S, U, AC or None, M or None)`` of the float neuron over all steps (as
+    ``neurons._forward_float``, except that an ALIF layer returns, in place of its thresholds
+    ``TH``, the checkpoints ``AC``: its adaptation ``A`` at every ``CHECKPOINT``-th step,
+    ``[ceil(T / CHECKPOINT), *frame]``, from which :func:`thresholds` and :func:`backward`
+    recompute ``TH`` bit for bit)."""
     T = X.shape[0]
     frame = X.shape[1:]
     n = math.prod(frame)
     base, xs = _over_time(X, X.dtype, n)
     U = POOL.empty(X.shape, X.dtype)
     S = POOL.empty(X.shape, X.dtype)
-    TH = POOL.empty(X.shape, X.dtype) if cfg.kind == "ALIF" else None
+    AC = (POOL.empty(((T + CHECKPOINT - 1) // CHECKPOINT, *frame), X.dtype)
+          if cfg.kind == "ALIF" else None)
     M = POOL.empty(X.shape, X.dtype) if cfg.refractory > 0 else None
     if n > 0:
         getattr(library(), f"snnc_forward_{_suffix(X.dtype)}")(
-            base.data_ptr(), xs, U.data_ptr(), S.data_ptr(), _ptr(TH), _ptr(M), T, n,
+            base.data_ptr(), xs, U.data_ptr(), S.data_ptr(), _ptr(AC), CHECKPOINT, _ptr(M), T, n,
             KIND[cfg.kind], RESET[cfg.reset], int(cfg.refractory), float(cfg.b), float(cfg.a),
             float(cfg.r), float(cfg.beta), float(cfg.theta), torch.get_num_threads())
-    return S, U, TH, M
+    return S, U, AC, M
+
+
+def thresholds(cfg, S: torch.Tensor, AC: torch.Tensor) -> torch.Tensor:
+    """The ALIF thresholds ``TH`` of every step (as ``neurons._forward_float`` computes them) from
+    the spikes and the checkpoints of :func:`forward`."""
+    T = S.shape[0]
+    n = math.prod(S.shape[1:])
+    S, AC = S.contiguous(), AC.contiguous()
+    TH = torch.empty(S.shape, dtype=S.dtype)
+    if n > 0:
+        getattr(library(), f"snnc_thresholds_{_suffix(S.dtype)}")(
+            S.data_ptr(), AC.data_ptr(), TH.data_ptr(), T, n, CHECKPOINT, float(cfg.r),
+            float(cfg.beta), float(cfg.theta), torch.get_num_threads())
+    return TH
 
 
 def _surrogate_consts(s) -> tuple[int, float, float]:
@@ -294,28 +319,35 @@ def _surrogate_consts(s) -> tuple[int, float, float]:
     return SURROGATE[s.name], float(c[0]), float(c[1])
 
 
-def backward(cfg, tbptt: int, U, S, TH, M, grad_S, grad_U) -> torch.Tensor:
-    """``dL/dX`` by BPTT (as ``neurons.backward_scan`` for a layer without recurrent weights)."""
+def backward(cfg, tbptt: int, U, S, TH, M, grad_S, grad_U, AC=None) -> torch.Tensor:
+    """``dL/dX`` by BPTT (as ``neurons.backward_scan`` for a layer without recurrent weights). An
+    ALIF layer's thresholds are ``TH``, or else recomputed from the checkpoints ``AC`` of
+    :func:`forward`."""
     T = U.shape[0]
     n = math.prod(U.shape[1:])
     dt = U.dtype
     U, S = U.contiguous(), S.contiguous()
     TH = None if TH is None else TH.contiguous()
+    AC = None if AC is None else AC.contiguous()
     M = None if M is None else M.contiguous()
+    if cfg.kind == "ALIF" and TH is None and AC is None:
+        raise ValueError("ALIF backward needs the thresholds or their checkpoints")
     gS, gs_ts = _over_time(grad_S, dt, n)
     gU, gu_ts = _over_time(grad_U, dt, n)
     gX = POOL.empty(U.shape, dt)
     surr, c0, c1 = _surrogate_consts(cfg.surrogate)
     if cfg.surrogate.name in TORCH_H and (gS is not None or cfg.kind == "ALIF"):
         # torch's exp (vectorised) and the C library's may differ in the last bit: h by torch
+        if cfg.kind == "ALIF" and TH is None:
+            TH = thresholds(cfg, S, AC)
         U = cfg.surrogate.derivative_(U - (TH if TH is not None else cfg.theta))
         surr = GIVEN
     if n > 0:
         getattr(library(), f"snnc_backward_{_suffix(dt)}")(
-            U.data_ptr(), S.data_ptr(), _ptr(TH), _ptr(M), _ptr(gS), _ptr(gU), gX.data_ptr(), T, n,
-            KIND[cfg.kind], RESET[cfg.reset], float(cfg.b), float(cfg.a), float(cfg.r),
-            float(cfg.beta), float(cfg.theta), surr, c0, c1, int(tbptt or 0), gs_ts, gu_ts,
-            torch.get_num_threads())
+            U.data_ptr(), S.data_ptr(), _ptr(TH), _ptr(AC), CHECKPOINT, _ptr(M), _ptr(gS),
+            _ptr(gU), gX.data_ptr(), T, n, KIND[cfg.kind], RESET[cfg.reset], float(cfg.b),
+            float(cfg.a), float(cfg.r), float(cfg.beta), float(cfg.theta), surr, c0, c1,
+            int(tbptt or 0), gs_ts, gu_ts, torch.get_num_threads())
     return gX
 
 

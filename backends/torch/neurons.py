@@ -330,17 +330,20 @@ class NeuronScan(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, X, V, cfg: NeuronCfg, tbptt: int):
+        AC = None                # ALIF, native: checkpoints of A, in place of the thresholds TH
         if cfg.ints is not None:
             S, U, TH, M, sat = _forward_int(X, V, cfg)
         else:
             if native_scan.usable(X, V, cfg):            # one native loop over all steps
-                S, U, TH, M = native_scan.forward(X, cfg)
+                S, U, AC, M = native_scan.forward(X, cfg)
+                TH = None
             else:
                 S, U, TH, M = _forward_float(X, V, cfg)
             sat = torch.zeros(3, dtype=torch.int64, device=X.device)
         ctx.cfg, ctx.tbptt = cfg, int(tbptt or 0)
-        ctx.has_th, ctx.has_m, ctx.has_v = TH is not None, M is not None, V is not None
-        ctx.save_for_backward(U, S, *(t for t in (TH, M, V) if t is not None))
+        ctx.has_th, ctx.has_ac = TH is not None, AC is not None
+        ctx.has_m, ctx.has_v = M is not None, V is not None
+        ctx.save_for_backward(U, S, *(t for t in (TH, AC, M, V) if t is not None))
         ctx.mark_non_differentiable(sat)
         ctx.set_materialize_grads(False)
         return S, U, sat
@@ -352,19 +355,37 @@ class NeuronScan(torch.autograd.Function):
         U, S = saved[0], saved[1]
         rest = saved[2:]
         TH = rest.pop(0) if ctx.has_th else None
+        AC = rest.pop(0) if ctx.has_ac else None
         M = rest.pop(0) if ctx.has_m else None
         V = rest.pop(0) if ctx.has_v else None
         if grad_S is None and grad_U is None:
             return None, None, None, None
         gX, gV = backward_scan(cfg, tbptt, U, S, TH, M, V, grad_S, grad_U,
-                               need_v=V is not None and ctx.needs_input_grad[1])
+                               need_v=V is not None and ctx.needs_input_grad[1], AC=AC)
         return gX, gV, None, None
 
 
-def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, need_v: bool = True):
-    """BPTT through the recurrence: gradients of the loss with respect to ``X`` (and ``V``)."""
+def _alif_thresholds(S: torch.Tensor, cfg: NeuronCfg) -> torch.Tensor:
+    """The float ALIF thresholds of every step from the spikes, with the operations of
+    :func:`_forward_float` (so the same floats)."""
+    TH = torch.empty_like(S)
+    A = torch.zeros_like(S[0])
+    for t in range(S.shape[0]):
+        A = torch.add(S[t - 1], A, alpha=cfg.r) if t > 0 else A   # A = r*A + S_prev
+        torch.mul(A, cfg.beta, out=TH[t])
+        TH[t].add_(cfg.theta)
+    return TH
+
+
+def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, need_v: bool = True,
+                  AC=None):
+    """BPTT through the recurrence: gradients of the loss with respect to ``X`` (and ``V``). An
+    ALIF layer's thresholds are ``TH``, or (native forward pass) recomputed from the spikes and the
+    checkpoints ``AC``."""
     if native_scan.usable_backward(U, V, cfg):         # the same recursion in one native loop
-        return native_scan.backward(cfg, tbptt, U, S, TH, M, grad_S, grad_U), None
+        return native_scan.backward(cfg, tbptt, U, S, TH, M, grad_S, grad_U, AC), None
+    if cfg.kind == "ALIF" and TH is None:
+        TH = _alif_thresholds(S, cfg)
     T = U.shape[0]
     theta = TH if TH is not None else cfg.theta
     h = cfg.surrogate.derivative_(U - theta)              # in place on the temporary
