@@ -167,7 +167,7 @@ module snn_layer_core #(
     // the decays of the stored states happen in the stage before the neuron unit (every
     // kind: U and I; ASN also A and P, whose raw values the ASN update never uses)
     localparam integer PRE_DECAY = (KIND >= 0 && KIND <= 4) ? 1 : 0;
-    localparam integer SQ_D   = 5;                 // spike queue entries = sweep credits
+    localparam integer SQ_D   = 6;                 // spike queue entries = sweep credits
     localparam [2:0]   SQ_LAST = SQ_D[2:0] - 3'd1;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
@@ -201,6 +201,12 @@ module snn_layer_core #(
     reg            sweep_pend;              // token accepted, sweep not finished
     reg [KW-1:0]   sw_k;
     reg            sw_issued;               // every word of the sweep has been issued
+    reg            st0_valid;               // stage 0: the weight word read (event), the
+    reg            st0_sweep;               // accumulator / state / bias reads issued
+    reg            st0_rec;
+    reg [KW-1:0]   st0_k;
+    reg [IN_PW-1:0] st0_pay;
+    reg            st0_lastword;
     reg            st1_valid;               // stage 1: memory data of one word available
     reg            st1_sweep;               // ... for the sweep (else for an event)
     reg            st1_rec;                 // ... for a recurrent event
@@ -230,6 +236,8 @@ module snn_layer_core #(
     wire           sq_push, sw_rel;
 
     wire st1_adv;
+    wire st0_sw = st0_valid && st0_sweep;    // a sweep word in stage 0 / stage 1
+    wire st1_sw = st1_valid && st1_sweep;
     wire em_free;
     wire em_fire;                            // the emitter's event is taken
     wire em_token;                           // ... and it is the token
@@ -245,7 +253,7 @@ module snn_layer_core #(
     wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
     wire r_fire = take && rq_valid;
     wire tok_ok = (REC == 0) ||                          // step t's spikes all queued
-                  (!em_valid && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
+                  (!em_valid && !st1_sw && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
     assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
@@ -254,7 +262,8 @@ module snn_layer_core #(
     // a sweep word is issued with a reserved spike-queue entry, and not before an older write
     // of the same state word (the previous sweep's, NW <= 2) is done
     wire sw_cred_ok = (sw_cred != 3'd0);
-    wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k) || (p4_v && p4_k == sw_k);
+    wire sw_haz = (st0_sw && st0_k == sw_k) || (st1_sw && st1_k == sw_k) ||
+                  (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k);
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
                     sw_cred_ok && !sw_haz;
 
@@ -267,9 +276,16 @@ module snn_layer_core #(
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
     wire [WA_W-1:0] w_raddr = w_raddr_full[WA_W-1:0];
+    // read at issue, then the RAM's output register (st0): the accumulate stage (st1) adds a
+    // registered weight
+    reg [P*W_W-1:0] w_ram;
     always @(posedge clk) begin
         if (ev_issue && !ev_rec)
-            w_q <= wmem[w_raddr];
+            w_ram <= wmem[w_raddr];
+    end
+    always @(posedge clk) begin
+        if (st0_valid && !st0_sweep && !st0_rec)
+            w_q <= w_ram;
     end
     always @(posedge clk) begin
         if (w_we && w_mem == 2'd0 && w_wfull < WDEPTH)
@@ -282,6 +298,7 @@ module snn_layer_core #(
         if (REC != 0) begin : g_rec
             reg [P*W_W-1:0] vmem [0:VDEPTH-1];
             reg [P*W_W-1:0] v_q;
+            reg [P*W_W-1:0] v_ram;
             if (V_FILE != "") begin : g_vfile
                 initial $readmemh(V_FILE, vmem);
             end else begin : g_vzero
@@ -293,7 +310,11 @@ module snn_layer_core #(
             end
             always @(posedge clk) begin
                 if (ev_issue && ev_rec)
-                    v_q <= vmem[w_raddr_full[VA_W-1:0]];
+                    v_ram <= vmem[w_raddr_full[VA_W-1:0]];
+            end
+            always @(posedge clk) begin
+                if (st0_valid && !st0_sweep && st0_rec)
+                    v_q <= v_ram;
             end
             always @(posedge clk) begin
                 if (w_we && w_mem == 2'd1 && w_wfull < VDEPTH)
@@ -353,8 +374,8 @@ module snn_layer_core #(
                 end
             end
             always @(posedge clk) begin
-                if (sw_issue)
-                    b_q <= bmem[sw_k];
+                if (st0_sw)
+                    b_q <= bmem[st0_k];
             end
             always @(posedge clk) begin
                 if (w_we && w_mem == 2'd2 && w_wfull < NW)
@@ -367,8 +388,8 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
-    wire               a_re    = ev_issue || sw_issue;
-    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
+    wire               a_re    = st0_valid;
+    wire [KW-1:0]      a_raddr = st0_k;
     wire               a_we    = init_busy || st1_adv;
     wire [KW-1:0]      a_waddr = init_busy ? init_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
@@ -390,9 +411,10 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p2_v && !p3_v && !p4_v;
-    wire              s_re    = sw_issue || rd_ok;
-    wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !p2_v && !p3_v &&
+                                !p4_v;
+    wire              s_re    = st0_sw || rd_ok;
+    wire [KW-1:0]     s_raddr = st0_sw ? st0_k : rd_addr;
     wire              s_we    = init_busy || p4_v;
     wire [KW-1:0]     s_waddr = init_busy ? init_k : p4_k;
     wire [P*ST_W-1:0] new_state;
@@ -587,7 +609,7 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ stage-1 advance
     assign st1_adv = st1_valid;                            // the pipeline never stalls
-    wire sweep_done = st1_adv && st1_sweep && st1_lastword;
+    wire sweep_done = st0_sw && st0_lastword;
 
     // ------------------------------------------------------------------ spike queue
     // p4 words with a spike (and the last word, for the token) enter the queue; the others
@@ -746,6 +768,7 @@ module snn_layer_core #(
             sweep_pend <= 1'b0;
             sw_k       <= {KW{1'b0}};
             sw_issued  <= 1'b0;
+            st0_valid  <= 1'b0;
             st1_valid  <= 1'b0;
         end else begin
             if (init_busy) begin
@@ -790,20 +813,31 @@ module snn_layer_core #(
                 sw_issued  <= 1'b0;
                 sw_k       <= {KW{1'b0}};
             end
-            // stage 1
+            // stage 0
             if (ev_issue) begin
-                st1_valid    <= 1'b1;
-                st1_sweep    <= 1'b0;
-                st1_rec      <= ev_rec;
-                st1_k        <= ev_k;
-                st1_pay      <= ev_pay;
-                st1_lastword <= 1'b0;
+                st0_valid    <= 1'b1;
+                st0_sweep    <= 1'b0;
+                st0_rec      <= ev_rec;
+                st0_k        <= ev_k;
+                st0_pay      <= ev_pay;
+                st0_lastword <= 1'b0;
             end else if (sw_issue) begin
+                st0_valid    <= 1'b1;
+                st0_sweep    <= 1'b1;
+                st0_rec      <= 1'b0;
+                st0_k        <= sw_k;
+                st0_lastword <= (sw_k == LAST_K);
+            end else begin
+                st0_valid    <= 1'b0;
+            end
+            // stage 1
+            if (st0_valid) begin
                 st1_valid    <= 1'b1;
-                st1_sweep    <= 1'b1;
-                st1_rec      <= 1'b0;
-                st1_k        <= sw_k;
-                st1_lastword <= (sw_k == LAST_K);
+                st1_sweep    <= st0_sweep;
+                st1_rec      <= st0_rec;
+                st1_k        <= st0_k;
+                st1_pay      <= st0_pay;
+                st1_lastword <= st0_lastword;
             end else if (st1_adv) begin
                 st1_valid    <= 1'b0;
             end
@@ -848,7 +882,7 @@ module snn_layer_core #(
         end
     end
 
-    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
+    assign idle = !init_busy && !ev_busy && !st0_valid && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
                   !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 

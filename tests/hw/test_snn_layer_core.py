@@ -459,7 +459,7 @@ try:
             gaps += 1
         tokens_in = [accepted[i] for i, item in enumerate(drv.items) if item[0]]
         worst = 0
-        LATENCY_SLACK = 5 + max(0, 3 - cfg.words)
+        LATENCY_SLACK = 6 + max(0, 3 - cfg.words)
         for t, (c_in, c_out) in enumerate(zip(tokens_in, token_out)):
             spikes = len(checker.expected[t])
             assert c_out - c_in <= cfg.words + spikes + LATENCY_SLACK, \
