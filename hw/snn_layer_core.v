@@ -150,6 +150,7 @@ module snn_layer_core #(
     localparam integer WA_W   = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
     localparam integer VDEPTH = N * NW;
     localparam integer VA_W   = (VDEPTH > 1) ? $clog2(VDEPTH) : 1;
+    localparam integer EA_W   = (REC != 0 && VA_W > WA_W) ? VA_W : WA_W;   // ev_wa
     localparam integer EV_AW  = (REC != 0 && OUT_AW > IN_AW) ? OUT_AW : IN_AW;
     localparam integer RQ_W   = $clog2(N + 1);                       // queue count 0 .. N
     localparam integer RP_W   = (N > 1) ? $clog2(N) : 1;             // queue pointers
@@ -195,7 +196,7 @@ module snn_layer_core #(
     reg [KW-1:0]   init_k;
     reg            ev_busy;                 // an event is issuing its NW words
     reg            ev_rec;                  // ... a recurrent one (row of V)
-    reg [EV_AW-1:0] ev_row;
+    reg [EA_W-1:0] ev_wa;                   // its current word's address (row * NW + k)
     reg [IN_PW-1:0] ev_pay;
     reg [KW-1:0]   ev_k;
     reg            sweep_pend;              // token accepted, sweep not finished
@@ -271,11 +272,22 @@ module snn_layer_core #(
     reg [P*W_W-1:0] w_q;
     /* verilator lint_off UNUSEDSIGNAL */
     /* verilator lint_off WIDTHEXPAND */
-    wire [31:0] w_raddr_full = ev_row * NW + ev_k;     // unsigned, zero-extended
     wire [31:0] w_wfull      = w_addr;                 // write address, zero-extended
+    // the first word of a new event's row: row * NW as a sum of shifted rows (NW is a
+    // constant: an adder or two, never a multiplier), registered into ev_wa at the intake
+    wire [31:0] ev_row_in    = rq_valid ? rq_head : s_addr;   // zero-extended (r_fire needs
+                                                                // rq_valid, s_fire its absence)
+    reg  [31:0] ev_row_base;
+    integer fb;
+    always @* begin
+        ev_row_base = 32'd0;
+        for (fb = 0; fb < 31; fb = fb + 1)
+            if (((NW >> fb) & 1) != 0)
+                ev_row_base = ev_row_base + (ev_row_in << fb);
+    end
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [WA_W-1:0] w_raddr = w_raddr_full[WA_W-1:0];
+    wire [WA_W-1:0] w_raddr = ev_wa[WA_W-1:0];
     // read at issue, then the RAM's output register (st0): the accumulate stage (st1) adds a
     // registered weight
     reg [P*W_W-1:0] w_ram;
@@ -310,7 +322,7 @@ module snn_layer_core #(
             end
             always @(posedge clk) begin
                 if (ev_issue && ev_rec)
-                    v_ram <= vmem[w_raddr_full[VA_W-1:0]];
+                    v_ram <= vmem[ev_wa[VA_W-1:0]];
             end
             always @(posedge clk) begin
                 if (st0_valid && !st0_sweep && st0_rec)
@@ -780,7 +792,7 @@ module snn_layer_core #(
             if (r_fire) begin
                 ev_busy <= 1'b1;
                 ev_rec  <= 1'b1;
-                ev_row  <= rq_head;
+                ev_wa   <= ev_row_base[EA_W-1:0];
                 ev_pay  <= {IN_PW{1'b0}};
                 ev_k    <= {KW{1'b0}};
             end else if (s_fire) begin
@@ -790,17 +802,17 @@ module snn_layer_core #(
                 end else begin
                     ev_busy <= s_in_range;
                     ev_rec  <= 1'b0;
-                    /* verilator lint_off WIDTHEXPAND */
-                    ev_row  <= s_addr;                    // zero-extended
-                    /* verilator lint_on WIDTHEXPAND */
+                    ev_wa   <= ev_row_base[EA_W-1:0];
                     ev_pay  <= s_payload;
                     ev_k    <= {KW{1'b0}};
                 end
             end else if (ev_busy) begin
                 if (ev_k == LAST_K)
                     ev_busy <= 1'b0;
-                else
-                    ev_k <= ev_k + 1'b1;
+                else begin
+                    ev_k  <= ev_k + 1'b1;
+                    ev_wa <= ev_wa + 1'b1;
+                end
             end
             // sweep issue
             if (sw_issue) begin
