@@ -400,20 +400,30 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
-    wire               a_re    = st0_valid;
-    wire [KW-1:0]      a_raddr = st0_k;
+    // read at issue, through the RAM's read register (st0) and an output register (st1); the
+    // two writes a read can miss (at its issue and at its st0) are forwarded, the newer first
+    wire               a_re    = ev_issue || sw_issue;
+    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
     wire               a_we    = init_busy || st1_adv;
     wire [KW-1:0]      a_waddr = init_busy ? init_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
     wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
-    reg  [P*ACC_W-1:0] a_q;
-    reg                a_byp;               // the read met a write of the same word
-    reg  [P*ACC_W-1:0] a_byp_d;
+    reg  [P*ACC_W-1:0] a_ram, a_q;
+    reg                a_byp0, a_byp;       // the read met a write of the same word
+    reg  [P*ACC_W-1:0] a_byp0_d, a_byp_d;
     always @(posedge clk) begin
         if (a_re) begin
-            a_q     <= amem[a_raddr];
-            a_byp   <= a_we && (a_waddr == a_raddr);
-            a_byp_d <= a_wdata;
+            a_ram    <= amem[a_raddr];
+            a_byp0   <= a_we && (a_waddr == a_raddr);
+            a_byp0_d <= a_wdata;
+        end
+    end
+    wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
+    always @(posedge clk) begin
+        if (st0_valid) begin
+            a_q     <= a_ram;
+            a_byp   <= a_hit0 || a_byp0;
+            a_byp_d <= a_hit0 ? a_wdata : a_byp0_d;
         end
     end
     always @(posedge clk) begin
