@@ -4,24 +4,26 @@
 // Input events (hw/README.md): {last, payload, address}. For an event with address j < M the
 // core reads row j of the weight memory (P weights per word, NW = ceil(N/P) words per row) and
 // adds W[j, n] (times the signed payload when GRADED) to the accumulator of every neuron n, P
-// lanes per cycle, through a two-stage read-modify-write pipeline with a bypass for a read of
-// the word written in the same cycle (back-to-back events on the same word). Events with an
+// lanes per cycle, through a three-stage read-modify-write pipeline: the weight and accumulator
+// words are read at issue and pass through the RAMs' read and output registers (st0), st1 adds
+// and writes back; the two writes a read can miss (in its issue and its st0 cycle) are
+// forwarded, the newer first (back-to-back events on the same word). Events with an
 // address >= M are ignored. The end-of-step token (last = 1) starts the sweep: NW words, P
 // neurons per cycle, each through snn_neuron_unit with its accumulated input; the new states are
 // written back, the accumulators cleared, and every spike leaves as an output event {0, 1, n}
 // (ascending n) followed by the core's own token {1, 0, 0}; an ASN core (KIND 4) sends the
 // spike's height h instead of 1 (a graded event, OUT_PW >= U_W bits, signed). An output
 // `m_ready` low stalls the sweep; no spike is dropped. Input events of the next step are
-// accepted as soon as the sweep has passed its last word (while the last spikes may still be
-// leaving).
+// accepted as soon as the sweep has passed its last word through st0 (while the last spikes
+// may still be leaving).
 //
-// The sweep is a pipeline that never stalls: issue (state, accumulator and bias reads) -> st1
-// (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
+// The sweep is a pipeline that never stalls: issue (accumulator read) -> st0 (state and bias
+// reads) -> st1 (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
 // registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
 // new state is written back, and a word with spikes (or the last word) goes to the emitter,
-// through a 5-entry spike queue when the emitter is busy. A word is issued only when a queue
-// entry is reserved for it (credits, a registered count: 5 cover the 5 cycles from issue to p4),
-// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read; the next
+// through a 6-entry spike queue when the emitter is busy. A word is issued only when a queue
+// entry is reserved for it (credits, a registered count: 6 cover the 6 cycles from issue to p4),
+// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read (st0); the next
 // sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
 // (NW <= 2 only) waits.
 //

@@ -405,9 +405,9 @@ try:
     @cocotb.test()
     async def full_speed_timing(dut):
         """No stalls anywhere: events are taken back to back (one word per cycle, no bubble),
-        and a step's token leaves within NW + spikes + 5 cycles of the input token (the sweep
-        pipeline: issue, st1, p2, p3, p4, emitter; + 3 - NW at NW <= 2, where a sweep word waits
-        for the previous sweep's write of the same word)."""
+        and a step's token leaves within NW + spikes + 6 cycles of the input token (the sweep
+        pipeline: issue, st0, st1, p2, p3, p4, emitter; + 3 - NW at NW <= 2, where a sweep word
+        waits for the previous sweep's write of the same word)."""
         from cocotb.triggers import FallingEdge, ReadOnly
 
         name, cfg = config()
