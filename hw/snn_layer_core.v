@@ -242,7 +242,9 @@ module snn_layer_core #(
     wire st0_sw = st0_valid && st0_sweep;    // a sweep word in stage 0 / stage 1
     wire st1_sw = st1_valid && st1_sweep;
     wire em_free;
-    wire em_fire;                            // the emitter's event is taken
+    wire em_fire;                            // the emitter's event is taken (by the slice)
+    wire em_ready;                           // the output slice can take it (registered)
+    wire [OUT_AW-1:0] em_addr;               // the emitter's event
     wire em_token;                           // ... and it is the token
 
     /* verilator lint_off WIDTHEXPAND */
@@ -343,7 +345,7 @@ module snn_layer_core #(
             wire rq_push = em_fire && !em_token;
             always @(posedge clk) begin
                 if (rq_push)
-                    rq_mem[rq_wp] <= m_addr;
+                    rq_mem[rq_wp] <= em_addr;
             end
             always @(posedge clk) begin
                 if (rst || clear) begin
@@ -706,7 +708,7 @@ module snn_layer_core #(
     wire [31:0] em_n = em_k * P + em_idx;              // unsigned, zero-extended
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
-    assign em_fire = em_valid && m_ready;
+    assign em_fire = em_valid && em_ready;
     wire em_done = em_fire && (em_token || (em_single && !em_last));
     // the next pending spikes, and whether at most one of them is set (registered with them,
     // off the m_ready -> em_done path)
@@ -714,9 +716,7 @@ module snn_layer_core #(
     wire em_rest_single = ((em_rest & (em_rest - 1'b1)) == {P{1'b0}});
     wire em_nspk_single = ((em_nspk & (em_nspk - 1'b1)) == {P{1'b0}});
     assign em_free   = !em_valid || em_done;
-    assign m_valid   = em_valid;
-    assign m_last    = em_token;
-    assign m_addr    = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
+    assign em_addr   = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
     // the payload: 1 for a spike; an ASN core's spike carries its height (sign-extended)
     wire [OUT_PW-1:0] spk_payload;
     generate
@@ -755,7 +755,39 @@ module snn_layer_core #(
             /* verilator lint_on UNUSEDSIGNAL */
         end
     endgenerate
-    assign m_payload = em_token ? {OUT_PW{1'b0}} : spk_payload;
+    wire [OUT_PW-1:0] em_payload = em_token ? {OUT_PW{1'b0}} : spk_payload;
+
+    // ------------------------------------------------------------------ output slice
+    // a skid buffer between the emitter and m_*: m_valid and the event come from registers, and
+    // the emitter sees a registered ready (the skid entry empty), so m_ready reaches only the
+    // slice's enables (one cycle of latency, one event per cycle)
+    localparam integer OE_W = 1 + OUT_PW + OUT_AW;
+    wire [OE_W-1:0] em_event = {em_token, em_payload, em_addr};
+    reg             ob_valid, sk_valid;
+    reg [OE_W-1:0]  ob_event, sk_event;
+    wire            ob_load = !ob_valid || m_ready;
+    assign em_ready = !sk_valid;
+    always @(posedge clk) begin
+        if (rst) begin
+            ob_valid <= 1'b0;
+            sk_valid <= 1'b0;
+        end else if (ob_load) begin
+            ob_valid <= sk_valid || em_fire;
+            sk_valid <= 1'b0;
+        end else if (em_fire) begin
+            sk_valid <= 1'b1;
+        end
+    end
+    always @(posedge clk) begin
+        if (ob_load)
+            ob_event <= sk_valid ? sk_event : em_event;
+        if (!sk_valid)
+            sk_event <= em_event;
+    end
+    assign m_valid   = ob_valid;
+    assign m_last    = ob_event[OE_W-1];
+    assign m_payload = ob_event[OUT_AW +: OUT_PW];
+    assign m_addr    = ob_event[0 +: OUT_AW];
 
     always @(posedge clk) begin
         if (rst) begin
@@ -907,6 +939,7 @@ module snn_layer_core #(
     end
 
     assign idle = !init_busy && !ev_busy && !st0_valid && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
+                  !ob_valid && !sk_valid &&
                   !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 
