@@ -21,7 +21,9 @@
 // reads) -> st1 (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
 // registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
 // new state is written back, and a word with spikes (or the last word) goes to the emitter,
-// through a 6-entry spike queue when the emitter is busy. A word is issued only when a queue
+// through a 6-entry spike queue when the emitter is busy; the emitter's events leave through a
+// skid buffer (m_valid and the event registered, a registered ready to the emitter, so m_ready
+// drives only the buffer's enables). A word is issued only when a queue
 // entry is reserved for it (credits, a registered count: 6 cover the 6 cycles from issue to p4),
 // so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read (st0); the next
 // sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
@@ -265,10 +267,13 @@ module snn_layer_core #(
     wire st1_free = !st1_valid || st1_adv;
     wire ev_issue = ev_busy;
     // a sweep word is issued with a reserved spike-queue entry, and not before an older write
-    // of the same state word (the previous sweep's, NW <= 2) is done
+    // of the same state word (the previous sweep's) is done: the next sweep reads a word at
+    // least NW + 2 cycles after the last read, which is written back 4 cycles after it, so only
+    // NW <= 2 needs the check
     wire sw_cred_ok = (sw_cred != 3'd0);
-    wire sw_haz = (st0_sw && st0_k == sw_k) || (st1_sw && st1_k == sw_k) ||
-                  (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k);
+    wire sw_haz = (NW <= 2) &&
+                  ((st0_sw && st0_k == sw_k) || (st1_sw && st1_k == sw_k) ||
+                   (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k));
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
                     sw_cred_ok && !sw_haz;
 
