@@ -4,24 +4,28 @@
 // Input events (hw/README.md): {last, payload, address}. For an event with address j < M the
 // core reads row j of the weight memory (P weights per word, NW = ceil(N/P) words per row) and
 // adds W[j, n] (times the signed payload when GRADED) to the accumulator of every neuron n, P
-// lanes per cycle, through a two-stage read-modify-write pipeline with a bypass for a read of
-// the word written in the same cycle (back-to-back events on the same word). Events with an
+// lanes per cycle, through a three-stage read-modify-write pipeline: the weight and accumulator
+// words are read at issue and pass through the RAMs' read and output registers (st0), st1 adds
+// and writes back; the two writes a read can miss (in its issue and its st0 cycle) are
+// forwarded, the newer first (back-to-back events on the same word). Events with an
 // address >= M are ignored. The end-of-step token (last = 1) starts the sweep: NW words, P
 // neurons per cycle, each through snn_neuron_unit with its accumulated input; the new states are
 // written back, the accumulators cleared, and every spike leaves as an output event {0, 1, n}
 // (ascending n) followed by the core's own token {1, 0, 0}; an ASN core (KIND 4) sends the
 // spike's height h instead of 1 (a graded event, OUT_PW >= U_W bits, signed). An output
 // `m_ready` low stalls the sweep; no spike is dropped. Input events of the next step are
-// accepted as soon as the sweep has passed its last word (while the last spikes may still be
-// leaving).
+// accepted as soon as the sweep has passed its last word through st0 (while the last spikes
+// may still be leaving).
 //
-// The sweep is a pipeline that never stalls: issue (state, accumulator and bias reads) -> st1
-// (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
+// The sweep is a pipeline that never stalls: issue (accumulator read) -> st0 (state and bias
+// reads) -> st1 (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
 // registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
 // new state is written back, and a word with spikes (or the last word) goes to the emitter,
-// through a 5-entry spike queue when the emitter is busy. A word is issued only when a queue
-// entry is reserved for it (credits, a registered count: 5 cover the 5 cycles from issue to p4),
-// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read; the next
+// through a 6-entry spike queue when the emitter is busy; the emitter's events leave through a
+// skid buffer (m_valid and the event registered, a registered ready to the emitter, so m_ready
+// drives only the buffer's enables). A word is issued only when a queue
+// entry is reserved for it (credits, a registered count: 6 cover the 6 cycles from issue to p4),
+// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read (st0); the next
 // sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
 // (NW <= 2 only) waits.
 //
@@ -172,6 +176,7 @@ module snn_layer_core #(
     localparam integer WA_W   = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
     localparam integer VDEPTH = N * NW;
     localparam integer VA_W   = (VDEPTH > 1) ? $clog2(VDEPTH) : 1;
+    localparam integer EA_W   = (REC != 0 && VA_W > WA_W) ? VA_W : WA_W;   // ev_wa
     localparam integer EV_AW  = (REC != 0 && OUT_AW > IN_AW) ? OUT_AW : IN_AW;
     localparam integer RQ_W   = $clog2(N + 1);                       // queue count 0 .. N
     localparam integer RP_W   = (N > 1) ? $clog2(N) : 1;             // queue pointers
@@ -193,7 +198,7 @@ module snn_layer_core #(
     // the decays of the stored states happen in the stage before the neuron unit (every
     // kind: U and I; ASN also A and P, whose raw values the ASN update never uses)
     localparam integer PRE_DECAY = (KIND >= 0 && KIND <= 4) ? 1 : 0;
-    localparam integer SQ_D   = 5;                 // spike queue entries = sweep credits
+    localparam integer SQ_D   = 6;                 // spike queue entries = sweep credits
     localparam [2:0]   SQ_LAST = SQ_D[2:0] - 3'd1;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
@@ -221,12 +226,18 @@ module snn_layer_core #(
     reg [KW-1:0]   init_k;
     reg            ev_busy;                 // an event is issuing its NW words
     reg            ev_rec;                  // ... a recurrent one (row of V)
-    reg [EV_AW-1:0] ev_row;
+    reg [EA_W-1:0] ev_wa;                   // its current word's address (row * NW + k)
     reg [IN_PW-1:0] ev_pay;
     reg [KW-1:0]   ev_k;
     reg            sweep_pend;              // token accepted, sweep not finished
     reg [KW-1:0]   sw_k;
     reg            sw_issued;               // every word of the sweep has been issued
+    reg            st0_valid;               // stage 0: the weight word read (event), the
+    reg            st0_sweep;               // accumulator / state / bias reads issued
+    reg            st0_rec;
+    reg [KW-1:0]   st0_k;
+    reg [IN_PW-1:0] st0_pay;
+    reg            st0_lastword;
     reg            st1_valid;               // stage 1: memory data of one word available
     reg            st1_sweep;               // ... for the sweep (else for an event)
     reg            st1_rec;                 // ... for a recurrent event
@@ -256,8 +267,12 @@ module snn_layer_core #(
     wire           sq_push, sw_rel;
 
     wire st1_adv;
+    wire st0_sw = st0_valid && st0_sweep;    // a sweep word in stage 0 / stage 1
+    wire st1_sw = st1_valid && st1_sweep;
     wire em_free;
-    wire em_fire;                            // the emitter's event is taken
+    wire em_fire;                            // the emitter's event is taken (by the slice)
+    wire em_ready;                           // the output slice can take it (registered)
+    wire [OUT_AW-1:0] em_addr;               // the emitter's event
     wire em_token;                           // ... and it is the token
 
     /* verilator lint_off WIDTHEXPAND */
@@ -271,16 +286,20 @@ module snn_layer_core #(
     wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
     wire r_fire = take && rq_valid;
     wire tok_ok = (REC == 0) ||                          // step t's spikes all queued
-                  (!em_valid && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
+                  (!em_valid && !st1_sw && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
     assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
     wire st1_free = !st1_valid || st1_adv;
     wire ev_issue = ev_busy;
     // a sweep word is issued with a reserved spike-queue entry, and not before an older write
-    // of the same state word (the previous sweep's, NW <= 2) is done
+    // of the same state word (the previous sweep's) is done: the next sweep reads a word at
+    // least NW + 2 cycles after the last read, which is written back 4 cycles after it, so only
+    // NW <= 2 needs the check
     wire sw_cred_ok = (sw_cred != 3'd0);
-    wire sw_haz = (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k) || (p4_v && p4_k == sw_k);
+    wire sw_haz = (NW <= 2) &&
+                  ((st0_sw && st0_k == sw_k) || (st1_sw && st1_k == sw_k) ||
+                   (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k));
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
                     sw_cred_ok && !sw_haz;
 
@@ -288,14 +307,32 @@ module snn_layer_core #(
     reg [P*W_W-1:0] w_q;
     /* verilator lint_off UNUSEDSIGNAL */
     /* verilator lint_off WIDTHEXPAND */
-    wire [31:0] w_raddr_full = ev_row * NW + ev_k;     // unsigned, zero-extended
     wire [31:0] w_wfull      = w_addr;                 // write address, zero-extended
+    // the first word of a new event's row: row * NW as a sum of shifted rows (NW is a
+    // constant: an adder or two, never a multiplier), registered into ev_wa at the intake
+    wire [31:0] ev_row_in    = rq_valid ? rq_head : s_addr;   // zero-extended (r_fire needs
+                                                                // rq_valid, s_fire its absence)
+    reg  [31:0] ev_row_base;
+    integer fb;
+    always @* begin
+        ev_row_base = 32'd0;
+        for (fb = 0; fb < 31; fb = fb + 1)
+            if (((NW >> fb) & 1) != 0)
+                ev_row_base = ev_row_base + (ev_row_in << fb);
+    end
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [WA_W-1:0] w_raddr = w_raddr_full[WA_W-1:0];
+    wire [WA_W-1:0] w_raddr = ev_wa[WA_W-1:0];
+    // read at issue, then the RAM's output register (st0): the accumulate stage (st1) adds a
+    // registered weight
+    reg [P*W_W-1:0] w_ram;
     always @(posedge clk) begin
         if (ev_issue && !ev_rec)
-            w_q <= wmem[w_raddr];
+            w_ram <= wmem[w_raddr];
+    end
+    always @(posedge clk) begin
+        if (st0_valid && !st0_sweep && !st0_rec)
+            w_q <= w_ram;
     end
     always @(posedge clk) begin
         if (w_we && w_mem == 2'd0 && w_wfull < WDEPTH)
@@ -308,6 +345,7 @@ module snn_layer_core #(
         if (REC != 0) begin : g_rec
             reg [P*W_W-1:0] vmem [0:VDEPTH-1];
             reg [P*W_W-1:0] v_q;
+            reg [P*W_W-1:0] v_ram;
             if (V_FILE != "") begin : g_vfile
                 initial $readmemh(V_FILE, vmem);
             end else begin : g_vzero
@@ -319,7 +357,11 @@ module snn_layer_core #(
             end
             always @(posedge clk) begin
                 if (ev_issue && ev_rec)
-                    v_q <= vmem[w_raddr_full[VA_W-1:0]];
+                    v_ram <= vmem[ev_wa[VA_W-1:0]];
+            end
+            always @(posedge clk) begin
+                if (st0_valid && !st0_sweep && st0_rec)
+                    v_q <= v_ram;
             end
             always @(posedge clk) begin
                 if (w_we && w_mem == 2'd1 && w_wfull < VDEPTH)
@@ -334,7 +376,7 @@ module snn_layer_core #(
             wire rq_push = em_fire && !em_token;
             always @(posedge clk) begin
                 if (rq_push)
-                    rq_mem[rq_wp] <= m_addr;
+                    rq_mem[rq_wp] <= em_addr;
             end
             always @(posedge clk) begin
                 if (rst || clear) begin
@@ -379,8 +421,8 @@ module snn_layer_core #(
                 end
             end
             always @(posedge clk) begin
-                if (sw_issue)
-                    b_q <= bmem[sw_k];
+                if (st0_sw)
+                    b_q <= bmem[st0_k];
             end
             always @(posedge clk) begin
                 if (w_we && w_mem == 2'd2 && w_wfull < NW)
@@ -393,20 +435,30 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
+    // read at issue, through the RAM's read register (st0) and an output register (st1); the
+    // two writes a read can miss (at its issue and at its st0) are forwarded, the newer first
     wire               a_re    = ev_issue || sw_issue;
     wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
     wire               a_we    = init_busy || st1_adv;
     wire [KW-1:0]      a_waddr = init_busy ? init_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
     wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
-    reg  [P*ACC_W-1:0] a_q;
-    reg                a_byp;               // the read met a write of the same word
-    reg  [P*ACC_W-1:0] a_byp_d;
+    reg  [P*ACC_W-1:0] a_ram, a_q;
+    reg                a_byp0, a_byp;       // the read met a write of the same word
+    reg  [P*ACC_W-1:0] a_byp0_d, a_byp_d;
     always @(posedge clk) begin
         if (a_re) begin
-            a_q     <= amem[a_raddr];
-            a_byp   <= a_we && (a_waddr == a_raddr);
-            a_byp_d <= a_wdata;
+            a_ram    <= amem[a_raddr];
+            a_byp0   <= a_we && (a_waddr == a_raddr);
+            a_byp0_d <= a_wdata;
+        end
+    end
+    wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
+    always @(posedge clk) begin
+        if (st0_valid) begin
+            a_q     <= a_ram;
+            a_byp   <= a_hit0 || a_byp0;
+            a_byp_d <= a_hit0 ? a_wdata : a_byp0_d;
         end
     end
     always @(posedge clk) begin
@@ -416,9 +468,10 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !p2_v && !p3_v && !p4_v;
-    wire              s_re    = sw_issue || rd_ok;
-    wire [KW-1:0]     s_raddr = sw_issue ? sw_k : rd_addr;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !p2_v && !p3_v &&
+                                !p4_v;
+    wire              s_re    = st0_sw || rd_ok;
+    wire [KW-1:0]     s_raddr = st0_sw ? st0_k : rd_addr;
     wire              s_we    = init_busy || p4_v;
     wire [KW-1:0]     s_waddr = init_busy ? init_k : p4_k;
     wire [P*ST_W-1:0] new_state;
@@ -664,7 +717,7 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ stage-1 advance
     assign st1_adv = st1_valid;                            // the pipeline never stalls
-    wire sweep_done = st1_adv && st1_sweep && st1_lastword;
+    wire sweep_done = st0_sw && st0_lastword;
 
     // ------------------------------------------------------------------ spike queue
     // p4 words with a spike (and the last word, for the token) enter the queue; the others
@@ -737,7 +790,7 @@ module snn_layer_core #(
     wire [31:0] em_n = em_k * P + em_idx;              // unsigned, zero-extended
     /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDSIGNAL */
-    assign em_fire = em_valid && m_ready;
+    assign em_fire = em_valid && em_ready;
     wire em_done = em_fire && (em_token || (em_single && !em_last));
     // the next pending spikes, and whether at most one of them is set (registered with them,
     // off the m_ready -> em_done path)
@@ -745,9 +798,7 @@ module snn_layer_core #(
     wire em_rest_single = ((em_rest & (em_rest - 1'b1)) == {P{1'b0}});
     wire em_nspk_single = ((em_nspk & (em_nspk - 1'b1)) == {P{1'b0}});
     assign em_free   = !em_valid || em_done;
-    assign m_valid   = em_valid;
-    assign m_last    = em_token;
-    assign m_addr    = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
+    assign em_addr   = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
     // the payload: 1 for a spike; an ASN core's spike carries its height (sign-extended)
     wire [OUT_PW-1:0] spk_payload;
     generate
@@ -786,7 +837,39 @@ module snn_layer_core #(
             /* verilator lint_on UNUSEDSIGNAL */
         end
     endgenerate
-    assign m_payload = em_token ? {OUT_PW{1'b0}} : spk_payload;
+    wire [OUT_PW-1:0] em_payload = em_token ? {OUT_PW{1'b0}} : spk_payload;
+
+    // ------------------------------------------------------------------ output slice
+    // a skid buffer between the emitter and m_*: m_valid and the event come from registers, and
+    // the emitter sees a registered ready (the skid entry empty), so m_ready reaches only the
+    // slice's enables (one cycle of latency, one event per cycle)
+    localparam integer OE_W = 1 + OUT_PW + OUT_AW;
+    wire [OE_W-1:0] em_event = {em_token, em_payload, em_addr};
+    reg             ob_valid, sk_valid;
+    reg [OE_W-1:0]  ob_event, sk_event;
+    wire            ob_load = !ob_valid || m_ready;
+    assign em_ready = !sk_valid;
+    always @(posedge clk) begin
+        if (rst) begin
+            ob_valid <= 1'b0;
+            sk_valid <= 1'b0;
+        end else if (ob_load) begin
+            ob_valid <= sk_valid || em_fire;
+            sk_valid <= 1'b0;
+        end else if (em_fire) begin
+            sk_valid <= 1'b1;
+        end
+    end
+    always @(posedge clk) begin
+        if (ob_load)
+            ob_event <= sk_valid ? sk_event : em_event;
+        if (!sk_valid)
+            sk_event <= em_event;
+    end
+    assign m_valid   = ob_valid;
+    assign m_last    = ob_event[OE_W-1];
+    assign m_payload = ob_event[OUT_AW +: OUT_PW];
+    assign m_addr    = ob_event[0 +: OUT_AW];
 
     always @(posedge clk) begin
         if (rst) begin
@@ -823,6 +906,7 @@ module snn_layer_core #(
             sweep_pend <= 1'b0;
             sw_k       <= {KW{1'b0}};
             sw_issued  <= 1'b0;
+            st0_valid  <= 1'b0;
             st1_valid  <= 1'b0;
         end else begin
             if (init_busy) begin
@@ -834,7 +918,7 @@ module snn_layer_core #(
             if (r_fire) begin
                 ev_busy <= 1'b1;
                 ev_rec  <= 1'b1;
-                ev_row  <= rq_head;
+                ev_wa   <= ev_row_base[EA_W-1:0];
                 ev_pay  <= {IN_PW{1'b0}};
                 ev_k    <= {KW{1'b0}};
             end else if (s_fire) begin
@@ -844,17 +928,17 @@ module snn_layer_core #(
                 end else begin
                     ev_busy <= s_in_range;
                     ev_rec  <= 1'b0;
-                    /* verilator lint_off WIDTHEXPAND */
-                    ev_row  <= s_addr;                    // zero-extended
-                    /* verilator lint_on WIDTHEXPAND */
+                    ev_wa   <= ev_row_base[EA_W-1:0];
                     ev_pay  <= s_payload;
                     ev_k    <= {KW{1'b0}};
                 end
             end else if (ev_busy) begin
                 if (ev_k == LAST_K)
                     ev_busy <= 1'b0;
-                else
-                    ev_k <= ev_k + 1'b1;
+                else begin
+                    ev_k  <= ev_k + 1'b1;
+                    ev_wa <= ev_wa + 1'b1;
+                end
             end
             // sweep issue
             if (sw_issue) begin
@@ -867,20 +951,31 @@ module snn_layer_core #(
                 sw_issued  <= 1'b0;
                 sw_k       <= {KW{1'b0}};
             end
-            // stage 1
+            // stage 0
             if (ev_issue) begin
-                st1_valid    <= 1'b1;
-                st1_sweep    <= 1'b0;
-                st1_rec      <= ev_rec;
-                st1_k        <= ev_k;
-                st1_pay      <= ev_pay;
-                st1_lastword <= 1'b0;
+                st0_valid    <= 1'b1;
+                st0_sweep    <= 1'b0;
+                st0_rec      <= ev_rec;
+                st0_k        <= ev_k;
+                st0_pay      <= ev_pay;
+                st0_lastword <= 1'b0;
             end else if (sw_issue) begin
+                st0_valid    <= 1'b1;
+                st0_sweep    <= 1'b1;
+                st0_rec      <= 1'b0;
+                st0_k        <= sw_k;
+                st0_lastword <= (sw_k == LAST_K);
+            end else begin
+                st0_valid    <= 1'b0;
+            end
+            // stage 1
+            if (st0_valid) begin
                 st1_valid    <= 1'b1;
-                st1_sweep    <= 1'b1;
-                st1_rec      <= 1'b0;
-                st1_k        <= sw_k;
-                st1_lastword <= (sw_k == LAST_K);
+                st1_sweep    <= st0_sweep;
+                st1_rec      <= st0_rec;
+                st1_k        <= st0_k;
+                st1_pay      <= st0_pay;
+                st1_lastword <= st0_lastword;
             end else if (st1_adv) begin
                 st1_valid    <= 1'b0;
             end
@@ -925,7 +1020,8 @@ module snn_layer_core #(
         end
     end
 
-    assign idle = !init_busy && !ev_busy && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
+    assign idle = !init_busy && !ev_busy && !st0_valid && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
+                  !ob_valid && !sk_valid &&
                   !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 

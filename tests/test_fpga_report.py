@@ -330,7 +330,8 @@ def test_wrapper_text():
     assert info == {"top": "snn_fpga_top", "pins": 20, "shift_bits": 17, "fold_bits": 178}
     assert "wire [4:0] w_addr = cfg[5:1];" in text
     assert "wire w_layer = cfg[0];" in text and "wire [1:0] rd_addr = cfg[16:15];" in text
-    assert "status_q <= ^{rd_data, step_count, sat_u_count, sat_i_count, sat_a_count};" in text
+    assert "reg  [49:0] rd_data_q;" in text and "rd_data_q <= rd_data;" in text
+    assert "status_q <= ^{rd_data_q, step_count, sat_u_count, sat_i_count, sat_a_count};" in text
     assert ".s_payload(1'b1)" in text and text.count(".clk(clk)") == 1
 
 
@@ -348,6 +349,6 @@ def test_wrapper_of_a_graded_design():
     text, info = fpga.build_wrapper(manifest)
     assert info["shift_bits"] == 17 + 9 and info["fold_bits"] == 178 + 64 + 16
     assert "wire [8:0] s_payload = cfg[25:17];" in text
-    assert ("status_q <= ^{rd_data, step_count, sat_u_count, sat_i_count, sat_a_count, "
+    assert ("status_q <= ^{rd_data_q, step_count, sat_u_count, sat_i_count, sat_a_count, "
             "sat_p_count, sat_h_count, m_payload};") in text
     assert ".s_payload(s_payload)" in text and ".m_payload(m_payload)" in text
