@@ -24,49 +24,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hw_models import USER_NEURONS
+
 ROOT = Path(__file__).resolve().parents[2]
 ASN_USER = ROOT / "examples" / "asn_user.snn"
 
 CHAIN = """model user_chain
 time { dt = 1 ms; steps = 25 }
 
-neuron GateLIF {
-    param tau: time = 10 ms
-    param threshold = 0.5
-    param floor = -1.0
-    state v = 0.25
-    state r = 0
-    update {
-        v = decay(tau) * v + (1 - min(r, 1)) * input
-        v = clip(v, floor, 3.5)
-        r = max(r - 1, 0)
-    }
-    spike when v > threshold and not (r > 0)
-    on spike {
-        v = v - 2 * threshold
-        r = 2
-    }
-}
-
-neuron Odd {
-    param k = 0.75
-    state a = -0.5
-    state b = 0
-    state c = 0
-    update {
-        a = a + input * 3 - abs(b) / 4
-        b = max(a * c, -2) + abs(a) / 2 - min(c, 0.5)
-        c = -a + k * b - c * c
-    }
-    spike when (a > 1 or b <= -1) and not (c == 0) and (c < 2 or a >= b) emit a * 2 - b
-    on spike {
-        a = a - height
-        c = c + height * k
-        b = min(b, height)
-        a = a + c
-    }
-}
-
+""" + USER_NEURONS + """
 input x[12] = rate(gain = 1.0)
 layer h = recurrent(x, 9) with GateLIF(tau = 8 ms, threshold = 0.6)
 layer o = dense(h, 7, bias = true) with Odd

@@ -26,47 +26,14 @@ import random
 import numpy as np
 import pytest
 
+from hw_models import USER_NEURONS
+
 SEED = int(os.environ.get("SNNC_HW_SEED", "20240611"))
 VECTORS = 400
 N_RANDOM = 4
 
 FIXED = """
-neuron GateLIF {
-    param tau: time = 10 ms
-    param threshold = 0.5
-    param floor = -1.0
-    state v = 0.25
-    state r = 0
-    update {
-        v = decay(tau) * v + (1 - min(r, 1)) * input
-        v = clip(v, floor, 3.5)
-        r = max(r - 1, 0)
-    }
-    spike when v > threshold and not (r > 0)
-    on spike {
-        v = v - 2 * threshold
-        r = 2
-    }
-}
-
-neuron Odd {
-    param k = 0.75
-    state a = -0.5
-    state b = 0
-    state c = 0
-    update {
-        a = a + input * 3 - abs(b) / 4
-        b = max(a * c, -2) + abs(a) / 2 - min(c, 0.5)
-        c = -a + k * b - c * c
-    }
-    spike when (a > 1 or b <= -1) and not (c == 0) and (c < 2 or a >= b) emit a * 2 - b
-    on spike {
-        a = a - height
-        c = c + height * k
-        b = min(b, height)
-        a = a + c
-    }
-}
+""" + USER_NEURONS + """
 
 neuron SigmaDelta {
     param tau_beta: time = 20 ms
