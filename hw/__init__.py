@@ -27,6 +27,7 @@ USER_OPS = ("snn_op_add", "snn_op_sub", "snn_op_mulc", "snn_op_mul", "snn_op_min
             "snn_op_abs", "snn_op_cmp", "snn_op_logic", "snn_op_select", "snn_op_sat",
             "snn_op_count")
 MODULE_SOURCES.update({name: [f"{name}.v"] for name in USER_OPS})
+MODULE_SOURCES["snn_op_mulc"] = ["snn_op_mul.v", "snn_op_mulc.v"]      # a constant operand
 
 #: neuron kind / reset / leak encodings of the KIND, RESET and LEAK parameters
 KIND_CODES = {"IF": 0, "LIF": 1, "CubaLIF": 2, "ALIF": 3, "ASN": 4}
