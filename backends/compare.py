@@ -83,7 +83,9 @@ class Comparison:
         return self.mismatches == 0 and self.compared > 0
 
 
-def _first_spike_mismatch(layer: str, exp: np.ndarray, got: np.ndarray) -> tuple[int, Mismatch | None]:
+def _first_step_mismatch(what: str, layer: str, exp: np.ndarray,
+                         got: np.ndarray) -> tuple[int, Mismatch | None]:
+    """How many values of two [T, B, N] arrays differ, and the earliest difference."""
     diff = exp != got                                        # [T, B, N]
     count = int(diff.sum())
     if not count:
@@ -91,7 +93,7 @@ def _first_spike_mismatch(layer: str, exp: np.ndarray, got: np.ndarray) -> tuple
     # earliest by sample, then step, then neuron
     b_t_n = np.argwhere(diff.transpose(1, 0, 2))
     b, t, n = (int(v) for v in b_t_n[0])
-    return count, Mismatch("spike", layer, b, t, n, int(exp[t, b, n]), int(got[t, b, n]))
+    return count, Mismatch(what, layer, b, t, n, int(exp[t, b, n]), int(got[t, b, n]))
 
 
 def compare(golden: SimResult, run: BackendRun, layers: list[str]) -> Comparison:
@@ -116,7 +118,7 @@ def compare(golden: SimResult, run: BackendRun, layers: list[str]) -> Comparison
                 raise ValueError(f"{run.backend}: spikes of '{name}' have shape {got.shape}, "
                                  f"expected {exp.shape}")
             compared += exp.size
-            count, first = _first_spike_mismatch(name, exp, got.astype(exp.dtype))
+            count, first = _first_step_mismatch("spike", name, exp, got.astype(exp.dtype))
             mismatches += count
             if first is not None:
                 firsts.append(((first.sample, first.step, rank, first.neuron), first))
@@ -127,12 +129,10 @@ def compare(golden: SimResult, run: BackendRun, layers: list[str]) -> Comparison
                 raise ValueError(f"{run.backend}: membranes of '{name}' have shape {got.shape}, "
                                  f"expected {exp.shape}")
             compared += exp.size
-            diff = np.argwhere((exp != got).transpose(1, 0, 2))
-            mismatches += len(diff)
-            if len(diff):
-                b, t, n = (int(v) for v in diff[0])
-                m = Mismatch("membrane", name, b, t, n, int(exp[t, b, n]), int(got[t, b, n]))
-                firsts.append(((b, t, rank, n), m))
+            count, first = _first_step_mismatch("membrane", name, exp, got)
+            mismatches += count
+            if first is not None:
+                firsts.append(((first.sample, first.step, rank, first.neuron), first))
         for key, got_state in run.final_state.get(name, {}).items():
             exp = np.asarray(golden.final_state[name][key]).reshape(golden.batch, -1)
             got = np.asarray(got_state).reshape(run.batch, -1)

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 import snnc
 from snnc.backends.verilog import generate
-from snnc.errors import SnnErrors
 
-HEAD = "model m\ntime {\n    dt = 1 ms\n    steps = 5\n}\n"
+from test_verilog_backend import HEAD, _errors
 
 GATE = HEAD + """neuron Gate {
     param tau: time = 10 ms
@@ -35,15 +32,6 @@ layer out = dense(wire, 3) with LIF(tau_mem = 10 ms)
 output out = count
 hardware { weights = fixed<8,6>; state = fixed<10,4>; lanes = 2 }
 """
-
-
-def _errors(text: str) -> list:
-    q = snnc.loads(text, "m.snn").quantize(None)
-    with pytest.raises(SnnErrors) as exc:
-        generate(q, "/nonexistent/never-written")
-    errs = exc.value.errors
-    assert all("not supported by the Verilog backend yet" in e.message for e in errs)
-    return errs
 
 
 def test_generated_user_design(tmp_path):
