@@ -263,7 +263,7 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
                for t in range(steps)] for b in range(batch)]
 
     own_dir = work_dir is None
-    root = Path(tempfile.mkdtemp(prefix="snnc-verify-")) if own_dir else Path(work_dir)
+    root = Path(tempfile.mkdtemp(prefix="snnc-verify-")) if own_dir else Path(work_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     try:
         design = root / "design"

@@ -346,3 +346,19 @@ def test_verify_writes_waves(tmp_path, capsys):
     assert s["match"] is True and s["waves"] == str(fst) and s["lanes"] == 2
     head = fst.read_bytes()[:1]
     assert fst.stat().st_size > 1000 and head == b"\x00"      # FST: a header block first
+
+
+def test_cosim_work_dir_relative_to_the_current_folder(tmp_path, monkeypatch):
+    """A relative work folder (as `snnc demo`'s default `--out demo_out` gives) works: the
+    simulator runs in its own folder, so the co-simulation's files are named absolutely."""
+    _need_tools()
+    import snnc
+    from snnc.backends.verilog.cosim import verify_verilog
+
+    monkeypatch.chdir(tmp_path)
+    m = snnc.load(DIGITS)
+    q = m.quantize(m.random_weights(seed=2))
+    x = np.random.default_rng(0).uniform(0, 1, size=(2, 64))
+    run, comp = verify_verilog(q, x, np.arange(2), 0, lanes=4, work_dir="rel/cosim")
+    assert comp.match and comp.mismatches == 0 and run.batch == 2
+    assert (tmp_path / "rel" / "cosim" / "cosim.json").is_file()
