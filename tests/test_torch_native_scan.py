@@ -41,8 +41,8 @@ def test_the_library_builds_and_is_used(monkeypatch):
     assert NS.available()
     calls = []
     fwd, bwd = NS.forward, NS.backward
-    monkeypatch.setattr(NS, "forward", lambda *a: calls.append("f") or fwd(*a))
-    monkeypatch.setattr(NS, "backward", lambda *a: calls.append("b") or bwd(*a))
+    monkeypatch.setattr(NS, "forward", lambda *a, **k: calls.append("f") or fwd(*a, **k))
+    monkeypatch.setattr(NS, "backward", lambda *a, **k: calls.append("b") or bwd(*a, **k))
     X = torch.randn(5, 2, 3, requires_grad=True)
     S, U, _ = N.scan(X, cfg("LIF"))
     U.sum().backward()
@@ -142,6 +142,43 @@ def test_expanded_input_and_count_gradient(monkeypatch):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
         assert res[True, kind][2].abs().sum() > 0
     assert X.stride(0) == 0
+
+
+@pytest.mark.parametrize("dtype", (torch.float32, torch.float64))
+@pytest.mark.parametrize("kind", KINDS)
+def test_fused_spike_count_equals_the_sum(monkeypatch, kind, dtype):
+    """``scan_counted`` counts the spikes inside the native loop (no pass over ``S``): the count
+    equals ``S.sum(0)`` exactly and its gradient reaches every step, alone or together with a
+    gradient of ``S`` itself, as the summed spikes' gradient does."""
+    summed = []
+    monkeypatch.setattr(torch.Tensor, "sum", lambda self, *a, **k: summed.append(a) or
+                        torch.sum(self, *a, **k))
+    X0 = inputs(3, dtype, (40, 3, 37))
+    w = torch.randn(3, 37, generator=torch.Generator().manual_seed(2), dtype=dtype)
+    v = torch.randn(X0.shape, generator=torch.Generator().manual_seed(3), dtype=dtype)
+    c = cfg(kind)
+    res = {}
+    for fused in (True, False):
+        for with_s in (False, True):
+            X = X0.clone().requires_grad_()
+            if fused:
+                summed.clear()
+                S, U, _, C = N.scan_counted(X, c)
+                assert summed == []                      # counted by the native loop
+            else:
+                S, U, _ = N.scan(X, c)
+                C = S.sum(0)
+            loss = (C * w).sum() + ((S * v).sum() if with_s else 0)
+            (g,) = torch.autograd.grad(loss, X)
+            res[fused, with_s] = (S, U, C, g)
+    for with_s in (False, True):
+        for a, b in zip(res[True, with_s], res[False, with_s]):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        assert res[True, with_s][3].abs().sum() > 0
+    assert 0 < res[True, False][2].sum() < 40 * 3 * 37
+    monkeypatch.setenv("SNNC_NATIVE_SCAN", "0")                # the Python scan sums instead
+    S, U, _, C = N.scan_counted(X0, c)
+    torch.testing.assert_close(C, res[False, False][2], rtol=0, atol=0)
 
 
 def test_single_step_and_a_spike_free_layer(monkeypatch):

@@ -3,6 +3,8 @@ steps at once (one matmul / conv / pooling over ``T*B`` frames, docs/semantics.m
 its neurons (:mod:`snnc.backends.torch.neurons`)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,13 +31,25 @@ def is_static(seq: torch.Tensor) -> bool:
     return seq.dim() > 0 and seq.shape[0] > 1 and seq.stride(0) == 0
 
 
+class LayerRun(NamedTuple):
+    """What a layer computes for a batch, all ``[T, B, *shape]`` unless said: its spikes (events)
+    ``S``, membrane ``U``, a dict state -> clamp count (QAT; empty in float mode), the graded
+    events' values ``H`` (ASN, ReLU, `emit` layers; ``None`` otherwise: ``S`` feeds the next
+    layer), and, when asked for, the spike count ``S.sum(0)`` ``[B, *shape]`` (else ``None``)."""
+    S: torch.Tensor
+    U: torch.Tensor
+    saturation: dict
+    H: torch.Tensor | None = None
+    count: torch.Tensor | None = None
+
+
 class LayerModule(nn.Module):
     """A layer with neurons (dense, recurrent, conv2d, pooling).
 
     Parameters are named as in the weights files (``weight``, ``recurrent``, ``bias``; shapes from
     :func:`snnc.ir.weight_shapes`). ``forward(src)`` takes the source's spikes (or direct values)
-    ``[T, B, *in_shape]`` and returns ``(S, U, saturation)``: spikes and membrane ``[T, B, *shape]``
-    and a dict state -> clamp count (QAT; empty in float mode).
+    ``[T, B, *in_shape]`` and returns a :class:`LayerRun`; ``forward(src, count=True)`` also counts
+    the spikes (fused into the neuron loop where the layer has built-in neurons).
     """
 
     def __init__(self, layer: ir.Layer, dt: float, surrogate: Surrogate):
@@ -110,7 +124,8 @@ class LayerModule(nn.Module):
             raise TypeError(f"no synaptic input for {type(L).__name__}")
         return out.reshape(T, B, *L.shape)
 
-    def forward(self, src: torch.Tensor, qat: bool = False, tbptt: int = 0):
+    def forward(self, src: torch.Tensor, qat: bool = False, tbptt: int = 0,
+                count: bool = False) -> LayerRun:
         L = self.layer
         w = self.tensors(qat)
         X = self.synaptic_input(src, w, qat)
@@ -119,7 +134,8 @@ class LayerModule(nn.Module):
         if self.graded and not self.custom:
             from snnc.backends.torch.asn import run_graded
 
-            return run_graded(self, X, qat, tbptt)   # (S, U, saturation, H): H feeds the next layer
+            S, U, sat, H = run_graded(self, X, qat, tbptt)   # H feeds the next layer
+            return LayerRun(S, U, sat, H, S.sum(0) if count else None)
         if self.custom:
             flat = X.reshape(T, B, -1)
             like = flat[0]
@@ -129,12 +145,13 @@ class LayerModule(nn.Module):
             else:
                 runner = N.UserFloat(L.neuron, self.dt, self.surrogate, like)
             S, U, *H = N.run_user(runner, flat, tbptt, V)
-            if H:       # a graded user neuron (`emit`): H feeds the next layer, as for an ASN
-                return S.reshape(X.shape), U.reshape(X.shape), runner.saturation(), \
-                    H[0].reshape(X.shape)
-            return S.reshape(X.shape), U.reshape(X.shape), runner.saturation()
+            S = S.reshape(X.shape)
+            # a graded user neuron (`emit`): H feeds the next layer, as for an ASN
+            return LayerRun(S, U.reshape(X.shape), runner.saturation(),
+                            H[0].reshape(X.shape) if H else None, S.sum(0) if count else None)
         cfg = self.qat_cfg if qat else self.float_cfg
-        S, U, sat = N.scan(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt)
+        S, U, sat, C = N.scan_counted(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt) \
+            if count else (*N.scan(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt), None)
         sat_d = {}
         if qat:
             sat_d["U"] = sat[0]
@@ -142,4 +159,5 @@ class LayerModule(nn.Module):
                 sat_d["I"] = sat[1]
             if cfg.kind == "ALIF":
                 sat_d["A"] = sat[2]
-        return S.reshape(X.shape), U.reshape(X.shape), sat_d
+        return LayerRun(S.reshape(X.shape), U.reshape(X.shape), sat_d, None,
+                        None if C is None else C.reshape(X.shape[1:]))

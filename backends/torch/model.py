@@ -64,12 +64,15 @@ class Readout:
     declared one, ``predictions`` the class of each sample (docs/semantics.md section 5).
     """
 
-    def __init__(self, readout: str, spikes: torch.Tensor, membrane: torch.Tensor):
+    def __init__(self, readout: str, spikes: torch.Tensor, membrane: torch.Tensor,
+                 count: torch.Tensor | None = None):
         self.readout = readout
         T, B = spikes.shape[:2]
         self.spikes = spikes.reshape(T, B, -1)
         self.membranes = membrane.reshape(T, B, -1)
         self._cache: dict = {}
+        if count is not None:         # counted by the layer (the neuron loop): equal to the sum
+            self._cache["count"] = count.reshape(B, -1)
 
     @property
     def count(self) -> torch.Tensor:
@@ -325,20 +328,27 @@ class SNN(nn.Module):
             else:
                 v = v.to(device=self._device, dtype=dtype)
             values[inp.name] = v
+        counted = {o.source for o in g.outputs if o.readout == "count"}
+        counts: dict[str, torch.Tensor] = {}
         for layer in g.layers:
             src = values[layer.source]
             if isinstance(layer, ir.Flatten):
                 values[layer.name] = src.reshape(T, src.shape[1], -1)
                 continue
-            S, U, sat, *graded = self.layer(layer.name)(src, qat=self.qat, tbptt=self.tbptt)
-            values[layer.name] = graded[0] if graded else S   # ASN / ReLU: the events' values
+            run = self.layer(layer.name)(src, qat=self.qat, tbptt=self.tbptt,
+                                         count=layer.name in counted)
+            graded = run.H is not None
+            values[layer.name] = run.H if graded else run.S   # ASN / ReLU: the events' values
             if graded:
-                events[layer.name] = S
-            membranes[layer.name] = U
+                events[layer.name] = run.S
+            membranes[layer.name] = run.U
+            if run.count is not None:
+                counts[layer.name] = run.count
             if self.qat:
-                saturation[layer.name] = sat
+                saturation[layer.name] = run.saturation
         outputs = {o.source: Readout(o.readout, events.get(o.source, values[o.source]),
-                           membranes[o.source]) for o in g.outputs}
+                                     membranes[o.source], counts.get(o.source))
+                   for o in g.outputs}
         return SNNOutput({**values, **events}, membranes, outputs, saturation,
                          tuple(layer.name for layer in g.layers),
                          {k: values[k] for k in events})

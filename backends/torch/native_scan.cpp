@@ -98,11 +98,12 @@ inline bool cut(int64_t t, int64_t tbptt) { return t == 0 || (tbptt > 0 && t % t
 // instantiation, so that the inner loop has no branches and vectorises.
 template <typename F, int KIND, int RESET, bool REFR>
 void forward_block(const F* __restrict X, int64_t xs, F* __restrict U, F* __restrict S,
-                   F* __restrict AC, int64_t K, F* __restrict M, int64_t T, int64_t n, int64_t j0,
-                   int64_t len, F b, F a, F r, F beta, F theta, F refr_f) {
+                   F* __restrict AC, int64_t K, F* __restrict M, F* __restrict C, int64_t T,
+                   int64_t n, int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f) {
   constexpr bool cuba = KIND == CUBA, alif = KIND == ALIF;
   F i_[BLOCK], a_[BLOCK], r_[BLOCK], thp_[BLOCK];   // I, A, refractory count, theta_prev
-  for (int64_t j = 0; j < len; ++j) i_[j] = a_[j] = r_[j] = thp_[j] = F(0);
+  F c_[BLOCK];                                      // spikes so far (exact: T < 2^24)
+  for (int64_t j = 0; j < len; ++j) i_[j] = a_[j] = r_[j] = thp_[j] = c_[j] = F(0);
   for (int64_t t = 0; t < T; ++t) {
     const F* __restrict x_t = X + t * xs + j0;
     F* __restrict u_t = U + t * n + j0;
@@ -165,39 +166,44 @@ void forward_block(const F* __restrict X, int64_t xs, F* __restrict U, F* __rest
       }
       u_t[j] = u;
       s_t[j] = s;
+      c_[j] += s;
       if constexpr (alif) thp_[j] = th_now;
     }
+  }
+  if (C) {                                          // the spike count readout, fused
+    F* __restrict c = C + j0;
+    for (int64_t j = 0; j < len; ++j) c[j] = c_[j];
   }
 }
 
 template <typename F, int KIND, int RESET>
-void forward_r(const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, int64_t T, int64_t n,
+void forward_r(const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, F* C, int64_t T, int64_t n,
                int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f, bool refr) {
   if (refr)
-    forward_block<F, KIND, RESET, true>(X, xs, U, S, AC, K, M, T, n, j0, len, b, a, r, beta, theta,
+    forward_block<F, KIND, RESET, true>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta, theta,
                                         refr_f);
   else
-    forward_block<F, KIND, RESET, false>(X, xs, U, S, AC, K, M, T, n, j0, len, b, a, r, beta,
+    forward_block<F, KIND, RESET, false>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta,
                                          theta, refr_f);
 }
 
 template <typename F, int KIND>
-void forward_k(int reset, const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, int64_t T,
+void forward_k(int reset, const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, F* C, int64_t T,
                int64_t n, int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f,
                bool refr) {
   if (reset == ZERO)
-    forward_r<F, KIND, ZERO>(X, xs, U, S, AC, K, M, T, n, j0, len, b, a, r, beta, theta, refr_f,
+    forward_r<F, KIND, ZERO>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta, theta, refr_f,
                              refr);
   else if (reset == NONE)
-    forward_r<F, KIND, NONE>(X, xs, U, S, AC, K, M, T, n, j0, len, b, a, r, beta, theta, refr_f,
+    forward_r<F, KIND, NONE>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta, theta, refr_f,
                              refr);
   else
-    forward_r<F, KIND, SUBTRACT>(X, xs, U, S, AC, K, M, T, n, j0, len, b, a, r, beta, theta,
+    forward_r<F, KIND, SUBTRACT>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta, theta,
                                  refr_f, refr);
 }
 
 template <typename F>
-void forward(const F* X, int64_t x_tstride, F* U, F* S, F* AC, int64_t K, F* M, int64_t T,
+void forward(const F* X, int64_t x_tstride, F* U, F* S, F* AC, int64_t K, F* M, F* C, int64_t T,
              int64_t n, int kind, int reset, int64_t refractory, double b_, double a_, double r_,
              double beta_, double theta_, int nthreads) {
   const F b = (F)b_, a = (F)a_, r = (F)r_, beta = (F)beta_, theta = (F)theta_;
@@ -207,7 +213,7 @@ void forward(const F* X, int64_t x_tstride, F* U, F* S, F* AC, int64_t K, F* M, 
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nblocks > 1)
   for (int64_t blk = 0; blk < nblocks; ++blk) {
     const int64_t j0 = blk * step, len = std::min(step, n - j0);
-    auto go = [&](auto fn) { fn(reset, X, x_tstride, U, S, AC, K, M, T, n, j0, len, b, a, r, beta,
+    auto go = [&](auto fn) { fn(reset, X, x_tstride, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta,
                                 theta, refr_f, refr); };
     switch (kind) {
       case IF: go(forward_k<F, IF>); break;
@@ -585,19 +591,19 @@ void backward(const F* U, const F* S, const F* TH, const F* AC, int64_t K, const
 
 extern "C" {
 
-int snnc_scan_abi_version() { return 3; }
+int snnc_scan_abi_version() { return 4; }
 
 void snnc_forward_f32(const float* X, int64_t xs, float* U, float* S, float* AC, int64_t K,
-                      float* M, int64_t T, int64_t n, int kind, int reset, int64_t refractory,
+                      float* M, float* C, int64_t T, int64_t n, int kind, int reset, int64_t refractory,
                       double b, double a, double r, double beta, double theta, int nthreads) {
-  forward<float>(X, xs, U, S, AC, K, M, T, n, kind, reset, refractory, b, a, r, beta, theta,
+  forward<float>(X, xs, U, S, AC, K, M, C, T, n, kind, reset, refractory, b, a, r, beta, theta,
                  nthreads);
 }
 
 void snnc_forward_f64(const double* X, int64_t xs, double* U, double* S, double* AC, int64_t K,
-                      double* M, int64_t T, int64_t n, int kind, int reset, int64_t refractory,
+                      double* M, double* C, int64_t T, int64_t n, int kind, int reset, int64_t refractory,
                       double b, double a, double r, double beta, double theta, int nthreads) {
-  forward<double>(X, xs, U, S, AC, K, M, T, n, kind, reset, refractory, b, a, r, beta, theta,
+  forward<double>(X, xs, U, S, AC, K, M, C, T, n, kind, reset, refractory, b, a, r, beta, theta,
                   nthreads);
 }
 

@@ -47,7 +47,7 @@ SURROGATE = {"fast_sigmoid": 0, "triangle": 1, "exponential": 2, "atan": 3, "sig
              "rectangular": 5}
 GIVEN = 6            # h passed in place of U, computed by torch (surrogates that call exp)
 TORCH_H = ("exponential", "sigmoid")
-ABI = 3
+ABI = 4
 # ALIF: the forward pass keeps the adaptation A of every CHECKPOINT-th step instead of the
 # threshold of every step; the backward pass recomputes the thresholds segment by segment.
 CHECKPOINT = 16
@@ -127,7 +127,7 @@ def _declare(lib):
     P, I64, D, I = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
     for suffix in ("f32", "f64"):
         f = getattr(lib, f"snnc_forward_{suffix}")
-        f.argtypes = [P, I64, P, P, P, I64, P, I64, I64, I, I, I64, D, D, D, D, D, I]
+        f.argtypes = [P, I64, P, P, P, I64, P, P, I64, I64, I, I, I64, D, D, D, D, D, I]
         f.restype = None
         g = getattr(lib, f"snnc_backward_{suffix}")
         g.argtypes = [P, P, P, P, I64, P, P, P, P, I64, I64, I, I, D, D, D, D, D, I, D, D, I64, I64,
@@ -273,12 +273,14 @@ def _suffix(dtype) -> str:
     return "f32" if dtype == torch.float32 else "f64"
 
 
-def forward(X: torch.Tensor, cfg):
-    """``(S, U, AC or None, M or None)`` of the float neuron over all steps (as
+def forward(X: torch.Tensor, cfg, count: bool = False):
+    """``(S, U, AC or None, M or None, C or None)`` of the float neuron over all steps (as
     ``neurons._forward_float``, except that an ALIF layer returns, in place of its thresholds
     ``TH``, the checkpoints ``AC``: its adaptation ``A`` at every ``CHECKPOINT``-th step,
     ``[ceil(T / CHECKPOINT), *frame]``, from which :func:`thresholds` and :func:`backward`
-    recompute ``TH`` bit for bit)."""
+    recompute ``TH`` bit for bit). With ``count``, ``C`` is ``S.sum(0)`` counted in the same loop
+    (exactly equal: sums of 0/1 below 2^24), which saves the spike-count readout a pass over
+    ``S``."""
     T = X.shape[0]
     frame = X.shape[1:]
     n = math.prod(frame)
@@ -288,12 +290,14 @@ def forward(X: torch.Tensor, cfg):
     AC = (POOL.empty(((T + CHECKPOINT - 1) // CHECKPOINT, *frame), X.dtype)
           if cfg.kind == "ALIF" else None)
     M = POOL.empty(X.shape, X.dtype) if cfg.refractory > 0 else None
+    C = torch.zeros(frame, dtype=X.dtype) if count else None
     if n > 0:
         getattr(library(), f"snnc_forward_{_suffix(X.dtype)}")(
-            base.data_ptr(), xs, U.data_ptr(), S.data_ptr(), _ptr(AC), CHECKPOINT, _ptr(M), T, n,
+            base.data_ptr(), xs, U.data_ptr(), S.data_ptr(), _ptr(AC), CHECKPOINT, _ptr(M),
+            _ptr(C), T, n,
             KIND[cfg.kind], RESET[cfg.reset], int(cfg.refractory), float(cfg.b), float(cfg.a),
             float(cfg.r), float(cfg.beta), float(cfg.theta), torch.get_num_threads())
-    return S, U, AC, M
+    return S, U, AC, M, C
 
 
 def thresholds(cfg, S: torch.Tensor, AC: torch.Tensor) -> torch.Tensor:

@@ -319,50 +319,63 @@ def _cut(t: int, tbptt: int) -> bool:
 
 
 class NeuronScan(torch.autograd.Function):
-    """``(X [T, B, *shape], V [N, N] or None, cfg, tbptt) -> (S, U, saturation)``.
+    """``(X [T, B, *shape], V [N, N] or None, cfg, tbptt, count) -> (S, U, saturation, C)``.
 
     The neuron recurrence of a built-in kind over all ``T`` steps (float or, with ``cfg.ints``,
     exact integers). ``V`` is the recurrent weight matrix of a recurrent layer (its input ``V
     S[t-1]`` is added inside the loop). ``U`` is the membrane after each step's update (real units);
     ``saturation`` (int64 ``[3]``: clamps of ``U``, ``I``, ``A``; QAT only, zeros otherwise) carries
-    no gradient. See the module docstring for the gradient conventions.
+    no gradient. With ``count``, ``C`` is the spike count ``S.sum(0)`` (counted inside the native
+    loop, so the spike-count readout needs no pass over ``S``; its gradient reaches every step),
+    else an empty tensor. See the module docstring for the gradient conventions.
     """
 
     @staticmethod
-    def forward(ctx, X, V, cfg: NeuronCfg, tbptt: int):
+    def forward(ctx, X, V, cfg: NeuronCfg, tbptt: int, count: bool = False):
         AC = None                # ALIF, native: checkpoints of A, in place of the thresholds TH
+        C = None
         if cfg.ints is not None:
             S, U, TH, M, sat = _forward_int(X, V, cfg)
         else:
             if native_scan.usable(X, V, cfg):            # one native loop over all steps
-                S, U, AC, M = native_scan.forward(X, cfg)
+                fused = count and X.shape[0] < (1 << 24)  # 0/1 sums stay exact in the loop
+                S, U, AC, M, C = native_scan.forward(X, cfg, count=fused)
                 TH = None
             else:
                 S, U, TH, M = _forward_float(X, V, cfg)
             sat = torch.zeros(3, dtype=torch.int64, device=X.device)
+        if count and C is None:
+            C = S.sum(0)
+        elif C is None:
+            C = S.new_empty(0)
         ctx.cfg, ctx.tbptt = cfg, int(tbptt or 0)
         ctx.has_th, ctx.has_ac = TH is not None, AC is not None
         ctx.has_m, ctx.has_v = M is not None, V is not None
         ctx.save_for_backward(U, S, *(t for t in (TH, AC, M, V) if t is not None))
         ctx.mark_non_differentiable(sat)
+        if not count:
+            ctx.mark_non_differentiable(C)
         ctx.set_materialize_grads(False)
-        return S, U, sat
+        return S, U, sat, C
 
     @staticmethod
-    def backward(ctx, grad_S, grad_U, _grad_sat):
+    def backward(ctx, grad_S, grad_U, _grad_sat, grad_C):
         cfg, tbptt = ctx.cfg, ctx.tbptt
         saved = list(ctx.saved_tensors)
         U, S = saved[0], saved[1]
+        if grad_C is not None:               # C = S.sum(0): its gradient reaches every step
+            per_step = grad_C.unsqueeze(0).expand(S.shape)   # stride 0 over time, not copied
+            grad_S = per_step if grad_S is None else grad_S + per_step
         rest = saved[2:]
         TH = rest.pop(0) if ctx.has_th else None
         AC = rest.pop(0) if ctx.has_ac else None
         M = rest.pop(0) if ctx.has_m else None
         V = rest.pop(0) if ctx.has_v else None
         if grad_S is None and grad_U is None:
-            return None, None, None, None
+            return None, None, None, None, None
         gX, gV = backward_scan(cfg, tbptt, U, S, TH, M, V, grad_S, grad_U,
                                need_v=V is not None and ctx.needs_input_grad[1], AC=AC)
-        return gX, gV, None, None
+        return gX, gV, None, None, None
 
 
 def _alif_thresholds(S: torch.Tensor, cfg: NeuronCfg) -> torch.Tensor:
@@ -475,7 +488,13 @@ def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, ne
 
 def scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None, tbptt: int = 0):
     """Run a built-in neuron over all steps: ``(S, U, saturation)`` (see :class:`NeuronScan`)."""
-    return NeuronScan.apply(X, V, cfg, int(tbptt or 0))
+    return NeuronScan.apply(X, V, cfg, int(tbptt or 0), False)[:3]
+
+
+def scan_counted(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None,
+                 tbptt: int = 0):
+    """:func:`scan` with the spike count: ``(S, U, saturation, S.sum(0))``."""
+    return NeuronScan.apply(X, V, cfg, int(tbptt or 0), True)
 
 
 def reference_scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None,
