@@ -406,44 +406,53 @@ inline void alif_step(const F* __restrict h, const F* __restrict gs_t, const F* 
 
 // One step t of the ALIF backward pass's first pass: the adaptation A (from the checkpoint at the
 // segment's first step, else A = r*A + S_prev), the threshold theta + beta*A, as the forward pass
-// computes them, and h = surrogate(U - threshold) (times M), as fill_h computes it.
+// computes them, h = surrogate(U - threshold) (times M), as fill_h computes it, and the step's
+// spike S = (U > threshold) (times M), as the forward pass decides it: the same floats compared,
+// so the same spikes, which saves the backward pass reading S back.
 template <typename F, int SURR, bool HAS_M, bool FIRST>
 inline void alif_h_row(const F* __restrict ac, const F* __restrict sp, const F* __restrict u,
-                       const F* __restrict m, F* __restrict a_, F* __restrict h, int64_t len, F r,
-                       F beta, F theta, F c0, F c1) {
+                       const F* __restrict m, F* __restrict a_, F* __restrict h,
+                       F* __restrict s, int64_t len, F r, F beta, F theta, F c0, F c1) {
   for (int64_t j = 0; j < len; ++j) {
     const F A = FIRST ? ac[j] : std::fma(a_[j], r, sp[j]);
     a_[j] = A;
     F th = A * beta;
     th = th + theta;
-    F v = surrogate<F, SURR>(u[j] - th, c0, c1);
-    if constexpr (HAS_M) v = v * m[j];
+    const F uj = u[j];
+    F v = surrogate<F, SURR>(uj - th, c0, c1);
+    F sj = uj > th ? F(1) : F(0);
+    if constexpr (HAS_M) {
+      v = v * m[j];
+      sj = sj * m[j];
+    }
     h[j] = v;
+    s[j] = sj;
   }
 }
 
 template <typename F, int SURR, bool HAS_M>
-void alif_h_rows(const F* ac, const F* S, const F* U, const F* M, F* a_, F* h_seg, int64_t t0,
+void alif_h_rows(const F* ac, const F* U, const F* M, F* a_, F* h_seg, F* s_seg, int64_t t0,
                  int64_t t1, int64_t n, int64_t j0, int64_t len, F r, F beta, F theta, F c0,
                  F c1) {
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t o = t * n + j0;
-    F* h = h_seg + (t - t0) * len;
+    const int64_t o = t * n + j0, k = (t - t0) * len;
     const F* m = HAS_M ? M + o : nullptr;
     if (t == t0)
-      alif_h_row<F, SURR, HAS_M, true>(ac, ac, U + o, m, a_, h, len, r, beta, theta, c0, c1);
+      alif_h_row<F, SURR, HAS_M, true>(ac, ac, U + o, m, a_, h_seg + k, s_seg + k, len, r, beta,
+                                       theta, c0, c1);
     else
-      alif_h_row<F, SURR, HAS_M, false>(ac, S + o - n, U + o, m, a_, h, len, r, beta, theta, c0,
-                                        c1);
+      alif_h_row<F, SURR, HAS_M, false>(ac, s_seg + k - len, U + o, m, a_, h_seg + k, s_seg + k,
+                                        len, r, beta, theta, c0, c1);
   }
 }
 
 template <typename F, bool HAS_M>
-void alif_h_seg(int surr, const F* ac, const F* S, const F* U, const F* M, F* a_, F* h_seg,
+void alif_h_seg(int surr, const F* ac, const F* U, const F* M, F* a_, F* h_seg, F* s_seg,
                 int64_t t0, int64_t t1, int64_t n, int64_t j0, int64_t len, F r, F beta, F theta,
                 F c0, F c1) {
 #define SNNC_H_ROWS(SURR_) \
-  alif_h_rows<F, SURR_, HAS_M>(ac, S, U, M, a_, h_seg, t0, t1, n, j0, len, r, beta, theta, c0, c1)
+  alif_h_rows<F, SURR_, HAS_M>(ac, U, M, a_, h_seg, s_seg, t0, t1, n, j0, len, r, beta, theta, \
+                               c0, c1)
   switch (surr) {
     case FAST_SIGMOID: SNNC_H_ROWS(FAST_SIGMOID); break;
     case TRIANGLE: SNNC_H_ROWS(TRIANGLE); break;
@@ -458,9 +467,10 @@ void alif_h_seg(int surr, const F* ac, const F* S, const F* U, const F* M, F* a_
 
 // neurons.py's general path (ALIF): carries cU (unscaled), cA, cS = dL/dA. The thresholds come
 // from TH ([T, n], when given: the QAT forward pass, or h given), or else segment by segment of
-// g.K steps: a first pass forward in time recomputes them from the checkpoint and the spikes and
-// stores h = surrogate(U - TH) (times M) of the segment's steps in a scratch buffer, then the
-// recursion runs backward over the segment.
+// g.K steps: a first pass forward in time recomputes them from the checkpoint and the membrane
+// and stores h = surrogate(U - TH) (times M) and the spikes of the segment's steps in scratch
+// buffers, then the recursion runs backward over the segment (reading S itself only for the step
+// before the segment).
 template <typename F, int RESET, bool HAS_M, bool HAS_GS, bool HAS_GU>
 void backward_alif(const F* U, const F* S, const F* TH, const F* M, const F* gS_all,
                    const F* gU_all, F* gX, const BwdArgs& g, int64_t j0, int64_t len, F b, F r,
@@ -472,28 +482,31 @@ void backward_alif(const F* U, const F* S, const F* TH, const F* M, const F* gS_
   const F nbeta = -beta;
   const F C_on = F(1) * b;
   const int64_t K = TH ? g.T : g.K;                        // segment length
-  F* h_seg = TH ? nullptr : scratch<F>(K * len);
+  F* h_seg = TH ? nullptr : scratch<F>(2 * K * len);
+  F* s_seg = TH ? nullptr : h_seg + K * len;
   for (int64_t t0 = (g.T - 1) / K * K; t0 >= 0; t0 -= K) {
     const int64_t t1 = std::min(t0 + K, g.T);
     if (!TH) {
       F a_[BLOCK];
-      alif_h_seg<F, HAS_M>(g.surr, static_cast<const F*>(g.ac) + (t0 / K) * n + j0, S, U, M, a_,
-                           h_seg, t0, t1, n, j0, len, r, beta, theta, c0, c1);
+      alif_h_seg<F, HAS_M>(g.surr, static_cast<const F*>(g.ac) + (t0 / K) * n + j0, U, M, a_,
+                           h_seg, s_seg, t0, t1, n, j0, len, r, beta, theta, c0, c1);
     }
     for (int64_t t = t1 - 1; t >= t0; --t) {
       const int64_t o = t * n + j0;
       const bool carried = t + 1 < g.T && !cut(t + 1, g.tbptt);   // the carries are not zeros
       const bool cut_t = cut(t, g.tbptt);
       const F* h = h_;
-      if (TH)
+      const F* sp = cut_t ? S + o : S + o - n;             // S[t-1], read when not cut
+      if (TH) {
         fill_h<F>(g.surr, h_, U + o, TH + o, HAS_M ? M + o : nullptr, F(0), len, c0, c1);
-      else
+      } else {
         h = h_seg + (t - t0) * len;
+        if (t > t0) sp = s_seg + (t - 1 - t0) * len;       // recomputed in the first pass
+      }
       alif_step<F, RESET, HAS_M, HAS_GS, HAS_GU>(
           h, HAS_GS ? gS_all + t * g.gs_ts + j0 : nullptr,
-          HAS_GU ? gU_all + t * g.gu_ts + j0 : nullptr, HAS_M ? M + o : nullptr,
-          cut_t ? S + o : S + o - n, gxl, c_u, c_a, c_s, len, carried, cut_t, alpha_u, nbeta,
-          C_on, r);                                        // S[t-1], read when not cut
+          HAS_GU ? gU_all + t * g.gu_ts + j0 : nullptr, HAS_M ? M + o : nullptr, sp, gxl, c_u,
+          c_a, c_s, len, carried, cut_t, alpha_u, nbeta, C_on, r);
       store_row(gX + o, gxl, len, g.nt);
     }
   }
@@ -591,7 +604,7 @@ void backward(const F* U, const F* S, const F* TH, const F* AC, int64_t K, const
 
 extern "C" {
 
-int snnc_scan_abi_version() { return 4; }
+int snnc_scan_abi_version() { return 5; }
 
 void snnc_forward_f32(const float* X, int64_t xs, float* U, float* S, float* AC, int64_t K,
                       float* M, float* C, int64_t T, int64_t n, int kind, int reset, int64_t refractory,

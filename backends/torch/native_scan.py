@@ -47,7 +47,7 @@ SURROGATE = {"fast_sigmoid": 0, "triangle": 1, "exponential": 2, "atan": 3, "sig
              "rectangular": 5}
 GIVEN = 6            # h passed in place of U, computed by torch (surrogates that call exp)
 TORCH_H = ("exponential", "sigmoid")
-ABI = 4
+ABI = 5
 # ALIF: the forward pass keeps the adaptation A of every CHECKPOINT-th step instead of the
 # threshold of every step; the backward pass recomputes the thresholds segment by segment.
 CHECKPOINT = 16
