@@ -219,6 +219,7 @@ class BufferPool:
                     self.bufs.remove(b)
                     self.total -= b.nbytes()
                 st = torch.UntypedStorage(nbytes)
+                _huge_pages(st.data_ptr(), nbytes)
                 self.total += nbytes
             self.bufs.append(st)
         return torch.empty(0, dtype=dtype).set_(st, 0, tuple(shape), _contiguous_strides(shape))
@@ -229,6 +230,22 @@ class BufferPool:
 
 
 _USE_COUNT = hasattr(torch._C, "_storage_Use_Count")
+_HUGE = 2 << 20
+
+
+def _huge_pages(ptr: int, nbytes: int) -> None:
+    """Ask Linux for transparent huge pages over a new pool buffer (``madvise(MADV_HUGEPAGE)`` on
+    its whole 2 MB pages, before their first touch): the scans stream these buffers, and 2 MB
+    pages spare them most TLB misses. Best effort: nothing happens where it is not supported."""
+    start = (ptr + _HUGE - 1) // _HUGE * _HUGE
+    end = (ptr + nbytes) // _HUGE * _HUGE
+    if end <= start or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), 14)  # MADV_HUGEPAGE
+    except (OSError, AttributeError):
+        pass
 
 
 def _contiguous_strides(shape) -> tuple:
