@@ -26,6 +26,18 @@ decides in about two steps, for more onset spikes (``--input-tau-beta 20`` resto
 start). The output layer's ``membrane`` readout (``U`` summed over the steps) approximates the
 ANN's logits times the number of steps.
 
+The neuron's defaults, ``--tau-beta 30`` ms and ``--m-f 0.75`` (until 2026-11-30: 20 ms and 0.5),
+are set for few spikes at a given accuracy: a neuron's self-prediction ``P`` loses ``1 - e`` of
+itself every step (``e = exp(-dt/tau_beta)``, the receivers' kernel), which its spikes must
+replace -- 4.9% a step with 20 ms, 3.3% with 30 ms, a third fewer spikes to hold a steady value --
+and with ``m_f`` larger the spike heights grow faster after the onset, so a neuron reaches its
+value from the resting threshold in fewer spikes (the adaptation also coarsens the steady code,
+which the calibration below answers with its divisor). In a sweep over ``tau_beta`` (20-100 ms)
+and ``m_f`` (0.5-2) on digits and MNIST-1D (docs/results_asn.md) this pair needed fewer or as
+many spikes to reach the ANN's test accuracy as 20 ms / 0.5 on every run; longer kernels
+(40-50 ms) needed fewer on MNIST-1D, but more on one digits network, whose calibration then
+took a finer divisor.
+
 ASN thresholds, per layer (with a data set; ``--threshold`` sets one for every layer instead):
 hidden layer ``l`` gets ``theta0_l = level_l / d``, ``level_l`` the 99th percentile of its positive
 activations on the training data; ``d`` is the largest of 2.83, 4, 5.66, ... 64 (coarsest
@@ -278,10 +290,10 @@ class Options:
     to: str = "asn"
     steps: int | None = None
     dt: float = 1e-3
-    tau_beta: float = 0.02
+    tau_beta: float = 0.03                  # --tau-beta 30 ms (module docstring)
     input_tau_beta: float | None = None     # None: INPUT_TAU_BETA, or tau_beta if shorter
     threshold: float | None = None
-    m_f: float = 0.5
+    m_f: float = 0.75
     tau_gamma: float = 0.015
     percentile: float = 99.9
     calibrate: int = 2000
@@ -720,8 +732,9 @@ def register(sub) -> None:
                         "mnist1d or npz:PATH (default: the ANN's train block's)")
     p.add_argument("--steps", type=positive_int, metavar="N",
                    help="time steps (default 60 for asn, 100 for if-rate)")
-    p.add_argument("--tau-beta", type=float, default=20.0, metavar="MS",
-                   help="ASN decoding kernel time constant in ms (default 20)")
+    p.add_argument("--tau-beta", type=float, default=30.0, metavar="MS",
+                   help="ASN decoding kernel time constant in ms, also the self-prediction's "
+                        "(default 30; longer: fewer spikes to hold a value, slower biases)")
     p.add_argument("--input-tau-beta", type=float, metavar="MS",
                    help="ASN: the first layer's kernel for the direct input in ms (default 5, or "
                         "--tau-beta if shorter; its self-prediction keeps --tau-beta, its "
@@ -732,7 +745,8 @@ def register(sub) -> None:
                    help="ASN resting threshold of every layer (default: calibrated per layer "
                         "from the data, see --calibrate; 0.5 without data)")
     p.add_argument("--m-f", type=float, default=0.5, metavar="M",
-                   help="ASN multiplicative adaptation factor (default 0.5)")
+                   help="ASN multiplicative adaptation factor (default 0.75; larger: fewer "
+                        "onset spikes, coarser steady code)")
     p.add_argument("--tau-gamma", type=float, default=15.0, metavar="MS",
                    help="ASN threshold adaptation time constant in ms (default 15)")
     p.add_argument("--calibrate", type=nonnegative_int, default=2000, metavar="N",
