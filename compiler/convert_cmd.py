@@ -732,7 +732,7 @@ def register(sub) -> None:
                         "mnist1d or npz:PATH (default: the ANN's train block's)")
     p.add_argument("--steps", type=positive_int, metavar="N",
                    help="time steps (default 60 for asn, 100 for if-rate)")
-    p.add_argument("--tau-beta", type=float, default=30.0, metavar="MS",
+    p.add_argument("--tau-beta", type=float, default=30.0, metavar="MS",     # Options.tau_beta
                    help="ASN decoding kernel time constant in ms, also the self-prediction's "
                         "(default 30; longer: fewer spikes to hold a value, slower biases)")
     p.add_argument("--input-tau-beta", type=float, metavar="MS",
@@ -744,7 +744,7 @@ def register(sub) -> None:
     p.add_argument("--threshold", type=float, metavar="THETA0",
                    help="ASN resting threshold of every layer (default: calibrated per layer "
                         "from the data, see --calibrate; 0.5 without data)")
-    p.add_argument("--m-f", type=float, default=0.5, metavar="M",
+    p.add_argument("--m-f", type=float, default=Options.m_f, metavar="M",
                    help="ASN multiplicative adaptation factor (default 0.75; larger: fewer "
                         "onset spikes, coarser steady code)")
     p.add_argument("--tau-gamma", type=float, default=15.0, metavar="MS",
