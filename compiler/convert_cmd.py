@@ -26,17 +26,20 @@ decides in about two steps, for more onset spikes (``--input-tau-beta 20`` resto
 start). The output layer's ``membrane`` readout (``U`` summed over the steps) approximates the
 ANN's logits times the number of steps.
 
-The neuron's defaults, ``--tau-beta 30`` ms and ``--m-f 0.75`` (until 2026-11-30: 20 ms and 0.5),
-are set for few spikes at a given accuracy: a neuron's self-prediction ``P`` loses ``1 - e`` of
-itself every step (``e = exp(-dt/tau_beta)``, the receivers' kernel), which its spikes must
-replace -- 4.9% a step with 20 ms, 3.3% with 30 ms, a third fewer spikes to hold a steady value --
-and with ``m_f`` larger the spike heights grow faster after the onset, so a neuron reaches its
-value from the resting threshold in fewer spikes (the adaptation also coarsens the steady code,
-which the calibration below answers with its divisor). In a sweep over ``tau_beta`` (20-100 ms)
-and ``m_f`` (0.5-2) on digits and MNIST-1D (docs/results_asn.md) this pair needed fewer or as
-many spikes to reach the ANN's test accuracy as 20 ms / 0.5 on every run; longer kernels
-(40-50 ms) needed fewer on MNIST-1D, but more on one digits network, whose calibration then
-took a finer divisor.
+The neuron's defaults, ``--tau-beta 30`` ms, ``--m-f 4`` and ``--tau-gamma 2`` ms (until
+2026-11-30: 20 ms, 0.5 and 15 ms), are set for few spikes at a given accuracy. A neuron's
+self-prediction ``P`` loses ``1 - e`` of itself every step (``e = exp(-dt/tau_beta)``, the
+receivers' kernel), which its spikes must replace: 4.9% a step with 20 ms, 3.3% with 30 ms, a third
+fewer spikes to hold a steady value. The adaptation is an onset accelerator: at the onset a neuron
+spikes on consecutive steps and each spike raises the next one's height by about ``1 + m_f
+exp(-dt/tau_gamma)`` (3.4x with 4 and 2 ms, against 1.5x with 0.5 and 15 ms), so it reaches its
+value from a fine resting threshold in a few spikes; with ``tau_gamma`` a few steps the raised
+threshold is gone when the neuron, following its value, spikes only now and then, so the steady code
+keeps the fine ``theta0`` (with 15 ms it stays coarser for tens of steps). In a sweep on the five
+networks of docs/results_asn.md (``tau_beta`` 20-100 ms, ``m_f`` 0.5-8, ``tau_gamma`` 1-30 ms,
+the calibration as it is) the fast adaptation roughly doubled the spike ratio to the rate-coded IF
+network at equal accuracy on MNIST-1D and left the digits networks' within one or two steps;
+the figures are in docs/results_asn.md.
 
 ASN thresholds, per layer (with a data set; ``--threshold`` sets one for every layer instead):
 hidden layer ``l`` gets ``theta0_l = level_l / d``, ``level_l`` the 99th percentile of its positive
@@ -293,8 +296,8 @@ class Options:
     tau_beta: float = 0.03                  # --tau-beta 30 ms (module docstring)
     input_tau_beta: float | None = None     # None: INPUT_TAU_BETA, or tau_beta if shorter
     threshold: float | None = None
-    m_f: float = 0.75
-    tau_gamma: float = 0.015
+    m_f: float = 4.0
+    tau_gamma: float = 0.002                # --tau-gamma 2 ms (module docstring)
     percentile: float = 99.9
     calibrate: int = 2000
     tolerance: float = 0.5
@@ -745,10 +748,13 @@ def register(sub) -> None:
                    help="ASN resting threshold of every layer (default: calibrated per layer "
                         "from the data, see --calibrate; 0.5 without data)")
     p.add_argument("--m-f", type=float, default=Options.m_f, metavar="M",
-                   help="ASN multiplicative adaptation factor (default 0.75; larger: fewer "
-                        "onset spikes, coarser steady code)")
-    p.add_argument("--tau-gamma", type=float, default=15.0, metavar="MS",
-                   help="ASN threshold adaptation time constant in ms (default 15)")
+                   help="ASN multiplicative adaptation factor (default 4: with --tau-gamma 2 "
+                        "each spike at the onset makes the next one about 3.4x higher, so a "
+                        "neuron reaches its value in few spikes)")
+    p.add_argument("--tau-gamma", type=float, default=2.0, metavar="MS",     # Options.tau_gamma
+                   help="ASN threshold adaptation time constant in ms (default 2: the raised "
+                        "threshold lasts through the onset's burst only, the steady code keeps "
+                        "the resting threshold)")
     p.add_argument("--calibrate", type=nonnegative_int, default=2000, metavar="N",
                    help="ASN threshold calibration: per hidden layer theta0 = its 99th-percentile "
                         "positive activation on the training data / d, with d the largest of 2.83, "

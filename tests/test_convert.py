@@ -103,7 +103,7 @@ def test_asn_thresholds_are_calibrated_per_layer_and_deterministic(trained):
     assert "layer hidden = dense(pixels, 128, bias = true) with ASN(tau_beta = 5 ms, " \
            "tau_eta = 30 ms, threshold = " in a.text
     assert "layer out = dense(hidden, 10, bias = true) with ASN(tau_beta = 30 ms, " in a.text
-    assert "m_f = 0.75, tau_gamma = 15 ms)" in a.text        # the --m-f default
+    assert "m_f = 4.0, tau_gamma = 2 ms)" in a.text        # the --m-f, --tau-gamma defaults
     assert info["input_tau_beta_ms"] == 5.0
     b = math.exp(-1e-3 / 0.005)
     assert f"direct(scale = {1.0 - b!r})" in a.text
@@ -186,9 +186,9 @@ def test_cli_converts_a_snn_model_and_the_result_simulates(trained, tmp_path, ca
     summary = json.loads(capsys.readouterr().out)
     assert summary["to"] == "asn" and summary["samples"] == 100
     assert abs(summary["snn_accuracy"] - summary["ann_accuracy"]) <= 0.03
-    # the command line's neuron defaults are the Options' (tau_beta 30 ms, m_f 0.75)
+    # the command line's neuron defaults are the Options' (tau_beta 30 ms, m_f 4, tau_gamma 2 ms)
     text = (out / "model.snn").read_text()
-    assert text.count("m_f = 0.75, tau_gamma = 15 ms)") == 2
+    assert text.count("m_f = 4.0, tau_gamma = 2 ms)") == 2
     assert "tau_eta = 30 ms" in text and "with ASN(tau_beta = 30 ms, " in text
     assert text == convert(ann_from_graph(graph, weights), Options(to="asn"), data.x_train,
                            data.y_train).text
