@@ -66,7 +66,7 @@ def test_stream_of_digits_through_a_converted_asn_network():
     ann_acc = float(np.mean(ann.predict(frames) == labels))
     c = convert(ann, Options(to="asn"), data.x_train)
     snn = load_text(c.text, "asn.snn").graph
-    # the kernels (tau_beta = 20 ms, two layers) need ~30 steps to forget the previous frame
+    # the kernels (tau_beta = 30 ms, two layers) need ~30 steps to forget most of the previous frame
     st = simulate_stream(quantize(snn, c.weights), frames, 60, settle=30)
     acc = float(np.mean(st.predictions == labels))
     print(f"stream: ANN {ann_acc:.3f}, ASN without resets {acc:.3f} at 60 steps/frame; "
