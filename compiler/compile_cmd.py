@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-from snnc.simulate_cmd import positive_int
+from snnc.argtypes import positive_int
 
 TARGETS = ("verilog", "hls")
 

@@ -706,20 +706,8 @@ def _dataset_text(name: str) -> str:
 # ====================================================================== the command
 
 
-def nonnegative_int(text: str) -> int:
-    import argparse
-
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {v}")
-    return v
-
-
 def register(sub) -> None:
-    from snnc.simulate_cmd import positive_int
+    from snnc.argtypes import nonnegative_int, positive_int
 
     p = sub.add_parser("convert", help="convert a trained ReLU network (ANN) to a spiking model",
                        description="Convert a trained ReLU network -- a .snn model whose layers use "

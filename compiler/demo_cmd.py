@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from snnc.simulate_cmd import positive_int
+from snnc.argtypes import positive_int
 
 DEFAULT_MODEL = "examples/digits.snn"
 DEFAULT_EPOCHS = 40

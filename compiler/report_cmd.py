@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from snnc.simulate_cmd import positive_int
+from snnc.argtypes import positive_int
 
 
 @dataclass

@@ -16,10 +16,11 @@ Every problem with the model, the weights or the data is a located error and exi
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
+
+from snnc.argtypes import positive_int
 
 #: Samples simulated at once (the simulators hold [T, B, N] arrays).
 CHUNK = 256
@@ -59,16 +60,6 @@ def register(sub) -> None:
                    help="with --stream: leave the first K steps of every frame out of its readout "
                         "(they let the network forget the previous frame; default 0)")
     p.set_defaults(func=cmd_simulate)
-
-
-def positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
-    return n
 
 
 # ------------------------------------------------------------------ the command

@@ -15,7 +15,7 @@ import os
 import sys
 
 from snnc.catalog import LOSSES, OPTIMIZERS
-from snnc.simulate_cmd import positive_int
+from snnc.argtypes import positive_int
 
 
 def register(sub) -> None:

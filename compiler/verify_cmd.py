@@ -17,7 +17,7 @@ import json
 import os
 import sys
 
-from snnc.simulate_cmd import positive_int
+from snnc.argtypes import positive_int
 
 DEFAULT_SAMPLES = 100
 EXIT_MISMATCH = 1
