@@ -297,3 +297,18 @@ def test_no_arguments_is_a_usage_error(capsys):
         main(["check"])
     assert info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option,value,message", [
+    (["simulate", "--samples"], "0", "argument --samples: expected a positive integer, got 0"),
+    (["simulate", "--samples"], "two", "argument --samples: 'two' is not an integer"),
+    (["convert", "--calibrate"], "-3", "argument --calibrate: must be 0 or more, not -3"),
+])
+def test_bounded_integer_options(option, value, message, capsys):
+    from snnc.cli import main
+
+    cmd, flag = option
+    with pytest.raises(SystemExit) as exc:
+        main([cmd, "examples/digits.snn", flag, value])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
