@@ -49,17 +49,6 @@ module snn_decay #(
             end
         end
     endfunction
-    // position of the lowest +1 digit (the chain's first term; -1 when c = 0)
-    function integer csd_first;
-        input integer c;
-        integer i;
-        begin
-            csd_first = -1;
-            for (i = 17; i >= 0; i = i - 1)
-                if (csd_digit(c, i) == 1)
-                    csd_first = i;
-        end
-    endfunction
     // position of the highest nonzero digit (-1 when c = 0)
     function integer csd_top;
         input integer c;
@@ -71,18 +60,49 @@ module snn_decay #(
                     csd_top = i;
         end
     endfunction
-    // the constant multiplying din after step k: 2^first + the other digits at positions <= k
-    function integer csd_prefix;
+    // the tree's leaves (slots): the nonzero digits in ascending position, those below 2^lim;
+    // position of slot j (-1: empty)
+    function integer slot_pos;
         input integer c;
-        input integer k;
-        integer i, f, s;
+        input integer lim;
+        input integer j;
+        integer i, n;
         begin
-            f = csd_first(c);
-            s = 1 << f;
-            for (i = 0; i <= k; i = i + 1)
-                if (i != f)
-                    s = s + csd_digit(c, i) * (1 << i);
-            csd_prefix = s;
+            slot_pos = -1;
+            n = 0;
+            for (i = 0; i < lim; i = i + 1)
+                if (csd_digit(c, i) != 0) begin
+                    if (n == j)
+                        slot_pos = i;
+                    n = n + 1;
+                end
+        end
+    endfunction
+    // node i of level l covers slots [i * 2^l, (i + 1) * 2^l); what = 0: its value (the sum of
+    // d * 2^k over its digits), 1: its sign (+1 when it has a +1 digit, else -1; the node holds
+    // sign * value * din), 2: its lowest position (-1: empty)
+    function integer node_info;
+        input integer c;
+        input integer lim;
+        input integer l;
+        input integer i;
+        input integer what;
+        integer j, k, v, sg, lo;
+        begin
+            v = 0;
+            sg = -1;
+            lo = -1;
+            for (j = i * (1 << l); j < (i + 1) * (1 << l); j = j + 1) begin
+                k = slot_pos(c, lim, j);
+                if (k >= 0) begin
+                    v = v + csd_digit(c, k) * (1 << k);
+                    if (csd_digit(c, k) > 0)
+                        sg = 1;
+                    if (lo < 0)
+                        lo = k;
+                end
+            end
+            node_info = (what == 0) ? v : (what == 1) ? sg : lo;
         end
     endfunction
     // bits of the signed product v * din for any W-bit signed din: W + clog2(v) for v > 0,
@@ -113,15 +133,25 @@ module snn_decay #(
             end
         end
     endfunction
+    // does c have a +1 digit below 2^16?
+    function integer low_positive;
+        input integer c;
+        integer i;
+        begin
+            low_positive = 0;
+            for (i = 0; i < 16; i = i + 1)
+                if (csd_digit(c, i) == 1)
+                    low_positive = 1;
+        end
+    endfunction
 
     generate
         if (LEAK == 1) begin : g_multiply
-            localparam integer TOP   = 16 + W;              // X is kept modulo 2^TOP
-            localparam integer FIRST = csd_first(COEF);
-            localparam integer KTOP  = csd_top(COEF);
-            // with a +1 digit at 2^16 (and lower digits) the last add goes with the rounding
-            localparam integer FUSE  = (KTOP == 16 && FIRST != 16) ? 1 : 0;
-            localparam integer KEND  = (FUSE != 0) ? 16 : 17;   // chain steps 0 .. KEND - 1
+            localparam integer TOP  = 16 + W;               // X is kept modulo 2^TOP
+            // with a +1 digit at 2^16 (and a +1 digit below) the top term is added together
+            // with the rounding, outside the tree
+            localparam integer FUSE = (csd_top(COEF) == 16 && low_positive(COEF) != 0) ? 1 : 0;
+            localparam integer LIM  = (FUSE != 0) ? 16 : 17;    // the tree's digits: below 2^LIM
             if (COEF == 0) begin : g_zero
                 assign dout = {W{1'b0}};
                 /* verilator lint_off UNUSEDSIGNAL */
@@ -130,36 +160,57 @@ module snn_decay #(
             end else begin : g_csd
                 /* verilator lint_off UNUSEDSIGNAL */      // (upper bits: sign copies)
                 wire signed [TOP-1:0] dx = din;             // sign-extended
-                // ps[k*TOP +: TOP]: the partial sum before step k (k = 0 .. KEND)
-                wire [(KEND+1)*TOP-1:0] ps;
+                // the tree's nodes, level l (16 >> l nodes) from node 32 - (32 >> l): node n
+                // in nd[n*TOP +: TOP], modulo 2^TOP
+                wire [31*TOP-1:0] nd;
                 /* verilator lint_on UNUSEDSIGNAL */
-                assign ps[0 +: TOP] = dx <<< FIRST;
-                genvar k;
-                for (k = 0; k < KEND; k = k + 1) begin : g_step
-                    localparam integer D  = csd_digit(COEF, k);
-                    localparam integer PW = prod_width(csd_prefix(COEF, k), W);
-                    localparam integer WN = (PW > TOP) ? TOP : (PW < k + 1) ? k + 1 : PW;
-                    if (D == 0 || k == FIRST) begin : g_pass
-                        assign ps[(k+1)*TOP +: TOP] = ps[k*TOP +: TOP];
-                    end else begin : g_add
-                        // bits [k, WN) of the new partial sum; the rest: below k unchanged,
-                        // above WN sign copies
-                        wire signed [WN-k-1:0] a = ps[k*TOP + k +: WN - k];
-                        wire signed [WN-k-1:0] t = dx[0 +: WN - k];
-                        wire signed [WN-k-1:0] s;
-                        if (D > 0) begin : g_p
-                            assign s = a + t;
-                        end else begin : g_m
-                            assign s = a - t;
-                        end
-                        wire signed [TOP-k-1:0] s_ext = s;  // sign-extended
-                        assign ps[(k+1)*TOP + k +: TOP - k] = s_ext;
-                        if (k > 0) begin : g_low
-                            assign ps[(k+1)*TOP +: k] = ps[k*TOP +: k];
+                genvar l, i;
+                for (i = 0; i < 16; i = i + 1) begin : g_leaf
+                    localparam integer K = slot_pos(COEF, LIM, i);
+                    if (K >= 0) begin : g_term
+                        assign nd[i*TOP +: TOP] = dx <<< K;     // sign * value: din << K
+                    end else begin : g_empty
+                        assign nd[i*TOP +: TOP] = {TOP{1'b0}};
+                    end
+                end
+                for (l = 1; l <= 4; l = l + 1) begin : g_level
+                    for (i = 0; i < (16 >> l); i = i + 1) begin : g_node
+                        localparam integer N  = 32 - (32 >> l) + i;          // this node
+                        localparam integer NA = 32 - (64 >> l) + 2 * i;      // children: A
+                        localparam integer NB = NA + 1;                       // (lower), B
+                        localparam integer LB = node_info(COEF, LIM, l - 1, 2 * i + 1, 2);
+                        localparam integer LA = node_info(COEF, LIM, l - 1, 2 * i, 2);
+                        localparam integer SA = node_info(COEF, LIM, l - 1, 2 * i, 1);
+                        localparam integer SB = node_info(COEF, LIM, l - 1, 2 * i + 1, 1);
+                        localparam integer SG = node_info(COEF, LIM, l, i, 1);
+                        localparam integer PW = prod_width(SG * node_info(COEF, LIM, l, i, 0), W);
+                        // the adder spans [LO, WN): below LO the lower child's bits pass
+                        // (B is zero there), unless A is subtracted from B (borrows from LA)
+                        localparam integer LO = (SA < 0 && SB > 0) ? LA : LB;
+                        localparam integer WN = (PW > TOP) ? TOP : (PW < LO + 1) ? LO + 1 : PW;
+                        if (LB < 0) begin : g_pass                    // B empty: A (or empty)
+                            assign nd[N*TOP +: TOP] = nd[NA*TOP +: TOP];
+                        end else begin : g_add
+                            wire signed [WN-LO-1:0] a = nd[NA*TOP + LO +: WN - LO];
+                            wire signed [WN-LO-1:0] b = nd[NB*TOP + LO +: WN - LO];
+                            wire signed [WN-LO-1:0] s;
+                            if (SA == SB) begin : g_same              // sign * (A + B)
+                                assign s = a + b;
+                            end else if (SA > 0) begin : g_ab         // A - B
+                                assign s = a - b;
+                            end else begin : g_ba                     // B - A
+                                assign s = b - a;
+                            end
+                            wire signed [TOP-LO-1:0] s_ext = s;       // sign-extended
+                            assign nd[N*TOP + LO +: TOP - LO] = s_ext;
+                            if (LO > 0) begin : g_low
+                                assign nd[N*TOP +: LO] = nd[NA*TOP +: LO];
+                            end
                         end
                     end
                 end
-                wire [TOP-1:0] x = ps[KEND*TOP +: TOP];
+                // the root (+1 sign: COEF > 0 has a +1 top digit, and FUSE needs one below 2^16)
+                wire [TOP-1:0] x = nd[30*TOP +: TOP];
                 /* verilator lint_off UNUSEDSIGNAL */
                 wire [TOP-1:0] x_keep = x;                  // bits below 15 only carry
                 /* verilator lint_on UNUSEDSIGNAL */
