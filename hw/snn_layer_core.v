@@ -436,7 +436,8 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ accumulator memory
     // read at issue, through the RAM's read register (st0) and an output register (st1); the
-    // two writes a read can miss (at its issue and at its st0) are forwarded, the newer first
+    // two writes a read can miss (at its issue and at its st0) are forwarded into the output
+    // register, the newer first
     wire               a_re    = ev_issue || sw_issue;
     wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
     wire               a_we    = init_busy || st1_adv;
@@ -444,8 +445,8 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] ev_sum;
     wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
     reg  [P*ACC_W-1:0] a_ram, a_q;
-    reg                a_byp0, a_byp;       // the read met a write of the same word
-    reg  [P*ACC_W-1:0] a_byp0_d, a_byp_d;
+    reg                a_byp0;              // the read met a write of the same word at issue
+    reg  [P*ACC_W-1:0] a_byp0_d;            // ... its data
     always @(posedge clk) begin
         if (a_re) begin
             a_ram    <= amem[a_raddr];
@@ -455,17 +456,14 @@ module snn_layer_core #(
     end
     wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
     always @(posedge clk) begin
-        if (st0_valid) begin
-            a_q     <= a_ram;
-            a_byp   <= a_hit0 || a_byp0;
-            a_byp_d <= a_hit0 ? a_wdata : a_byp0_d;
-        end
+        if (st0_valid)
+            a_q <= a_hit0 ? a_wdata : a_byp0 ? a_byp0_d : a_ram;
     end
     always @(posedge clk) begin
         if (a_we)
             amem[a_waddr] <= a_wdata;
     end
-    wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
+    wire [P*ACC_W-1:0] a_rd = a_q;
 
     // ------------------------------------------------------------------ state memory
     wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !p2_v && !p3_v &&
