@@ -4,17 +4,19 @@
 //   LEAK = 2 (shift):    dout = din - (din >>> COEF), COEF = k in [1, 30]
 // The result always fits the input width (|decayed| <= |din|), so no saturation is needed here.
 //
-// The multiply is a chain of shift-adds, bit-identical to the product above: COEF is written in
-// canonical signed digits (CSD, digits -1 / 0 / +1, no two adjacent nonzero) by constant functions
-// at elaboration, X = COEF * din = sum of d_k * (din << k). The chain starts with the lowest +1
-// digit (a wire, free) and adds / subtracts the other terms in ascending k. Each adder spans only
-// the bits [k, WN): below k the partial sum passes through unchanged, and WN, the signed width of
-// the partial product (its constant prefix times any din), bounds the value, so its upper bits
-// are sign copies (everything is taken modulo 2^(16 + W): only bits [16, 16 + W) are used). The
-// rounding is floor((X + 2^15) / 2^16) = X[16 +: W] + X[15]: with a top digit at 2^16 (COEF >
-// 43690), that add is done together with the top term as one (W + 1)-bit adder whose carry-in is
-// X[15]; otherwise a W-bit increment. On the iCE40 every adder is a carry chain (one logic cell
-// per bit) instead of a LUT multiplier.
+// The multiply is a tree of shift-adds, bit-identical to the product above: COEF is written in
+// canonical signed digits (CSD: digits -1 / 0 / +1, no two adjacent nonzero, at most 9) by
+// constant functions at elaboration, X = COEF * din = sum of d_k * (din << k). The terms, in
+// ascending k, are the leaves of a balanced binary tree (4 levels of adders: the chain form was
+// too slow, its carry chains rippling through each other); a node holds sign * (its terms' sum),
+// the sign +1 where it has a +1 digit, so a subtraction is never a negation. Each adder spans
+// only the bits [lo, WN): below lo the lower child's bits pass unchanged (the upper child is
+// zero there), and WN, the signed width of the node's constant times any din, bounds the value,
+// so its upper bits are sign copies (everything is taken modulo 2^(16 + W): only bits
+// [16, 16 + W) are used). The rounding is floor((X + 2^15) / 2^16) = X[16 +: W] + X[15]: with a
+// top digit at 2^16 (and a +1 digit below it), that add is done together with the top term as one
+// (W + 1)-bit adder whose carry-in is X[15]; otherwise a W-bit increment. On the iCE40 every
+// adder is a carry chain (one logic cell per bit) instead of a LUT multiplier.
 `default_nettype none
 // Signed operands narrower than their destination are sign-extended by Verilog's rules on
 // purpose (every operand is declared signed); truncations are written as explicit slices.
@@ -28,42 +30,42 @@ module snn_decay #(
     input  wire signed [W-1:0] din,
     output wire signed [W-1:0] dout
 );
-    // CSD digit of c (0 <= c < 2^17) at position k: -1, 0 or +1
-    function integer csd_digit;
+    // the CSD digits of c (0 <= c < 2^17) as two masks: bit k set where the digit at 2^k is +1
+    // (pos = 1) or -1 (pos = 0)
+    function integer csd_mask;
         input integer c;
-        input integer k;
+        input integer pos;
         integer i, x, d;
         begin
             x = c;
-            csd_digit = 0;
+            csd_mask = 0;
             for (i = 0; i <= 17; i = i + 1) begin
                 if ((x % 2) != 0) begin
                     d = 2 - (x % 4);             // x = 1 mod 4: +1, x = 3 mod 4: -1
                     x = x - d;
-                end else begin
-                    d = 0;
+                    if ((d > 0) == (pos != 0))
+                        csd_mask = csd_mask + (1 << i);
                 end
-                if (i == k)
-                    csd_digit = d;
                 x = x / 2;
             end
         end
     endfunction
-    // position of the highest nonzero digit (-1 when c = 0)
-    function integer csd_top;
-        input integer c;
+    // position of the highest set bit of m (-1 when m = 0)
+    function integer top_bit;
+        input integer m;
         integer i;
         begin
-            csd_top = -1;
+            top_bit = -1;
             for (i = 0; i <= 17; i = i + 1)
-                if (csd_digit(c, i) != 0)
-                    csd_top = i;
+                if (((m >> i) & 1) != 0)
+                    top_bit = i;
         end
     endfunction
-    // the tree's leaves (slots): the nonzero digits in ascending position, those below 2^lim;
-    // position of slot j (-1: empty)
+    // the tree's leaves (slots): the nonzero digits (pm: +1, nm: -1) below 2^lim in ascending
+    // position; position of slot j (-1: empty)
     function integer slot_pos;
-        input integer c;
+        input integer pm;
+        input integer nm;
         input integer lim;
         input integer j;
         integer i, n;
@@ -71,7 +73,7 @@ module snn_decay #(
             slot_pos = -1;
             n = 0;
             for (i = 0; i < lim; i = i + 1)
-                if (csd_digit(c, i) != 0) begin
+                if ((((pm | nm) >> i) & 1) != 0) begin
                     if (n == j)
                         slot_pos = i;
                     n = n + 1;
@@ -82,26 +84,32 @@ module snn_decay #(
     // d * 2^k over its digits), 1: its sign (+1 when it has a +1 digit, else -1; the node holds
     // sign * value * din), 2: its lowest position (-1: empty)
     function integer node_info;
-        input integer c;
+        input integer pm;
+        input integer nm;
         input integer lim;
         input integer l;
         input integer i;
         input integer what;
-        integer j, k, v, sg, lo;
+        integer k, n, v, sg, lo;
         begin
             v = 0;
             sg = -1;
             lo = -1;
-            for (j = i * (1 << l); j < (i + 1) * (1 << l); j = j + 1) begin
-                k = slot_pos(c, lim, j);
-                if (k >= 0) begin
-                    v = v + csd_digit(c, k) * (1 << k);
-                    if (csd_digit(c, k) > 0)
-                        sg = 1;
-                    if (lo < 0)
-                        lo = k;
+            n = 0;
+            for (k = 0; k < lim; k = k + 1)
+                if ((((pm | nm) >> k) & 1) != 0) begin
+                    if (n >= (i << l) && n < ((i + 1) << l)) begin
+                        if (((pm >> k) & 1) != 0) begin
+                            v = v + (1 << k);
+                            sg = 1;
+                        end else begin
+                            v = v - (1 << k);
+                        end
+                        if (lo < 0)
+                            lo = k;
+                    end
+                    n = n + 1;
                 end
-            end
             node_info = (what == 0) ? v : (what == 1) ? sg : lo;
         end
     endfunction
@@ -133,24 +141,14 @@ module snn_decay #(
             end
         end
     endfunction
-    // does c have a +1 digit below 2^16?
-    function integer low_positive;
-        input integer c;
-        integer i;
-        begin
-            low_positive = 0;
-            for (i = 0; i < 16; i = i + 1)
-                if (csd_digit(c, i) == 1)
-                    low_positive = 1;
-        end
-    endfunction
-
     generate
         if (LEAK == 1) begin : g_multiply
             localparam integer TOP  = 16 + W;               // X is kept modulo 2^TOP
+            localparam integer PM   = csd_mask(COEF, 1);    // the +1 digits
+            localparam integer NM   = csd_mask(COEF, 0);    // the -1 digits
             // with a +1 digit at 2^16 (and a +1 digit below) the top term is added together
             // with the rounding, outside the tree
-            localparam integer FUSE = (csd_top(COEF) == 16 && low_positive(COEF) != 0) ? 1 : 0;
+            localparam integer FUSE = (top_bit(PM | NM) == 16 && (PM % 65536) != 0) ? 1 : 0;
             localparam integer LIM  = (FUSE != 0) ? 16 : 17;    // the tree's digits: below 2^LIM
             if (COEF == 0) begin : g_zero
                 assign dout = {W{1'b0}};
@@ -166,7 +164,7 @@ module snn_decay #(
                 /* verilator lint_on UNUSEDSIGNAL */
                 genvar l, i;
                 for (i = 0; i < 16; i = i + 1) begin : g_leaf
-                    localparam integer K = slot_pos(COEF, LIM, i);
+                    localparam integer K = slot_pos(PM, NM, LIM, i);
                     if (K >= 0) begin : g_term
                         assign nd[i*TOP +: TOP] = dx <<< K;     // sign * value: din << K
                     end else begin : g_empty
@@ -178,12 +176,12 @@ module snn_decay #(
                         localparam integer N  = 32 - (32 >> l) + i;          // this node
                         localparam integer NA = 32 - (64 >> l) + 2 * i;      // children: A
                         localparam integer NB = NA + 1;                       // (lower), B
-                        localparam integer LB = node_info(COEF, LIM, l - 1, 2 * i + 1, 2);
-                        localparam integer LA = node_info(COEF, LIM, l - 1, 2 * i, 2);
-                        localparam integer SA = node_info(COEF, LIM, l - 1, 2 * i, 1);
-                        localparam integer SB = node_info(COEF, LIM, l - 1, 2 * i + 1, 1);
-                        localparam integer SG = node_info(COEF, LIM, l, i, 1);
-                        localparam integer PW = prod_width(SG * node_info(COEF, LIM, l, i, 0), W);
+                        localparam integer LB = node_info(PM, NM, LIM, l - 1, 2 * i + 1, 2);
+                        localparam integer LA = node_info(PM, NM, LIM, l - 1, 2 * i, 2);
+                        localparam integer SA = node_info(PM, NM, LIM, l - 1, 2 * i, 1);
+                        localparam integer SB = node_info(PM, NM, LIM, l - 1, 2 * i + 1, 1);
+                        localparam integer SG = node_info(PM, NM, LIM, l, i, 1);
+                        localparam integer PW = prod_width(SG * node_info(PM, NM, LIM, l, i, 0), W);
                         // the adder spans [LO, WN): below LO the lower child's bits pass
                         // (B is zero there), unless A is subtracted from B (borrows from LA)
                         localparam integer LO = (SA < 0 && SB > 0) ? LA : LB;
