@@ -20,11 +20,13 @@
 // The sweep is a pipeline that never stalls: issue (accumulator read) -> st0 (state and bias
 // reads) -> st1 (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
 // registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
-// new state is written back, and a word with spikes (or the last word) goes to the emitter,
-// through a 6-entry spike queue when the emitter is busy; the emitter's events leave through a
-// skid buffer (m_valid and the event registered, a registered ready to the emitter, so m_ready
-// drives only the buffer's enables). A word is issued only when a queue
-// entry is reserved for it (credits, a registered count: 6 cover the 6 cycles from issue to p4),
+// new state is written back, and a word with spikes (or the last word) goes to the emitter
+// through a 7-entry spike queue (always: the emitter loads only from the queue's registers, never
+// straight from p4, so the neuron results do not reach the emitter's enables); the emitter's
+// events leave through a skid buffer (m_valid and the event registered, a registered ready to
+// the emitter, so m_ready drives only the buffer's enables). A word is issued only when a queue
+// entry is reserved for it (credits, a registered count: 7 cover the 7 cycles from issue to the
+// emitter's load),
 // so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read (st0); the next
 // sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
 // (NW <= 2 only) waits.
@@ -198,7 +200,7 @@ module snn_layer_core #(
     // the decays of the stored states happen in the stage before the neuron unit (every
     // kind: U and I; ASN also A and P, whose raw values the ASN update never uses)
     localparam integer PRE_DECAY = (KIND >= 0 && KIND <= 4) ? 1 : 0;
-    localparam integer SQ_D   = 6;                 // spike queue entries = sweep credits
+    localparam integer SQ_D   = 7;                 // spike queue entries = sweep credits
     localparam [2:0]   SQ_LAST = SQ_D[2:0] - 3'd1;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
     localparam integer ONE = 1;
@@ -207,6 +209,11 @@ module snn_layer_core #(
     // ------------------------------------------------------------------ memories
     reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
     reg [P*ACC_W-1:0] amem [0:NW-1];
+    // the state memory is never read and written at the same address in one cycle (a sweep
+    // reads a word at least NW + 2 cycles after its previous read, written back 4 cycles after
+    // it, and NW <= 2 waits; readout only outside sweeps and the init pass): no_rw_check tells
+    // Yosys so, instead of its read-first emulation (write data registered, compare, mux)
+    (* no_rw_check *)
     reg [P*ST_W-1:0]  smem [0:NW-1];
 
     generate
@@ -262,6 +269,7 @@ module snn_layer_core #(
     reg [P-1:0]    sq_spk  [0:SQ_D-1];
     reg [KW-1:0]   sq_k    [0:SQ_D-1];
     reg            sq_last [0:SQ_D-1];
+    reg            sq_one  [0:SQ_D-1];      // at most one spike in the entry
     reg [2:0]      sq_wp, sq_rp;
     reg [2:0]      sq_cnt, sw_cred;
     wire           sq_push, sw_rel;
@@ -435,8 +443,13 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
-    // read at issue, through the RAM's read register (st0) and an output register (st1); the
-    // two writes a read can miss (at its issue and at its st0) are forwarded, the newer first
+    // read at issue, through the RAM's read register (st0) and an output register (st1). A read
+    // can miss a write of its own word only where NW <= 2: words of one event are different,
+    // events are NW cycles apart and written back 2 cycles after their issue, and the sweep
+    // starts after the last event word and ends 3 cycles before the next one. There the two
+    // writes a read can miss (at its issue and at its st0) are forwarded into the output
+    // register, the newer first; with NW >= 3 there is no forwarding logic.
+    localparam FWD = (NW <= 2);
     wire               a_re    = ev_issue || sw_issue;
     wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
     wire               a_we    = init_busy || st1_adv;
@@ -444,28 +457,37 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] ev_sum;
     wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
     reg  [P*ACC_W-1:0] a_ram, a_q;
-    reg                a_byp0, a_byp;       // the read met a write of the same word
-    reg  [P*ACC_W-1:0] a_byp0_d, a_byp_d;
     always @(posedge clk) begin
-        if (a_re) begin
-            a_ram    <= amem[a_raddr];
-            a_byp0   <= a_we && (a_waddr == a_raddr);
-            a_byp0_d <= a_wdata;
-        end
+        if (a_re)
+            a_ram <= amem[a_raddr];
     end
-    wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
-    always @(posedge clk) begin
-        if (st0_valid) begin
-            a_q     <= a_ram;
-            a_byp   <= a_hit0 || a_byp0;
-            a_byp_d <= a_hit0 ? a_wdata : a_byp0_d;
+    generate
+        if (FWD) begin : g_fwd
+            reg                a_byp0;          // the read met a write of the same word at issue
+            reg  [P*ACC_W-1:0] a_byp0_d;        // ... its data
+            always @(posedge clk) begin
+                if (a_re) begin
+                    a_byp0   <= a_we && (a_waddr == a_raddr);
+                    a_byp0_d <= a_wdata;
+                end
+            end
+            wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
+            always @(posedge clk) begin
+                if (st0_valid)
+                    a_q <= a_hit0 ? a_wdata : a_byp0 ? a_byp0_d : a_ram;
+            end
+        end else begin : g_nofwd
+            always @(posedge clk) begin
+                if (st0_valid)
+                    a_q <= a_ram;
+            end
         end
-    end
+    endgenerate
     always @(posedge clk) begin
         if (a_we)
             amem[a_waddr] <= a_wdata;
     end
-    wire [P*ACC_W-1:0] a_rd = a_byp ? a_byp_d : a_q;
+    wire [P*ACC_W-1:0] a_rd = a_q;
 
     // ------------------------------------------------------------------ state memory
     wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !p2_v && !p3_v &&
@@ -702,10 +724,16 @@ module snn_layer_core #(
                 end
             end
             assign lane_h[p*U_W +: U_W] = h_new;
+            // the lane holds a neuron (< N): from p3's word index, registered with the result
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [31:0] n_index = p4_k * P + p;
+            wire [31:0] n_index = p3_k * P + p;
             /* verilator lint_on UNUSEDSIGNAL */
-            assign lane_real[p]  = (n_index < N);
+            reg p4_real;
+            always @(posedge clk) begin
+                if (p3_v)
+                    p4_real <= (n_index < N);
+            end
+            assign lane_real[p]  = p4_real;
             assign lane_spk[p]   = s_new && lane_real[p];
             assign lane_sat_u[p*SC_W +: SC_W] = lane_real[p] ? sat_u : {SC_W{1'b0}};
             assign lane_sat_i[p*SC_W +: SC_W] = lane_real[p] ? sat_i : {SC_W{1'b0}};
@@ -721,20 +749,23 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ spike queue
     // p4 words with a spike (and the last word, for the token) enter the queue; the others
-    // give their credit back at once
-    // (straight to a free emitter when the queue is empty)
+    // give their credit back at once. The emitter loads from the queue only (one cycle after
+    // the push at the earliest)
     assign sq_push = p4_v && ((|p4_spk) || p4_last);
     assign sw_rel  = p4_v && !sq_push;
     wire   sq_empty = (sq_cnt == 3'd0);
-    wire   em_byp   = sq_empty && sq_push && em_free;     // p4 -> emitter, bypassing the queue
     wire   sq_pop   = !sq_empty && em_free;
-    wire   sq_wr    = sq_push && !em_byp;
-    wire   em_load  = em_byp || sq_pop;
+    wire   sq_wr    = sq_push;                            // every such word goes through it
+    wire   em_load  = sq_pop;
+    // whether at most one of the word's spikes is set, computed at p4 and queued with it (off
+    // the emitter's load path)
+    wire   p4_single = ((p4_spk & (p4_spk - 1'b1)) == {P{1'b0}});
     always @(posedge clk) begin
         if (sq_wr) begin
             sq_spk[sq_wp]  <= p4_spk;
             sq_k[sq_wp]    <= p4_k;
             sq_last[sq_wp] <= p4_last;
+            sq_one[sq_wp]  <= p4_single;
         end
     end
     always @(posedge clk) begin
@@ -794,9 +825,9 @@ module snn_layer_core #(
     wire em_done = em_fire && (em_token || (em_single && !em_last));
     // the next pending spikes, and whether at most one of them is set (registered with them,
     // off the m_ready -> em_done path)
-    wire [P-1:0] em_nspk = em_byp ? p4_spk : sq_spk[sq_rp];
+    wire [P-1:0] em_nspk = sq_spk[sq_rp];
     wire em_rest_single = ((em_rest & (em_rest - 1'b1)) == {P{1'b0}});
-    wire em_nspk_single = ((em_nspk & (em_nspk - 1'b1)) == {P{1'b0}});
+    wire em_nspk_single = sq_one[sq_rp];
     assign em_free   = !em_valid || em_done;
     assign em_addr   = em_token ? {OUT_AW{1'b0}} : em_n[OUT_AW-1:0];
     // the payload: 1 for a spike; an ASN core's spike carries its height (sign-extended)
@@ -819,8 +850,8 @@ module snn_layer_core #(
             /* verilator lint_on WIDTHTRUNC */
             /* verilator lint_on WIDTHEXPAND */
             assign spk_payload = h_ext;
-            // the heights travel with their word: p4 (lane_h, the unit's registered h) straight
-            // to the emitter, or through the spike queue
+            // the heights travel with their word through the spike queue (lane_h: the unit's
+            // registered h at p4)
             reg [P*U_W-1:0] sq_h [0:SQ_D-1];
             always @(posedge clk) begin
                 if (sq_wr)
@@ -828,7 +859,7 @@ module snn_layer_core #(
             end
             always @(posedge clk) begin
                 if (em_load)
-                    em_pay <= em_byp ? lane_h : sq_h[sq_rp];
+                    em_pay <= sq_h[sq_rp];
             end
         end else begin : g_pay_one
             assign spk_payload = PAYLOAD_ONE;
@@ -891,8 +922,8 @@ module snn_layer_core #(
                 em_valid  <= 1'b1;
                 em_single <= em_nspk_single;
                 em_spk   <= em_nspk;
-                em_k     <= em_byp ? p4_k    : sq_k[sq_rp];
-                em_last  <= em_byp ? p4_last : sq_last[sq_rp];
+                em_k     <= sq_k[sq_rp];
+                em_last  <= sq_last[sq_rp];
             end
         end
     end
