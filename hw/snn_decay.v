@@ -142,6 +142,20 @@ module snn_decay #(
         end
     endfunction
     generate
+`ifdef SNN_DECAY_MULTIPLY
+        // Devices with multiplier blocks (the ECP5's MULT18X18D, the UP5K's SB_MAC16): the plain
+        // product, which synthesis maps to one block (backends/verilog/fpga.py defines this
+        // macro while there are enough blocks). The same value as the shift-add tree below.
+        if (LEAK == 1) begin : g_multiply
+            localparam signed [17:0] C = COEF[17:0];    // 0 <= COEF < 2^16
+            wire signed [W+17:0] prod = C * din;       // exact 18 x W product
+            wire signed [W+17:0] sum  = prod + 32768;  // + 2^15: round half up
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire signed [W+17:0] q = sum >>> 16;       // upper bits are sign copies
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign dout = q[W-1:0];
+        end else
+`endif
         if (LEAK == 1) begin : g_multiply
             localparam integer TOP  = 16 + W;               // X is kept modulo 2^TOP
             localparam integer PM   = csd_mask(COEF, 1);    // the +1 digits

