@@ -116,3 +116,31 @@ def lint_generated(files: list[str], top: str, cwd: Path) -> int:
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
         ran += 1
     return ran
+
+
+def need_verilator() -> None:
+    """Skip the calling test when the Verilator toolchain is missing (the reason as
+    ``snnc.backends.verilog.sim.toolchain_problem`` gives it)."""
+    import pytest
+
+    from snnc.backends.verilog.sim import toolchain_problem
+
+    problem = toolchain_problem()
+    if problem:
+        pytest.skip(problem)
+
+
+def verify_cli_random(model: Path, tmp_path: Path, capsys, samples: int,
+                      seed: int = 3) -> tuple[int, str]:
+    """``snnc verify MODEL --weights W --samples N`` with random weights (``seed``) saved in
+    ``tmp_path``: the exit code and everything it printed."""
+    import snnc
+    from snnc.cli import main
+    from snnc.weights import random_weights, save_weights
+
+    graph = snnc.load(str(model)).graph
+    w = tmp_path / f"{Path(model).stem}.npz"
+    save_weights(w, graph, random_weights(graph, seed=seed))
+    rc = main(["verify", str(model), "--weights", str(w), "--samples", str(samples)])
+    out = capsys.readouterr()
+    return rc, out.out + out.err

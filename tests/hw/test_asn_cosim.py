@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tbutil import need_verilator, verify_cli_random
+
 ROOT = Path(__file__).resolve().parents[2]
 ASN_DIGITS = ROOT / "examples" / "asn_digits.snn"
 
@@ -40,14 +42,6 @@ layer c = dense(b, 5, bias = true) with ALIF(tau_mem = 10 ms, tau_adapt = 30 ms,
 output c = count
 hardware { lanes = 3; weights = fixed<8,6>; state = fixed<12,6>; inputs = ufixed<8,6> }
 """
-
-
-def _need_tools():
-    from snnc.backends.verilog.sim import toolchain_problem
-
-    problem = toolchain_problem()
-    if problem:
-        pytest.skip(problem)
 
 
 def _asn_digits(samples: int, seed: int = 1):
@@ -79,7 +73,7 @@ def _assert_bit_exact(run, comp, info, qmodel):
 
 
 def test_asn_digits_matches_golden():
-    _need_tools()
+    need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     q, x, ids = _asn_digits(4)
@@ -108,7 +102,7 @@ def test_asn_digits_matches_golden():
 
 
 def test_asn_digits_with_gaps_and_stalls():
-    _need_tools()
+    need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     q, x, ids = _asn_digits(6)
@@ -122,7 +116,7 @@ def test_asn_digits_with_gaps_and_stalls():
 def test_asn_cosim_detects_corrupted_weight():
     """Flip the sign bit of W_out[0, j] (j: the hidden ASN that fires most) in the memory file:
     the first mismatch is where the golden model of the corrupted weights first differs."""
-    _need_tools()
+    need_verilator()
     import snnc.hw
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.backends.verilog.cosim import verify_verilog
@@ -161,7 +155,7 @@ def test_asn_cosim_detects_corrupted_weight():
 
 
 def test_mixed_unsigned_direct_input_lif_asn_alif():
-    _need_tools()
+    need_verilator()
     import snnc
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
@@ -188,17 +182,8 @@ def test_mixed_unsigned_direct_input_lif_asn_alif():
 
 
 def test_verify_cli_asn_digits_20_samples(tmp_path, capsys):
-    _need_tools()
-    import snnc
-    from snnc.cli import main
-    from snnc.weights import random_weights, save_weights
-
-    graph = snnc.load(str(ASN_DIGITS)).graph
-    w = tmp_path / "asn.npz"
-    save_weights(w, graph, random_weights(graph, seed=3))
-    rc = main(["verify", str(ASN_DIGITS), "--weights", str(w), "--samples", "20"])
-    out = capsys.readouterr()
-    text = out.out + out.err
+    need_verilator()
+    rc, text = verify_cli_random(ASN_DIGITS, tmp_path, capsys, samples=20)
     assert rc == 0, text
     lines = text.splitlines()
     assert lines[0].startswith("model 'asn_digits'") and "20 test samples" in lines[0]

@@ -18,15 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tbutil import need_verilator
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _need_tools():
-    from snnc.backends.verilog.sim import toolchain_problem
-
-    problem = toolchain_problem()
-    if problem:
-        pytest.skip(problem)
 
 
 def _digits(samples: int):
@@ -43,7 +37,7 @@ def _digits(samples: int):
 
 @pytest.fixture(scope="module")
 def full_speed():
-    _need_tools()
+    need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     q, x, ids = _digits(8)
@@ -95,7 +89,7 @@ hardware { lanes = 8 }
 
 @pytest.fixture(scope="module")
 def dense_run():
-    _need_tools()
+    need_verilator()
     import snnc
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
     from snnc.quantize import quantize

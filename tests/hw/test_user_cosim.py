@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from hw_models import USER_NEURONS
+from tbutil import need_verilator, verify_cli_random
 
 ROOT = Path(__file__).resolve().parents[2]
 ASN_USER = ROOT / "examples" / "asn_user.snn"
@@ -40,14 +41,6 @@ layer z = dense(o, 5) with LIF(tau_mem = 10 ms, threshold = 0.5)
 output z = count
 hardware { weights = fixed<8,6>; state = fixed<10,4>; lanes = 3 }
 """
-
-
-def _need_tools():
-    from snnc.backends.verilog.sim import toolchain_problem
-
-    problem = toolchain_problem()
-    if problem:
-        pytest.skip(problem)
 
 
 def _asn_user(samples: int, seed: int = 1):
@@ -85,7 +78,7 @@ def _assert_bit_exact(run, comp, info, qmodel):
 
 
 def test_asn_user_matches_golden():
-    _need_tools()
+    need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     q, x, ids = _asn_user(4)
@@ -111,7 +104,7 @@ def test_asn_user_matches_golden():
 
 
 def test_asn_user_with_gaps_and_stalls():
-    _need_tools()
+    need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     q, x, ids = _asn_user(6)
@@ -126,7 +119,7 @@ def test_asn_user_with_gaps_and_stalls():
 def test_user_chain_matches_golden(stall):
     """Recurrent LIF-like user neurons (comparison, select, non-zero initial states), a graded
     user neuron with every operation and heavy clamping, into a built-in LIF."""
-    _need_tools()
+    need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     q, x, ids = _chain(4)
@@ -150,7 +143,7 @@ def test_user_chain_matches_golden(stall):
 
 
 def test_user_cosim_detects_corrupted_weight():
-    _need_tools()
+    need_verilator()
     import snnc.hw
     from snnc.backends.verilog.cosim import verify_verilog
 
@@ -173,17 +166,8 @@ def test_user_cosim_detects_corrupted_weight():
 
 
 def test_verify_cli_asn_user(tmp_path, capsys):
-    _need_tools()
-    import snnc
-    from snnc.cli import main
-    from snnc.weights import random_weights, save_weights
-
-    graph = snnc.load(str(ASN_USER)).graph
-    w = tmp_path / "asn_user.npz"
-    save_weights(w, graph, random_weights(graph, seed=3))
-    rc = main(["verify", str(ASN_USER), "--weights", str(w), "--samples", "3"])
-    out = capsys.readouterr()
-    text = out.out + out.err
+    need_verilator()
+    rc, text = verify_cli_random(ASN_USER, tmp_path, capsys, samples=3)
     assert rc == 0, text
     lines = text.splitlines()
     assert lines[0].startswith("model 'asn_user'") and "3 test samples" in lines[0]
@@ -212,7 +196,7 @@ def test_random_user_network(seed):
     """Seeded random user-defined neurons (tests/hw/test_user_neuron_hw.py's grammar) in a
     network: a recurrent layer (dense when the neuron is graded) into a dense layer with a bias,
     co-simulated bit-exact (spikes, payloads, final states, clamp counts) with output stalls."""
-    _need_tools()
+    need_verilator()
     import random
 
     import snnc

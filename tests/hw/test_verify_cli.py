@@ -23,17 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tbutil import need_verilator
+
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS = str(ROOT / "examples" / "digits.snn")
 LANES = 16
-
-
-def _need_tools():
-    from snnc.backends.verilog.sim import toolchain_problem
-
-    problem = toolchain_problem()
-    if problem:
-        pytest.skip(problem)
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +98,7 @@ def test_verify_hls_trained_digits_200_images(trained_digits, capsys):
 
 
 def test_verify_trained_digits_200_images(trained_digits, capsys):
-    _need_tools()
+    need_verilator()
     n = 200
     rc, s = _verify([DIGITS, "--weights", trained_digits, "--samples", str(n), "--lanes",
                      str(LANES), "--json"], capsys)
@@ -145,7 +139,7 @@ def test_verify_trained_digits_200_images(trained_digits, capsys):
 
 
 def test_verify_text_output_random_weights(tmp_path, capsys):
-    _need_tools()
+    need_verilator()
     import snnc
     from snnc.weights import random_weights, save_weights
 
@@ -188,7 +182,7 @@ def _corrupt_most_active(q, x, seed):
 def test_verify_reports_first_mismatch_of_corrupted_weight(trained_digits, capsys, monkeypatch):
     """Mutation check: one corrupted weight in the memory file -> exit 1 and the first mismatch
     exactly where the golden model with that weight first differs."""
-    _need_tools()
+    need_verilator()
     import snnc.hw
     from snnc.backends.compare import BackendRun, compare
     from snnc.backends.verilog import cosim
@@ -317,7 +311,7 @@ hardware { lanes = 2 }
 
 def test_verify_writes_waves(tmp_path, capsys):
     """--waves FILE.fst: a Verilator FST trace of the co-simulation (a traced build)."""
-    _need_tools()
+    need_verilator()
     import snnc
     from snnc.weights import random_weights, save_weights
 
@@ -351,7 +345,7 @@ def test_verify_writes_waves(tmp_path, capsys):
 def test_cosim_work_dir_relative_to_the_current_folder(tmp_path, monkeypatch):
     """A relative work folder (as `snnc demo`'s default `--out demo_out` gives) works: the
     simulator runs in its own folder, so the co-simulation's files are named absolutely."""
-    _need_tools()
+    need_verilator()
     import snnc
     from snnc.backends.verilog.cosim import verify_verilog
 
