@@ -144,3 +144,49 @@ def verify_cli_random(model: Path, tmp_path: Path, capsys, samples: int,
     rc = main(["verify", str(model), "--weights", str(w), "--samples", str(samples)])
     out = capsys.readouterr()
     return rc, out.out + out.err
+
+
+def digits_samples(model: Path, samples: int, seed: int = 1):
+    """A model on the digits data set with random weights (``seed``), quantised: ``(qmodel,
+    the first test images, their sample ids)``."""
+    import numpy as np
+
+    import snnc
+    from snnc.datasets import load_dataset
+
+    m = snnc.load(str(model))
+    q = m.quantize(m.random_weights(seed=seed))
+    ds = load_dataset("digits", m.graph)
+    return q, ds.x_test[:samples], np.arange(samples)
+
+
+def assert_rtl_equals_golden(run, comp, info, qmodel) -> None:
+    """The RTL's spikes (events of graded layers), final states and saturation counters equal
+    the golden model's, value by value (besides ``compare``'s verdict)."""
+    import numpy as np
+
+    golden = info.golden
+    assert comp.match, comp.first.describe() if comp.first else comp
+    for layer in qmodel.graph.layers:
+        name = layer.name
+        exp = np.asarray(golden.spikes[name]).reshape(run.steps, run.batch, -1)
+        np.testing.assert_array_equal(run.spikes[name], exp, err_msg=f"spikes of {name}")
+        assert set(run.final_state[name]) == set(golden.final_state[name]), name
+        for key, got in run.final_state[name].items():
+            np.testing.assert_array_equal(
+                got, np.asarray(golden.final_state[name][key]).reshape(run.batch, -1),
+                err_msg=f"final {key} of {name}")
+        want = golden.stats[name].saturation
+        for key in set(run.saturation[name]) | set(want):
+            assert run.saturation[name].get(key, 0) == want.get(key, 0), (name, key)
+
+
+def cosim_with_gaps_and_stalls(qmodel, x, ids):
+    """Co-simulate with random input gaps and output stalls (30% each, fixed seed); checks that
+    the design really saw back-pressure. ``(run, comparison, info)``."""
+    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
+
+    info = CosimInfo()
+    run, comp = verify_verilog(qmodel, x, ids, 0, info=info, stall=0.3, gaps=0.3, rng_seed=5)
+    assert info.backpressure is not None and int(info.backpressure.sum()) > 0
+    return run, comp, info

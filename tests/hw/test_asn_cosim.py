@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tbutil import need_verilator, verify_cli_random
+from tbutil import (assert_rtl_equals_golden, cosim_with_gaps_and_stalls, digits_samples,
+                    need_verilator, verify_cli_random)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASN_DIGITS = ROOT / "examples" / "asn_digits.snn"
@@ -44,42 +45,14 @@ hardware { lanes = 3; weights = fixed<8,6>; state = fixed<12,6>; inputs = ufixed
 """
 
 
-def _asn_digits(samples: int, seed: int = 1):
-    import snnc
-    from snnc.datasets import load_dataset
-
-    m = snnc.load(str(ASN_DIGITS))
-    q = m.quantize(m.random_weights(seed=seed))
-    ds = load_dataset("digits", m.graph)
-    return q, ds.x_test[:samples], np.arange(samples)
-
-
-def _assert_bit_exact(run, comp, info, qmodel):
-    """The RTL's spikes, payload-carrying layers' events and final states equal the golden
-    model's, value by value (besides ``compare``'s verdict)."""
-    golden = info.golden
-    assert comp.match, comp.first.describe() if comp.first else comp
-    for layer in qmodel.graph.layers:
-        name = layer.name
-        exp = np.asarray(golden.spikes[name]).reshape(run.steps, run.batch, -1)
-        np.testing.assert_array_equal(run.spikes[name], exp, err_msg=f"spikes of {name}")
-        assert set(run.final_state[name]) == set(golden.final_state[name]), name
-        for key, got in run.final_state[name].items():
-            np.testing.assert_array_equal(
-                got, np.asarray(golden.final_state[name][key]).reshape(run.batch, -1),
-                err_msg=f"final {key} of {name}")
-        for key, got in run.saturation[name].items():
-            assert got == golden.stats[name].saturation.get(key, 0), (name, key)
-
-
 def test_asn_digits_matches_golden():
     need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
-    q, x, ids = _asn_digits(4)
+    q, x, ids = digits_samples(ASN_DIGITS, 4)
     info = CosimInfo()
     run, comp = verify_verilog(q, x, ids, 0, info=info)
-    _assert_bit_exact(run, comp, info, q)
+    assert_rtl_equals_golden(run, comp, info, q)
     g = info.golden
     # graded events both ways: every ASN layer fired, with varying heights, and both layers'
     # heights were compared event by event (counted in `compared`)
@@ -103,14 +76,9 @@ def test_asn_digits_matches_golden():
 
 def test_asn_digits_with_gaps_and_stalls():
     need_verilator()
-    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
-
-    q, x, ids = _asn_digits(6)
-    x, ids = x[4:], ids[4:]
-    info = CosimInfo()
-    run, comp = verify_verilog(q, x, ids, 0, info=info, stall=0.3, gaps=0.3, rng_seed=5)
-    _assert_bit_exact(run, comp, info, q)
-    assert info.backpressure is not None and int(info.backpressure.sum()) > 0
+    q, x, ids = digits_samples(ASN_DIGITS, 6)
+    run, comp, info = cosim_with_gaps_and_stalls(q, x[4:], ids[4:])
+    assert_rtl_equals_golden(run, comp, info, q)
 
 
 def test_asn_cosim_detects_corrupted_weight():
@@ -121,7 +89,7 @@ def test_asn_cosim_detects_corrupted_weight():
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.backends.verilog.cosim import verify_verilog
 
-    q, x, ids = _asn_digits(3)
+    q, x, ids = digits_samples(ASN_DIGITS, 3)
     g0 = simulate_golden(q, x, sample_ids=ids, record=True)
     j = int(np.argmax(np.asarray(g0.spikes["hidden"]).sum(axis=(0, 1))))
     bits = q.formats.weights.width
@@ -165,7 +133,7 @@ def test_mixed_unsigned_direct_input_lif_asn_alif():
     x = np.random.default_rng(0).random((5, 10))
     info = CosimInfo()
     run, comp = verify_verilog(q, x, np.arange(5), 0, info=info, stall=0.2, gaps=0.1)
-    _assert_bit_exact(run, comp, info, q)
+    assert_rtl_equals_golden(run, comp, info, q)
     g = info.golden
     vals = np.asarray(g.spikes["x"])
     assert vals.max() > q.formats.inputs.max_int // 2, "no input value above the signed range"

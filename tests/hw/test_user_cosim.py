@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 
 from hw_models import USER_NEURONS
-from tbutil import need_verilator, verify_cli_random
+from tbutil import (assert_rtl_equals_golden, cosim_with_gaps_and_stalls, digits_samples,
+                    need_verilator, verify_cli_random)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASN_USER = ROOT / "examples" / "asn_user.snn"
@@ -43,16 +44,6 @@ hardware { weights = fixed<8,6>; state = fixed<10,4>; lanes = 3 }
 """
 
 
-def _asn_user(samples: int, seed: int = 1):
-    import snnc
-    from snnc.datasets import load_dataset
-
-    m = snnc.load(str(ASN_USER))
-    q = m.quantize(m.random_weights(seed=seed))
-    ds = load_dataset("digits", m.graph)
-    return q, ds.x_test[:samples], np.arange(samples)
-
-
 def _chain(samples: int):
     import snnc
 
@@ -61,30 +52,14 @@ def _chain(samples: int):
     return q, np.random.default_rng(0).random((samples, 12)), np.arange(samples)
 
 
-def _assert_bit_exact(run, comp, info, qmodel):
-    golden = info.golden
-    assert comp.match, comp.first.describe() if comp.first else comp
-    for layer in qmodel.graph.layers:
-        name = layer.name
-        exp = np.asarray(golden.spikes[name]).reshape(run.steps, run.batch, -1)
-        np.testing.assert_array_equal(run.spikes[name], exp, err_msg=f"spikes of {name}")
-        assert set(run.final_state[name]) == set(golden.final_state[name]), name
-        for key, got in run.final_state[name].items():
-            np.testing.assert_array_equal(
-                got, np.asarray(golden.final_state[name][key]).reshape(run.batch, -1),
-                err_msg=f"final {key} of {name}")
-        for key, exp_count in golden.stats[name].saturation.items():
-            assert run.saturation[name].get(key, 0) == exp_count, (name, key)
-
-
 def test_asn_user_matches_golden():
     need_verilator()
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
-    q, x, ids = _asn_user(4)
+    q, x, ids = digits_samples(ASN_USER, 4)
     info = CosimInfo()
     run, comp = verify_verilog(q, x, ids, 0, info=info)
-    _assert_bit_exact(run, comp, info, q)
+    assert_rtl_equals_golden(run, comp, info, q)
     g = info.golden
     events = {n: int(np.count_nonzero(g.spikes[n])) for n in ("hidden", "out")}
     assert min(events.values()) > 0, events
@@ -105,14 +80,9 @@ def test_asn_user_matches_golden():
 
 def test_asn_user_with_gaps_and_stalls():
     need_verilator()
-    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
-
-    q, x, ids = _asn_user(6)
-    x, ids = x[4:], ids[4:]
-    info = CosimInfo()
-    run, comp = verify_verilog(q, x, ids, 0, info=info, stall=0.3, gaps=0.3, rng_seed=5)
-    _assert_bit_exact(run, comp, info, q)
-    assert info.backpressure is not None and int(info.backpressure.sum()) > 0
+    q, x, ids = digits_samples(ASN_USER, 6)
+    run, comp, info = cosim_with_gaps_and_stalls(q, x[4:], ids[4:])
+    assert_rtl_equals_golden(run, comp, info, q)
 
 
 @pytest.mark.parametrize("stall", [0.0, 0.3])
@@ -126,7 +96,7 @@ def test_user_chain_matches_golden(stall):
     info = CosimInfo()
     run, comp = verify_verilog(q, x, ids, 0, info=info, stall=stall, gaps=stall / 2,
                                rng_seed=3)
-    _assert_bit_exact(run, comp, info, q)
+    assert_rtl_equals_golden(run, comp, info, q)
     g = info.golden
     for name in ("h", "o", "z"):
         assert np.count_nonzero(g.spikes[name]) > 0, f"layer {name} never fired"
@@ -223,4 +193,4 @@ def test_random_user_network(seed):
     x = np.random.default_rng(seed).random((3, 8))
     info = CosimInfo()
     run, comp = verify_verilog(q, x, np.arange(3), 0, info=info, stall=0.2, rng_seed=seed)
-    _assert_bit_exact(run, comp, info, q)
+    assert_rtl_equals_golden(run, comp, info, q)
