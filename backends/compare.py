@@ -110,26 +110,20 @@ def compare(golden: SimResult, run: BackendRun, layers: list[str]) -> Comparison
                          f"model {golden.batch} x {golden.steps}")
     compared = mismatches = 0
     firsts: list[tuple[tuple, Mismatch]] = []
+    per_step = (("spike", golden.spikes, run.spikes), ("membrane", golden.membranes, run.membranes))
     for rank, name in enumerate(layers):
-        if name in run.spikes:
-            exp = np.asarray(golden.spikes[name]).reshape(golden.steps, golden.batch, -1)
-            got = np.asarray(run.spikes[name]).reshape(run.steps, run.batch, -1)
+        for what, expected, recorded in per_step:      # per-step values, where the run has them
+            if name not in recorded:
+                continue
+            exp = np.asarray(expected[name]).reshape(golden.steps, golden.batch, -1)
+            got = np.asarray(recorded[name]).reshape(run.steps, run.batch, -1)
             if exp.shape != got.shape:
-                raise ValueError(f"{run.backend}: spikes of '{name}' have shape {got.shape}, "
+                raise ValueError(f"{run.backend}: {what}s of '{name}' have shape {got.shape}, "
                                  f"expected {exp.shape}")
             compared += exp.size
-            count, first = _first_step_mismatch("spike", name, exp, got.astype(exp.dtype))
-            mismatches += count
-            if first is not None:
-                firsts.append(((first.sample, first.step, rank, first.neuron), first))
-        if name in run.membranes:
-            exp = np.asarray(golden.membranes[name]).reshape(golden.steps, golden.batch, -1)
-            got = np.asarray(run.membranes[name]).reshape(run.steps, run.batch, -1)
-            if exp.shape != got.shape:
-                raise ValueError(f"{run.backend}: membranes of '{name}' have shape {got.shape}, "
-                                 f"expected {exp.shape}")
-            compared += exp.size
-            count, first = _first_step_mismatch("membrane", name, exp, got)
+            if what == "spike":                        # 0/1 in any dtype
+                got = got.astype(exp.dtype)
+            count, first = _first_step_mismatch(what, name, exp, got)
             mismatches += count
             if first is not None:
                 firsts.append(((first.sample, first.step, rank, first.neuron), first))
