@@ -35,7 +35,8 @@ class LayerRun(NamedTuple):
     """What a layer computes for a batch, all ``[T, B, *shape]`` unless said: its spikes (events)
     ``S``, membrane ``U``, a dict state -> clamp count (QAT; empty in float mode), the graded
     events' values ``H`` (ASN, ReLU, `emit` layers; ``None`` otherwise: ``S`` feeds the next
-    layer), and, when asked for, the spike count ``S.sum(0)`` ``[B, *shape]`` (else ``None``)."""
+    layer), and the spike count ``S.sum(0)`` ``[B, *shape]`` when it was asked for and the layer
+    counts it in its neuron loop (built-in neurons; else ``None``: the readout sums ``S``)."""
     S: torch.Tensor
     U: torch.Tensor
     saturation: dict
@@ -48,8 +49,8 @@ class LayerModule(nn.Module):
 
     Parameters are named as in the weights files (``weight``, ``recurrent``, ``bias``; shapes from
     :func:`snnc.ir.weight_shapes`). ``forward(src)`` takes the source's spikes (or direct values)
-    ``[T, B, *in_shape]`` and returns a :class:`LayerRun`; ``forward(src, count=True)`` also counts
-    the spikes (fused into the neuron loop where the layer has built-in neurons).
+    ``[T, B, *in_shape]`` and returns a :class:`LayerRun`; with ``count=True`` a layer of built-in
+    neurons also counts the spikes, in its neuron loop.
     """
 
     def __init__(self, layer: ir.Layer, dt: float, surrogate: Surrogate):
@@ -134,8 +135,7 @@ class LayerModule(nn.Module):
         if self.graded and not self.custom:
             from snnc.backends.torch.asn import run_graded
 
-            S, U, sat, H = run_graded(self, X, qat, tbptt)   # H feeds the next layer
-            return LayerRun(S, U, sat, H, S.sum(0) if count else None)
+            return LayerRun(*run_graded(self, X, qat, tbptt))   # H feeds the next layer
         if self.custom:
             flat = X.reshape(T, B, -1)
             like = flat[0]
@@ -145,13 +145,12 @@ class LayerModule(nn.Module):
             else:
                 runner = N.UserFloat(L.neuron, self.dt, self.surrogate, like)
             S, U, *H = N.run_user(runner, flat, tbptt, V)
-            S = S.reshape(X.shape)
             # a graded user neuron (`emit`): H feeds the next layer, as for an ASN
-            return LayerRun(S, U.reshape(X.shape), runner.saturation(),
-                            H[0].reshape(X.shape) if H else None, S.sum(0) if count else None)
+            return LayerRun(S.reshape(X.shape), U.reshape(X.shape), runner.saturation(),
+                            H[0].reshape(X.shape) if H else None)
         cfg = self.qat_cfg if qat else self.float_cfg
-        S, U, sat, C = N.scan_counted(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt) \
-            if count else (*N.scan(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt), None)
+        S, U, sat, C = N.scan_counted(X.reshape(T, B, -1) if V is not None else X, cfg, V, tbptt,
+                                      count)
         sat_d = {}
         if qat:
             sat_d["U"] = sat[0]

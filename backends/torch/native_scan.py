@@ -307,7 +307,7 @@ def forward(X: torch.Tensor, cfg, count: bool = False):
     AC = (POOL.empty(((T + CHECKPOINT - 1) // CHECKPOINT, *frame), X.dtype)
           if cfg.kind == "ALIF" else None)
     M = POOL.empty(X.shape, X.dtype) if cfg.refractory > 0 else None
-    C = torch.zeros(frame, dtype=X.dtype) if count else None
+    C = torch.empty(frame, dtype=X.dtype) if count else None     # every element written
     if n > 0:
         getattr(library(), f"snnc_forward_{_suffix(X.dtype)}")(
             base.data_ptr(), xs, U.data_ptr(), S.data_ptr(), _ptr(AC), CHECKPOINT, _ptr(M),

@@ -492,9 +492,11 @@ def scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None, tbptt: 
 
 
 def scan_counted(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None,
-                 tbptt: int = 0):
-    """:func:`scan` with the spike count: ``(S, U, saturation, S.sum(0))``."""
-    return NeuronScan.apply(X, V, cfg, int(tbptt or 0), True)
+                 tbptt: int = 0, count: bool = True):
+    """:func:`scan` with the spike count: ``(S, U, saturation, S.sum(0))`` (the count ``None``
+    when not asked for)."""
+    S, U, sat, C = NeuronScan.apply(X, V, cfg, int(tbptt or 0), count)
+    return S, U, sat, C if count else None
 
 
 def reference_scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None,
