@@ -177,20 +177,21 @@ void forward_block(const F* __restrict X, int64_t xs, F* __restrict U, F* __rest
 }
 
 template <typename F, int KIND, int RESET>
-void forward_r(const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, F* C, int64_t T, int64_t n,
-               int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f, bool refr) {
+void forward_r(const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, F* C, int64_t T,
+               int64_t n, int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f,
+               bool refr) {
   if (refr)
-    forward_block<F, KIND, RESET, true>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta, theta,
-                                        refr_f);
+    forward_block<F, KIND, RESET, true>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta,
+                                        theta, refr_f);
   else
     forward_block<F, KIND, RESET, false>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta,
                                          theta, refr_f);
 }
 
 template <typename F, int KIND>
-void forward_k(int reset, const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, F* C, int64_t T,
-               int64_t n, int64_t j0, int64_t len, F b, F a, F r, F beta, F theta, F refr_f,
-               bool refr) {
+void forward_k(int reset, const F* X, int64_t xs, F* U, F* S, F* AC, int64_t K, F* M, F* C,
+               int64_t T, int64_t n, int64_t j0, int64_t len, F b, F a, F r, F beta, F theta,
+               F refr_f, bool refr) {
   if (reset == ZERO)
     forward_r<F, KIND, ZERO>(X, xs, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta, theta, refr_f,
                              refr);
@@ -213,8 +214,8 @@ void forward(const F* X, int64_t x_tstride, F* U, F* S, F* AC, int64_t K, F* M, 
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nblocks > 1)
   for (int64_t blk = 0; blk < nblocks; ++blk) {
     const int64_t j0 = blk * step, len = std::min(step, n - j0);
-    auto go = [&](auto fn) { fn(reset, X, x_tstride, U, S, AC, K, M, C, T, n, j0, len, b, a, r, beta,
-                                theta, refr_f, refr); };
+    auto go = [&](auto fn) { fn(reset, X, x_tstride, U, S, AC, K, M, C, T, n, j0, len, b, a, r,
+                                beta, theta, refr_f, refr); };
     switch (kind) {
       case IF: go(forward_k<F, IF>); break;
       case LIF: go(forward_k<F, LIF>); break;
