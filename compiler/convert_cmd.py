@@ -723,7 +723,7 @@ def register(sub) -> None:
                         "mnist1d or npz:PATH (default: the ANN's train block's)")
     p.add_argument("--steps", type=positive_int, metavar="N",
                    help="time steps (default 60 for asn, 100 for if-rate)")
-    p.add_argument("--tau-beta", type=float, default=30.0, metavar="MS",     # Options.tau_beta
+    p.add_argument("--tau-beta", type=float, default=Options.tau_beta * 1e3, metavar="MS",
                    help="ASN decoding kernel time constant in ms, also the self-prediction's "
                         "(default 30; longer: fewer spikes to hold a value, slower biases)")
     p.add_argument("--input-tau-beta", type=float, metavar="MS",
@@ -739,7 +739,7 @@ def register(sub) -> None:
                    help="ASN multiplicative adaptation factor (default 4: with --tau-gamma 2 "
                         "each spike at the onset makes the next one about 3.4x higher, so a "
                         "neuron reaches its value in few spikes)")
-    p.add_argument("--tau-gamma", type=float, default=2.0, metavar="MS",     # Options.tau_gamma
+    p.add_argument("--tau-gamma", type=float, default=Options.tau_gamma * 1e3, metavar="MS",
                    help="ASN threshold adaptation time constant in ms (default 2: the raised "
                         "threshold lasts through the onset's burst only, the steady code keeps "
                         "the resting threshold)")
