@@ -429,8 +429,8 @@ module snn_layer_core #(
                 end
             end
             always @(posedge clk) begin
-                if (st0_sw)
-                    b_q <= bmem[st0_k];
+                if (st1_sw)
+                    b_q <= bmem[st1_k];
             end
             always @(posedge clk) begin
                 if (w_we && w_mem == 2'd2 && w_wfull < NW)
@@ -450,12 +450,14 @@ module snn_layer_core #(
     // writes a read can miss (at its issue and at its st0) are forwarded into the output
     // register, the newer first; with NW >= 3 there is no forwarding logic.
     localparam FWD = (NW <= 2);
-    wire               a_re    = ev_issue || sw_issue;
-    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
-    wire               a_we    = init_busy || st1_adv;
-    wire [KW-1:0]      a_waddr = init_busy ? init_k : st1_k;
+    wire               a_re    = ev_issue || st1_sw;
+    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : st1_k;
+    wire               a_we    = init_busy || (st1_valid && !st1_sweep) || p2_v;
+    wire [KW-1:0]      a_waddr = init_busy ? init_k : p2_v ? p2_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
-    wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
+    wire [P*ACC_W-1:0] a_sw_in;             // a sweep word's a_ram + bias (the lanes)
+    wire [P*ACC_W-1:0] a_wdata = (init_busy || p2_v) ? {(P * ACC_W){1'b0}} : ev_sum;
+    wire               a_ev_ld = st0_valid && !st0_sweep;   // an event word's read at st0
     reg  [P*ACC_W-1:0] a_ram, a_q;
     always @(posedge clk) begin
         if (a_re)
@@ -473,12 +475,16 @@ module snn_layer_core #(
             end
             wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
             always @(posedge clk) begin
-                if (st0_valid)
+                if (p2_v)
+                    a_q <= a_sw_in;
+                else if (a_ev_ld)
                     a_q <= a_hit0 ? a_wdata : a_byp0 ? a_byp0_d : a_ram;
             end
         end else begin : g_nofwd
             always @(posedge clk) begin
-                if (st0_valid)
+                if (p2_v)
+                    a_q <= a_sw_in;
+                else if (a_ev_ld)
                     a_q <= a_ram;
             end
         end
@@ -538,8 +544,10 @@ module snn_layer_core #(
             wire signed [ACC_W-1:0] addend;
             wire signed [ACC_W-1:0] ff_addend;
             assign addend = st1_rec ? (v_ext <<< AUX_SHIFT) : ff_addend;
-            // the neuron's input: the accumulator plus the bias (section 1.3)
-            wire signed [ACC_W-1:0] acc_in = a_old + (b_ext <<< AUX_SHIFT);
+            // the neuron's input: the accumulator plus the bias (section 1.3), added at p2
+            // into a_q, which holds it through p3 (the unit's acc)
+            wire signed [ACC_W-1:0] a_swr = a_ram[p*ACC_W +: ACC_W];
+            assign a_sw_in[p*ACC_W +: ACC_W] = a_swr + (b_ext <<< AUX_SHIFT);
             if (GRADED != 0) begin : g_graded
                 wire signed [IN_PW-1:0]     pay  = st1_pay;
                 wire signed [W_W+IN_PW-1:0] prod = w * pay;
@@ -561,12 +569,9 @@ module snn_layer_core #(
             // fields (absent ones read 0) with the stored states decayed registered in p3 (U
             // and I; ASN: U, A and P), the unit's registered result in p4
             reg [ST_W-1:0]         p2_st;
-            reg signed [ACC_W-1:0] p2_acc;
             always @(posedge clk) begin
-                if (st1_valid && st1_sweep) begin
+                if (st1_valid && st1_sweep)
                     p2_st  <= s_q[p*ST_W +: ST_W];
-                    p2_acc <= acc_in;
-                end
             end
             wire [ST_W-1:0] st = p2_st;
             wire signed [I_W-1:0] st_i;
@@ -615,7 +620,6 @@ module snn_layer_core #(
             reg signed [U_W-1:0]   p3_p;
             reg                    p3_s;
             reg [R_W-1:0]          p3_r;
-            reg signed [ACC_W-1:0] p3_acc;
             always @(posedge clk) begin
                 if (p2_v) begin
                     p3_u   <= u_dec;
@@ -624,7 +628,6 @@ module snn_layer_core #(
                     p3_p   <= p_pre;
                     p3_s   <= st[OFF_S];
                     p3_r   <= st_r;
-                    p3_acc <= p2_acc;
                 end
             end
             wire signed [U_W-1:0] u_new;
@@ -652,7 +655,7 @@ module snn_layer_core #(
                 wire [5*SC_W-1:0]      c_nxt;
                 snn_user_neuron #(.USER_ID(USER_ID), .ACC_W(ACC_W), .U_W(U_W), .NS(USER_NS),
                                   .SAT_W(SC_W)) u_user (
-                    .acc(p3_acc), .x_in(p3_x), .x_out(x_nxt), .s_out(s_nxt), .h_out(h_nxt),
+                    .acc(a_old), .x_in(p3_x), .x_out(x_nxt), .s_out(s_nxt), .h_out(h_nxt),
                     .sat(c_nxt));
                 reg  [USER_NS*U_W-1:0] x_r;
                 reg                    s_r;
@@ -701,7 +704,7 @@ module snn_layer_core #(
                 ) u_neuron (
                     .clk(clk), .rst(rst),
                     .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
-                    .acc(p3_acc),
+                    .acc(a_old),
                     .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
                     .s_in(p3_s), .r_in(p3_r),
                     .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
