@@ -208,13 +208,13 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ memories
     reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
-    reg [P*ACC_W-1:0] amem [0:NW-1];
-    // the state memory is never read and written at the same address in one cycle (a sweep
-    // reads a word at least NW + 2 cycles after its previous read, written back 4 cycles after
-    // it, and NW <= 2 waits; readout only outside sweeps and the init pass): no_rw_check tells
-    // Yosys so, instead of its read-first emulation (write data registered, compare, mux)
-    (* no_rw_check *)
-    reg [P*ST_W-1:0]  smem [0:NW-1];
+    // the accumulator and state memories (amem, smem: NW words) are declared below, in
+    // flip-flops with a registered read address where NW <= SMALL_NW (too small for a block
+    // RAM: the read data then goes straight into its pipeline register, which shares a logic
+    // cell with the read multiplexer, instead of a read register and a copy of it), else as
+    // block RAMs with a read register
+    localparam integer SMALL_NW = 4;
+    localparam SMALL = (NW <= SMALL_NW);
 
     generate
         if (WEIGHT_FILE != "") begin : g_wfile
@@ -443,12 +443,15 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
-    // read at issue, through the RAM's read register (st0) and an output register (st1). A read
-    // can miss a write of its own word only where NW <= 2: words of one event are different,
-    // events are NW cycles apart and written back 2 cycles after their issue, and the sweep
-    // starts after the last event word and ends 3 cycles before the next one. There the two
-    // writes a read can miss (at its issue and at its st0) are forwarded into the output
-    // register, the newer first; with NW >= 3 there is no forwarding logic.
+    // an event word's read is issued with the weight read, through the RAM's read register
+    // (st0, a_ram) and an output register (a_q, st1); a sweep word's is issued at st1, and a_q
+    // (a_ram + bias, loaded at p2) is the neuron unit's input at p3. A read can miss a write
+    // of its own word only where NW <= 2 (always a flip-flop memory): words of one event are
+    // different, events are NW cycles apart and written back 2 cycles after their issue, the
+    // sweep reads after the last event word's write and clears each word at p2, 2 cycles
+    // before the next event's read of word 0 at the earliest. There the write at a read's
+    // issue reaches a_ram through the memory (registered address, combinational read), and
+    // the write at its st0 is forwarded into a_q; with NW >= 3 there is no forwarding logic.
     localparam FWD = (NW <= 2);
     wire               a_re    = ev_issue || st1_sw;
     wire [KW-1:0]      a_raddr = ev_issue ? ev_k : st1_k;
@@ -458,27 +461,41 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_sw_in;             // a sweep word's a_ram + bias (the lanes)
     wire [P*ACC_W-1:0] a_wdata = (init_busy || p2_v) ? {(P * ACC_W){1'b0}} : ev_sum;
     wire               a_ev_ld = st0_valid && !st0_sweep;   // an event word's read at st0
-    reg  [P*ACC_W-1:0] a_ram, a_q;
-    always @(posedge clk) begin
-        if (a_re)
-            a_ram <= amem[a_raddr];
-    end
+    wire [P*ACC_W-1:0] a_ram;               // the word read, the cycle after a_re
+    reg  [P*ACC_W-1:0] a_q;
     generate
-        if (FWD) begin : g_fwd
-            reg                a_byp0;          // the read met a write of the same word at issue
-            reg  [P*ACC_W-1:0] a_byp0_d;        // ... its data
+        if (SMALL) begin : g_amem_ff
+            reg [P*ACC_W-1:0] amem [0:NW-1];
+            reg [KW-1:0]      a_ra_q;
             always @(posedge clk) begin
-                if (a_re) begin
-                    a_byp0   <= a_we && (a_waddr == a_raddr);
-                    a_byp0_d <= a_wdata;
-                end
+                if (a_re)
+                    a_ra_q <= a_raddr;
             end
-            wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
+            assign a_ram = amem[a_ra_q];
+            always @(posedge clk) begin
+                if (a_we)
+                    amem[a_waddr] <= a_wdata;
+            end
+        end else begin : g_amem_bram
+            reg [P*ACC_W-1:0] amem [0:NW-1];
+            reg [P*ACC_W-1:0] a_ram_q;
+            always @(posedge clk) begin
+                if (a_re)
+                    a_ram_q <= amem[a_raddr];
+            end
+            assign a_ram = a_ram_q;
+            always @(posedge clk) begin
+                if (a_we)
+                    amem[a_waddr] <= a_wdata;
+            end
+        end
+        if (FWD) begin : g_fwd
+            wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0
             always @(posedge clk) begin
                 if (p2_v)
                     a_q <= a_sw_in;
                 else if (a_ev_ld)
-                    a_q <= a_hit0 ? a_wdata : a_byp0 ? a_byp0_d : a_ram;
+                    a_q <= a_hit0 ? a_wdata : a_ram;
             end
         end else begin : g_nofwd
             always @(posedge clk) begin
@@ -489,10 +506,6 @@ module snn_layer_core #(
             end
         end
     endgenerate
-    always @(posedge clk) begin
-        if (a_we)
-            amem[a_waddr] <= a_wdata;
-    end
     wire [P*ACC_W-1:0] a_rd = a_q;
 
     // ------------------------------------------------------------------ state memory
@@ -506,15 +519,39 @@ module snn_layer_core #(
     // initial state: zeros (a user-defined neuron: its states' initial values, USER_INIT)
     localparam [ST_W-1:0] INIT_LANE = IS_USER ? USER_INIT[ST_W-1:0] : {ST_W{1'b0}};
     wire [P*ST_W-1:0] s_wdata = init_busy ? {P{INIT_LANE}} : new_state;
-    reg  [P*ST_W-1:0] s_q;
-    always @(posedge clk) begin
-        if (s_re)
-            s_q <= smem[s_raddr];
-    end
-    always @(posedge clk) begin
-        if (s_we)
-            smem[s_waddr] <= s_wdata;
-    end
+    wire [P*ST_W-1:0] s_q;                  // the word read, the cycle after s_re
+    generate
+        if (SMALL) begin : g_smem_ff
+            reg [P*ST_W-1:0] smem [0:NW-1];
+            reg [KW-1:0]     s_ra_q;
+            always @(posedge clk) begin
+                if (s_re)
+                    s_ra_q <= s_raddr;
+            end
+            assign s_q = smem[s_ra_q];
+            always @(posedge clk) begin
+                if (s_we)
+                    smem[s_waddr] <= s_wdata;
+            end
+        end else begin : g_smem_bram
+            // never read and written at the same address in one cycle (a sweep reads a word
+            // at least NW + 2 cycles after its previous read, written back 4 cycles after it;
+            // readout only outside sweeps and the init pass): no_rw_check tells Yosys so,
+            // instead of its read-first emulation (write data registered, compare, mux)
+            (* no_rw_check *)
+            reg [P*ST_W-1:0] smem [0:NW-1];
+            reg [P*ST_W-1:0] s_q_r;
+            always @(posedge clk) begin
+                if (s_re)
+                    s_q_r <= smem[s_raddr];
+            end
+            assign s_q = s_q_r;
+            always @(posedge clk) begin
+                if (s_we)
+                    smem[s_waddr] <= s_wdata;
+            end
+        end
+    endgenerate
     assign rd_data = s_q;
 
     // ------------------------------------------------------------------ lanes
