@@ -465,16 +465,29 @@ module snn_layer_core #(
     reg  [P*ACC_W-1:0] a_q;
     generate
         if (SMALL) begin : g_amem_ff
-            reg [P*ACC_W-1:0] amem [0:NW-1];
             reg [KW-1:0]      a_ra_q;
             always @(posedge clk) begin
                 if (a_re)
                     a_ra_q <= a_raddr;
             end
-            assign a_ram = amem[a_ra_q];
-            always @(posedge clk) begin
-                if (a_we)
-                    amem[a_waddr] <= a_wdata;
+            // one memory per lane, of the words where the lane holds a neuron (k * P + q < N;
+            // the lane of a missing neuron reads 0)
+            genvar q;
+            for (q = 0; q < P; q = q + 1) begin : g_lane_mem
+                localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
+                if (NWQ > 0) begin : g_mem
+                    reg [ACC_W-1:0] amem [0:NWQ-1];
+                    /* verilator lint_off WIDTHEXPAND */
+                    assign a_ram[q*ACC_W +: ACC_W] = (a_ra_q < NWQ) ? amem[a_ra_q] :
+                                                                      {ACC_W{1'b0}};
+                    always @(posedge clk) begin
+                        if (a_we && a_waddr < NWQ)
+                            amem[a_waddr] <= a_wdata[q*ACC_W +: ACC_W];
+                    end
+                    /* verilator lint_on WIDTHEXPAND */
+                end else begin : g_none
+                    assign a_ram[q*ACC_W +: ACC_W] = {ACC_W{1'b0}};
+                end
             end
         end else begin : g_amem_bram
             reg [P*ACC_W-1:0] amem [0:NW-1];
@@ -522,16 +535,28 @@ module snn_layer_core #(
     wire [P*ST_W-1:0] s_q;                  // the word read, the cycle after s_re
     generate
         if (SMALL) begin : g_smem_ff
-            reg [P*ST_W-1:0] smem [0:NW-1];
             reg [KW-1:0]     s_ra_q;
             always @(posedge clk) begin
                 if (s_re)
                     s_ra_q <= s_raddr;
             end
-            assign s_q = smem[s_ra_q];
-            always @(posedge clk) begin
-                if (s_we)
-                    smem[s_waddr] <= s_wdata;
+            // per lane, as the accumulators (the lane of a missing neuron reads its initial
+            // state)
+            genvar q;
+            for (q = 0; q < P; q = q + 1) begin : g_lane_mem
+                localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
+                if (NWQ > 0) begin : g_mem
+                    reg [ST_W-1:0] smem [0:NWQ-1];
+                    /* verilator lint_off WIDTHEXPAND */
+                    assign s_q[q*ST_W +: ST_W] = (s_ra_q < NWQ) ? smem[s_ra_q] : INIT_LANE;
+                    always @(posedge clk) begin
+                        if (s_we && s_waddr < NWQ)
+                            smem[s_waddr] <= s_wdata[q*ST_W +: ST_W];
+                    end
+                    /* verilator lint_on WIDTHEXPAND */
+                end else begin : g_none
+                    assign s_q[q*ST_W +: ST_W] = INIT_LANE;
+                end
             end
         end else begin : g_smem_bram
             // never read and written at the same address in one cycle (a sweep reads a word
