@@ -475,18 +475,22 @@ module snn_layer_core #(
             genvar q;
             for (q = 0; q < P; q = q + 1) begin : g_lane_mem
                 localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
+                localparam integer QW  = (NWQ > 1) ? $clog2(NWQ) : 1;   // its word index
                 if (NWQ > 0) begin : g_mem
                     reg [ACC_W-1:0] amem [0:NWQ-1];
                     /* verilator lint_off WIDTHEXPAND */
-                    assign a_ram[q*ACC_W +: ACC_W] = (a_ra_q < NWQ) ? amem[a_ra_q] :
+                    assign a_ram[q*ACC_W +: ACC_W] = (a_ra_q < NWQ) ? amem[a_ra_q[QW-1:0]] :
                                                                       {ACC_W{1'b0}};
                     always @(posedge clk) begin
                         if (a_we && a_waddr < NWQ)
-                            amem[a_waddr] <= a_wdata[q*ACC_W +: ACC_W];
+                            amem[a_waddr[QW-1:0]] <= a_wdata[q*ACC_W +: ACC_W];
                     end
                     /* verilator lint_on WIDTHEXPAND */
                 end else begin : g_none
                     assign a_ram[q*ACC_W +: ACC_W] = {ACC_W{1'b0}};
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire unused_wd = ^a_wdata[q*ACC_W +: ACC_W];
+                    /* verilator lint_on UNUSEDSIGNAL */
                 end
             end
         end else begin : g_amem_bram
@@ -545,17 +549,22 @@ module snn_layer_core #(
             genvar q;
             for (q = 0; q < P; q = q + 1) begin : g_lane_mem
                 localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
+                localparam integer QW  = (NWQ > 1) ? $clog2(NWQ) : 1;   // its word index
                 if (NWQ > 0) begin : g_mem
                     reg [ST_W-1:0] smem [0:NWQ-1];
                     /* verilator lint_off WIDTHEXPAND */
-                    assign s_q[q*ST_W +: ST_W] = (s_ra_q < NWQ) ? smem[s_ra_q] : INIT_LANE;
+                    assign s_q[q*ST_W +: ST_W] = (s_ra_q < NWQ) ? smem[s_ra_q[QW-1:0]] :
+                                                                  INIT_LANE;
                     always @(posedge clk) begin
                         if (s_we && s_waddr < NWQ)
-                            smem[s_waddr] <= s_wdata[q*ST_W +: ST_W];
+                            smem[s_waddr[QW-1:0]] <= s_wdata[q*ST_W +: ST_W];
                     end
                     /* verilator lint_on WIDTHEXPAND */
                 end else begin : g_none
                     assign s_q[q*ST_W +: ST_W] = INIT_LANE;
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire unused_wd = ^s_wdata[q*ST_W +: ST_W];
+                    /* verilator lint_on UNUSEDSIGNAL */
                 end
             end
         end else begin : g_smem_bram
