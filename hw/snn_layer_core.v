@@ -17,9 +17,10 @@
 // accepted as soon as the sweep has passed its last word through st0 (while the last spikes
 // may still be leaving).
 //
-// The sweep is a pipeline that never stalls: issue (accumulator read) -> st0 (state and bias
-// reads) -> st1 (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
-// registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
+// The sweep is a pipeline that never stalls: issue -> st0 (state read) -> st1 (accumulator and
+// bias reads) -> p2 (the state word registered; U and I are decayed, for an ASN U, A and P; the
+// accumulator word plus the bias registered into a_q, the neuron's input at p3; the
+// accumulator is cleared) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
 // new state is written back, and a word with spikes (or the last word) goes to the emitter
 // through a 7-entry spike queue (always: the emitter loads only from the queue's registers, never
 // straight from p4, so the neuron results do not reach the emitter's enables); the emitter's
@@ -207,6 +208,10 @@ module snn_layer_core #(
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
 
     // ------------------------------------------------------------------ memories
+    // the weight, recurrent and bias memories are written (w_we) only while the core is idle,
+    // never in the cycle of a read: no_rw_check spares the block RAMs Yosys's read-first
+    // emulation (write data and address registered, compare, mux on the read data)
+    (* no_rw_check *)
     reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
     // the accumulator and state memories (amem, smem: NW words) are declared below, in
     // flip-flops with a registered read address where NW <= SMALL_NW (too small for a block
@@ -351,6 +356,7 @@ module snn_layer_core #(
     wire [P*W_W-1:0] v_rd;
     generate
         if (REC != 0) begin : g_rec
+            (* no_rw_check *)
             reg [P*W_W-1:0] vmem [0:VDEPTH-1];
             reg [P*W_W-1:0] v_q;
             reg [P*W_W-1:0] v_ram;
@@ -417,6 +423,7 @@ module snn_layer_core #(
     wire [P*W_W-1:0] b_rd;
     generate
         if (BIAS != 0) begin : g_bias
+            (* no_rw_check *)
             reg [P*W_W-1:0] bmem [0:NW-1];
             reg [P*W_W-1:0] b_q;
             if (BIAS_FILE != "") begin : g_bfile
@@ -494,6 +501,9 @@ module snn_layer_core #(
                 end
             end
         end else begin : g_amem_bram
+            // a block-RAM accumulator word is never read and written in one cycle (NW >= 5:
+            // see above): no_rw_check, as for the weights
+            (* no_rw_check *)
             reg [P*ACC_W-1:0] amem [0:NW-1];
             reg [P*ACC_W-1:0] a_ram_q;
             always @(posedge clk) begin
