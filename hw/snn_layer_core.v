@@ -17,9 +17,10 @@
 // accepted as soon as the sweep has passed its last word through st0 (while the last spikes
 // may still be leaving).
 //
-// The sweep is a pipeline that never stalls: issue (accumulator read) -> st0 (state and bias
-// reads) -> st1 (memory data; the accumulator is cleared) -> p2 (the state word and the neuron's input
-// registered; U and I are decayed, for an ASN U, A and P) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
+// The sweep is a pipeline that never stalls: issue -> st0 (state read) -> st1 (accumulator and
+// bias reads) -> p2 (the state word registered; U and I are decayed, for an ASN U, A and P; the
+// accumulator word plus the bias registered into a_q, the neuron's input at p3; the
+// accumulator is cleared) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
 // new state is written back, and a word with spikes (or the last word) goes to the emitter
 // through a 7-entry spike queue (always: the emitter loads only from the queue's registers, never
 // straight from p4, so the neuron results do not reach the emitter's enables); the emitter's
@@ -207,14 +208,18 @@ module snn_layer_core #(
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
 
     // ------------------------------------------------------------------ memories
-    reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
-    reg [P*ACC_W-1:0] amem [0:NW-1];
-    // the state memory is never read and written at the same address in one cycle (a sweep
-    // reads a word at least NW + 2 cycles after its previous read, written back 4 cycles after
-    // it, and NW <= 2 waits; readout only outside sweeps and the init pass): no_rw_check tells
-    // Yosys so, instead of its read-first emulation (write data registered, compare, mux)
+    // the weight, recurrent and bias memories are written (w_we) only while the core is idle,
+    // never in the cycle of a read: no_rw_check spares the block RAMs Yosys's read-first
+    // emulation (write data and address registered, compare, mux on the read data)
     (* no_rw_check *)
-    reg [P*ST_W-1:0]  smem [0:NW-1];
+    reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
+    // the accumulator and state memories (amem, smem: NW words) are declared below, in
+    // flip-flops with a registered read address where NW <= SMALL_NW (too small for a block
+    // RAM: the read data then goes straight into its pipeline register, which shares a logic
+    // cell with the read multiplexer, instead of a read register and a copy of it), else as
+    // block RAMs with a read register
+    localparam integer SMALL_NW = 4;
+    localparam SMALL = (NW <= SMALL_NW);
 
     generate
         if (WEIGHT_FILE != "") begin : g_wfile
@@ -351,6 +356,7 @@ module snn_layer_core #(
     wire [P*W_W-1:0] v_rd;
     generate
         if (REC != 0) begin : g_rec
+            (* no_rw_check *)
             reg [P*W_W-1:0] vmem [0:VDEPTH-1];
             reg [P*W_W-1:0] v_q;
             reg [P*W_W-1:0] v_ram;
@@ -417,6 +423,7 @@ module snn_layer_core #(
     wire [P*W_W-1:0] b_rd;
     generate
         if (BIAS != 0) begin : g_bias
+            (* no_rw_check *)
             reg [P*W_W-1:0] bmem [0:NW-1];
             reg [P*W_W-1:0] b_q;
             if (BIAS_FILE != "") begin : g_bfile
@@ -429,8 +436,8 @@ module snn_layer_core #(
                 end
             end
             always @(posedge clk) begin
-                if (st0_sw)
-                    b_q <= bmem[st0_k];
+                if (st1_sw)
+                    b_q <= bmem[st1_k];
             end
             always @(posedge clk) begin
                 if (w_we && w_mem == 2'd2 && w_wfull < NW)
@@ -443,50 +450,89 @@ module snn_layer_core #(
     endgenerate
 
     // ------------------------------------------------------------------ accumulator memory
-    // read at issue, through the RAM's read register (st0) and an output register (st1). A read
-    // can miss a write of its own word only where NW <= 2: words of one event are different,
-    // events are NW cycles apart and written back 2 cycles after their issue, and the sweep
-    // starts after the last event word and ends 3 cycles before the next one. There the two
-    // writes a read can miss (at its issue and at its st0) are forwarded into the output
-    // register, the newer first; with NW >= 3 there is no forwarding logic.
+    // an event word's read is issued with the weight read, through the RAM's read register
+    // (st0, a_ram) and an output register (a_q, st1); a sweep word's is issued at st1, and a_q
+    // (a_ram + bias, loaded at p2) is the neuron unit's input at p3. A read can miss a write
+    // of its own word only where NW <= 2 (always a flip-flop memory): words of one event are
+    // different, events are NW cycles apart and written back 2 cycles after their issue, the
+    // sweep reads after the last event word's write and clears each word at p2, 2 cycles
+    // before the next event's read of word 0 at the earliest. There the write at a read's
+    // issue reaches a_ram through the memory (registered address, combinational read), and
+    // the write at its st0 is forwarded into a_q; with NW >= 3 there is no forwarding logic.
     localparam FWD = (NW <= 2);
-    wire               a_re    = ev_issue || sw_issue;
-    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : sw_k;
-    wire               a_we    = init_busy || st1_adv;
-    wire [KW-1:0]      a_waddr = init_busy ? init_k : st1_k;
+    wire               a_re    = ev_issue || st1_sw;
+    wire [KW-1:0]      a_raddr = ev_issue ? ev_k : st1_k;
+    wire               a_we    = init_busy || (st1_valid && !st1_sweep) || p2_v;
+    wire [KW-1:0]      a_waddr = init_busy ? init_k : p2_v ? p2_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
-    wire [P*ACC_W-1:0] a_wdata = (init_busy || st1_sweep) ? {(P * ACC_W){1'b0}} : ev_sum;
-    reg  [P*ACC_W-1:0] a_ram, a_q;
-    always @(posedge clk) begin
-        if (a_re)
-            a_ram <= amem[a_raddr];
-    end
+    wire [P*ACC_W-1:0] a_sw_in;             // a sweep word's a_ram + bias (the lanes)
+    wire [P*ACC_W-1:0] a_wdata = (init_busy || p2_v) ? {(P * ACC_W){1'b0}} : ev_sum;
+    wire               a_ev_ld = st0_valid && !st0_sweep;   // an event word's read at st0
+    wire [P*ACC_W-1:0] a_ram;               // the word read, the cycle after a_re
+    reg  [P*ACC_W-1:0] a_q;
     generate
-        if (FWD) begin : g_fwd
-            reg                a_byp0;          // the read met a write of the same word at issue
-            reg  [P*ACC_W-1:0] a_byp0_d;        // ... its data
+        if (SMALL) begin : g_amem_ff
+            reg [KW-1:0]      a_ra_q;
             always @(posedge clk) begin
-                if (a_re) begin
-                    a_byp0   <= a_we && (a_waddr == a_raddr);
-                    a_byp0_d <= a_wdata;
+                if (a_re)
+                    a_ra_q <= a_raddr;
+            end
+            // one memory per lane, of the words where the lane holds a neuron (k * P + q < N;
+            // the lane of a missing neuron reads 0)
+            genvar q;
+            for (q = 0; q < P; q = q + 1) begin : g_lane_mem
+                localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
+                localparam integer QW  = (NWQ > 1) ? $clog2(NWQ) : 1;   // its word index
+                if (NWQ > 0) begin : g_mem
+                    reg [ACC_W-1:0] amem [0:NWQ-1];
+                    /* verilator lint_off WIDTHEXPAND */
+                    assign a_ram[q*ACC_W +: ACC_W] = (a_ra_q < NWQ) ? amem[a_ra_q[QW-1:0]] :
+                                                                      {ACC_W{1'b0}};
+                    always @(posedge clk) begin
+                        if (a_we && a_waddr < NWQ)
+                            amem[a_waddr[QW-1:0]] <= a_wdata[q*ACC_W +: ACC_W];
+                    end
+                    /* verilator lint_on WIDTHEXPAND */
+                end else begin : g_none
+                    assign a_ram[q*ACC_W +: ACC_W] = {ACC_W{1'b0}};
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire unused_wd = ^a_wdata[q*ACC_W +: ACC_W];
+                    /* verilator lint_on UNUSEDSIGNAL */
                 end
             end
-            wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0 (newer)
+        end else begin : g_amem_bram
+            // a block-RAM accumulator word is never read and written in one cycle (NW >= 5:
+            // see above): no_rw_check, as for the weights
+            (* no_rw_check *)
+            reg [P*ACC_W-1:0] amem [0:NW-1];
+            reg [P*ACC_W-1:0] a_ram_q;
             always @(posedge clk) begin
-                if (st0_valid)
-                    a_q <= a_hit0 ? a_wdata : a_byp0 ? a_byp0_d : a_ram;
+                if (a_re)
+                    a_ram_q <= amem[a_raddr];
+            end
+            assign a_ram = a_ram_q;
+            always @(posedge clk) begin
+                if (a_we)
+                    amem[a_waddr] <= a_wdata;
+            end
+        end
+        if (FWD) begin : g_fwd
+            wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0
+            always @(posedge clk) begin
+                if (p2_v)
+                    a_q <= a_sw_in;
+                else if (a_ev_ld)
+                    a_q <= a_hit0 ? a_wdata : a_ram;
             end
         end else begin : g_nofwd
             always @(posedge clk) begin
-                if (st0_valid)
+                if (p2_v)
+                    a_q <= a_sw_in;
+                else if (a_ev_ld)
                     a_q <= a_ram;
             end
         end
     endgenerate
-    always @(posedge clk) begin
-        if (a_we)
-            amem[a_waddr] <= a_wdata;
-    end
     wire [P*ACC_W-1:0] a_rd = a_q;
 
     // ------------------------------------------------------------------ state memory
@@ -500,15 +546,56 @@ module snn_layer_core #(
     // initial state: zeros (a user-defined neuron: its states' initial values, USER_INIT)
     localparam [ST_W-1:0] INIT_LANE = IS_USER ? USER_INIT[ST_W-1:0] : {ST_W{1'b0}};
     wire [P*ST_W-1:0] s_wdata = init_busy ? {P{INIT_LANE}} : new_state;
-    reg  [P*ST_W-1:0] s_q;
-    always @(posedge clk) begin
-        if (s_re)
-            s_q <= smem[s_raddr];
-    end
-    always @(posedge clk) begin
-        if (s_we)
-            smem[s_waddr] <= s_wdata;
-    end
+    wire [P*ST_W-1:0] s_q;                  // the word read, the cycle after s_re
+    generate
+        if (SMALL) begin : g_smem_ff
+            reg [KW-1:0]     s_ra_q;
+            always @(posedge clk) begin
+                if (s_re)
+                    s_ra_q <= s_raddr;
+            end
+            // per lane, as the accumulators (the lane of a missing neuron reads its initial
+            // state)
+            genvar q;
+            for (q = 0; q < P; q = q + 1) begin : g_lane_mem
+                localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
+                localparam integer QW  = (NWQ > 1) ? $clog2(NWQ) : 1;   // its word index
+                if (NWQ > 0) begin : g_mem
+                    reg [ST_W-1:0] smem [0:NWQ-1];
+                    /* verilator lint_off WIDTHEXPAND */
+                    assign s_q[q*ST_W +: ST_W] = (s_ra_q < NWQ) ? smem[s_ra_q[QW-1:0]] :
+                                                                  INIT_LANE;
+                    always @(posedge clk) begin
+                        if (s_we && s_waddr < NWQ)
+                            smem[s_waddr[QW-1:0]] <= s_wdata[q*ST_W +: ST_W];
+                    end
+                    /* verilator lint_on WIDTHEXPAND */
+                end else begin : g_none
+                    assign s_q[q*ST_W +: ST_W] = INIT_LANE;
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire unused_wd = ^s_wdata[q*ST_W +: ST_W];
+                    /* verilator lint_on UNUSEDSIGNAL */
+                end
+            end
+        end else begin : g_smem_bram
+            // never read and written at the same address in one cycle (a sweep reads a word
+            // at least NW + 2 cycles after its previous read, written back 4 cycles after it;
+            // readout only outside sweeps and the init pass): no_rw_check tells Yosys so,
+            // instead of its read-first emulation (write data registered, compare, mux)
+            (* no_rw_check *)
+            reg [P*ST_W-1:0] smem [0:NW-1];
+            reg [P*ST_W-1:0] s_q_r;
+            always @(posedge clk) begin
+                if (s_re)
+                    s_q_r <= smem[s_raddr];
+            end
+            assign s_q = s_q_r;
+            always @(posedge clk) begin
+                if (s_we)
+                    smem[s_waddr] <= s_wdata;
+            end
+        end
+    endgenerate
     assign rd_data = s_q;
 
     // ------------------------------------------------------------------ lanes
@@ -538,8 +625,10 @@ module snn_layer_core #(
             wire signed [ACC_W-1:0] addend;
             wire signed [ACC_W-1:0] ff_addend;
             assign addend = st1_rec ? (v_ext <<< AUX_SHIFT) : ff_addend;
-            // the neuron's input: the accumulator plus the bias (section 1.3)
-            wire signed [ACC_W-1:0] acc_in = a_old + (b_ext <<< AUX_SHIFT);
+            // the neuron's input: the accumulator plus the bias (section 1.3), added at p2
+            // into a_q, which holds it through p3 (the unit's acc)
+            wire signed [ACC_W-1:0] a_swr = a_ram[p*ACC_W +: ACC_W];
+            assign a_sw_in[p*ACC_W +: ACC_W] = a_swr + (b_ext <<< AUX_SHIFT);
             if (GRADED != 0) begin : g_graded
                 wire signed [IN_PW-1:0]     pay  = st1_pay;
                 wire signed [W_W+IN_PW-1:0] prod = w * pay;
@@ -561,12 +650,9 @@ module snn_layer_core #(
             // fields (absent ones read 0) with the stored states decayed registered in p3 (U
             // and I; ASN: U, A and P), the unit's registered result in p4
             reg [ST_W-1:0]         p2_st;
-            reg signed [ACC_W-1:0] p2_acc;
             always @(posedge clk) begin
-                if (st1_valid && st1_sweep) begin
+                if (st1_valid && st1_sweep)
                     p2_st  <= s_q[p*ST_W +: ST_W];
-                    p2_acc <= acc_in;
-                end
             end
             wire [ST_W-1:0] st = p2_st;
             wire signed [I_W-1:0] st_i;
@@ -615,7 +701,6 @@ module snn_layer_core #(
             reg signed [U_W-1:0]   p3_p;
             reg                    p3_s;
             reg [R_W-1:0]          p3_r;
-            reg signed [ACC_W-1:0] p3_acc;
             always @(posedge clk) begin
                 if (p2_v) begin
                     p3_u   <= u_dec;
@@ -624,7 +709,6 @@ module snn_layer_core #(
                     p3_p   <= p_pre;
                     p3_s   <= st[OFF_S];
                     p3_r   <= st_r;
-                    p3_acc <= p2_acc;
                 end
             end
             wire signed [U_W-1:0] u_new;
@@ -652,7 +736,7 @@ module snn_layer_core #(
                 wire [5*SC_W-1:0]      c_nxt;
                 snn_user_neuron #(.USER_ID(USER_ID), .ACC_W(ACC_W), .U_W(U_W), .NS(USER_NS),
                                   .SAT_W(SC_W)) u_user (
-                    .acc(p3_acc), .x_in(p3_x), .x_out(x_nxt), .s_out(s_nxt), .h_out(h_nxt),
+                    .acc(a_old), .x_in(p3_x), .x_out(x_nxt), .s_out(s_nxt), .h_out(h_nxt),
                     .sat(c_nxt));
                 reg  [USER_NS*U_W-1:0] x_r;
                 reg                    s_r;
@@ -701,7 +785,7 @@ module snn_layer_core #(
                 ) u_neuron (
                     .clk(clk), .rst(rst),
                     .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
-                    .acc(p3_acc),
+                    .acc(a_old),
                     .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
                     .s_in(p3_s), .r_in(p3_r),
                     .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),

@@ -230,7 +230,38 @@ module snn_neuron_unit #(
     wire                   u_sat;
     snn_sat #(.IN_W(US_W), .OUT_W(U_W)) u_sat_u (.din(u_sum), .dout(u_new), .sat(u_sat));
 
-    wire spike = (u_new > th_now) && !refr;
+    // u_new > th_now: with a constant threshold (no adaptation) a chain of and/or over the bits
+    // from the LSB (a few LUTs), else a comparator
+    wire u_gt;
+    generate
+        if (IS_ALIF) begin : g_gt_var
+            assign u_gt = u_new > th_now;
+        end else begin : g_gt_const
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire unused_th = ^th_now;                  // the constant THRESHOLD
+            /* verilator lint_on UNUSEDSIGNAL */
+            localparam signed [32:0] TH_C = THRESHOLD;
+            localparam signed [32:0] U_MAX = (33'sd1 <<< (U_W - 1)) - 33'sd1;
+            localparam signed [32:0] U_MIN = -(33'sd1 <<< (U_W - 1));
+            if (TH_C >= U_MAX) begin : g_never
+                assign u_gt = 1'b0;
+            end else if (TH_C < U_MIN) begin : g_always
+                assign u_gt = 1'b1;
+            end else begin : g_bits
+                // offset binary: u_new > TH  <=>  (u_new ^ MSB) > (TH ^ MSB), unsigned
+                wire [U_W-1:0] c  = TH_C[U_W-1:0] ^ {1'b1, {(U_W - 1){1'b0}}};
+                wire [U_W-1:0] uo = u_new ^ {1'b1, {(U_W - 1){1'b0}}};
+                wire [U_W:0]   g;                      // g[i + 1]: uo[i:0] > c[i:0]
+                assign g[0] = 1'b0;
+                genvar gi;
+                for (gi = 0; gi < U_W; gi = gi + 1) begin : g_bit
+                    assign g[gi + 1] = c[gi] ? (uo[gi] & g[gi]) : (uo[gi] | g[gi]);
+                end
+                assign u_gt = g[U_W];
+            end
+        end
+    endgenerate
+    wire spike = u_gt && !refr;
 
     localparam [R_W-1:0] R_LOAD = REFRACTORY[R_W-1:0];
     wire [R_W-1:0] r_new = (spike && REFRACTORY > 0) ? R_LOAD
