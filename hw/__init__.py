@@ -19,7 +19,8 @@ MODULE_SOURCES = {
     "snn_event_fifo": ["snn_event_fifo.v"],
     "snn_step_delay": ["snn_event_fifo.v", "snn_step_delay.v"],
     "snn_neuron_unit": _FIXED + ["snn_neuron_unit.v"],
-    "snn_layer_core": _FIXED + ["snn_neuron_unit.v", "snn_layer_core.v"],
+    "snn_lane_mem": ["snn_lane_mem.v"],
+    "snn_layer_core": _FIXED + ["snn_neuron_unit.v", "snn_lane_mem.v", "snn_layer_core.v"],
 }
 #: the primitives of user-defined neuron datapaths (snnc.backends.verilog.userneuron): each
 #: combinational, one module per file

@@ -213,8 +213,8 @@ module snn_layer_core #(
     // emulation (write data and address registered, compare, mux on the read data)
     (* no_rw_check *)
     reg [P*W_W-1:0]   wmem [0:WDEPTH-1];
-    // the accumulator and state memories (amem, smem: NW words) are declared below, in
-    // flip-flops with a registered read address where NW <= SMALL_NW (too small for a block
+    // the accumulator and state memories (u_amem, u_smem: snn_lane_mem, NW words) are below,
+    // in flip-flops with a registered read address where NW <= SMALL_NW (too small for a block
     // RAM: the read data then goes straight into its pipeline register, which shares a logic
     // cell with the read multiplexer, instead of a read register and a copy of it), else as
     // block RAMs with a read register
@@ -470,52 +470,11 @@ module snn_layer_core #(
     wire               a_ev_ld = st0_valid && !st0_sweep;   // an event word's read at st0
     wire [P*ACC_W-1:0] a_ram;               // the word read, the cycle after a_re
     reg  [P*ACC_W-1:0] a_q;
+    snn_lane_mem #(.P(P), .N(N), .NW(NW), .W(ACC_W), .KW(KW), .SMALL(SMALL ? 1 : 0),
+                   .FILL({ACC_W{1'b0}})) u_amem (
+        .clk(clk), .re(a_re), .raddr(a_raddr), .we(a_we), .waddr(a_waddr), .wdata(a_wdata),
+        .rdata(a_ram));
     generate
-        if (SMALL) begin : g_amem_ff
-            reg [KW-1:0]      a_ra_q;
-            always @(posedge clk) begin
-                if (a_re)
-                    a_ra_q <= a_raddr;
-            end
-            // one memory per lane, of the words where the lane holds a neuron (k * P + q < N;
-            // the lane of a missing neuron reads 0)
-            genvar q;
-            for (q = 0; q < P; q = q + 1) begin : g_lane_mem
-                localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
-                localparam integer QW  = (NWQ > 1) ? $clog2(NWQ) : 1;   // its word index
-                if (NWQ > 0) begin : g_mem
-                    reg [ACC_W-1:0] amem [0:NWQ-1];
-                    /* verilator lint_off WIDTHEXPAND */
-                    assign a_ram[q*ACC_W +: ACC_W] = (a_ra_q < NWQ) ? amem[a_ra_q[QW-1:0]] :
-                                                                      {ACC_W{1'b0}};
-                    always @(posedge clk) begin
-                        if (a_we && a_waddr < NWQ)
-                            amem[a_waddr[QW-1:0]] <= a_wdata[q*ACC_W +: ACC_W];
-                    end
-                    /* verilator lint_on WIDTHEXPAND */
-                end else begin : g_none
-                    assign a_ram[q*ACC_W +: ACC_W] = {ACC_W{1'b0}};
-                    /* verilator lint_off UNUSEDSIGNAL */
-                    wire unused_wd = ^a_wdata[q*ACC_W +: ACC_W];
-                    /* verilator lint_on UNUSEDSIGNAL */
-                end
-            end
-        end else begin : g_amem_bram
-            // a block-RAM accumulator word is never read and written in one cycle (NW >= 5:
-            // see above): no_rw_check, as for the weights
-            (* no_rw_check *)
-            reg [P*ACC_W-1:0] amem [0:NW-1];
-            reg [P*ACC_W-1:0] a_ram_q;
-            always @(posedge clk) begin
-                if (a_re)
-                    a_ram_q <= amem[a_raddr];
-            end
-            assign a_ram = a_ram_q;
-            always @(posedge clk) begin
-                if (a_we)
-                    amem[a_waddr] <= a_wdata;
-            end
-        end
         if (FWD) begin : g_fwd
             wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0
             always @(posedge clk) begin
@@ -547,55 +506,13 @@ module snn_layer_core #(
     localparam [ST_W-1:0] INIT_LANE = IS_USER ? USER_INIT[ST_W-1:0] : {ST_W{1'b0}};
     wire [P*ST_W-1:0] s_wdata = init_busy ? {P{INIT_LANE}} : new_state;
     wire [P*ST_W-1:0] s_q;                  // the word read, the cycle after s_re
-    generate
-        if (SMALL) begin : g_smem_ff
-            reg [KW-1:0]     s_ra_q;
-            always @(posedge clk) begin
-                if (s_re)
-                    s_ra_q <= s_raddr;
-            end
-            // per lane, as the accumulators (the lane of a missing neuron reads its initial
-            // state)
-            genvar q;
-            for (q = 0; q < P; q = q + 1) begin : g_lane_mem
-                localparam integer NWQ = (q < N) ? (N - q + P - 1) / P : 0;
-                localparam integer QW  = (NWQ > 1) ? $clog2(NWQ) : 1;   // its word index
-                if (NWQ > 0) begin : g_mem
-                    reg [ST_W-1:0] smem [0:NWQ-1];
-                    /* verilator lint_off WIDTHEXPAND */
-                    assign s_q[q*ST_W +: ST_W] = (s_ra_q < NWQ) ? smem[s_ra_q[QW-1:0]] :
-                                                                  INIT_LANE;
-                    always @(posedge clk) begin
-                        if (s_we && s_waddr < NWQ)
-                            smem[s_waddr[QW-1:0]] <= s_wdata[q*ST_W +: ST_W];
-                    end
-                    /* verilator lint_on WIDTHEXPAND */
-                end else begin : g_none
-                    assign s_q[q*ST_W +: ST_W] = INIT_LANE;
-                    /* verilator lint_off UNUSEDSIGNAL */
-                    wire unused_wd = ^s_wdata[q*ST_W +: ST_W];
-                    /* verilator lint_on UNUSEDSIGNAL */
-                end
-            end
-        end else begin : g_smem_bram
-            // never read and written at the same address in one cycle (a sweep reads a word
-            // at least NW + 2 cycles after its previous read, written back 4 cycles after it;
-            // readout only outside sweeps and the init pass): no_rw_check tells Yosys so,
-            // instead of its read-first emulation (write data registered, compare, mux)
-            (* no_rw_check *)
-            reg [P*ST_W-1:0] smem [0:NW-1];
-            reg [P*ST_W-1:0] s_q_r;
-            always @(posedge clk) begin
-                if (s_re)
-                    s_q_r <= smem[s_raddr];
-            end
-            assign s_q = s_q_r;
-            always @(posedge clk) begin
-                if (s_we)
-                    smem[s_waddr] <= s_wdata;
-            end
-        end
-    endgenerate
+    // never read and written at one address in a cycle (a sweep reads a word at least NW + 2
+    // cycles after its previous read, written back 4 cycles after it; readout only outside
+    // sweeps and the init pass); a lane without a neuron reads its initial state
+    snn_lane_mem #(.P(P), .N(N), .NW(NW), .W(ST_W), .KW(KW), .SMALL(SMALL ? 1 : 0),
+                   .FILL(INIT_LANE)) u_smem (
+        .clk(clk), .re(s_re), .raddr(s_raddr), .we(s_we), .waddr(s_waddr), .wdata(s_wdata),
+        .rdata(s_q));
     assign rd_data = s_q;
 
     // ------------------------------------------------------------------ lanes
