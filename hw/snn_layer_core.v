@@ -474,24 +474,13 @@ module snn_layer_core #(
                    .FILL({ACC_W{1'b0}})) u_amem (
         .clk(clk), .re(a_re), .raddr(a_raddr), .we(a_we), .waddr(a_waddr), .wdata(a_wdata),
         .rdata(a_ram));
-    generate
-        if (FWD) begin : g_fwd
-            wire a_hit0 = a_we && (a_waddr == st0_k);      // a write met at st0
-            always @(posedge clk) begin
-                if (p2_v)
-                    a_q <= a_sw_in;
-                else if (a_ev_ld)
-                    a_q <= a_hit0 ? a_wdata : a_ram;
-            end
-        end else begin : g_nofwd
-            always @(posedge clk) begin
-                if (p2_v)
-                    a_q <= a_sw_in;
-                else if (a_ev_ld)
-                    a_q <= a_ram;
-            end
-        end
-    endgenerate
+    wire a_hit0 = FWD && a_we && (a_waddr == st0_k);   // a write met at st0 (forwarded)
+    always @(posedge clk) begin
+        if (p2_v)
+            a_q <= a_sw_in;
+        else if (a_ev_ld)
+            a_q <= a_hit0 ? a_wdata : a_ram;
+    end
     wire [P*ACC_W-1:0] a_rd = a_q;
 
     // ------------------------------------------------------------------ state memory
