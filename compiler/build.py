@@ -421,7 +421,7 @@ class _Builder:
                 return None
             cls = ir.Dense if op == "dense" else ir.Recurrent
             layer = cls(units=v["units"], neuron=neuron, bias=v["bias"], delay=v["delay"],
-                        surrogate=v["surrogate"], **common)
+                        surrogate=v["surrogate"], lanes=v["lanes"], **common)
         elif op in ("conv2d", "sumpool", "avgpool"):
             if len(in_shape) != 3:
                 self.diag.error(where, f"{op} layer '{d.name}' needs an input of shape "

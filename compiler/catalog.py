@@ -86,13 +86,17 @@ def _source() -> ParamSpec:
 _DELAY = ParamSpec("delay", "steps", 0, check=non_negative, doc="synaptic delay in steps")
 _BIAS = ParamSpec("bias", "bool", False)
 _SURROGATE = ParamSpec("surrogate", "surrogate", None)
+_LANES = ParamSpec("lanes", "int", None,
+                   check=lambda v: None if 1 <= v <= 64 else "must be between 1 and 64",
+                   doc="neurons the accelerator updates per cycle in this layer (default: the "
+                       "hardware block's `lanes`)")
 
 #: operator -> (parameter specs, how many may be positional)
 LAYER_OPS: dict[str, tuple[list[ParamSpec], int]] = {
     "dense": ([_source(), ParamSpec("units", "int", required=True, check=at_least_one),
-               _BIAS, _DELAY, _SURROGATE], 2),
+               _BIAS, _DELAY, _SURROGATE, _LANES], 2),
     "recurrent": ([_source(), ParamSpec("units", "int", required=True, check=at_least_one),
-                   _BIAS, _DELAY, _SURROGATE], 2),
+                   _BIAS, _DELAY, _SURROGATE, _LANES], 2),
     "conv2d": ([_source(), ParamSpec("channels", "int", required=True, check=at_least_one),
                 ParamSpec("kernel", "ints", required=True, check=at_least_one),
                 ParamSpec("stride", "ints", (1, 1), check=at_least_one),

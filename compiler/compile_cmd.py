@@ -32,7 +32,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the random weights (default 0)")
     p.add_argument("--lanes", type=positive_int, metavar="P",
-                   help="neurons updated per cycle (default: the hardware block's lanes, or 4)")
+                   help="neurons updated per cycle in the layers without their own `lanes` "
+                        "(default: the hardware block's lanes, or 4)")
     p.add_argument("--fifo-depth", type=positive_int, default=16, metavar="D",
                    help="depth of the event FIFOs, a power of two >= 2 (default 16)")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from snnc import ir
 from snnc.argtypes import positive_int
 
 DEFAULT_MODEL = "examples/digits.snn"
@@ -41,7 +42,8 @@ def register(sub) -> None:
     p.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                    help=f"test images to co-simulate (default {DEFAULT_SAMPLES})")
     p.add_argument("--lanes", type=positive_int, metavar="P",
-                   help="lanes of the Verilog design (default: the hardware block's, or 4)")
+                   help="lanes of the Verilog design's layers without their own `lanes` "
+                        "(default: the hardware block's, or 4)")
     p.add_argument("--seed", type=int, metavar="S", help="training and encoder seed (default: "
                                                          "the train block's)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
@@ -116,10 +118,10 @@ def cmd_demo(args) -> int:
     check_supported(qmodel)
     vdir = os.path.join(args.out, "verilog")
     manifest = generate(qmodel, vdir, lanes=args.lanes)
-    lanes = manifest["layers"][0]["lanes"]
+    lanes = ir.describe_lanes({l["name"]: l["lanes"] for l in manifest["layers"]})
     chain = " -> ".join(f"{l['name']} ({l['neurons']})" for l in manifest["layers"])
     say(f"[2/4] Verilog in {vdir}: {manifest['top']} = {manifest['input']['name']} "
-        f"({manifest['input']['size']}) -> {chain}, {lanes} lanes")
+        f"({manifest['input']['size']}) -> {chain}, {lanes}")
 
     k = min(args.samples, len(dataset.x_test))
     import numpy as np

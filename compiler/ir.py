@@ -239,28 +239,10 @@ class Surrogate:
 
 @dataclass(frozen=True)
 class Dense:
-    """``I[t] = W s_in[t - delay] (+ bias)``, ``W`` of shape ``[units, in]``, into ``units`` neurons."""
+    """``I[t] = W s_in[t - delay] (+ bias)``, ``W`` of shape ``[units, in]``, into ``units`` neurons.
 
-    name: str
-    source: str
-    in_shape: tuple[int, ...]
-    units: int
-    neuron: Neuron
-    bias: bool = False
-    delay: int = 0
-    surrogate: Surrogate | None = None
-    loc: Loc | None = _LOC
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.units,)
-
-
-@dataclass(frozen=True)
-class Recurrent:
-    """Dense plus a self-connection from the previous step: ``I[t] = W s_in[t - delay] + V s_out[t-1]``.
-
-    ``V`` has shape ``[units, units]``.
+    ``lanes``: neurons the accelerator updates per cycle in this layer (``None``: the hardware
+    block's); a mapping choice that changes no result.
     """
 
     name: str
@@ -272,6 +254,30 @@ class Recurrent:
     delay: int = 0
     surrogate: Surrogate | None = None
     loc: Loc | None = _LOC
+    lanes: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.units,)
+
+
+@dataclass(frozen=True)
+class Recurrent:
+    """Dense plus a self-connection from the previous step: ``I[t] = W s_in[t - delay] + V s_out[t-1]``.
+
+    ``V`` has shape ``[units, units]``; ``lanes`` as for :class:`Dense`.
+    """
+
+    name: str
+    source: str
+    in_shape: tuple[int, ...]
+    units: int
+    neuron: Neuron
+    bias: bool = False
+    delay: int = 0
+    surrogate: Surrogate | None = None
+    loc: Loc | None = _LOC
+    lanes: int | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -414,6 +420,42 @@ class HardwareSpec:
     clock: float
     device: str
     decay: str = "multiply"
+
+
+#: Lanes of a layer when neither it, the command line nor the hardware block says.
+DEFAULT_LANES = 4
+
+
+def lanes_of(graph: "Graph", layer, default: int | None = None) -> int:
+    """Neurons the accelerator updates per cycle in ``layer``: its own ``lanes``, else ``default``
+    (a command line's ``--lanes``), else the hardware block's ``lanes``, else 4."""
+    own = getattr(layer, "lanes", None)
+    if own is not None:
+        lanes = own
+    elif default is not None:
+        lanes = default
+    elif graph.hardware is not None and graph.hardware.lanes:
+        lanes = graph.hardware.lanes
+    else:
+        lanes = DEFAULT_LANES
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    return int(lanes)
+
+
+def lanes_by_layer(graph: "Graph", default: int | None = None) -> dict[str, int]:
+    """:func:`lanes_of` of every layer but flatten layers (wiring), in graph order."""
+    return {layer.name: lanes_of(graph, layer, default) for layer in graph.layers
+            if not isinstance(layer, Flatten)}
+
+
+def describe_lanes(by_layer: dict[str, int]) -> str:
+    """``"4 lane(s) per layer"`` when every layer has the same, else ``"lanes per layer: hidden
+    4, out 1"``."""
+    values = set(by_layer.values())
+    if len(values) <= 1:
+        return f"{values.pop() if values else DEFAULT_LANES} lane(s) per layer"
+    return "lanes per layer: " + ", ".join(f"{name} {p}" for name, p in by_layer.items())
 
 
 @dataclass(frozen=True)

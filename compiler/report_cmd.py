@@ -31,6 +31,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
+from snnc import ir
 from snnc.argtypes import positive_int
 
 
@@ -99,7 +100,7 @@ def _fpga_text(r: dict) -> list[str]:
         v = res[k]
         return f"{v['used']}/{v['available']}" if v["available"] else f"{v['used']}"
 
-    out = [f"FPGA: {r['title']}, {r['lanes']} lane(s) per layer "
+    out = [f"FPGA: {r['title']}, {ir.describe_lanes(r['lanes_by_layer'])} "
            f"(yosys: {r['tools']['yosys']}, nextpnr: {r['tools']['nextpnr']})",
            f"  logic cells {frac('logic_cells')} ({res['logic_cells']['percent']}%), "
            f"LUT4 {res['luts']}, FF {res['ffs']}, block RAM {frac('bram')}, "
@@ -230,7 +231,8 @@ def register(sub) -> None:
                    help="seed of the random weights, or with --efficiency of the input encoders "
                         "(default 0)")
     p.add_argument("--lanes", type=positive_int, metavar="P",
-                   help="neurons updated per cycle (default: the hardware block's lanes, or 4)")
+                   help="neurons updated per cycle in the layers without their own `lanes` "
+                        "(default: the hardware block's lanes, or 4)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     for kind in KINDS:
         kind.add_arguments(p)

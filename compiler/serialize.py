@@ -23,6 +23,7 @@ _CLASSES = {cls.__name__: cls for cls in (
     ir.Flatten, ir.Output, ir.TrainSpec, ir.HardwareSpec, ir.Graph, Fixed, E.Assignment)}
 _EXPR_FIELDS = {("CustomNeuron", "spike"), ("CustomNeuron", "emit"), ("StateVar", "init"),
                 ("Assignment", "value")}
+_LAYER_LANES = {("Dense", "lanes"), ("Recurrent", "lanes")}
 
 
 def graph_to_json(g: ir.Graph) -> dict:
@@ -47,6 +48,8 @@ def _encode(value):
             if f.name == "loc":
                 if v is not None:
                     out["loc"] = v.to_json()
+            elif (name, f.name) in _LAYER_LANES and v is None:
+                continue        # a layer's own `lanes`, unset: JSON and hash as before it existed
             elif (name, f.name) in _EXPR_FIELDS:
                 if v is None:
                     continue    # an optional expression left out (a plain user neuron's `emit`):
@@ -85,22 +88,26 @@ def _decode(value):
 
 
 def graph_hash(g: ir.Graph) -> str:
-    """A SHA-256 of the graph's structure and parameters (not of its source locations or its
-    ``train`` block): two models with the same hash accept the same weights."""
+    """A SHA-256 of the graph's structure and parameters (not of its source locations, its
+    ``train`` block or its layers' own ``lanes``, which change no result): two models with the
+    same hash accept the same weights."""
     data = _encode(dataclasses.replace(g, train=None))
-    _strip_locs(data)
+    _strip_unhashed(data)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _strip_locs(data) -> None:
+def _strip_unhashed(data) -> None:
+    """Remove, in place, what the hash leaves out: locations and the layers' own ``lanes``."""
     if isinstance(data, dict):
         data.pop("loc", None)
+        if (data.get("node"), "lanes") in _LAYER_LANES:
+            data.pop("lanes", None)
         for v in data.values():
-            _strip_locs(v)
+            _strip_unhashed(v)
     elif isinstance(data, list):
         for v in data:
-            _strip_locs(v)
+            _strip_unhashed(v)
 
 
 # ------------------------------------------------------------------ summaries and text dumps

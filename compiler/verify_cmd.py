@@ -17,6 +17,7 @@ import json
 import os
 import sys
 
+from snnc import ir
 from snnc.argtypes import positive_int
 
 DEFAULT_SAMPLES = 100
@@ -40,7 +41,8 @@ def register(sub) -> None:
     p.add_argument("--backend", choices=("verilog", "hls"), default="verilog",
                    help="the hardware to verify (default verilog)")
     p.add_argument("--lanes", type=positive_int, metavar="P",
-                   help="lanes of the Verilog design (default: the hardware block's, or 4)")
+                   help="lanes of the Verilog design's layers without their own `lanes` "
+                        "(default: the hardware block's, or 4)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_verify)
 
@@ -178,6 +180,7 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
         out["cycles"] = None
     if info is not None and info.manifest is not None:
         out["lanes"] = info.manifest["layers"][0]["lanes"]
+        out["lanes_by_layer"] = {l["name"]: l["lanes"] for l in info.manifest["layers"]}
     clock = graph.hardware.clock if graph.hardware is not None and graph.hardware.clock else 100e6
     out["clock_hz"] = float(clock)
     if out.get("cycles"):
@@ -215,7 +218,8 @@ def summary_text(s: dict) -> list[str]:
                          f"{s['ideal_bound']['mean']:.1f} per sample: ratio "
                          f"{s['cycles_over_ideal']:.3f}; "
                          f"{s['sops_per_cycle']:.2f} SOPs per cycle"
-                         + (f" with {s['lanes']} lanes" if "lanes" in s else ""))
+                         + (f" with {ir.describe_lanes(s['lanes_by_layer'])}"
+                            if "lanes_by_layer" in s else ""))
         if "latency_us" in s:
             lines.append(f"latency at {s['clock_hz'] / 1e6:g} MHz: mean "
                          f"{s['latency_us']['mean']:.1f} us, max {s['latency_us']['max']:.1f} us "

@@ -181,11 +181,14 @@ def test_recurrent_layers(tmp_path):
 time { dt = 1 ms; steps = 15 }
 input x[6] = latency(threshold = 0.1)
 layer r = recurrent(x, 9, bias = true, delay = 1) with LIF(tau_mem = 5 ms, threshold = 0.3, reset = zero)
-layer s = recurrent(r, 4) with CubaLIF(tau_mem = 10 ms, tau_syn = 4 ms, threshold = 0.2)
+layer s = recurrent(r, 4, lanes = 3) with CubaLIF(tau_mem = 10 ms, tau_syn = 4 ms, threshold = 0.2)
 output s = count
 hardware { lanes = 2 }
 """, "r.snn")
     q2 = m2.quantize(_weights(m2.graph, seed=2, gain=2.0))
+    # layer s has its own lanes (3, a padding lane), r the hardware block's (2)
+    from snnc.backends.hls.plan import plan_layers
+    assert [l.p for l in plan_layers(q2)[1]] == [2, 3]
     run, golden = _check(q2, _batch(m2.graph, 9, seed=3))
     assert golden.stats["r"].spikes > 0 and golden.stats["s"].spikes > 0
 

@@ -59,6 +59,11 @@ CASES = [
                                                    "update { v = decay(tau) * v + input }",
                                                    "spike when v > 1"),
      [(10, 28, "neuron 'N': decay(tau) needs a positive time constant, got 0 s")]),
+    ("a layer's lanes out of range", src(*HEAD, "layer l = dense(x, 4, lanes = 0) with IF",
+                                         "layer m = recurrent(l, 2, lanes = 65) with IF",
+                                         "output m = count"),
+     [(4, 31, "parameter 'lanes' of dense must be between 1 and 64, got 0"),
+      (5, 35, "parameter 'lanes' of recurrent must be between 1 and 64, got 65")]),
     # ------------------------------------------------------------------ syntax
     ("syntax: unexpected token", src(MODEL, TIME, "input x[4 5] = rate"),
      [(3, 11, "unexpected number 5, expected one of ',', ']'")]),

@@ -89,9 +89,10 @@ class Efficiency:
     decision: np.ndarray                   # [samples] steps to a stable decision (1..T)
     decided_correct: np.ndarray            # [samples] bool: the final prediction is right
     cycles: np.ndarray                     # [samples] cycle-model cycles per inference
-    lanes: int
+    lanes: int                             # lanes of the layers without their own
     clock_hz: float
     notes: list[str] = field(default_factory=list)
+    lanes_by_layer: dict[str, int] = field(default_factory=dict)
 
 
 # ====================================================================== building blocks
@@ -163,22 +164,25 @@ def _events(values: np.ndarray, steps: int, batch: int) -> np.ndarray:
     return np.asarray(values).reshape(steps, batch, -1) != 0
 
 
-def cycles_per_sample(graph: ir.Graph, result, lanes: int, overhead: int | None = None,
+def cycles_per_sample(graph: ir.Graph, result, lanes: int | None, overhead: int | None = None,
                       by_layer: dict | None = None) -> np.ndarray:
     """[B] cycles per inference of the event-driven core's cycle model (the Verilog manifest's
     ``cycle_bound``), summed over steps and layers: ``Σ_events ⌈fan_out/P⌉ + ⌈N/P⌉ + S +
-    overhead``, plus a recurrent layer's spikes of the step before times ``⌈units/P⌉``.
-    Flatten layers cost nothing (wiring). ``by_layer`` (optional) receives the cycles per layer
-    summed over the batch."""
+    overhead``, plus a recurrent layer's spikes of the step before times ``⌈units/P⌉``, with
+    ``P`` each layer's lanes (:func:`snnc.ir.lanes_of`: its own, else ``lanes``, else the hardware
+    block's). Flatten layers cost nothing (wiring). ``by_layer`` (optional) receives the cycles
+    per layer summed over the batch."""
     if overhead is None:
         overhead = step_overhead()
-    if lanes < 1:
+    if lanes is not None and lanes < 1:
         raise ValueError(f"lanes must be >= 1, not {lanes}")
+    default = lanes
     steps, batch = result.steps, result.batch
     total = np.zeros(batch, dtype=np.int64)
     for layer in graph.layers:
         if isinstance(layer, ir.Flatten):
             continue
+        lanes = ir.lanes_of(graph, layer, default)
         src = synapse.delayed(_events(result.spikes[layer.source], steps, batch), layer.delay)
         words_in = -(-synapse.fan_out(layer) // lanes)                   # ⌈fan_out/P⌉ per input
         e = src.astype(np.int64) @ words_in                              # [T, B]
@@ -216,10 +220,12 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     graph = qmodel.graph
     notes: list[str] = []
     hw = graph.hardware
+    by_layer_lanes = ir.lanes_by_layer(graph, lanes)
     if lanes is None:
-        lanes = hw.lanes if hw is not None and hw.lanes else 4
+        lanes = hw.lanes if hw is not None and hw.lanes else ir.DEFAULT_LANES
         if hw is None:
-            notes.append("the model has no hardware block: the cycle model uses 4 lanes")
+            notes.append("the model has no hardware block: the cycle model uses 4 lanes "
+                         "(in the layers without their own `lanes`)")
     if clock_hz is None:
         clock_hz = float(hw.clock) if hw is not None and hw.clock else 50e6
         if hw is None:
@@ -278,7 +284,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     return Efficiency(graph.name, len(x), steps, graph.outputs[0].readout, layers, correct,
                       correct_by_step, spikes_by_step, np.concatenate(decision),
                       np.concatenate(decided_ok), np.concatenate(cycles), int(lanes),
-                      float(clock_hz), notes)
+                      float(clock_hz), notes, by_layer_lanes)
 
 
 # ====================================================================== energy and the report
@@ -361,7 +367,8 @@ def efficiency_report(eff: Efficiency, costs: EnergyCosts = EnergyCosts()) -> di
             "formula": "sum over steps and layers of events*ceil(fan_out/P) + ceil(N/P) + spikes "
                        f"+ {step_overhead()} (+ recurrent spikes of the step before * "
                        "ceil(units/P))",
-            "lanes": eff.lanes, "clock_mhz": eff.clock_hz / 1e6,
+            "lanes": eff.lanes, "lanes_by_layer": dict(eff.lanes_by_layer),
+            "clock_mhz": eff.clock_hz / 1e6,
             "mean_per_inference": float(cyc.mean()), "max_per_inference": int(cyc.max()),
             "latency_us": float(cyc.mean()) / eff.clock_hz * 1e6,
             "inferences_per_s": eff.clock_hz / float(cyc.mean()) if cyc.mean() > 0 else None,
@@ -402,7 +409,8 @@ def report_lines(r: dict) -> list[str]:
                f"-- {en['source']}")
     ips = cy["inferences_per_s"]
     out.append(f"  accelerator cycles ({cy['label']}): mean {cy['mean_per_inference']:.0f}, max "
-               f"{cy['max_per_inference']} per inference at {cy['lanes']} lane(s); "
+               f"{cy['max_per_inference']} per inference at "
+               f"{ir.describe_lanes(cy['lanes_by_layer'] or {'': cy['lanes']})}; "
                f"{cy['latency_us']:.2f} us at {cy['clock_mhz']:g} MHz"
                + (f" ({ips:.0f} inferences/s)" if ips else ""))
     return out

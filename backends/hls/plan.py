@@ -21,7 +21,6 @@ from snnc.intexpr import EMIT_KEY
 from snnc.quantize import NeuronConsts, QuantizedModel
 from snnc.types import Fixed
 
-DEFAULT_LANES = 4
 BUILTIN_KINDS = ("IF", "LIF", "CubaLIF", "ALIF", "ASN")
 
 #: C++ keywords and names the generated code uses itself (a model name must not become one)
@@ -217,9 +216,7 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> tuple[list[
     """Check support and lay out the inputs (one address space, in graph order) and layers."""
     check_supported(qmodel)
     g = qmodel.graph
-    if lanes is None:
-        lanes = g.hardware.lanes if g.hardware is not None and g.hardware.lanes else DEFAULT_LANES
-    if lanes < 1:
+    if lanes is not None and lanes < 1:
         raise ValueError(f"lanes must be >= 1, not {lanes}")
     used: set[str] = set()
     inputs, offset = [], 0
@@ -236,7 +233,8 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> tuple[list[
         states, sats = _states(qmodel, plan.neuron, set())
         layers.append(LayerHLS(
             index=k, name=layer.name, ident=c_ident(layer.name, used), layer=layer,
-            n=int(layer.units), m=sizes[layer.source], p=lanes, source=layer.source,
+            n=int(layer.units), m=sizes[layer.source], p=ir.lanes_of(g, layer, lanes),
+            source=layer.source,
             source_graded=g.graded(layer.source) is not None,
             graded=g.graded(layer.name) is not None, delay=int(layer.delay),
             recurrent=isinstance(layer, ir.Recurrent), bias=bool(layer.bias),

@@ -506,7 +506,8 @@ def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: 
     return {
         "device": dev.name, "title": dev.title, "family": dev.family,
         "tools": {"yosys": yosys.source, "nextpnr": pnr.source},
-        "lanes": p, "lane_units": lane_units,
+        "lanes": p, "lanes_by_layer": {l["name"]: l["lanes"] for l in manifest["layers"]},
+        "lane_units": lane_units,
         "resources": resources, "fits": fits,
         "logic_cells_per_lane": round(resources["logic_cells"]["used"] / lane_units, 1)
         if lane_units else None,

@@ -62,7 +62,6 @@ from snnc.quantize import NeuronConsts, QuantizedModel
 TOP = "snn_top"
 MANIFEST_FORMAT = "snnc-verilog"
 MANIFEST_VERSION = 1
-DEFAULT_LANES = 4
 DEFAULT_FIFO_DEPTH = 16
 CNT_W = 32
 #: extra cycles per layer and step in the cycle bound (token hand-over, pipeline fill)
@@ -388,10 +387,9 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
 
     check_supported(qmodel)
     g = qmodel.graph
-    if lanes is None:
-        lanes = g.hardware.lanes if g.hardware is not None else DEFAULT_LANES
-    if lanes < 1:
+    if lanes is not None and lanes < 1:
         raise ValueError(f"lanes must be >= 1, not {lanes}")
+    default_lanes = lanes
     used: set[str] = set()
     out = []
     m = g.inputs[0].shape[0]
@@ -399,6 +397,7 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
     in_pw = input_payload_width(qmodel)
     graded = isinstance(g.inputs[0].encoding, ir.Direct)
     for k, layer in enumerate(g.layers):
+        lanes = ir.lanes_of(g, layer, default_lanes)    # its own, else --lanes, else the block's
         ident = verilog_ident(layer.name, used)
         wfile = f"w_{ident}.mem"
         rec = isinstance(layer, ir.Recurrent)

@@ -11,9 +11,10 @@ step and, after each sample, the final state (U, I, A, S, R) of every neuron of 
 back through the top's state port, and at the end every layer's saturation counters, exactly.
 The first sample runs at full speed and its cycle count must stay within the manifest's cycle
 bound. A third design ("kinds") has every built-in neuron kind, refractory periods, both leaks,
-every reset and a narrow state format that saturates. A fourth ("recurrent") has a recurrent ALIF
-layer with a bias feeding a dense LIF readout with a bias (rate-encoded input, a narrow membrane
-that saturates, padding lanes): the recurrent spikes of step t return as events of step t + 1 and
+every reset and a narrow state format that saturates, and layers of 3, 1 and 2 lanes (a layer's
+own `lanes`). A fourth ("recurrent") has a recurrent ALIF layer with a bias (4 lanes, its own)
+feeding a dense LIF readout with a bias (3 lanes; rate-encoded input, a narrow membrane that
+saturates, padding lanes): the recurrent spikes of step t return as events of step t + 1 and
 the cycle bound counts them. Mutation runs (one corrupted weight in a memory file: a feed-forward
 weight, and a recurrent one) must make the Checker see a difference. The generated tops are also linted
 (Verilator -Wall, Icarus -g2005, Yosys).
@@ -50,7 +51,8 @@ output out = count
 hardware { lanes = 2 }
 """
 
-# every built-in neuron kind, refractory periods, both leaks, every reset; 3 lanes
+# every built-in neuron kind, refractory periods, both leaks, every reset; 3 lanes, except the
+# layers with their own (`lanes = 1`, `lanes = 2`: a design whose layers differ in lanes)
 KINDS = """model kinds
 time {
     dt = 1 ms
@@ -58,9 +60,9 @@ time {
 }
 input x[7] = rate(gain = 1.0)
 layer a = dense(x, 6) with IF(threshold = 0.5, reset = zero)
-layer b = dense(a, 5) with CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms, threshold = 0.3, refractory = 2)
+layer b = dense(a, 5, lanes = 1) with CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms, threshold = 0.3, refractory = 2)
 layer c = dense(b, 4) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 0.3, threshold = 0.2)
-layer d = dense(c, 3) with LIF(tau_mem = 8 ms, threshold = 0.2, leak = shift, reset = none)
+layer d = dense(c, 3, lanes = 2) with LIF(tau_mem = 8 ms, threshold = 0.2, leak = shift, reset = none)
 output d = count
 hardware {
     lanes = 3
@@ -75,7 +77,7 @@ time {
     steps = 20
 }
 input x[6] = rate(gain = 1.0)
-layer rec = recurrent(x, 11, bias = true)
+layer rec = recurrent(x, 11, bias = true, lanes = 4)
     with ALIF(tau_mem = 5 ms, tau_adapt = 40 ms, beta = 0.2, threshold = 0.4)
 layer readout = dense(rec, 4, bias = true) with LIF(tau_mem = 16 ms, threshold = 0.3, reset = zero)
 output readout = count
