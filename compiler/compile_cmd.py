@@ -16,6 +16,7 @@ import json
 import os
 import sys
 
+from snnc import ir
 from snnc.argtypes import positive_int
 
 TARGETS = ("verilog", "hls")
@@ -86,7 +87,9 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         print(json.dumps(summary, indent=2))
     else:
         chain = sep.join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
-        print(f"{qmodel.graph.name}: {label} top '{manifest['top']}' in {args.out}: {chain}")
+        lanes = ir.describe_lanes({l["name"]: l["lanes"] for l in summary["layers"]})
+        print(f"{qmodel.graph.name}: {label} top '{manifest['top']}' in {args.out}: {chain}; "
+              f"{lanes}")
         print(f"files: {', '.join(summary['files'])}")
     return 0
 

@@ -101,3 +101,6 @@ def test_snnc_compile_reports_each_layers_lanes(tmp_path, capsys):
     assert [(l["name"], l["lanes"]) for l in info["layers"]] == [("h", 2), ("o", 1)]
     manifest = json.loads((out / "manifest.json").read_text())
     assert [l["lanes"] for l in manifest["layers"]] == [2, 1]
+    assert main(["compile", str(model), "--target", "hls", "-o", str(tmp_path / "h")]) == 0
+    text = capsys.readouterr().out.splitlines()[0]
+    assert text.endswith(": h (7), o (3); lanes per layer: h 4, o 1")
