@@ -7,7 +7,12 @@ a time, fixed nextpnr seed); a design that does not fit is listed with its synth
 the resource that overflows. Takes minutes per design (about an hour for everything on 2 cores).
 
     python bench/fpga_report.py [--devices ice40-hx8k,...] [--lanes 1,2,4,8] [--sizes 32,512]
+                                [--decay multiply|shift] [--output-lanes N]
                                 [--out results.json] [--from results.json]
+
+``--decay shift`` adds ``decay = shift`` to the model's hardware block (the leak as one subtractor,
+docs/semantics.md section 4); ``--output-lanes N`` gives the output layer its own ``lanes = N``
+(docs/language.md section 9), so that only the hidden layer's lanes follow ``--lanes``.
 """
 from __future__ import annotations
 
@@ -25,33 +30,44 @@ TINYODIN = {"luts": 2981, "fmax_ecp5": 40.0, "cycles_per_sop": 2}
 SPIKER = {"logic_cells": 7612, "ms_per_image": 0.78}
 
 
-def load_qmodel(hidden: int | None):
+def load_qmodel(hidden: int | None, decay: str | None = None, output_lanes: int | None = None):
     from snnc.build import load
     from snnc.quantize import quantize
     from snnc.weights import random_weights
 
-    if hidden is None:
-        graph = load(str(DIGITS)).graph
-    else:
-        text = DIGITS.read_text()
-        text, n = re.subn(r"dense\(pixels, 128\)", f"dense(pixels, {hidden})", text)
+    text = DIGITS.read_text()
+    edits = []
+    if hidden is not None:
+        edits.append((r"dense\(pixels, 128\)", f"dense(pixels, {hidden})"))
+    if decay is not None:
+        edits.append((r"\n    lanes = 4\n", f"\n    lanes = 4\n    decay = {decay}\n"))
+    if output_lanes is not None:
+        edits.append((r"dense\(hidden, 10\)", f"dense(hidden, 10, lanes = {output_lanes})"))
+    for pattern, new in edits:
+        text, n = re.subn(pattern, new, text)
         assert n == 1, "examples/digits.snn changed: update the bench"
-        with tempfile.TemporaryDirectory() as d:
-            p = Path(d) / f"digits_{hidden}.snn"
-            p.write_text(text)
-            graph = load(str(p)).graph
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "digits.snn"
+        p.write_text(text)
+        graph = load(str(p)).graph
     return quantize(graph, random_weights(graph, seed=0))
 
 
-def run_one(hidden, lanes: int, device: str) -> dict:
+def run_one(hidden, lanes: int, device: str, decay: str | None = None,
+            output_lanes: int | None = None) -> dict:
     from snnc.backends.verilog.fpga import fpga_report
     from snnc.errors import SnnError
 
     name = "digits 64-128-10" if hidden is None else f"64-{hidden}-10"
-    row = {"net": name, "hidden": hidden or 128, "lanes": lanes, "device": device}
+    if decay is not None:
+        name += f", decay = {decay}"
+    if output_lanes is not None:
+        name += f", output lanes = {output_lanes}"
+    row = {"net": name, "hidden": hidden or 128, "lanes": lanes, "device": device,
+           "output_lanes": output_lanes}
     t0 = time.monotonic()
     try:
-        rep = fpga_report(load_qmodel(hidden), device, lanes=lanes)
+        rep = fpga_report(load_qmodel(hidden, decay, output_lanes), device, lanes=lanes)
     except SnnError as exc:
         row.update(fits=False, error=exc.message, synthesis=getattr(exc, "synthesis", None))
     else:
@@ -72,7 +88,7 @@ def table(rows: list[dict]) -> str:
            "LC / lane | fits |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lanes_total = r["lanes"] * 2           # two layers: one set of lanes each
+        lanes_total = r["lanes"] + (r.get("output_lanes") or r["lanes"])    # both layers
         if "logic_cells" in r:
             out.append(f"| {r['net']} | {r['device']} | {r['lanes']} | {r['logic_cells']:,} | "
                        f"{r['luts']:,} | {r['ffs']:,} | {r['bram']} | {r['dsp']} | "
@@ -89,15 +105,18 @@ def table(rows: list[dict]) -> str:
 
 
 def marginal(rows: list[dict]) -> list[str]:
-    """Logic cells added per lane (slope between P = 1 and the largest P that fits)."""
+    """Logic cells added per lane (slope between P = 1 and the largest P that fits), per device
+    and variant (with ``--output-lanes`` only the hidden layer's lanes grow)."""
     out = []
-    for dev in sorted({r["device"] for r in rows}):
-        pts = sorted((r["lanes"], r["logic_cells"]) for r in rows
-                     if r["device"] == dev and r["hidden"] == 128 and "logic_cells" in r)
+    for dev, net in sorted({(r["device"], r["net"]) for r in rows if r["hidden"] == 128}):
+        same = [r for r in rows if r["device"] == dev and r["net"] == net and "logic_cells" in r]
+        pts = sorted((r["lanes"], r["logic_cells"]) for r in same)
         if len(pts) >= 2:
             (p0, l0), (p1, l1) = pts[0], pts[-1]
-            out.append(f"{dev}: {(l1 - l0) / ((p1 - p0) * 2):.0f} logic cells per added lane "
-                       f"(P = {p0} -> {p1}, both layers)")
+            layers = 1 if same[0].get("output_lanes") else 2
+            out.append(f"{dev}, {net}: {(l1 - l0) / ((p1 - p0) * layers):.0f} logic cells per "
+                       f"added lane (P = {p0} -> {p1}, "
+                       f"{'the hidden layer' if layers == 1 else 'both layers'})")
     return out
 
 
@@ -107,6 +126,10 @@ def main(argv=None) -> int:
     ap.add_argument("--lanes", default="1,2,4,8")
     ap.add_argument("--sizes", default="32,512", help="other hidden sizes (at P = 4)")
     ap.add_argument("--size-devices", default="ice40-hx8k,ecp5-25k")
+    ap.add_argument("--decay", choices=("multiply", "shift"),
+                    help="set the hardware block's decay (default: the model's, multiply)")
+    ap.add_argument("--output-lanes", type=int, metavar="N",
+                    help="the output layer's own lanes (default: --lanes, as the others)")
     ap.add_argument("--out", help="write the rows as JSON (after every design)")
     ap.add_argument("--from", dest="src", help="print the table of a saved JSON and exit")
     args = ap.parse_args(argv)
@@ -119,7 +142,7 @@ def main(argv=None) -> int:
                  for d in args.size_devices.split(",")]
         rows = []
         for hidden, p, dev in jobs:
-            row = run_one(hidden, p, dev)
+            row = run_one(hidden, p, dev, args.decay, args.output_lanes)
             rows.append(row)
             brief = (f"{row.get('logic_cells')} LC, {row.get('bram')} BRAM, {row.get('fmax')} MHz"
                      if "logic_cells" in row else row["error"])
