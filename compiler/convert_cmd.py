@@ -109,6 +109,7 @@ class AnnLayer:
     kernel: tuple = (1, 1)
     stride: tuple = (1, 1)
     padding: tuple = (0, 0)
+    lanes: int | None = None          # a dense layer's own `lanes`, carried to the SNN
 
 
 @dataclass
@@ -188,7 +189,8 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
         w = np.asarray(given["weight"], dtype=np.float64)
         b = np.asarray(given["bias"], dtype=np.float64) if layer.bias else None
         if isinstance(layer, ir.Dense):
-            layers.append(AnnLayer(layer.name, "dense", w, b, units=layer.units))
+            layers.append(AnnLayer(layer.name, "dense", w, b, units=layer.units,
+                                   lanes=layer.lanes))
         else:
             layers.append(AnnLayer(layer.name, "conv2d", w, b, units=layer.channels,
                                    kernel=tuple(layer.kernel), stride=tuple(layer.stride),
@@ -319,7 +321,8 @@ def _layer_decl(layer: AnnLayer, src: str, neuron: str) -> str:
     if layer.kind == "flatten":
         return f"layer {layer.name} = flatten({src})"
     if layer.kind == "dense":
-        return f"layer {layer.name} = dense({src}, {layer.units}{bias}) with {neuron}"
+        lanes = f", lanes = {layer.lanes}" if layer.lanes is not None else ""
+        return f"layer {layer.name} = dense({src}, {layer.units}{bias}{lanes}) with {neuron}"
     k, s, p = layer.kernel, layer.stride, layer.padding
     return (f"layer {layer.name} = conv2d({src}, {layer.units}, kernel = [{k[0]}, {k[1]}], "
             f"stride = [{s[0]}, {s[1]}], padding = [{p[0]}, {p[1]}]{bias}) with {neuron}")

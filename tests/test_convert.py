@@ -356,7 +356,7 @@ def test_a_convolutional_relu_network_converts():
            "layer c1 = conv2d(img, 4, 3, padding = 1, bias = true) with relu\n"
            "layer c2 = conv2d(c1, 4, 3, stride = 2, bias = true) with relu\n"
            "layer f = flatten(c2)\n"
-           "layer out = dense(f, 5, bias = true) with relu\n"
+           "layer out = dense(f, 5, bias = true, lanes = 2) with relu\n"
            "output out = membrane\n")
     g = load_text(src, "cnn.snn").graph
     ann = ann_from_graph(g, random_weights(g, seed=0, scale=1.0))
@@ -367,5 +367,6 @@ def test_a_convolutional_relu_network_converts():
         c = convert(ann, Options(to=to, steps=steps), x_train)
         snn = load_text(c.text, f"{to}.snn").graph
         assert [type(l).__name__ for l in snn.layers] == ["Conv2d", "Conv2d", "Flatten", "Dense"]
+        assert snn.layers[-1].lanes == 2                   # the ANN layer's own lanes, kept
         res = simulate_golden(quantize(snn, c.weights), x_test)
         assert np.mean(res.predictions == expected) >= agree, to
