@@ -11,12 +11,12 @@ unit (an ANN activation: convert the network with ``snnc convert`` first), are l
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from snnc import intexpr as I
 from snnc import ir
 from snnc.errors import SnnError, SnnErrors
+from snnc.idents import sanitise
 from snnc.intexpr import EMIT_KEY
 from snnc.quantize import NeuronConsts, QuantizedModel
 from snnc.types import Fixed
@@ -35,26 +35,11 @@ typedef typeid typename union unsigned using virtual void volatile wchar_t while
 main in st cnt hls snn std ap_int ap_uint
 """.split())
 
-_BAD = re.compile(r"[^A-Za-z0-9_]")
-
-
 def c_ident(name: str, used: set[str] | None = None) -> str:
-    """A C/C++ identifier for ``name``: other characters become ``_``, a leading digit or ``_``
-    gets a letter in front (names starting with ``_`` are reserved), keywords and names in
-    ``used`` get a suffix; the result is added to ``used``."""
-    s = _BAD.sub("_", name)
-    s = re.sub(r"_+", "_", s).strip("_") or "n"
-    if not s[0].isalpha():
-        s = "n" + s
-    if s in CPP_KEYWORDS or s.lower().startswith("snn"):
-        s = s + "_l"
-    base, k = s, 2
-    while used is not None and s in used:
-        s = f"{base}_{k}"
-        k += 1
-    if used is not None:
-        used.add(s)
-    return s
+    """A C/C++ identifier for ``name`` (:func:`snnc.idents.sanitise`): keywords and names starting
+    with ``snn`` (the generated code's own) get a suffix; a leading ``_`` never survives (names
+    starting with ``_`` are reserved)."""
+    return sanitise(name, used, lambda s: s in CPP_KEYWORDS or s.lower().startswith("snn"))
 
 
 def bits_for(n: int) -> int:

@@ -12,8 +12,9 @@ template); :func:`verilog_ident` turns model names into safe Verilog identifiers
 """
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
+
+from snnc.idents import sanitise
 
 
 class CodeBuilder:
@@ -70,23 +71,7 @@ trireg type typedef union unique unique0 unsigned until until_with untyped use u
 virtual void wait wait_order wand weak weak0 weak1 while wildcard wire with within wor xnor xor
 """.split())
 
-_BAD = re.compile(r"[^A-Za-z0-9_]")
-
-
 def verilog_ident(name: str, used: set[str] | None = None) -> str:
-    """A plain Verilog identifier for ``name``: other characters become ``_``, a leading digit or
-    ``_`` gets a letter in front, reserved words and names in ``used`` get a suffix; the result is
-    added to ``used``."""
-    s = _BAD.sub("_", name)
-    s = re.sub(r"_+", "_", s).strip("_") or "n"
-    if not s[0].isalpha():
-        s = "n" + s
-    if s.lower() in KEYWORDS or s.startswith("snn_"):
-        s = s + "_l"
-    base, k = s, 2
-    while used is not None and s in used:
-        s = f"{base}_{k}"
-        k += 1
-    if used is not None:
-        used.add(s)
-    return s
+    """A plain Verilog identifier for ``name`` (:func:`snnc.idents.sanitise`): reserved words (in
+    any case) and names starting with ``snn_`` (the library's modules) get a suffix."""
+    return sanitise(name, used, lambda s: s.lower() in KEYWORDS or s.startswith("snn_"))
