@@ -369,8 +369,13 @@ def test_cache_key_follows_the_source_and_compiler(monkeypatch, tmp_path):
     cxx = NS._compiler()
     k1 = NS._key(cxx)
     assert k1 == NS._key(cxx)
-    src = tmp_path / "scan.cpp"
-    src.write_text(NS.SOURCE.read_text() + "\n// changed\n")
-    monkeypatch.setattr(NS, "SOURCE", src)
-    assert NS._key(cxx) != k1
+    originals = NS.SOURCES                           # the scan's source and the event kernels'
+    assert len(originals) == 2
+    for i, original in enumerate(originals):
+        src = tmp_path / f"changed_{i}.cpp"
+        src.write_text(original.read_text() + "\n// changed\n")
+        monkeypatch.setattr(NS, "SOURCES", originals[:i] + (src,) + originals[i + 1:])
+        assert NS._key(cxx) != k1
+    monkeypatch.undo()
+    assert NS._key(cxx) == k1
     assert shutil.which(cxx) or os.path.exists(cxx)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snnc import ir
+from snnc.backends.torch import event_synapse
 from snnc.backends.torch import neurons as N
 from snnc.backends.torch.qat import ste_quantize
 from snnc.backends.torch.surrogates import Surrogate
@@ -111,7 +112,7 @@ class LayerModule(nn.Module):
         L = self.layer
         T, B = src.shape[:2]
         if isinstance(L, (ir.Dense, ir.Recurrent)):
-            return F.linear(src, w["weight"], w.get("bias"))
+            return event_synapse.linear(src, w["weight"], w.get("bias"))
         frames = src.reshape(T * B, *L.in_shape)
         if isinstance(L, ir.Conv2d):
             out = F.conv2d(frames, w["weight"], w.get("bias"), tuple(L.stride), tuple(L.padding))

@@ -605,7 +605,7 @@ void backward(const F* U, const F* S, const F* TH, const F* AC, int64_t K, const
 
 extern "C" {
 
-int snnc_scan_abi_version() { return 5; }
+int snnc_scan_abi_version() { return 6; }
 
 void snnc_forward_f32(const float* X, int64_t xs, float* U, float* S, float* AC, int64_t K,
                       float* M, float* C, int64_t T, int64_t n, int kind, int reset, int64_t refractory,

@@ -39,6 +39,8 @@ from pathlib import Path
 import torch
 
 SOURCE = Path(__file__).with_name("native_scan.cpp")
+# built into the same library: the event-driven synaptic input (event_synapse.py)
+SOURCES = (SOURCE, Path(__file__).with_name("event_synapse.cpp"))
 FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared",
          "-std=c++17"]
 KIND = {"IF": 0, "LIF": 1, "CubaLIF": 2, "ALIF": 3}
@@ -47,7 +49,7 @@ SURROGATE = {"fast_sigmoid": 0, "triangle": 1, "exponential": 2, "atan": 3, "sig
              "rectangular": 5}
 GIVEN = 6            # h passed in place of U, computed by torch (surrogates that call exp)
 TORCH_H = ("exponential", "sigmoid")
-ABI = 5
+ABI = 6
 # ALIF: the forward pass keeps the adaptation A of every CHECKPOINT-th step instead of the
 # threshold of every step; the backward pass recomputes the thresholds segment by segment.
 CHECKPOINT = 16
@@ -85,8 +87,9 @@ def _cpu_flags() -> str:
 def _key(cxx: str) -> str:
     version = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=60).stdout
     h = hashlib.sha256()
-    for part in (SOURCE.read_bytes().decode(), cxx, version, " ".join(FLAGS), _cpu_flags(),
-                 platform.machine(), torch.__version__, str(ABI)):
+    sources = [src.read_bytes().decode() for src in SOURCES]
+    for part in (*sources, cxx, version, " ".join(FLAGS), _cpu_flags(), platform.machine(),
+                 torch.__version__, str(ABI)):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:20]
@@ -110,8 +113,8 @@ def _build() -> Path:
             fd, tmp = tempfile.mkstemp(suffix=".so", dir=d)
             os.close(fd)
             try:
-                res = subprocess.run([cxx, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True,
-                                     text=True, timeout=600)
+                res = subprocess.run([cxx, *FLAGS, *map(str, SOURCES), "-o", tmp],
+                                     capture_output=True, text=True, timeout=600)
                 if res.returncode != 0:
                     raise RuntimeError(f"{cxx} failed:\n{res.stderr.strip()[-2000:]}")
                 os.replace(tmp, lib)                # atomic: readers see all of it or nothing
@@ -136,6 +139,12 @@ def _declare(lib):
         h = getattr(lib, f"snnc_thresholds_{suffix}")
         h.argtypes = [P, P, P, I64, I64, I64, D, D, D, I]
         h.restype = None
+        e = getattr(lib, f"snnc_event_forward_{suffix}")
+        e.argtypes = [P, P, P, P, I64, I64, I64, I]
+        e.restype = None
+        e = getattr(lib, f"snnc_event_weight_grad_{suffix}")
+        e.argtypes = [P, P, P, I64, I64, I64, I]
+        e.restype = None
     lib.snnc_scan_abi_version.restype = I
     if lib.snnc_scan_abi_version() != ABI:
         raise RuntimeError("stale library (ABI version)")
