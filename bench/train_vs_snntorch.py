@@ -3,7 +3,12 @@
 The same net with the same weights, run by
 
 * ``snnc``: :class:`snnc.backends.torch.SNN` (each layer's synaptic input for all steps in one
-  matmul, then the neuron recurrence as one custom autograd scan, run by the fused native scan);
+  call: the event kernels of ``event_synapse`` where its input is sparse, else one matmul; then
+  the neuron recurrence as one custom autograd scan, run by the fused native scan);
+* ``snnc dense synapses`` (always): the same with ``SNNC_EVENT_SYNAPSE=0``: every layer's
+  synaptic input and weight gradient by dense matmuls, as the floor computes them, instead of
+  snnc's event kernels (which add a weight row per input spike where the input is sparse enough,
+  docs/performance.md); its ratio to the floor is the cost of everything but the matmuls;
 * ``snnc Python scan`` (``--python-scan``): the same with ``SNNC_NATIVE_SCAN=0``, the scan's
   Python loop of torch operations per step (the implementation before the native scan);
 * ``snnTorch eager``: the snnTorch tutorial loop (``Linear`` -> ``snntorch.Leaky`` / ``Synaptic``
@@ -301,6 +306,21 @@ def fmt_x(r):
     return "-" if r is None else f"{r:.2f}x"
 
 
+def with_env(var: str, value: str, fn):
+    """``fn`` run with the environment variable ``var`` set to ``value`` (restored after)."""
+    def run():
+        old = os.environ.get(var)
+        os.environ[var] = value
+        try:
+            fn()
+        finally:
+            if old is None:
+                del os.environ[var]
+            else:
+                os.environ[var] = old
+    return run
+
+
 def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, py_scan=False,
             eager=True):
     gen = torch.Generator().manual_seed(seed)
@@ -320,19 +340,10 @@ def run_row(name, sizes, batch, steps, kind, iters, warmup, compile_it, seed=0, 
     fns = {"snnc": (snnc_step, zero_grads(model)), "floor": (floor.step, floor.zero)}
     if eager:
         fns["eager"] = (eager_step, zero_grads(net))
+    # snnc with the synaptic input by dense matmuls (the event kernels off): side by side
+    fns["snnc_dense"] = (with_env("SNNC_EVENT_SYNAPSE", "0", snnc_step), zero_grads(model))
     if py_scan:
-        def snnc_py_step():
-            old = os.environ.get("SNNC_NATIVE_SCAN")
-            os.environ["SNNC_NATIVE_SCAN"] = "0"
-            try:
-                snnc_step()
-            finally:
-                if old is None:
-                    del os.environ["SNNC_NATIVE_SCAN"]
-                else:
-                    os.environ["SNNC_NATIVE_SCAN"] = old
-
-        fns["snnc_py"] = (snnc_py_step, zero_grads(model))
+        fns["snnc_py"] = (with_env("SNNC_NATIVE_SCAN", "0", snnc_step), zero_grads(model))
     compile_s = None
     if compile_it:
         cnet = SnnTorchNet(sizes, kind, mats)
@@ -447,7 +458,8 @@ def main() -> int:
             extra = f", compile {med['compile_s']:.1f} s" if med["compile_s"] else ""
             print(f"  equivalent (float64 spikes equal; float32: {med['mismatch32']:.2e} of spikes "
                   f"differ); spike rates {rates}{extra}; snnc {fmt_ms(med['snnc'])} ms, eager "
-                  f"{fmt_ms(med['eager'])} ms, floor {fmt_ms(med['floor'])} ms"
+                  f"{fmt_ms(med['eager'])} ms, floor {fmt_ms(med['floor'])} ms, snnc with dense "
+                  f"synapses {fmt_ms(med['snnc_dense'])} ms"
                   + (f", snnc Python scan {fmt_ms(med['snnc_py'])} ms" if "snnc_py" in med else ""),
                   flush=True)
             rows.append((name, batch, steps, kind, med))
@@ -455,9 +467,10 @@ def main() -> int:
     print()
     py = args.python_scan
     print("| workload | neuron | snnc ms | snnTorch eager ms | snnTorch compiled ms "
-          "| matmul floor ms | snnc / eager | snnc / compiled | snnc / floor | target | met |"
+          "| matmul floor ms | snnc / eager | snnc / compiled | snnc / floor | target | met "
+          "| snnc dense synapses ms | dense synapses / floor |"
           + (" snnc Python scan ms | Python scan / floor |" if py else ""))
-    print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if py else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if py else ""))
     for name, batch, steps, kind, med in rows:
         s, e, c, f = med["snnc"], med["eager"], med.get("compiled"), med["floor"]
         against, limit = TARGETS[name]
@@ -468,7 +481,8 @@ def main() -> int:
               f"| {fmt_ms(e)} | {fmt_ms(c)} | {fmt_ms(f)} | {fmt_x(s / e if e else None)} "
               f"| {fmt_x(s / c if c else None)} | {fmt_x(s / f)} | {target} "
               f"| {'-' if ratio is None else ('yes' if ratio <= limit else 'NO')}"
-              f"{'' if ratio is None else f' ({ratio:.2f}x)'} |"
+              f"{'' if ratio is None else f' ({ratio:.2f}x)'} "
+              f"| {fmt_ms(med['snnc_dense'])} | {fmt_x(med['snnc_dense'] / f)} |"
               + (f" {fmt_ms(med['snnc_py'])} | {fmt_x(med['snnc_py'] / f)} |" if py else ""))
     if args.repeat > 1:
         print(f"\nThe target ratio over {args.repeat} runs of every row (sorted; the table above "
