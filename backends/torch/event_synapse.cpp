@@ -128,13 +128,15 @@ void weight_grad(const F* S, const F* G, F* dWT, int64_t R, int64_t N, int64_t M
   std::vector<F> part(size_t(nt - 1) * N * M);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    int th = 0;
+    int th = 0, team = 1;      // the team OpenMP gave (it may be smaller than asked for)
 #ifdef _OPENMP
     th = omp_get_thread_num();
+    team = omp_get_num_threads();
 #endif
-    F* D = th == 0 ? dWT : part.data() + size_t(th - 1) * N * M;
-    std::fill(D, D + N * M, F(0));
-    const int64_t per = (R + nt - 1) / nt, r0 = std::min(R, th * per), r1 = std::min(R, r0 + per);
+    F* D = th == 0 ? dWT : part.data() + size_t(th - 1) * N * M;   // unused partials stay zero
+    if (th == 0) std::fill(D, D + N * M, F(0));
+    const int64_t per = (R + team - 1) / team;
+    const int64_t r0 = std::min(R, th * per), r1 = std::min(R, r0 + per);
     int32_t* start = scratch<int32_t>(N + 1 + DW_ROWS * N);   // per input: where its rows start
     int32_t* rows = start + N + 1;
     F* vals = scratch<F>(DW_ROWS * N + TW);
