@@ -2,9 +2,10 @@
 BPTT (backward) each in one call of a small C++ library (``native_scan.cpp``), instead of several
 torch operations per step.
 
-The library is compiled with the system C++ compiler on first use and cached per machine under
-``$XDG_CACHE_HOME/snnc/torch-ext`` (default ``~/.cache/snnc/torch-ext``), keyed by a hash of the
-source, the compiler's version, the flags, the CPU's feature flags and the torch version; a file
+The same library holds the event-driven synaptic input's kernels (``event_synapse.cpp``, used
+by :mod:`.event_synapse`). It is compiled with the system C++ compiler on first use and cached per
+machine under ``$XDG_CACHE_HOME/snnc/torch-ext`` (default ``~/.cache/snnc/torch-ext``), keyed by a
+hash of the sources, the compiler's version, the flags, the CPU's feature flags and the torch version; a file
 lock makes concurrent processes (pytest-xdist workers) compile it once. It is called through
 ``ctypes`` on the tensors' data pointers (the GIL is released during the call) and parallelises over
 the ``B * units`` elements with OpenMP (``torch.get_num_threads()`` threads; torch's own OpenMP
@@ -38,9 +39,9 @@ from pathlib import Path
 
 import torch
 
-SOURCE = Path(__file__).with_name("native_scan.cpp")
-# built into the same library: the event-driven synaptic input (event_synapse.py)
-SOURCES = (SOURCE, Path(__file__).with_name("event_synapse.cpp"))
+# the scan, and built into the same library the event-driven synaptic input (event_synapse.py)
+SOURCES = (Path(__file__).with_name("native_scan.cpp"),
+           Path(__file__).with_name("event_synapse.cpp"))
 FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared",
          "-std=c++17"]
 KIND = {"IF": 0, "LIF": 1, "CubaLIF": 2, "ALIF": 3}
