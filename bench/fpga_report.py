@@ -7,12 +7,13 @@ a time, fixed nextpnr seed); a design that does not fit is listed with its synth
 the resource that overflows. Takes minutes per design (about an hour for everything on 2 cores).
 
     python bench/fpga_report.py [--devices ice40-hx8k,...] [--lanes 1,2,4,8] [--sizes 32,512]
-                                [--decay multiply|shift] [--output-lanes N]
+                                [--decay multiply|shift] [--output-lanes N] [--leak-digits N]
                                 [--out results.json] [--from results.json]
 
 ``--decay shift`` adds ``decay = shift`` to the model's hardware block (the leak as one subtractor,
 docs/semantics.md section 4); ``--output-lanes N`` gives the output layer its own ``lanes = N``
-(docs/language.md section 9), so that only the hidden layer's lanes follow ``--lanes``.
+(docs/language.md section 9), so that only the hidden layer's lanes follow ``--lanes``;
+``--leak-digits N`` adds ``leak_digits = N`` (docs/semantics.md section 4).
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ TINYODIN = {"luts": 2981, "fmax_ecp5": 40.0, "cycles_per_sop": 2}
 SPIKER = {"logic_cells": 7612, "ms_per_image": 0.78}
 
 
-def load_qmodel(hidden: int | None, decay: str | None = None, output_lanes: int | None = None):
+def load_qmodel(hidden: int | None, decay: str | None = None, output_lanes: int | None = None,
+                leak_digits: int | None = None):
     from snnc.build import load
     from snnc.quantize import quantize
     from snnc.weights import random_weights
@@ -43,6 +45,8 @@ def load_qmodel(hidden: int | None, decay: str | None = None, output_lanes: int 
         edits.append((r"\n    lanes = 4\n", f"\n    lanes = 4\n    decay = {decay}\n"))
     if output_lanes is not None:
         edits.append((r"dense\(hidden, 10\)", f"dense(hidden, 10, lanes = {output_lanes})"))
+    if leak_digits is not None:
+        edits.append((r"\n    clock = ", f"\n    leak_digits = {leak_digits}\n    clock = "))
     for pattern, new in edits:
         text, n = re.subn(pattern, new, text)
         assert n == 1, "examples/digits.snn changed: update the bench"
@@ -54,7 +58,7 @@ def load_qmodel(hidden: int | None, decay: str | None = None, output_lanes: int 
 
 
 def run_one(hidden, lanes: int, device: str, decay: str | None = None,
-            output_lanes: int | None = None) -> dict:
+            output_lanes: int | None = None, leak_digits: int | None = None) -> dict:
     from snnc.backends.verilog.fpga import fpga_report
     from snnc.errors import SnnError
 
@@ -63,11 +67,14 @@ def run_one(hidden, lanes: int, device: str, decay: str | None = None,
         name += f", decay = {decay}"
     if output_lanes is not None:
         name += f", output lanes = {output_lanes}"
+    if leak_digits is not None:
+        name += f", leak_digits = {leak_digits}"
     row = {"net": name, "hidden": hidden or 128, "lanes": lanes, "device": device,
            "output_lanes": output_lanes}
     t0 = time.monotonic()
     try:
-        rep = fpga_report(load_qmodel(hidden, decay, output_lanes), device, lanes=lanes)
+        rep = fpga_report(load_qmodel(hidden, decay, output_lanes, leak_digits), device,
+                          lanes=lanes)
     except SnnError as exc:
         row.update(fits=False, error=exc.message, synthesis=getattr(exc, "synthesis", None))
     else:
@@ -130,6 +137,9 @@ def main(argv=None) -> int:
                     help="set the hardware block's decay (default: the model's, multiply)")
     ap.add_argument("--output-lanes", type=int, metavar="N",
                     help="the output layer's own lanes (default: --lanes, as the others)")
+    ap.add_argument("--leak-digits", type=int, metavar="N",
+                    help="add leak_digits = N to the hardware block (multiply leak coefficients "
+                         "of at most N signed digits)")
     ap.add_argument("--out", help="write the rows as JSON (after every design)")
     ap.add_argument("--from", dest="src", help="print the table of a saved JSON and exit")
     args = ap.parse_args(argv)
@@ -142,7 +152,7 @@ def main(argv=None) -> int:
                  for d in args.size_devices.split(",")]
         rows = []
         for hidden, p, dev in jobs:
-            row = run_one(hidden, p, dev, args.decay, args.output_lanes)
+            row = run_one(hidden, p, dev, args.decay, args.output_lanes, args.leak_digits)
             rows.append(row)
             brief = (f"{row.get('logic_cells')} LC, {row.get('bram')} BRAM, {row.get('fmax')} MHz"
                      if "logic_cells" in row else row["error"])

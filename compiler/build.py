@@ -555,7 +555,7 @@ class _Builder:
                                adaptation=v["adaptation"] or state,
                                inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
-                               decay=v["decay"] or "multiply")
+                               decay=v["decay"] or "multiply", leak_digits=v["leak_digits"])
 
 
 def _non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:

@@ -150,4 +150,8 @@ HARDWARE_SETTINGS = [
     ParamSpec("clock", "frequency", 50e6, check=positive),
     ParamSpec("device", "enum", "ice40-up5k", options=DEVICES),
     ParamSpec("decay", "enum", "multiply", options=ir.LEAKS),
+    ParamSpec("leak_digits", "int", None,
+              check=lambda v: None if 1 <= v <= 16 else "must be between 1 and 16",
+              doc="multiply leak: each built-in neuron's decay coefficient rounded to the nearest "
+                  "sum of at most this many signed powers of two (fewer adders in hardware)"),
 ]

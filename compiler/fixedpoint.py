@@ -59,6 +59,41 @@ def coef(value: float) -> int:
     return int(math.floor(value * (1 << COEF_FRAC) + 0.5))
 
 
+def signed_digits(c: int) -> int:
+    """How many non-zero digits the canonical signed-digit form of the integer ``c`` has (the
+    adders a constant multiplier by ``c`` needs, plus one)."""
+    n, c = 0, abs(int(c))
+    while c:
+        if c & 1:
+            c -= 2 - (c & 3)         # digit +1 (c = ...01) or -1 (c = ...11)
+            n += 1
+        c >>= 1
+    return n
+
+
+def csd_round(c: int, digits: int) -> int:
+    """The integer nearest to ``c`` that is a sum of at most ``digits`` signed powers of two (ties:
+    the one of smaller magnitude); ``c`` itself when it already is. Each term is one of the two
+    powers of two around what is left to approximate (tested against exhaustive search)."""
+    if digits < 1:
+        raise ValueError("digits must be at least 1")
+
+    def best(v: int, k: int) -> int:
+        if v == 0 or k == 0:
+            return 0
+        sign, a = (1, v) if v > 0 else (-1, -v)
+        low = 1 << (a.bit_length() - 1)
+        out = None
+        for t in (low, low << 1):
+            cand = sign * t + best(v - sign * t, k - 1)
+            if out is None or (abs(v - cand), abs(cand)) < (abs(v - out), abs(out)):
+                out = cand
+        return out
+
+    c = int(c)
+    return c if signed_digits(c) <= digits else best(c, digits)
+
+
 def cmul(c: int, x):
     """Multiply by a quantised coefficient: ``rshift_round(c * x, 16)``."""
     return rshift_round(c * x, COEF_FRAC)

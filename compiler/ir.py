@@ -420,6 +420,7 @@ class HardwareSpec:
     clock: float
     device: str
     decay: str = "multiply"
+    leak_digits: int | None = None      # multiply leak: coefficients of at most N signed digits
 
 
 #: Lanes of a layer when neither it, the command line nor the hardware block says.

@@ -102,7 +102,7 @@ import math  # noqa: E402
 from snnc import expr as E  # noqa: E402
 from snnc import intexpr as I  # noqa: E402
 from snnc.errors import SnnError, SnnErrors  # noqa: E402
-from snnc.fixedpoint import COEF_FRAC, coef, quantize as quantize_fixed, quantize_real, shift_for_decay  # noqa: E402,E501
+from snnc.fixedpoint import COEF_FRAC, coef, csd_round, quantize as quantize_fixed, quantize_real, shift_for_decay  # noqa: E402,E501
 from snnc.types import Quantity, TIME  # noqa: E402
 
 DEFAULT_FORMATS = Formats(weights=Fixed(8, 6), membrane=Fixed(16, 8), current=Fixed(16, 8),
@@ -165,7 +165,8 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
             fan = _fan_in(layer)
             acc_bits = formats.weights.width + extra_bits + _bits(fan)
         try:
-            consts = _neuron_plan(layer, neuron, formats, graph.time.dt, decay_default, report)
+            consts = _neuron_plan(layer, neuron, formats, graph.time.dt, decay_default, report,
+                                  graph.hardware.leak_digits if graph.hardware else None)
         except (SnnError, SnnErrors) as err:
             errors.extend(err.errors if isinstance(err, SnnErrors) else [err])
             continue
@@ -229,7 +230,8 @@ def _threshold(layer, theta: float, fmt: Fixed) -> int:
     return q
 
 
-def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: LayerReport) -> int:
+def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: LayerReport,
+           digits: int | None = None) -> int:
     factor = math.exp(-dt / tau)
     if leak == "shift":
         k = shift_for_decay(factor)
@@ -237,6 +239,16 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
                             f"v - (v >> {k}), an effective factor {1 - 2.0 ** -k:.6f}")
         return k
     c = coef(factor)
+    if digits is not None and c < 1 << COEF_FRAC:
+        near = csd_round(c, digits)
+        if near != c:
+            eff = near / (1 << COEF_FRAC)
+            tau_eff = -dt / math.log(eff) if 0 < eff < 1 else math.inf
+            report.notes.append(
+                f"{tau_name} = {Quantity(tau, TIME)}: decay coefficient {c}/2^{COEF_FRAC} rounded "
+                f"to {near}/2^{COEF_FRAC} ({digits} signed digits, leak_digits): an effective "
+                f"factor {eff:.6f}, tau {Quantity(tau_eff, TIME)}")
+        c = near
     if c >= 1 << COEF_FRAC:
         raise SnnError(layer.loc, f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer '{layer.name}' "
                                   f"rounds to 1 with {COEF_FRAC} fractional bits: the state would "
@@ -246,7 +258,8 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
     return c
 
 
-def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, report: LayerReport):
+def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, report: LayerReport,
+                 digits: int | None = None):
     if isinstance(n, ir.CustomNeuron):
         return lower_custom(layer, n, formats.membrane, dt)
     if isinstance(n, ir.ReLU):
@@ -254,9 +267,9 @@ def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, repo
     if isinstance(n, ir.ASN):
         theta = _threshold(layer, n.threshold, formats.membrane)
         leak = n.leak or decay_default
-        beta = _decay(layer, "tau_beta", n.tau_beta, dt, leak, report)
-        gamma = _decay(layer, "tau_gamma", n.tau_gamma, dt, leak, report)
-        eta = _decay(layer, "tau_eta", n.eta, dt, leak, report)
+        beta = _decay(layer, "tau_beta", n.tau_beta, dt, leak, report, digits)
+        gamma = _decay(layer, "tau_gamma", n.tau_gamma, dt, leak, report, digits)
+        eta = _decay(layer, "tau_eta", n.eta, dt, leak, report, digits)
         return NeuronConsts("ASN", theta, "none", 0, leak, beta, adapt_decay=gamma,
                             pred_decay=eta, m_f=coef(n.m_f))
     if not isinstance(n, (ir.IF, ir.LIF, ir.CubaLIF, ir.ALIF)):
@@ -265,13 +278,13 @@ def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, repo
     if isinstance(n, ir.IF):
         return NeuronConsts("IF", theta, n.reset, n.refractory, "none", None)
     leak = n.leak or decay_default
-    mem = _decay(layer, "tau_mem", n.tau_mem, dt, leak, report)
+    mem = _decay(layer, "tau_mem", n.tau_mem, dt, leak, report, digits)
     if isinstance(n, ir.LIF):
         return NeuronConsts("LIF", theta, n.reset, n.refractory, leak, mem)
     if isinstance(n, ir.CubaLIF):
-        syn = _decay(layer, "tau_syn", n.tau_syn, dt, leak, report)
+        syn = _decay(layer, "tau_syn", n.tau_syn, dt, leak, report, digits)
         return NeuronConsts("CubaLIF", theta, n.reset, n.refractory, leak, mem, syn_decay=syn)
-    adapt = _decay(layer, "tau_adapt", n.tau_adapt, dt, leak, report)
+    adapt = _decay(layer, "tau_adapt", n.tau_adapt, dt, leak, report, digits)
     return NeuronConsts("ALIF", theta, n.reset, n.refractory, leak, mem, adapt_decay=adapt,
                         beta=coef(n.beta))
 

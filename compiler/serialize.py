@@ -24,6 +24,9 @@ _CLASSES = {cls.__name__: cls for cls in (
 _EXPR_FIELDS = {("CustomNeuron", "spike"), ("CustomNeuron", "emit"), ("StateVar", "init"),
                 ("Assignment", "value")}
 _LAYER_LANES = {("Dense", "lanes"), ("Recurrent", "lanes")}
+# optional fields added later: left out of the JSON (and so of the hash) when unset, so that the
+# graphs that do not use them keep their hash; hashed when set (they change results)
+_LATER_OPTIONAL = {("HardwareSpec", "leak_digits")}
 
 
 def graph_to_json(g: ir.Graph) -> dict:
@@ -48,8 +51,8 @@ def _encode(value):
             if f.name == "loc":
                 if v is not None:
                     out["loc"] = v.to_json()
-            elif (name, f.name) in _LAYER_LANES and v is None:
-                continue        # a layer's own `lanes`, unset: JSON and hash as before it existed
+            elif (name, f.name) in _LAYER_LANES | _LATER_OPTIONAL and v is None:
+                continue        # unset: JSON and hash as before the field existed
             elif (name, f.name) in _EXPR_FIELDS:
                 if v is None:
                     continue    # an optional expression left out (a plain user neuron's `emit`):

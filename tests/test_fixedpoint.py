@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from snnc.fixedpoint import (cmul, coef, decay_shift, int_matmul, matmul_exact_bound, quantize,
-                             quantize_real, rescale, rshift_round, saturate, shift_for_decay)
+from snnc.fixedpoint import (cmul, coef, csd_round, decay_shift, int_matmul, matmul_exact_bound,
+                             quantize, quantize_real, rescale, rshift_round, saturate,
+                             shift_for_decay, signed_digits)
 from snnc.types import Fixed
 
 ints = st.integers(min_value=-(1 << 40), max_value=1 << 40)
@@ -113,3 +114,64 @@ def test_int_matmul_falls_back_to_int64_beyond_the_bound():
     assert not matmul_exact_bound(2, (1 << 30) + 3, (1 << 30) + 7)
     assert int(int_matmul(x, w)[0, 0]) == expected
     assert int((x.astype(np.float64) @ w.T.astype(np.float64))[0, 0]) != expected  # float64 is not
+
+
+# ---------------------------------------------------------------------- signed digits (leak_digits)
+
+def _sums_of_signed_powers(k: int, top: int) -> list[int]:
+    """Every sum of at most ``k`` terms +-2^p, 0 <= p < top, sorted (exhaustive)."""
+    import itertools
+
+    vals = {0}
+    for n in range(1, k + 1):
+        for ps in itertools.combinations(range(top), n):
+            for signs in itertools.product((1, -1), repeat=n):
+                vals.add(sum(s << p for s, p in zip(signs, ps)))
+    return sorted(vals)
+
+
+_SUMS = {k: _sums_of_signed_powers(k, 18) for k in (1, 2, 3, 4)}
+
+
+def _nearest_distance(c: int, k: int) -> int:
+    import bisect
+
+    vals = _SUMS[k]
+    i = bisect.bisect_left(vals, c)
+    return min(abs(vals[j] - c) for j in (i - 1, i) if 0 <= j < len(vals))
+
+
+def test_signed_digits_is_the_fewest_terms():
+    sets = {k: set(v) for k, v in _SUMS.items()}
+    for c in range(1, 1 << 12):
+        fewest = next((k for k in (1, 2, 3, 4) if c in sets[k]), None)
+        if fewest is None:
+            assert signed_digits(c) > 4, c
+        else:
+            assert signed_digits(c) == fewest == signed_digits(-c), c
+    assert signed_digits(0) == 0 and signed_digits(59299) == 7
+
+
+def test_csd_round_is_nearest_for_every_small_value():
+    for k in (1, 2, 3):
+        for c in range(0, 1 << 12):
+            r = csd_round(c, k)
+            assert signed_digits(r) <= k
+            assert abs(r - c) == _nearest_distance(c, k), (c, k, r)
+
+
+@settings(max_examples=300, deadline=None)
+@given(c=st.integers(0, (1 << 16) - 1), k=st.integers(1, 4))
+def test_csd_round_is_nearest_for_coefficients(c, k):
+    r = csd_round(c, k)
+    assert signed_digits(r) <= k
+    assert abs(r - c) == _nearest_distance(c, k)
+    if signed_digits(c) <= k:
+        assert r == c
+
+
+def test_csd_round_examples():
+    # exp(-1/10) in 16 bits (7 signed digits) to 4 and 3 digits; exp(-1/5) to 4
+    assert (csd_round(59299, 4), csd_round(59299, 3), csd_round(53656, 4)) == (59328, 59392, 53760)
+    with pytest.raises(ValueError):
+        csd_round(5, 0)

@@ -64,6 +64,8 @@ CASES = [
                                          "output m = count"),
      [(4, 31, "parameter 'lanes' of dense must be between 1 and 64, got 0"),
       (5, 35, "parameter 'lanes' of recurrent must be between 1 and 64, got 65")]),
+    ("leak_digits out of range", src(*HEAD, LAYER, OUTPUT, "hardware { leak_digits = 0 }"),
+     [(6, 26, "'leak_digits' must be between 1 and 16, got 0")]),
     # ------------------------------------------------------------------ syntax
     ("syntax: unexpected token", src(MODEL, TIME, "input x[4 5] = rate"),
      [(3, 11, "unexpected number 5, expected one of ',', ']'")]),

@@ -105,6 +105,39 @@ def test_shift_leak_and_its_report():
         "tau_syn = 5 ms: decay 0.818731 applied as v - (v >> 2), an effective factor 0.750000"]
 
 
+def test_leak_digits_rounds_the_multiply_coefficients_and_reports():
+    hw = "hardware { weights = fixed<8,6>; state = fixed<16,8>; leak_digits = 4 }"
+    g = graph("CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms)", hardware=hw)
+    q = quantize(g, weights(g, 0.1))
+    n = q.plan("h").neuron
+    # 59299 = round(exp(-1/10) 2^16) has 7 signed digits; 59328 = 2^16 - 2^13 + 2^11 - 2^6
+    assert (n.mem_decay, n.syn_decay) == (59328, 53760)
+    assert q.report[0].notes == [
+        "tau_mem = 10 ms: decay coefficient 59299/2^16 rounded to 59328/2^16 (4 signed digits, "
+        "leak_digits): an effective factor 0.905273, tau 10.0484 ms",
+        "tau_syn = 5 ms: decay coefficient 53656/2^16 rounded to 53760/2^16 (4 signed digits, "
+        "leak_digits): an effective factor 0.820312, tau 5.04872 ms"]
+    plain = quantize(graph("CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms)"), weights(g, 0.1))
+    assert (plain.plan("h").neuron.mem_decay, plain.plan("h").neuron.syn_decay) == (59299, 53656)
+    # a shift leak is not affected; a coefficient with few digits already is kept
+    g = graph("LIF(tau_mem = 20 ms, leak = shift)", hardware=hw)
+    assert quantize(g, weights(g, 0.1)).plan("h").neuron.mem_decay == 4
+    g = graph("LIF(tau_mem = 20 ms)", hardware=hw.replace("4 }", "5 }"))
+    assert quantize(g, weights(g, 0.1)).plan("h").neuron.mem_decay == 62340   # 5 digits
+
+
+def test_leak_digits_is_in_the_json_and_hash_only_when_set():
+    from snnc.serialize import graph_from_json, graph_hash, graph_to_json
+
+    plain = graph()
+    set_ = graph(hardware="hardware { weights = fixed<8,6>; state = fixed<16,8>; "
+                          "leak_digits = 4 }")
+    assert "leak_digits" not in str(graph_to_json(plain))
+    assert graph_from_json(graph_to_json(set_)).hardware.leak_digits == 4
+    assert graph_from_json(graph_to_json(plain)).hardware.leak_digits is None
+    assert graph_hash(plain) != graph_hash(set_)
+
+
 def test_hardware_decay_default_and_neuron_override():
     hw = "hardware { decay = shift }"
     g = graph("LIF(tau_mem = 10 ms)", hardware=hw)

@@ -14,7 +14,7 @@ bound. A third design ("kinds") has every built-in neuron kind, refractory perio
 every reset and a narrow state format that saturates, and layers of 3, 1 and 2 lanes (a layer's
 own `lanes`). A fourth ("recurrent") has a recurrent ALIF layer with a bias (4 lanes, its own)
 feeding a dense LIF readout with a bias (3 lanes; rate-encoded input, a narrow membrane that
-saturates, padding lanes): the recurrent spikes of step t return as events of step t + 1 and
+saturates, padding lanes, decay coefficients of three signed digits, `leak_digits = 3`): the recurrent spikes of step t return as events of step t + 1 and
 the cycle bound counts them. Mutation runs (one corrupted weight in a memory file: a feed-forward
 weight, and a recurrent one) must make the Checker see a difference. The generated tops are also linted
 (Verilator -Wall, Icarus -g2005, Yosys).
@@ -84,6 +84,7 @@ output readout = count
 hardware {
     lanes = 3
     membrane = fixed<12,8>
+    leak_digits = 3
 }
 """
 
