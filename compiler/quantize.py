@@ -241,6 +241,11 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
     c = coef(factor)
     if digits is not None and c < 1 << COEF_FRAC:
         near = csd_round(c, digits)
+        if near >= 1 << COEF_FRAC:
+            raise SnnError(layer.loc, f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer "
+                                      f"'{layer.name}' rounds to 1 with leak_digits = {digits}: "
+                                      "the state would never decay",
+                           "use a larger leak_digits, or a shorter time constant")
         if near != c:
             eff = near / (1 << COEF_FRAC)
             tau_eff = -dt / math.log(eff) if 0 < eff < 1 else math.inf

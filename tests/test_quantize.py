@@ -126,6 +126,14 @@ def test_leak_digits_rounds_the_multiply_coefficients_and_reports():
     assert quantize(g, weights(g, 0.1)).plan("h").neuron.mem_decay == 62340   # 5 digits
 
 
+def test_leak_digits_that_round_a_decay_to_one_are_a_located_error():
+    hw = "hardware { weights = fixed<8,6>; state = fixed<16,8>; leak_digits = 1 }"
+    assert _error(graph("LIF(tau_mem = 1 s)", hardware=hw)) == [
+        (4, 1, "decay exp(-dt/tau_mem) = 0.9990005 of layer 'h' rounds to 1 with leak_digits = 1: "
+               "the state would never decay",
+         "use a larger leak_digits, or a shorter time constant")]
+
+
 def test_leak_digits_is_in_the_json_and_hash_only_when_set():
     from snnc.serialize import graph_from_json, graph_hash, graph_to_json
 
