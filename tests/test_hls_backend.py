@@ -183,9 +183,11 @@ input x[6] = latency(threshold = 0.1)
 layer r = recurrent(x, 9, bias = true, delay = 1) with LIF(tau_mem = 5 ms, threshold = 0.3, reset = zero)
 layer s = recurrent(r, 4, lanes = 3) with CubaLIF(tau_mem = 10 ms, tau_syn = 4 ms, threshold = 0.2)
 output s = count
-hardware { lanes = 2 }
+hardware { lanes = 2; leak_digits = 2 }
 """, "r.snn")
     q2 = m2.quantize(_weights(m2.graph, seed=2, gain=2.0))
+    # decay coefficients of two signed digits (leak_digits): exp(-1/5) 53656 -> 57344 = 2^16 - 2^13
+    assert q2.plan("r").neuron.mem_decay == 57344
     # layer s has its own lanes (3, a padding lane), r the hardware block's (2)
     from snnc.backends.hls.plan import plan_layers
     assert [l.p for l in plan_layers(q2)[1]] == [2, 3]
