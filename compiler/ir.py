@@ -427,18 +427,21 @@ class HardwareSpec:
 DEFAULT_LANES = 4
 
 
+def default_lanes(graph: "Graph", default: int | None = None) -> int:
+    """Lanes of the layers without their own: ``default`` (a command line's ``--lanes``), else the
+    hardware block's ``lanes``, else 4."""
+    if default is not None:
+        return default
+    if graph.hardware is not None and graph.hardware.lanes:
+        return graph.hardware.lanes
+    return DEFAULT_LANES
+
+
 def lanes_of(graph: "Graph", layer, default: int | None = None) -> int:
-    """Neurons the accelerator updates per cycle in ``layer``: its own ``lanes``, else ``default``
-    (a command line's ``--lanes``), else the hardware block's ``lanes``, else 4."""
+    """Neurons the accelerator updates per cycle in ``layer``: its own ``lanes``, else
+    :func:`default_lanes`."""
     own = getattr(layer, "lanes", None)
-    if own is not None:
-        lanes = own
-    elif default is not None:
-        lanes = default
-    elif graph.hardware is not None and graph.hardware.lanes:
-        lanes = graph.hardware.lanes
-    else:
-        lanes = DEFAULT_LANES
+    lanes = own if own is not None else default_lanes(graph, default)
     if lanes < 1:
         raise ValueError(f"lanes must be >= 1, not {lanes}")
     return int(lanes)

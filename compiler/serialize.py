@@ -27,6 +27,7 @@ _LAYER_LANES = {("Dense", "lanes"), ("Recurrent", "lanes")}
 # optional fields added later: left out of the JSON (and so of the hash) when unset, so that the
 # graphs that do not use them keep their hash; hashed when set (they change results)
 _LATER_OPTIONAL = {("HardwareSpec", "leak_digits")}
+_OMITTED_WHEN_UNSET = _LAYER_LANES | _LATER_OPTIONAL
 
 
 def graph_to_json(g: ir.Graph) -> dict:
@@ -51,7 +52,7 @@ def _encode(value):
             if f.name == "loc":
                 if v is not None:
                     out["loc"] = v.to_json()
-            elif (name, f.name) in _LAYER_LANES | _LATER_OPTIONAL and v is None:
+            elif (name, f.name) in _OMITTED_WHEN_UNSET and v is None:
                 continue        # unset: JSON and hash as before the field existed
             elif (name, f.name) in _EXPR_FIELDS:
                 if v is None:

@@ -222,7 +222,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     hw = graph.hardware
     by_layer_lanes = ir.lanes_by_layer(graph, lanes)
     if lanes is None:
-        lanes = hw.lanes if hw is not None and hw.lanes else ir.DEFAULT_LANES
+        lanes = ir.default_lanes(graph)
         if hw is None:
             notes.append("the model has no hardware block: the cycle model uses 4 lanes "
                          "(in the layers without their own `lanes`)")

@@ -5,8 +5,8 @@ torch operations per step.
 The same library holds the event-driven synaptic input's kernels (``event_synapse.cpp``, used
 by :mod:`.event_synapse`). It is compiled with the system C++ compiler on first use and cached per
 machine under ``$XDG_CACHE_HOME/snnc/torch-ext`` (default ``~/.cache/snnc/torch-ext``), keyed by a
-hash of the sources, the compiler's version, the flags, the CPU's feature flags and the torch version; a file
-lock makes concurrent processes (pytest-xdist workers) compile it once. It is called through
+hash of the sources, the compiler's version, the flags, the CPU's feature flags and the torch
+version; a file lock makes concurrent processes (pytest-xdist workers) compile it once. It is called through
 ``ctypes`` on the tensors' data pointers (the GIL is released during the call) and parallelises over
 the ``B * units`` elements with OpenMP (``torch.get_num_threads()`` threads; torch's own OpenMP
 runtime is reused).
