@@ -14,10 +14,22 @@ from snnc.types import Fixed
 COEF_FRAC = 16
 
 
+#: quantize_real's results are clipped to +-2^62 (any format, at most 32 bits wide, then
+#: saturates them as it would the exact value; int64 could not hold every float)
+_INT_LIMIT = float(1 << 62)
+
+
 def quantize_real(values, frac: int) -> np.ndarray:
-    """Round reals to ``frac`` fractional bits, half up: ``floor(v * 2^frac + 0.5)`` (no saturation)."""
+    """Round reals to ``frac`` fractional bits, half up: ``floor(v * 2^frac + 0.5)``, as int64
+    (no saturation to a format; beyond +-2^62 the result is +-2^62, never a wrapped value)."""
     v = np.asarray(values, dtype=np.float64)
-    return np.floor(v * (2.0 ** frac) + 0.5).astype(np.int64)
+    return np.clip(np.floor(v * (2.0 ** frac) + 0.5), -_INT_LIMIT, _INT_LIMIT).astype(np.int64)
+
+
+def real_to_int(value: float, frac: int) -> int:
+    """One real rounded to ``frac`` fractional bits, half up, as an exact Python integer (a
+    constant of the model, which the caller range-checks)."""
+    return int(math.floor(value * (2.0 ** frac) + 0.5))
 
 
 def saturate(q, fmt: Fixed) -> tuple[np.ndarray, int]:

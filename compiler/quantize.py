@@ -13,6 +13,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.intexpr import IntProgram
+from snnc.intrange import MAX_BITS, RangeError, check_program
 from snnc.types import Fixed
 
 
@@ -102,7 +103,7 @@ import math  # noqa: E402
 from snnc import expr as E  # noqa: E402
 from snnc import intexpr as I  # noqa: E402
 from snnc.errors import SnnError, SnnErrors  # noqa: E402
-from snnc.fixedpoint import COEF_FRAC, coef, csd_round, quantize as quantize_fixed, quantize_real, shift_for_decay  # noqa: E402,E501
+from snnc.fixedpoint import COEF_FRAC, coef, csd_round, quantize as quantize_fixed, real_to_int, shift_for_decay  # noqa: E402,E501
 from snnc.types import Quantity, TIME  # noqa: E402
 
 DEFAULT_FORMATS = Formats(weights=Fixed(8, 6), membrane=Fixed(16, 8), current=Fixed(16, 8),
@@ -167,6 +168,8 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
         try:
             consts = _neuron_plan(layer, neuron, formats, graph.time.dt, decay_default, report,
                                   graph.hardware.leak_digits if graph.hardware else None)
+            if isinstance(consts, IntProgram):
+                _check_int64(layer, consts, formats.membrane, acc_bits, acc_frac)
         except (SnnError, SnnErrors) as err:
             errors.extend(err.errors if isinstance(err, SnnErrors) else [err])
             continue
@@ -174,6 +177,28 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
     if errors:
         raise SnnErrors(errors)
     return QuantizedModel(graph, formats, tuple(plans), int_weights, tuple(reports), tuple(notes))
+
+
+def _check_int64(layer, program: IntProgram, fmt: Fixed, acc_bits: int, acc_frac: int) -> None:
+    """A located error if a value of the user-defined neuron can leave the 64-bit integers in
+    which every backend computes it (:mod:`snnc.intrange`)."""
+    try:
+        check_program(program, u_w=fmt.width, u_frac=fmt.frac, acc_w=acc_bits, acc_frac=acc_frac)
+    except RangeError as exc:
+        raise SnnError(layer.loc, f"neuron '{program.name}' in layer '{layer.name}': {exc.what} "
+                                  f"needs up to {exc.bits} bits, more than the {MAX_BITS}-bit "
+                                  "integers the integer semantics computes in",
+                       f"use a narrower membrane format than {fmt}, or smaller constants") from None
+
+
+def _coef31(layer, name: str, value: float) -> int:
+    """``coef(value)`` for a factor the neuron units hold in a 32-bit signed parameter."""
+    c = coef(value)
+    if abs(c) >= 1 << 31:
+        raise SnnError(layer.loc, f"{name} = {value:g} of layer '{layer.name}' is out of range: "
+                                  f"|{name}| must be below 32768 (a coefficient of 16 fractional "
+                                  "bits in 32-bit signed integers)")
+    return c
 
 
 def _bits(n: int) -> int:
@@ -218,7 +243,7 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
 
 
 def _threshold(layer, theta: float, fmt: Fixed) -> int:
-    q = int(quantize_real(theta, fmt.frac))
+    q = real_to_int(theta, fmt.frac)
     if q < 1:
         raise SnnError(layer.loc, f"threshold {theta:g} of layer '{layer.name}' rounds to 0 in the "
                                   f"membrane format {fmt} (resolution {fmt.scale:g})",
@@ -276,7 +301,7 @@ def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, repo
         gamma = _decay(layer, "tau_gamma", n.tau_gamma, dt, leak, report, digits)
         eta = _decay(layer, "tau_eta", n.eta, dt, leak, report, digits)
         return NeuronConsts("ASN", theta, "none", 0, leak, beta, adapt_decay=gamma,
-                            pred_decay=eta, m_f=coef(n.m_f))
+                            pred_decay=eta, m_f=_coef31(layer, "m_f", n.m_f))
     if not isinstance(n, (ir.IF, ir.LIF, ir.CubaLIF, ir.ALIF)):
         raise TypeError(f"unknown neuron type {type(n).__name__}")
     theta = _threshold(layer, n.threshold, formats.membrane)
@@ -291,7 +316,7 @@ def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, repo
         return NeuronConsts("CubaLIF", theta, n.reset, n.refractory, leak, mem, syn_decay=syn)
     adapt = _decay(layer, "tau_adapt", n.tau_adapt, dt, leak, report, digits)
     return NeuronConsts("ALIF", theta, n.reset, n.refractory, leak, mem, adapt_decay=adapt,
-                        beta=coef(n.beta))
+                        beta=_coef31(layer, "beta", n.beta))
 
 
 # ---------------------------------------------------------------------- user-defined neurons
@@ -307,7 +332,7 @@ def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float) -> IntProgram
         if kind != "const":
             raise SnnError(layer.loc, f"initial value of '{s.name}' in neuron '{n.name}' must be a "
                                       "constant")
-        q = int(quantize_real(value, fmt.frac))
+        q = real_to_int(value, fmt.frac)
         if not fmt.min_int <= q <= fmt.max_int:
             raise SnnError(layer.loc, f"initial value {value:g} of '{s.name}' in neuron '{n.name}' "
                                       f"does not fit the membrane format {fmt}")
@@ -341,7 +366,7 @@ class _Lowering:
                                         f"{msg} (in `{E.to_text(e)}`)")
 
     def k(self, value: float) -> I.IConst:
-        return I.IConst(int(quantize_real(value, self.fmt.frac)))
+        return I.IConst(real_to_int(value, self.fmt.frac))
 
     def value(self, e) -> I.IExpr:
         """A numeric expression as IExpr (constants quantised to membrane units)."""

@@ -77,6 +77,15 @@ def test_threshold_too_large_is_a_located_error():
                           "use a format with more integer bits, or a smaller threshold")]
 
 
+def test_threshold_beyond_int64_is_too_large_not_zero():
+    """A threshold whose scaled value int64 cannot hold is quantised exactly (it wrapped to -2^63
+    and was reported as rounding to 0)."""
+    g = graph("LIF(tau_mem = 10 ms, threshold = 1e30)")
+    assert _error(g) == [(4, 1, "threshold 1e+30 of layer 'h' does not fit the membrane format "
+                                "fixed<16,8> (largest value 127.996)",
+                          "use a format with more integer bits, or a smaller threshold")]
+
+
 def test_threshold_below_resolution_is_a_located_error():
     g = graph("IF(threshold = 0.001)")
     assert _error(g) == [(4, 1, "threshold 0.001 of layer 'h' rounds to 0 in the membrane format "
@@ -212,3 +221,66 @@ def test_quantizer_is_deterministic_and_a_pass():
         for k in a.weights[name]:
             np.testing.assert_array_equal(a.weights[name][k], b.weights[name][k])
     assert Quantize(w).name == "quantize"
+
+
+@pytest.mark.parametrize("neuron,message", [
+    ("ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 32768)",
+     "beta = 32768 of layer 'h' is out of range: |beta| must be below 32768 (a coefficient of 16 "
+     "fractional bits in 32-bit signed integers)"),
+    ("ASN(tau_beta = 20 ms, m_f = 1e30)",
+     "m_f = 1e+30 of layer 'h' is out of range: |m_f| must be below 32768 (a coefficient of 16 "
+     "fractional bits in 32-bit signed integers)"),
+])
+def test_adaptation_factors_beyond_the_units_parameters_are_located_errors(neuron, message):
+    """beta and m_f are 32-bit signed parameters of the neuron units; a larger one would be
+    truncated in Verilog and overflow int64 in the golden model: rejected for every backend."""
+    assert _error(graph(neuron)) == [(4, 1, message, None)]
+
+
+def test_adaptation_factor_just_below_the_limit_is_kept():
+    g = graph("ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 32767.99)")
+    assert quantize(g, weights(g, 0.1)).plan("h").neuron.beta == (1 << 31) - 655     # 0.01 * 2^16 = 655.36 below
+
+
+@pytest.mark.parametrize("update,what", [
+    ("v = 1e15 * v + input", "the coefficient 1e+15 needs up to 67 bits"),
+    ("v = 1e10 * v + input", "the product by the coefficient 1e+10 needs up to 66 bits"),
+    ("v = v + 1e30", "the constant 1e+30 needs up to 109 bits"),
+    ("v = v * v * v * v * v * v * v + input", "the product of two values needs up to 66 bits"),
+])
+def test_user_neuron_values_beyond_64_bits_are_located_errors(update, what):
+    """Every backend computes a user-defined neuron in 64-bit integers (golden int64, torch int64,
+    HLS snn::i64, Verilog checked against them): a value that can leave them is the quantizer's
+    located error, found by interval arithmetic (snnc.intrange), never a wrapped result."""
+    extra = ("neuron Big { state v = 0; update { " + update + " } spike when v > 1; "
+             "on spike { v = 0 } }")
+    g = graph("Big", extra=extra)
+    assert _error(g) == [(4, 1, f"neuron 'Big' in layer 'h': {what}, more than the 64-bit "
+                                "integers the integer semantics computes in",
+                          "use a narrower membrane format than fixed<16,8>, or smaller constants")]
+
+
+def test_user_neuron_ranges_near_64_bits_are_kept():
+    """The check is exact, not a margin: the largest products that fit are accepted, and the
+    golden model computes them without wrapping."""
+    from snnc.intrange import Span, mul, mulc
+
+    assert mul(Span(-(1 << 31), (1 << 31) - 1), Span(-(1 << 31), (1 << 31) - 1), 0).hi == 1 << 62
+    with pytest.raises(Exception, match="65 bits"):
+        mul(Span(-(1 << 32), 0), Span(-(1 << 31), 0), 0)
+    assert mulc(1 << 47, Span(-(1 << 15), (1 << 15) - 1)).lo == -(1 << 46)
+    extra = "neuron Near { state v = 0; update { v = 1000 * v + input } spike when v > 1 }"
+    g = graph("Near", extra=extra)
+    prog = quantize(g, weights(g, 0.1)).plan("h").neuron
+    assert prog.update[0].value.left.coef == 1000 << 16
+
+
+def test_huge_weights_saturate_at_their_own_end_and_are_counted():
+    """A weight beyond int64 after scaling saturates like any other too-large weight (it was a
+    wrapped cast to -2^63 before: a huge positive weight became the most negative one)."""
+    g = graph()
+    w = weights(g, 0.1)
+    w["h"]["weight"][0, :2] = (1e30, -1e30)
+    q = quantize(g, w)
+    assert q.weights["h"]["weight"][0, :2].tolist() == [127, -128]
+    assert q.report[0].clipped == 2

@@ -241,10 +241,6 @@ def check_supported(qmodel: QuantizedModel) -> None:
                     used.append(("current", f.current))
                 if plan.neuron.kind in ("ALIF", "ASN"):
                     used.append(("adaptation", f.adaptation))
-                if plan.neuron.kind == "ASN" and abs(plan.neuron.m_f or 0) >= 1 << 31:
-                    errors.append(_not_supported(
-                        layer.loc, f"m_f = {plan.neuron.m_f / 65536:g} of layer '{layer.name}' "
-                                   "(the unit's M_F parameter holds |m_f| < 32768)"))
                 for what, fmt in used:
                     if not fmt.signed:
                         errors.append(_not_supported(

@@ -16,10 +16,11 @@ docs/semantics.md section 4 ("User-defined neurons in integers") and the golden 
 * the clamps of each state (of every assignment that can clamp: ``update`` ones always, ``on
   spike`` ones only where ``S``) counted per step (``snn_op_count``).
 
-Every intermediate gets the exact range of its values (interval arithmetic over the stored
-states' range and the accumulator's), and its wire the signed width of that range, so nothing
-wraps; the golden model computes in int64, so a range beyond 64 bits is rejected (a located
-error from the generator), as are the cases :func:`lower_program` lists in ``UserLoweringError``.
+Every intermediate gets the exact range of its values (:mod:`snnc.intrange`: interval arithmetic
+over the stored states' range and the accumulator's), and its wire the signed width of that
+range, so nothing wraps; a range beyond 64 bits, in which the golden model computes, is already
+a located error of the quantizer (kept here as a check); the cases :func:`lower_program` lists in
+``UserLoweringError`` are located errors from the generator.
 
 Module ports (fixed widths; ``snn_user_neuron``, generated next to it, dispatches on the core's
 ``USER_ID``): ``acc`` (``ACC_W`` bits), ``x_in`` / ``x_out`` (``NS`` states of ``U_W`` bits,
@@ -31,14 +32,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from snnc import intexpr as I
+from snnc import intrange as R
 from snnc.backends.verilog.emitter import CodeBuilder
 from snnc.intexpr import EMIT_KEY
+from snnc.intrange import MAX_BITS, sbits
 
 #: the core's saturation counters, in the order of the ``sat`` port (``sat_<k>_count``)
 SAT_PORTS = "uiaph"
 #: ``KIND`` of a user-defined neuron in ``snn_layer_core``
 USER_KIND = 5
-MAX_BITS = 64           # the golden model computes in int64
 _CMP = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}
 _LOGIC = {"and": 0, "or": 1, "not": 2}
 
@@ -50,18 +52,6 @@ class UserLoweringError(Exception):
     def __init__(self, what: str, hint: str | None = None):
         super().__init__(what)
         self.what, self.hint = what, hint
-
-
-def sbits(lo: int, hi: int) -> int:
-    """The smallest signed width holding every integer in ``lo .. hi``."""
-    w = 1
-    while lo < -(1 << (w - 1)) or hi > (1 << (w - 1)) - 1:
-        w += 1
-    return w
-
-
-def _rshift_round(x: int, s: int) -> int:
-    return (x + (1 << (s - 1))) >> s if s > 0 else x
 
 
 def _lit(value: int, width: int) -> str:
@@ -115,11 +105,17 @@ class _Lowering:
         return f"{prefix}{self.n}"
 
     def _check(self, lo: int, hi: int) -> None:
-        if lo < -(1 << (MAX_BITS - 1)) or hi > (1 << (MAX_BITS - 1)) - 1:
+        self._ranged(R.check, lo, hi)
+
+    def _ranged(self, fn, *args):
+        """``fn(*args)`` of :mod:`snnc.intrange`, its RangeError as a UserLoweringError."""
+        try:
+            return fn(*args)
+        except R.RangeError as exc:
             raise UserLoweringError(
-                f"neuron '{self.p.name}' with an intermediate value of {sbits(lo, hi)} bits",
+                f"neuron '{self.p.name}' with {exc.what} of {exc.bits} bits",
                 f"the integer semantics computes in {MAX_BITS}-bit integers: use a narrower "
-                "membrane format or smaller constants")
+                "membrane format or smaller constants") from None
 
     def _wire(self, lo: int, hi: int, cond: bool = False) -> _Val:
         self._check(lo, hi)
@@ -169,11 +165,8 @@ class _Lowering:
     # ------------------------------------------------------------------ operations
     def add(self, op: str, a: _Val, b: _Val) -> _Val:
         a, b = self.num(a), self.num(b)
-        if op == "+":
-            lo, hi = a.lo + b.lo, a.hi + b.hi
-        else:
-            lo, hi = a.lo - b.hi, a.hi - b.lo
-        y = self._wire(lo, hi)
+        r = R.add(op, R.Span(a.lo, a.hi), R.Span(b.lo, b.hi))
+        y = self._wire(r.lo, r.hi)
         self._inst("snn_op_add" if op == "+" else "snn_op_sub",
                    {"A_W": a.width, "B_W": b.width, "OUT_W": y.width},
                    {"a": a.wire, "b": b.wire, "y": y.wire})
@@ -182,12 +175,9 @@ class _Lowering:
     def mulc(self, coef: int, x: _Val, shift: int = 16) -> _Val:
         x = self.num(x)
         coef = int(coef)
+        r = self._ranged(R.mulc, coef, R.Span(x.lo, x.hi), shift)
         c_w = sbits(coef, coef)
-        if c_w > MAX_BITS:
-            raise UserLoweringError(f"neuron '{self.p.name}' with the coefficient {coef} (16 "
-                                    f"fractional bits) wider than {MAX_BITS} bits")
-        ends = [_rshift_round(coef * x.lo, shift), _rshift_round(coef * x.hi, shift)]
-        y = self._wire(min(ends), max(ends))
+        y = self._wire(r.lo, r.hi)
         self._inst("snn_op_mulc", {"IN_W": x.width, "OUT_W": y.width, "C_W": c_w,
                                    "COEF": _lit(coef, 64), "SHIFT": shift},
                    {"x": x.wire, "y": y.wire})
@@ -195,10 +185,9 @@ class _Lowering:
 
     def mul(self, a: _Val, b: _Val) -> _Val:
         a, b = self.num(a), self.num(b)
-        prods = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
-        self._check(min(prods), max(prods))
         s = self.u_frac
-        y = self._wire(_rshift_round(min(prods), s), _rshift_round(max(prods), s))
+        r = self._ranged(R.mul, R.Span(a.lo, a.hi), R.Span(b.lo, b.hi), s)
+        y = self._wire(r.lo, r.hi)
         self._inst("snn_op_mul", {"A_W": a.width, "B_W": b.width, "OUT_W": y.width,
                                   "SHIFT": max(0, s)},
                    {"a": a.wire, "b": b.wire, "y": y.wire})
@@ -206,11 +195,8 @@ class _Lowering:
 
     def minmax(self, is_max: bool, a: _Val, b: _Val) -> _Val:
         a, b = self.num(a), self.num(b)
-        if is_max:
-            lo, hi = max(a.lo, b.lo), max(a.hi, b.hi)
-        else:
-            lo, hi = min(a.lo, b.lo), min(a.hi, b.hi)
-        y = self._wire(lo, hi)
+        r = R.minmax(is_max, R.Span(a.lo, a.hi), R.Span(b.lo, b.hi))
+        y = self._wire(r.lo, r.hi)
         self._inst("snn_op_minmax", {"A_W": a.width, "B_W": b.width, "OUT_W": y.width,
                                      "MAX": int(is_max)},
                    {"a": a.wire, "b": b.wire, "y": y.wire})
@@ -218,13 +204,8 @@ class _Lowering:
 
     def absval(self, x: _Val) -> _Val:
         x = self.num(x)
-        if x.lo >= 0:
-            lo, hi = x.lo, x.hi
-        elif x.hi <= 0:
-            lo, hi = -x.hi, -x.lo
-        else:
-            lo, hi = 0, max(-x.lo, x.hi)
-        y = self._wire(lo, hi)
+        r = R.absval(R.Span(x.lo, x.hi))
+        y = self._wire(r.lo, r.hi)
         self._inst("snn_op_abs", {"IN_W": x.width, "OUT_W": y.width},
                    {"x": x.wire, "y": y.wire})
         return y
@@ -246,7 +227,8 @@ class _Lowering:
 
     def select(self, sel: _Val, a: _Val, b: _Val, width: int | None = None) -> _Val:
         a, b = self.num(a), self.num(b)
-        lo, hi = min(a.lo, b.lo), max(a.hi, b.hi)
+        r = R.union(R.Span(a.lo, a.hi), R.Span(b.lo, b.hi))
+        lo, hi = r.lo, r.hi
         self._check(lo, hi)
         name = self._name()
         w = width if width is not None else sbits(lo, hi)
@@ -270,18 +252,14 @@ class _Lowering:
         else:
             self._inst("snn_sat", {"IN_W": v.width, "OUT_W": self.u_w},
                        {"din": v.wire, "dout": name, "sat": flag})
-        lo, hi = min(max(v.lo, low), self.hi), max(min(v.hi, self.hi), low)
-        return _Val(name, lo, hi, self.u_w), (flag if can else None)
+        r = R.clamp(R.Span(v.lo, v.hi), low, self.hi)
+        return _Val(name, r.lo, r.hi, self.u_w), (flag if can else None)
 
     def input_value(self) -> _Val:
         if self.input is None:
             sh = self.u_frac - self.acc_frac
-            alo, ahi = -(1 << (self.acc_w - 1)), (1 << (self.acc_w - 1)) - 1
-            if sh >= 0:
-                lo, hi = alo << sh, ahi << sh
-            else:
-                lo, hi = _rshift_round(alo, -sh), _rshift_round(ahi, -sh)
-            y = self._wire(lo, hi)
+            r = R.rescaled_input(self.acc_w, self.acc_frac, self.u_frac)
+            y = self._wire(r.lo, r.hi)
             self._inst("snn_rescale", {"IN_W": self.acc_w, "OUT_W": y.width, "SHIFT": sh},
                        {"din": "acc", "dout": y.wire})
             self.input = y
