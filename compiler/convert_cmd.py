@@ -93,6 +93,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.errors import SnnError, SnnErrors
+from snnc.types import MAX_FIXED_WIDTH
 
 
 # ====================================================================== the ANN
@@ -332,10 +333,8 @@ def _g(v: float) -> str:
     return repr(float(v))
 
 
-def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
-            y_data: np.ndarray | None = None) -> Converted:
-    """Convert ``ann``; ``x_data`` (training samples) sets the formats (ASN) or the normalisation
-    (IF, required there)."""
+def check_options(opts: Options) -> None:
+    """Usage errors in the options, before any data is read."""
     if opts.to not in ("asn", "if-rate"):
         raise SnnError(None, f"unknown conversion target '{opts.to}'", "use asn or if-rate")
     if not opts.tolerance >= 0:
@@ -347,6 +346,19 @@ def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
         raise SnnError(None, "--tau-beta, --input-tau-beta and --tau-gamma must be positive")
     if opts.threshold is not None and not opts.threshold > 0:
         raise SnnError(None, f"--threshold must be positive, not {opts.threshold:g}")
+    if not 0 < opts.percentile <= 100:
+        raise SnnError(None, f"--percentile must be above 0 and at most 100, not "
+                             f"{opts.percentile:g}")
+    if not 2 <= opts.weight_bits <= MAX_FIXED_WIDTH:
+        raise SnnError(None, f"--weight-bits must be between 2 and {MAX_FIXED_WIDTH}, not "
+                             f"{opts.weight_bits}")
+
+
+def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
+            y_data: np.ndarray | None = None) -> Converted:
+    """Convert ``ann``; ``x_data`` (training samples) sets the formats (ASN) or the normalisation
+    (IF, required there)."""
+    check_options(opts)
     acts = ann.forward(x_data) if x_data is not None and len(x_data) else None
     if opts.to == "asn":
         return _to_asn(ann, opts, acts, x_data, y_data)
@@ -811,6 +823,7 @@ def cmd_convert(args) -> int:
                    percentile=args.percentile, weight_bits=args.weight_bits,
                    calibrate=args.calibrate, tolerance=args.tolerance,
                    agreement=args.agreement, input=args.input)
+    check_options(opts)
     dataset_name = args.dataset or ann.dataset
     data = None
     if dataset_name:

@@ -277,6 +277,12 @@ def test_usage_errors(tmp_path, capsys):
     assert main(["convert", str(path), "--weights", str(w), "--agreement", "150",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--agreement must be a percentage (0 to 100), not 150" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate", "--percentile",
+                 "101", "--dataset", "digits", "--out", str(tmp_path / "o")]) == 2
+    assert "--percentile must be above 0 and at most 100, not 101" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--weight-bits", "64",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--weight-bits must be between 2 and 32, not 64" in capsys.readouterr().err
     assert main(["convert", str(path), "--weights", str(w), "--threshold", "0",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--threshold must be positive, not 0" in capsys.readouterr().err
