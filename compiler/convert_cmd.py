@@ -1,14 +1,17 @@
 """``snnc convert``: turn a trained ReLU network (an ANN) into a spiking model plus its weights.
 
-    snnc convert ANN (.snn with --weights W | .pt) [--to asn|if-rate] [--dataset NAME]
+    snnc convert ANN (.snn with --weights W | .pt [--input-shape C,H,W] [--stride S] [--padding P])
+                 [--to asn|if-rate] [--dataset NAME]
                  [--steps N] [--tau-beta T] [--input-tau-beta T] [--threshold θ0] [--m-f M]
                  [--tau-gamma T] [--calibrate N] [--tolerance PTS] [--input auto|rate|direct]
                  [--percentile P] [--weight-bits B] [--check N] --out DIR [--json]
 
 The ANN is either a ``.snn`` model whose dense / conv2d layers use the ``relu`` neuron (the last
 layer's ``membrane`` readout being the logits; flatten layers allowed) with its weights file, or a
-PyTorch ``state_dict`` (``.pt``) of an ``nn.Sequential`` of ``Linear`` layers with a ReLU after
-every one but the last (a state_dict does not record the ReLUs: that is assumed).
+PyTorch ``state_dict`` (``.pt``) of an ``nn.Sequential`` of ``Conv2d`` and ``Linear`` layers with
+a ReLU after every one but the last and a ``Flatten`` between the two kinds (a state_dict does not
+record modules without parameters, nor a Conv2d's stride and padding: the ReLUs and the Flatten are
+assumed, the geometry is given with ``--input-shape C,H,W``, ``--stride`` and ``--padding``).
 
 ``--to asn`` (default) gives adaptive spiking neurons (docs/semantics.md): a neuron's input current
 ``U = b U + W h_in`` decodes its inputs' graded spikes with the kernel ``b = exp(-dt/tau_beta)``,
@@ -83,6 +86,7 @@ set, from the activations' range; every choice is written as a comment in the mo
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -215,8 +219,12 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
     return Ann(graph.name, inp.name, tuple(inp.shape), float(inp.encoding.scale), layers, dataset)
 
 
-def ann_from_state_dict(path: str) -> Ann:
-    """The ANN of a torch ``state_dict`` of an ``nn.Sequential`` of ``Linear`` (and ReLU) layers."""
+def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), padding=()) -> Ann:
+    """The ANN of a torch ``state_dict`` of an ``nn.Sequential`` of ``Conv2d`` and ``Linear``
+    layers (ReLU after each but the last; a ``Flatten`` between the last Conv2d and the first
+    Linear is implied). A state_dict holds no geometry: ``input_shape`` ``(C, H, W)`` is needed
+    with a Conv2d, and each Conv2d's ``stride`` and ``padding`` (square) come from the lists
+    (one value: every Conv2d; default PyTorch's 1 and 0)."""
     import torch
 
     where = None                      # a binary file: the messages name it
@@ -234,28 +242,77 @@ def ann_from_state_dict(path: str) -> Ann:
                                   "'<index>.bias' of an nn.Sequential")
         groups.setdefault(int(prefix), {})[tensor] = np.asarray(value.detach().cpu().numpy(),
                                                                  dtype=np.float64)
-    layers = []
-    prev = None
+    convs = sum(1 for g in groups.values() if g.get("weight") is not None
+                and g["weight"].ndim == 4)
+    geometry = {}
+    for opt, values, least in (("--stride", stride, 1), ("--padding", padding, 0)):
+        values = list(values or ()) or [least]          # nn.Conv2d's defaults: 1 and 0
+        if len(values) not in (1, convs):
+            raise SnnError(where, f"{opt} gives {len(values)} values for the {convs} Conv2d "
+                                  f"modules of '{path}'", "give one value for all, or one each")
+        if any(v < least for v in values):
+            raise SnnError(where, f"{opt} values must be {least} or more, not "
+                                  f"{','.join(str(v) for v in values)}")
+        geometry[opt] = values if len(values) == convs else values * convs
+    if convs and input_shape is None:
+        raise SnnError(where, f"'{path}' has Conv2d modules: give the input's shape",
+                       "pass --input-shape C,H,W (and --stride / --padding where they are not "
+                       "1 and 0: a state_dict does not hold them)")
+    shape = tuple(input_shape) if input_shape is not None else None
+    first_shape = shape
+    layers: list[AnnLayer] = []
+    k_conv = 0
     for i, index in enumerate(sorted(groups)):
         g = groups[index]
-        w = g.get("weight")
-        if w is None or w.ndim != 2:
-            kind = "Conv2d" if w is not None and w.ndim == 4 else "this module"
-            raise SnnError(where, f"module {index} of '{path}': only Linear layers can be converted "
-                                  f"from a state_dict ({kind} needs the input geometry; write the "
-                                  "network as a .snn model instead)")
-        if prev is not None and w.shape[1] != prev:
-            raise SnnError(where, f"module {index} of '{path}' takes {w.shape[1]} inputs, but the "
-                                  f"layer before it has {prev} outputs")
-        prev = w.shape[0]
-        layers.append(AnnLayer(f"fc{i + 1}", "dense", w, g.get("bias"), units=w.shape[0]))
+        w, b = g.get("weight"), g.get("bias")
+        mod = f"module {index} of '{path}'"
+        if w is None or w.ndim not in (2, 4):
+            raise SnnError(where, f"{mod}: only Conv2d and Linear layers can be converted (a "
+                                  f"{'tensor' if w is None else f'{w.ndim}-D weight'} is neither)")
+        if b is not None and b.shape != (w.shape[0],):
+            raise SnnError(where, f"{mod}: a bias of shape {list(b.shape)} for {w.shape[0]} "
+                                  "outputs")
+        if w.ndim == 4:
+            if shape is None or len(shape) != 3:
+                raise SnnError(where, f"{mod} is a Conv2d after a Linear layer; snnc convert "
+                                      "takes the Conv2d layers first")
+            if w.shape[1] != shape[0]:
+                before = "the input has" if not layers else "the layer before it has"
+                raise SnnError(where, f"{mod} takes {w.shape[1]} input channels, but {before} "
+                                      f"{shape[0]}")
+            s, p = geometry["--stride"][k_conv], geometry["--padding"][k_conv]
+            k_conv += 1
+            out_hw = [(shape[1 + d] + 2 * p - w.shape[2 + d]) // s + 1 for d in (0, 1)]
+            if min(out_hw) < 1:
+                raise SnnError(where, f"{mod}: a {w.shape[2]}x{w.shape[3]} kernel (stride {s}, "
+                                      f"padding {p}) does not fit its {shape[1]}x{shape[2]} input")
+            layers.append(AnnLayer(f"conv{i + 1}", "conv2d", w, b, units=w.shape[0],
+                                   kernel=(w.shape[2], w.shape[3]), stride=(s, s), padding=(p, p)))
+            shape = (w.shape[0], *out_hw)
+            continue
+        if shape is None:
+            shape = first_shape = (w.shape[1],)
+        if len(shape) == 3:
+            layers.append(AnnLayer(f"flat{i + 1}", "flatten", relu=False))
+            shape = (int(np.prod(shape)),)
+        if w.shape[1] != shape[0]:
+            before = ("the input has {} values" if not any(l.kind != "flatten" for l in layers)
+                      else "the layer before it has {} outputs")
+            raise SnnError(where, f"{mod} takes {w.shape[1]} inputs, but "
+                                  + before.format(shape[0]))
+        layers.append(AnnLayer(f"fc{i + 1}", "dense", w, b, units=w.shape[0]))
+        shape = (w.shape[0],)
+    if layers[-1].kind != "dense":
+        raise SnnError(where, f"the last module of '{path}' must be a Linear layer (the logits)")
     layers[-1].relu = False
     name = os.path.splitext(os.path.basename(path))[0]
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "ann"
     if name[0].isdigit():
         name = "ann_" + name
-    return Ann(name, "x", (layers[0].weight.shape[1],), 1.0, layers,
-               notes=["a ReLU is assumed after every Linear layer but the last"])
+    notes = ["a ReLU is assumed after every layer but the last"]
+    if convs:
+        notes.append("a Flatten is assumed between the last Conv2d and the first Linear")
+    return Ann(name, "x", first_shape, 1.0, layers, notes=notes)
 
 
 # ====================================================================== formats
@@ -721,17 +778,40 @@ def _dataset_text(name: str) -> str:
 # ====================================================================== the command
 
 
+def _int_list(least: int, what: str):
+    """An argparse type: comma-separated integers, each at least ``least``."""
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(int(t) for t in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of "
+                                             "integers") from None
+        if any(v < least for v in values):
+            raise argparse.ArgumentTypeError(f"the values must be {what}, not '{text}'")
+        return values
+    return parse
+
+
 def register(sub) -> None:
     from snnc.argtypes import nonnegative_int, positive_int
 
     p = sub.add_parser("convert", help="convert a trained ReLU network (ANN) to a spiking model",
                        description="Convert a trained ReLU network -- a .snn model whose layers use "
                                    "relu (with --weights) or a torch state_dict (.pt) of an "
-                                   "nn.Sequential of Linear/ReLU -- to adaptive spiking neurons "
+                                   "nn.Sequential of Conv2d/Linear/ReLU -- to adaptive spiking neurons "
                                    "(ASN, default) or rate-coded IF neurons; writes DIR/model.snn "
                                    "and DIR/weights.npz.")
     p.add_argument("ann", metavar="ANN", help=".snn model of relu layers, or a .pt state_dict")
     p.add_argument("--weights", metavar="W", help="the ANN's weights file (for a .snn model)")
+    p.add_argument("--input-shape", type=_int_list(1, "positive"), metavar="C,H,W",
+                   help="a .pt state_dict with Conv2d modules: the input's shape (channels, "
+                        "height, width); a state_dict does not hold it")
+    p.add_argument("--stride", type=_int_list(1, "positive"), default=(), metavar="S[,S...]",
+                   help="a .pt state_dict: each Conv2d's stride, one value for all or one per "
+                        "Conv2d (default 1, as nn.Conv2d's)")
+    p.add_argument("--padding", type=_int_list(0, "0 or more"), default=(), metavar="P[,P...]",
+                   help="a .pt state_dict: each Conv2d's zero padding, one value for all or one "
+                        "per Conv2d (default 0, as nn.Conv2d's)")
     p.add_argument("--to", choices=("asn", "if-rate"), default="asn")
     p.add_argument("--dataset", metavar="NAME",
                    help="data for the formats / normalisation and the accuracy check: digits, "
@@ -792,13 +872,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_convert)
 
 
-def load_ann(path: str, weights_path: str | None) -> tuple[Ann, ir.Graph | None]:
+def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
+             padding=()) -> tuple[Ann, ir.Graph | None]:
     if path.endswith(".pt") or path.endswith(".pth"):
         if weights_path:
             raise SnnError(None, "--weights is for a .snn ANN; a .pt file holds its own weights")
         if not os.path.isfile(path):
             raise SnnError(None, f"cannot find '{path}'")
-        return ann_from_state_dict(path), None
+        return ann_from_state_dict(path, input_shape, stride, padding), None
+    if input_shape is not None or stride or padding:
+        raise SnnError(None, "--input-shape, --stride and --padding are for a .pt state_dict; a "
+                             ".snn ANN says its geometry itself")
     from snnc.build import load
     from snnc.weights import load_weights
 
@@ -815,7 +899,7 @@ def cmd_convert(args) -> int:
     from snnc.build import load_text
     from snnc.weights import save_weights
 
-    ann, graph = load_ann(args.ann, args.weights)
+    ann, graph = load_ann(args.ann, args.weights, args.input_shape, args.stride, args.padding)
     opts = Options(to=args.to, steps=args.steps, tau_beta=args.tau_beta * 1e-3,
                    input_tau_beta=(args.input_tau_beta * 1e-3
                                    if args.input_tau_beta is not None else None),

@@ -225,6 +225,113 @@ def test_cli_converts_a_torch_state_dict(trained, tmp_path, capsys):
     assert type(g.layers[0].neuron).__name__ == "ASN"
 
 
+def _train_cnn(x, y, seed=0, epochs=25):
+    """A small CNN (Conv2d 1->4 3x3 padding 1, ReLU, Flatten, Linear 256->10) trained in plain
+    PyTorch on 8x8 digits: what a user brings as a state_dict."""
+    torch.manual_seed(seed)
+    seq = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Flatten(), torch.nn.Linear(256, 10))
+    opt = torch.optim.Adam(seq.parameters(), 3e-3)
+    xt = torch.tensor(x, dtype=torch.float32).reshape(-1, 1, 8, 8)
+    yt = torch.tensor(y, dtype=torch.long)
+    for _ in range(epochs):
+        for i in range(0, len(xt), 64):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(seq(xt[i:i + 64]), yt[i:i + 64]).backward()
+            opt.step()
+    return seq
+
+
+def test_cli_converts_a_conv_state_dict(trained, tmp_path, capsys):
+    """A Conv2d/ReLU/Flatten/Linear state_dict with its geometry on the command line: the ANN
+    snnc reads computes what the torch module does, and the converted ASN network classifies
+    like it."""
+    data = trained[2]
+    seq = _train_cnn(data.x_train, data.y_train)
+    with torch.no_grad():
+        logits = seq(torch.tensor(data.x_test, dtype=torch.float32).reshape(-1, 1, 8, 8))
+    torch_acc = float((logits.argmax(1).numpy() == data.y_test).mean())
+    assert torch_acc > 0.9
+    pt = tmp_path / "cnn.pt"
+    torch.save(seq.state_dict(), pt)
+    from snnc.convert_cmd import ann_from_state_dict
+
+    ann = ann_from_state_dict(str(pt), (1, 8, 8), (), (1,))
+    np.testing.assert_allclose(ann.forward(data.x_test)[-1], logits.numpy(), atol=1e-4)
+    assert [(l.name, l.kind) for l in ann.layers] == [("conv1", "conv2d"), ("flat2", "flatten"),
+                                                     ("fc2", "dense")]
+    out = tmp_path / "from_cnn"
+    assert main(["convert", str(pt), "--input-shape", "1,8,8", "--padding", "1", "--dataset",
+                 "digits", "--out", str(out), "--check", "397", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ann_accuracy"] == pytest.approx(torch_acc, abs=1e-9)
+    assert abs(summary["snn_accuracy"] - summary["ann_accuracy"]) <= 0.01
+    g = load(out / "model.snn").graph
+    assert [type(l).__name__ for l in g.layers] == ["Conv2d", "Flatten", "Dense"]
+    assert g.layers[0].padding == (1, 1) and g.layers[0].stride == (1, 1)
+    assert tuple(g.inputs[0].shape) == (1, 8, 8)
+
+
+def test_conv_state_dict_geometry_follows_torch(tmp_path):
+    """Strides and paddings per Conv2d, two of them, then two Linear layers."""
+    from snnc.convert_cmd import ann_from_state_dict
+
+    torch.manual_seed(1)
+    seq = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, stride=2), torch.nn.ReLU(),
+                              torch.nn.Conv2d(3, 5, 2, padding=1), torch.nn.ReLU(),
+                              torch.nn.Flatten(), torch.nn.Linear(125, 7), torch.nn.ReLU(),
+                              torch.nn.Linear(7, 3))
+    pt = tmp_path / "two.pt"
+    torch.save(seq.state_dict(), pt)
+    x = np.random.default_rng(1).random((4, 1, 9, 9))
+    ann = ann_from_state_dict(str(pt), (1, 9, 9), (2, 1), (0, 1))
+    assert [l.stride for l in ann.layers[:2]] == [(2, 2), (1, 1)]
+    assert [l.padding for l in ann.layers[:2]] == [(0, 0), (1, 1)]
+    with torch.no_grad():
+        want = seq(torch.tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(ann.forward(x)[-1], want, atol=1e-5)
+
+
+@pytest.mark.parametrize("modules,args,message", [
+    ("conv", [], "has Conv2d modules: give the input's shape"),
+    ("conv", ["--input-shape", "2,8,8"], "module 0 of '{pt}' takes 1 input channels, but the "
+                                         "input has 2"),
+    ("conv", ["--input-shape", "1,8,8", "--stride", "1,2"],
+     "--stride gives 2 values for the 1 Conv2d modules of '{pt}'"),
+    ("conv", ["--input-shape", "1,2,2"], "module 0 of '{pt}': a 3x3 kernel (stride 1, padding 0) "
+                                         "does not fit its 2x2 input"),
+    ("conv", ["--input-shape", "1,8,8"], "module 3 of '{pt}' takes 256 inputs, but the layer "
+                                         "before it has 144 outputs"),
+    ("late_conv", ["--input-shape", "1,8,8"], "module 2 of '{pt}' is a Conv2d after a Linear "
+                                              "layer"),
+    ("linear", ["--input-shape", "1,8,4"], "module 0 of '{pt}' takes 64 inputs, but the input "
+                                           "has 32 values"),
+])
+def test_conv_state_dict_errors(tmp_path, capsys, modules, args, message):
+    seq = (torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
+                               torch.nn.Flatten(), torch.nn.Linear(256, 10))
+           if modules == "conv" else
+           torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                               torch.nn.Conv2d(1, 2, 3))
+           if modules == "late_conv" else
+           torch.nn.Sequential(torch.nn.Linear(64, 10)))
+    pt = tmp_path / "m.pt"
+    torch.save(seq.state_dict(), pt)
+    assert main(["convert", str(pt), "--dataset", "digits", "--out", str(tmp_path / "o")] + args) == 2
+    err = capsys.readouterr().err
+    assert message.format(pt=pt) in err, err
+
+
+def test_conv_geometry_options_are_checked_by_the_parser(tmp_path, capsys):
+    for opt, value, message in (("--padding", "x", "'x' is not a comma-separated list of integers"),
+                                ("--stride", "1,0", "the values must be positive, not '1,0'"),
+                                ("--input-shape", "0,8,8", "the values must be positive")):
+        with pytest.raises(SystemExit) as exc:
+            main(["convert", "m.pt", "--out", str(tmp_path / "o"), opt, value])
+        assert exc.value.code == 2
+        assert f"argument {opt}: {message}" in capsys.readouterr().err
+
+
 def _write(tmp_path, text: str) -> pathlib.Path:
     p = tmp_path / "m.snn"
     p.write_text(text)
@@ -266,11 +373,10 @@ def test_usage_errors(tmp_path, capsys):
     assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate",
                  "--out", str(tmp_path / "o")]) == 2
     assert "needs a data set" in capsys.readouterr().err
-    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
-    pt = tmp_path / "c.pt"
-    torch.save(conv.state_dict(), pt)
-    assert main(["convert", str(pt), "--out", str(tmp_path / "o")]) == 2
-    assert "only Linear layers" in capsys.readouterr().err
+    assert main(["convert", str(path), "--weights", str(w), "--input-shape", "1,2,2",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "--input-shape, --stride and --padding are for a .pt state_dict" in \
+        capsys.readouterr().err
     assert main(["convert", str(path), "--weights", str(w), "--tolerance", "-1",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--tolerance must be 0 or more, not -1" in capsys.readouterr().err
