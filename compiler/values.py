@@ -219,6 +219,9 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
             if abs(steps - round(steps)) > 1e-6:
                 raise SnnError(node.loc, f"{owner} of {q} is not a whole number of steps of "
                                          f"dt = {Quantity(dt, TIME)}")
+            if abs(steps) > 2**31:
+                raise SnnError(node.loc, f"{owner} of {q} is too large ({steps:g} steps of "
+                                         f"dt = {Quantity(dt, TIME)})")
             value = int(round(steps))
         elif q.dim == NONE:
             value = _int(node, owner, dt)

@@ -260,6 +260,9 @@ CASES = [
                                                       "hardware { device = ice40-up5k }"),
      [(6, 21, "'device' must be one of ice40-up5k, ice40-hx8k, ecp5-25k or generic, got an "
               "expression", 'a value with a dash is written as a string: "ice40-up5k"')]),
+    ("steps given as a time, too many", src(*HEAD, "layer l = dense(x, 4) with IF(refractory = "
+                                                    "1e30 ms)", OUTPUT),
+     [(4, 44, "parameter 'refractory' of IF of 1e+27 s is too large (1e+30 steps of dt = 1 ms)")]),
     # ------------------------------------------------------------------ fixed-point formats
     ("fixed width too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"),
      [(6, 22, "invalid fixed-point format fixed<40,2>: width must be between 2 and 32 bits")]),

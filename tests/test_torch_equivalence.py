@@ -7,7 +7,9 @@
 * Float mode against the float reference simulator: the same spikes and membranes within 1e-9
   (float64), on the same networks.
 """
+import pathlib
 import random
+import re
 
 import numpy as np
 import pytest
@@ -248,3 +250,17 @@ def test_inline_models(name):
     check_float(g, w, x)
     if name != "custom":          # its Adex neuron uses exp() of a state: float only
         check_qat(g, w, x)
+
+
+@pytest.mark.parametrize("state", ["fixed<31,30>", "fixed<32,16>"])
+def test_asn_qat_is_bit_exact_with_states_wider_than_float32(state):
+    """With a membrane format wider than float32's 24-bit significand, the QAT ASN's membranes
+    and heights (which feed the next layer) are still the golden model's integers: the int64
+    states are converted to float64, never through the default float32 (which rounded them by
+    up to 32 units at 31 bits)."""
+    text = (pathlib.Path(__file__).resolve().parent.parent / "examples" / "asn_digits.snn").read_text()
+    text = re.sub(r"state = fixed<\d+,\d+>", f"state = {state}", text)
+    assert f"state = {state}" in text
+    g = load_text(text, "asn_wide.snn").graph
+    w = random_weights(g, 0)
+    check_qat(g, w, np.random.default_rng(0).random((3, 64)).astype(np.float32))

@@ -197,10 +197,12 @@ class ASNIntScan(torch.autograd.Function):
             P = torch.where(s, sat["P"](P + h, s), P)
             A = torch.where(s, sat["A"](A + _rescale(q.m_f * h, COEF_FRAC + fm, fa), s), A)
             S[t] = s
-            U_all[t] = U * sm
-            H[t] = h * sm
-            V[t] = d * (0.5 * sm)                      # U - P - theta/2, real units
-            TH[t] = th * sm
+            # int64 * a Python float would compute in the default dtype (float32): exact only
+            # below 2^24, so every conversion is to float64 first (exact below 2^53)
+            U_all[t] = U.to(torch.float64) * sm
+            H[t] = h.to(torch.float64) * sm
+            V[t] = d.to(torch.float64) * (0.5 * sm)    # U - P - theta/2, real units
+            TH[t] = th.to(torch.float64) * sm
         ctx.consts = (_effective(leak, q.mem_decay), _effective(leak, q.adapt_decay),
                       _effective(leak, q.pred_decay), q.threshold * sm, q.m_f / 65536.0)
         ctx.surrogate, ctx.tbptt = surrogate, int(tbptt or 0)
