@@ -13,10 +13,12 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 torch = pytest.importorskip("torch")
 
 from snn_models import INLINE_MODELS, example_files  # noqa: E402
+from test_pipeline_properties import mutated  # noqa: E402
 from snnc import ir  # noqa: E402
 from snnc.backends.golden.float_sim import simulate_float  # noqa: E402
 from snnc.backends.golden.golden_sim import simulate_golden  # noqa: E402
@@ -264,3 +266,28 @@ def test_asn_qat_is_bit_exact_with_states_wider_than_float32(state):
     g = load_text(text, "asn_wide.snn").graph
     w = random_weights(g, 0)
     check_qat(g, w, np.random.default_rng(0).random((3, 64)).astype(np.float32))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated())
+def test_mutated_examples_qat_is_bit_exact(case):
+    """The examples with numbers, formats (wide ones included) and hardware settings changed
+    (tests/test_pipeline_properties.py's mutations): where the model still quantises, QAT is the
+    golden model bit for bit."""
+    from snnc.build import build
+    from snnc.dsl.parser import parse_bytes
+    from snnc.errors import SnnError, SnnErrors
+
+    path, data = case
+    try:
+        g = build(parse_bytes(data, path)).graph
+        w = random_weights(g, 0)
+        quantize(g, w)
+    except (SnnError, SnnErrors):
+        return
+    if g.time.steps * sum(int(np.prod(layer.shape)) for layer in g.layers) > 200_000:
+        return                                      # a mutated `steps`: too slow, nothing new
+    rng = np.random.default_rng(0)
+    x = {inp.name: rng.random((3, *inp.shape)).astype(np.float32) for inp in g.inputs}
+    check_qat(g, w, next(iter(x.values())) if len(x) == 1 else x)
