@@ -67,12 +67,18 @@ def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str
     """Per sample: the manifest's bound ``sum_t sum_L ((E+R)*words + words + S + overhead)`` and the
     ideal ``sum_t sum_L ((E+R)*words + words)`` (the issue's ``events * ceil(fanout/P) + ceil(N/P)``).
     ``R``: a recurrent layer's own spikes of the step before, fed back as events."""
+    bound, ideal = step_bounds(manifest, golden, steps, batch, input_name)
+    return bound.sum(axis=0), ideal.sum(axis=0)
+
+
+def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str):
+    """:func:`cycle_bounds` per step: ``(bound, ideal)``, each ``[T, B]``."""
     layers = manifest["layers"]
     over = manifest["cycle_bound"]["overhead_per_layer"]
     recurrent = set(manifest["cycle_bound"].get("recurrent_layers", []))
     delays = manifest["cycle_bound"].get("delays", {})
-    bound = np.zeros(batch, dtype=np.int64)
-    ideal = np.zeros(batch, dtype=np.int64)
+    bound = np.zeros((steps, batch), dtype=np.int64)
+    ideal = np.zeros((steps, batch), dtype=np.int64)
     src = input_name
     for lay in layers:
         e = _events_per_step(np.asarray(golden.spikes[src]))       # [T, B]
@@ -85,8 +91,8 @@ def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str
         if lay["name"] in recurrent:
             e = e.copy()
             e[1:] += s[:-1]                                          # last step's own spikes
-        ideal += (e * nw + nw).sum(axis=0)
-        bound += (e * nw + nw + s + over).sum(axis=0)
+        ideal += e * nw + nw
+        bound += e * nw + nw + s + over
         src = lay["name"]
     return bound, ideal
 
@@ -289,7 +295,11 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
         pw = {p["name"]: p["width"] for p in manifest["ports"]}["s_payload"]
         (root / "stimulus.hex").write_text(_stimulus(events + [events[b] for b in replay], aw,
                                                      pw))
+        # the bench's hang limits: a few times the cycle bound of each step (every layer's work,
+        # hidden and recurrent spikes included, not the input events alone)
+        limits, _ = step_bounds(manifest, golden, steps, batch, inp.name)
         cfg = {"steps": steps, "events": [[len(s) for s in e] for e in events], "replay": replay,
+               "step_bounds": limits.T.tolist(),
                "manifest": manifest, "p_valid": 1.0 - gaps, "p_ready": 1.0 - stall,
                "burst": bool(burst), "seed": int(rng_seed)}
         (root / "cosim.json").write_text(json.dumps(cfg))

@@ -71,6 +71,7 @@ class Model:
     def __init__(self, cfg: dict):
         self.steps = cfg["steps"]
         self.events = cfg["events"]            # [sample][step] input events
+        self.bounds = cfg["step_bounds"]       # [sample][step] the manifest's cycle bound
         self.batch = len(self.events)
         self.replay = cfg["replay"]            # samples to replay step by step
 
@@ -178,13 +179,13 @@ async def cosim(dut):
     await driver.reset()
     checker.expect(await monitor.wait_idle(), "the network never became idle after reset")
 
-    # a generous hang limit: every event may cost every word of every layer, stalls included
-    words = sum(lay["words_per_row"] for lay in layers)
+    # a generous hang limit: four times the cycle bound of the golden model's events (every
+    # layer's, hidden and recurrent spikes included), slowed by the stalls and gaps
     slow = 1.0 / max(1e-3, min(cfg["p_valid"], cfg["p_ready"])) + (64 if cfg["burst"] else 0)
     results = {"cycles": [], "events": [], "backpressure": [], "states": [], "step_count": [],
                "replay": {}}
     for b in range(model.batch):
-        limit = int((model.sample_events(b) + model.steps) * (words + 8) * slow * 4 + 10000)
+        limit = int(sum(model.bounds[b]) * slow * 4 + 10000)
         await driver.release(model.steps, 0)
         await monitor.wait_done(limit)
         await ReadOnly()
@@ -212,7 +213,7 @@ async def cosim(dut):
     for b in model.replay:
         membrane = [0] * out_layer["neurons"]
         for t in range(model.steps):
-            limit = int((model.events[b][t] + 1) * (words + 8) * slow * 4 + 10000)
+            limit = int(model.bounds[b][t] * slow * 4 + 10000)
             await driver.release(1, 1)
             await monitor.wait_done(limit)
             checker.expect(await monitor.wait_idle(), f"replay of sample {b}: never idle")

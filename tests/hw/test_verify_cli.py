@@ -356,3 +356,44 @@ def test_cosim_work_dir_relative_to_the_current_folder(tmp_path, monkeypatch):
     run, comp = verify_verilog(q, x, np.arange(2), 0, lanes=4, work_dir="rel/cosim")
     assert comp.match and comp.mismatches == 0 and run.batch == 2
     assert (tmp_path / "rel" / "cosim" / "cosim.json").is_file()
+
+
+CHATTY = """model chatty
+time {
+    dt = 1 ms
+    steps = 30
+}
+input x[1] = direct(scale = 1.0)
+layer rec = recurrent(x, 96, bias = true) with LIF(tau_mem = 2 ms, threshold = 0.25)
+layer out = dense(rec, 4) with LIF(tau_mem = 10 ms, reset = none)
+output out = membrane
+hardware { lanes = 4 }
+"""
+
+
+def test_verify_a_network_whose_spikes_outnumber_its_inputs(tmp_path, capsys):
+    """One input value per step drives a recurrent layer that spikes on most steps: the bench's
+    hang limit follows the cycle bound of every layer's events (it counted the input events only
+    and stopped this run as a hang at a fraction of its cycles)."""
+    need_verilator()
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    model = tmp_path / "chatty.snn"
+    model.write_text(CHATTY)
+    graph = snnc.load(str(model)).graph
+    weights = random_weights(graph, seed=3, scale=3.0)
+    weights["rec"]["bias"] = np.full(96, 0.5, dtype=np.float32)
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, weights)
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data.npz"
+    np.savez(data, x_train=rng.uniform(size=(4, 1)).astype(np.float32),
+             y_train=np.arange(4) % 4, x_test=rng.uniform(size=(2, 1)).astype(np.float32),
+             y_test=np.arange(2))
+    rc, s = _verify([str(model), "--weights", str(w), "--dataset", f"npz:{data}", "--samples",
+                     "2", "--json"], capsys)
+    assert rc == 0, s
+    assert s["match"] is True
+    spikes_per_input = s["spikes_per_sample"] / 30
+    assert spikes_per_input > 20, s          # the regime the old limit could not follow
