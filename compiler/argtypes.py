@@ -1,5 +1,6 @@
-"""Argument types shared by the ``snnc`` subcommands: integers with a lower bound. A bad value is
-an ``argparse.ArgumentTypeError``, which argparse reports with the option's name (exit code 2)."""
+"""Argument types shared by the ``snnc`` subcommands: integers with a lower bound, finite numbers
+with one. A bad value is an ``argparse.ArgumentTypeError``, which argparse reports with the
+option's name (exit code 2)."""
 from __future__ import annotations
 
 import argparse
@@ -23,3 +24,34 @@ def positive_int(text: str) -> int:
 def nonnegative_int(text: str) -> int:
     """An integer of at least 0."""
     return _int_at_least(text, 0, "must be 0 or more, not {}")
+
+
+def finite_float(text: str) -> float:
+    """A finite number (no nan, no inf)."""
+    return _float(text)
+
+
+def _float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
+    return v
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0."""
+    v = _float(text)
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return v
+
+
+def nonnegative_float(text: str) -> float:
+    """A finite number of at least 0."""
+    v = _float(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return v

@@ -401,6 +401,8 @@ def check_options(opts: Options) -> None:
     if not (opts.tau_beta > 0 and opts.tau_gamma > 0
             and (opts.input_tau_beta is None or opts.input_tau_beta > 0)):
         raise SnnError(None, "--tau-beta, --input-tau-beta and --tau-gamma must be positive")
+    if not opts.m_f >= 0:
+        raise SnnError(None, f"--m-f must be 0 or more, not {opts.m_f:g}")
     if opts.threshold is not None and not opts.threshold > 0:
         raise SnnError(None, f"--threshold must be positive, not {opts.threshold:g}")
     if not 0 < opts.percentile <= 100:
@@ -793,7 +795,8 @@ def _int_list(least: int, what: str):
 
 
 def register(sub) -> None:
-    from snnc.argtypes import nonnegative_int, positive_int
+    from snnc.argtypes import (finite_float, nonnegative_float, nonnegative_int, positive_float,
+                               positive_int)
 
     p = sub.add_parser("convert", help="convert a trained ReLU network (ANN) to a spiking model",
                        description="Convert a trained ReLU network -- a .snn model whose layers use "
@@ -818,23 +821,23 @@ def register(sub) -> None:
                         "mnist1d or npz:PATH (default: the ANN's train block's)")
     p.add_argument("--steps", type=positive_int, metavar="N",
                    help="time steps (default 60 for asn, 100 for if-rate)")
-    p.add_argument("--tau-beta", type=float, default=Options.tau_beta * 1e3, metavar="MS",
+    p.add_argument("--tau-beta", type=positive_float, default=Options.tau_beta * 1e3, metavar="MS",
                    help="ASN decoding kernel time constant in ms, also the self-prediction's "
                         "(default 30; longer: fewer spikes to hold a value, slower biases)")
-    p.add_argument("--input-tau-beta", type=float, metavar="MS",
+    p.add_argument("--input-tau-beta", type=positive_float, metavar="MS",
                    help="ASN: the first layer's kernel for the direct input in ms (default 5, or "
                         "--tau-beta if shorter; its self-prediction keeps --tau-beta, its "
                         "receivers' kernel). The input enters every step scaled by 1 - b, so the "
                         "first layer reaches W x as 1 - b^t: with 20 ms 5%% after one step, with "
                         "5 ms 18%%; shorter decides sooner, with more onset spikes")
-    p.add_argument("--threshold", type=float, metavar="THETA0",
+    p.add_argument("--threshold", type=positive_float, metavar="THETA0",
                    help="ASN resting threshold of every layer (default: calibrated per layer "
                         "from the data, see --calibrate; 0.5 without data)")
-    p.add_argument("--m-f", type=float, default=Options.m_f, metavar="M",
+    p.add_argument("--m-f", type=nonnegative_float, default=Options.m_f, metavar="M",
                    help="ASN multiplicative adaptation factor (default 4: with --tau-gamma 2 "
                         "each spike at the onset makes the next one about 3.4x higher, so a "
                         "neuron reaches its value in few spikes)")
-    p.add_argument("--tau-gamma", type=float, default=Options.tau_gamma * 1e3, metavar="MS",
+    p.add_argument("--tau-gamma", type=positive_float, default=Options.tau_gamma * 1e3, metavar="MS",
                    help="ASN threshold adaptation time constant in ms (default 2: the raised "
                         "threshold lasts through the onset's burst only, the steady code keeps "
                         "the resting threshold)")
@@ -849,10 +852,10 @@ def register(sub) -> None:
                         "by its membrane, is kept silent. 0: d = 5.66, no simulation and no "
                         "bias correction (default "
                         "2000; --threshold overrides)")
-    p.add_argument("--tolerance", type=float, default=0.5, metavar="PTS",
+    p.add_argument("--tolerance", type=nonnegative_float, default=0.5, metavar="PTS",
                    help="accuracy points the calibrated ASN may lose on the calibration samples "
                         "(default 0.5)")
-    p.add_argument("--agreement", type=float, default=98.0, metavar="PCT",
+    p.add_argument("--agreement", type=finite_float, default=98.0, metavar="PCT",
                    help="percentage of mixed training samples on which the calibrated ASN must "
                         "predict what the ANN does (default 98: the test accuracy can only differ "
                         "on the samples where the two disagree)")
@@ -860,7 +863,7 @@ def register(sub) -> None:
                    help="if-rate input encoding: auto (default) = rate for data in [0, inf), "
                         "direct (analog current) when the data has negative values, which rate "
                         "coding would clip to 0")
-    p.add_argument("--percentile", type=float, default=99.9, metavar="P",
+    p.add_argument("--percentile", type=finite_float, default=99.9, metavar="P",
                    help="IF weight normalisation percentile (default 99.9)")
     p.add_argument("--weight-bits", type=positive_int, default=12, metavar="B",
                    help="width of the weight format (default 12)")

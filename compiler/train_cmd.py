@@ -15,7 +15,7 @@ import os
 import sys
 
 from snnc.catalog import LOSSES, OPTIMIZERS
-from snnc.argtypes import positive_int
+from snnc.argtypes import nonnegative_float, nonnegative_int, positive_float, positive_int
 
 
 def register(sub) -> None:
@@ -31,12 +31,12 @@ def register(sub) -> None:
                    help="quantization-aware training: the last 10%% of the epochs (at least one) run "
                         "the golden model's integer arithmetic in the forward pass, at a tenth of "
                         "the learning rate")
-    p.add_argument("--lr", type=float, metavar="LR")
+    p.add_argument("--lr", type=positive_float, metavar="LR")
     p.add_argument("--batch-size", type=positive_int, metavar="B")
     p.add_argument("--loss", choices=LOSSES)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--spike-reg", type=float, metavar="W", help="spike-rate regulariser weight")
-    p.add_argument("--tbptt", type=int, metavar="K", help="truncated BPTT window in steps (0: full)")
+    p.add_argument("--spike-reg", type=nonnegative_float, metavar="W", help="spike-rate regulariser weight")
+    p.add_argument("--tbptt", type=nonnegative_int, metavar="K", help="truncated BPTT window in steps (0: full)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")

@@ -303,8 +303,17 @@ def test_no_arguments_is_a_usage_error(capsys):
     (["simulate", "--samples"], "0", "argument --samples: expected a positive integer, got 0"),
     (["simulate", "--samples"], "two", "argument --samples: 'two' is not an integer"),
     (["convert", "--calibrate"], "-3", "argument --calibrate: must be 0 or more, not -3"),
+    (["train", "--tbptt"], "-3", "argument --tbptt: must be 0 or more, not -3"),
+    # numbers: finite, and bounded where the option needs it (an internal error from the
+    # optimiser or the conversion before)
+    (["train", "--lr"], "-1", "argument --lr: expected a positive number, got -1"),
+    (["train", "--lr"], "nan", "argument --lr: 'nan' is not a finite number"),
+    (["train", "--spike-reg"], "-0.5", "argument --spike-reg: must be 0 or more, not -0.5"),
+    (["convert", "--tau-beta"], "inf", "argument --tau-beta: 'inf' is not a finite number"),
+    (["convert", "--m-f"], "-1", "argument --m-f: must be 0 or more, not -1"),
+    (["convert", "--agreement"], "x", "argument --agreement: 'x' is not a number"),
 ])
-def test_bounded_integer_options(option, value, message, capsys):
+def test_bounded_options(option, value, message, capsys):
     from snnc.cli import main
 
     cmd, flag = option

@@ -16,6 +16,7 @@ from snnc.build import load, load_text
 from snnc.cli import main
 from snnc.convert_cmd import Options, ann_from_graph, convert
 from snnc.datasets import load_dataset
+from snnc.errors import SnnError
 from snnc.quantize import quantize
 from snnc.weights import save_weights
 
@@ -377,9 +378,25 @@ def test_usage_errors(tmp_path, capsys):
                  "--out", str(tmp_path / "o")]) == 2
     assert "--input-shape, --stride and --padding are for a .pt state_dict" in \
         capsys.readouterr().err
-    assert main(["convert", str(path), "--weights", str(w), "--tolerance", "-1",
-                 "--out", str(tmp_path / "o")]) == 2
-    assert "--tolerance must be 0 or more, not -1" in capsys.readouterr().err
+    for opt, value, message in (("--tolerance", "-1", "must be 0 or more, not -1"),
+                                ("--threshold", "0", "expected a positive number, got 0"),
+                                ("--input-tau-beta", "0", "expected a positive number, got 0")):
+        with pytest.raises(SystemExit) as exc:              # argparse's own usage errors
+            main(["convert", str(path), "--weights", str(w), opt, value,
+                  "--out", str(tmp_path / "o")])
+        assert exc.value.code == 2
+        assert f"argument {opt}: {message}" in capsys.readouterr().err
+    # the same checks on the Python API's options (snnc.convert_cmd.check_options)
+    from snnc.convert_cmd import check_options
+
+    for bad, message in ((Options(to="asn", tolerance=-1), "--tolerance must be 0 or more, not -1"),
+                         (Options(to="asn", threshold=0.0), "--threshold must be positive, not 0"),
+                         (Options(to="asn", input_tau_beta=0.0),
+                          "--tau-beta, --input-tau-beta and --tau-gamma must be positive"),
+                         (Options(to="asn", m_f=-1.0), "--m-f must be 0 or more, not -1")):
+        with pytest.raises(SnnError) as err:
+            check_options(bad)
+        assert err.value.message == message
     assert main(["convert", str(path), "--weights", str(w), "--agreement", "150",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--agreement must be a percentage (0 to 100), not 150" in capsys.readouterr().err
@@ -389,13 +406,7 @@ def test_usage_errors(tmp_path, capsys):
     assert main(["convert", str(path), "--weights", str(w), "--weight-bits", "64",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--weight-bits must be between 2 and 32, not 64" in capsys.readouterr().err
-    assert main(["convert", str(path), "--weights", str(w), "--threshold", "0",
-                 "--out", str(tmp_path / "o")]) == 2
-    assert "--threshold must be positive, not 0" in capsys.readouterr().err
-    assert main(["convert", str(path), "--weights", str(w), "--input-tau-beta", "0",
-                 "--out", str(tmp_path / "o")]) == 2
-    assert ("--tau-beta, --input-tau-beta and --tau-gamma must be positive"
-            in capsys.readouterr().err)
+
     with pytest.raises(SystemExit) as exc:
         main(["convert", str(path), "--weights", str(w), "--calibrate", "-1",
               "--out", str(tmp_path / "o")])
