@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     name: str
+    notes: tuple[str, ...] = ()       # what fitting the data to the model left out
 
     @property
     def classes(self) -> int:
@@ -70,9 +72,35 @@ def load_dataset(name: str, graph: ir.Graph) -> Dataset:
     else:
         raise SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
     ds = Dataset(fit_input(x_tr, graph, f"data set '{name}' (training split)"), y_tr,
-                 fit_input(x_te, graph, f"data set '{name}' (test split)"), y_te, name)
+                 fit_input(x_te, graph, f"data set '{name}' (test split)"), y_te, name,
+                 sequence_notes(x_te, graph, f"data set '{name}'"))
     check_labels(ds, graph)
     return ds
+
+
+def sequence_notes(x, graph: ir.Graph, what: str) -> tuple[str, ...]:
+    """A note when :func:`fit_input` takes samples ``x`` as sequences longer than the model's
+    ``steps``: the simulation uses the first ``steps`` of each, the rest is left out (said, not
+    silently dropped)."""
+    inp = model_input(graph)
+    size, steps = _size(tuple(inp.shape)), graph.time.steps
+    x = np.asarray(x)
+    if x.ndim < 1 or not takes_sequences(inp) or not size:
+        return ()
+    sample = _size(tuple(x.shape[1:]))
+    if sample == size or sample % size:
+        return ()
+    length = sample // size
+    if length <= steps:
+        return ()
+    return (f"{what}: each sample is a sequence of {length} steps and model '{graph.name}' runs "
+            f"{steps}: its last {length - steps} steps are not used",)
+
+
+def print_notes(notes) -> None:
+    """The notes of a data set on standard error (``note: ...``)."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _unknown_hint(name: str) -> str:
@@ -299,7 +327,8 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
         x_tr = fit_input(arrays["x_train"], graph, f"{what}, x_train")
         x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
         ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train"),
-                     x_te, _labels(arrays["y_test"], f"{what}, y_test"), name)
+                     x_te, _labels(arrays["y_test"], f"{what}, y_test"), name,
+                     sequence_notes(arrays["x_test"], graph, what))
     elif any(k in arrays for k in EVENT_KEYS):
         missing = [k for k in EVENT_KEYS if k not in arrays]
         if missing:

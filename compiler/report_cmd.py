@@ -167,7 +167,7 @@ def _efficiency_arguments(p) -> None:
 def _efficiency_run(ctx: ReportContext, args) -> dict:
     from snnc.backends.golden.efficiency import (EnergyCosts, efficiency_report, measure,
                                                  write_plots)
-    from snnc.datasets import load_dataset
+    from snnc.datasets import load_dataset, print_notes
     from snnc.errors import SnnError
 
     graph = ctx.graph
@@ -179,6 +179,7 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
         raise SnnError(None, f"--efficiency: model '{graph.name}' names no data set",
                        "pass --dataset digits, mnist1d or npz:PATH")
     data = load_dataset(name, graph)
+    print_notes(data.notes)
     x, y = data.x_test, data.y_test
     if len(x) == 0:
         raise SnnError(None, f"data set '{name}' has no test samples")

@@ -242,7 +242,7 @@ def _data(args, graph):
     """Samples fitted to the model, labels (or None), sample ids and a description."""
     import numpy as np
 
-    from snnc.datasets import fit_input, load_dataset, model_input
+    from snnc.datasets import fit_input, load_dataset, model_input, print_notes, sequence_notes
     from snnc.errors import SnnError
 
     if args.input:
@@ -268,6 +268,7 @@ def _data(args, graph):
         inp = model_input(graph)
         if x.shape == tuple(inp.shape):
             x = x[None]                     # one sample without its batch dimension
+        print_notes(sequence_notes(x, graph, f"input file '{path}'"))
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
         info = {"source": "input", "name": path, "split": None,
                 "description": f"'{path}'"}
@@ -280,6 +281,7 @@ def _data(args, graph):
             raise SnnError(None, "no data to simulate: give --input FILE.npy or --dataset NAME",
                            "data sets: digits, mnist1d, npz:PATH")
     ds = load_dataset(name, graph)
+    print_notes(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
     info = {"source": "dataset", "name": name, "split": "test",
             "description": f"the test split of '{name}'"}

@@ -46,7 +46,7 @@ def register(sub) -> None:
 def cmd_train(args) -> int:
     from snnc.backends.torch.train import Progress, config_for, train
     from snnc.build import load
-    from snnc.datasets import load_dataset
+    from snnc.datasets import load_dataset, print_notes
     from snnc.errors import SnnError
     from snnc.weights import save_weights
 
@@ -59,6 +59,7 @@ def cmd_train(args) -> int:
         raise SnnError(None, f"{args.model}: no data set: give --dataset or `dataset = ...` in the "
                              "model's train block")
     dataset = load_dataset(name, graph)
+    print_notes(dataset.notes)
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)

@@ -51,7 +51,7 @@ def test_data(graph, dataset: str | None, samples: int):
     """The first ``samples`` test samples, labels and sample ids 0..N-1, and the data set name."""
     import numpy as np
 
-    from snnc.datasets import load_dataset
+    from snnc.datasets import load_dataset, print_notes
     from snnc.errors import SnnError
 
     name = dataset or (graph.train.dataset if graph.train is not None else None)
@@ -59,6 +59,7 @@ def test_data(graph, dataset: str | None, samples: int):
         raise SnnError(None, "no data to verify on: give --dataset NAME or `dataset = ...` in the "
                              "model's train block", "data sets: digits, mnist1d, npz:PATH")
     ds = load_dataset(name, graph)
+    print_notes(ds.notes)
     k = min(samples, ds.x_test.shape[0])
     if k == 0:
         raise SnnError(None, f"the test split of '{name}' holds no samples")

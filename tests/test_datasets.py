@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from snnc.build import load_text
-from snnc.datasets import bin_events, fit_input, load_dataset, stratified_split
+from snnc.datasets import bin_events, fit_input, load_dataset, sequence_notes, stratified_split
 from snnc.errors import SnnError
 
 MODEL = """\
@@ -128,6 +128,23 @@ def test_fit_input_rules():
     assert "rate encoding takes static samples" in e.value.hint
     with pytest.raises(SnnError, match="non-finite"):
         fit_input(np.full((2, 6), np.nan), rate, "x")
+
+
+def test_sequences_longer_than_the_model_are_noted(mnist1d_cache, monkeypatch, capsys):
+    """A sequence longer than ``steps`` is simulated on its first ``steps`` frames; the rest is
+    said to be left out (a note on every command that loads the data), never silently."""
+    g = model("[2, 3]", "direct", steps=4)
+    assert sequence_notes(np.zeros((5, 7, 2, 3)), g, "x") == (
+        "x: each sample is a sequence of 7 steps and model 'd' runs 4: its last 3 steps are not "
+        "used",)
+    for fits in (np.zeros((5, 4, 6)), np.zeros((5, 6)), np.zeros((5, 2, 3))):
+        assert sequence_notes(fits, g, "x") == ()
+    assert sequence_notes(np.zeros((5, 12)), model("[6]", "rate", steps=1), "x") == ()
+    monkeypatch.setenv("SNNC_CACHE", str(mnist1d_cache))
+    ds = load_dataset("mnist1d", model("[1]", "direct", steps=30))
+    assert ds.notes == ("data set 'mnist1d': each sample is a sequence of 40 steps and model 'd' "
+                        "runs 30: its last 10 steps are not used",)
+    assert load_dataset("mnist1d", model("[1]", "direct", steps=40)).notes == ()
 
 
 # ------------------------------------------------------------------ npz, dense
