@@ -187,6 +187,12 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     if not 0 <= args.settle < args.stream:
         raise SnnError(None, f"--settle must be in [0, {args.stream}) for --stream "
                              f"{args.stream}, not {args.settle}")
+    if tuple(np.shape(x)[1:]) != tuple(inp.shape):
+        raise SnnError(inp.loc, f"--stream holds each sample for STEPS_PER_FRAME steps as one frame "
+                                f"of input '{inp.name}' {list(inp.shape)}; the samples of "
+                                f"{data_info['description']} are sequences "
+                                f"{list(np.shape(x)[1:])}",
+                       "stream static samples (a data set whose samples have the input's shape)")
     model = qmodel if args.backend == "golden" else graph
     st = simulate_stream(model, x, args.stream, weights=None if qmodel is not None else weights,
                          backend=args.backend, seed=args.seed, settle=args.settle)

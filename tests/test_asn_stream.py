@@ -147,3 +147,17 @@ def test_cli_stream_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "r.snn:3:1" in err and ("--stream needs one input with a sequence encoding (direct or "
                                    "delta); input 'x' is rate-encoded") in err
+
+
+def test_cli_stream_of_sequence_samples_is_a_located_error(capsys):
+    """A data set whose samples are sequences (digits' 8 rows of 8 for an input of 8) cannot be
+    held as frames: a located error (a ValueError from the stream simulator before)."""
+    from snnc.cli import main
+
+    path = ROOT / "examples" / "delta_sequence.snn"
+    assert main(["simulate", str(path), "--dataset", "digits", "--samples", "4", "--stream",
+                 "7"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:19:1: error: --stream holds each sample for STEPS_PER_FRAME steps as one " \
+           "frame of input 'rows' [8]; the samples of the test split of 'digits' are sequences " \
+           "[8, 8]" in err, err
