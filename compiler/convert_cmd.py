@@ -273,9 +273,12 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
             raise SnnError(where, f"{mod}: a bias of shape {list(b.shape)} for {w.shape[0]} "
                                   "outputs")
         if w.ndim == 4:
-            if shape is None or len(shape) != 3:
+            if any(l.kind == "dense" for l in layers):
                 raise SnnError(where, f"{mod} is a Conv2d after a Linear layer; snnc convert "
                                       "takes the Conv2d layers first")
+            if len(shape) != 3:
+                raise SnnError(where, f"{mod} is a Conv2d: its input needs three dimensions "
+                                      f"C,H,W, not {list(shape)}", "pass --input-shape C,H,W")
             if w.shape[1] != shape[0]:
                 before = "the input has" if not layers else "the layer before it has"
                 raise SnnError(where, f"{mod} takes {w.shape[1]} input channels, but {before} "
@@ -292,7 +295,7 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
             continue
         if shape is None:
             shape = first_shape = (w.shape[1],)
-        if len(shape) == 3:
+        if len(shape) > 1:
             layers.append(AnnLayer(f"flat{i + 1}", "flatten", relu=False))
             shape = (int(np.prod(shape)),)
         if w.shape[1] != shape[0]:

@@ -307,6 +307,8 @@ def test_conv_state_dict_geometry_follows_torch(tmp_path):
                                               "layer"),
     ("linear", ["--input-shape", "1,8,4"], "module 0 of '{pt}' takes 64 inputs, but the input "
                                            "has 32 values"),
+    ("conv", ["--input-shape", "8,8"], "module 0 of '{pt}' is a Conv2d: its input needs three "
+                                       "dimensions C,H,W, not [8, 8]"),
 ])
 def test_conv_state_dict_errors(tmp_path, capsys, modules, args, message):
     seq = (torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
