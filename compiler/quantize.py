@@ -165,6 +165,15 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
             acc_frac = formats.weights.frac + extra_frac
             fan = _fan_in(layer)
             acc_bits = formats.weights.width + extra_bits + _bits(fan)
+        if acc_bits > MAX_BITS:
+            what = f"weights {formats.weights}" + (f" times payloads {payload_fmt}"
+                                                   if payload_fmt is not None else "")
+            errors.append(SnnError(layer.loc, f"the synaptic accumulator of layer '{layer.name}' "
+                                              f"needs {acc_bits} bits ({what}), more than the "
+                                              f"{MAX_BITS}-bit integers the integer semantics "
+                                              "computes in",
+                                   "use narrower weight or input formats"))
+            continue
         try:
             consts = _neuron_plan(layer, neuron, formats, graph.time.dt, decay_default, report,
                                   graph.hardware.leak_digits if graph.hardware else None)

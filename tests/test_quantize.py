@@ -284,3 +284,19 @@ def test_huge_weights_saturate_at_their_own_end_and_are_counted():
     q = quantize(g, w)
     assert q.weights["h"]["weight"][0, :2].tolist() == [127, -128]
     assert q.report[0].clipped == 2
+
+
+def test_an_accumulator_beyond_64_bits_is_a_located_error():
+    """32-bit weights times 31-bit direct input values over 5 synapses need 67 bits: every backend
+    accumulates in 64 (the golden model's int64 would wrap; the HLS fallback header refused it
+    at compile time)."""
+    text = ("model q\ntime { dt = 1 ms; steps = 4 }\ninput x[4] = direct\n"
+            "layer h = dense(x, 3, bias = true) with LIF(tau_mem = 10 ms)\noutput h = count\n"
+            "hardware { weights = fixed<32,16>; state = fixed<16,8>; inputs = fixed<31,30> }\n")
+    g = load_text(text, "q.snn").graph
+    assert _error(g) == [(4, 1, "the synaptic accumulator of layer 'h' needs 66 bits (weights "
+                                "fixed<32,16> times payloads fixed<31,30>), more than the 64-bit "
+                                "integers the integer semantics computes in",
+                          "use narrower weight or input formats")]
+    ok = load_text(text.replace("fixed<31,30>", "fixed<16,15>"), "q.snn").graph
+    assert quantize(ok, weights(ok, 0.1)).plan("h").acc_bits == 32 + 16 + 3
