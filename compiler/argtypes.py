@@ -1,5 +1,5 @@
-"""Argument types shared by the ``snnc`` subcommands: integers with a lower bound, finite numbers
-with one. A bad value is an ``argparse.ArgumentTypeError``, which argparse reports with the
+"""Argument types shared by the ``snnc`` subcommands: integers with a lower bound (one, or a
+comma-separated list), finite numbers with one. A bad value is an ``argparse.ArgumentTypeError``, which argparse reports with the
 option's name (exit code 2)."""
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ def positive_int(text: str) -> int:
 def nonnegative_int(text: str) -> int:
     """An integer of at least 0."""
     return _int_at_least(text, 0, "must be 0 or more, not {}")
+
+
+def int_list(least: int, what: str):
+    """A type for comma-separated integers, each at least ``least`` (``what`` says so in the
+    message, e.g. "positive")."""
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(int(t) for t in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of "
+                                             "integers") from None
+        if any(v < least for v in values):
+            raise argparse.ArgumentTypeError(f"the values must be {what}, not '{text}'")
+        return values
+    return parse
 
 
 def finite_float(text: str) -> float:

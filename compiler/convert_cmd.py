@@ -86,7 +86,6 @@ set, from the activations' range; every choice is written as a comment in the mo
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -783,23 +782,9 @@ def _dataset_text(name: str) -> str:
 # ====================================================================== the command
 
 
-def _int_list(least: int, what: str):
-    """An argparse type: comma-separated integers, each at least ``least``."""
-    def parse(text: str) -> tuple[int, ...]:
-        try:
-            values = tuple(int(t) for t in text.split(","))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of "
-                                             "integers") from None
-        if any(v < least for v in values):
-            raise argparse.ArgumentTypeError(f"the values must be {what}, not '{text}'")
-        return values
-    return parse
-
-
 def register(sub) -> None:
-    from snnc.argtypes import (finite_float, nonnegative_float, nonnegative_int, positive_float,
-                               positive_int)
+    from snnc.argtypes import (finite_float, int_list, nonnegative_float, nonnegative_int,
+                               positive_float, positive_int)
 
     p = sub.add_parser("convert", help="convert a trained ReLU network (ANN) to a spiking model",
                        description="Convert a trained ReLU network -- a .snn model whose layers use "
@@ -809,13 +794,13 @@ def register(sub) -> None:
                                    "and DIR/weights.npz.")
     p.add_argument("ann", metavar="ANN", help=".snn model of relu layers, or a .pt state_dict")
     p.add_argument("--weights", metavar="W", help="the ANN's weights file (for a .snn model)")
-    p.add_argument("--input-shape", type=_int_list(1, "positive"), metavar="C,H,W",
+    p.add_argument("--input-shape", type=int_list(1, "positive"), metavar="C,H,W",
                    help="a .pt state_dict with Conv2d modules: the input's shape (channels, "
                         "height, width); a state_dict does not hold it")
-    p.add_argument("--stride", type=_int_list(1, "positive"), default=(), metavar="S[,S...]",
+    p.add_argument("--stride", type=int_list(1, "positive"), default=(), metavar="S[,S...]",
                    help="a .pt state_dict: each Conv2d's stride, one value for all or one per "
                         "Conv2d (default 1, as nn.Conv2d's)")
-    p.add_argument("--padding", type=_int_list(0, "0 or more"), default=(), metavar="P[,P...]",
+    p.add_argument("--padding", type=int_list(0, "0 or more"), default=(), metavar="P[,P...]",
                    help="a .pt state_dict: each Conv2d's zero padding, one value for all or one "
                         "per Conv2d (default 0, as nn.Conv2d's)")
     p.add_argument("--to", choices=("asn", "if-rate"), default="asn")

@@ -71,28 +71,22 @@ def load_dataset(name: str, graph: ir.Graph) -> Dataset:
         return _npz(path, graph, inp, name)
     else:
         raise SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
-    ds = Dataset(fit_input(x_tr, graph, f"data set '{name}' (training split)"), y_tr,
-                 fit_input(x_te, graph, f"data set '{name}' (test split)"), y_te, name,
-                 sequence_notes(x_te, graph, f"data set '{name}'"))
+    x_tr = fit_input(x_tr, graph, f"data set '{name}' (training split)")
+    x_te = fit_input(x_te, graph, f"data set '{name}' (test split)")
+    ds = Dataset(x_tr, y_tr, x_te, y_te, name, sequence_notes(x_te, graph, f"data set '{name}'"))
     check_labels(ds, graph)
     return ds
 
 
 def sequence_notes(x, graph: ir.Graph, what: str) -> tuple[str, ...]:
-    """A note when :func:`fit_input` takes samples ``x`` as sequences longer than the model's
-    ``steps``: the simulation uses the first ``steps`` of each, the rest is left out (said, not
-    silently dropped)."""
-    inp = model_input(graph)
-    size, steps = _size(tuple(inp.shape)), graph.time.steps
+    """A note when samples ``x``, as :func:`fit_input` returns them, are sequences longer than the
+    model's ``steps``: the simulation uses the first ``steps`` of each, the rest is left out (said,
+    not silently dropped)."""
+    shape, steps = tuple(model_input(graph).shape), graph.time.steps
     x = np.asarray(x)
-    if x.ndim < 1 or not takes_sequences(inp) or not size:
+    if x.ndim != len(shape) + 2 or x.shape[1] <= steps:
         return ()
-    sample = _size(tuple(x.shape[1:]))
-    if sample == size or sample % size:
-        return ()
-    length = sample // size
-    if length <= steps:
-        return ()
+    length = x.shape[1]
     return (f"{what}: each sample is a sequence of {length} steps and model '{graph.name}' runs "
             f"{steps}: its last {length - steps} steps are not used",)
 
@@ -328,7 +322,7 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
         x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
         ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train"),
                      x_te, _labels(arrays["y_test"], f"{what}, y_test"), name,
-                     sequence_notes(arrays["x_test"], graph, what))
+                     sequence_notes(x_te, graph, what))
     elif any(k in arrays for k in EVENT_KEYS):
         missing = [k for k in EVENT_KEYS if k not in arrays]
         if missing:

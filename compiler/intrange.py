@@ -23,11 +23,10 @@ COEF_SHIFT = 16                       # ICoefMul: rshift_round(coef * x, 16)
 
 @dataclass(frozen=True)
 class Span:
-    """The integers ``lo .. hi``; ``cond``: a 0/1 condition rather than a number."""
+    """The integers ``lo .. hi``."""
 
     lo: int
     hi: int
-    cond: bool = False
 
 
 class RangeError(Exception):
@@ -120,7 +119,7 @@ def rescaled_input(acc_w: int, acc_frac: int, u_frac: int) -> Span:
     return Span(rshift_round(alo, -sh), rshift_round(ahi, -sh))
 
 
-COND = Span(0, 1, True)
+COND = Span(0, 1)                     # a comparison or logic result
 
 
 # ---------------------------------------------------------------------- a whole program

@@ -274,8 +274,8 @@ def _data(args, graph):
         inp = model_input(graph)
         if x.shape == tuple(inp.shape):
             x = x[None]                     # one sample without its batch dimension
-        print_notes(sequence_notes(x, graph, f"input file '{path}'"))
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
+        print_notes(sequence_notes(x, graph, f"input file '{path}'"))
         info = {"source": "input", "name": path, "split": None,
                 "description": f"'{path}'"}
         return x, None, np.arange(x.shape[0]), info

@@ -296,6 +296,16 @@ def test_verify_hls_backend(tmp_path, capsys):
         assert rc == 2 and "verify_hls" in text and "Traceback" not in text, text
 
 
+def _uniform_data(tmp_path, inputs: int, classes: int):
+    """A small npz data set (4 training, 2 test samples of ``inputs`` uniform values)."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data.npz"
+    np.savez(data, x_train=rng.uniform(size=(4, inputs)).astype(np.float32),
+             y_train=np.arange(4) % classes,
+             x_test=rng.uniform(size=(2, inputs)).astype(np.float32), y_test=np.arange(2))
+    return data
+
+
 SMALL = """model small
 time {
     dt = 1 ms
@@ -320,11 +330,7 @@ def test_verify_writes_waves(tmp_path, capsys):
     graph = snnc.load(str(model)).graph
     w = tmp_path / "w.npz"
     save_weights(w, graph, random_weights(graph, seed=1, scale=3.0))
-    rng = np.random.default_rng(0)
-    data = tmp_path / "data.npz"
-    np.savez(data, x_train=rng.uniform(size=(4, 12)).astype(np.float32),
-             y_train=np.arange(4) % 5, x_test=rng.uniform(size=(2, 12)).astype(np.float32),
-             y_test=np.arange(2))
+    data = _uniform_data(tmp_path, inputs=12, classes=5)
     fst = tmp_path / "trace.fst"
     argv = [str(model), "--weights", str(w), "--dataset", f"npz:{data}", "--samples", "2",
             "--waves", str(fst), "--json"]
@@ -386,11 +392,7 @@ def test_verify_a_network_whose_spikes_outnumber_its_inputs(tmp_path, capsys):
     weights["rec"]["bias"] = np.full(96, 0.5, dtype=np.float32)
     w = tmp_path / "w.npz"
     save_weights(w, graph, weights)
-    rng = np.random.default_rng(0)
-    data = tmp_path / "data.npz"
-    np.savez(data, x_train=rng.uniform(size=(4, 1)).astype(np.float32),
-             y_train=np.arange(4) % 4, x_test=rng.uniform(size=(2, 1)).astype(np.float32),
-             y_test=np.arange(2))
+    data = _uniform_data(tmp_path, inputs=1, classes=4)
     rc, s = _verify([str(model), "--weights", str(w), "--dataset", f"npz:{data}", "--samples",
                      "2", "--json"], capsys)
     assert rc == 0, s
