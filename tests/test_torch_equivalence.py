@@ -291,3 +291,54 @@ def test_mutated_examples_qat_is_bit_exact(case):
     rng = np.random.default_rng(0)
     x = {inp.name: rng.random((3, *inp.shape)).astype(np.float32) for inp in g.inputs}
     check_qat(g, w, next(iter(x.values())) if len(x) == 1 else x)
+
+
+WIDE_ACCUMULATOR = """model wide
+time { dt = 1 ms; steps = 4 }
+input x[16] = direct(scale = 1.0)
+layer h = dense(x, 4) with LIF(tau_mem = 10 ms, threshold = 1.0)
+output h = count
+hardware { weights = fixed<28,20>; state = fixed<16,8>; inputs = fixed<26,18> }
+"""
+
+
+def _wide_case():
+    """Integer weights and inputs of the model above whose products cancel: four terms of about
+    +2^52 and four of -2^52 around an exact sum of 2^30 - 1 + 2^29 for neuron 0, which float64
+    rounds up by one unit (its shift by 30 fractional bits, round half up, then gives 2, not 1)."""
+    wi = np.zeros((4, 16), np.int64)
+    xi = np.zeros((1, 16), np.int64)
+    wi[:, :8] = 2**27 - 1
+    xi[0, :4], xi[0, 4:8] = 2**25 - 1, -(2**25 - 1)
+    wi[:, 8], xi[0, 8] = [2**15 - 1, 2**15 + 1, 3, 2**14], 2**15 + 1
+    wi[:, 9], xi[0, 9] = [64, -5, 3, 1], 2**23
+    return {"h": {"weight": wi / 2.0**20}}, xi / 2.0**18
+
+
+def test_qat_refuses_a_synaptic_sum_that_float64_would_round():
+    """A layer whose accumulator can exceed float64's 2^53 (59 bits here) is checked on every
+    batch: a sum that would round is the layer's located error, not a result that differs from
+    the golden model's (which this input makes it do: the float64 matmul is one unit off)."""
+    from snnc.errors import SnnError
+
+    g = load_text(WIDE_ACCUMULATOR, "wide.snn").graph
+    w, x = _wide_case()
+    assert [p.acc_bits for p in quantize(g, w).plans] == [59]
+    exact = (x * 2**18).astype(np.int64) @ (w["h"]["weight"] * 2**20).astype(np.int64).T
+    rounded = torch.tensor(x) @ torch.tensor(w["h"]["weight"]).T * 2.0**38
+    assert int(exact[0, 0]) == 2**30 - 1 + 2**29 and float(rounded[0, 0]) == 2**30 + 2**29
+    model = SNN(g, w, qat=True)
+    with pytest.raises(SnnError) as err:
+        model(model.encode(x, seed=5))
+    assert err.value.format().splitlines()[0] == (
+        "wide.snn:4:1: error: the synaptic input of layer 'h' reaches about 2^55.0 units of its "
+        "accumulator (weights fixed<28,20>, 59 bits), beyond the 2^53 the torch target's QAT mode "
+        "sums exactly in float64: its results could differ from the golden model's")
+
+
+def test_qat_with_a_wide_accumulator_is_exact_below_2_53():
+    """The same 59-bit layer with sums below 2^53 (the inputs scaled down by 2^4 and more): no
+    error, and QAT is the golden model bit for bit."""
+    g = load_text(WIDE_ACCUMULATOR, "wide.snn").graph
+    w, x = _wide_case()
+    check_qat(g, w, np.concatenate([x / 16, x / 2**10, -x / 64]))

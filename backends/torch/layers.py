@@ -3,6 +3,7 @@ steps at once (one matmul / conv / pooling over ``T*B`` frames, docs/semantics.m
 its neurons (:mod:`snnc.backends.torch.neurons`)."""
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -14,6 +15,10 @@ from snnc.backends.torch import event_synapse
 from snnc.backends.torch import neurons as N
 from snnc.backends.torch.qat import ste_quantize
 from snnc.backends.torch.surrogates import Surrogate
+
+
+FLOAT64_BITS = 53                 # float64's significand: integers below 2^53 are exact
+EXACT_FLOAT64 = 2.0 ** FLOAT64_BITS
 
 
 def delayed(seq: torch.Tensor, d: int) -> torch.Tensor:
@@ -126,10 +131,42 @@ class LayerModule(nn.Module):
             raise TypeError(f"no synaptic input for {type(L).__name__}")
         return out.reshape(T, B, *L.shape)
 
+    def check_exact_sums(self, src: torch.Tensor, w: dict) -> None:
+        """QAT sums the synaptic input in float64, which is the integer accumulation of
+        docs/semantics.md section 4 while every product and partial sum stays below 2^53 units of
+        ``2^-acc_frac``. A layer whose accumulator can be wider (``plan.acc_bits > 53``: very wide
+        weight and input formats) is checked on each batch: the bound ``sum |w| |x|`` (+ ``|b|``,
+        + the recurrent weights' ``sum |v|`` times the largest event) of every neuron and step must
+        stay below 2^53, or a located error says that this target cannot follow the golden model
+        there (it would round where the golden model, Verilog and HLS are exact)."""
+        L = self.layer
+        with torch.no_grad():
+            frames = src[:1] if is_static(src) else src
+            absw = {k: v.detach().abs() for k, v in w.items() if k != "recurrent"}
+            peak = float(self._feedforward(frames.detach().abs(), absw, qat=True).max()) \
+                if frames.numel() else 0.0
+            if "recurrent" in w:
+                event = 2.0 ** (self.formats.membrane.width - 1 - self.formats.membrane.frac) \
+                    if self.graded else 1.0
+                peak += float(w["recurrent"].detach().abs().sum(1).max()) * event
+        units = peak * 2.0 ** self.plan.acc_frac
+        if units >= EXACT_FLOAT64 * (1 - 1e-9):
+            from snnc.errors import SnnError
+
+            raise SnnError(L.loc, f"the synaptic input of layer '{L.name}' reaches about "
+                                  f"2^{math.log2(units):.1f} units of its accumulator (weights "
+                                  f"{self.formats.weights}, {self.plan.acc_bits} bits), beyond the "
+                                  "2^53 the torch target's QAT mode sums exactly in float64: its "
+                                  "results could differ from the golden model's",
+                           "use narrower weight or input formats (the golden model, Verilog and "
+                           "HLS compute it exactly: `snnc simulate` and `snnc verify` run it)")
+
     def forward(self, src: torch.Tensor, qat: bool = False, tbptt: int = 0,
                 count: bool = False) -> LayerRun:
         L = self.layer
         w = self.tensors(qat)
+        if qat and self.plan.acc_bits > FLOAT64_BITS:
+            self.check_exact_sums(src, w)
         X = self.synaptic_input(src, w, qat)
         T, B = X.shape[:2]
         V = w.get("recurrent")
