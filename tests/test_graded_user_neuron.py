@@ -560,3 +560,39 @@ def test_graded_user_neuron_trains_with_surrogate_gradients():
     assert result.history[-1].qat and not result.history[0].qat
     assert result.float_accuracy > 0.5 and result.golden_accuracy > 0.5
     assert result.qat_accuracy == result.golden_accuracy      # QAT is the golden model
+
+
+ZERO_HEIGHT = """model z
+time { dt = 1 ms; steps = 8 }
+neuron Z {
+    state v = 0
+    update { v = v + input }
+    spike when v > 0.5 emit v * 0
+    on spike { v = 0 }
+}
+input x[2] = direct
+layer h = dense(x, 3) with Z
+layer o = dense(h, 2) with IF
+output o = count
+"""
+
+
+def test_events_of_height_zero_cost_no_sops_in_every_count():
+    """A graded event of height 0 is an event (counted as a spike, and its cycles) but delivers
+    nothing: the golden model, the stream simulation and the efficiency report's graded SOPs all
+    count no SOP for it (the stream and the report counted one per event and target before)."""
+    from snnc.backends.golden import efficiency
+    from snnc.backends.golden.stream import simulate_stream
+
+    q = quantize(load_text(ZERO_HEIGHT, "z.snn").graph,
+                 {"h": {"weight": np.full((3, 2), 0.5)}, "o": {"weight": np.full((2, 3), 0.5)}})
+    frames = np.full((2, 2), 0.8)
+    g = simulate_golden(q, np.repeat(frames, 4, axis=0)[None], record=True)
+    assert g.stats["h"].spikes == 24 and int(g.payloads["h"].sum()) == 0
+    assert g.stats["o"].sops == 0
+    s = simulate_stream(q, frames, 4)
+    assert s.events["h"].tolist() == [12, 12]
+    assert s.sops["o"].tolist() == [0, 0]
+    eff = efficiency.measure(q, np.repeat(frames, 4, axis=0)[None], np.zeros(1, np.int64))
+    counts = {c.name: c for c in eff.layers}
+    assert counts["h"].spikes == 24 and counts["o"].sops == 0 and counts["o"].graded_sops == 0

@@ -266,7 +266,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
         for layer in graph.layers:
             if isinstance(layer, ir.Flatten) or layer.source not in graded:
                 continue
-            delivered = synapse.delayed(np.asarray(res.spikes[layer.source]), layer.delay)
+            delivered = synapse.delayed(np.asarray(res.delivered(layer.source)), layer.delay)
             by_name[layer.name].graded_sops += synapse.sops(layer, delivered)
         for name in counted:
             spikes_by_step += _events(res.spikes[name], steps, len(xb)).sum(axis=(1, 2))

@@ -83,6 +83,14 @@ class SimResult:
     membranes: dict[str, np.ndarray] | None = None
     payloads: dict[str, np.ndarray] | None = None
 
+    def delivered(self, name: str) -> np.ndarray:
+        """What node ``name`` sends downstream, [T, B, *shape] (``record=True``): a graded layer's
+        payloads, else its spikes or input values. Section 6 counts a SOP per non-zero value, so an
+        event of height 0 (a graded user neuron's) costs none, though it is an event."""
+        if self.payloads is not None and name in self.payloads:
+            return self.payloads[name]
+        return self.spikes[name]
+
 
 def make_readout(kind: str, spikes: np.ndarray, membrane_sum: np.ndarray) -> Readout:
     """Readouts from spikes [T, B, *shape] and the summed membrane [B, *shape]."""

@@ -93,7 +93,7 @@ def simulate_stream(model, frames, steps_per_frame: int, *, weights: dict | None
             continue
         s = res.spikes[layer.name].reshape(K, S, -1)
         events[layer.name] = np.count_nonzero(s, axis=(1, 2)).astype(np.int64)
-        src = res.spikes[layer.source]                              # [T, 1, *in_shape]
+        src = res.delivered(layer.source)                           # [T, 1, *in_shape]
         delivered = synapse.delayed(src, layer.delay).reshape(K, S, 1, -1)
         fan = synapse.fan_out(layer)
         per = np.array([int(np.count_nonzero(delivered[k].reshape(S, -1), axis=0) @ fan)
