@@ -74,7 +74,7 @@ def _compile_hls(args, qmodel, notes: list[str]) -> int:
 def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str],
             notes: list[str]) -> int:
     """Print the notes and the summary (text or ``--json``) of a generated project."""
-    for note in list(qmodel.notes) + notes:
+    for note in qmodel.all_notes() + notes:
         print(f"note: {note}", file=sys.stderr)
     summary = {
         "model": qmodel.graph.name, "target": args.target, "out": args.out,

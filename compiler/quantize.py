@@ -89,6 +89,11 @@ class QuantizedModel:
     report: tuple            # LayerReport per layer, plus model-level notes in report_notes
     notes: tuple[str, ...] = ()
 
+    def all_notes(self) -> list[str]:
+        """The model's notes, then each layer's (clipped weights, rounded decays and constants),
+        prefixed with the layer's name."""
+        return list(self.notes) + [f"layer '{r.name}': {n}" for r in self.report for n in r.notes]
+
     def plan(self, name: str) -> LayerPlan:
         for p in self.plans:
             if p.name == name:
@@ -300,7 +305,7 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
 def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, report: LayerReport,
                  digits: int | None = None):
     if isinstance(n, ir.CustomNeuron):
-        return lower_custom(layer, n, formats.membrane, dt)
+        return lower_custom(layer, n, formats.membrane, dt, report)
     if isinstance(n, ir.ReLU):
         return NeuronConsts("ReLU", 0, "none", 0, "none", None)
     if isinstance(n, ir.ASN):
@@ -331,17 +336,22 @@ def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, repo
 # ---------------------------------------------------------------------- user-defined neurons
 
 
-def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float) -> IntProgram:
-    """Lower a user-defined neuron to the integer expression IR (docs/semantics.md section 4)."""
+def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float,
+                 report: LayerReport | None = None) -> IntProgram:
+    """Lower a user-defined neuron to the integer expression IR (docs/semantics.md section 4).
+
+    A constant that its integer form misses by more than ``IMPRECISE`` of its value (a time such as
+    ``dt`` in a membrane format with few fractional bits: states and constants are in SI units) is
+    noted in ``report``."""
     params = dict(n.params)
-    low = _Lowering(layer, n, fmt, dt, params)
+    low = _Lowering(layer, n, fmt, dt, params, report)
     states = []
     for s in n.states:
         kind, value = low.lower(s.init)
         if kind != "const":
             raise SnnError(layer.loc, f"initial value of '{s.name}' in neuron '{n.name}' must be a "
                                       "constant")
-        q = real_to_int(value, fmt.frac)
+        q = low.k(value).value
         if not fmt.min_int <= q <= fmt.max_int:
             raise SnnError(layer.loc, f"initial value {value:g} of '{s.name}' in neuron '{n.name}' "
                                       f"does not fit the membrane format {fmt}")
@@ -366,16 +376,45 @@ _FOLD = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a *
          "and": lambda a, b: bool(a) and bool(b), "or": lambda a, b: bool(a) or bool(b)}
 
 
+IMPRECISE = 0.1          # a user neuron's constant noted when its integer form is 10% off
+
+
 class _Lowering:
-    def __init__(self, layer, neuron, fmt: Fixed, dt: float, params: dict):
+    def __init__(self, layer, neuron, fmt: Fixed, dt: float, params: dict,
+                 report: LayerReport | None = None):
         self.layer, self.neuron, self.fmt, self.dt, self.params = layer, neuron, fmt, dt, params
+        self.report = report
+        self.noted: set = set()
+
+    def _note_precision(self, value: float, got: float, what: str) -> None:
+        """A note (once per constant) if ``got``, the integer form of ``value``, is imprecise."""
+        if self.report is None or value == 0 or abs(got - value) <= IMPRECISE * abs(value) \
+                or (value, what) in self.noted:
+            return
+        self.noted.add((value, what))
+        off = "0" if got == 0 else f"{got:g} ({abs(got - value) / abs(value):.0%} off)"
+        self.report.notes.append(f"neuron '{self.neuron.name}': the constant {value:g} becomes "
+                                 f"{off} as {what}")
 
     def error(self, e, msg: str) -> SnnError:
         return SnnError(self.layer.loc, f"neuron '{self.neuron.name}' in layer '{self.layer.name}': "
                                         f"{msg} (in `{E.to_text(e)}`)")
 
     def k(self, value: float) -> I.IConst:
-        return I.IConst(real_to_int(value, self.fmt.frac))
+        q = real_to_int(value, self.fmt.frac)
+        if self.fmt.min_int <= q <= self.fmt.max_int:
+            self._note_precision(value, q * self.fmt.scale,
+                                 f"a value in the membrane format {self.fmt} (a user neuron's "
+                                 "states and constants are in SI units, a time in seconds: give "
+                                 "the format more fractional bits, or count steps)")
+        return I.IConst(q)
+
+    def c(self, value: float) -> int:
+        """A multiplier as a coefficient of ``COEF_FRAC`` fractional bits."""
+        q = coef(value)
+        self._note_precision(value, q / (1 << COEF_FRAC),
+                             f"a multiplier ({COEF_FRAC} fractional bits)")
+        return q
 
     def value(self, e) -> I.IExpr:
         """A numeric expression as IExpr (constants quantised to membrane units)."""
@@ -431,9 +470,9 @@ class _Lowering:
             return "var", I.IArith(e.op, self.operand(ka, a), self.operand(kb, b))
         if e.op == "*":
             if ka == "const":
-                return "var", I.ICoefMul(coef(a), b)
+                return "var", I.ICoefMul(self.c(a), b)
             if kb == "const":
-                return "var", I.ICoefMul(coef(b), a)
+                return "var", I.ICoefMul(self.c(b), a)
             return "var", I.IMul(a, b)
         if e.op == "/":
             if kb != "const":
@@ -441,7 +480,7 @@ class _Lowering:
                                     "semantics")
             if b == 0:
                 raise self.error(e, "division by zero")
-            return "var", I.ICoefMul(coef(1.0 / b), a)
+            return "var", I.ICoefMul(self.c(1.0 / b), a)
         raise ValueError(f"unknown operator {e.op!r}")
 
     def _as_bool(self, kind, v) -> I.IExpr:

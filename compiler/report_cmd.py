@@ -258,7 +258,7 @@ def cmd_report(args) -> int:
         "resources and timing do not depend on the weight values")
     ctx = ReportContext(args.model, graph, qmodel, args.weights, args.lanes, notes)
     sections = {k.name: k.run(ctx, args) for k in wanted}
-    for note in list(qmodel.notes) + notes:
+    for note in qmodel.all_notes() + notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps({"model": graph.name, "file": args.model, "weights": args.weights,

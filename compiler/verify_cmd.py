@@ -246,6 +246,8 @@ def cmd_verify(args) -> int:
     x, labels, ids, name = test_data(graph, args.dataset, args.samples)
     for w in warnings:
         print(w.format(), file=sys.stderr)
+    for note in qmodel.all_notes():
+        print(f"note: {note}", file=sys.stderr)
     run, comp, info = run_hardware(args.backend, qmodel, x, ids, args.seed, lanes=args.lanes,
                                    waves=args.waves)
     if info is None:      # HLS: the golden figures come from the golden model itself

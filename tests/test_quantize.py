@@ -300,3 +300,68 @@ def test_an_accumulator_beyond_64_bits_is_a_located_error():
                           "use narrower weight or input formats")]
     ok = load_text(text.replace("fixed<31,30>", "fixed<16,15>"), "q.snn").graph
     assert quantize(ok, weights(ok, 0.1)).plan("h").acc_bits == 32 + 16 + 3
+
+
+SI_TIME_STATE = """model p
+time { dt = 1 ms; steps = 12 }
+neuron R {
+    state v = 0
+    state ref = 0 ms
+    update {
+        ref = max(ref - dt, 0)
+        v = v + 0.5 * input
+    }
+    spike when v > 1 and not (ref > 0)
+    on spike { ref = 3 ms; v = 0 }
+}
+input x[1] = direct
+layer h = dense(x, 1) with R
+output h = count
+hardware { state = fixed<16,8> }
+"""
+
+
+def test_user_neuron_constants_that_round_away_are_noted():
+    """A user neuron's time constants are seconds in the membrane format: with 8 fractional bits
+    `dt` (0.001) rounds to 0 and 3 ms to 0.0039; both are noted (the golden model's refractory
+    count never ran down, silently); 0.5 (exact) is not, nor anything with 16 fractional bits."""
+    from snnc.build import load_text
+
+    hint = ("(a user neuron's states and constants are in SI units, a time in seconds: give the "
+            "format more fractional bits, or count steps)")
+    g = load_text(SI_TIME_STATE, "p.snn").graph
+    q = quantize(g, {"h": {"weight": np.ones((1, 1))}})
+    assert q.report[0].notes == [
+        f"neuron 'R': the constant 0.001 becomes 0 as a value in the membrane format fixed<16,8> "
+        f"{hint}",
+        f"neuron 'R': the constant 0.003 becomes 0.00390625 (30% off) as a value in the membrane "
+        f"format fixed<16,8> {hint}"]
+    fine = quantize(load_text(SI_TIME_STATE.replace("fixed<16,8>", "fixed<24,16>"), "p.snn").graph,
+                    {"h": {"weight": np.ones((1, 1))}})
+    assert fine.report[0].notes == []
+
+
+def test_a_tiny_multiplier_of_a_user_neuron_is_noted():
+    from snnc.build import load_text
+
+    for k, note in (("0.000001", "the constant 1e-06 becomes 0 as a multiplier (16 fractional "
+                                 "bits)"),
+                    ("0.00001", "the constant 1e-05 becomes 1.52588e-05 (53% off) as a "
+                                "multiplier (16 fractional bits)")):
+        text = SI_TIME_STATE.replace("0.5 * input", f"{k} * input")
+        q = quantize(load_text(text, "p.snn").graph, {"h": {"weight": np.ones((1, 1))}})
+        assert f"neuron 'R': {note}" in q.report[0].notes
+
+
+def test_compile_prints_the_layers_quantization_notes(tmp_path, capsys):
+    """`snnc compile` (like `verify` and `report`) prints each layer's quantization notes, not
+    only the model's: here the user neuron's `dt` that rounds to 0."""
+    from snnc.cli import main
+
+    model = tmp_path / "p.snn"
+    model.write_text(SI_TIME_STATE)
+    assert main(["compile", str(model), "--target", "hls", "-o", str(tmp_path / "h")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert ("note: layer 'h': neuron 'R': the constant 0.001 becomes 0 as a value in the membrane "
+            "format fixed<16,8> (a user neuron's states and constants are in SI units, a time in "
+            "seconds: give the format more fractional bits, or count steps)") in err
