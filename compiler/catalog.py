@@ -7,6 +7,11 @@ from snnc.values import ParamSpec, at_least_one, non_negative, positive
 
 # ------------------------------------------------------------------ neurons
 
+def coefficient(v) -> str | None:
+    """A multiplier the integer semantics holds in 16 fractional bits of a 32-bit integer."""
+    return None if 0 <= v < 32768 else "must be at least 0 and below 32768"
+
+
 _THRESHOLD = ParamSpec("threshold", "real", 1.0, check=positive, doc="firing threshold")
 _RESET = ParamSpec("reset", "enum", "subtract", options=ir.RESETS,
                    doc="what a spike does to the membrane")
@@ -27,14 +32,14 @@ NEURONS: dict[str, tuple[type, list[ParamSpec]]] = {
     "ALIF": (ir.ALIF, [_TAU_MEM,
                        ParamSpec("tau_adapt", "time", required=True, check=positive,
                                  doc="time constant of threshold adaptation"),
-                       ParamSpec("beta", "real", 1.8, check=non_negative,
+                       ParamSpec("beta", "real", 1.8, check=coefficient,
                                  doc="threshold increase per unit of adaptation"),
                        _THRESHOLD, _RESET, _REFRACTORY, _LEAK]),
     "ASN": (ir.ASN, [ParamSpec("tau_beta", "time", required=True, check=positive,
                                doc="time constant of the input (decoding) kernel"),
                      ParamSpec("threshold", "real", 0.1, check=positive,
                                doc="resting threshold theta0"),
-                     ParamSpec("m_f", "real", 0.1, check=non_negative,
+                     ParamSpec("m_f", "real", 0.1, check=coefficient,
                                doc="multiplicative adaptation: each spike adds m_f * theta"),
                      ParamSpec("tau_gamma", "time", 0.015, check=positive,
                                doc="time constant of the threshold adaptation"),

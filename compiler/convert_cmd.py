@@ -46,8 +46,8 @@ the figures are in docs/results_asn.md.
 
 ASN thresholds, per layer (with a data set; ``--threshold`` sets one for every layer instead):
 hidden layer ``l`` gets ``theta0_l = level_l / d``, ``level_l`` the 99th percentile of its positive
-activations on the training data; ``d`` is the largest of 2.83, 4, 5.66, ... 64 (coarsest
-threshold, fewest spikes) for which the golden model's accuracy on the first ``--calibrate`` (2000)
+activations on the training data; ``d`` is the smallest of 2.83, 4, 5.66, ... 64 (the
+coarsest threshold, fewest spikes) for which the golden model's accuracy on the first ``--calibrate`` (2000)
 training samples is at most ``--tolerance`` (0.5) points below the ANN's on them and the golden
 model predicts what the ANN does on ``--agreement`` (98) percent of as many mixtures
 ``lam x_i + (1 - lam) x_j`` of training samples (fixed-seed pairs and ``lam``): an overfitted ANN
@@ -553,7 +553,7 @@ def mixed_samples(x_data: np.ndarray, n: int) -> np.ndarray:
 def _calibrate(ann: Ann, opts: Options, acts, levels, x_data, y_data,
                x_max: float = 1.0) -> Converted:
     """Per-layer thresholds ``theta_l = level_l / d`` (``level_l``: layer l's 99th-percentile
-    positive activation) with the largest divisor ``d`` of ``DIVISORS`` -- the coarsest threshold,
+    positive activation) with the smallest divisor ``d`` of ``DIVISORS`` -- the coarsest threshold,
     so the fewest spikes -- for which the golden model (with the bias correction for that ``d``)
     (1) on the first ``opts.calibrate`` training samples is at most ``opts.tolerance`` points
     below the ANN's accuracy on them (without labels: this check is skipped) and (2) agrees with
@@ -831,7 +831,7 @@ def register(sub) -> None:
                         "the resting threshold)")
     p.add_argument("--calibrate", type=nonnegative_int, default=2000, metavar="N",
                    help="ASN threshold calibration: per hidden layer theta0 = its 99th-percentile "
-                        "positive activation on the training data / d, with d the largest of 2.83, "
+                        "positive activation on the training data / d, with d the smallest of 2.83, "
                         "4, 5.66, ... 64 (steps of sqrt 2) whose golden model is within "
                         "--tolerance points of the ANN's accuracy on the first N training samples "
                         "and agrees with the ANN on --agreement percent of N mixtures of two "

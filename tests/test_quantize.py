@@ -223,18 +223,35 @@ def test_quantizer_is_deterministic_and_a_pass():
     assert Quantize(w).name == "quantize"
 
 
-@pytest.mark.parametrize("neuron,message", [
-    ("ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 32768)",
+@pytest.mark.parametrize("neuron,field,value,message", [
+    ("ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 1)", "beta", 32768,
      "beta = 32768 of layer 'h' is out of range: |beta| must be below 32768 (a coefficient of 16 "
      "fractional bits in 32-bit signed integers)"),
-    ("ASN(tau_beta = 20 ms, m_f = 1e30)",
+    ("ASN(tau_beta = 20 ms, m_f = 1)", "m_f", 1e30,
      "m_f = 1e+30 of layer 'h' is out of range: |m_f| must be below 32768 (a coefficient of 16 "
      "fractional bits in 32-bit signed integers)"),
 ])
-def test_adaptation_factors_beyond_the_units_parameters_are_located_errors(neuron, message):
+def test_adaptation_factors_beyond_the_units_parameters_are_located_errors(neuron, field, value,
+                                                                           message):
     """beta and m_f are 32-bit signed parameters of the neuron units; a larger one would be
-    truncated in Verilog and overflow int64 in the golden model: rejected for every backend."""
-    assert _error(graph(neuron)) == [(4, 1, message, None)]
+    truncated in Verilog and overflow int64 in the golden model: rejected for every backend, by
+    the language's parameter check (`snnc check`) and, for graphs built otherwise (`snnc
+    convert`, the Python API), by the quantizer."""
+    import dataclasses
+
+    text = BASE.format(neuron=neuron.replace(f"{field} = 1", f"{field} = {value:g}"),
+                       hardware="")
+    with pytest.raises(SnnErrors) as info:
+        load_text(text, "q.snn")
+    col = text.splitlines()[3].index(f"{field} = ") + len(field) + 4
+    assert [(e.line, e.col, e.message) for e in info.value.errors] == [
+        (4, col, f"parameter '{field}' of {neuron.split('(')[0]} must be at least 0 and below "
+                 f"32768, got {value:g}")]
+    g = graph(neuron)
+    h = g.layers[0]
+    bad = dataclasses.replace(h, neuron=dataclasses.replace(h.neuron, **{field: value}))
+    g = dataclasses.replace(g, layers=(bad, *g.layers[1:]))
+    assert _error(g) == [(4, 1, message, None)]
 
 
 def test_adaptation_factor_just_below_the_limit_is_kept():
