@@ -112,6 +112,34 @@ def run_hardware(backend: str, qmodel, x, sample_ids, seed: int, *, lanes=None, 
     return run, comp, info
 
 
+def hardware_sops(graph, golden, run) -> int:
+    """Synaptic operations (docs/semantics.md section 6) of the events the hardware sent: per
+    layer, its source's events (an input's: the encoded values, the same in both) delayed by the
+    layer's delay, times their fan-out, plus a recurrent layer's own events of steps 0..T-2 times
+    its units. An event of height 0 (a graded user neuron's, as the golden model's payload of
+    that neuron and step says) delivers nothing and costs none, as in the golden model."""
+    import numpy as np
+
+    from snnc.backends.golden import synapse
+
+    sent = {inp.name: np.asarray(golden.delivered(inp.name)) for inp in graph.inputs}
+    total = 0
+    for layer in graph.layers:
+        src = layer.source
+        if src not in sent:
+            events = np.asarray(run.spikes[src]) != 0                      # [T, B, N]
+            if golden.payloads is not None and src in golden.payloads:
+                shape = events.shape
+                zero = ((np.asarray(golden.spikes[src]).reshape(shape) != 0)
+                        & (np.asarray(golden.payloads[src]).reshape(shape) == 0))
+                events &= ~zero
+            sent[src] = events
+        total += synapse.sops(layer, synapse.delayed(sent[src], layer.delay))
+        if isinstance(layer, ir.Recurrent) and run.steps > 1:
+            total += int(np.count_nonzero(np.asarray(run.spikes[layer.name])[:-1])) * layer.units
+    return total
+
+
 def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
     """The figures ``snnc verify`` and ``snnc demo`` print (JSON-ready)."""
     import numpy as np
@@ -147,14 +175,7 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
     if all(name in run.spikes for name in layer_names):
         spikes = sum(int(np.asarray(run.spikes[name], dtype=np.int64).sum())
                      for name in layer_names)
-        inp = graph.inputs[0].name
-        srcs = [inp] + layer_names[:-1]
-        sops = 0
-        for src, layer in zip(srcs, graph.layers):
-            # events, not their values: a graded (direct) input's values are payloads
-            events = (np.count_nonzero(np.asarray(golden.spikes[src])) if src == inp
-                      else np.asarray(run.spikes[src], dtype=np.int64).sum())
-            sops += int(events) * int(layer.units)
+        sops = hardware_sops(graph, golden, run)
         source = "hardware"
     else:
         spikes, sops, source = int(golden.totals.spikes), int(golden.totals.sops), "golden"
