@@ -902,7 +902,13 @@ def cmd_convert(args) -> int:
     dataset_name = args.dataset or ann.dataset
     data = None
     if dataset_name:
+        from snnc.datasets import require_samples
+
         data = _dataset(dataset_name, ann)
+        require_samples(data, "train", why="the conversion measures its activations")
+        if args.check:
+            require_samples(data, "test", why="--check measures the test accuracy; --check 0 "
+                                              "leaves it out")
     elif args.to == "if-rate":
         raise SnnError(None, "--to if-rate needs a data set for the weight normalisation",
                        "pass --dataset NAME")

@@ -52,6 +52,16 @@ class Dataset:
         return int(max(int(y.max()) for y in ys)) + 1 if ys else 0
 
 
+def require_samples(ds: Dataset, *splits: str, why: str = "") -> None:
+    """A clear error if a split (``"train"``, ``"test"``) of ``ds`` holds no samples."""
+    for split in splits:
+        x = ds.x_train if split == "train" else ds.x_test
+        if len(x) == 0:
+            label = "training" if split == "train" else "test"
+            raise SnnError(None, f"the {label} split of '{ds.name}' holds no samples"
+                                 + (f" ({why})" if why else ""))
+
+
 # ------------------------------------------------------------------ entry point
 
 

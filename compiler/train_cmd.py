@@ -46,7 +46,7 @@ def register(sub) -> None:
 def cmd_train(args) -> int:
     from snnc.backends.torch.train import Progress, config_for, train
     from snnc.build import load
-    from snnc.datasets import load_dataset, print_notes
+    from snnc.datasets import load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
     from snnc.weights import save_weights
 
@@ -60,6 +60,8 @@ def cmd_train(args) -> int:
                              "model's train block")
     dataset = load_dataset(name, graph)
     print_notes(dataset.notes)
+    require_samples(dataset, "train")
+    require_samples(dataset, "test", why="snnc train reports the test accuracy")
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)

@@ -315,3 +315,44 @@ def test_digits_do_not_fit_another_input():
     assert e.value.message == ("data set 'digits' (training split): samples of shape [64] do not "
                                "fit input 'x', which takes [10] (or 10 values)")
     assert (e.value.loc.line, e.value.loc.col) == (3, 1)
+
+
+def test_train_and_convert_refuse_an_empty_split(tmp_path, capsys):
+    """An npz data set whose training or test split is empty: `snnc train` (which reports the
+    test accuracy) and `snnc convert` (which measures activations on the training split, and with
+    --check the test accuracy) say so with exit 2; train crashed on an empty training split
+    (ZeroDivisionError) and reported 0.00% on an empty test split, convert fell back to its
+    no-data thresholds silently."""
+    from pathlib import Path
+
+    from snnc.cli import main
+    from snnc.weights import random_weights, save_weights
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 64)).astype(np.float32), rng.integers(0, 10, 20)
+    np.savez(tmp_path / "no_train.npz", x_train=x[:0], y_train=y[:0], x_test=x, y_test=y)
+    np.savez(tmp_path / "no_test.npz", x_train=x, y_train=y, x_test=x[:0], y_test=y[:0])
+    digits = str(Path(__file__).resolve().parent.parent / "examples" / "digits.snn")
+    relu = Path(__file__).resolve().parent.parent / "examples" / "digits_relu.snn"
+    w = tmp_path / "relu.npz"
+    g = load_text(relu.read_text(), str(relu)).graph
+    save_weights(str(w), g, random_weights(g, seed=0))
+    cases = [
+        (["train", digits, "--epochs", "1"], "no_train",
+         "error: the training split of 'npz:{}' holds no samples"),
+        (["train", digits, "--epochs", "1"], "no_test",
+         "error: the test split of 'npz:{}' holds no samples (snnc train reports the test "
+         "accuracy)"),
+        (["convert", str(relu), "--weights", str(w)], "no_train",
+         "error: the training split of 'npz:{}' holds no samples (the conversion measures its "
+         "activations)"),
+        (["convert", str(relu), "--weights", str(w), "--check", "5"], "no_test",
+         "error: the test split of 'npz:{}' holds no samples (--check measures the test "
+         "accuracy; --check 0 leaves it out)"),
+    ]
+    for argv, name, message in cases:
+        path = str(tmp_path / f"{name}.npz")
+        code = main([*argv, "--dataset", f"npz:{path}", "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2, (argv, err)
+        assert err.strip().splitlines()[-1] == message.format(path), (argv, err)
