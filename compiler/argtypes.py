@@ -1,5 +1,5 @@
 """Argument types shared by the ``snnc`` subcommands: integers with a lower bound (one, or a
-comma-separated list), finite numbers with one. A bad value is an ``argparse.ArgumentTypeError``, which argparse reports with the
+comma-separated list), seeds and lanes in the ranges a model takes, finite numbers with a bound. A bad value is an ``argparse.ArgumentTypeError``, which argparse reports with the
 option's name (exit code 2)."""
 from __future__ import annotations
 
@@ -24,6 +24,28 @@ def positive_int(text: str) -> int:
 def nonnegative_int(text: str) -> int:
     """An integer of at least 0."""
     return _int_at_least(text, 0, "must be 0 or more, not {}")
+
+
+MAX_SEED = 2**31       # the largest integer a model's `train { seed = ... }` takes
+
+
+def _int_between(text: str, low: int, high: int) -> int:
+    v = _int_at_least(text, low, f"must be between {low} and {high}, not {{}}")
+    if v > high:
+        raise argparse.ArgumentTypeError(f"must be between {low} and {high}, not {v}")
+    return v
+
+
+def seed(text: str) -> int:
+    """A random seed: an integer from 0 to ``MAX_SEED``, as in a model's train block."""
+    return _int_between(text, 0, MAX_SEED)
+
+
+def lanes(text: str) -> int:
+    """Lanes per layer: an integer from 1 to ``MAX_LANES``, as in a model's hardware block."""
+    from snnc.ir import MAX_LANES
+
+    return _int_between(text, 1, MAX_LANES)
 
 
 def int_list(least: int, what: str):

@@ -91,8 +91,12 @@ def _source() -> ParamSpec:
 _DELAY = ParamSpec("delay", "steps", 0, check=non_negative, doc="synaptic delay in steps")
 _BIAS = ParamSpec("bias", "bool", False)
 _SURROGATE = ParamSpec("surrogate", "surrogate", None)
+def _lanes_range(v) -> str | None:
+    return None if 1 <= v <= ir.MAX_LANES else f"must be between 1 and {ir.MAX_LANES}"
+
+
 _LANES = ParamSpec("lanes", "int", None,
-                   check=lambda v: None if 1 <= v <= 64 else "must be between 1 and 64",
+                   check=_lanes_range,
                    doc="neurons the accelerator updates per cycle in this layer (default: the "
                        "hardware block's `lanes`)")
 
@@ -151,7 +155,7 @@ HARDWARE_SETTINGS = [
     ParamSpec("current", "fixed", None),
     ParamSpec("adaptation", "fixed", None),
     ParamSpec("inputs", "fixed", None, doc="format of direct-encoded input values"),
-    ParamSpec("lanes", "int", 4, check=lambda v: None if 1 <= v <= 64 else "must be between 1 and 64"),
+    ParamSpec("lanes", "int", 4, check=_lanes_range),
     ParamSpec("clock", "frequency", 50e6, check=positive),
     ParamSpec("device", "enum", "ice40-up5k", options=DEVICES),
     ParamSpec("decay", "enum", "multiply", options=ir.LEAKS),

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-from snnc import ir
+from snnc import argtypes, ir
 from snnc.argtypes import positive_int
 
 TARGETS = ("verilog", "hls")
@@ -30,9 +30,9 @@ def register(sub) -> None:
     p.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
     p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); random "
                                                   "weights when left out")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
                    help="seed of the random weights (default 0)")
-    p.add_argument("--lanes", type=positive_int, metavar="P",
+    p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="neurons updated per cycle in the layers without their own `lanes` "
                         "(default: the hardware block's lanes, or 4)")
     p.add_argument("--fifo-depth", type=positive_int, default=16, metavar="D",

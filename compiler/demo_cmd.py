@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from snnc import ir
+from snnc import argtypes, ir
 from snnc.argtypes import positive_int
 
 DEFAULT_MODEL = "examples/digits.snn"
@@ -41,10 +41,10 @@ def register(sub) -> None:
                    help=f"training epochs (default {DEFAULT_EPOCHS}; the last 10%% with QAT)")
     p.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                    help=f"test images to co-simulate (default {DEFAULT_SAMPLES})")
-    p.add_argument("--lanes", type=positive_int, metavar="P",
+    p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="lanes of the Verilog design's layers without their own `lanes` "
                         "(default: the hardware block's, or 4)")
-    p.add_argument("--seed", type=int, metavar="S", help="training and encoder seed (default: "
+    p.add_argument("--seed", type=argtypes.seed, metavar="S", help="training and encoder seed (default: "
                                                          "the train block's)")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"output folder: weights, Verilog, co-simulation (default {DEFAULT_OUT})")

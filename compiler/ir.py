@@ -437,13 +437,16 @@ def default_lanes(graph: "Graph", default: int | None = None) -> int:
     return DEFAULT_LANES
 
 
+MAX_LANES = 64       # the language's range of `lanes` (hardware block and layers)
+
+
 def lanes_of(graph: "Graph", layer, default: int | None = None) -> int:
     """Neurons the accelerator updates per cycle in ``layer``: its own ``lanes``, else
     :func:`default_lanes`."""
     own = getattr(layer, "lanes", None)
     lanes = own if own is not None else default_lanes(graph, default)
-    if lanes < 1:
-        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    if not 1 <= lanes <= MAX_LANES:
+        raise ValueError(f"lanes must be between 1 and {MAX_LANES}, not {lanes}")
     return int(lanes)
 
 

@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-from snnc import ir
+from snnc import argtypes, ir
 from snnc.argtypes import positive_int
 
 
@@ -228,10 +228,10 @@ def register(sub) -> None:
     p.add_argument("model", metavar="MODEL", help=".snn model file")
     p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); random "
                                                   "weights when left out")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
                    help="seed of the random weights, or with --efficiency of the input encoders "
                         "(default 0)")
-    p.add_argument("--lanes", type=positive_int, metavar="P",
+    p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="neurons updated per cycle in the layers without their own `lanes` "
                         "(default: the hardware block's lanes, or 4)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -20,6 +20,7 @@ import json
 import math
 import sys
 
+from snnc import argtypes
 from snnc.argtypes import positive_int
 
 #: Samples simulated at once (the simulators hold [T, B, N] arrays).
@@ -46,7 +47,7 @@ def register(sub) -> None:
                           "block's dataset")
     p.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                    help=f"simulate the first N samples (default {DEFAULT_SAMPLES})")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
                    help="seed of the rate encoder and of random weights (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", metavar="PNG", help="write a spike raster per layer and the membrane "

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+from snnc import argtypes
 from snnc.catalog import LOSSES, OPTIMIZERS
 from snnc.argtypes import nonnegative_float, nonnegative_int, positive_float, positive_int
 
@@ -26,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--dataset", metavar="NAME", help="digits, mnist1d or npz:PATH (default: the "
                                                       "train block's dataset)")
     p.add_argument("--epochs", type=positive_int, metavar="N")
-    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--seed", type=argtypes.seed, metavar="S")
     p.add_argument("--qat", action="store_true",
                    help="quantization-aware training: the last 10%% of the epochs (at least one) run "
                         "the golden model's integer arithmetic in the forward pass, at a tenth of "

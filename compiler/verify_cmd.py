@@ -17,7 +17,7 @@ import json
 import os
 import sys
 
-from snnc import ir
+from snnc import argtypes, ir
 from snnc.argtypes import positive_int
 
 DEFAULT_SAMPLES = 100
@@ -35,12 +35,12 @@ def register(sub) -> None:
                    help=f"co-simulate the first N test samples (default {DEFAULT_SAMPLES})")
     p.add_argument("--dataset", metavar="NAME", help="digits, mnist1d or npz:PATH (its test "
                                                      "split); default: the train block's dataset")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
                    help="seed of the rate encoder (default 0, as snnc simulate)")
     p.add_argument("--waves", metavar="FILE.fst", help="write a waveform trace (Verilog only)")
     p.add_argument("--backend", choices=("verilog", "hls"), default="verilog",
                    help="the hardware to verify (default verilog)")
-    p.add_argument("--lanes", type=positive_int, metavar="P",
+    p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="lanes of the Verilog design's layers without their own `lanes` "
                         "(default: the hardware block's, or 4)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -321,3 +321,30 @@ def test_bounded_options(option, value, message, capsys):
         main([cmd, "examples/digits.snn", flag, value])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "M", "--seed", "-1", "--out", "o"],
+     "snnc train: error: argument --seed: must be between 0 and 2147483648, not -1"),
+    (["train", "M", "--seed", "18446744073709551616", "--out", "o"],
+     "snnc train: error: argument --seed: must be between 0 and 2147483648, not "
+     "18446744073709551616"),
+    (["simulate", "M", "--backend", "golden", "--seed", "-1"],
+     "snnc simulate: error: argument --seed: must be between 0 and 2147483648, not -1"),
+    (["verify", "M", "--weights", "W", "--seed", "x"],
+     "snnc verify: error: argument --seed: 'x' is not an integer"),
+    (["compile", "M", "--target", "hls", "-o", "o", "--lanes", "65"],
+     "snnc compile: error: argument --lanes: must be between 1 and 64, not 65"),
+    (["report", "M", "--efficiency", "--lanes", "100000"],
+     "snnc report: error: argument --lanes: must be between 1 and 64, not 100000"),
+    (["verify", "M", "--weights", "W", "--lanes", "0"],
+     "snnc verify: error: argument --lanes: must be between 1 and 64, not 0"),
+])
+def test_seed_and_lanes_options_take_the_models_ranges(capsys, argv, message):
+    """--seed takes what a model's train block does (0 to 2^31; -1 was an internal error of
+    train), --lanes what its hardware block does (1 to 64; --lanes 100000 wrote 13 MB of memory
+    files for a 10-neuron layer)."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == message

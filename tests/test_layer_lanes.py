@@ -48,7 +48,7 @@ def test_precedence_own_then_command_line_then_hardware_block():
     assert ir.lanes_by_layer(dataclasses.replace(g, hardware=None)) == {"h": 4, "o": 1}
     assert ir.describe_lanes(ir.lanes_by_layer(g)) == "lanes per layer: h 4, o 1"
     assert ir.describe_lanes(ir.lanes_by_layer(graph(PLAIN))) == "4 lane(s) per layer"
-    with pytest.raises(ValueError, match="lanes must be >= 1, not 0"):
+    with pytest.raises(ValueError, match="lanes must be between 1 and 64, not 0"):
         ir.lanes_of(g, g.layers[0], 0)
 
 

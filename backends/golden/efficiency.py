@@ -174,8 +174,8 @@ def cycles_per_sample(graph: ir.Graph, result, lanes: int | None, overhead: int 
     per layer summed over the batch."""
     if overhead is None:
         overhead = step_overhead()
-    if lanes is not None and lanes < 1:
-        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    if lanes is not None and not 1 <= lanes <= ir.MAX_LANES:
+        raise ValueError(f"lanes must be between 1 and {ir.MAX_LANES}, not {lanes}")
     default = lanes
     steps, batch = result.steps, result.batch
     total = np.zeros(batch, dtype=np.int64)

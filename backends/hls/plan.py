@@ -201,8 +201,8 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> tuple[list[
     """Check support and lay out the inputs (one address space, in graph order) and layers."""
     check_supported(qmodel)
     g = qmodel.graph
-    if lanes is not None and lanes < 1:
-        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    if lanes is not None and not 1 <= lanes <= ir.MAX_LANES:
+        raise ValueError(f"lanes must be between 1 and {ir.MAX_LANES}, not {lanes}")
     used: set[str] = set()
     inputs, offset = [], 0
     for inp in g.inputs:

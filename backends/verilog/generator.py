@@ -383,8 +383,8 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
 
     check_supported(qmodel)
     g = qmodel.graph
-    if lanes is not None and lanes < 1:
-        raise ValueError(f"lanes must be >= 1, not {lanes}")
+    if lanes is not None and not 1 <= lanes <= ir.MAX_LANES:
+        raise ValueError(f"lanes must be between 1 and {ir.MAX_LANES}, not {lanes}")
     default_lanes = lanes
     used: set[str] = set()
     out = []
