@@ -89,6 +89,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -229,8 +231,20 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
     where = None                      # a binary file: the messages name it
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):
+            raise SnnError(where, f"cannot read '{path}' as a torch state_dict: it is not a file "
+                                  "torch.save wrote") from None
+        # weights_only refuses pickled objects: torch.save(model) rather than its state_dict
+        raise SnnError(where, f"cannot read '{path}' as a torch state_dict: it holds pickled "
+                              "Python objects (a whole model saved with torch.save(model)?), "
+                              "which snnc does not unpickle",
+                       "save the state_dict instead: torch.save(model.state_dict(), path)"
+                       ) from None
     except Exception as exc:  # a corrupt or non-torch file
-        raise SnnError(where, f"cannot read '{path}' as a torch state_dict: {exc}") from None
+        first = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
+        raise SnnError(where, f"cannot read '{path}' as a torch state_dict: "
+                              f"{first[0] if first else type(exc).__name__}") from None
     if not isinstance(sd, dict) or not sd:
         raise SnnError(where, f"'{path}' does not hold a state_dict (a dict of tensors)")
     groups: dict[int, dict[str, np.ndarray]] = {}
@@ -243,6 +257,9 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
                                                                  dtype=np.float64)
     convs = sum(1 for g in groups.values() if g.get("weight") is not None
                 and g["weight"].ndim == 4)
+    if not convs and (stride or padding):
+        raise SnnError(where, f"--{'stride' if stride else 'padding'} is for Conv2d modules, and "
+                              f"'{path}' has none", "leave it out")
     geometry = {}
     for opt, values, least in (("--stride", stride, 1), ("--padding", padding, 0)):
         values = list(values or ()) or [least]          # nn.Conv2d's defaults: 1 and 0

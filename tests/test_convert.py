@@ -309,6 +309,8 @@ def test_conv_state_dict_geometry_follows_torch(tmp_path):
                                            "has 32 values"),
     ("conv", ["--input-shape", "8,8"], "module 0 of '{pt}' is a Conv2d: its input needs three "
                                        "dimensions C,H,W, not [8, 8]"),
+    ("linear", ["--stride", "2"], "--stride is for Conv2d modules, and '{pt}' has none"),
+    ("linear", ["--padding", "1"], "--padding is for Conv2d modules, and '{pt}' has none"),
 ])
 def test_conv_state_dict_errors(tmp_path, capsys, modules, args, message):
     seq = (torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(),
@@ -323,6 +325,25 @@ def test_conv_state_dict_errors(tmp_path, capsys, modules, args, message):
     assert main(["convert", str(pt), "--dataset", "digits", "--out", str(tmp_path / "o")] + args) == 2
     err = capsys.readouterr().err
     assert message.format(pt=pt) in err, err
+
+
+def test_files_that_are_not_state_dicts(tmp_path, capsys):
+    """A whole model saved with torch.save(model) is refused with the fix (torch's own
+    weights_only message, pages long with terminal escapes, was printed before); a file that is
+    not torch's says so in one line."""
+    whole, junk = tmp_path / "whole.pt", tmp_path / "junk.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 10)), whole)
+    junk.write_bytes(b"not a torch file")
+    for path, lines in (
+            (whole, [f"error: cannot read '{whole}' as a torch state_dict: it holds pickled "
+                     "Python objects (a whole model saved with torch.save(model)?), which snnc "
+                     "does not unpickle",
+                     "      = hint: save the state_dict instead: "
+                     "torch.save(model.state_dict(), path)"]),
+            (junk, [f"error: cannot read '{junk}' as a torch state_dict: it is not a file "
+                    "torch.save wrote"])):
+        assert main(["convert", str(path), "--out", str(tmp_path / "o")]) == 2
+        assert capsys.readouterr().err.splitlines() == lines
 
 
 def test_conv_geometry_options_are_checked_by_the_parser(tmp_path, capsys):
