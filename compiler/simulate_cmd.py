@@ -276,7 +276,8 @@ def _data(args, graph):
         if x.shape == tuple(inp.shape):
             x = x[None]                     # one sample without its batch dimension
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
-        print_notes(sequence_notes(x, graph, f"input file '{path}'"))
+        if not args.stream:                 # --stream refuses sequences: no note first
+            print_notes(sequence_notes(x, graph, f"input file '{path}'"))
         info = {"source": "input", "name": path, "split": None,
                 "description": f"'{path}'"}
         return x, None, np.arange(x.shape[0]), info
@@ -288,7 +289,8 @@ def _data(args, graph):
             raise SnnError(None, "no data to simulate: give --input FILE.npy or --dataset NAME",
                            "data sets: digits, mnist1d, npz:PATH")
     ds = load_dataset(name, graph)
-    print_notes(ds.notes)
+    if not args.stream:                     # --stream refuses sequences: no note first
+        print_notes(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
     info = {"source": "dataset", "name": name, "split": "test",
             "description": f"the test split of '{name}'"}

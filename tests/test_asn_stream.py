@@ -161,3 +161,20 @@ def test_cli_stream_of_sequence_samples_is_a_located_error(capsys):
     assert f"{path}:19:1: error: --stream holds each sample for STEPS_PER_FRAME steps as one " \
            "frame of input 'rows' [8]; the samples of the test split of 'digits' are sequences " \
            "[8, 8]" in err, err
+
+
+def test_cli_stream_of_long_sequences_is_refused_without_a_note_first(tmp_path, capsys):
+    """Sequences longer than the model's steps: plain `simulate` notes the unused tail; with
+    --stream, which refuses sequences, the note (which said the tail is not used) is not printed
+    before the error."""
+    from snnc.cli import main
+
+    path = ROOT / "examples" / "delta_sequence.snn"
+    x = tmp_path / "x.npy"
+    np.save(x, np.random.default_rng(0).random((2, 12, 8)))
+    assert main(["simulate", str(path), "--input", str(x)]) == 0
+    assert (f"note: input file '{x}': each sample is a sequence of 12 steps and model "
+            "'digits_rows' runs 8: its last 4 steps are not used") in capsys.readouterr().err
+    assert main(["simulate", str(path), "--input", str(x), "--stream", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "note:" not in err and "--stream holds each sample" in err, err
