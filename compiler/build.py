@@ -162,9 +162,14 @@ class _Builder:
             if key in seen:
                 continue
             seen.add(key)
-            if not os.path.isfile(path):
+            if not os.path.exists(path):
                 self.diag.error(use.path_loc, f"cannot find used file '{use.path}'",
                                 f"looked for {path}")
+                continue
+            if not os.path.isfile(path):
+                what = "a folder" if os.path.isdir(path) else "not a regular file"
+                self.diag.error(use.path_loc, f"used file '{use.path}' is {what}",
+                                "use a .snn file of neuron definitions")
                 continue
             try:
                 used = parse_file(path)

@@ -323,6 +323,11 @@ CASES = [
      [(6, 8, "output 'x' is an input; outputs read a layer")]),
     ("use of a missing file", src(MODEL, 'use "no_such_neurons.snn"', TIME, INPUT, LAYER, OUTPUT),
      [(2, 5, "cannot find used file 'no_such_neurons.snn'", "looked for no_such_neurons.snn")]),
+    ("use of a folder", src(MODEL, 'use "/"', TIME, INPUT, LAYER, OUTPUT),
+     [(2, 5, "used file '/' is a folder", "use a .snn file of neuron definitions")]),
+    ("use of a device", src(MODEL, 'use "/dev/null"', TIME, INPUT, LAYER, OUTPUT),
+     [(2, 5, "used file '/dev/null' is not a regular file", "use a .snn file of neuron "
+                                                            "definitions")]),
     # ------------------------------------------------------------------ neuron definitions
     ("neuron without spike condition", neuron_model("  state v = 0", "  update { v = v + input }"),
      [(3, 8, "neuron 'N' has no spike condition", "add e.g. spike when v > 1")]),
