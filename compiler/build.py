@@ -15,8 +15,7 @@ from snnc.dsl import ast
 from snnc.dsl.parser import parse_file
 from snnc.errors import Diagnostics, Loc, SnnError, SnnErrors
 from snnc.neurons import NeuronTemplate, check_neuron_def
-from snnc.values import (ParamSpec, bind_args, coerce, did_you_mean, failed, fixed_value,
-                         options_text)
+from snnc.values import ParamSpec, bind_args, coerce, did_you_mean, failed, options_text
 from snnc.types import Fixed
 
 #: The largest tensor (elements per time step) and parameter count a model may declare.
@@ -396,7 +395,6 @@ class _Builder:
                     continue
                 if src in pending and state.get(src) == 1:
                     cycle = path[path.index(src):]
-                    d = pending[node][0]
                     # data flows from a layer's source to the layer: cycle[-1] -> ... -> cycle[0]
                     names = " -> ".join(f"'{n}'" for n in reversed(cycle)) + f" -> '{cycle[-1]}'"
                     if len(cycle) == 1:

@@ -67,8 +67,6 @@ def register(sub) -> None:
 
 
 def cmd_simulate(args) -> int:
-    import numpy as np
-
     from snnc.build import load
     from snnc.errors import SnnError
 

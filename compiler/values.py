@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from snnc.dsl import ast
 from snnc.errors import SnnError
-from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Dim, Fixed, Quantity, describe_dim,
+from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Fixed, Quantity, describe_dim,
                         dim_units, fixed_format_problem)
 
 

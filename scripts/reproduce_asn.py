@@ -670,8 +670,8 @@ def _calibration_table(rs: list[dict]) -> list[str]:
     divs = sorted({t["divisor"] for c in cals for t in c.get("tried", [])})
     if not divs:
         return []
-    L = [f"Calibration, every divisor tried (coarse to fine; the first meeting both targets is "
-         f"taken, in bold): the golden model's accuracy on the training samples (ANN: "
+    L = ["Calibration, every divisor tried (coarse to fine; the first meeting both targets is "
+         "taken, in bold): the golden model's accuracy on the training samples (ANN: "
          + ", ".join(f"{_pct(c.get('ann_accuracy'))}% seed {r['seed']}" for r, c in zip(rs, cals))
          + "), its agreement with the ANN on the mixed samples, its spikes per sample.", "",
          "| d | " + " | ".join(f"seed {r['seed']}: accuracy, agreement (%), spikes" for r in rs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-import pytest
 
 from snnc.backends.golden.golden_sim import simulate_golden
 from snnc.backends.golden.stream import simulate_stream

@@ -7,7 +7,6 @@ than the UP5K has (synthesis only: the fit check fires before place-and-route).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest

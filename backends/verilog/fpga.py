@@ -396,8 +396,6 @@ def fpga_report(qmodel, device: str, *, lanes: int | None = None, freq_mhz: floa
                 seed: int = DEFAULT_SEED, work_dir=None, tools: str | None = None,
                 timeout: float | None = None) -> dict:
     """Synthesise, place and route ``qmodel`` for ``device``; the report as a dict."""
-    from snnc.backends.verilog.generator import generate
-
     if device not in DEVICES:
         raise SnnError(None, f"unknown FPGA device {device!r}",
                        f"one of {', '.join(DEVICES)}")

@@ -607,7 +607,7 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                     o.line(f".full(), .empty({pre}_fifo_empty), .level()")
                 o.line(");")
             o.line("")
-            o.line(f"snn_layer_core #(")
+            o.line("snn_layer_core #(")
             with o.indent():
                 items = list(l.params.items())
                 for i, (k, v) in enumerate(items):

@@ -330,7 +330,6 @@ def _prim_cases():
         return int(rshift_round(x, s)) if s > 0 else x
 
     cases = []
-    a5, b7 = rng_of(5), rng_of(7)
     cases.append(("add", "snn_op_add", {"A_W": 5, "B_W": 7, "OUT_W": 8},
                   {"a": (5, True), "b": (7, True)}, {"y": (8, True)},
                   lambda v: {"y": v["a"] + v["b"]}))
