@@ -184,6 +184,8 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
                                   graph.hardware.leak_digits if graph.hardware else None)
             if isinstance(consts, IntProgram):
                 _check_int64(layer, consts, formats.membrane, acc_bits, acc_frac)
+            else:
+                _check_rescales(layer, consts, formats, acc_bits, acc_frac, in_frac)
         except (SnnError, SnnErrors) as err:
             errors.extend(err.errors if isinstance(err, SnnErrors) else [err])
             continue
@@ -203,6 +205,41 @@ def _check_int64(layer, program: IntProgram, fmt: Fixed, acc_bits: int, acc_frac
                                   f"needs up to {exc.bits} bits, more than the {MAX_BITS}-bit "
                                   "integers the integer semantics computes in",
                        f"use a narrower membrane format than {fmt}, or smaller constants") from None
+
+
+def _check_rescales(layer, c: NeuronConsts, formats: Formats, acc_bits: int, acc_frac: int,
+                    in_frac: int) -> None:
+    """A located error if a built-in neuron's rescaling of a value to more fractional bits (a
+    left shift, exact in Verilog) followed by its addition could leave the 64-bit integers the
+    golden model, torch and HLS compute in (docs/semantics.md section 4); they wrapped there."""
+    fm, fi, fa = formats.membrane, formats.current, formats.adaptation
+
+    def signed_bits(v: int) -> int:
+        return abs(int(v)).bit_length() + 1
+
+    # (what, its width before the shift, from_frac, to_frac, the format to make narrower)
+    checks = [("the synaptic input", acc_bits, acc_frac, in_frac,
+               "narrower weights or inputs, or a state format with fewer fractional bits")]
+    if c.kind == "CubaLIF":
+        checks.append(("the current I in membrane units", fi.width, fi.frac, fm.frac,
+                       "a current format with more fractional bits"))
+    if c.kind == "ALIF":
+        checks.append(("beta * A in membrane units", signed_bits(c.beta) + fa.width,
+                       COEF_FRAC + fa.frac, fm.frac, "a smaller beta, or closer fractional bits "
+                                                     "of the membrane and adaptation formats"))
+    if c.kind == "ASN":
+        checks.append(("the adaptation A in membrane units", fa.width, fa.frac, fm.frac,
+                       "an adaptation format with more fractional bits"))
+        checks.append(("the adaptation jump m_f * h", signed_bits(c.m_f) + fm.width,
+                       COEF_FRAC + fm.frac, fa.frac, "a smaller m_f, or closer fractional bits "
+                                                     "of the membrane and adaptation formats"))
+    for what, width, src, dst, fix in checks:
+        bits = width + max(0, dst - src) + 1           # the left shift, then one addition
+        if bits > MAX_BITS:
+            raise SnnError(layer.loc, f"{what} of layer '{layer.name}' is shifted from {src} to "
+                                      f"{dst} fractional bits and then added: it needs up to "
+                                      f"{bits} bits, more than the {MAX_BITS}-bit integers the "
+                                      "integer semantics computes in", f"use {fix}")
 
 
 def _coef31(layer, name: str, value: float) -> int:

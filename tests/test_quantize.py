@@ -382,3 +382,33 @@ def test_compile_prints_the_layers_quantization_notes(tmp_path, capsys):
     assert ("note: layer 'h': neuron 'R': the constant 0.001 becomes 0 as a value in the membrane "
             "format fixed<16,8> (a user neuron's states and constants are in SI units, a time in "
             "seconds: give the format more fractional bits, or count steps)") in err
+
+
+@pytest.mark.parametrize("neuron,hardware,message", [
+    ("IF(threshold = 0.5, reset = none)", "weights = fixed<32,2>; state = fixed<32,31>",
+     "the synaptic input of layer 'h' is shifted from 2 to 31 fractional bits and then added: "
+     "it needs up to 65 bits"),
+    ("ASN(tau_beta = 20 ms, threshold = 1e9, m_f = 8, tau_gamma = 15 ms)",
+     "weights = fixed<32,0>; membrane = fixed<32,0>; adaptation = fixed<32,31>",
+     "the adaptation jump m_f * h of layer 'h' is shifted from 16 to 31 fractional bits and then "
+     "added: it needs up to 69 bits"),
+    ("ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 30000, threshold = 0.5)",
+     "weights = fixed<8,6>; membrane = fixed<32,31>; adaptation = fixed<32,0>",
+     "beta * A in membrane units of layer 'h' is shifted from 16 to 31 fractional bits and then "
+     "added: it needs up to 80 bits"),
+])
+def test_left_shifts_beyond_64_bits_are_located_errors(neuron, hardware, message):
+    """A value rescaled to more fractional bits is shifted left; the golden model, torch and HLS
+    shift in int64 and wrapped (a positive input pinned the membrane at its minimum, the Verilog
+    core, exact, disagreed), so such formats are the quantizer's located error."""
+    g = graph(neuron, f"hardware {{ {hardware} }}")
+    errors = _error(g)
+    assert [(line, col, text) for line, col, text, _ in errors] == [
+        (4, 1, message + ", more than the 64-bit integers the integer semantics computes in")]
+
+
+def test_left_shifts_within_64_bits_are_kept():
+    """The same kinds with the shift one bit narrower quantise (the bound is exact)."""
+    g = graph("IF(threshold = 0.5, reset = none)",
+              "hardware { weights = fixed<31,2>; state = fixed<32,31> }")
+    assert quantize(g, weights(g, 1.0)).plan("h").acc_bits == 34
