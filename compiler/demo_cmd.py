@@ -134,7 +134,7 @@ def cmd_demo(args) -> int:
     run, comp, info = run_hardware("verilog", qmodel, x, ids, cfg.seed, lanes=args.lanes,
                                    work_dir=os.path.join(args.out, "cosim"))
     t_sim = time.perf_counter() - t1
-    s = summarize(graph, qmodel, run, comp, info, labels, "verilog")
+    s = summarize(graph, qmodel, run, comp, info, labels, "verilog", args.lanes)
     s.update({"file": path, "dataset": name, "epochs": cfg.epochs, "seed": cfg.seed,
               "out": args.out, "weights": weights_path, "verilog": vdir,
               "float_accuracy": result.float_accuracy,

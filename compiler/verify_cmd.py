@@ -140,8 +140,10 @@ def hardware_sops(graph, golden, run) -> int:
     return total
 
 
-def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
-    """The figures ``snnc verify`` and ``snnc demo`` print (JSON-ready)."""
+def summarize(graph, qmodel, run, comp, info, labels, backend: str, lanes: int | None = None,
+              ) -> dict:
+    """The figures ``snnc verify`` and ``snnc demo`` print (JSON-ready). ``lanes``: the command's
+    ``--lanes`` (the lanes of the layers without their own)."""
     import numpy as np
 
     n = run.batch
@@ -201,7 +203,7 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str) -> dict:
     else:
         out["cycles"] = None
     if info is not None and info.manifest is not None:
-        out["lanes"] = info.manifest["layers"][0]["lanes"]
+        out["lanes"] = ir.default_lanes(graph, lanes)          # as in `snnc report`
         out["lanes_by_layer"] = {l["name"]: l["lanes"] for l in info.manifest["layers"]}
     clock = graph.hardware.clock if graph.hardware is not None and graph.hardware.clock else 100e6
     out["clock_hz"] = float(clock)
@@ -277,7 +279,7 @@ def cmd_verify(args) -> int:
 
         info = CosimInfo(golden=simulate_golden(qmodel, x, seed=args.seed, sample_ids=ids,
                                                 record=True))
-    s = summarize(graph, qmodel, run, comp, info, labels, args.backend)
+    s = summarize(graph, qmodel, run, comp, info, labels, args.backend, args.lanes)
     s.update({"file": args.model, "weights": args.weights, "dataset": name, "seed": args.seed,
               "waves": args.waves})
     if args.json:

@@ -177,8 +177,8 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise SnnError(None, f"weights file '{path}' does not exist",
-                       "write one with `snnc train` or snnc.weights.save_weights, or leave "
-                       "--weights out to simulate with random weights")
+                       "write one with `snnc train` or snnc.weights.save_weights (`snnc "
+                       "simulate`, `compile` and `report` use random weights without --weights)")
     if os.path.isdir(path):
         raise SnnError(None, f"weights file '{path}' is a directory")
     arrays = read_npz(path, "weights file", "save weights with snnc.weights.save_weights")

@@ -830,7 +830,9 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
             "delays": {l.name: l.delay for l in layers if l.delay},
             "overhead_per_layer": STEP_OVERHEAD,
             "status": "from the core's documented throughput; holds in the co-simulation "
-                      "benches at full speed (no input gaps, no output stalls), not proven",
+                      "benches at full speed (no input gaps, no output stalls), not proven; a "
+                      "layer of a few neurons run for a few steps can exceed it by a few cycles "
+                      "(the pipeline's drain after the last step)",
         },
         "notes": ["weights files are read with $readmemh by relative name: simulate from this "
                   "folder (or copy the .mem files into the simulator's working directory)",
