@@ -342,3 +342,41 @@ def test_qat_with_a_wide_accumulator_is_exact_below_2_53():
     g = load_text(WIDE_ACCUMULATOR, "wide.snn").graph
     w, x = _wide_case()
     check_qat(g, w, np.concatenate([x / 16, x / 2**10, -x / 64]))
+
+
+POOL_ON_DIRECT = """model down
+time { dt = 1 ms; steps = 6 }
+input image[1, 4, 4] = direct(scale = 1.0)
+layer p = avgpool(image, 2) with IF(threshold = 0.5)
+layer s = sumpool(image, 2) with LIF(tau_mem = 5 ms, threshold = 0.75)
+layer f = flatten(p)
+layer out = dense(f, 3) with LIF(tau_mem = 10 ms)
+output out = count
+"""
+
+
+def test_qat_pooling_of_a_direct_input_is_the_golden_model():
+    """Pooling a direct (analog) input: QAT scaled the pooled real values by 2^-acc_frac, whose
+    acc_frac counts the input's Fx, which the real values already carry (2^8 too small)."""
+    g = load_text(POOL_ON_DIRECT, "down.snn").graph
+    x = np.random.default_rng(1).uniform(-0.5, 2.0, (4, 1, 4, 4))
+    _, out, ref = check_qat(g, random_weights(g, 0), x)
+    assert ref.stats["p"].spikes > 0 and ref.stats["s"].spikes > 0
+
+
+def test_layer_names_that_torch_would_merge_stay_separate_modules():
+    """`keys` is a ModuleDict attribute, so its module key is `keys_`; a layer named `keys_` took
+    the same key and replaced it (one weight for two layers, or a crash with other shapes)."""
+    text = """model clash
+time { dt = 1 ms; steps = 5 }
+input x[4] = direct(scale = 1.0)
+layer keys = dense(x, 6) with IF(threshold = 0.5)
+layer keys_ = dense(keys, 4) with IF(threshold = 0.5)
+layer keys__ = dense(keys_, 3) with IF(threshold = 0.5)
+output keys__ = count
+"""
+    g = load_text(text, "clash.snn").graph
+    model, _, _ = check_qat(g, random_weights(g, 0), np.random.default_rng(0).random((3, 4)))
+    assert sorted(model.state_dict()) == ["layers.keys_.weight", "layers.keys__.weight",
+                                          "layers.keys___.weight"]
+    assert len({id(model.layer(n)) for n in ("keys", "keys_", "keys__")}) == 3

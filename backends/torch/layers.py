@@ -124,7 +124,9 @@ class LayerModule(nn.Module):
         elif isinstance(L, ir.Pool):
             out = F.avg_pool2d(frames, tuple(L.kernel), tuple(L.stride), divisor_override=1)
             if qat:
-                out = out * (self.plan.pool_weight * 2.0 ** -self.plan.acc_frac)
+                # the real sum x * pool_weight in units of 2^-acc_frac: acc_frac = Fm (+ Fx of a
+                # direct input's payloads, which the real values x already carry)
+                out = out * (self.plan.pool_weight * 2.0 ** -self.formats.membrane.frac)
             elif L.mode == "avg":
                 out = out * (1.0 / (L.kernel[0] * L.kernel[1]))
         else:

@@ -155,10 +155,12 @@ class SNNOutput:
 # ====================================================================== the module
 
 
-def _module_key(name: str) -> str:
-    """A ModuleDict key for a layer name (a name that is an attribute of ModuleDict gets a '_')."""
+def _module_key(name: str, taken=()) -> str:
+    """A ModuleDict key for a layer name: a name that is an attribute of ModuleDict, or a key
+    already ``taken`` by another layer (``keys`` became ``keys_``, and a layer ``keys_`` too),
+    gets '_' until it is neither."""
     key = name
-    while hasattr(nn.ModuleDict, key) or key in ("training",):
+    while hasattr(nn.ModuleDict, key) or key in ("training",) or key in taken:
         key += "_"
     return key
 
@@ -195,7 +197,7 @@ class SNN(nn.Module):
                 continue
             own = surrogate is None and layer.surrogate is not None
             s = resolve(layer.surrogate) if own else default
-            key = _module_key(layer.name)
+            key = _module_key(layer.name, set(self._keys.values()))
             self._keys[layer.name] = key
             self.layers[key] = LayerModule(layer, graph.time.dt, s)
         self.formats = None
