@@ -280,6 +280,10 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
         if w.shape != tuple(shape):
             raise SnnError(layer.loc, f"weights '{layer.name}/{tensor}' have shape {list(w.shape)}, "
                                       f"the layer needs {list(shape)}")
+        if not np.isfinite(w).all():
+            raise SnnError(layer.loc, f"weights '{layer.name}/{tensor}' hold "
+                                      f"{int(np.count_nonzero(~np.isfinite(w)))} values that are "
+                                      "not finite numbers (nan or inf)")
         q, clipped = quantize_fixed(w, fmt)
         out[tensor] = q
         report.weights += int(w.size)

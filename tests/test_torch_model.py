@@ -292,3 +292,66 @@ def test_api_load_simulate_quantize_to_torch(tmp_path):
     with pytest.raises(ValueError, match="unknown backend"):
         m.simulate(x, backend="verilog")
     assert snnc.loads(DIGITS).name == "digits"
+
+
+TWO_INPUTS = """model two
+time { dt = 1 ms; steps = 4 }
+input a[4] = direct(scale = 2.0)
+input b[3] = rate
+layer h = dense(a, 5) with LIF(tau_mem = 5 ms)
+layer k = dense(b, 5) with IF
+output h = count
+output k = membrane
+"""
+
+
+def test_torch_encode_checks_its_batch_as_the_simulators_do():
+    """The torch module's encoder refuses what the simulators refuse, with their messages: it
+    ran inputs of different batch sizes (outputs of different batches), gave every sample the
+    randomness of a single sample id, read one sample without its batch dimension as 64
+    samples, and failed on an empty batch or a missing input with numpy / KeyError messages."""
+    m = snnc.loads(TWO_INPUTS, "two.snn")
+    rng = np.random.default_rng(0)
+    a, b = rng.random((3, 4)), rng.random((3, 3))
+    net = m.to_torch(qat=True)
+    digits = snnc.loads(DIGITS, "digits.snn")
+    dnet = digits.to_torch()
+    x = rng.random((3, 64))
+    cases = [
+        (lambda: net.encode({"a": a[:1], "b": b}), "inputs have different batch sizes [1, 3]"),
+        (lambda: net.encode({"a": a}), "no data for input(s) b"),
+        (lambda: dnet.encode(x, sample_ids=[7]), "sample_ids must have shape [3], got [1]"),
+        (lambda: dnet.encode(x[0]), "data of shape [64] for input 'pixels' [64] has no batch "
+                                    "dimension: pass a batch [B, *shape] (one sample: x[None])"),
+        (lambda: dnet.encode(x[:0]), "the batch holds no samples"),
+        (lambda: dnet.encode(np.where(x > 0.5, np.nan, x)),
+         "data for input 'pixels' holds values that are not finite numbers (nan or inf)"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+    with pytest.raises(ValueError, match=r"^data of shape \[64\] for input 'pixels' \[64\] has no "):
+        digits.simulate(x[0], backend="golden")
+    with pytest.raises(ValueError, match="^the batch holds no samples$"):
+        digits.simulate(x[:0], backend="float")
+
+
+@pytest.mark.parametrize("tbptt", [-1, 2.5, True])
+def test_tbptt_must_be_a_whole_number_of_steps(tbptt):
+    with pytest.raises(ValueError, match=r"tbptt must be a whole number of steps, 0 or more"):
+        snnc.loads(DIGITS, "digits.snn").to_torch(tbptt=tbptt)
+
+
+def test_weights_that_are_not_finite_are_the_quantizers_located_error():
+    from snnc.errors import SnnError
+    from snnc.quantize import quantize
+
+    m = snnc.loads(DIGITS, "digits.snn")
+    w = m.random_weights(seed=0)
+    w["hidden"]["weight"][0, :3] = [np.nan, np.inf, -np.inf]
+    with pytest.raises(SnnError) as info:
+        quantize(m.graph, w)
+    e = info.value
+    assert (e.line, e.message) == (4, "weights 'hidden/weight' hold 3 values that are not finite "
+                                      "numbers (nan or inf)")

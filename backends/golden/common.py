@@ -66,6 +66,13 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
     for inp in graph.inputs:
         shape, got = tuple(inp.shape), data[inp.name].shape
         sequence = isinstance(inp.encoding, (ir.Delta, ir.Direct)) and got[2:] == shape
+        if got == shape:
+            raise ValueError(f"data of shape {list(got)} for input '{inp.name}' {list(shape)} has "
+                             "no batch dimension: pass a batch [B, *shape] (one sample: x[None])")
+        arr = data[inp.name]
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            raise ValueError(f"data for input '{inp.name}' holds values that are not finite "
+                             "numbers (nan or inf)")
         if got[1:] != shape and not sequence:
             kinds = "[B, *shape] or [B, T, *shape]" if isinstance(inp.encoding, (ir.Delta, ir.Direct)) \
                 else "[B, *shape]"
@@ -74,7 +81,17 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
     sizes = {a.shape[0] for a in data.values()}
     if len(sizes) != 1:
         raise ValueError(f"inputs have different batch sizes {sorted(sizes)}")
+    if sizes == {0}:
+        raise ValueError("the batch holds no samples")
     return data
+
+
+def sample_id_array(sample_ids, batch: int) -> np.ndarray:
+    """``sample_ids`` (default ``0 .. batch - 1``) as an array of shape ``[batch]``."""
+    ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids)
+    if ids.shape != (batch,):
+        raise ValueError(f"sample_ids must have shape [{batch}], got {list(ids.shape)}")
+    return ids
 
 
 def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
@@ -83,11 +100,7 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
     steps = graph.time.steps
     data = batch_inputs(graph, x)
     batch = next(iter(data.values())).shape[0]
-    if sample_ids is None:
-        sample_ids = np.arange(batch)
-    sample_ids = np.asarray(sample_ids)
-    if sample_ids.shape != (batch,):
-        raise ValueError(f"sample_ids must have shape [{batch}], got {list(sample_ids.shape)}")
+    sample_ids = sample_id_array(sample_ids, batch)
 
     values: dict[str, np.ndarray] = {}        # node -> [T, B, *shape] spikes (uint8) or values
     events: dict[str, np.ndarray] = {}        # graded layers -> their spikes (the values carry heights)

@@ -189,7 +189,10 @@ class SNN(nn.Module):
         train = graph.train
         default = resolve(surrogate if surrogate is not None else
                           (train.surrogate if train is not None else None))
-        self.tbptt = int(tbptt if tbptt is not None else (train.tbptt if train is not None else 0))
+        tbptt = tbptt if tbptt is not None else (train.tbptt if train is not None else 0)
+        if isinstance(tbptt, bool) or int(tbptt) != tbptt or tbptt < 0:
+            raise ValueError(f"tbptt must be a whole number of steps, 0 or more, not {tbptt!r}")
+        self.tbptt = int(tbptt)
         self.layers = nn.ModuleDict()
         self._keys: dict[str, str] = {}
         for layer in graph.layers:
@@ -367,15 +370,12 @@ def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None,
     model with several inputs), from the shared numpy encoders
     (:func:`snnc.backends.golden.encoders.encode`). Direct inputs stay float64 in QAT mode so that
     their quantisation is exactly the golden model's."""
+    from snnc.backends.golden.common import batch_inputs, sample_id_array
     from snnc.backends.golden.encoders import encode
 
     dtype = dtype or torch.get_default_dtype()
-    if isinstance(x, Mapping):
-        data = {i.name: np.asarray(x[i.name]) for i in graph.inputs}
-    else:
-        if len(graph.inputs) != 1:
-            raise ValueError(f"model '{graph.name}' has several inputs: pass a dict name -> batch")
-        data = {graph.inputs[0].name: np.asarray(x)}
+    data = batch_inputs(graph, x)        # the simulators' checks: shapes, one batch size
+    sample_ids = sample_id_array(sample_ids, next(iter(data.values())).shape[0])
     out = {}
     steps = graph.time.steps
     for inp in graph.inputs:
