@@ -76,7 +76,10 @@ def run_one(hidden, lanes: int, device: str, decay: str | None = None,
         rep = fpga_report(load_qmodel(hidden, decay, output_lanes, leak_digits), device,
                           lanes=lanes)
     except SnnError as exc:
-        row.update(fits=False, error=exc.message, synthesis=getattr(exc, "synthesis", None))
+        # with synthesis figures: the design did not fit; without: the flow failed (no tools,
+        # a Yosys or nextpnr error), which says nothing about fitting
+        synthesis = getattr(exc, "synthesis", None)
+        row.update(fits=False if synthesis else None, error=exc.message, synthesis=synthesis)
     else:
         res = rep["resources"]
         row.update(fits=rep["fits"], logic_cells=res["logic_cells"]["used"],
@@ -88,6 +91,10 @@ def run_one(hidden, lanes: int, device: str, decay: str | None = None,
                    critical_path=rep["critical_path"], harness=rep["harness"])
     row["seconds"] = round(time.monotonic() - t0, 1)
     return row
+
+
+def _count(v) -> str:
+    return "-" if v is None else f"{v:,}"
 
 
 def table(rows: list[dict]) -> str:
@@ -104,10 +111,11 @@ def table(rows: list[dict]) -> str:
         else:
             s = r.get("synthesis") or {}
             why = r["error"].split(": ", 1)[-1]
+            low = max(s.get("luts", 0), s.get("ffs", 0))
             out.append(f"| {r['net']} | {r['device']} | {r['lanes']} | "
-                       f"(>= {max(s.get('luts', 0), s.get('ffs', 0)):,}) | "
-                       f"{s.get('luts', '-'):,} | {s.get('ffs', '-'):,} | {s.get('bram', '-')} | "
-                       f"{s.get('dsp', '-')} | - | - | - | no: {why} |")
+                       f"{f'(>= {low:,})' if low else '-'} | {_count(s.get('luts'))} | "
+                       f"{_count(s.get('ffs'))} | {s.get('bram', '-')} | {s.get('dsp', '-')} | "
+                       f"- | - | - | {'no' if r.get('fits') is False else 'failed'}: {why} |")
     return "\n".join(out)
 
 

@@ -22,7 +22,9 @@ The kinds:
 
 Further kinds add an entry to ``KINDS``:
 an ``add_arguments(parser)`` function, the option's destination, and a ``run(ctx, args)`` that
-returns the section (a JSON-able dict) and a ``text(section)`` that prints it.
+returns the section (a JSON-able dict) and a ``text(section)`` that prints it; a ``check(ctx,
+args)`` raises the errors that need no work, before any section runs (an FPGA flow takes
+minutes).
 """
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ class ReportKind:
     add_arguments: Callable
     run: Callable                          # (ctx, args) -> dict
     text: Callable                         # (section) -> list of lines
+    check: Callable = lambda ctx, args: None   # (ctx, args): errors before any section runs
 
 
 # ------------------------------------------------------------------ --fpga
@@ -67,20 +70,27 @@ def _fpga_arguments(p) -> None:
     g.add_argument("--freq", type=float, metavar="MHZ",
                    help="clock target for nextpnr (default: 75 MHz on iCE40 HX8K, 50 on UP5K, "
                         "85 on ECP5-25F)")
-    g.add_argument("--pnr-seed", type=int, default=1, metavar="N",
+    g.add_argument("--pnr-seed", type=argtypes.seed, metavar="N",
                    help="nextpnr placement seed (default 1)")
     g.add_argument("--keep", metavar="DIR",
                    help="keep the generated design, scripts, logs and reports in DIR")
 
 
-def _fpga_run(ctx: ReportContext, args) -> dict:
-    from snnc.backends.verilog.fpga import fpga_report
+def _fpga_check(ctx: ReportContext, args) -> None:
+    from snnc.backends.verilog import check_supported
     from snnc.errors import SnnError
 
     if args.freq is not None and not args.freq > 0:
         raise SnnError(None, f"--freq {args.freq:g}: must be a positive frequency in MHz")
+    check_supported(ctx.qmodel)          # before looking for the tools
+
+
+def _fpga_run(ctx: ReportContext, args) -> dict:
+    from snnc.backends.verilog.fpga import DEFAULT_SEED, fpga_report
+
     rep = fpga_report(ctx.qmodel, args.fpga, lanes=ctx.lanes, freq_mhz=args.freq,
-                      seed=args.pnr_seed, work_dir=args.keep)
+                      seed=DEFAULT_SEED if args.pnr_seed is None else args.pnr_seed,
+                      work_dir=args.keep)
     hw = getattr(ctx.graph, "hardware", None)
     clock = getattr(hw, "clock", None) if hw is not None else None
     if clock and rep["fmax_mhz"] is not None:
@@ -164,10 +174,8 @@ def _efficiency_arguments(p) -> None:
                         "(weight x payload); by default they cost add + multiply, binary spikes an add")
 
 
-def _efficiency_run(ctx: ReportContext, args) -> dict:
-    from snnc.backends.golden.efficiency import (EnergyCosts, efficiency_report, measure,
-                                                 write_plots)
-    from snnc.datasets import load_dataset, print_notes
+def _efficiency_dataset(ctx: ReportContext, args) -> str:
+    """The data set to measure on; an error without trained weights or a data set."""
     from snnc.errors import SnnError
 
     graph = ctx.graph
@@ -178,6 +186,17 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
     if not name:
         raise SnnError(None, f"--efficiency: model '{graph.name}' names no data set",
                        "pass --dataset digits, mnist1d or npz:PATH")
+    return name
+
+
+def _efficiency_run(ctx: ReportContext, args) -> dict:
+    from snnc.backends.golden.efficiency import (EnergyCosts, efficiency_report, measure,
+                                                 write_plots)
+    from snnc.datasets import load_dataset, print_notes
+    from snnc.errors import SnnError
+
+    graph = ctx.graph
+    name = _efficiency_dataset(ctx, args)
     data = load_dataset(name, graph)
     print_notes(data.notes)
     x, y = data.x_test, data.y_test
@@ -213,9 +232,11 @@ def _efficiency_text(r: dict) -> list[str]:
     return out
 
 
-KINDS: list[ReportKind] = [ReportKind("fpga", "fpga", _fpga_arguments, _fpga_run, _fpga_text),
+KINDS: list[ReportKind] = [ReportKind("fpga", "fpga", _fpga_arguments, _fpga_run, _fpga_text,
+                                      _fpga_check),
                            ReportKind("efficiency", "efficiency", _efficiency_arguments,
-                                      _efficiency_run, _efficiency_text)]
+                                      _efficiency_run, _efficiency_text,
+                                      lambda ctx, args: _efficiency_dataset(ctx, args) and None)]
 
 
 # ------------------------------------------------------------------ the command
@@ -247,16 +268,20 @@ def cmd_report(args) -> int:
     if not wanted:
         args._report_parser.error("at least one report kind is required: "
                                   + ", ".join(f"--{k.dest}" for k in KINDS))
-    if args.efficiency is None:
-        stray = [o for o, v in (("--dataset", args.dataset), ("--samples", args.samples),
-                                ("--plots", args.plots)) if v is not None]
-        if stray:
-            args._report_parser.error(f"{', '.join(stray)}: options of --efficiency, which is "
-                                      "not given")
+    for kind, options in (("efficiency", (("--dataset", args.dataset), ("--samples", args.samples),
+                                          ("--plots", args.plots))),
+                          ("fpga", (("--freq", args.freq), ("--pnr-seed", args.pnr_seed),
+                                    ("--keep", args.keep)))):
+        stray = [o for o, v in options if v is not None]
+        if getattr(args, kind) is None and stray:
+            args._report_parser.error(f"{', '.join(stray)}: options of --{kind}, which is not "
+                                      "given")
     graph, qmodel, notes = load_quantized(
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")
     ctx = ReportContext(args.model, graph, qmodel, args.weights, args.lanes, notes)
+    for k in wanted:
+        k.check(ctx, args)
     sections = {k.name: k.run(ctx, args) for k in wanted}
     for note in qmodel.all_notes() + notes:
         print(f"note: {note}", file=sys.stderr)

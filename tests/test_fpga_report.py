@@ -193,6 +193,32 @@ def test_no_toolchain_env_none(tmp_path, capsys, monkeypatch):
     assert "pip install 'snnc[fpga]'" in err and "Traceback" not in err
 
 
+def test_errors_that_need_no_toolchain_come_first(tmp_path, capsys, monkeypatch):
+    """Without a toolchain: a model the Verilog backend cannot build is its located error (not
+    "no FPGA toolchain", which sent users to install tools for nothing), and --efficiency without
+    weights fails before any FPGA flow runs (it ran the whole flow first)."""
+    monkeypatch.setenv(fpga.TOOLS_ENV, "none")
+    relu = _model(tmp_path, TINY.replace("LIF(tau_mem = 10 ms, threshold = 1.0)", "ReLU"), "relu")
+    assert main(["report", relu, "--fpga", "ecp5-25k"]) == 2
+    err = capsys.readouterr().err
+    assert "is not supported by the Verilog backend" in err and "toolchain" not in err, err
+    model = _model(tmp_path, TINY, "tiny")
+    assert main(["report", model, "--fpga", "ice40-hx8k", "--efficiency"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --efficiency needs the model's trained weights" in err and \
+        "toolchain" not in err, err
+
+
+@pytest.mark.parametrize("option", [["--freq", "40"], ["--pnr-seed", "3"], ["--keep", "k"]])
+def test_fpga_options_without_fpga_are_refused(tmp_path, capsys, option):
+    model = _model(tmp_path, TINY, "tiny")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", model, "--efficiency", *option])
+    assert exc.value.code == 2
+    assert (f"{option[0]}: options of --fpga, which is not given"
+            in capsys.readouterr().err)
+
+
 def test_no_toolchain_on_an_empty_path(tmp_path, capsys, monkeypatch):
     """System tools only, and a PATH with nothing on it: the ECP5 tools are not found."""
     model = _model(tmp_path, TINY, "tiny")

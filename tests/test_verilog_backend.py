@@ -405,3 +405,19 @@ def test_unsigned_input_format_widens_the_payload(tmp_path):
     assert (prm["GRADED"], prm["IN_PW"], prm["AUX_SHIFT"]) == (1, 9, 6)
     assert {p["name"]: p["width"] for p in man["ports"]}["s_payload"] == 9
     assert "sat_p_count" not in {p["name"] for p in man["ports"]}
+
+
+def test_graphs_other_than_a_chain_are_located_errors():
+    """The Verilog design is one chain read at its last layer: a second layer on the input and
+    an output of an inner layer are located errors with what to do instead."""
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer a = dense(x, 3) with LIF(tau_mem = 10 ms)\n"
+                   "layer b = dense(x, 2) with LIF(tau_mem = 10 ms)\n"
+                   "output a = count\n")
+    errs = _errors(text)
+    assert [(e.loc.line, e.loc.col, e.message, e.hint) for e in errs] == [
+        (8, 1, "layer 'b' fed by 'x' (only a chain, each layer fed by the one before it, here "
+               "'a') is not supported by the Verilog backend yet", None),
+        (9, 1, "an output of 'a', which is not the last layer, is not supported by the Verilog "
+               "backend yet", "the Verilog design reads the last layer of its chain; the HLS "
+                              "backend builds outputs of inner layers")]

@@ -499,7 +499,9 @@ def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: 
     in_bram = {m: mems.get(m, 0) for m in weight_mems}
     clk = rep["fmax"].get("clk")
     fmax = clk["achieved_mhz"] if clk else None
-    p = manifest["layers"][0]["lanes"] if manifest["layers"] else None
+    from snnc import ir
+
+    p = ir.default_lanes(qmodel.graph, lanes)       # the layers without their own `lanes`
     lane_units = sum(l["lanes"] for l in manifest["layers"])
     return {
         "device": dev.name, "title": dev.title, "family": dev.family,

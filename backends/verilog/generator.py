@@ -256,7 +256,9 @@ def check_supported(qmodel: QuantizedModel) -> None:
     for out in g.outputs:
         if g.layers and out.source != g.layers[-1].name:
             errors.append(_not_supported(out.loc, f"an output of '{out.source}', which is not "
-                                                  "the last layer"))
+                                                  "the last layer,",
+                                         "the Verilog design reads the last layer of its chain; "
+                                         "the HLS backend builds outputs of inner layers"))
     if errors:
         raise SnnErrors(errors)
 
