@@ -241,10 +241,11 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
                               "which snnc does not unpickle",
                        "save the state_dict instead: torch.save(model.state_dict(), path)"
                        ) from None
-    except Exception as exc:  # a corrupt or non-torch file
+    except Exception as exc:  # a corrupt or non-torch file: torch's own words, when it has any
         first = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()
-        raise SnnError(where, f"cannot read '{path}' as a torch state_dict: "
-                              f"{first[0] if first else type(exc).__name__}") from None
+        detail = f" ({first[0]})" if first and len(first[0]) > 12 else ""
+        raise SnnError(where, f"cannot read '{path}' as a torch state_dict: it is not a file "
+                              f"torch.save wrote{detail}") from None
     if not isinstance(sd, dict) or not sd:
         raise SnnError(where, f"'{path}' does not hold a state_dict (a dict of tensors)")
     groups: dict[int, dict[str, np.ndarray]] = {}
@@ -451,12 +452,71 @@ def _to_asn(ann: Ann, opts: Options, acts, x_data=None, y_data=None) -> Converte
     # the largest input value sets the inputs format (1.0 without data: values in [0, 1])
     x_max = (float(np.max(np.abs(x_data))) if x_data is not None and len(x_data) else 0.0) or 1.0
     levels = _levels(ann, acts)
+    if acts is not None and opts.threshold is None:
+        why = _format_problem(ann, acts, opts)
+        if why:
+            ann, acts = _rebalanced(ann, acts, levels, why)
+            levels = _levels(ann, acts)
     if opts.threshold is not None or acts is None:
         theta0 = opts.threshold if opts.threshold is not None else 0.5
         thetas = [theta0] * len(levels)
         rule = "given" if opts.threshold is not None else "default (no data)"
         return _asn_model(ann, opts, acts, thetas, {"threshold_rule": rule}, x_max=x_max)
     return _calibrate(ann, opts, acts, levels, x_data, y_data, x_max)
+
+
+#: A layer whose weights the shared weights format rounds to 0 for more than this share of its
+#: non-zero weights has lost its precision (``_format_problem``).
+ZEROED_SHARE = 0.1
+
+
+def _format_problem(ann: Ann, acts, opts: Options) -> str | None:
+    """Why one weights format and one state format cannot serve the ANN's layers as they are
+    scaled (None when they can): a layer's weights mostly rounded to 0 next to another layer's
+    large ones, weights or activations beyond what ``--weight-bits`` / the state's bits hold."""
+    layers = [l for l in ann.layers if l.kind != "flatten"]
+    max_w = max(float(np.abs(t).max()) for l in layers for t in (l.weight, l.bias)
+                if t is not None and t.size)
+    w_w, w_f = _fmt(opts.weight_bits, max_w)
+    if max_w > 2.0 ** (w_w - 1 - w_f):
+        return f"the largest weight, {max_w:.4g}, does not fit {opts.weight_bits} bits"
+    max_act = max(float(np.abs(a).max()) for a in acts)
+    s_w, s_f = _fmt(opts.state_bits, 2.0 * max_act + 2.0)
+    if 2.0 * max_act + 2.0 > 2.0 ** (s_w - 1 - s_f):
+        return f"the largest activation, {max_act:.4g}, does not fit {opts.state_bits} bits"
+    half = 0.5 * 2.0 ** -w_f
+    for l in layers:
+        w = np.abs(l.weight[l.weight != 0])
+        if w.size and np.mean(w < half) > ZEROED_SHARE:
+            return (f"{100 * np.mean(w < half):.0f}% of layer '{l.name}''s weights round to 0 "
+                    f"in fixed<{w_w},{w_f}>, the format of the largest weight ({max_w:.4g})")
+    return None
+
+
+def _rebalanced(ann: Ann, acts, levels: list[float], why: str):
+    """The same function with every layer's activations scaled to a level of 1 (hidden layers:
+    their 99th-percentile positive activation; the output layer: its largest |logit|): layer
+    ``l``'s weights times ``lambda_{l-1} / lambda_l``, its bias over ``lambda_l``. Exact for a ReLU
+    network (positive scaling commutes with ReLU; the predicted class is unchanged)."""
+    import dataclasses
+
+    it = iter(levels)
+    last = len(ann.layers) - 1
+    prev, layers, new_acts = 1.0, [], []
+    for i, (layer, a) in enumerate(zip(ann.layers, acts)):
+        if layer.kind == "flatten":
+            layers.append(layer)
+            new_acts.append(a / prev)
+            continue
+        lam = (float(np.abs(a).max()) or 1.0) if i == last else next(it)
+        layers.append(dataclasses.replace(
+            layer, weight=layer.weight * (prev / lam),
+            bias=None if layer.bias is None else layer.bias / lam))
+        new_acts.append(a / lam)
+        prev = lam
+    note = (f"layers rebalanced to activations of about 1 ({why}); the same function, as a ReLU "
+            "network computes it for any positive scale of a layer")
+    return dataclasses.replace(ann, layers=layers, notes=[*ann.notes, note]), new_acts
 
 
 def _levels(ann: Ann, acts) -> list[float]:
@@ -494,9 +554,20 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
     in_scale = ann.input_scale * (1.0 - b_in)
     # activations and logits set the state's range: U tracks them, P overshoots by up to theta
     max_act = max(float(np.abs(a).max()) for a in acts) if acts is not None else 64.0
-    state_w, state_f = _fmt(opts.state_bits, 2.0 * max_act + 2.0)
+    # ... and a given --threshold must fit it too
+    state_w, state_f = _fmt(opts.state_bits, max(2.0 * max_act + 2.0, *thetas,
+                                                 opts.threshold or 0.0))
     w_w, w_f = _fmt(opts.weight_bits, max_w)
     in_w, in_f = _fmt(16, in_scale * x_max)            # the training data's largest input fits
+    for theta in thetas:
+        if math.floor(theta * 2.0 ** state_f + 0.5) < 1:
+            raise SnnError(None, f"the ASN threshold {theta:g} rounds to 0 in the state format "
+                                 f"fixed<{state_w},{state_f}> (steps of {2.0 ** -state_f:g}, set "
+                                 f"by the largest activation, {max_act:.4g})",
+                           f"give a --threshold of at least {2.0 ** -state_f:g}"
+                           if opts.threshold is not None else
+                           "the ANN's activations span too many orders of magnitude for the "
+                           "state's bits")
     # The output layer's spikes feed nothing (its readout is U); a threshold at the top of the
     # state range (2(U - P) > theta needs U above half the range, twice the largest logit seen)
     # keeps it silent without changing what is read.
@@ -543,7 +614,7 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
         lines.append(f"train {{ dataset = {_dataset_text(ann.dataset)} }}")
     lines.append(f"hardware {{ weights = fixed<{w_w},{w_f}>; state = fixed<{state_w},{state_f}>; "
                  f"inputs = fixed<{in_w},{in_f}> }}")
-    info = {"to": "asn", "steps": steps, "input_tau_beta_ms": tau_in * 1e3,
+    info = {"to": "asn", "steps": steps, "input_tau_beta_ms": tau_in * 1e3, "notes": list(ann.notes),
             "thresholds": [float(t) for t in thetas],
             "output_threshold": float(theta_out), "decay": b,
             **{k: v for k, v in extra.items() if k != "comments"},
@@ -877,7 +948,7 @@ def register(sub) -> None:
                         "the result and print both accuracies")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=cmd_convert)
+    p.set_defaults(func=cmd_convert, _convert_parser=p)
 
 
 def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
@@ -903,10 +974,24 @@ def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
     return ann_from_graph(graph, weights), graph
 
 
+#: Options that only one conversion target reads (argparse destinations).
+TARGET_OPTIONS = {"asn": ("tau_beta", "input_tau_beta", "threshold", "m_f", "tau_gamma",
+                          "calibrate", "tolerance", "agreement"),
+                  "if-rate": ("input", "percentile")}
+
+
 def cmd_convert(args) -> int:
     from snnc.build import load_text
     from snnc.weights import save_weights
 
+    parser = getattr(args, "_convert_parser", None)
+    for target, dests in TARGET_OPTIONS.items():
+        given = [d for d in dests if target != args.to and parser is not None
+                 and getattr(args, d) != parser.get_default(d)]
+        if given:
+            parser.error(f"{', '.join('--' + d.replace('_', '-') for d in given)}: "
+                         f"option{'s' if len(given) > 1 else ''} of --to {target}, not --to "
+                         f"{args.to}")
     ann, graph = load_ann(args.ann, args.weights, args.input_shape, args.stride, args.padding)
     opts = Options(to=args.to, steps=args.steps, tau_beta=args.tau_beta * 1e-3,
                    input_tau_beta=(args.input_tau_beta * 1e-3
@@ -935,7 +1020,13 @@ def cmd_convert(args) -> int:
                      data.y_train if data is not None else None)
     if result.info.get("warning"):
         print(f"snnc convert: {result.info['warning']}", file=sys.stderr)
-    os.makedirs(args.out, exist_ok=True)
+    for note in result.info.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise SnnError(None, f"cannot create output folder {args.out}: "
+                             f"{exc.strerror or exc}") from None
     model_path = os.path.join(args.out, "model.snn")
     weights_path = os.path.join(args.out, "weights.npz")
     snn = load_text(result.text, model_path).graph      # the result must check like any model
@@ -965,11 +1056,18 @@ def _dataset(name: str, ann: Ann):
 
     shape = ", ".join(map(str, ann.input_shape))
     classes = ann.layers[-1].units
+    # a model with the ANN's input and output names, so that the data set's errors name them
+    inp, out = ann.input_name, ann.layers[-1].name
+    flat = "flat_" + inp + ("_" if "flat_" + inp == out else "")
     probe = load_text(f"model probe\ntime {{ dt = 1 ms; steps = 1 }}\n"
-                      f"input x[{shape}] = direct\nlayer l = flatten(x)\n"
-                      f"layer o = dense(l, {classes}) with relu\noutput o = membrane\n",
-                      "<convert>").graph
-    return load_dataset(name, probe)
+                      f"input {inp}[{shape}] = direct\nlayer {flat} = flatten({inp})\n"
+                      f"layer {out} = dense({flat}, {classes}) with relu\n"
+                      f"output {out} = membrane\n", "<convert>").graph
+    try:
+        return load_dataset(name, probe)
+    except (SnnError, SnnErrors) as exc:      # located in the probe's text: no location
+        errors = exc.errors if isinstance(exc, SnnErrors) else [exc]
+        raise SnnErrors([SnnError(None, e.message, e.hint) for e in errors]) from None
 
 
 def check_accuracy(ann: Ann, snn: ir.Graph, weights: dict, data, n: int) -> dict:

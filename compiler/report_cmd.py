@@ -28,6 +28,7 @@ minutes).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -209,6 +210,14 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
         x, y = x[:args.samples], y[:args.samples]
     costs = EnergyCosts(add_pj=args.e_add, mul_pj=args.e_mul, mac_pj=args.e_mac,
                         payload_multiply=not args.no_payload_multiply)
+    default = EnergyCosts()
+    given = [f"--{k.replace('_pj', '').replace('_', '-')} {v:g}" for k, v in
+             (("e_add_pj", costs.add_pj), ("e_mul_pj", costs.mul_pj), ("e_mac_pj", costs.mac_pj))
+             if v != getattr(default, k[2:])]
+    if given:                                   # not Horowitz's figures any more
+        costs = dataclasses.replace(costs, source="given on the command line (" + ", ".join(given)
+                                    + (f"; the other costs: {default.source}" if len(given) < 3
+                                       else "") + ")")
     eff = measure(ctx.qmodel, x, y, seed=args.seed, lanes=ctx.lanes)
     rep = efficiency_report(eff, costs)
     rep["dataset"] = name

@@ -167,6 +167,16 @@ def cmd_simulate(args) -> int:
 # ------------------------------------------------------------------ streaming
 
 
+def _stream_of_sequences(inp, description: str, shape):
+    """The error of --stream given samples that are sequences."""
+    from snnc.errors import SnnError
+
+    return SnnError(inp.loc, f"--stream holds each sample for STEPS_PER_FRAME steps as one frame "
+                             f"of input '{inp.name}' {list(inp.shape)}; the samples of "
+                             f"{description} are sequences {list(shape)}",
+                    "stream static samples (a data set whose samples have the input's shape)")
+
+
 def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes) -> int:
     """``--stream S``: the samples as one stream of frames through a network never reset."""
     import numpy as np
@@ -187,11 +197,7 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
         raise SnnError(None, f"--settle must be in [0, {args.stream}) for --stream "
                              f"{args.stream}, not {args.settle}")
     if tuple(np.shape(x)[1:]) != tuple(inp.shape):
-        raise SnnError(inp.loc, f"--stream holds each sample for STEPS_PER_FRAME steps as one frame "
-                                f"of input '{inp.name}' {list(inp.shape)}; the samples of "
-                                f"{data_info['description']} are sequences "
-                                f"{list(np.shape(x)[1:])}",
-                       "stream static samples (a data set whose samples have the input's shape)")
+        raise _stream_of_sequences(inp, data_info["description"], np.shape(x)[1:])
     model = qmodel if args.backend == "golden" else graph
     st = simulate_stream(model, x, args.stream, weights=None if qmodel is not None else weights,
                          backend=args.backend, seed=args.seed, settle=args.settle)
@@ -273,6 +279,8 @@ def _data(args, graph):
         inp = model_input(graph)
         if x.shape == tuple(inp.shape):
             x = x[None]                     # one sample without its batch dimension
+        if args.stream and x.ndim == len(inp.shape) + 2:    # sequences, whatever their length
+            raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
         if not args.stream:                 # --stream refuses sequences: no note first
             print_notes(sequence_notes(x, graph, f"input file '{path}'"))

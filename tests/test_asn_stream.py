@@ -177,3 +177,17 @@ def test_cli_stream_of_long_sequences_is_refused_without_a_note_first(tmp_path, 
     assert main(["simulate", str(path), "--input", str(x), "--stream", "7"]) == 2
     err = capsys.readouterr().err
     assert "note:" not in err and "--stream holds each sample" in err, err
+
+
+def test_cli_stream_of_short_sequences_is_refused_as_sequences(tmp_path, capsys):
+    """Sequences shorter than the model's steps: --stream said "set `steps = 5`" (a hint that
+    cannot help: --stream refuses sequences whatever their length)."""
+    from snnc.cli import main
+
+    path = ROOT / "examples" / "delta_sequence.snn"
+    x = tmp_path / "x.npy"
+    np.save(x, np.random.default_rng(0).random((2, 5, 8)))
+    assert main(["simulate", str(path), "--input", str(x), "--stream", "3"]) == 2
+    err = capsys.readouterr().err
+    assert (f"--stream holds each sample for STEPS_PER_FRAME steps as one frame of input 'rows' "
+            f"[8]; the samples of '{x}' are sequences [5, 8]") in err and "steps = 5" not in err

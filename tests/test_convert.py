@@ -516,3 +516,89 @@ def test_a_convolutional_relu_network_converts():
         assert snn.layers[-1].lanes == 2                   # the ANN layer's own lanes, kept
         res = simulate_golden(quantize(snn, c.weights), x_test)
         assert np.mean(res.predictions == expected) >= agree, to
+
+
+@pytest.mark.parametrize("scale", [0.01, 1000.0])
+def test_asn_conversion_does_not_depend_on_a_layers_scale(trained, scale):
+    """A ReLU network computes the same function with one layer scaled by S and the next by 1/S.
+    One weights and one state format serve every layer, so S = 0.01 rounded the first layer's
+    weights to 0 (the conversion failed: a threshold rounded to 0) and S = 1000 overflowed the
+    formats (clipped weights, saturated states). Such a network is rebalanced (every layer's
+    activations to about 1), said in a note, and converts like the original; the original is
+    not rebalanced."""
+    graph, weights, data, _ = trained
+    ann = ann_from_graph(graph, weights)
+    opts = Options(to="asn", calibrate=0)
+    x, y = data.x_test[:200], data.y_test[:200]
+
+    def accuracy(conv):
+        q = quantize(load_text(conv.text, "asn.snn").graph, conv.weights)
+        return float(np.mean(simulate_golden(q, x).predictions == y))
+
+    plain = convert(ann, opts, data.x_train, data.y_train)
+    assert plain.info["notes"] == [] and "rebalanced" not in plain.text
+    first, second = (l for l in ann.layers if l.kind != "flatten")
+    first.weight, first.bias, second.weight = first.weight * scale, first.bias * scale, \
+        second.weight / scale
+    assert np.array_equal(ann.predict(x), ann_from_graph(graph, weights).predict(x))
+    scaled = convert(ann, opts, data.x_train, data.y_train)
+    [note] = scaled.info["notes"]
+    assert note.startswith("layers rebalanced to activations of about 1 (")
+    assert f"# note: {note}" in scaled.text
+    assert abs(accuracy(scaled) - accuracy(plain)) <= 0.015
+
+
+def test_a_given_threshold_sets_the_state_format_or_is_refused(trained, tmp_path, capsys):
+    """--threshold 100 above the activations' state range: the format grows to hold it (the
+    model was written and then refused by every golden command); 1e-9, below its resolution:
+    convert's own error."""
+    graph, weights, data, wpath = trained
+    ann = ann_from_graph(graph, weights)
+    big = convert(ann, Options(to="asn", threshold=100.0), data.x_train, data.y_train)
+    quantize(load_text(big.text, "asn.snn").graph, big.weights)
+    assert main(["convert", str(RELU), "--weights", str(wpath), "--threshold", "1e-9",
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "error: the ASN threshold 1e-09 rounds to 0 in the state format fixed<16," in err, err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--to", "if-rate", "--m-f", "9", "--threshold", "5"],
+     "--threshold, --m-f: options of --to asn, not --to if-rate"),
+    (["--percentile", "50"], "--percentile: option of --to if-rate, not --to asn"),
+    (["--input", "rate"], "--input: option of --to if-rate, not --to asn"),
+])
+def test_options_of_the_other_target_are_refused(tmp_path, capsys, argv, message):
+    pt = tmp_path / "m.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 10)).state_dict(), pt)
+    with pytest.raises(SystemExit) as info:
+        main(["convert", str(pt), "--out", str(tmp_path / "o"), *argv])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"snnc convert: error: {message}"
+
+
+def test_data_that_does_not_fit_the_ann_names_its_layers(tmp_path, capsys):
+    """The data set is fitted through a probe model: its errors named the probe's 'x' and 'o'
+    and pointed into its text (<convert>:6:1)."""
+    from snnc.weights import random_weights
+
+    text = ("model fewcls\ntime { dt = 1 ms; steps = 1 }\ninput p[64] = direct(scale = 1.0)\n"
+            "layer h = dense(p, 8) with relu\nlayer out = dense(h, 3) with relu\n"
+            "output out = membrane\n")
+    model, w = tmp_path / "fewcls.snn", tmp_path / "w.npz"
+    model.write_text(text)
+    g = load(model).graph
+    save_weights(w, g, random_weights(g))
+    assert main(["convert", str(model), "--weights", str(w), "--dataset", "digits",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: data set 'digits' has labels 0..9 in its training split, but output 'out' has 3 "
+        "neurons (classes 0..2)"]
+
+
+def test_out_that_is_a_file_is_a_clear_error(tmp_path, capsys):
+    pt, out = tmp_path / "m.pt", tmp_path / "afile"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 10)).state_dict(), pt)
+    out.write_text("")
+    assert main(["convert", str(pt), "--out", str(out)]) == 2
+    assert f"error: cannot create output folder {out}: File exists" in capsys.readouterr().err

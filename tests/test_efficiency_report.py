@@ -245,6 +245,14 @@ def test_cli_json(tmp_path):
     assert r["energy"]["ann_nj_per_inference"] == pytest.approx(30e-3)
     assert r["energy"]["payload_multiply_counted"] is False
     assert r["cycles"]["lanes"] == 2 and r["cycles"]["mean_per_inference"] == 63.0 + d
+    # costs of one's own are not attributed to Horowitz's table (they were)
+    assert r["energy"]["source"] == "given on the command line (--e-add 1, --e-mul 2, --e-mac 3)"
+    rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                         "--e-add", "0.5", "--json"])
+    source = json.loads(out)["efficiency"]["energy"]["source"]
+    assert source.startswith("given on the command line (--e-add 0.5; the other costs: "
+                             "M. Horowitz, ") and source.endswith("ISSCC 2014, pp. 10-14 (45 nm, "
+                                                                  "0.9 V))")
 
 
 def test_cli_text_and_plots(tmp_path):
