@@ -506,10 +506,11 @@ def main() -> int:
         print()
         name, batch, res = linearity(max(10, iters // 2), warmup)
         (T1, (a, fa, ba)), (T2, (b, fb, bb)) = sorted(res.items())
-        ok = b / a <= 2.3
+        ok = 1.6 <= b / a <= 2.3
         print(f"Backward linear in T (snnc, LIF {name} B{batch}): fwd+bwd {fmt_ms(a)} ms at "
               f"T={T1}, {fmt_ms(b)} ms at T={T2}: ratio {b / a:.2f} (forward {fb / fa:.2f}, "
-              f"backward {bb / ba:.2f}); target ~2.0: {'yes' if ok else 'NO'}")
+              f"backward {bb / ba:.2f}); target ~2.0 (1.6 to 2.3: linear, neither superlinear "
+              f"nor a sign of an unwarmed first run): {'yes' if ok else 'NO'}")
     return 0
 
 

@@ -2,7 +2,7 @@
 """Reproduce the ASN results of docs/results_asn.md: a ReLU network converted to adaptive spiking
 neurons (ASN, sigma-delta coding) against the same network converted to rate-coded IF neurons.
 
-    python scripts/reproduce_asn.py                       # digits (3 seeds) + mnist1d (1 seed)
+    python scripts/reproduce_asn.py                       # digits (3 seeds) + mnist1d (2 seeds)
     python scripts/reproduce_asn.py --seeds 0 --datasets digits --no-write
     python scripts/reproduce_asn.py --from-json docs/results_asn.json   # re-render the .md only
 

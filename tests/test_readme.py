@@ -23,3 +23,13 @@ def test_readme_main_command_uses_the_same_setup():
     readme = (ROOT / "README.md").read_text()
     blocks = [b for b in re.findall(r"```\n(.*?)\n```", readme, flags=re.S) if "snnc " in b]
     assert any(b.startswith("bash scripts/setup.sh && .venv/bin/snnc ") for b in blocks)
+
+
+def test_readme_python_snippet_runs_as_written(monkeypatch):
+    """The "From Python" block runs as it stands (it used an `x` it never defined)."""
+    readme = (ROOT / "README.md").read_text()
+    [block] = re.findall(r"```python\n(.*?)\n```", readme, flags=re.S)
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["result"].predictions.shape == (len(scope["x"]),)
