@@ -47,6 +47,9 @@ def build(module: ast.Module) -> Loaded:
     return _Builder(module).run()
 
 
+STAND_IN_DT = 1e-3     # checks after a missing or invalid `dt` (already an error) use it
+
+
 class _Builder:
     def __init__(self, module: ast.Module):
         self.module = module
@@ -140,9 +143,12 @@ class _Builder:
             anchor = next((s.loc for s in stmts if isinstance(s, ast.ModelDecl)),
                           Loc(self.module.source, 1, 1))
             self.diag.error(anchor, "no `time` block", "add e.g. time { dt = 1 ms; steps = 25 }")
+            self.dt = STAND_IN_DT
             return ir.TimeSpec(1e-3, 1)
         values = self._settings(block, catalog.TIME_SETTINGS)
-        self.dt = values["dt"]
+        # a missing or invalid dt is reported; a stand-in keeps it from failing every time
+        # given in steps or use of `dt` after it (the model fails to build anyway)
+        self.dt = values["dt"] if values["dt"] is not None else STAND_IN_DT
         steps = values["steps"]
         if steps is not None and steps > MAX_STEPS:
             setting = next(s for s in block.settings if s.key == "steps")

@@ -31,7 +31,10 @@ def cmd_check(args) -> int:
             status = EXIT_USER_ERROR
             errors = _errors_of(exc)
             if args.json:
-                results.append({"file": path, "ok": False, "errors": [e.to_json() for e in errors]})
+                # an error about the file itself (missing, a folder) names it, with no position
+                results.append({"file": path, "ok": False,
+                                "errors": [{**e.to_json(), **({"file": path} if e.loc is None
+                                                              else {})} for e in errors]})
             else:
                 print(SnnErrors(errors).format(), file=sys.stderr)
                 n = len(errors)

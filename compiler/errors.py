@@ -18,7 +18,7 @@ class SourceFile:
     text: str = field(repr=False, compare=False)
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.text.split("\n")           # the parser's lines (dsl/parser.parse_text)
         if 1 <= line <= len(lines):
             return lines[line - 1]
         return ""
@@ -101,7 +101,8 @@ class SnnError(Exception):
 
     def to_json(self) -> dict:
         return {"severity": self.severity, "message": self.message, "hint": self.hint,
-                **(self.loc.to_json() if self.loc else {"file": None, "line": None, "col": None})}
+                **(self.loc.to_json() if self.loc else {"file": None, "line": None, "col": None,
+                                                        "end_line": None, "end_col": None})}
 
     def __str__(self) -> str:
         return self.headline()

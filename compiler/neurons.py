@@ -295,7 +295,8 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
         elif node.op == "*":
             dim = da * db
         else:
-            if isinstance(node.right, ast.Number) and node.right.value == 0:
+            if (isinstance(node.right, ast.Number) and node.right.value == 0) or \
+                    (isinstance(b, E.Const) and b.value == 0):          # 0, 0 mV, (0) ...
                 raise SnnError(node.right.loc, "division by zero")
             dim = da / db
         return E.Binary(node.op, a, b), dim

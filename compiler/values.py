@@ -20,8 +20,13 @@ from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Fixed, Quantity, 
 
 
 def did_you_mean(name: str, candidates) -> str | None:
-    """A hint naming the closest candidate, if one is close enough."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    """A hint naming the closest candidate, if one is close enough (a candidate that differs only
+    in case first: `lif` -> `LIF`, `True` -> `true`)."""
+    names = sorted(set(candidates))
+    same = [c for c in names if c.lower() == str(name).lower() and c != name]
+    if same:
+        return f"did you mean '{same[0]}'?"
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
 
@@ -178,7 +183,8 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
     elif kind == "bool":
         word = _word(node)
         if word not in ("true", "false"):
-            raise SnnError(node.loc, f"{owner} must be true or false")
+            raise SnnError(node.loc, f"{owner} must be true or false",
+                           did_you_mean(word, ("true", "false")) if word else None)
         value = word == "true"
     elif kind == "name":
         word = _word(node)
@@ -283,7 +289,7 @@ def _int(node: ast.Value, owner: str, dt) -> int:
     if q.dim != NONE:
         raise SnnError(node.loc, f"{owner} must be a plain integer, got {describe_dim(q.dim)}")
     if q.value != int(q.value):
-        raise SnnError(node.loc, f"{owner} must be an integer, got {q.value:g}")
+        raise SnnError(node.loc, f"{owner} must be an integer, got {q.value!r}")
     if abs(q.value) > 2**31:
         raise SnnError(node.loc, f"{owner} is too large ({q.value:g})")
     return int(q.value)

@@ -122,7 +122,9 @@ def _verify_graded(g: ir.Graph, layer: ir.Layer, bad) -> None:
     do not sit in recurrent layers (their self-connection would carry payloads)."""
     neuron = getattr(layer, "neuron", None)
     if isinstance(layer, ir.Recurrent) and ir.is_graded(neuron):
-        bad(layer, f"layer '{layer.name}': a {ir.neuron_kind(neuron)} neuron cannot be used in a "
+        kind = ir.neuron_kind(neuron)
+        article = "an" if kind[:1].upper() in "AEIOU" else "a"
+        bad(layer, f"layer '{layer.name}': {article} {kind} neuron cannot be used in a "
                    "recurrent layer (use dense)")
     if isinstance(layer, (ir.Recurrent, ir.Pool)):
         try:

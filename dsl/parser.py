@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from snnc.dsl import ast
 from snnc.errors import Loc, SnnError, SourceFile, loc_at_offset
+from snnc.types import UNITS
 
 #: Larger files are refused before parsing (a model is a few thousand lines at most).
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -79,9 +81,12 @@ def parse_bytes(data: bytes, path: str = "<input>") -> ast.Module:
 
 
 def parse_text(text: str, path: str = "<input>") -> ast.Module:
-    source = SourceFile(path, text)
     if text.startswith("\ufeff"):
-        text = " " + text[1:]  # a byte-order mark: keep columns, drop the mark
+        text = text[1:]        # a byte-order mark is not a column of the first line
+    # lines end at \n, \r\n or a lone \r, as editors count them (other characters that
+    # str.splitlines treats as line breaks -- form feed, U+2028 ... -- stay inside a line)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = SourceFile(path, text)
     nul = text.find("\x00")
     if nul >= 0:
         raise SnnError(loc_at_offset(source, nul), "file contains a NUL byte: is it a binary file?")
@@ -132,6 +137,9 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         return SnnError(loc, f"unexpected character '{shown}'" + _expected(exc.allowed or ()))
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
+        dashed = _dashed_value_before(source, tok)
+        if dashed is not None:
+            return dashed
         loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
         what = "string" if tok.type == "STRING" else "number" if tok.type in ("NUMBER", "INT") else ""
         text = _token_text(tok)
@@ -142,6 +150,30 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
     stripped = source.text.rstrip()
     loc = loc_at_offset(source, len(stripped))
     return SnnError(loc, "unexpected end of file" + _expected(expected))
+
+
+# `= word-...-25k...` up to the end of the setting: a dashed word with a part that is a number
+# run into letters (not a unit: `25 kHz` may be written `25kHz`)
+_DASHED = re.compile(r"=[ \t]*([A-Za-z_]\w*(?:-\w+)*-(\d+)([A-Za-z_]\w*)(?:-\w+)*)"
+                     r"[ \t]*(?:[#;}\n]|$)")
+
+
+def _dashed_value_before(source: SourceFile, tok: Token) -> SnnError | None:
+    """`device = ecp5-25k`, `dataset = mnist-1d`: an unquoted value with a dash whose tail
+    (`25k`: 25, then a name) derails the parser a token or a line later. The error names the value
+    on the line of the unexpected token or the line before it."""
+    lines = source.text.split("\n")
+    for line in (tok.line, tok.line - 1):
+        if not 1 <= line <= len(lines):
+            continue
+        text = lines[line - 1].split("#", 1)[0]
+        m = _DASHED.search(text)
+        if m is not None and '"' not in text and m.group(3) not in UNITS:
+            start = m.start(1) + 1
+            loc = Loc(source, line, start, line, start + len(m.group(1)))
+            return SnnError(loc, f"'{m.group(1)}' is not a name or a number",
+                            f'a value with a dash is written as a string: "{m.group(1)}"')
+    return None
 
 
 def _check_nesting(tree: Tree, source: SourceFile) -> None:

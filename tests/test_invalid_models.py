@@ -456,3 +456,92 @@ def test_use_loads_neurons_and_tolerates_cycles(tmp_path):
                                             "layer k = dense(l, 2) with B", "output k = count"))
     graph = load(tmp_path / "model.snn").graph
     assert [l.neuron.name for l in graph.layers] == ["A", "B"]
+
+
+# ------------------------------------------------------------------ found by a front-end QA run
+
+def _errs(data: bytes | str, name: str = "m.snn"):
+    from snnc.build import build
+    from snnc.dsl.parser import parse_bytes
+
+    raw = data.encode() if isinstance(data, str) else data
+    with pytest.raises((SnnError, SnnErrors)) as info:
+        build(parse_bytes(raw, name))
+    exc = info.value
+    return exc.errors if isinstance(exc, SnnErrors) else [exc]
+
+
+BAD_TAU = ("model m\ntime { dt = 1 ms; steps = 25 }{sep}\ninput x[64] = rate\n"
+           "layer a = dense(x, 4) with LIF(tau_mem = 10)\noutput a = count\n")
+
+
+@pytest.mark.parametrize("data,line", [
+    (BAD_TAU.replace("{sep}", "  # page\x0cbreak"), 4),        # a form feed inside a comment
+    (BAD_TAU.replace("{sep}", "  # a\u2028b"), 4),              # U+2028 inside a comment
+    (BAD_TAU.replace("{sep}", "").replace("\n", "\r"), 4),      # CR-only line ends
+    (BAD_TAU.replace("{sep}", "").replace("\n", "\r\n"), 4),    # CRLF
+])
+def test_the_quoted_line_is_the_line_of_the_location(data, line):
+    """Lines end at \\n, \\r\\n or \\r; the quoted source line is the located one (it was the line
+    str.splitlines() counts, which also breaks at form feeds and U+2028)."""
+    [e] = _errs(data)
+    assert (e.line, e.col) == (line, 42)
+    assert e.format().splitlines()[1] == "    4 | layer a = dense(x, 4) with LIF(tau_mem = 10)"
+    assert e.format().splitlines()[2] == "      |" + " " * 42 + "^^"
+
+
+def test_a_byte_order_mark_is_not_a_column():
+    [e] = _errs(b"\xef\xbb\xbfmodel m time { dt = 1; steps = 25 } input x[64] = rate "
+                b"layer a = dense(x, 4) with IF output a = count")
+    assert (e.line, e.col, e.message) == (1, 21, "'dt' needs a time (us, ms, s), got a plain "
+                                                 "number 1")
+
+
+@pytest.mark.parametrize("value", ["ecp5-25k", "mnist-1d"])
+def test_an_unquoted_dashed_value_is_named(value):
+    key = "device" if value.startswith("ecp5") else "dataset"
+    block = (f"hardware {{\n  device = {value}\n  lanes = 4\n}}\n" if key == "device" else
+             f"train {{ dataset = {value} }}\n")
+    text = ("model m\ntime { dt = 1 ms; steps = 25 }\ninput x[64] = rate\n"
+            "layer a = dense(x, 4) with LIF(tau_mem = 10 ms)\noutput a = count\n" + block)
+    [e] = _errs(text)
+    assert (e.line, e.message, e.hint) == (
+        6 if key == "dataset" else 7, f"'{value}' is not a name or a number",
+        f'a value with a dash is written as a string: "{value}"')
+
+
+def test_front_end_messages():
+    head = "model m\ntime { dt = 1 ms; steps = 25 }\ninput x[64] = rate\n"
+    # division by a zero quantity in a neuron
+    [e] = _errs(head + "neuron N {\n  state v = 0\n  state w = 1 mV\n"
+                       "  update { v = v + input + w / 0 mV }\n  spike when v > 1\n}\n"
+                       "layer a = dense(x, 4) with N\noutput a = count\n")
+    assert (e.line, e.col, e.message) == (7, 32, "division by zero")
+    # an invalid dt is one error, not one per time given in steps or use of dt
+    [e] = _errs("model m\ntime { dt = 0 ms; steps = 25 }\ninput x[64] = rate\n"
+                "layer a = dense(x, 4, delay = 2 ms) with LIF(tau_mem = 20 * dt, refractory = 2 ms)"
+                "\noutput a = count\ntrain { tbptt = 3 ms }\n")
+    assert e.message == "'dt' must be positive, got 0"
+    # an integer that is not one says which value it got; case-only misspellings get a hint
+    errs = _errs(head.replace("steps = 25", "steps = 2.0000000001")
+                 + "layer a = dense(x, 4, bias = True) with lif(tau_mem = 10 ms)\n"
+                   "output a = count\n")
+    assert [(e.message, e.hint) for e in errs] == [
+        ("'steps' must be an integer, got 2.0000000001", None),
+        ("parameter 'bias' of dense must be true or false", "did you mean 'true'?"),
+        ("unknown neuron 'lif'", "did you mean 'LIF'?")]
+    # an ASN, not "a ASN"
+    [e] = _errs(head + "layer c = recurrent(x, 16) with ASN(tau_beta = 20 ms)\noutput c = count\n")
+    assert e.message == "layer 'c': an ASN neuron cannot be used in a recurrent layer (use dense)"
+
+
+def test_check_json_of_a_missing_file_names_it(tmp_path, capsys):
+    import json
+
+    from snnc.cli import main
+
+    path = str(tmp_path / "nothere.snn")
+    assert main(["check", "--json", path]) == 2
+    [err] = json.loads(capsys.readouterr().out)["errors"]
+    assert err == {"severity": "error", "message": f"{path}: no such file", "hint": None,
+                   "file": path, "line": None, "col": None, "end_line": None, "end_col": None}
