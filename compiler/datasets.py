@@ -83,7 +83,9 @@ def load_dataset(name: str, graph: ir.Graph) -> Dataset:
         raise SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
     x_tr = fit_input(x_tr, graph, f"data set '{name}' (training split)")
     x_te = fit_input(x_te, graph, f"data set '{name}' (test split)")
-    ds = Dataset(x_tr, y_tr, x_te, y_te, name, sequence_notes(x_te, graph, f"data set '{name}'"))
+    ds = Dataset(x_tr, y_tr, x_te, y_te, name,
+                 split_notes(x_tr, x_te, graph, f"data set '{name}'",
+                             f"data set '{name}' (training split)"))
     check_labels(ds, graph)
     return ds
 
@@ -99,6 +101,15 @@ def sequence_notes(x, graph: ir.Graph, what: str) -> tuple[str, ...]:
     length = x.shape[1]
     return (f"{what}: each sample is a sequence of {length} steps and model '{graph.name}' runs "
             f"{steps}: its last {length - steps} steps are not used",)
+
+
+def split_notes(x_train, x_test, graph: ir.Graph, what: str, train_what: str) -> tuple[str, ...]:
+    """:func:`sequence_notes` of both splits: one note when they are alike (the test split's
+    words), the training split's own when only it (or it differently) is cut."""
+    test = sequence_notes(x_test, graph, what)
+    train = sequence_notes(x_train, graph, train_what)
+    same = test and np.shape(x_train)[1:] == np.shape(x_test)[1:]
+    return test + (() if same else train)
 
 
 def print_notes(notes) -> None:
@@ -155,6 +166,10 @@ def fit_input(x, graph: ir.Graph, what: str) -> np.ndarray:
         raise SnnError(None, f"{what}: expected an array of samples [N, ...], got a scalar")
     if x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
         raise SnnError(None, f"{what}: the samples hold non-finite values (nan or inf)")
+    big = float(np.abs(x).max()) if x.size and x.dtype.kind in "fiu" else 0.0
+    if big > float(np.finfo(np.float32).max):          # the samples are float32 from here on
+        raise SnnError(None, f"{what}: the samples reach {big:g}, beyond float32's range "
+                             f"({np.finfo(np.float32).max:g})")
     n, sample = x.shape[0], tuple(x.shape[1:])
     size = _size(shape)
     enc = type(inp.encoding).__name__.lower()
@@ -332,7 +347,7 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
         x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
         ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train"),
                      x_te, _labels(arrays["y_test"], f"{what}, y_test"), name,
-                     sequence_notes(x_te, graph, what))
+                     split_notes(x_tr, x_te, graph, what, f"{what}, x_train"))
     elif any(k in arrays for k in EVENT_KEYS):
         missing = [k for k in EVENT_KEYS if k not in arrays]
         if missing:

@@ -66,17 +66,18 @@ def cmd_train(args) -> int:
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise SnnError(None, f"cannot create output folder {args.out}: {exc.strerror}") from None
     log_path = os.path.join(args.out, "train_log.jsonl")
+    weights_path = os.path.join(args.out, "weights.npz")
+    summary_path = os.path.join(args.out, "summary.json")
+    _check_out(args.out, (log_path, weights_path, summary_path))     # before hours of training
     progress = Progress(enabled=not args.quiet and not args.json)
     result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
-    weights_path = os.path.join(args.out, "weights.npz")
-    save_weights(weights_path, graph, result.weights,
-                 notes=f"snnc train --dataset {name} --epochs {cfg.epochs} --seed {cfg.seed}"
-                       + (" --qat" if cfg.qat else ""))
+    try:
+        save_weights(weights_path, graph, result.weights,
+                     notes=f"snnc train --dataset {name} --epochs {cfg.epochs} --seed {cfg.seed}"
+                           + (" --qat" if cfg.qat else ""))
+    except OSError as exc:
+        raise SnnError(None, f"cannot write {weights_path}: {exc.strerror or exc}") from None
     summary = {
         "model": graph.name, "dataset": name, "epochs": cfg.epochs, "seed": cfg.seed,
         "qat": cfg.qat, "train_samples": int(len(dataset.x_train)),
@@ -86,8 +87,11 @@ def cmd_train(args) -> int:
         "final_loss": result.history[-1].loss if result.history else None,
         "spike_rate": result.history[-1].spike_rate if result.history else None,
     }
-    with open(os.path.join(args.out, "summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=2)
+    try:
+        with open(summary_path, "w") as fh:
+            json.dump(summary, fh, indent=2)
+    except OSError as exc:
+        raise SnnError(None, f"cannot write {summary_path}: {exc.strerror or exc}") from None
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -97,3 +101,21 @@ def cmd_train(args) -> int:
               + f" on {len(dataset.x_test)} test samples")
         print(f"weights: {weights_path}\nlog: {log_path}")
     return 0
+
+
+def _check_out(out: str, files) -> None:
+    """The output folder exists or is created, is writable, and none of ``files`` in it is a
+    folder: an SnnError now rather than an internal error after the training."""
+    from snnc.errors import SnnError
+
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise SnnError(None, f"--out {out} is a file, not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise SnnError(None, f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    for path in files:
+        if os.path.isdir(path):
+            raise SnnError(None, f"cannot write {path}: it is a folder")
+    if not os.access(out, os.W_OK):
+        raise SnnError(None, f"cannot write into output folder {out}")

@@ -356,3 +356,26 @@ def test_train_and_convert_refuse_an_empty_split(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2, (argv, err)
         assert err.strip().splitlines()[-1] == message.format(path), (argv, err)
+
+
+def test_samples_beyond_float32_and_long_training_sequences(tmp_path):
+    """float64 samples beyond float32's range became inf after the cast (an internal error
+    later); training sequences longer than the model's steps were cut without the note the test
+    split's get."""
+    text = ("model m\ntime { dt = 1 ms; steps = 10 }\ninput x[8] = direct\n"
+            "layer o = dense(x, 4) with LIF(tau_mem = 10 ms)\noutput o = count\n")
+    g = load_text(text, "m.snn").graph
+    rng = np.random.default_rng(0)
+    big = tmp_path / "big.npz"
+    np.savez(big, x_train=rng.random((4, 8)) * 1e39, y_train=np.arange(4), x_test=rng.random((2, 8)),
+             y_test=np.arange(2))
+    with pytest.raises(SnnError) as info:
+        load_dataset(f"npz:{big}", g)
+    assert "x_train: the samples reach" in info.value.message and "beyond float32's range" in \
+        info.value.message
+    long = tmp_path / "long.npz"
+    np.savez(long, x_train=rng.random((4, 15, 8)), y_train=np.arange(4),
+             x_test=rng.random((2, 10, 8)), y_test=np.arange(2))
+    ds = load_dataset(f"npz:{long}", g)
+    assert ds.notes == (f"data set file '{long}', x_train: each sample is a sequence of 15 "
+                        "steps and model 'm' runs 10: its last 5 steps are not used",)

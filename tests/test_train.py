@@ -136,3 +136,60 @@ def test_a_model_without_a_dataset_exits_2(capsys, tmp_path):
     assert "Traceback" not in err
     assert "no data set: give --dataset or `dataset = ...`" in err
     assert not (tmp_path / "out").exists()
+
+
+def _easy(tmp_path, shape=(64,), classes=4, n=64):
+    """A small npz data set: class k lights the k-th quarter of the input."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, classes, n)
+    x = rng.random((n, *shape)).astype(np.float32) * 0.2
+    flat = x.reshape(n, -1)
+    q = flat.shape[1] // classes
+    for i, k in enumerate(y):
+        flat[i, k * q:(k + 1) * q] += 0.8
+    path = tmp_path / "easy.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=x[:16], y_test=y[:16])
+    return f"npz:{path}"
+
+
+@pytest.mark.parametrize("body,message,hint", [
+    ("layer hidden = dense(pixels, 32) with relu\nlayer out = dense(hidden, 4) with relu\n"
+     "output out = count\ntrain { loss = cross_entropy; epochs = 1 }\n",
+     "the cross_entropy loss on output 'out' (count readout) has no gradient to train with",
+     "a ReLU output (an ANN's logits) trains with `loss = cross_entropy` on its `membrane` "
+     "readout"),
+    ("layer p = sumpool(img, 4) with IF(threshold = 0.5)\noutput p = count\n",
+     "model 'm' has no trainable parameters (no layer with weights)", None),
+    ("layer hidden = dense(pixels, 32) with LIF(tau_mem = 10 ms)\n"
+     "layer out = dense(hidden, 4) with LIF(tau_mem = 10 ms)\noutput out = membrane\n"
+     "train { loss = cross_entropy; lr = 5e-3; epochs = 1; surrogate = rectangular(width = 1e-45) }\n",
+     "training diverged: after epoch 1 the weights layers.hidden.weight are not finite",
+     "lower the learning rate (--lr), or check the surrogate's parameters and the data's scale"),
+])
+def test_untrainable_models_are_clear_errors(capsys, tmp_path, body, message, hint):
+    """A readout without a gradient (a ReLU output's count), a model without weights and a
+    training run that diverges (a surrogate of width 1e-45) were internal errors (or, for the
+    last, an error about the weights' file at the layer's line)."""
+    pool = "sumpool" in body
+    model = tmp_path / "m.snn"
+    model.write_text("model m\ntime { dt = 1 ms; steps = 10 }\n"
+                     + ("input img[4, 4, 4] = rate(gain = 1.0)\n" if pool else
+                        "input pixels[64] = rate(gain = 1.0)\n") + body)
+    data = _easy(tmp_path, (4, 4, 4) if pool else (64,))
+    code = main(["train", str(model), "--dataset", data, "--out", str(tmp_path / "o"),
+                 "--epochs", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"error: {message}" in err
+    assert (f"= hint: {hint}" in err) if hint else "hint" not in err
+
+
+def test_output_folder_problems_are_found_before_training(capsys, tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    (tmp_path / "w" / "weights.npz").mkdir(parents=True)
+    for out, message in ((a_file, f"error: --out {a_file} is a file, not a folder"),
+                         (tmp_path / "w", f"error: cannot write {tmp_path / 'w' / 'weights.npz'}: "
+                                          "it is a folder")):
+        assert main(["train", DIGITS, "--out", str(out), "--epochs", "1", "--quiet"]) == 2
+        assert capsys.readouterr().err.strip() == message

@@ -79,6 +79,28 @@ def _encoder_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + 1) & 0x7FFFFFFF
 
 
+def _check_loss(loss: torch.Tensor, graph: ir.Graph, cfg: TrainConfig, epoch: int,
+                batch: int) -> None:
+    """A located error for a loss without a gradient (a readout the output's neurons give no
+    gradient through) and a clear one for a loss that is no longer finite (training diverged)."""
+    from snnc.errors import SnnError
+
+    out = graph.outputs[0]
+    if not loss.requires_grad:
+        layer = graph.node(out.source)
+        relu = isinstance(getattr(layer, "neuron", None), ir.ReLU)
+        raise SnnError(out.loc, f"the {cfg.loss} loss on output '{out.source}' ({out.readout} "
+                                f"readout) has no gradient to train with",
+                       "a ReLU output (an ANN's logits) trains with `loss = cross_entropy` on its "
+                       "`membrane` readout" if relu else
+                       "choose a readout and loss whose value depends on the weights")
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise SnnError(None, f"training diverged: the loss is {value} at epoch {epoch}, batch "
+                             f"{batch}", "lower the learning rate (--lr), or check the "
+                                         "surrogate's parameters and the data's scale")
+
+
 def loss_of(out, labels: torch.Tensor, cfg: TrainConfig, steps: int) -> torch.Tensor:
     """The configured loss on the first output's readout."""
     first = out.first
@@ -187,6 +209,11 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
     model = SNN(graph, weights if weights is not None else random_weights(graph, seed=cfg.seed),
                 tbptt=cfg.tbptt)
     model.to(torch.float32)
+    if not any(p.requires_grad for p in model.parameters()):
+        from snnc.errors import SnnError
+
+        raise SnnError(graph.layers[0].loc if graph.layers else None,
+                       f"model '{graph.name}' has no trainable parameters (no layer with weights)")
     opt = _optimizer(cfg, model.parameters())
     n = len(dataset.x_train)
     batches = math.ceil(n / cfg.batch_size)
@@ -225,6 +252,7 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 rate = spike_rate(out, steps)
                 if cfg.spike_reg:
                     loss = loss + cfg.spike_reg * rate
+                _check_loss(loss, graph, cfg, epoch, b + 1)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -234,6 +262,14 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 correct += int((out.predictions == yb).sum())
                 rate_sum += rate.item() * len(idx)
                 progress.batch(epoch, cfg.epochs, b + 1, batches, loss.item())
+            bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
+            if bad:
+                from snnc.errors import SnnError
+
+                raise SnnError(None, f"training diverged: after epoch {epoch} the weights "
+                                     f"{', '.join(bad[:3])} are not finite",
+                               "lower the learning rate (--lr), or check the surrogate's "
+                               "parameters and the data's scale")
             test_acc = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed, cfg.eval_batch,
                                 test_offset)
             log = EpochLog(epoch, total_loss / n, correct / n, test_acc, rate_sum / n, qat_now,
