@@ -7,6 +7,7 @@ from snnc.backends.compare import BackendRun, compare
 from snnc.backends.golden.golden_sim import simulate_golden
 
 from snn_models import DIGITS
+from test_graded_user_neuron import ZERO_HEIGHT
 
 
 def _golden():
@@ -91,19 +92,10 @@ layer out = dense(pixels, 10) with LIF(tau_mem = 10 ms)
 output out = count
 output wide = count
 """,
-    "graded events of height 0": """model z
-time { dt = 1 ms; steps = 8 }
-neuron Z {
-    state v = 0
-    update { v = v + input }
-    spike when v > 0.5 emit v * 0
-    on spike { v = 0 }
-}
-input pixels[64] = rate
-layer h = dense(pixels, 30) with Z
-layer o = dense(h, 10, delay = 2) with IF
-output o = count
-""",
+    # the zero-height graded user neuron of test_graded_user_neuron, wider and delayed
+    "graded events of height 0": (
+        ZERO_HEIGHT.replace("input x[2] = direct", "input pixels[64] = rate")
+        .replace("dense(x, 3)", "dense(pixels, 30)").replace("dense(h, 2)", "dense(h, 10, delay = 2)")),
 }
 
 
