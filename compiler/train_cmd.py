@@ -92,6 +92,8 @@ def cmd_train(args) -> int:
             json.dump(summary, fh, indent=2)
     except OSError as exc:
         raise SnnError(None, f"cannot write {summary_path}: {exc.strerror or exc}") from None
+    for note in result.golden_notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -193,3 +193,22 @@ def test_output_folder_problems_are_found_before_training(capsys, tmp_path):
                                           "it is a folder")):
         assert main(["train", DIGITS, "--out", str(out), "--epochs", "1", "--quiet"]) == 2
         assert capsys.readouterr().err.strip() == message
+
+
+def test_train_notes_the_golden_models_saturations(capsys, tmp_path):
+    """Inputs far beyond the default `inputs` format: the golden accuracy printed by train was far
+    below the float one without a word; the saturations (and the default formats) are noted."""
+    data = _easy(tmp_path)
+    arrays = dict(np.load(data[4:]))
+    for k in ("x_train", "x_test"):
+        arrays[k] = arrays[k] * 100.0
+    np.savez(data[4:], **arrays)
+    model = tmp_path / "m.snn"
+    model.write_text("model m\ntime { dt = 1 ms; steps = 10 }\ninput pixels[64] = direct\n"
+                     "layer hidden = dense(pixels, 32) with LIF(tau_mem = 10 ms)\n"
+                     "layer out = dense(hidden, 4) with LIF(tau_mem = 10 ms)\noutput out = count\n")
+    assert main(["train", str(model), "--dataset", data, "--out", str(tmp_path / "o"),
+                 "--epochs", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no `hardware` block: using default formats" in err
+    assert "note: the golden model saturated on the test split: 'pixels' inputs " in err, err

@@ -73,6 +73,7 @@ class TrainResult:
     float_accuracy: float = float("nan")
     golden_accuracy: float = float("nan")
     qat_accuracy: float | None = None
+    golden_notes: list[str] = field(default_factory=list)   # quantization notes, saturations
 
 
 def _encoder_seed(seed: int, epoch: int) -> int:
@@ -290,20 +291,37 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
         model.set_qat(True)
         result.qat_accuracy = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed,
                                        cfg.eval_batch, test_offset)
-    result.golden_accuracy = golden_accuracy(graph, result.weights, dataset, cfg.seed, test_offset)
+    result.golden_accuracy = golden_accuracy(graph, result.weights, dataset, cfg.seed, test_offset,
+                                             result.golden_notes)
     return result
 
 
-def golden_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: int) -> float:
-    """Test accuracy of the bit-exact golden model with these weights."""
+def golden_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: int,
+                    notes: list | None = None) -> float:
+    """Test accuracy of the bit-exact golden model with these weights. ``notes`` (optional)
+    receives the quantizer's notes and the saturations counted on the test split (nothing is
+    clamped without saying so: an input beyond the default `inputs` format explains a golden
+    accuracy far below the float one)."""
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.quantize import quantize
 
     q = quantize(graph, weights)
     correct = 0
+    saturated: dict[tuple[str, str], int] = {}
     x, y = dataset.x_test, dataset.y_test
     for start in range(0, len(x), 256):
         ids = np.arange(start, min(start + 256, len(x))) + offset
         res = simulate_golden(q, x[start:start + 256], seed=seed, sample_ids=ids)
         correct += int((res.predictions == y[start:start + 256]).sum())
+        for name, st in res.stats.items():
+            for state, count in st.saturation.items():
+                if count:
+                    saturated[(name, state)] = saturated.get((name, state), 0) + int(count)
+    if notes is not None:
+        notes.extend(q.all_notes())
+        if saturated:
+            notes.append("the golden model saturated on the test split: " + ", ".join(
+                f"'{name}' {state} {count}" for (name, state), count in saturated.items())
+                + " (values clamped to their formats; `snnc simulate --backend golden` shows "
+                  "them per layer)")
     return correct / max(1, len(x))
