@@ -211,9 +211,9 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
     costs = EnergyCosts(add_pj=args.e_add, mul_pj=args.e_mul, mac_pj=args.e_mac,
                         payload_multiply=not args.no_payload_multiply)
     default = EnergyCosts()
-    given = [f"--{k.replace('_pj', '').replace('_', '-')} {v:g}" for k, v in
-             (("e_add_pj", costs.add_pj), ("e_mul_pj", costs.mul_pj), ("e_mac_pj", costs.mac_pj))
-             if v != getattr(default, k[2:])]
+    given = [f"{option} {getattr(costs, field):g}" for option, field in
+             (("--e-add", "add_pj"), ("--e-mul", "mul_pj"), ("--e-mac", "mac_pj"))
+             if getattr(costs, field) != getattr(default, field)]
     if given:                                   # not Horowitz's figures any more
         costs = dataclasses.replace(costs, source="given on the command line (" + ", ".join(given)
                                     + (f"; the other costs: {default.source}" if len(given) < 3
