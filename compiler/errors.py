@@ -85,16 +85,19 @@ class SnnError(Exception):
         if loc is not None and loc.source is not None:
             text = loc.source.line_text(loc.line).expandtabs(1)
             if text.strip():
-                shown = text if len(text) <= 200 else text[:200] + " ..."
-                start = min(max(loc.col - 1, 0), len(shown))
+                start = min(max(loc.col - 1, 0), len(text))
                 if loc.end_line == loc.line and loc.end_col is not None and loc.end_col > loc.col:
                     width = loc.end_col - loc.col
+                elif loc.end_line is not None and loc.end_line > loc.line:
+                    width = len(text) - start          # a span over lines: to this line's end
                 else:
                     width = 1
+                shown, start = _window(text, start)
                 width = max(1, min(width, max(1, len(shown) - start)))
                 gutter = f"{loc.line:>5} | "
                 out.append(gutter + shown)
-                out.append(" " * (len(gutter) - 2) + "| " + " " * start + "^" * width)
+                out.append(" " * (len(gutter) - 2) + "| " + " " * _cells(shown[:start])
+                           + "^" * max(1, _cells(shown[start:start + width])))
         if self.hint:
             out.append(f"      = hint: {self.hint}")
         return "\n".join(out)
@@ -109,6 +112,24 @@ class SnnError(Exception):
 
     def __repr__(self) -> str:
         return f"SnnError({self.headline()!r})"
+
+
+def _window(text: str, start: int, limit: int = 200) -> tuple[str, int]:
+    """A line of at most about ``limit`` characters that shows column ``start``: the line's
+    head, or ``... `` and a stretch around the column; returns it and the column in it."""
+    if len(text) <= limit:
+        return text, start
+    if start < limit - 40:
+        return text[:limit] + " ...", start
+    lo = start - limit // 2
+    return "... " + text[lo:lo + limit] + (" ..." if lo + limit < len(text) else ""), start - lo + 4
+
+
+def _cells(text: str) -> int:
+    """Terminal cells of ``text``: East Asian wide and full-width characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class SnnErrors(Exception):

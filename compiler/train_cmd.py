@@ -73,9 +73,12 @@ def cmd_train(args) -> int:
     progress = Progress(enabled=not args.quiet and not args.json)
     result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
     try:
+        given = [f"--{opt.replace('_', '-')} {getattr(args, opt)}"
+                 for opt in ("lr", "batch_size", "loss", "optimizer", "spike_reg", "tbptt")
+                 if getattr(args, opt) is not None]        # the overrides of the train block
         save_weights(weights_path, graph, result.weights,
                      notes=f"snnc train --dataset {name} --epochs {cfg.epochs} --seed {cfg.seed}"
-                           + (" --qat" if cfg.qat else ""))
+                           + (" --qat" if cfg.qat else "") + "".join(" " + g for g in given))
     except OSError as exc:
         raise SnnError(None, f"cannot write {weights_path}: {exc.strerror or exc}") from None
     summary = {

@@ -545,3 +545,22 @@ def test_check_json_of_a_missing_file_names_it(tmp_path, capsys):
     [err] = json.loads(capsys.readouterr().out)["errors"]
     assert err == {"severity": "error", "message": f"{path}: no such file", "hint": None,
                    "file": path, "line": None, "col": None, "end_line": None, "end_col": None}
+
+
+def test_carets_under_wide_characters_long_lines_and_spans_over_lines():
+    """The caret sits under its culprit after East Asian wide characters (two cells each), in a
+    window of a line longer than 200 characters (it was cut before the culprit), and underlines
+    a span over lines to the end of its first line (one caret before)."""
+    head = "model m\ntime { dt = 1 ms; steps = 25 }\ninput x[64] = rate\n"
+    tail = "\noutput a = count\n"
+    [e, _] = _errs(head + 'layer a = dense(x, 4) with LIF(tau_mem = "日本日本日本", '
+                          'threshold = 1 mV)' + tail)
+    line, carets = e.format().splitlines()[1:3]
+    assert carets == "      |" + " " * 42 + "^" * 14                  # 6 wide characters + quotes
+    [e] = _errs(head + "layer a = dense(x, 4) with LIF(tau_mem = 10 ms" + " " * 300
+                + ", threshold = 1 mV)" + tail)
+    line, carets = e.format().splitlines()[1:3]
+    assert line.startswith("    4 | ... ") and line.endswith(", threshold = 1 mV)")
+    assert line[len(carets) - 4:len(carets)] == "1 mV" and carets.endswith(" ^^^^")
+    [e] = _errs(head + "layer a = dense(x, 4) with LIF(tau_mem = 10 ms\n   + 1)" + tail)
+    assert e.format().splitlines()[2] == "      |" + " " * 42 + "^^^^^"

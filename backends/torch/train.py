@@ -2,9 +2,11 @@
 
 ``train(graph, dataset, config)`` runs the epochs, logs loss / accuracy / spike rate per epoch,
 and returns the trained float weights with the final test accuracy of the float model and of the
-bit-exact golden model. Everything is deterministic for a seed: weight init, shuffling, and the
-encoders' spikes (the encoder seed of epoch ``e`` is derived from the seed and ``e``; evaluation
-always uses the seed itself).
+bit-exact golden model. Everything is deterministic for a seed and a number of threads: weight
+init, shuffling, and the encoders' spikes (the encoder seed of epoch ``e`` is derived from the
+seed and ``e``; evaluation always uses the seed itself). Another thread count
+(``OMP_NUM_THREADS``, ``torch.set_num_threads``) sums the float gradients in another order, so the
+weights can differ in their last bits and drift apart over the epochs.
 """
 from __future__ import annotations
 
