@@ -13,11 +13,11 @@ backend cannot build yet are located errors (exit status 2).
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from snnc import argtypes, ir
 from snnc.argtypes import positive_int
+from snnc.outdir import make_folder
 
 TARGETS = ("verilog", "hls")
 
@@ -51,10 +51,7 @@ def cmd_compile(args) -> int:
         raise SnnError(None, f"--fifo-depth {fd}: must be a power of two >= 2")
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise SnnError(None, f"cannot create output folder {args.out}: {exc.strerror}") from None
+    make_folder(args.out)
     if args.target == "hls":
         return _compile_hls(args, qmodel, notes)
     manifest = generate(qmodel, args.out, lanes=args.lanes, fifo_depth=fd)

@@ -98,6 +98,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.errors import SnnError, SnnErrors
+from snnc.outdir import make_folder
 from snnc.types import MAX_FIXED_WIDTH
 
 
@@ -481,8 +482,8 @@ def _format_problem(ann: Ann, acts, opts: Options) -> str | None:
     if max_w > 2.0 ** (w_w - 1 - w_f):
         return f"the largest weight, {max_w:.4g}, does not fit {opts.weight_bits} bits"
     max_act = max(float(np.abs(a).max()) for a in acts)
-    s_w, s_f = _fmt(opts.state_bits, 2.0 * max_act + 2.0)
-    if 2.0 * max_act + 2.0 > 2.0 ** (s_w - 1 - s_f):
+    s_w, s_f = _fmt(opts.state_bits, _state_span(max_act))
+    if _state_span(max_act) > 2.0 ** (s_w - 1 - s_f):
         return f"the largest activation, {max_act:.4g}, does not fit {opts.state_bits} bits"
     half = 0.5 * 2.0 ** -w_f
     for l in layers:
@@ -519,6 +520,12 @@ def _rebalanced(ann: Ann, acts, levels: list[float], why: str):
     return dataclasses.replace(ann, layers=layers, notes=[*ann.notes, note]), new_acts
 
 
+def _state_span(max_act: float) -> float:
+    """The largest value the ASN's state format must hold: activations and logits set it (U
+    tracks them, P overshoots by up to theta)."""
+    return 2.0 * max_act + 2.0
+
+
 def _levels(ann: Ann, acts) -> list[float]:
     """Per hidden (non-flatten, non-output) layer: the 99th percentile of its positive activations
     on the training data (1.0 without data)."""
@@ -552,10 +559,9 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
         weights[layer.name] = t
         max_w = max(max_w, *(float(np.abs(v).max()) for v in t.values() if v.size))
     in_scale = ann.input_scale * (1.0 - b_in)
-    # activations and logits set the state's range: U tracks them, P overshoots by up to theta
     max_act = max(float(np.abs(a).max()) for a in acts) if acts is not None else 64.0
-    # ... and a given --threshold must fit it too
-    state_w, state_f = _fmt(opts.state_bits, max(2.0 * max_act + 2.0, *thetas,
+    # ... and a given --threshold (every layer's, the output's too) must fit it
+    state_w, state_f = _fmt(opts.state_bits, max(_state_span(max_act), *thetas,
                                                  opts.threshold or 0.0))
     w_w, w_f = _fmt(opts.weight_bits, max_w)
     in_w, in_f = _fmt(16, in_scale * x_max)            # the training data's largest input fits
@@ -984,10 +990,11 @@ def cmd_convert(args) -> int:
     from snnc.build import load_text
     from snnc.weights import save_weights
 
-    parser = getattr(args, "_convert_parser", None)
+    parser = args._convert_parser
     for target, dests in TARGET_OPTIONS.items():
-        given = [d for d in dests if target != args.to and parser is not None
-                 and getattr(args, d) != parser.get_default(d)]
+        if target == args.to:
+            continue
+        given = [d for d in dests if getattr(args, d) != parser.get_default(d)]
         if given:
             parser.error(f"{', '.join('--' + d.replace('_', '-') for d in given)}: "
                          f"option{'s' if len(given) > 1 else ''} of --to {target}, not --to "
@@ -1022,11 +1029,7 @@ def cmd_convert(args) -> int:
         print(f"snnc convert: {result.info['warning']}", file=sys.stderr)
     for note in result.info.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise SnnError(None, f"cannot create output folder {args.out}: "
-                             f"{exc.strerror or exc}") from None
+    make_folder(args.out)
     model_path = os.path.join(args.out, "model.snn")
     weights_path = os.path.join(args.out, "weights.npz")
     snn = load_text(result.text, model_path).graph      # the result must check like any model

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from snnc import argtypes, ir
 from snnc.argtypes import positive_int
+from snnc.outdir import make_folder
 
 DEFAULT_MODEL = "examples/digits.snn"
 DEFAULT_EPOCHS = 40
@@ -93,10 +94,7 @@ def cmd_demo(args) -> int:
     problem = toolchain_problem()
     if problem:
         raise SnnError(None, f"the demo co-simulates on Verilator: {problem}")
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise SnnError(None, f"cannot create output folder {args.out}: {exc.strerror}") from None
+    make_folder(args.out)
     say = (lambda *a: None) if args.json else print            # noqa: E731
     dataset = load_dataset(name, graph)
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, qat=True)

@@ -17,6 +17,7 @@ import sys
 from snnc import argtypes
 from snnc.catalog import LOSSES, OPTIMIZERS
 from snnc.argtypes import nonnegative_float, nonnegative_int, positive_float, positive_int
+from snnc.outdir import make_folder
 
 
 def register(sub) -> None:
@@ -115,10 +116,7 @@ def _check_out(out: str, files) -> None:
 
     if os.path.exists(out) and not os.path.isdir(out):
         raise SnnError(None, f"--out {out} is a file, not a folder")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise SnnError(None, f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    make_folder(out)
     for path in files:
         if os.path.isdir(path):
             raise SnnError(None, f"cannot write {path}: it is a folder")

@@ -51,7 +51,7 @@ def test_data(graph, dataset: str | None, samples: int):
     """The first ``samples`` test samples, labels and sample ids 0..N-1, and the data set name."""
     import numpy as np
 
-    from snnc.datasets import load_dataset, print_notes
+    from snnc.datasets import load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
 
     name = dataset or (graph.train.dataset if graph.train is not None else None)
@@ -60,9 +60,8 @@ def test_data(graph, dataset: str | None, samples: int):
                              "model's train block", "data sets: digits, mnist1d, npz:PATH")
     ds = load_dataset(name, graph)
     print_notes(ds.notes)
+    require_samples(ds, "test")
     k = min(samples, ds.x_test.shape[0])
-    if k == 0:
-        raise SnnError(None, f"the test split of '{name}' holds no samples")
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), name
 
 

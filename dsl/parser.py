@@ -162,11 +162,8 @@ def _dashed_value_before(source: SourceFile, tok: Token) -> SnnError | None:
     """`device = ecp5-25k`, `dataset = mnist-1d`: an unquoted value with a dash whose tail
     (`25k`: 25, then a name) derails the parser a token or a line later. The error names the value
     on the line of the unexpected token or the line before it."""
-    lines = source.text.split("\n")
     for line in (tok.line, tok.line - 1):
-        if not 1 <= line <= len(lines):
-            continue
-        text = lines[line - 1].split("#", 1)[0]
+        text = source.line_text(line).split("#", 1)[0]       # "" for a line that is not there
         m = _DASHED.search(text)
         if m is not None and '"' not in text and m.group(3) not in UNITS:
             start = m.start(1) + 1

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from snnc import ir
+from snnc.errors import SnnError
 from snnc.backends.torch.model import SNN
 
 
@@ -82,12 +83,15 @@ def _encoder_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + 1) & 0x7FFFFFFF
 
 
-def _check_loss(loss: torch.Tensor, graph: ir.Graph, cfg: TrainConfig, epoch: int,
+DIVERGED_HINT = ("lower the learning rate (--lr), or check the surrogate's parameters and the "
+                 "data's scale")
+
+
+def _check_loss(loss: torch.Tensor, value: float, graph: ir.Graph, cfg: TrainConfig, epoch: int,
                 batch: int) -> None:
     """A located error for a loss without a gradient (a readout the output's neurons give no
-    gradient through) and a clear one for a loss that is no longer finite (training diverged)."""
-    from snnc.errors import SnnError
-
+    gradient through) and a clear one for a loss (``value``) that is no longer finite (training
+    diverged)."""
     out = graph.outputs[0]
     if not loss.requires_grad:
         layer = graph.node(out.source)
@@ -97,11 +101,9 @@ def _check_loss(loss: torch.Tensor, graph: ir.Graph, cfg: TrainConfig, epoch: in
                        "a ReLU output (an ANN's logits) trains with `loss = cross_entropy` on its "
                        "`membrane` readout" if relu else
                        "choose a readout and loss whose value depends on the weights")
-    value = float(loss.detach())
     if not math.isfinite(value):
         raise SnnError(None, f"training diverged: the loss is {value} at epoch {epoch}, batch "
-                             f"{batch}", "lower the learning rate (--lr), or check the "
-                                         "surrogate's parameters and the data's scale")
+                             f"{batch}", DIVERGED_HINT)
 
 
 def loss_of(out, labels: torch.Tensor, cfg: TrainConfig, steps: int) -> torch.Tensor:
@@ -213,8 +215,6 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 tbptt=cfg.tbptt)
     model.to(torch.float32)
     if not any(p.requires_grad for p in model.parameters()):
-        from snnc.errors import SnnError
-
         raise SnnError(graph.layers[0].loc if graph.layers else None,
                        f"model '{graph.name}' has no trainable parameters (no layer with weights)")
     opt = _optimizer(cfg, model.parameters())
@@ -255,24 +255,21 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 rate = spike_rate(out, steps)
                 if cfg.spike_reg:
                     loss = loss + cfg.spike_reg * rate
-                _check_loss(loss, graph, cfg, epoch, b + 1)
+                value = loss.item()         # one sync per batch, for the check and the log
+                _check_loss(loss, value, graph, cfg, epoch, b + 1)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 if sched is not None:
                     sched.step()
-                total_loss += loss.item() * len(idx)
+                total_loss += value * len(idx)
                 correct += int((out.predictions == yb).sum())
                 rate_sum += rate.item() * len(idx)
-                progress.batch(epoch, cfg.epochs, b + 1, batches, loss.item())
+                progress.batch(epoch, cfg.epochs, b + 1, batches, value)
             bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
             if bad:
-                from snnc.errors import SnnError
-
                 raise SnnError(None, f"training diverged: after epoch {epoch} the weights "
-                                     f"{', '.join(bad[:3])} are not finite",
-                               "lower the learning rate (--lr), or check the surrogate's "
-                               "parameters and the data's scale")
+                                     f"{', '.join(bad[:3])} are not finite", DIVERGED_HINT)
             test_acc = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed, cfg.eval_batch,
                                 test_offset)
             log = EpochLog(epoch, total_loss / n, correct / n, test_acc, rate_sum / n, qat_now,
