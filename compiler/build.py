@@ -33,14 +33,14 @@ class Loaded:
 
 def load(path: str | os.PathLike) -> Loaded:
     """Parse, check and build the model in ``path``. Raises SnnError / SnnErrors on bad input."""
-    module = parse_file(path)
+    module = parse_file(path, keep_going=True)
     return build(module)
 
 
 def load_text(text: str, path: str = "<input>") -> Loaded:
     from snnc.dsl.parser import parse_text
 
-    return build(parse_text(text, path))
+    return build(parse_text(text, path, keep_going=True))
 
 
 def build(module: ast.Module) -> Loaded:
@@ -62,6 +62,8 @@ class _Builder:
     # ------------------------------------------------------------------ driver
     def run(self) -> Loaded:
         stmts = self.module.statements
+        self.parse_errors: list[SnnError] = []
+        self._number_errors(self.module)
         neuron_defs = self._used_neurons(self.module, {os.path.abspath(self.module.source.path)})
         neuron_defs += [s for s in stmts if isinstance(s, ast.NeuronDef)]
         name = self._model_name(stmts)
@@ -73,13 +75,32 @@ class _Builder:
         outputs = self._outputs([s for s in stmts if isinstance(s, ast.OutputDecl)], inputs, layers)
         train = self._train(stmts)
         hardware = self._hardware(stmts)
+        self._drop_stand_in_errors()
         self.diag.raise_if_errors()
         graph = ir.Graph(name, time, tuple(inputs.values()), tuple(layers), tuple(outputs), train,
                          hardware)
         self._warn_unused(graph)
         self._warn_asn_kernels(graph)
+        self._warn_loss_readout(graph, stmts)
         graph.verify()
         return Loaded(graph, self.diag.warnings)
+
+    def _number_errors(self, module: ast.Module) -> None:
+        """A parsed file's numbers out of range: reported with the other errors."""
+        self.parse_errors.extend(module.errors)
+        self.errors.extend(module.errors)
+
+    def _drop_stand_in_errors(self) -> None:
+        """A number out of range reads as 1 in the checks: an error they report at that number
+        (or at its sign) is about the stand-in, not the file."""
+        bad = {(e.loc.path, e.loc.line, e.loc.col) for e in self.parse_errors}
+
+        def about_stand_in(err: SnnError) -> bool:
+            loc = err.loc
+            return loc is not None and any((loc.path, loc.line, loc.col + d) in bad for d in (0, 1))
+
+        self.errors[:] = [e for e in self.errors
+                          if any(e is p for p in self.parse_errors) or not about_stand_in(e)]
 
     def _first(self, stmts, kind: type, what: str):
         found = [s for s in stmts if isinstance(s, kind)]
@@ -177,10 +198,11 @@ class _Builder:
                                 "use a .snn file of neuron definitions")
                 continue
             try:
-                used = parse_file(path)
+                used = parse_file(path, keep_going=True)
             except SnnError as err:
                 self.errors.append(err)
                 continue
+            self._number_errors(used)
             for st in used.statements:
                 if isinstance(st, ast.NeuronDef):
                     found.append(st)
@@ -321,6 +343,8 @@ class _Builder:
                 self.diag.error(d.op.name_loc, f"unknown layer operator '{d.op.name}'",
                                 did_you_mean(d.op.name, catalog.LAYER_OPS)
                                 or "operators: " + ", ".join(catalog.LAYER_OPS))
+                if d.neuron is not None:
+                    self._neuron(d.neuron, first_neurons)   # its own errors still count
                 continue
             specs, n_pos = entry
             values = bind_args(specs, d.op.args, d.op.name, d.op.loc, self.errors, self.dt,
@@ -541,6 +565,27 @@ class _Builder:
                                f"set tau_eta = {n.tau_beta * 1e3:g} ms in '{src.name}' (or the same "
                                "tau_beta in both) so that the spikes decode to the sender's "
                                "prediction")
+
+    #: the readout each loss trains (cross_entropy follows the output's readout)
+    LOSS_READOUT = {"first_spike": "first_spike", "mse_count": "count"}
+
+    def _warn_loss_readout(self, graph: ir.Graph, stmts) -> None:
+        """A loss that trains another quantity than the first output's readout predicts from
+        (``loss = first_spike`` with a ``count`` readout): training would not improve what the
+        accuracy measures."""
+        if graph.train is None or not graph.outputs:
+            return
+        want = self.LOSS_READOUT.get(graph.train.loss)
+        out = graph.outputs[0]
+        if want is None or out.readout == want:
+            return
+        block = self._blocks(stmts, "train")
+        loc = next((st.value.loc for st in block.settings if st.key == "loss"), block.loc)
+        trains = {"first_spike": "first-spike times", "count": "spike counts"}[want]
+        self.diag.warn(loc, f"loss = {graph.train.loss} trains the output's {trains}, but output "
+                            f"'{out.source}' predicts from its {out.readout} readout",
+                       f"read it with `output {out.source} = {want}`, or use `loss = "
+                       "cross_entropy`, which trains the readout given")
 
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:

@@ -214,7 +214,9 @@ Statement = Union[ModelDecl, UseDecl, Block, InputDecl, NeuronDef, LayerDecl, Ou
 
 @dataclass(frozen=True)
 class Module:
-    """One parsed file."""
+    """One parsed file. ``errors``: problems found while parsing that the checks after it report
+    with their own (a number out of range; such a number reads as the stand-in 1 meanwhile)."""
 
     source: SourceFile = field(compare=False, repr=False)
     statements: tuple[Statement, ...]
+    errors: tuple = field(default=(), compare=False, repr=False)

@@ -9,7 +9,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from snnc.dsl import ast
-from snnc.errors import Loc, SnnError, SourceFile, loc_at_offset
+from snnc.errors import Loc, SnnError, SnnErrors, SourceFile, loc_at_offset
 from snnc.types import UNITS
 
 #: Larger files are refused before parsing (a model is a few thousand lines at most).
@@ -49,8 +49,10 @@ _READABLE = {
 }
 
 
-def parse_file(path: str | os.PathLike) -> ast.Module:
-    """Read and parse one file. Unreadable, binary, huge or malformed input raises SnnError."""
+def parse_file(path: str | os.PathLike, keep_going: bool = False) -> ast.Module:
+    """Read and parse one file. Unreadable, binary, huge or malformed input raises SnnError.
+    ``keep_going``: a number out of range is left in ``Module.errors`` (the checks report it
+    with the file's other errors) instead of raised."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
@@ -61,10 +63,10 @@ def parse_file(path: str | os.PathLike) -> ast.Module:
         raise SnnError(None, f"{path}: is a directory, not a .snn file") from None
     except OSError as exc:
         raise SnnError(None, f"{path}: cannot read file ({exc.strerror})") from None
-    return parse_bytes(data, path)
+    return parse_bytes(data, path, keep_going)
 
 
-def parse_bytes(data: bytes, path: str = "<input>") -> ast.Module:
+def parse_bytes(data: bytes, path: str = "<input>", keep_going: bool = False) -> ast.Module:
     if len(data) > MAX_FILE_BYTES:
         raise SnnError(Loc(SourceFile(path, ""), 1, 1),
                        f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
@@ -77,10 +79,10 @@ def parse_bytes(data: bytes, path: str = "<input>") -> ast.Module:
         loc = loc_at_offset(source, len(good))
         raise SnnError(loc, f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
                             f"{exc.start})") from None
-    return parse_text(text, path)
+    return parse_text(text, path, keep_going)
 
 
-def parse_text(text: str, path: str = "<input>") -> ast.Module:
+def parse_text(text: str, path: str = "<input>", keep_going: bool = False) -> ast.Module:
     if text.startswith("\ufeff"):
         text = text[1:]        # a byte-order mark is not a column of the first line
     # lines end at \n, \r\n or a lone \r, as editors count them (other characters that
@@ -95,7 +97,10 @@ def parse_text(text: str, path: str = "<input>") -> ast.Module:
     except UnexpectedInput as exc:
         raise _syntax_error(exc, source) from None
     _check_nesting(tree, source)
-    return _ToAst(source).transform(tree)
+    module = _ToAst(source).transform(tree)
+    if module.errors and not keep_going:
+        raise SnnErrors(list(module.errors)) if len(module.errors) > 1 else module.errors[0]
+    return module
 
 
 # ------------------------------------------------------------------ syntax errors
@@ -203,6 +208,7 @@ class _ToAst:
     def __init__(self, source: SourceFile):
         self.source = source
         self._methods: dict = {}
+        self.errors: list[SnnError] = []      # numbers out of range (Module.errors)
 
     def transform(self, tree: Tree):
         children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
@@ -223,7 +229,8 @@ class _ToAst:
 
     # -- file
     def start(self, meta, children):
-        return ast.Module(self.source, tuple(c for c in children if c is not None))
+        return ast.Module(self.source, tuple(c for c in children if c is not None),
+                          tuple(self.errors))
 
     def model_decl(self, meta, c):
         return ast.ModelDecl(self._loc(meta), str(c[0]), self._tl(c[0]))
@@ -346,9 +353,7 @@ class _ToAst:
     def number(self, meta, c):
         tok = c[0]
         text = str(tok)
-        value = float(text)
-        if not math.isfinite(value):
-            raise SnnError(self._tl(tok), f"number {text} is out of range")
+        value = self._finite(float(text), tok)
         is_int = text.isdigit()
         return ast.Number(self._tl(tok), value, is_int, text)
 
@@ -358,10 +363,16 @@ class _ToAst:
         i = len(text)
         while i > 0 and text[i - 1].isalpha():
             i -= 1
-        value = float(text[:i].strip())
-        if not math.isfinite(value):
-            raise SnnError(self._tl(tok), f"number {text} is out of range")
+        value = self._finite(float(text[:i].strip()), tok)
         return ast.QuantityLit(self._tl(tok), value, text[i:], text)
+
+    def _finite(self, value: float, tok: Token) -> float:
+        """A number beyond float's range is an error (collected: the file's other errors are
+        still checked) and reads as 1 meanwhile."""
+        if math.isfinite(value):
+            return value
+        self.errors.append(SnnError(self._tl(tok), f"number {tok} is out of range"))
+        return 1.0
 
     def name(self, meta, c):
         return ast.Name(self._tl(c[0]), str(c[0]))

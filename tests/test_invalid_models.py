@@ -5,6 +5,7 @@ Each case is a small inline model. Errors are compared as ``(line, col, message)
 """
 from __future__ import annotations
 
+import os
 import pytest
 
 from snnc.build import load, load_text
@@ -84,6 +85,18 @@ CASES = [
     ("syntax: number out of range", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 1e999 ms)",
                                          OUTPUT),
      [(4, 42, "number 1e999 ms is out of range")]),
+    # a number out of range does not hide the file's other errors, nor add one of its own (it
+    # reads as 1 in the checks: `-1e999 mV` would be a negative threshold)
+    ("syntax: numbers out of range among other errors",
+     src(MODEL, "time { dt = 1 ms; steps = 0 }", INPUT,
+         "layer l = dense(x, 4) with LIF(tau_mem = 1e999 ms, threshold = -1e999 mV)",
+         "layer k = dense(l, " + "9" * 400 + ") with IF", "output k = cont"),
+     [(2, 27, "'steps' must be at least 1, got 0"),
+      (4, 42, "number 1e999 ms is out of range"),
+      (4, 65, "number 1e999 mV is out of range"),
+      (5, 20, f"number {'9' * 400} is out of range"),
+      (6, 12, "unknown readout 'cont': expected count, membrane or first_spike",
+       "did you mean 'count'?")]),
     ("syntax: nesting too deep", src(MODEL, "time { dt = 1 ms; steps = " + "-" * 300 + "1 }"),
      [(2, 124, "expression is nested too deeply (more than 100 levels of operators, calls or "
                "lists)", "split it into smaller parts")]),
@@ -94,6 +107,10 @@ CASES = [
      [(4, 28, "unknown neuron 'Izhikevich'", "built-in neurons: IF, LIF, CubaLIF, ALIF, ASN, ReLU")]),
     ("unknown layer operator", src(*HEAD, "layer l = dense2(x, 4) with IF", OUTPUT),
      [(4, 11, "unknown layer operator 'dense2'", "did you mean 'dense'?")]),
+    ("unknown layer operator: its neuron is still checked",
+     src(*HEAD, "layer l = dens(x, 4) with LIF(tau_mem = -1 ms)", OUTPUT),
+     [(4, 11, "unknown layer operator 'dens'", "did you mean 'dense'?"),
+      (4, 41, "parameter 'tau_mem' of LIF must be positive, got -1 ms")]),
     ("unknown layer operator conv", src(*HEAD, "layer l = conv(x, 4, 3) with IF", OUTPUT),
      [(4, 11, "unknown layer operator 'conv'", "did you mean 'conv2d'?")]),
     ("unknown source", src(*HEAD, "layer l = dense(xx, 4) with IF", OUTPUT),
@@ -414,6 +431,20 @@ def test_unused_input_and_layer_are_warnings():
     assert [l.name for l in loaded.graph.layers] == ["l", "spare"]
 
 
+@pytest.mark.parametrize("loss, readout, warned", [
+    ("first_spike", "count", True), ("first_spike", "membrane", True),
+    ("mse_count", "first_spike", True), ("mse_count", "membrane", True),
+    ("first_spike", "first_spike", False), ("mse_count", "count", False),
+    ("cross_entropy", "count", False), ("cross_entropy", "first_spike", False)])
+def test_a_loss_that_does_not_train_the_readout_is_a_warning(loss, readout, warned):
+    loaded = load_text(src(*HEAD, LAYER, f"output l = {readout}", f"train {{ loss = {loss} }}"),
+                       "warn.snn")
+    got = [(w.line, w.col, w.message) for w in loaded.warnings]
+    trains = "first-spike times" if loss == "first_spike" else "spike counts"
+    assert got == ([(6, 16, f"loss = {loss} trains the output's {trains}, but output 'l' "
+                            f"predicts from its {readout} readout")] if warned else [])
+
+
 def test_a_valid_model_has_no_warnings():
     assert load_text(src(*HEAD, LAYER, OUTPUT), "ok.snn").warnings == []
 
@@ -431,6 +462,19 @@ def test_use_reports_errors_in_the_used_file(tmp_path):
     errs = info.value.errors if isinstance(info.value, SnnErrors) else [info.value]
     assert [(e.loc.path, e.line, e.col, e.message) for e in errs] == [
         (str(tmp_path / "neurons.snn"), 3, 16, "cannot add a plain number and a time")]
+
+
+def test_use_reports_a_number_out_of_range_with_the_other_errors(tmp_path):
+    (tmp_path / "neurons.snn").write_text(src("neuron N {", "  state v = 0",
+                                              "  update { v = v * 1e400 + input }",
+                                              "  spike when v > 1", "}"))
+    (tmp_path / "model.snn").write_text(src(MODEL, 'use "neurons.snn"', TIME, INPUT,
+                                            "layer l = dense(x, 4) with N", "output l = cont"))
+    with pytest.raises(SnnErrors) as info:
+        load(tmp_path / "model.snn")
+    assert [(os.path.basename(e.loc.path), e.line, e.col, e.message) for e in info.value.errors] == [
+        ("model.snn", 6, 12, "unknown readout 'cont': expected count, membrane or first_spike"),
+        ("neurons.snn", 3, 20, "number 1e400 is out of range")]
 
 
 def test_use_of_a_file_that_defines_more_than_neurons(tmp_path):
