@@ -199,6 +199,9 @@ class CustomNeuron:
     spike: Expr
     on_spike: tuple[Assignment, ...]
     emit: Expr | None = None
+    #: each parameter's declared kind (``time``, ``voltage``, ``frequency``, ``real``, ``int``),
+    #: for showing its value with its unit; changes no result (not hashed)
+    param_kinds: tuple[tuple[str, str], ...] | None = field(default=None, compare=False)
 
     def param(self, name: str) -> float:
         return dict(self.params)[name]

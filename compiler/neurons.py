@@ -49,7 +49,7 @@ class NeuronTemplate:
     def instantiate(self, values: dict) -> ir.CustomNeuron:
         params = tuple((s.name, float(values[s.name])) for s in self.specs)
         return ir.CustomNeuron(self.name, params, self.states, self.update, self.spike,
-                               self.on_spike, self.emit)
+                               self.on_spike, self.emit, tuple((s.name, s.kind) for s in self.specs))
 
 
 def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> NeuronTemplate | None:

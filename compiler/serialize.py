@@ -13,7 +13,7 @@ import json
 from snnc import expr as E
 from snnc import ir
 from snnc.errors import Loc, SourceFile
-from snnc.types import FREQUENCY, TIME, Fixed, Quantity
+from snnc.types import FREQUENCY, TIME, VOLTAGE, Fixed, Quantity
 
 FORMAT_VERSION = 1
 
@@ -27,7 +27,9 @@ _LAYER_LANES = {("Dense", "lanes"), ("Recurrent", "lanes")}
 # optional fields added later: left out of the JSON (and so of the hash) when unset, so that the
 # graphs that do not use them keep their hash; hashed when set (they change results)
 _LATER_OPTIONAL = {("HardwareSpec", "leak_digits")}
-_OMITTED_WHEN_UNSET = _LAYER_LANES | _LATER_OPTIONAL
+# shown, never hashed (they change no result)
+_DISPLAY_ONLY = {("CustomNeuron", "param_kinds")}
+_OMITTED_WHEN_UNSET = _LAYER_LANES | _LATER_OPTIONAL | _DISPLAY_ONLY
 
 
 def graph_to_json(g: ir.Graph) -> dict:
@@ -102,11 +104,13 @@ def graph_hash(g: ir.Graph) -> str:
 
 
 def _strip_unhashed(data) -> None:
-    """Remove, in place, what the hash leaves out: locations and the layers' own ``lanes``."""
+    """Remove, in place, what the hash leaves out: locations, the layers' own ``lanes`` and the
+    user neurons' parameter kinds."""
     if isinstance(data, dict):
         data.pop("loc", None)
-        if (data.get("node"), "lanes") in _LAYER_LANES:
-            data.pop("lanes", None)
+        for node, name in _LAYER_LANES | _DISPLAY_ONLY:
+            if data.get("node") == node:
+                data.pop(name, None)
         for v in data.values():
             _strip_unhashed(v)
     elif isinstance(data, list):
@@ -205,7 +209,9 @@ def dump(g: ir.Graph) -> str:
 def _neuron_text(n: ir.Neuron) -> list[str]:
     if not isinstance(n, ir.CustomNeuron):
         return [f"neuron {_fields(n)}"]
-    out = [f"neuron {n.name}(" + ", ".join(f"{k}={v:g}" for k, v in n.params) + ")"]
+    kinds = dict(n.param_kinds or ())
+    out = [f"neuron {n.name}(" + ", ".join(f"{k}={_param_text(v, kinds.get(k))}"
+                                           for k, v in n.params) + ")"]
     for s in n.states:
         out.append(f"  state {s.name} = {E.to_text(s.init)}")
     for a in n.update:
@@ -215,6 +221,16 @@ def _neuron_text(n: ir.Neuron) -> list[str]:
     for a in n.on_spike:
         out.append(f"  on spike {a.target} = {E.to_text(a.value)}")
     return out
+
+
+_KIND_DIMS = {"time": TIME, "frequency": FREQUENCY, "voltage": VOLTAGE}
+
+
+def _param_text(v: float, kind: str | None) -> str:
+    """A user neuron's parameter: with its unit where it has one (SI in the graph: 0.02 s is 20 ms)."""
+    if kind in _KIND_DIMS and v != 0:
+        return str(Quantity(v, _KIND_DIMS[kind]))
+    return f"{v:g}"
 
 
 def _fields(obj) -> str:

@@ -102,6 +102,22 @@ def test_json_round_trip_keeps_custom_neuron_expressions():
     assert [a.target for a in adex.on_spike] == ["v", "w"]
 
 
+def test_dump_shows_user_neuron_parameters_with_units_the_hash_ignores():
+    from snnc.serialize import dump
+
+    g = load_text(CUSTOM).graph
+    adex = g.layers[0].neuron
+    assert dict(adex.param_kinds) == {"tau": "time", "tau_w": "time", "a": "real", "v_th": "real",
+                                      "delta": "real"}
+    assert "neuron Adex(tau=15 ms, tau_w=100 ms, a=0.2, v_th=1, delta=0.1)" in dump(g)
+    # the kinds only show values: without them the hash and equality are the same
+    bare = dataclasses.replace(adex, param_kinds=None)
+    g2 = dataclasses.replace(g, layers=(dataclasses.replace(g.layers[0], neuron=bare),)
+                             + g.layers[1:])
+    assert g2 == g and graph_hash(g2) == graph_hash(g)
+    assert "neuron Adex(tau=0.015, tau_w=0.1, a=0.2" in dump(g2)
+
+
 def test_graph_from_json_rejects_other_documents():
     with pytest.raises(ValueError):
         graph_from_json({"something": 1})
