@@ -164,12 +164,18 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
             scale = 1 << formats.membrane.frac
             pool_weight = scale if layer.mode == "sum" else int(math.floor(scale / k + 0.5))
             acc_frac = formats.membrane.frac + extra_frac
-            acc_bits = (formats.membrane.width + 2) + extra_bits + _bits(k)
+            acc_bits = max((formats.membrane.width + 2) + extra_bits + _bits(k),
+                           _sum_bits(k, pool_weight * _magnitude(payload_fmt)))
         else:
             pool_weight = None
             acc_frac = formats.weights.frac + extra_frac
             fan = _fan_in(layer)
-            acc_bits = formats.weights.width + extra_bits + _bits(fan)
+            term = _magnitude(formats.weights) * _magnitude(payload_fmt)
+            if payload_fmt is not None and (isinstance(layer, ir.Recurrent)
+                                            or getattr(layer, "bias", False)):
+                # recurrent weights and the bias enter as w << payload frac
+                term = max(term, _magnitude(formats.weights) << max(extra_frac, 0))
+            acc_bits = max(formats.weights.width + extra_bits + _bits(fan), _sum_bits(fan, term))
         if acc_bits > MAX_BITS:
             what = f"weights {formats.weights}" + (f" times payloads {payload_fmt}"
                                                    if payload_fmt is not None else "")
@@ -250,6 +256,20 @@ def _coef31(layer, name: str, value: float) -> int:
                                   f"|{name}| must be below 32768 (a coefficient of 16 fractional "
                                   "bits in 32-bit signed integers)")
     return c
+
+
+def _magnitude(fmt: Fixed | None) -> int:
+    """The largest |q| of a format's integers (a plain spike, None, is 1)."""
+    if fmt is None:
+        return 1
+    return max(-fmt.min_int, fmt.max_int)
+
+
+def _sum_bits(n: int, term: int) -> int:
+    """Signed bits that hold any sum of ``n`` terms of magnitude at most ``term``. (The sizes
+    above, ``weights + payload + bits(fan)``, assume signed formats: an unsigned weight times a
+    spike or an unsigned payload needs one bit more.)"""
+    return (n * term).bit_length() + 1
 
 
 def _bits(n: int) -> int:

@@ -196,6 +196,31 @@ hardware { lanes = 2; leak_digits = 2 }
 
 
 @needs_gxx
+def test_unsigned_weights_at_their_maximum_do_not_wrap_the_accumulator(tmp_path):
+    # ufixed weights need one accumulator bit more than fixed ones of the same width: three
+    # weights of 15 (ufixed<4,0>) sum to 45, which a 6-bit accumulator wrapped to -19
+    m = _load(tmp_path, """model u
+time { dt = 1 ms; steps = 3 }
+input x[3] = direct(scale = 1.0)
+layer h = recurrent(x, 3, bias = true) with IF(threshold = 0.5, reset = none)
+layer o = dense(h, 2) with IF(threshold = 3.0, reset = none)
+output o = membrane
+hardware { weights = ufixed<4,0>; inputs = ufixed<4,2>; state = fixed<24,4> }
+""")
+    w = {name: {k: np.full(v.shape, 15.0) for k, v in t.items()}
+         for name, t in m.random_weights(seed=0).items()}
+    q = m.quantize(w)
+    # h: 15 * 15 (weight x payload, both unsigned) or 15 << 2 (recurrent, bias) over 7 terms;
+    # o: three spikes of weight 15 (the signed rule gave 11 and 6 bits)
+    assert q.plan("h").acc_bits == (7 * 15 * 15).bit_length() + 1 == 12
+    assert q.plan("o").acc_bits == (3 * 15).bit_length() + 1 == 7
+    run, golden = _check(q, np.full((2, 3), 3.75))
+    assert golden.spikes["h"].all()
+    # o's input, 45 per step, is beyond a 6-bit signed accumulator: U = 3 * 45 (4 frac bits)
+    assert golden.final_state["o"]["U"].tolist() == [[3 * 45 * 16] * 2] * 2
+
+
+@needs_gxx
 @pytest.mark.parametrize("case", range(6))
 def test_random_networks(tmp_path, case):
     rng = np.random.default_rng(1000 + case)
