@@ -215,6 +215,43 @@ def test_qat_weights_and_gradients():
     assert cos > 0.7                  # straight-through QAT gradients point where float ones do
 
 
+def test_qat_quantises_float64_weights_as_given_until_they_change():
+    # float32 parameters round a float64 weight: 1 + 2^-26 (on the fixed<28,26> grid) to 1, and a
+    # weight 2^-40 below a rounding tie of fixed<16,14> onto the tie, which rounds up; the golden
+    # model quantises the float64 values: QAT must too
+    text = """model f
+time { dt = 1 ms; steps = 2 }
+input x[2] = direct(scale = 1.0)
+layer h = dense(x, 2) with IF(threshold = 0.5, reset = none)
+output h = membrane
+hardware { weights = fixed<28,26>; state = fixed<32,26>; inputs = fixed<12,8> }
+"""
+    for fmt, frac, values in (("fixed<28,26>", 26, [1 + 2.0 ** -26, -(1 + 3 * 2.0 ** -26)]),
+                              ("fixed<16,14>", 14, [100.5 * 2.0 ** -14 - 2.0 ** -40,
+                                                    -(7.5 * 2.0 ** -14) + 2.0 ** -40])):
+        model = snnc.loads(text.replace("fixed<28,26>", fmt).replace("fixed<32,26>",
+                                                                     f"fixed<32,{frac}>"))
+        w = {"h": {"weight": np.array([values, values[::-1]], dtype=np.float64)}}
+        x = np.array([[1.0, 0.5]])
+        golden = model.simulate(x, weights=w, backend="golden", record=True)
+        net = model.to_torch(w, qat=True)
+        assert net.layer("h").weight.dtype == torch.float32
+        out = net(net.encode(x))
+        got = out.membranes["h"].detach().double().numpy() * 2.0 ** frac
+        np.testing.assert_array_equal(got, np.asarray(golden.membranes["h"], dtype=np.float64))
+        # a move to float64 parameters keeps the values given
+        moved = model.to_torch(w, qat=True).double()
+        np.testing.assert_array_equal(moved(moved.encode(x)).membranes["h"].detach().numpy()
+                                      * 2.0 ** frac, got)
+        # the gradient still reaches the parameter, and once it changes, it is what QAT uses
+        out.readout.sum().backward()
+        assert net.layer("h").weight.grad.abs().sum() > 0
+        with torch.no_grad():
+            net.layer("h").weight.add_(0.25)
+        net.layer("h").tensors(qat=True)
+        assert not net.layer("h")._exact
+
+
 def test_a_few_training_steps_reduce_the_loss():
     torch.manual_seed(0)
     g = graph(DIGITS)

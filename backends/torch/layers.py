@@ -74,6 +74,9 @@ class LayerModule(nn.Module):
         self.formats = None
         self.qat_cfg = None
         self.direct = False       # the source is a direct-encoded input (QAT accumulator units)
+        # loaded values the parameters' dtype rounds (float64 weights in float32 parameters):
+        # {name: (values in float64, the parameter as stored, its data_ptr and _version)}
+        self._exact: dict = {}
 
     # ------------------------------------------------------------------ QAT set-up
     def set_quantization(self, plan, formats, direct: bool) -> None:
@@ -89,11 +92,42 @@ class LayerModule(nn.Module):
                 self.qat_cfg = N.qat_cfg(self.plan, self.formats, surrogate)
 
     # ------------------------------------------------------------------ tensors
+    def keep_exact(self, name: str, value: torch.Tensor) -> None:
+        """Remember the loaded ``value`` of parameter ``name`` where the parameter's dtype
+        rounded it: the QAT forward quantises the value given, as the golden model does (a
+        float64 weight near a rounding tie, or finer than float32, would otherwise quantise to
+        another integer), until the parameter is changed (a training step; a dtype or device
+        move keeps it)."""
+        p = getattr(self, name)
+        exact = value.detach().to("cpu", torch.float64)
+        stored = p.detach().to("cpu").clone()
+        if torch.equal(exact, stored.to(torch.float64)):
+            self._exact.pop(name, None)
+        else:
+            self._exact[name] = (exact, stored, p.data_ptr(), p._version)
+
+    def _qat_source(self, name: str, p: torch.Tensor) -> torch.Tensor:
+        """The float64 value QAT quantises: the loaded one while the parameter is unchanged
+        (its gradient still reaches the parameter), else the parameter."""
+        value = p.to(torch.float64)
+        kept = self._exact.get(name)
+        if kept is None:
+            return value
+        exact, stored, ptr, version = kept
+        if p.data_ptr() != ptr or p._version != version:
+            # changed, or only moved (.double(), .to(device)): the values tell
+            if not torch.equal(p.detach().to("cpu", stored.dtype), stored):
+                del self._exact[name]
+                return value
+            self._exact[name] = (exact, stored, p.data_ptr(), p._version)
+        return value + (exact.to(p.device) - value).detach()
+
     def tensors(self, qat: bool) -> dict[str, torch.Tensor]:
         """The weights as used: float parameters, or quantised (straight-through) in QAT mode."""
         out = {}
         for name, p in self.named_parameters(recurse=False):
-            out[name] = ste_quantize(p.to(torch.float64), self.formats.weights) if qat else p
+            out[name] = (ste_quantize(self._qat_source(name, p), self.formats.weights) if qat
+                         else p)
         return out
 
     def synaptic_input(self, src: torch.Tensor, w: dict, qat: bool) -> torch.Tensor:
