@@ -596,3 +596,29 @@ def test_events_of_height_zero_cost_no_sops_in_every_count():
     eff = efficiency.measure(q, np.repeat(frames, 4, axis=0)[None], np.zeros(1, np.int64))
     counts = {c.name: c for c in eff.layers}
     assert counts["h"].spikes == 24 and counts["o"].sops == 0 and counts["o"].graded_sops == 0
+
+
+
+def test_flatten_of_a_graded_layer_passes_its_events_of_height_zero_on():
+    """flatten copies its source's events: a zero-height event stays an event (the golden model
+    counted the flatten's non-zero heights, 4 of its source's 8 events, and torch recorded its
+    heights as its spikes)."""
+    from snnc.backends.torch import SNN
+
+    text = ZERO_HEIGHT.replace("input x[2] = direct", "input x[1, 1, 2] = direct").replace(
+        "layer h = dense(x, 3) with Z", "layer g = conv2d(x, 1, 1) with Z\nlayer h = flatten(g)"
+    ).replace("emit v * 0", "emit (v - 1) * 0.5")
+    w = {"g": {"weight": np.ones((1, 1, 1, 1))}, "o": {"weight": np.ones((2, 2))}}
+    q = quantize(load_text(text, "z.snn").graph, w)
+    x = np.array([[[[1.0, 2.0]]]])
+    g = simulate_golden(q, x, record=True)
+    heights = np.asarray(g.payloads["g"]).reshape(8, -1)
+    spikes = np.asarray(g.spikes["g"]).reshape(8, -1)
+    assert (spikes[heights == 0] == 1).any() and (heights != 0).any()   # zero-height events too
+    assert g.stats["h"].spikes == g.stats["g"].spikes == int(spikes.sum())
+    np.testing.assert_array_equal(g.spikes["h"], spikes.reshape(8, 1, -1))
+    net = SNN(q.graph, w, qat=True)
+    out = net(net.encode(x))
+    np.testing.assert_array_equal(out.spikes["h"].detach().numpy(), g.spikes["h"])
+    np.testing.assert_array_equal(out.payloads["h"].detach().numpy() * 2 ** q.formats.membrane.frac,
+                                  g.payloads["h"])

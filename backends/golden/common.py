@@ -119,7 +119,11 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
         src = values[layer.source]
         if isinstance(layer, ir.Flatten):
             values[layer.name] = src.reshape(steps, batch, -1)
-            stats[layer.name] = LayerStats(spikes=int(np.count_nonzero(src)))
+            if layer.source in events:
+                # a graded source: its events, not its non-zero heights (a height may be 0)
+                events[layer.name] = events[layer.source].reshape(steps, batch, -1)
+            sent = events.get(layer.name, values[layer.name])
+            stats[layer.name] = LayerStats(spikes=int(np.count_nonzero(sent)))
             final[layer.name] = {}
             copies.add(layer.name)
             continue

@@ -341,6 +341,8 @@ class SNN(nn.Module):
             src = values[layer.source]
             if isinstance(layer, ir.Flatten):
                 values[layer.name] = src.reshape(T, src.shape[1], -1)
+                if layer.source in events:      # a graded source's events (heights may be 0)
+                    events[layer.name] = events[layer.source].reshape(T, src.shape[1], -1)
                 continue
             run = self.layer(layer.name)(src, qat=self.qat, tbptt=self.tbptt,
                                          count=layer.name in counted)
