@@ -163,6 +163,9 @@ def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
             k = layer.kernel[0] * layer.kernel[1]
             scale = 1 << formats.membrane.frac
             pool_weight = scale if layer.mode == "sum" else int(math.floor(scale / k + 0.5))
+            if layer.mode == "avg" and not _avg_weight_ok(layer, k, pool_weight, formats.membrane,
+                                                          report, errors):
+                continue
             acc_frac = formats.membrane.frac + extra_frac
             acc_bits = max((formats.membrane.width + 2) + extra_bits + _bits(k),
                            _sum_bits(k, pool_weight * _magnitude(payload_fmt)))
@@ -256,6 +259,26 @@ def _coef31(layer, name: str, value: float) -> int:
                                   f"|{name}| must be below 32768 (a coefficient of 16 fractional "
                                   "bits in 32-bit signed integers)")
     return c
+
+
+def _avg_weight_ok(layer, k: int, weight: int, fmt: Fixed, report: LayerReport,
+                   errors: list) -> bool:
+    """An avgpool's weight 1/k in membrane units: an error where it rounds to 0 (the layer would
+    never get an input), a note where it is more than 10% off."""
+    if weight == 0:
+        need = next(f for f in range(fmt.frac + 1, 64)
+                    if abs(math.floor(2.0 ** f / k + 0.5) - 2.0 ** f / k) <= 0.1 * 2.0 ** f / k)
+        errors.append(SnnError(layer.loc, f"the weight 1/{k} of avgpool layer '{layer.name}' "
+                                          f"rounds to 0 in the membrane format {fmt}: the layer "
+                                          "would never receive an input",
+                               f"give the membrane format {need} fractional bits (1/{k} within "
+                               "10%), or use sumpool"))
+        return False
+    exact = 2.0 ** fmt.frac / k
+    if abs(weight - exact) > 0.1 * exact:
+        report.notes.append(f"avgpool weight 1/{k} = {1 / k:.6g} applied as {weight}/2^{fmt.frac}"
+                            f" = {weight * 2.0 ** -fmt.frac:.6g} (membrane format {fmt})")
+    return True
 
 
 def _magnitude(fmt: Fixed | None) -> int:

@@ -412,3 +412,32 @@ def test_left_shifts_within_64_bits_are_kept():
     g = graph("IF(threshold = 0.5, reset = none)",
               "hardware { weights = fixed<31,2>; state = fixed<32,31> }")
     assert quantize(g, weights(g, 1.0)).plan("h").acc_bits == 34
+
+
+POOL = """model p
+time { dt = 1 ms; steps = 3 }
+input x[1, 6, 6] = rate
+layer p = avgpool(x, 3) with IF(threshold = 1)
+output p = count
+hardware { state = FMT }
+"""
+
+
+@pytest.mark.parametrize("fmt, weight, note", [
+    ("fixed<8,0>", None, None),
+    ("fixed<8,3>", 1, "avgpool weight 1/9 = 0.111111 applied as 1/2^3 = 0.125 (membrane format "
+                      "fixed<8,3>)"),
+    ("fixed<16,8>", 28, None),                      # 256 / 9 = 28.4: 1.6% off, no note
+])
+def test_an_avgpool_weight_that_rounds_to_0_is_an_error_and_a_coarse_one_a_note(fmt, weight, note):
+    g = load_text(POOL.replace("FMT", fmt), "p.snn").graph
+    if weight is None:
+        assert _error(g, {}) == [(4, 1, "the weight 1/9 of avgpool layer 'p' rounds to 0 in the "
+                                        "membrane format fixed<8,0>: the layer would never receive "
+                                        "an input",
+                                  "give the membrane format 6 fractional bits (1/9 within 10%), "
+                                  "or use sumpool")]
+        return
+    q = quantize(g, {})
+    assert q.plan("p").pool_weight == weight
+    assert q.report[0].notes == ([note] if note else [])
