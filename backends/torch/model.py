@@ -262,8 +262,7 @@ class SNN(nn.Module):
                 p = getattr(mod, tensor)
                 with torch.no_grad():
                     p.copy_(value.to(p.dtype))
-                if value.dtype != p.dtype:
-                    mod.keep_exact(tensor, value)    # QAT quantises the value given
+                mod.keep_exact(tensor, value)    # QAT quantises the value given
 
     def export_weights(self) -> dict:
         """The parameters as ``{layer: {tensor: numpy array}}`` (float32, or the module's dtype)."""
