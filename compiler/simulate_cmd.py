@@ -110,6 +110,7 @@ def cmd_simulate(args) -> int:
         raise SnnError(None, "--settle applies to --stream only")
     result = _simulate(args.backend, graph, weights, qmodel, x, args.seed, sample_ids)
 
+    warnings += _nonfinite_warnings(graph, result["stats"], n)
     predictions = result["predictions"]
     correct = int((predictions == labels).sum()) if labels is not None else None
     stats = _stats_table(graph, result, n)
@@ -133,7 +134,7 @@ def cmd_simulate(args) -> int:
             "labels": labels.tolist() if labels is not None else None,
             "correct": correct,
             "accuracy": correct / n if correct is not None else None,
-            "outputs": {name: {"readout": r["readout"], "values": r["value"].tolist()}
+            "outputs": {name: {"readout": r["readout"], "values": _json_values(r["value"])}
                         for name, r in result["outputs"].items()},
             "stats": stats["layers"], "totals": stats["totals"],
             "quantization": report,
@@ -321,11 +322,39 @@ def _simulate(backend, graph, weights, qmodel, x, seed, sample_ids):
             acc = stats.setdefault(name, {"spikes": 0, "sops": 0, "saturation": {}, "macs": s.macs})
             acc["spikes"] += s.spikes
             acc["sops"] += s.sops
+            if s.nonfinite:
+                acc["nonfinite"] = acc.get("nonfinite", 0) + s.nonfinite
             for k, v in s.saturation.items():
                 acc["saturation"][k] = acc["saturation"].get(k, 0) + int(v)
     for o in outputs.values():
         o["value"] = np.concatenate(o["value"])
     return {"predictions": np.concatenate(preds), "outputs": outputs, "stats": stats}
+
+
+def _json_values(a) -> list:
+    """An array as JSON lists, inf / NaN (an overflowed float state) as null: JSON has no NaN."""
+    import numpy as np
+
+    a = np.asarray(a)
+    if a.dtype.kind != "f" or np.isfinite(a).all():
+        return a.tolist()
+    return np.where(np.isfinite(a), a, None).tolist()
+
+
+def _nonfinite_warnings(graph, stats: dict, n: int) -> list:
+    """A warning per layer whose float state overflowed to inf / NaN."""
+    from snnc.errors import SnnError
+
+    out = []
+    for layer in graph.layers:
+        bad = stats.get(layer.name, {}).get("nonfinite", 0)
+        if bad:
+            out.append(SnnError(layer.loc, f"the float state of layer '{layer.name}' became inf "
+                                           f"or NaN in {bad} neuron(s) over {n} sample(s): its "
+                                           "spikes and readout after that are not meaningful",
+                                "an overflowing neuron (a state growing without bound): check "
+                                "its equations, parameters and input scale", severity="warning"))
+    return out
 
 
 def _run(backend, graph, weights, qmodel, x, seed, sample_ids, record):

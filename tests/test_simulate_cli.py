@@ -197,3 +197,45 @@ def test_changed_model_warns(capsys, graph, tmp_path):
     code, out, err = run(capsys, model, "--weights", path, "--samples", 2)
     assert code == 0
     assert "warning: weights file" in err and "different version of model 'digits'" in err
+
+
+OVERFLOWING = f"""model izh
+use "{ROOT / 'examples' / 'neurons' / 'library.snn'}"
+time {{ dt = 1 ms; steps = 26 }}
+input x[1] = direct(scale = 1.0)
+layer h = dense(x, 2) with Izhikevich()
+output h = membrane
+"""
+
+
+def test_a_float_state_that_overflows_is_a_warning_and_null_in_json(capsys, tmp_path):
+    """An Izhikevich neuron driven by a large negative input runs to -inf, then NaN: the float
+    simulator says so (it had only printed numpy's RuntimeWarnings), writes the NaN readout as
+    null (JSON has no NaN), and torch in float64 spikes as the simulator does (its `a >= b` was
+    true for a NaN operand)."""
+    import snnc
+    import torch
+
+    model = tmp_path / "izh.snn"
+    model.write_text(OVERFLOWING)
+    w = {"h": {"weight": np.array([[1.0], [0.0]])}}
+    save_weights(tmp_path / "w.npz", load(model).graph, w)
+    np.save(tmp_path / "x.npy", np.full((1, 1), -1000.0))
+    args = ["simulate", str(model), "--backend", "float", "--weights", str(tmp_path / "w.npz"),
+            "--input", str(tmp_path / "x.npy"), "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    values = out["outputs"]["h"]["values"][0]
+    assert values[0] is None and isinstance(values[1], float)     # neuron 1 has no input
+    assert [wn["message"] for wn in out["warnings"]] == [
+        "the float state of layer 'h' became inf or NaN in 1 neuron(s) over 1 sample(s): its "
+        "spikes and readout after that are not meaningful"]
+    assert "RuntimeWarning" not in captured.err
+    m = snnc.load(model)
+    r = m.simulate(np.full((1, 1), -1000.0), weights=w, backend="float", record=True)
+    assert r.stats["h"].nonfinite == 1
+    net = m.to_torch(w).double()
+    with torch.no_grad():
+        o = net(net.encode(np.full((1, 1), -1000.0)))
+    np.testing.assert_array_equal(o.spikes["h"].numpy(), r.spikes["h"])

@@ -129,8 +129,14 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
             continue
         if not isinstance(layer, (ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool)):
             raise TypeError(f"unknown layer type {type(layer).__name__}")
-        spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend, steps,
-                                                                  batch, record)
+        if backend.arithmetic == "float":
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend,
+                                                                          steps, batch, record)
+            st.nonfinite = _nonfinite_neurons(mem_sum, neuron.state())
+        else:
+            spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend, steps,
+                                                                      batch, record)
         if payloads is not None:
             values[layer.name] = payloads
             events[layer.name] = spikes
@@ -154,6 +160,16 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
                      spikes={**values, **events} if record else None,
                      membranes=traces if record else None,
                      payloads={k: values[k] for k in events} if record else None)
+
+
+def _nonfinite_neurons(mem_sum: np.ndarray, state: dict) -> int:
+    """Float arithmetic: the neurons whose summed membrane or final state is inf or NaN."""
+    bad = ~np.isfinite(np.asarray(mem_sum, dtype=np.float64)).reshape(mem_sum.shape[0], -1)
+    for v in state.values():
+        v = np.asarray(v, dtype=np.float64).reshape(bad.shape[0], -1)
+        if v.shape == bad.shape:
+            bad |= ~np.isfinite(v)
+    return int(bad.sum())
 
 
 def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int, record: bool):

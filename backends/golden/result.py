@@ -45,6 +45,9 @@ class LayerStats:
     sops: int = 0
     saturation: dict[str, int] = field(default_factory=dict)
     macs: int = 0
+    #: float arithmetic only: neurons (over the batch) whose state became inf or NaN (an
+    #: overflowing neuron; their spikes after it are not meaningful)
+    nonfinite: int = 0
 
     def as_dict(self) -> dict:
         return {"spikes": self.spikes, "sops": self.sops, "saturation": dict(self.saturation),

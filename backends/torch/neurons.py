@@ -591,7 +591,11 @@ class _FloatOps:
         return self.gt(b, a)
 
     def ge(self, a, b):
-        return float(a >= b) if self._both_const(a, b) else 1.0 - self.spike(self._t(b - a))
+        if self._both_const(a, b):
+            return float(a >= b)
+        d = self._t(b - a)
+        # 1 - H(b - a), except where an operand is NaN: a >= b is false there (as numpy's)
+        return (1.0 - self.spike(d)) * (d == d).to(d.dtype)
 
     def le(self, a, b):
         return self.ge(b, a)
