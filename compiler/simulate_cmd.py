@@ -203,6 +203,8 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     st = simulate_stream(model, x, args.stream, weights=None if qmodel is not None else weights,
                          backend=args.backend, seed=args.seed, settle=args.settle)
     k = len(x)
+    warnings += _nonfinite_warnings(graph, {n: {"nonfinite": v} for n, v in st.nonfinite.items()},
+                                    1, "a stream")
     correct = int((st.predictions == labels).sum()) if labels is not None else None
     layers = list(st.events)
     events = {n: float(st.events[n].mean()) for n in layers}
@@ -341,8 +343,9 @@ def _json_values(a) -> list:
     return np.where(np.isfinite(a), a, None).tolist()
 
 
-def _nonfinite_warnings(graph, stats: dict, n: int) -> list:
-    """A warning per layer whose float state overflowed to inf / NaN."""
+def _nonfinite_warnings(graph, stats: dict, n: int, over: str | None = None) -> list:
+    """A warning per layer whose float state overflowed to inf / NaN (in ``n`` samples, or
+    ``over`` that)."""
     from snnc.errors import SnnError
 
     out = []
@@ -350,7 +353,8 @@ def _nonfinite_warnings(graph, stats: dict, n: int) -> list:
         bad = stats.get(layer.name, {}).get("nonfinite", 0)
         if bad:
             out.append(SnnError(layer.loc, f"the float state of layer '{layer.name}' became inf "
-                                           f"or NaN in {bad} neuron(s) over {n} sample(s): its "
+                                           f"or NaN in {bad} neuron(s) over "
+                                           f"{over or f'{n} sample(s)'}: its "
                                            "spikes and readout after that are not meaningful",
                                 "an overflowing neuron (a state growing without bound): check "
                                 "its equations, parameters and input scale", severity="warning"))

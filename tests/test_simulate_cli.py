@@ -239,3 +239,17 @@ def test_a_float_state_that_overflows_is_a_warning_and_null_in_json(capsys, tmp_
     with torch.no_grad():
         o = net(net.encode(np.full((1, 1), -1000.0)))
     np.testing.assert_array_equal(o.spikes["h"].numpy(), r.spikes["h"])
+
+
+def test_a_float_state_that_overflows_in_a_stream_is_a_warning(capsys, tmp_path):
+    model = tmp_path / "izh.snn"
+    model.write_text(OVERFLOWING)
+    save_weights(tmp_path / "w.npz", load(model).graph, {"h": {"weight": np.array([[1.0], [0.0]])}})
+    np.save(tmp_path / "x.npy", np.full((3, 1), -1000.0))
+    assert main(["simulate", str(model), "--backend", "float", "--weights",
+                 str(tmp_path / "w.npz"), "--input", str(tmp_path / "x.npy"), "--stream", "10",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [wn["message"] for wn in out["warnings"]] == [
+        "the float state of layer 'h' became inf or NaN in 1 neuron(s) over a stream: its "
+        "spikes and readout after that are not meaningful"]

@@ -14,7 +14,7 @@ The model's input must take sequences (``direct`` or ``delta`` encoding); its ``
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,8 @@ class StreamResult:
     sops: dict[str, np.ndarray]
     ann_macs: dict[str, int]
     steps_per_frame: int
+    #: float arithmetic: layer -> neurons whose state became inf or NaN (LayerStats.nonfinite)
+    nonfinite: dict[str, int] = field(default_factory=dict)
 
     @property
     def sops_per_frame(self) -> np.ndarray:
@@ -103,4 +105,5 @@ def simulate_stream(model, frames, steps_per_frame: int, *, weights: dict | None
             per += np.count_nonzero(prev.reshape(K, S, -1), axis=(1, 2)) * layer.units
         sops[layer.name] = per
         macs[layer.name] = synapse.macs(layer, S if isinstance(layer, ir.Recurrent) else 1)
-    return StreamResult(preds, events, sops, macs, S)
+    nonfinite = {name: st.nonfinite for name, st in res.stats.items() if st.nonfinite}
+    return StreamResult(preds, events, sops, macs, S, nonfinite)
