@@ -110,7 +110,9 @@ def cmd_simulate(args) -> int:
         raise SnnError(None, "--settle applies to --stream only")
     result = _simulate(args.backend, graph, weights, qmodel, x, args.seed, sample_ids)
 
-    warnings += _nonfinite_warnings(graph, result["stats"], n)
+    warnings += _nonfinite_warnings(
+        graph, {name: s.get("nonfinite", 0) for name, s in result["stats"].items()},
+        f"{n} sample(s)")
     predictions = result["predictions"]
     correct = int((predictions == labels).sum()) if labels is not None else None
     stats = _stats_table(graph, result, n)
@@ -203,8 +205,7 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     st = simulate_stream(model, x, args.stream, weights=None if qmodel is not None else weights,
                          backend=args.backend, seed=args.seed, settle=args.settle)
     k = len(x)
-    warnings += _nonfinite_warnings(graph, {n: {"nonfinite": v} for n, v in st.nonfinite.items()},
-                                    1, "a stream")
+    warnings += _nonfinite_warnings(graph, st.nonfinite, "a stream")
     correct = int((st.predictions == labels).sum()) if labels is not None else None
     layers = list(st.events)
     events = {n: float(st.events[n].mean()) for n in layers}
@@ -343,18 +344,17 @@ def _json_values(a) -> list:
     return np.where(np.isfinite(a), a, None).tolist()
 
 
-def _nonfinite_warnings(graph, stats: dict, n: int, over: str | None = None) -> list:
-    """A warning per layer whose float state overflowed to inf / NaN (in ``n`` samples, or
-    ``over`` that)."""
+def _nonfinite_warnings(graph, nonfinite: dict, over: str) -> list:
+    """A warning per layer whose float state overflowed to inf / NaN: ``nonfinite`` maps a layer
+    to its neurons that did (``LayerStats.nonfinite``), over ``over`` (the samples, a stream)."""
     from snnc.errors import SnnError
 
     out = []
     for layer in graph.layers:
-        bad = stats.get(layer.name, {}).get("nonfinite", 0)
+        bad = nonfinite.get(layer.name, 0)
         if bad:
             out.append(SnnError(layer.loc, f"the float state of layer '{layer.name}' became inf "
-                                           f"or NaN in {bad} neuron(s) over "
-                                           f"{over or f'{n} sample(s)'}: its "
+                                           f"or NaN in {bad} neuron(s) over {over}: its "
                                            "spikes and readout after that are not meaningful",
                                 "an overflowing neuron (a state growing without bound): check "
                                 "its equations, parameters and input scale", severity="warning"))

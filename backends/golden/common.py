@@ -10,6 +10,7 @@ matmul, the conversion of the accumulator to the neuron input, the neurons -- is
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -129,14 +130,14 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
             continue
         if not isinstance(layer, (ir.Dense, ir.Recurrent, ir.Conv2d, ir.Pool)):
             raise TypeError(f"unknown layer type {type(layer).__name__}")
-        if backend.arithmetic == "float":
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend,
-                                                                          steps, batch, record)
-            st.nonfinite = _nonfinite_neurons(mem_sum, neuron.state())
-        else:
+        floats = backend.arithmetic == "float"
+        # float states may overflow: counted below instead of numpy's RuntimeWarnings
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        with quiet if floats else nullcontext():
             spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend, steps,
                                                                       batch, record)
+        if floats:
+            st.nonfinite = _nonfinite_neurons(mem_sum, neuron.state())
         if payloads is not None:
             values[layer.name] = payloads
             events[layer.name] = spikes

@@ -75,7 +75,7 @@ class LayerModule(nn.Module):
         self.qat_cfg = None
         self.direct = False       # the source is a direct-encoded input (QAT accumulator units)
         # loaded values the parameters' dtype rounds (float64 weights in float32 parameters):
-        # {name: (values in float64, the parameter as stored, its data_ptr and _version)}
+        # {name: (values in float64, the parameter's dtype, data_ptr and _version when loaded)}
         self._exact: dict = {}
 
     # ------------------------------------------------------------------ QAT set-up
@@ -100,11 +100,10 @@ class LayerModule(nn.Module):
         move keeps it)."""
         p = getattr(self, name)
         exact = value.detach().to("cpu", torch.float64)
-        stored = p.detach().to("cpu").clone()
-        if torch.equal(exact, stored.to(torch.float64)):
+        if torch.equal(exact, p.detach().to("cpu", torch.float64)):
             self._exact.pop(name, None)
         else:
-            self._exact[name] = (exact, stored, p.data_ptr(), p._version)
+            self._exact[name] = (exact, p.dtype, p.data_ptr(), p._version)
 
     def _qat_source(self, name: str, p: torch.Tensor) -> torch.Tensor:
         """The float64 value QAT quantises: the loaded one while the parameter is unchanged
@@ -113,13 +112,14 @@ class LayerModule(nn.Module):
         kept = self._exact.get(name)
         if kept is None:
             return value
-        exact, stored, ptr, version = kept
+        exact, dtype, ptr, version = kept
         if p.data_ptr() != ptr or p._version != version:
-            # changed, or only moved (.double(), .to(device)): the values tell
-            if not torch.equal(p.detach().to("cpu", stored.dtype), stored):
+            # changed, or only moved (.double(), .to(device)): the values tell (as loaded, the
+            # parameter held the exact values rounded to its dtype then)
+            if not torch.equal(p.detach().to("cpu", dtype), exact.to(dtype)):
                 del self._exact[name]
                 return value
-            self._exact[name] = (exact, stored, p.data_ptr(), p._version)
+            self._exact[name] = (exact, dtype, p.data_ptr(), p._version)
         return value + (exact.to(p.device) - value).detach()
 
     def tensors(self, qat: bool) -> dict[str, torch.Tensor]:
