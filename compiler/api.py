@@ -89,6 +89,11 @@ class CompiledModel:
         ``weights``: a dict, a weights file, or None for ``self.weights`` (random weights drawn
         with ``seed`` if unset, as ``snnc simulate`` does). ``seed`` and ``sample_ids`` feed the
         rate encoder; ``record`` keeps every layer's spikes and membranes.
+
+        Nothing is raised or printed for what went out of range: the result counts it per layer,
+        ``stats[layer].saturation`` (the golden model's clamps per state) and
+        ``stats[layer].nonfinite`` (float: neurons whose state overflowed to inf / NaN; their
+        later spikes are not meaningful). ``snnc simulate`` reports both as warnings.
         """
         w = self._weights(weights, seed)
         if backend == "float":
