@@ -90,20 +90,18 @@ def csd_round(c: int, digits: int) -> int:
     if digits < 1:
         raise ValueError("digits must be at least 1")
 
-    def best(v: int, k: int) -> int:
+    def sums(v: int, k: int) -> set:
+        # every sum of at most k terms, each one of the two powers of two around what is left
         if v == 0 or k == 0:
-            return 0
+            return {0}
         sign, a = (1, v) if v > 0 else (-1, -v)
         low = 1 << (a.bit_length() - 1)
-        out = None
-        for t in (low, low << 1):
-            cand = sign * t + best(v - sign * t, k - 1)
-            if out is None or (abs(v - cand), abs(cand)) < (abs(v - out), abs(out)):
-                out = cand
-        return out
+        return {sign * t + rest for t in (low, low << 1) for rest in sums(v - sign * t, k - 1)}
 
     c = int(c)
-    return c if signed_digits(c) <= digits else best(c, digits)
+    if signed_digits(c) <= digits:
+        return c
+    return min(sums(c, digits), key=lambda s: (abs(c - s), abs(s)))
 
 
 def cmul(c: int, x):

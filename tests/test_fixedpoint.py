@@ -133,12 +133,13 @@ def _sums_of_signed_powers(k: int, top: int) -> list[int]:
 _SUMS = {k: _sums_of_signed_powers(k, 18) for k in (1, 2, 3, 4)}
 
 
-def _nearest_distance(c: int, k: int) -> int:
+def _nearest(c: int, k: int) -> int:
+    """The nearest sum of at most ``k`` signed powers of two; ties: the smaller magnitude."""
     import bisect
 
     vals = _SUMS[k]
     i = bisect.bisect_left(vals, c)
-    return min(abs(vals[j] - c) for j in (i - 1, i) if 0 <= j < len(vals))
+    return min((vals[j] for j in (i - 1, i) if 0 <= j < len(vals)), key=lambda v: (abs(v - c), abs(v)))
 
 
 def test_signed_digits_is_the_fewest_terms():
@@ -157,7 +158,7 @@ def test_csd_round_is_nearest_for_every_small_value():
         for c in range(0, 1 << 12):
             r = csd_round(c, k)
             assert signed_digits(r) <= k
-            assert abs(r - c) == _nearest_distance(c, k), (c, k, r)
+            assert r == _nearest(c, k), (c, k, r)
 
 
 @settings(max_examples=300, deadline=None)
@@ -165,7 +166,7 @@ def test_csd_round_is_nearest_for_every_small_value():
 def test_csd_round_is_nearest_for_coefficients(c, k):
     r = csd_round(c, k)
     assert signed_digits(r) <= k
-    assert abs(r - c) == _nearest_distance(c, k)
+    assert r == _nearest(c, k)
     if signed_digits(c) <= k:
         assert r == c
 
@@ -173,5 +174,8 @@ def test_csd_round_is_nearest_for_coefficients(c, k):
 def test_csd_round_examples():
     # exp(-1/10) in 16 bits (7 signed digits) to 4 and 3 digits; exp(-1/5) to 4
     assert (csd_round(59299, 4), csd_round(59299, 3), csd_round(53656, 4)) == (59328, 59392, 53760)
+    # ties go to the smaller magnitude: exp(-1/15) = 61309/2^16 is 1 from 61308 and from 61310,
+    # exp(-1/11.4) = 60032/2^16 is 128 from 59904 and from 60160 (both with 4 digits)
+    assert (csd_round(61309, 4), csd_round(60032, 4)) == (61308, 59904)
     with pytest.raises(ValueError):
         csd_round(5, 0)
