@@ -498,6 +498,18 @@ class _Builder:
         return layer
 
     # ------------------------------------------------------------------ outputs
+    def _readout_not_a_word(self, readout: ast.Value) -> None:
+        """The error for a readout written as something else than one of the readout words."""
+        words = options_text(catalog.READOUTS)
+        if isinstance(readout, ast.Call) and readout.name in catalog.READOUTS:
+            self.diag.error(readout.loc, f"the readout '{readout.name}' takes no arguments",
+                            f"write `{readout.name}`")
+        elif isinstance(readout, ast.StringLit) and readout.value in catalog.READOUTS:
+            self.diag.error(readout.loc, "a readout is a word, not a string",
+                            f"write `{readout.value}` without quotes")
+        else:
+            self.diag.error(readout.loc, f"a readout is one of the words {words}")
+
     def _outputs(self, decls, inputs, layers) -> list[ir.Output]:
         by_name = {l.name: l for l in layers}
         outputs: list[ir.Output] = []
@@ -510,10 +522,13 @@ class _Builder:
         for d in decls:
             readout = d.readout
             word = readout.id if isinstance(readout, ast.Name) else None
+            if word is None:
+                self._readout_not_a_word(readout)
+                continue
             if word not in catalog.READOUTS:
-                self.diag.error(readout.loc, f"unknown readout '{word or '?'}': expected "
+                self.diag.error(readout.loc, f"unknown readout '{word}': expected "
                                              f"{options_text(catalog.READOUTS)}",
-                                did_you_mean(word, catalog.READOUTS) if word else None)
+                                did_you_mean(word, catalog.READOUTS))
                 continue
             if d.source in seen:
                 self.diag.error(d.source_loc, f"layer '{d.source}' is already an output",

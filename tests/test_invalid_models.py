@@ -134,6 +134,12 @@ CASES = [
     ("unknown readout", src(*HEAD, LAYER, "output l = cont"),
      [(5, 12, "unknown readout 'cont': expected count, membrane or first_spike",
        "did you mean 'count'?")]),
+    ("readout with arguments", src(*HEAD, LAYER, "output l = membrane(1)"),
+     [(5, 12, "the readout 'membrane' takes no arguments", "write `membrane`")]),
+    ("readout as a string", src(*HEAD, LAYER, 'output l = "count"'),
+     [(5, 12, "a readout is a word, not a string", "write `count` without quotes")]),
+    ("readout as a number", src(*HEAD, LAYER, "output l = 3"),
+     [(5, 12, "a readout is one of the words count, membrane or first_spike", None)]),
     ("unknown output layer", src(*HEAD, LAYER, "output ll = count"),
      [(5, 8, "unknown layer 'll'", "did you mean 'l'?")]),
     ("unknown function in neuron", neuron_model(
