@@ -193,7 +193,7 @@ def dump(g: ir.Graph) -> str:
         args = f"%{layer.source}: spikes{_shape(layer.in_shape)}" + (f", {text}" if text else "")
         lines.append(f"  %{layer.name}: spikes{_shape(layer.shape)} = {_op_name(layer)}({args})")
         if hasattr(layer, "neuron"):
-            lines.extend("      " + line for line in _neuron_text(layer.neuron))
+            lines.extend("      " + line for line in _neuron_text(layer.neuron, g.hardware))
         shapes = ir.weight_shapes(layer)
         if shapes:
             lines.append("      weights " + ", ".join(f"{k}{_shape(v)}" for k, v in shapes.items()))
@@ -206,9 +206,9 @@ def dump(g: ir.Graph) -> str:
     return "\n".join(lines)
 
 
-def _neuron_text(n: ir.Neuron) -> list[str]:
+def _neuron_text(n: ir.Neuron, hardware: ir.HardwareSpec | None) -> list[str]:
     if not isinstance(n, ir.CustomNeuron):
-        return [f"neuron {_fields(n)}"]
+        return [f"neuron {_fields(n, _defaults_shown(n, hardware))}"]
     kinds = dict(n.param_kinds or ())
     out = [f"neuron {n.name}(" + ", ".join(f"{k}={_param_text(v, kinds.get(k))}"
                                            for k, v in n.params) + ")"]
@@ -233,9 +233,22 @@ def _param_text(v: float, kind: str | None) -> str:
     return f"{v:g}"
 
 
-def _fields(obj) -> str:
-    parts = [f"{f.name}={_val(getattr(obj, f.name), f.name)}" for f in dataclasses.fields(obj)
-             if f.name != "loc"]
+def _defaults_shown(n: ir.Neuron, hardware: ir.HardwareSpec | None) -> dict:
+    """A built-in neuron's parameters left to a default elsewhere (None in the graph), as the text
+    ``--dump`` prints for them: the value they take and where from."""
+    shown = {}
+    if getattr(n, "leak", "") is None:
+        shown["leak"] = (f"{hardware.decay} (the hardware block's decay)" if hardware is not None
+                         else f"{ir.HardwareSpec.decay} (the default decay)")
+    if isinstance(n, ir.ASN) and n.tau_eta is None:
+        shown["tau_eta"] = f"{_val(n.tau_beta, 'tau_beta')} (tau_beta)"
+    return shown
+
+
+def _fields(obj, shown: dict | None = None) -> str:
+    shown = shown or {}
+    parts = [f"{f.name}={shown.get(f.name) or _val(getattr(obj, f.name), f.name)}"
+             for f in dataclasses.fields(obj) if f.name != "loc"]
     return f"{type(obj).__name__}(" + ", ".join(parts) + ")"
 
 

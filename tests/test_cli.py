@@ -173,6 +173,29 @@ def test_dump_prints_the_typed_graph(capsys, good):
                for l in lines)
 
 
+def test_dump_fills_in_defaults_taken_from_elsewhere(capsys, tmp_path):
+    # leak=None (the hardware block's decay) and an ASN's tau_eta=None (its tau_beta) print the
+    # value they take, not None
+    path = tmp_path / "d.snn"
+    body = ["model d", "time { dt = 1 ms; steps = 5 }", "input x[4] = direct",
+            "layer a = dense(x, 3) with LIF(tau_mem = 10 ms, leak = multiply)",
+            "layer b = dense(a, 3) with LIF(tau_mem = 10 ms)",
+            "layer c = dense(b, 3) with ASN(tau_beta = 20 ms)", "output c = membrane"]
+    path.write_text("\n".join(body + ["hardware { decay = shift }"]) + "\n")
+    code, out, _ = run(capsys, "--dump", str(path))
+    assert code == 0
+    neurons = [l.strip() for l in out.splitlines() if l.strip().startswith("neuron ")]
+    assert neurons == [
+        "neuron LIF(tau_mem=10 ms, threshold=1, reset=subtract, refractory=0, leak=multiply)",
+        "neuron LIF(tau_mem=10 ms, threshold=1, reset=subtract, refractory=0, "
+        "leak=shift (the hardware block's decay))",
+        "neuron ASN(tau_beta=20 ms, threshold=0.1, m_f=0.1, tau_gamma=15 ms, "
+        "tau_eta=20 ms (tau_beta), leak=shift (the hardware block's decay))"]
+    path.write_text("\n".join(body) + "\n")
+    code, out, _ = run(capsys, "--dump", str(path))
+    assert "leak=multiply (the default decay))" in out and "None" not in out
+
+
 def test_json_dump_includes_the_graph(capsys, good):
     from snnc.build import load
     from snnc.serialize import graph_from_json
