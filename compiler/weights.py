@@ -217,13 +217,18 @@ def read_npz(path: str, what: str, hint: str | None = None) -> dict:
         raise SnnError(None, f"{what} '{path}' is not an .npz archive", hint)
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+            arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "pickle" in detail.lower():
             detail = "it holds Python objects (pickles), which snnc does not load"
         raise SnnError(None, f"{what} '{path}' is not a valid .npz archive ({detail})",
                        hint) from None
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):       # numpy returns a non-.npy member's raw bytes
+            raise SnnError(None, f"{what} '{path}' is not a valid .npz archive (entry '{key}' is "
+                                 "not a .npy array)", hint)
+    return arrays
 
 
 def _meta(entry, path: str) -> dict:
@@ -240,12 +245,15 @@ def _meta(entry, path: str) -> dict:
     except ValueError as exc:
         raise SnnError(None, f"weights file '{path}': '{META_KEY}' is not valid JSON ({exc})",
                        hint) from None
+    except RecursionError:
+        raise SnnError(None, f"weights file '{path}': '{META_KEY}' is not valid JSON (nested too "
+                             "deeply)", hint) from None
     if not isinstance(meta, dict):
         raise SnnError(None, f"weights file '{path}': '{META_KEY}' must be a JSON object", hint)
     if meta.get("format") != FORMAT:
         raise SnnError(None, f"weights file '{path}': '{META_KEY}' has format "
                              f"{json.dumps(meta.get('format'))}, expected \"{FORMAT}\"", hint)
-    if meta.get("version") != VERSION:
+    if type(meta.get("version")) is not int or meta["version"] != VERSION:   # not true, 1.0
         raise SnnError(None, f"weights file '{path}' has version {json.dumps(meta.get('version'))}; "
                              f"this snnc reads version {VERSION}",
                        "a newer snnc may have written it" if isinstance(meta.get("version"), int)

@@ -178,6 +178,23 @@ def test_not_an_npz(tmp_path):
     assert e.value.message.startswith(f"weights file '{broken}' is not a valid .npz archive")
 
 
+@pytest.mark.parametrize("entry", ["out/weight.npy", "__meta__.npy"])
+def test_an_entry_that_is_not_an_array(tmp_path, entry):
+    # numpy hands back a member that is not a .npy file as raw bytes
+    import zipfile
+
+    g = graph()
+    good = write_raw(tmp_path / "good.npz", flat(random_weights(g)), g=g)
+    path = tmp_path / "w.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, b"notnpy" if name == entry else src.read(name))
+    with pytest.raises(SnnError) as e:
+        load_weights(path, g)
+    assert e.value.message == (f"weights file '{path}' is not a valid .npz archive (entry "
+                               f"'{entry[:-4]}' is not a .npy array)")
+
+
 def test_pickled_objects_are_refused(tmp_path):
     g = graph()
     path = tmp_path / "w.npz"
@@ -206,6 +223,11 @@ def test_no_meta(tmp_path):
      "has version 2; this snnc reads version 1"),
     ({"format": "snnc-weights", "version": 1, "graph_hash": "x"},
      "'__meta__' needs string fields 'model' and 'graph_hash'"),
+    ({"format": "snnc-weights", "version": True, "model": "net", "graph_hash": "x"},
+     "has version true; this snnc reads version 1"),
+    ({"format": "snnc-weights", "version": 1.0, "model": "net", "graph_hash": "x"},
+     "has version 1.0; this snnc reads version 1"),
+    ("[" * 100000, "'__meta__' is not valid JSON (nested too deeply)"),
 ])
 def test_bad_meta(tmp_path, meta, message):
     g = graph()
