@@ -77,13 +77,21 @@ def _fpga_arguments(p) -> None:
                    help="keep the generated design, scripts, logs and reports in DIR")
 
 
+#: the highest clock target taken by --freq (nextpnr failed on absurd ones without saying why)
+MAX_FREQ_MHZ = 2000
+
+
 def _fpga_check(ctx: ReportContext, args) -> None:
     from snnc.backends.verilog import check_supported
     from snnc.errors import SnnError
+    from snnc.outdir import make_folder
 
-    if args.freq is not None and not args.freq > 0:
-        raise SnnError(None, f"--freq {args.freq:g}: must be a positive frequency in MHz")
+    if args.freq is not None and not 0 < args.freq <= MAX_FREQ_MHZ:
+        raise SnnError(None, f"--freq {args.freq:g}: must be a frequency above 0 and at most "
+                             f"{MAX_FREQ_MHZ} MHz")
     check_supported(ctx.qmodel)          # before looking for the tools
+    if args.keep:
+        make_folder(args.keep)
 
 
 def _fpga_run(ctx: ReportContext, args) -> dict:
@@ -143,9 +151,14 @@ def _nonnegative_pj(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of picojoules") from None
-    if not (v >= 0 and v != float("inf")):
-        raise argparse.ArgumentTypeError(f"{text}: must be a finite energy >= 0 pJ")
+    if not (0 <= v <= MAX_PJ):
+        raise argparse.ArgumentTypeError(f"{text}: must be an energy from 0 to {MAX_PJ:g} pJ")
     return v
+
+
+#: the largest per-operation energy taken (a microjoule: far above any circuit's; larger ones
+#: overflowed the totals to inf)
+MAX_PJ = 1e6
 
 
 def _efficiency_arguments(p) -> None:
@@ -163,14 +176,14 @@ def _efficiency_arguments(p) -> None:
                    help="the first N test samples (default: the whole test split)")
     g.add_argument("--plots", metavar="DIR",
                    help="write accuracy_vs_step.png and spikes_per_layer.png into DIR")
-    g.add_argument("--e-add", type=_nonnegative_pj, default=d.add_pj, metavar="PJ",
+    g.add_argument("--e-add", type=_nonnegative_pj, metavar="PJ",
                    help=f"energy of one accumulate (default {d.add_pj:g} pJ: 32-bit float add, "
                         "45 nm, Horowitz ISSCC 2014)")
-    g.add_argument("--e-mul", type=_nonnegative_pj, default=d.mul_pj, metavar="PJ",
+    g.add_argument("--e-mul", type=_nonnegative_pj, metavar="PJ",
                    help=f"energy of one multiply (default {d.mul_pj:g} pJ: 32-bit float multiply)")
-    g.add_argument("--e-mac", type=_nonnegative_pj, default=d.mac_pj, metavar="PJ",
+    g.add_argument("--e-mac", type=_nonnegative_pj, metavar="PJ",
                    help=f"energy of one ANN multiply-accumulate (default {d.mac_pj:g} pJ)")
-    g.add_argument("--no-payload-multiply", action="store_true",
+    g.add_argument("--no-payload-multiply", action="store_const", const=True, default=None,
                    help="do not charge a multiply for the SOPs of graded events "
                         "(weight x payload); by default they cost add + multiply, binary spikes an add")
 
@@ -208,9 +221,12 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
             ctx.notes.append(f"--samples {args.samples}: the test split of '{name}' has only "
                              f"{len(x)} samples; all of them are used")
         x, y = x[:args.samples], y[:args.samples]
-    costs = EnergyCosts(add_pj=args.e_add, mul_pj=args.e_mul, mac_pj=args.e_mac,
-                        payload_multiply=not args.no_payload_multiply)
     default = EnergyCosts()
+    costs = EnergyCosts(
+        add_pj=default.add_pj if args.e_add is None else args.e_add,
+        mul_pj=default.mul_pj if args.e_mul is None else args.e_mul,
+        mac_pj=default.mac_pj if args.e_mac is None else args.e_mac,
+        payload_multiply=not args.no_payload_multiply)
     given = [f"{option} {getattr(costs, field):g}" for option, field in
              (("--e-add", "add_pj"), ("--e-mul", "mul_pj"), ("--e-mac", "mac_pj"))
              if getattr(costs, field) != getattr(default, field)]
@@ -278,7 +294,10 @@ def cmd_report(args) -> int:
         args._report_parser.error("at least one report kind is required: "
                                   + ", ".join(f"--{k.dest}" for k in KINDS))
     for kind, options in (("efficiency", (("--dataset", args.dataset), ("--samples", args.samples),
-                                          ("--plots", args.plots))),
+                                          ("--plots", args.plots), ("--e-add", args.e_add),
+                                          ("--e-mul", args.e_mul), ("--e-mac", args.e_mac),
+                                          ("--no-payload-multiply",
+                                           args.no_payload_multiply))),
                           ("fpga", (("--freq", args.freq), ("--pnr-seed", args.pnr_seed),
                                     ("--keep", args.keep)))):
         stray = [o for o, v in options if v is not None]

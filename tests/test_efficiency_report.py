@@ -299,18 +299,22 @@ def test_cli_no_dataset_is_an_error(tmp_path, capsys):
     assert "error: --efficiency: model 'tiny' names no data set" in err
 
 
-def test_negative_cost_is_an_argparse_error(tmp_path, capsys):
+@pytest.mark.parametrize("cost", ["-1", "1e308", "inf"])
+def test_cost_out_of_range_is_an_argparse_error(tmp_path, capsys, cost):
+    # 1e308 pJ per add overflowed the totals to inf (and the JSON to Infinity / NaN)
     model, weights, data = _files(tmp_path)
     with pytest.raises(SystemExit) as exc:
         main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
-              "--e-add", "-1"])
+              "--e-add", cost])
     assert exc.value.code == 2
-    assert "-1: must be a finite energy >= 0 pJ" in capsys.readouterr().err
+    assert f"{cost}: must be an energy from 0 to 1e+06 pJ" in capsys.readouterr().err
 
 
-def test_efficiency_options_without_efficiency_are_an_argparse_error(tmp_path, capsys):
-    model, weights, data = _files(tmp_path)
+@pytest.mark.parametrize("option", [["--dataset", "digits"], ["--e-add", "1"], ["--e-mac", "2"],
+                                    ["--no-payload-multiply"]])
+def test_efficiency_options_without_efficiency_are_an_argparse_error(tmp_path, capsys, option):
+    model, weights, _ = _files(tmp_path)
     with pytest.raises(SystemExit) as exc:
-        main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", "--dataset", data])
+        main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", *option])
     assert exc.value.code == 2
-    assert "--dataset: options of --efficiency, which is not given" in capsys.readouterr().err
+    assert f"{option[0]}: options of --efficiency, which is not given" in capsys.readouterr().err

@@ -219,6 +219,24 @@ def test_fpga_options_without_fpga_are_refused(tmp_path, capsys, option):
             in capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--freq", "1e300"], "--freq 1e+300: must be a frequency above 0 and at most 2000 MHz"),
+    (["--freq", "0"], "--freq 0: must be a frequency above 0 and at most 2000 MHz"),
+    (["--keep", "FILE"], "cannot create output folder FILE: it is a file"),
+])
+def test_bad_fpga_options_are_errors_before_any_flow(tmp_path, capsys, monkeypatch, option,
+                                                     message):
+    # --freq 1e300 failed inside nextpnr with a wasm trace; --keep on a file was an internal error
+    monkeypatch.setenv(fpga.TOOLS_ENV, "none")
+    model = _model(tmp_path, TINY, "tiny")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    option = [str(a_file) if o == "FILE" else o for o in option]
+    assert main(["report", model, "--fpga", "ice40-up5k", *option]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {message.replace('FILE', str(a_file))}" in err and "toolchain" not in err, err
+
+
 def test_no_toolchain_on_an_empty_path(tmp_path, capsys, monkeypatch):
     """System tools only, and a PATH with nothing on it: the ECP5 tools are not found."""
     model = _model(tmp_path, TINY, "tiny")
