@@ -601,4 +601,4 @@ def test_out_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     torch.save(torch.nn.Sequential(torch.nn.Linear(64, 10)).state_dict(), pt)
     out.write_text("")
     assert main(["convert", str(pt), "--out", str(out)]) == 2
-    assert f"error: cannot create output folder {out}: File exists" in capsys.readouterr().err
+    assert f"error: cannot create output folder {out}: it is a file" in capsys.readouterr().err
