@@ -186,6 +186,7 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
 
     from snnc import ir
     from snnc.backends.golden.stream import simulate_stream
+    from snnc.build import MAX_STEPS
     from snnc.errors import SnnError
 
     inp = graph.inputs[0]
@@ -196,6 +197,11 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
                        "a frame is held for STEPS_PER_FRAME steps as a direct (analog) input")
     if args.plot:
         raise SnnError(None, "--plot does not apply to --stream")
+    total = len(x) * args.stream
+    if total > MAX_STEPS:
+        raise SnnError(None, f"--stream {args.stream} with {len(x)} samples is a stream of {total} "
+                             f"steps; at most {MAX_STEPS} are simulated",
+                       "use fewer steps per frame or fewer --samples")
     if not 0 <= args.settle < args.stream:
         raise SnnError(None, f"--settle must be in [0, {args.stream}) for --stream "
                              f"{args.stream}, not {args.settle}")

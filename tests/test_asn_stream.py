@@ -137,6 +137,11 @@ def test_cli_stream_errors(tmp_path, capsys):
     base = ["simulate", str(model), "--weights", str(wpath), "--dataset", f"npz:{data}"]
     assert main(base + ["--stream", "15", "--settle", "15"]) == 2
     assert "--settle must be in [0, 15) for --stream 15, not 15" in capsys.readouterr().err
+    # no bound let --stream 99999999 allocate tens of GiB (an internal MemoryError)
+    assert main(base + ["--stream", "99999999"]) == 2
+    n = len(frames)
+    assert (f"--stream 99999999 with {n} samples is a stream of {n * 99999999} steps; at most "
+            "1000000 are simulated") in capsys.readouterr().err
     assert main(base + ["--settle", "3"]) == 2
     assert "--settle applies to --stream only" in capsys.readouterr().err
     rate = tmp_path / "r.snn"
