@@ -221,6 +221,28 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
     return Ann(graph.name, inp.name, tuple(inp.shape), float(inp.encoding.scale), layers, dataset)
 
 
+
+def _state_tensor(value, key: str, path: str) -> np.ndarray:
+    """A state_dict entry as float64 numpy, or an error naming it: a dense real floating-point
+    tensor of finite values (complex values lost their imaginary part, sparse ones crashed)."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' is not a tensor")
+    if value.layout != torch.strided:
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' is a {value.layout} tensor; "
+                             "snnc converts dense tensors", "save .to_dense() tensors")
+    if not value.dtype.is_floating_point:
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' has dtype "
+                             f"{str(value.dtype).replace('torch.', '')}; weights are real "
+                             "floating-point numbers")
+    array = np.asarray(value.detach().cpu().to(torch.float64).numpy())
+    bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' has {bad} non-finite "
+                             f"value{'s' if bad != 1 else ''} (NaN or infinity)")
+    return array
+
 def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), padding=()) -> Ann:
     """The ANN of a torch ``state_dict`` of an ``nn.Sequential`` of ``Conv2d`` and ``Linear``
     layers (ReLU after each but the last; a ``Flatten`` between the last Conv2d and the first
@@ -255,8 +277,12 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
         if not prefix.isdigit() or tensor not in ("weight", "bias"):
             raise SnnError(where, f"state_dict entry '{key}' is not '<index>.weight' or "
                                   "'<index>.bias' of an nn.Sequential")
-        groups.setdefault(int(prefix), {})[tensor] = np.asarray(value.detach().cpu().numpy(),
-                                                                 dtype=np.float64)
+        groups.setdefault(int(prefix), {})[tensor] = _state_tensor(value, key, path)
+    for index, g in groups.items():
+        w = g.get("weight")
+        if w is not None and 0 in w.shape:
+            raise SnnError(where, f"module {index} of '{path}' has an empty weight (shape "
+                                  f"{list(w.shape)}): a layer needs at least one input and output")
     convs = sum(1 for g in groups.values() if g.get("weight") is not None
                 and g["weight"].ndim == 4)
     if not convs and (stride or padding):

@@ -346,6 +346,41 @@ def test_files_that_are_not_state_dicts(tmp_path, capsys):
         assert capsys.readouterr().err.splitlines() == lines
 
 
+def _mlp_state():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ReLU(),
+                               torch.nn.Linear(8, 10)).state_dict()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda sd: {**sd, "0.weight": sd["0.weight"].to_sparse()},
+     "state_dict entry '0.weight' of '{pt}' is a torch.sparse_coo tensor; snnc converts dense "
+     "tensors"),
+    (lambda sd: {k: v.to(torch.complex64) for k, v in sd.items()},
+     "state_dict entry '0.weight' of '{pt}' has dtype complex64; weights are real floating-point "
+     "numbers"),
+    (lambda sd: {**sd, "2.bias": sd["2.bias"].to(torch.int32)},
+     "state_dict entry '2.bias' of '{pt}' has dtype int32; weights are real floating-point "
+     "numbers"),
+    (lambda sd: {**sd, "0.bias": torch.tensor([float("nan")] * 8)},
+     "state_dict entry '0.bias' of '{pt}' has 8 non-finite values (NaN or infinity)"),
+    (lambda sd: {"0.weight": torch.zeros(0, 64), "0.bias": torch.zeros(0),
+                 "2.weight": torch.zeros(10, 0), "2.bias": torch.zeros(10)},
+     "module 0 of '{pt}' has an empty weight (shape [0, 64]): a layer needs at least one input "
+     "and output"),
+])
+def test_state_dict_tensors_that_cannot_be_weights(tmp_path, capsys, change, message):
+    # complex values lost their imaginary part silently, sparse and empty tensors were internal
+    # errors, and a NaN was reported in the converted model.snn the user never wrote
+    pt = tmp_path / "ann.pt"
+    torch.save(change(_mlp_state()), pt)
+    out = tmp_path / "o"
+    assert main(["convert", str(pt), "--dataset", "digits", "--calibrate", "0",
+                 "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == "error: " + message.format(pt=pt)
+    assert not out.exists()
+
+
 def test_conv_geometry_options_are_checked_by_the_parser(tmp_path, capsys):
     for opt, value, message in (("--padding", "x", "'x' is not a comma-separated list of integers"),
                                 ("--stride", "1,0", "the values must be positive, not '1,0'"),
