@@ -441,6 +441,10 @@ def check_options(opts: Options) -> None:
     """Usage errors in the options, before any data is read."""
     if opts.to not in ("asn", "if-rate"):
         raise SnnError(None, f"unknown conversion target '{opts.to}'", "use asn or if-rate")
+    from snnc.build import MAX_STEPS
+
+    if opts.steps is not None and opts.steps > MAX_STEPS:
+        raise SnnError(None, f"--steps must be at most {MAX_STEPS}, not {opts.steps}")
     if not opts.tolerance >= 0:
         raise SnnError(None, f"--tolerance must be 0 or more, not {opts.tolerance:g}")
     if not 0 <= opts.agreement <= 100:
@@ -999,8 +1003,7 @@ def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
 
     graph = load(path).graph
     if not weights_path:
-        raise SnnError(graph.inputs[0].loc if graph.inputs else None,
-                       f"converting '{path}' needs its trained weights",
+        raise SnnError(None, f"converting '{path}' needs its trained weights",
                        "pass --weights W.npz (from snnc train)")
     weights = load_weights(weights_path, graph)
     return ann_from_graph(graph, weights), graph
@@ -1047,6 +1050,13 @@ def cmd_convert(args) -> int:
     elif args.to == "if-rate":
         raise SnnError(None, "--to if-rate needs a data set for the weight normalisation",
                        "pass --dataset NAME")
+    elif args.check:
+        raise SnnError(None, f"--check {args.check} measures the test accuracy and needs a data "
+                             "set", "pass --dataset NAME")
+    elif args.threshold is None:
+        print("note: no data set: the thresholds are not calibrated (every hidden layer's is "
+              "0.5) and the input format assumes values in [-1, 1]; pass --dataset NAME to "
+              "calibrate them", file=sys.stderr)
     if data is not None:
         ann.dataset = ann.dataset or dataset_name
     result = convert(ann, opts, data.x_train if data is not None else None,

@@ -381,6 +381,26 @@ def test_state_dict_tensors_that_cannot_be_weights(tmp_path, capsys, change, mes
     assert not out.exists()
 
 
+def test_options_that_need_data_or_are_out_of_range(tmp_path, capsys):
+    # --check without a data set was ignored without a word; --steps 99999999 was reported in
+    # the generated model.snn; no data set now says the thresholds are not calibrated
+    pt = tmp_path / "ann.pt"
+    torch.save(_mlp_state(), pt)
+    out = tmp_path / "o"
+    assert main(["convert", str(pt), "--check", "5", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --check 5 measures the test accuracy and needs a data set",
+        "      = hint: pass --dataset NAME"]
+    assert main(["convert", str(pt), "--steps", "99999999", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --steps must be at most 1000000, not 99999999"]
+    assert not out.exists()
+    assert main(["convert", str(pt), "--out", str(out)]) == 0
+    assert ("note: no data set: the thresholds are not calibrated (every hidden layer's is 0.5) "
+            "and the input format assumes values in [-1, 1]; pass --dataset NAME to calibrate "
+            "them") in capsys.readouterr().err
+
+
 def test_conv_geometry_options_are_checked_by_the_parser(tmp_path, capsys):
     for opt, value, message in (("--padding", "x", "'x' is not a comma-separated list of integers"),
                                 ("--stride", "1,0", "the values must be positive, not '1,0'"),
