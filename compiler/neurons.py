@@ -19,6 +19,9 @@ from snnc.values import ParamSpec, coerce, did_you_mean
 PARAM_TYPES = {"time": "time", "frequency": "frequency", "voltage": "voltage", "real": "real",
                "int": "int"}
 RESERVED = ("dt", "input")
+#: Names a state variable cannot take: what a neuron's results already use them for (``S``: the
+#: spikes in every backend's final state and read-back; ``emit``: the height of graded spikes)
+STATE_RESERVED = {"S": "the neuron's spikes", "emit": "the height of graded spikes"}
 #: In the `on spike` block of a graded neuron (`spike when ... emit HEIGHT`): the spike's height.
 HEIGHT = "height"
 
@@ -105,7 +108,11 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
     scope_params = dict(dims)
     states: list[ir.StateVar] = []
     for s in nd.states:
-        if not declare(s.name, s.name_loc, "state variable"):
+        if s.name in STATE_RESERVED:
+            errors.append(SnnError(s.name_loc, f"'{s.name}' cannot be a state variable: the "
+                                               f"results use it for {STATE_RESERVED[s.name]}",
+                                   "choose another name"))      # still declared: no
+        if not declare(s.name, s.name_loc, "state variable"):         # errors at its uses
             continue
         try:
             init, dim = _lower(s.init, scope_params, dt, allow_input=False)

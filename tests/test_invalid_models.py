@@ -363,6 +363,18 @@ CASES = [
      [(6, 12, "cannot assign to parameter 'a'; only state variables change")]),
     ("reserved name", neuron_model("  param dt = 1", "  state v = 0", "  spike when v > 1"),
      [(4, 9, "'dt' is a reserved name and cannot be a parameter")]),
+    # a state 'emit' shared the graded height's key (wrong results in every backend, HLS did not
+    # build); a state 'S' the spikes' (HLS: internal error); their uses are not reported again
+    ("state named emit", neuron_model(
+        "  state emit = 0", "  update { emit = emit + input }", "  spike when emit > 1 emit 0.5",
+        "  on spike { emit = emit - height }"),
+     [(4, 9, "'emit' cannot be a state variable: the results use it for the height of graded "
+             "spikes", "choose another name")]),
+    ("state named S", neuron_model(
+        "  state v = 0", "  state S = 0", "  update { v = v + input; S = S + 1 }",
+        "  spike when v > 1"),
+     [(5, 9, "'S' cannot be a state variable: the results use it for the neuron's spikes",
+       "choose another name")]),
     ("input in a state's initial value", neuron_model(
         "  state v = input", "  update { v = v + 1 }", "  spike when v > 1"),
      # the uses of 'v' are not reported again
