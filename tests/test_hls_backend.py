@@ -164,6 +164,24 @@ def test_user_defined_neurons_with_direct_and_delta_inputs(tmp_path):
 
 
 @needs_gxx
+def test_input_names_that_extend_each_other(tmp_path):
+    # inputs 'a' and 'a_t': the type of a's event list was ev_in_a_t, b's list's name (no build)
+    text = """model in_t
+time { dt = 1 ms; steps = 5 }
+input a[4] = rate
+input a_t[4] = direct
+layer h1 = dense(a, 6) with LIF(tau_mem = 10 ms)
+layer h2 = dense(a_t, 6) with LIF(tau_mem = 10 ms)
+output h1 = count
+output h2 = count
+"""
+    m = _load(tmp_path, text)
+    q = m.quantize(_weights(m.graph, seed=1, gain=2.0))
+    run, golden = _check(q, _batch(m.graph, 4, seed=3))
+    assert golden.stats["h1"].spikes > 0 and golden.stats["h2"].spikes > 0
+
+
+@needs_gxx
 def test_custom_neuron_example(tmp_path):
     m = snnc.load(ROOT / "examples" / "custom_neuron.snn")
     q = m.quantize(m.random_weights(seed=7))

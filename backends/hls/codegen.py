@@ -272,8 +272,10 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
     o.line("// the events of every node in the current step")
     for i in inputs:
         o.line(f"typedef snn::event_list<{i.size}, ap_uint<{bits_for(i.size - 1)}>, "
-               f"{pay_in if i.graded else 'ap_uint<1>'}> ev_in_{i.ident}_t;")
-        o.line(f"ev_in_{i.ident}_t ev_in_{i.ident};")
+               f"{pay_in if i.graded else 'ap_uint<1>'}> evt_in_{i.ident};")
+        # the type evt_in_X, the list ev_in_X: no input's name makes one another's (with a
+        # type ev_in_X_t, inputs 'a' and 'a_t' declared ev_in_a_t twice)
+        o.line(f"evt_in_{i.ident} ev_in_{i.ident};")
     for l in layers:
         pre = _layer_pre(l)
         o.line(f"typedef snn::event_list<{l.n}, ap_uint<{bits_for(l.n - 1)}>, "
