@@ -380,3 +380,20 @@ output keys__ = count
     assert sorted(model.state_dict()) == ["layers.keys_.weight", "layers.keys__.weight",
                                           "layers.keys___.weight"]
     assert len({id(model.layer(n)) for n in ("keys", "keys_", "keys__")}) == 3
+
+
+@pytest.mark.parametrize("name", ["_modules", "_parameters", "_buffers", "training"])
+def test_layer_names_that_are_module_instance_attributes(name):
+    """A ModuleDict instance's own attributes (`_modules`, ...) are not attributes of the class:
+    a layer named so crashed to_torch, snnc train and QAT ("attribute already exists")."""
+    text = f"""model inst
+time {{ dt = 1 ms; steps = 5 }}
+input x[4] = direct(scale = 1.0)
+layer {name} = dense(x, 6) with IF(threshold = 0.5)
+layer out = dense({name}, 3) with IF(threshold = 0.5)
+output out = count
+"""
+    g = load_text(text, "inst.snn").graph
+    model, _, ref = check_qat(g, random_weights(g, 0), np.random.default_rng(0).random((3, 4)))
+    assert sorted(model.state_dict()) == sorted([f"layers.{name}_.weight", "layers.out.weight"])
+    assert ref.stats[name].spikes > 0

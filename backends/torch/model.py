@@ -156,13 +156,17 @@ class SNNOutput:
 
 
 def _module_key(name: str, taken=()) -> str:
-    """A ModuleDict key for a layer name: a name that is an attribute of ModuleDict, or a key
-    already ``taken`` by another layer (``keys`` became ``keys_``, and a layer ``keys_`` too),
-    gets '_' until it is neither."""
+    """A ModuleDict key for a layer name: a name that is an attribute of a ModuleDict (of the
+    class, ``keys``, or of every instance, ``training``, ``_modules``), or a key already
+    ``taken`` by another layer (``keys`` became ``keys_``, and a layer ``keys_`` too), gets '_'
+    until it is neither."""
     key = name
-    while hasattr(nn.ModuleDict, key) or key in ("training",) or key in taken:
+    while hasattr(_EMPTY_MODULE_DICT, key) or key in taken:
         key += "_"
     return key
+
+
+_EMPTY_MODULE_DICT = nn.ModuleDict()
 
 
 class SNN(nn.Module):
