@@ -4,6 +4,7 @@ structure and manifest, memory files, located errors for what it cannot build ye
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 
@@ -94,6 +95,24 @@ def test_awkward_layer_names(tmp_path):
     # every declared name is a plain identifier
     for name in re.findall(r"\bu_(\w+) \(", top):
         assert IDENT.match(name)
+
+
+def test_memory_file_names_of_long_and_case_variant_layer_names(tmp_path):
+    # a 250-character name made a file name over 255 bytes (internal error); 'a' and 'A' made
+    # w_a.mem and w_A.mem, one file on a case-insensitive file system
+    m = snnc.load(DIGITS)
+    long = "c" * 250
+    g = _renamed(m, [long, "C" + "c" * 249])
+    from snnc.quantize import quantize
+
+    man = generate(quantize(g, random_weights(g, seed=0)), tmp_path)
+    files = [l["parameters"]["WEIGHT_FILE"] for l in man["layers"]]
+    assert files[0] == f"w_{'c' * 91}_{hashlib.sha256(long.encode()).hexdigest()[:8]}.mem"
+    assert len(files[1]) < 120 and files[0].lower() != files[1].lower()
+    assert all((tmp_path / f).exists() for f in files) and man["memory_files"] == files
+    g = _renamed(m, ["a", "A"])
+    man = generate(quantize(g, random_weights(g, seed=0)), tmp_path / "case")
+    assert [l["parameters"]["WEIGHT_FILE"] for l in man["layers"]] == ["w_a.mem", "w_A_2.mem"]
 
 
 def test_digits_top_manifest_and_memories(tmp_path):

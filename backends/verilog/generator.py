@@ -11,7 +11,8 @@
   layer selected by ``rd_layer``;
 * ``w_<layer>.mem`` — each layer's weight memory image (``$readmemh``, ``snnc.hw.write_memh``),
   ``v_<layer>.mem`` the recurrent weights of a recurrent layer, ``b_<layer>.mem`` the biases of a
-  layer with ``bias = true`` (same word layout, one row);
+  layer with ``bias = true`` (same word layout, one row); ``<layer>`` is the layer's identifier
+  (cut to 100 characters with a digest; a suffix where two differ only in case);
 * copies of the library files the top needs (``snnc.hw.sources``);
 * ``manifest.json`` — ports, per-layer parameters, memory map, formats and the cycle bound.
 
@@ -380,6 +381,27 @@ def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
     }
 
 
+
+#: memory file names keep at most this many characters of the layer's identifier (a 250-character
+#: layer name made a file name over the file system's 255 bytes)
+MEM_NAME_CHARS = 100
+
+
+def _mem_file(kind: str, ident: str, files: set[str]) -> str:
+    """``<kind>_<ident>.mem``, unique in ``files`` without regard to case (on a case-insensitive
+    file system layers ``a`` and ``A`` overwrote each other's file); a long ``ident`` is cut and
+    given a digest of the whole."""
+    import hashlib
+
+    if len(ident) > MEM_NAME_CHARS:
+        digest = hashlib.sha256(ident.encode()).hexdigest()[:8]
+        ident = f"{ident[:MEM_NAME_CHARS - 9]}_{digest}"
+    name, k = f"{kind}_{ident}.mem", 2
+    while name.lower() in files:
+        name, k = f"{kind}_{ident}_{k}.mem", k + 1
+    files.add(name.lower())
+    return name
+
 def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerHW]:
     import snnc.hw
 
@@ -389,6 +411,7 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
         raise ValueError(f"lanes must be between 1 and {ir.MAX_LANES}, not {lanes}")
     default_lanes = lanes
     used: set[str] = set()
+    files: set[str] = set()
     out = []
     m = g.inputs[0].shape[0]
     in_aw = _bits(m - 1)
@@ -397,10 +420,10 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
     for k, layer in enumerate(g.layers):
         lanes = ir.lanes_of(g, layer, default_lanes)    # its own, else --lanes, else the block's
         ident = verilog_ident(layer.name, used)
-        wfile = f"w_{ident}.mem"
+        wfile = _mem_file("w", ident, files)
         rec = isinstance(layer, ir.Recurrent)
-        vfile = f"v_{ident}.mem" if rec else ""
-        bfile = f"b_{ident}.mem" if layer.bias else ""
+        vfile = _mem_file("v", ident, files) if rec else ""
+        bfile = _mem_file("b", ident, files) if layer.bias else ""
         neuron = qmodel.plan(layer.name).neuron
         user = None
         if isinstance(neuron, NeuronConsts):
