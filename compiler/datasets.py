@@ -381,12 +381,20 @@ def bin_events(t, x, y, p, sample, n_samples: int, steps: int, shape: tuple[int,
         duration = float(math.floor(t.max()) + 1) if t.size else 1.0
     P, H, W = shape
     out = np.zeros((n_samples, steps, P, H, W), dtype=np.float32)
-    step = np.floor(t * steps / duration).astype(np.int64)
-    keep = step < steps
-    idx = (np.asarray(sample, np.int64)[keep], step[keep], np.asarray(p, np.int64)[keep],
+    step_of = _event_steps(t, steps, duration)
+    keep = step_of < steps
+    step = step_of[keep].astype(np.int64)
+    idx = (np.asarray(sample, np.int64)[keep], step, np.asarray(p, np.int64)[keep],
            np.asarray(y, np.int64)[keep], np.asarray(x, np.int64)[keep])
     np.add.at(out, idx, 1.0)
     return out
+
+
+def _event_steps(t: np.ndarray, steps: int, duration: float) -> np.ndarray:
+    """``floor(t * steps / duration)`` as floats: inf (never a step) where a tiny ``duration``
+    overflows it (``t`` is below 2^53, so ``t * steps`` does not)."""
+    with np.errstate(over="ignore"):
+        return np.floor(t * steps / duration)
 
 
 def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) -> Dataset:
@@ -426,6 +434,9 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
     t = cols["t"].astype(np.float64)
     if t.size and (not np.isfinite(t).all() or t.min() < 0):
         raise SnnError(None, f"{what}: event times 't' must be finite and >= 0")
+    if t.size and t.max() >= 2.0 ** 53:
+        raise SnnError(None, f"{what}: event times 't' must be below 2^53 (the largest is "
+                             f"{t.max():g})")
     duration = None
     if "duration" in arrays:
         d = np.asarray(arrays["duration"])
@@ -453,4 +464,10 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         test[n - int(math.ceil(n * EVENT_TEST_SHARE)):] = True
     binned = bin_events(t, cols["x"], cols["y"], cols["p"], cols["sample"], n, steps, grid,
                         duration)
-    return Dataset(binned[~test], label[~test], binned[test], label[test], name)
+    notes = ()
+    late = int(np.count_nonzero(_event_steps(t, steps, duration) >= steps)) \
+        if duration is not None else 0
+    if late:
+        notes = (f"{what}: {late} of {t.size} events are at or after 'duration' ({duration:g}) "
+                 "and are left out",)
+    return Dataset(binned[~test], label[~test], binned[test], label[test], name, notes)

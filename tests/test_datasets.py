@@ -277,6 +277,26 @@ def test_npz_events_errors(tmp_path):
     flat = model("[12]", "direct", steps=5, classes=5)
     with pytest.raises(SnnError, match=r"fills an input of shape \[P, H, W\]"):
         load_dataset(events_file(path), flat)
+    # a time of 1.7e308 overflowed the binning to an index of -2^63 (internal error)
+    with pytest.raises(SnnError) as e:
+        load_dataset(events_file(path, t=np.array([0, 1, 2, 9, 5, 5, 3, 1.7e308])), g)
+    assert e.value.message == (f"data set file '{path}': event times 't' must be below 2^53 (the "
+                               "largest is 1.7e+308)")
+
+
+def test_npz_events_after_the_duration_are_noted(tmp_path):
+    g = model("[2, 2, 3]", "direct", steps=5, classes=5)
+    path = tmp_path / "ev.npz"
+    ds = load_dataset(events_file(path, duration=np.array(5)), g)     # t = 9, 5, 5 are out
+    assert ds.notes == (f"data set file '{path}': 3 of 8 events are at or after 'duration' (5) "
+                        "and are left out",)
+    assert ds.x_train.sum() + ds.x_test.sum() == 5
+    # a duration so small that t * steps / duration overflows: every event after it (was an
+    # index of -2^63, an internal error)
+    ds = load_dataset(events_file(path, duration=np.array(1e-320)), g)
+    assert ds.notes[0].startswith(f"data set file '{path}': 6 of 8 events are at or after")
+    assert ds.x_train.sum() + ds.x_test.sum() == 2           # the two at t = 0
+    assert load_dataset(events_file(path), g).notes == ()
 
 
 # ------------------------------------------------------------------ names and files
