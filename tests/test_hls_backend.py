@@ -658,3 +658,17 @@ output out = count
         (4, 1, "conv2d layer 'conv' is not supported by the HLS backend"),
         (5, 1, "flatten layer 'flat' is not supported by the HLS backend"),
     ]
+
+
+@needs_gxx
+def test_a_cache_that_cannot_be_a_folder_builds_uncached(tmp_path, monkeypatch):
+    # SNNC_HLS_CACHE naming a file was an internal error (NotADirectoryError)
+    from snnc.backends.hls.csim import compile_project
+
+    a_file = tmp_path / "cache"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("SNNC_HLS_CACHE", str(a_file))
+    m = _load(tmp_path, CUSTOM)
+    generate_hls(m.quantize(_weights(m.graph, seed=0)), tmp_path / "proj")
+    binary = compile_project(tmp_path / "proj")
+    assert binary.is_file() and not str(binary).startswith(str(a_file))

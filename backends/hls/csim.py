@@ -62,7 +62,10 @@ def compile_project(project, extra_flags=(), use_cache: bool = True) -> Path:
     target = cache_dir() / key / "tb_snn_top"
     if use_cache and target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:             # a cache that cannot be a folder (a file, no permission): no cache
+        target = Path(tempfile.mkdtemp(prefix="snnc-hls-csim-")) / "tb_snn_top"
     tmp = target.parent / f"tb_snn_top.{os.getpid()}.tmp"
     cmd = [CXX, *flags, "-I", str(project), str(project / "snn_top.cpp"),
            str(project / "tb_snn_top.cpp"), "-o", str(tmp)]
