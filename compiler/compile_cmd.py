@@ -35,11 +35,17 @@ def register(sub) -> None:
     p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="neurons updated per cycle in the layers without their own `lanes` "
                         "(default: the hardware block's lanes, or 4)")
-    p.add_argument("--fifo-depth", type=positive_int, default=16, metavar="D",
-                   help="depth of the event FIFOs, a power of two >= 2 (default 16)")
+    p.add_argument("--fifo-depth", type=positive_int, metavar="D",
+                   help=f"--target verilog: depth of the event FIFOs, a power of two from 2 to "
+                        f"{MAX_FIFO_DEPTH} (default 16)")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
     p.set_defaults(func=cmd_compile)
+
+
+#: the deepest event FIFO --fifo-depth builds (a block RAM's worth of events and more; the
+#: Verilog parameter is a 32-bit integer)
+MAX_FIFO_DEPTH = 1 << 16
 
 
 def cmd_compile(args) -> int:
@@ -47,8 +53,13 @@ def cmd_compile(args) -> int:
     from snnc.errors import SnnError
 
     fd = args.fifo_depth
-    if fd < 2 or fd & (fd - 1):
-        raise SnnError(None, f"--fifo-depth {fd}: must be a power of two >= 2")
+    if fd is not None and args.target != "verilog":
+        raise SnnError(None, f"--fifo-depth is for --target verilog (the {args.target} design "
+                             "has no event FIFOs)", "leave it out")
+    fd = 16 if fd is None else fd
+    if fd < 2 or fd & (fd - 1) or fd > MAX_FIFO_DEPTH:
+        raise SnnError(None, f"--fifo-depth {fd}: must be a power of two from 2 to "
+                             f"{MAX_FIFO_DEPTH}")
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
     make_folder(args.out)
