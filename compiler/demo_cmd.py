@@ -76,7 +76,7 @@ def cmd_demo(args) -> int:
     from snnc.errors import SnnError
     from snnc.quantize import quantize
     from snnc.verify_cmd import run_hardware, summarize, summary_text
-    from snnc.weights import save_weights
+    from snnc.weights import random_weights, save_weights
 
     t0 = time.perf_counter()
     path = _model_path(args.model)
@@ -91,6 +91,9 @@ def cmd_demo(args) -> int:
     from snnc.backends.verilog import check_supported
     from snnc.backends.verilog.sim import toolchain_problem
 
+    # what the Verilog backend cannot build does not depend on the weights' values: say so now,
+    # not after minutes of training (and before looking for Verilator)
+    check_supported(quantize(graph, random_weights(graph, 0)))
     problem = toolchain_problem()
     if problem:
         raise SnnError(None, f"the demo co-simulates on Verilator: {problem}")

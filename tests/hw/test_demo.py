@@ -79,3 +79,20 @@ def test_demo_trains_compiles_and_matches(tmp_path, capsys):
     full = simulate_golden(q, ds.x_test, seed=0, sample_ids=np.arange(len(ds.x_test)))
     assert f"{100 * float((full.predictions == ds.y_test).mean()):.2f}" == f"{golden_acc:.2f}"
     assert 0.0 < float_acc <= 100.0
+
+
+def test_demo_refuses_what_verilog_cannot_build_before_training(tmp_path, capsys, monkeypatch):
+    """A ReLU model was trained for minutes before the Verilog backend refused it."""
+    from snnc.cli import main
+    import snnc.backends.torch.train as train_mod
+
+    def no_training(*a, **k):
+        raise AssertionError("trained before the backend check")
+
+    monkeypatch.setattr(train_mod, "train", no_training)
+    model = str(ROOT / "examples" / "digits_relu.snn")
+    out = tmp_path / "demo"
+    assert main(["demo", model, "--epochs", "1", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "is not supported by the Verilog backend" in err, err
+    assert not out.exists()
