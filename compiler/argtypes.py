@@ -16,14 +16,24 @@ def _int_at_least(text: str, least: int, too_small: str) -> int:
     return v
 
 
+#: the largest count an option takes, as the integers of a model's blocks (`epochs`, `tbptt`)
+MAX_COUNT = 2**31
+
+
+def _count(v: int) -> int:
+    if v > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_COUNT}, not {v}")
+    return v
+
+
 def positive_int(text: str) -> int:
-    """An integer of at least 1."""
-    return _int_at_least(text, 1, "expected a positive integer, got {}")
+    """An integer from 1 to ``MAX_COUNT``."""
+    return _count(_int_at_least(text, 1, "expected a positive integer, got {}"))
 
 
 def nonnegative_int(text: str) -> int:
-    """An integer of at least 0."""
-    return _int_at_least(text, 0, "must be 0 or more, not {}")
+    """An integer from 0 to ``MAX_COUNT``."""
+    return _count(_int_at_least(text, 0, "must be 0 or more, not {}"))
 
 
 MAX_SEED = 2**31       # the largest integer a model's `train { seed = ... }` takes

@@ -327,6 +327,13 @@ def test_no_arguments_is_a_usage_error(capsys):
     (["simulate", "--samples"], "two", "argument --samples: 'two' is not an integer"),
     (["convert", "--calibrate"], "-3", "argument --calibrate: must be 0 or more, not -3"),
     (["train", "--tbptt"], "-3", "argument --tbptt: must be 0 or more, not -3"),
+    # counts at most 2^31, as in a model's train block (--epochs 1e20 ran until killed)
+    (["train", "--epochs"], "99999999999999999999",
+     "argument --epochs: must be at most 2147483648, not 99999999999999999999"),
+    (["train", "--batch-size"], "2147483649",
+     "argument --batch-size: must be at most 2147483648, not 2147483649"),
+    (["train", "--tbptt"], "2147483649",
+     "argument --tbptt: must be at most 2147483648, not 2147483649"),
     # numbers: finite, and bounded where the option needs it (an internal error from the
     # optimiser or the conversion before)
     (["train", "--lr"], "-1", "argument --lr: expected a positive number, got -1"),
