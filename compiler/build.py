@@ -225,6 +225,7 @@ class _Builder:
                 self.diag.error(nd.name_loc, f"duplicate neuron '{nd.name}'",
                                 f"first defined at {first[nd.name]}")
                 continue
+            self._keyword_name(nd.name, nd.name_loc, "a neuron")
             first[nd.name] = nd.name_loc
             template = check_neuron_def(nd, self.dt, self.errors)
             if template is not None:
@@ -274,6 +275,13 @@ class _Builder:
             raise SnnErrors(errors) if len(errors) > 1 else errors[0]
         return ir.Surrogate(canonical, tuple((s.name, float(values[s.name])) for s in specs))
 
+    def _keyword_name(self, name: str, loc: Loc, what: str) -> None:
+        """An error for a keyword declared as a name; the declaration is still checked (its uses
+        are not reported again where they parse)."""
+        err = catalog.keyword_error(name, loc, what)
+        if err is not None:
+            self.errors.append(err)
+
     # ------------------------------------------------------------------ inputs
     def _inputs(self, decls: list[ast.InputDecl]) -> dict[str, ir.Input]:
         inputs: dict[str, ir.Input] = {}
@@ -283,6 +291,7 @@ class _Builder:
                 self.diag.error(d.name_loc, f"duplicate name '{d.name}'",
                                 f"first declared at {self.names[d.name]}")
                 continue
+            self._keyword_name(d.name, d.name_loc, "an input")
             self.names[d.name] = d.name_loc
             ok = self._check_shape(d.shape, d.shape_loc, f"input '{d.name}'")
             encoding = self._encoding(d.encoding)
@@ -337,6 +346,7 @@ class _Builder:
                 self.diag.error(d.name_loc, f"duplicate name '{d.name}'",
                                 f"first declared at {self.names[d.name]}")
                 continue
+            self._keyword_name(d.name, d.name_loc, "a layer")
             self.names[d.name] = d.name_loc
             entry = catalog.LAYER_OPS.get(d.op.name)
             if entry is None:

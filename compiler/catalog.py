@@ -121,6 +121,23 @@ LAYER_OPS: dict[str, tuple[list[ParamSpec], int]] = {
 
 READOUTS = ir.READOUTS
 
+#: The language's keywords (docs/language.md section 1): not names of inputs, layers, neurons,
+#: parameters or states (where one could be lexed as the keyword, its uses failed with errors
+#: that did not say why, e.g. `dense(input, 4)`).
+KEYWORDS = ("model", "use", "time", "input", "neuron", "param", "state", "update", "spike",
+            "when", "emit", "on", "layer", "with", "output", "train", "hardware", "and", "or",
+            "not")
+
+
+def keyword_error(name: str, loc, what: str):
+    """The error for a keyword ``name`` declared as ``what``, or None."""
+    from snnc.errors import SnnError
+
+    if name not in KEYWORDS:
+        return None
+    return SnnError(loc, f"'{name}' is a keyword and cannot be the name of {what}",
+                    "choose another name")
+
 # ------------------------------------------------------------------ blocks
 
 TIME_SETTINGS = [

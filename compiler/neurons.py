@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from snnc import expr as E
 from snnc import ir
+from snnc.catalog import keyword_error
 from snnc.dsl import ast
 from snnc.errors import Loc, SnnError
 from snnc.types import NONE, TIME, UNITS, Dim, describe_dim
@@ -20,8 +21,9 @@ PARAM_TYPES = {"time": "time", "frequency": "frequency", "voltage": "voltage", "
                "int": "int"}
 RESERVED = ("dt", "input")
 #: Names a state variable cannot take: what a neuron's results already use them for (``S``: the
-#: spikes in every backend's final state and read-back; ``emit``: the height of graded spikes)
-STATE_RESERVED = {"S": "the neuron's spikes", "emit": "the height of graded spikes"}
+#: spikes in every backend's final state and read-back; ``emit``, a keyword, is refused too: it
+#: was the graded height's key)
+STATE_RESERVED = {"S": "the neuron's spikes"}
 #: In the `on spike` block of a graded neuron (`spike when ... emit HEIGHT`): the spike's height.
 HEIGHT = "height"
 
@@ -67,6 +69,9 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
         if name in RESERVED:
             errors.append(SnnError(loc, f"'{name}' is a reserved name and cannot be a {what}"))
             return False
+        keyword = keyword_error(name, loc, f"a {what}")
+        if keyword is not None:
+            errors.append(keyword)          # still declared: its uses are not reported again
         if name in seen:
             errors.append(SnnError(loc, f"duplicate name '{name}' in {owner}",
                                    f"first declared at {seen[name]}"))

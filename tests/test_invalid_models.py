@@ -368,13 +368,23 @@ CASES = [
     ("state named emit", neuron_model(
         "  state emit = 0", "  update { emit = emit + input }", "  spike when emit > 1 emit 0.5",
         "  on spike { emit = emit - height }"),
-     [(4, 9, "'emit' cannot be a state variable: the results use it for the height of graded "
-             "spikes", "choose another name")]),
+     [(4, 9, "'emit' is a keyword and cannot be the name of a state variable",
+       "choose another name")]),
     ("state named S", neuron_model(
         "  state v = 0", "  state S = 0", "  update { v = v + input; S = S + 1 }",
         "  spike when v > 1"),
      [(5, 9, "'S' cannot be a state variable: the results use it for the neuron's spikes",
        "choose another name")]),
+    # keywords as names: `dense(input, 4)` failed with "the first argument of dense is the name
+    # of an input or layer"
+    ("keyword as a layer name", src(*HEAD, "layer input = dense(x, 4) with IF", "output input = count"),
+     [(4, 7, "'input' is a keyword and cannot be the name of a layer", "choose another name")]),
+    ("keyword as an input name", src(MODEL, TIME, "input spike[4] = rate",
+                                     "layer l = dense(spike, 4) with IF", OUTPUT),
+     [(3, 7, "'spike' is a keyword and cannot be the name of an input", "choose another name")]),
+    ("keyword as a parameter name", neuron_model("  param on = 1", "  state v = 0",
+                                                 "  spike when v > 1"),
+     [(4, 9, "'on' is a keyword and cannot be the name of a parameter", "choose another name")]),
     ("input in a state's initial value", neuron_model(
         "  state v = input", "  update { v = v + 1 }", "  spike when v > 1"),
      # the uses of 'v' are not reported again
