@@ -182,6 +182,7 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
     if os.path.isdir(path):
         raise SnnError(None, f"weights file '{path}' is a directory")
     arrays = read_npz(path, "weights file", "save weights with snnc.weights.save_weights")
+    arrays = {k: _native_order(a) for k, a in arrays.items()}
     meta = _meta(arrays.pop(META_KEY, None), path)
     if meta.get("model") != graph.name:
         raise SnnError(_model_loc(graph), f"weights file '{path}' was made for model "
@@ -202,6 +203,14 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
             "the model's neurons, time constants or formats changed since the weights were "
             "trained; retrain if the results look off", severity="warning"))
     return LoadedWeights(result, warnings=warnings, meta=meta, path=path)
+
+
+def _native_order(a: np.ndarray) -> np.ndarray:
+    """A big-endian float32 / float64 array (">f4") in this machine's byte order: the same numbers
+    (it was refused as another dtype)."""
+    if a.dtype.kind == "f" and not a.dtype.isnative:
+        return a.astype(a.dtype.newbyteorder("="))
+    return a
 
 
 def read_npz(path: str, what: str, hint: str | None = None) -> dict:

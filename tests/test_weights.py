@@ -195,6 +195,18 @@ def test_an_entry_that_is_not_an_array(tmp_path, entry):
                                f"'{entry[:-4]}' is not a .npy array)")
 
 
+def test_big_endian_floats_are_the_same_weights(tmp_path):
+    g = graph()
+    w = random_weights(g, seed=1)
+    swapped = {k: a.astype(a.dtype.newbyteorder(">")) for k, a in flat(w).items()}
+    path = write_raw(tmp_path / "w.npz", swapped, g=g)
+    got = load_weights(path, g)
+    for layer, tensors in w.items():
+        for tensor, a in tensors.items():
+            assert got[layer][tensor].dtype == np.float32
+            np.testing.assert_array_equal(got[layer][tensor], a)
+
+
 def test_pickled_objects_are_refused(tmp_path):
     g = graph()
     path = tmp_path / "w.npz"
