@@ -995,6 +995,11 @@ def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
         if not os.path.isfile(path):
             raise SnnError(None, f"cannot find '{path}'")
         return ann_from_state_dict(path, input_shape, stride, padding), None
+    if path.endswith(".npz") or path.endswith(".npy"):
+        raise SnnError(None, f"'{path}' is a numpy file; snnc convert takes the ANN as a .snn "
+                             "model (with its weights file as --weights) or a torch state_dict "
+                             "(.pt)", f"snnc convert MODEL.snn --weights {path} ..."
+                       if path.endswith(".npz") else None)
     if input_shape is not None or stride or padding:
         raise SnnError(None, "--input-shape, --stride and --padding are for a .pt state_dict; a "
                              ".snn ANN says its geometry itself")

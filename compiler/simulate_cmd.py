@@ -70,6 +70,9 @@ def cmd_simulate(args) -> int:
     from snnc.build import load
     from snnc.errors import SnnError
 
+    if args.plot is not None and not args.plot.lower().endswith(".png"):
+        # an empty name was ignored, x.jpg held PNG bytes
+        raise SnnError(None, f"--plot {args.plot!r}: the plot is a PNG image; name it FILE.png")
     loaded = load(args.model)
     graph = loaded.graph
     warnings = list(loaded.warnings)
@@ -272,6 +275,9 @@ def _data(args, graph):
 
         if not os.path.exists(path):
             raise SnnError(None, f"input file '{path}' does not exist")
+        if os.path.isdir(path):
+            raise SnnError(None, f"input file '{path}' is a directory; --input takes a .npy "
+                                 "array of samples")
         if path.endswith(".npz"):
             raise SnnError(None, f"input file '{path}' is an .npz archive; --input takes a .npy "
                                  "array of samples", f"use --dataset npz:{path} for an .npz data "

@@ -401,6 +401,17 @@ def test_options_that_need_data_or_are_out_of_range(tmp_path, capsys):
             "them") in capsys.readouterr().err
 
 
+def test_a_numpy_file_as_the_ann(tmp_path, capsys):
+    # a weights file given as the ANN was read as .snn text ("not UTF-8", binary echoed)
+    w = tmp_path / "w.npz"
+    np.savez(w, a=np.zeros(2))
+    assert main(["convert", str(w), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: '{w}' is a numpy file; snnc convert takes the ANN as a .snn model (with its "
+        "weights file as --weights) or a torch state_dict (.pt)",
+        f"      = hint: snnc convert MODEL.snn --weights {w} ..."]
+
+
 def test_conv_geometry_options_are_checked_by_the_parser(tmp_path, capsys):
     for opt, value, message in (("--padding", "x", "'x' is not a comma-separated list of integers"),
                                 ("--stride", "1,0", "the values must be positive, not '1,0'"),

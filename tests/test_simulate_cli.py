@@ -183,6 +183,13 @@ def test_other_errors_exit_2(capsys, tmp_path):
     assert code == 2 and "does not exist" in err
     code, _, err = run(capsys, DIGITS, "--samples", 2, "--plot", tmp_path / "no" / "dir" / "r.png")
     assert code == 2 and "cannot write plot" in err
+    for name in ("r.jpg", ""):                    # PNG bytes in r.jpg; "" was ignored
+        code, _, err = run(capsys, DIGITS, "--samples", 2, "--plot", name)
+        assert code == 2 and f"error: --plot '{name}': the plot is a PNG image; name it FILE.png" \
+            in err, err
+    (tmp_path / "d.npz").mkdir()
+    code, _, err = run(capsys, DIGITS, "--input", tmp_path / "d.npz")
+    assert code == 2 and f"input file '{tmp_path / 'd.npz'}' is a directory" in err, err
     model = tmp_path / "m.snn"
     model.write_text(open(DIGITS).read().replace("dataset = digits", ""))
     code, _, err = run(capsys, model)
