@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (SnnError, SnnErrors) as exc:
-        print(SnnErrors(_errors_of(exc)).format(), file=sys.stderr)
+        errors = _errors_of(exc)
+        print(SnnErrors(errors).format(), file=sys.stderr)
+        if getattr(args, "json", False):
+            # --json: the errors on standard output too, as `snnc check --json` gives them
+            print(json.dumps({"ok": False, "errors": [e.to_json() for e in errors]}, indent=2))
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("snnc: interrupted", file=sys.stderr)

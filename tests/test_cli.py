@@ -378,3 +378,18 @@ def test_seed_and_lanes_options_take_the_models_ranges(capsys, argv, message):
         main(argv)
     assert info.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == message
+
+
+def test_errors_of_other_commands_with_json_are_json_too(capsys, tmp_path):
+    # only `check --json` printed its errors as JSON; the others printed nothing on stdout
+    missing = str(tmp_path / "nope.snn")
+    for argv in (["simulate", missing, "--json"],
+                 ["compile", missing, "--target", "verilog", "-o", str(tmp_path / "o"), "--json"],
+                 ["report", missing, "--efficiency", "--json"]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 2
+        assert json.loads(out) == {"ok": False, "errors": [
+            {"severity": "error", "message": f"{missing}: no such file", "hint": None,
+             "file": None, "line": None, "col": None, "end_line": None, "end_col": None}]}
+        assert err.startswith(f"error: {missing}: no such file"), err
