@@ -88,11 +88,21 @@ from snnc.report_cmd import register as _register_report; _EXTRA_COMMANDS.append
 from snnc.convert_cmd import register as _register_convert; _EXTRA_COMMANDS.append(_register_convert)  # noqa: E402,E702
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings (from snnc, numpy, torch) as one ``warning:`` line, without the source
+    path and line that Python's default format shows."""
+    print(f"warning: {message}", file=file if file is not None else sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except (SnnError, SnnErrors) as exc:
         errors = _errors_of(exc)
         print(SnnErrors(errors).format(), file=sys.stderr)

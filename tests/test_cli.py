@@ -393,3 +393,18 @@ def test_errors_of_other_commands_with_json_are_json_too(capsys, tmp_path):
             {"severity": "error", "message": f"{missing}: no such file", "hint": None,
              "file": None, "line": None, "col": None, "end_line": None, "end_col": None}]}
         assert err.startswith(f"error: {missing}: no such file"), err
+
+
+def test_python_warnings_print_as_one_line(capsys, monkeypatch, good):
+    # numpy / torch / snnc warnings printed Python's "path:line: UserWarning: ..." and the line
+    import warnings
+
+    import snnc.cli as cli
+
+    def warns(args):
+        warnings.warn("the native scan is not available", RuntimeWarning)
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_check", warns)
+    assert cli.main(["check", good]) == 0
+    assert capsys.readouterr().err == "warning: the native scan is not available\n"
