@@ -16,6 +16,7 @@ Every problem (an unknown name, a missing file or key, samples that do not fit t
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -348,18 +349,24 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
         ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train"),
                      x_te, _labels(arrays["y_test"], f"{what}, y_test"), name,
                      split_notes(x_tr, x_te, graph, what, f"{what}, x_train"))
+        known = DENSE_KEYS
     elif any(k in arrays for k in EVENT_KEYS):
         missing = [k for k in EVENT_KEYS if k not in arrays]
         if missing:
             raise SnnError(None, f"{what} has no {_keys(missing)}",
                            "an event list holds t, x, y, p, sample and label (docs/datasets.md)")
         ds = _events(arrays, graph, inp, what, name)
+        known = EVENT_KEYS + ("test", "duration")
     else:
         found = ", ".join(sorted(arrays)) or "nothing"
         raise SnnError(None, f"{what} holds neither a dense data set (x_train, y_train, x_test, "
                              f"y_test) nor an event list (t, x, y, p, sample, label); it has {found}",
                        "see docs/datasets.md")
     check_labels(ds, graph)
+    unread = sorted(k for k in arrays if k not in known)
+    if unread:                                  # a misspelt key, e.g. 'durations', said nothing
+        ds = dataclasses.replace(ds, notes=ds.notes + (
+            f"{what}: {_keys(unread)} not read (docs/datasets.md lists the keys)",))
     return ds
 
 

@@ -284,6 +284,21 @@ def test_npz_events_errors(tmp_path):
                                "largest is 1.7e+308)")
 
 
+def test_npz_keys_not_read_are_noted(tmp_path):
+    # a misspelt optional key ('durations') was ignored without a word
+    g = model("[2, 2, 3]", "direct", steps=5, classes=5)
+    path = tmp_path / "ev.npz"
+    ds = load_dataset(events_file(path, duration=None, durations=np.array(5)), g)
+    assert ds.notes == (f"data set file '{path}': key 'durations' not read (docs/datasets.md "
+                        "lists the keys)",)
+    dense = tmp_path / "d.npz"
+    np.savez(dense, x_train=np.zeros((3, 64)), y_train=np.zeros(3, int), x_test=np.zeros((2, 64)),
+             y_test=np.zeros(2, int), names=np.array(["a", "b"]), test=np.ones(2, bool))
+    ds = load_dataset(f"npz:{dense}", model())
+    assert ds.notes[-1] == (f"data set file '{dense}': keys 'names', 'test' not read "
+                            "(docs/datasets.md lists the keys)")
+
+
 def test_npz_events_after_the_duration_are_noted(tmp_path):
     g = model("[2, 2, 3]", "direct", steps=5, classes=5)
     path = tmp_path / "ev.npz"
