@@ -249,11 +249,12 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     if correct is not None:
         print(f"per-frame accuracy: {100.0 * correct / k:.2f}% ({correct}/{k})")
     print()
-    width = max(len("total"), *(len(n) for n in layers))
+    total = _total_label(layers)
+    width = max(len(total), *(len(n) for n in layers))
     print(f"{'layer':<{width}}  {'events/frame':>12}  {'SOPs/frame':>12}  {'ANN MACs/frame':>14}")
     for n in layers:
         print(f"{n:<{width}}  {events[n]:>12.1f}  {sops[n]:>12.1f}  {st.ann_macs[n]:>14d}")
-    print(f"{'total':<{width}}  {ev_total:>12.1f}  {sop_total:>12.1f}  {macs:>14d}")
+    print(f"{total:<{width}}  {ev_total:>12.1f}  {sop_total:>12.1f}  {macs:>14d}")
     if macs:
         print(f"SOPs per frame / ANN MACs per frame: {sop_total / macs:.3f}")
     return 0
@@ -428,6 +429,11 @@ def _stats_table(graph, result, n: int) -> dict:
     return {"layers": layers, "totals": tot}
 
 
+def _total_label(layers) -> str:
+    """The totals row's label: ``total``, or ``(total)`` where a layer is named ``total``."""
+    return "(total)" if "total" in layers else "total"
+
+
 def _stats_text(stats: dict, n: int, steps: int) -> str:
     head = ("layer", "kind", "neurons", "spikes/sample", "rate", "SOPs/sample", "saturation",
             "ANN MACs")
@@ -438,8 +444,8 @@ def _stats_text(stats: dict, n: int, steps: int) -> str:
                      f"{e['rate']:.3f}", f"{e['sops_per_sample']:.0f}", sat, str(e["macs"])))
     t = stats["totals"]
     sat = ", ".join(f"{k} {v}" for k, v in t["saturation_by_state"].items() if v) or "0"
-    rows.append(("total", "", "", f"{t['spikes_per_sample']:.1f}", "", f"{t['sops_per_sample']:.0f}",
-                 sat, str(t["macs"])))
+    rows.append((_total_label(stats["layers"]), "", "", f"{t['spikes_per_sample']:.1f}", "",
+                 f"{t['sops_per_sample']:.0f}", sat, str(t["macs"])))
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     left = {0, 1, 6}
 

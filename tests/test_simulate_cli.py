@@ -260,3 +260,14 @@ def test_a_float_state_that_overflows_in_a_stream_is_a_warning(capsys, tmp_path)
     assert [wn["message"] for wn in out["warnings"]] == [
         "the float state of layer 'h' became inf or NaN in 1 neuron(s) over a stream: its "
         "spikes and readout after that are not meaningful"]
+
+
+def test_a_layer_named_total_is_not_the_totals_row(capsys, tmp_path):
+    model = tmp_path / "tot.snn"
+    model.write_text("model m\ntime { dt = 1 ms; steps = 10 }\ninput x[64] = rate\n"
+                     "layer total = dense(x, 10) with IF\noutput total = count\n"
+                     "train { dataset = digits }\n")
+    code, out, _ = run(capsys, model, "--samples", 3)
+    assert code == 0
+    rows = [l.split()[0] for l in out.splitlines() if l.startswith(("total", "(total)"))]
+    assert rows == ["total", "(total)"], out
