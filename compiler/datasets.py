@@ -431,6 +431,8 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         elif a.shape[0] != n_events:
             raise SnnError(None, f"{what}: '{k}' has {a.shape[0]} entries, 't' has {n_events}; "
                                  "every event array has one entry per event")
+        if k != "t" and a.dtype.kind == "f" and np.isfinite(a).all() and (a == np.floor(a)).all():
+            a = a.astype(np.int64)      # whole numbers stored as floats, as labels may be
         if a.dtype.kind not in ("iu" if k != "t" else "iuf"):
             raise SnnError(None, f"{what}: '{k}' must hold integers, not {a.dtype}")
         cols[k] = a

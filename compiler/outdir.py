@@ -9,6 +9,8 @@ from snnc.errors import SnnError
 
 def make_folder(out: str) -> None:
     """Create ``out`` (and its parents) if it does not exist."""
+    if not out:
+        raise SnnError(None, "the output folder's name is empty")
     if os.path.exists(out) and not os.path.isdir(out):
         raise SnnError(None, f"cannot create output folder {out}: it is a file")
     try:

@@ -284,6 +284,18 @@ def test_npz_events_errors(tmp_path):
                                "largest is 1.7e+308)")
 
 
+def test_npz_event_coordinates_as_whole_floats(tmp_path):
+    # labels stored as whole floats were taken, coordinates not
+    g = model("[2, 2, 3]", "direct(scale = 1.0)", steps=5, classes=5)
+    as_int = load_dataset(events_file(tmp_path / "a.npz"), g)
+    as_float = load_dataset(events_file(tmp_path / "b.npz", x=np.array([0., 0, 2, 2, 1, 1, 0, 2]),
+                                        sample=np.array([0., 0, 0, 0, 1, 1, 2, 2])), g)
+    np.testing.assert_array_equal(as_float.x_train, as_int.x_train)
+    np.testing.assert_array_equal(as_float.x_test, as_int.x_test)
+    with pytest.raises(SnnError, match="'x' must hold integers, not float64"):
+        load_dataset(events_file(tmp_path / "c.npz", x=np.array([0.5, 0, 2, 2, 1, 1, 0, 2])), g)
+
+
 def test_npz_keys_not_read_are_noted(tmp_path):
     # a misspelt optional key ('durations') was ignored without a word
     g = model("[2, 2, 3]", "direct", steps=5, classes=5)
