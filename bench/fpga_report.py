@@ -7,8 +7,13 @@ a time, fixed nextpnr seed); a design that does not fit is listed with its synth
 the resource that overflows. Takes minutes per design (about an hour for everything on 2 cores).
 
     python bench/fpga_report.py [--devices ice40-hx8k,...] [--lanes 1,2,4,8] [--sizes 32,512]
-                                [--decay multiply|shift] [--output-lanes N] [--leak-digits N]
+                                [--size-devices ice40-hx8k,ecp5-25k] [--decay multiply|shift]
+                                [--output-lanes N] [--leak-digits N]
                                 [--out results.json] [--from results.json]
+
+``--devices`` and ``--lanes`` choose the digits designs, ``--sizes`` (at P = 4) and
+``--size-devices`` the other hidden sizes; an empty list (``--lanes ""``, ``--sizes ""``) leaves
+that part out.
 
 ``--decay shift`` adds ``decay = shift`` to the model's hardware block (the leak as one subtractor,
 docs/semantics.md section 4); ``--output-lanes N`` gives the output layer its own ``lanes = N``
@@ -135,12 +140,28 @@ def marginal(rows: list[dict]) -> list[str]:
     return out
 
 
+def _ints(text: str) -> list[int]:
+    """A comma-separated list of positive integers; '' is the empty list."""
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of "
+                                         "integers") from None
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"the values must be positive, not '{text}'")
+    return values
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--devices", default="ice40-hx8k,ice40-up5k,ecp5-25k")
-    ap.add_argument("--lanes", default="1,2,4,8")
-    ap.add_argument("--sizes", default="32,512", help="other hidden sizes (at P = 4)")
-    ap.add_argument("--size-devices", default="ice40-hx8k,ecp5-25k")
+    ap.add_argument("--devices", default="ice40-hx8k,ice40-up5k,ecp5-25k",
+                    help="devices of the digits designs")
+    ap.add_argument("--lanes", type=_ints, default="1,2,4,8",
+                    help="lanes of the digits designs ('' for none)")
+    ap.add_argument("--sizes", type=_ints, default="32,512",
+                    help="other hidden sizes, at P = 4 ('' for none)")
+    ap.add_argument("--size-devices", default="ice40-hx8k,ecp5-25k",
+                    help="devices of the other hidden sizes")
     ap.add_argument("--decay", choices=("multiply", "shift"),
                     help="set the hardware block's decay (default: the model's, multiply)")
     ap.add_argument("--output-lanes", type=int, metavar="N",
@@ -154,10 +175,8 @@ def main(argv=None) -> int:
     if args.src:
         rows = json.loads(Path(args.src).read_text())
     else:
-        jobs = [(None, p, d) for d in args.devices.split(",") for p in
-                map(int, args.lanes.split(","))]
-        jobs += [(int(h), 4, d) for h in filter(None, args.sizes.split(","))
-                 for d in args.size_devices.split(",")]
+        jobs = [(None, p, d) for d in args.devices.split(",") for p in args.lanes]
+        jobs += [(h, 4, d) for h in args.sizes for d in args.size_devices.split(",")]
         rows = []
         for hidden, p, dev in jobs:
             row = run_one(hidden, p, dev, args.decay, args.output_lanes, args.leak_digits)

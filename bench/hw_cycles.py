@@ -11,7 +11,8 @@
    SOPs per cycle against P (target >= 0.9 P).
 3. An idle sample (no input event at all): cycles per step against the sweep's ``ceil(N / P)``.
 
-    python bench/hw_cycles.py [--weights W.npz] [--samples 20] [--lanes 1 4 8 16] [--json]
+    python bench/hw_cycles.py [--weights W.npz | --epochs N] [--samples 20] [--lanes 1 4 8 16]
+                              [--json]
 
 Every run is compared with the golden model; a mismatch aborts the benchmark.
 """

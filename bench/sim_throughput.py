@@ -4,7 +4,7 @@ Two nets with random weights and rate-coded random inputs, batch 256, 32 steps:
 the digits net (64-128-10 LIF) and 784-512-10 LIF. Prints samples/s of each simulator and the
 golden/float ratio (target: golden >= 0.5x float).
 
-    python bench/sim_throughput.py [--batch 256] [--repeats 5]
+    python bench/sim_throughput.py [--batch 256] [--steps T] [--repeats 5]
 """
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ Targets (issue "The PyTorch training target"): snnc <= 0.5x snnTorch eager on th
     python bench/train_vs_snntorch.py [--quick] [--threads 2] [--iters 30] [--compile-all]
                                       [--no-compile] [--tuned-malloc] [--kinds LIF,ALIF]
                                       [--workloads 700-256-20,512-512] [--python-scan]
-                                      [--no-eager]
+                                      [--no-eager] [--warmup N] [--repeat N]
 
 ``--quick`` (a smoke run): 5 iterations, the two small workloads, compiled snnTorch on the digits
 net only, no T/2T measurement. ``--no-eager``: no snnTorch eager column (its per-step loop takes
@@ -404,8 +404,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 5 iterations, the two small workloads")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    ap.add_argument("--iters", type=int, default=None, help="timed iterations (default 30)")
-    ap.add_argument("--warmup", type=int, default=None, help="warm-up iterations (default 5)")
+    ap.add_argument("--iters", type=int, default=None,
+                    help="timed iterations, at least 1 (default 30; --quick 5)")
+    ap.add_argument("--warmup", type=int, default=None,
+                    help="warm-up iterations (default 5; --quick 2)")
     ap.add_argument("--compile-all", action="store_true",
                     help="torch.compile snnTorch for every row (~20 s per net)")
     ap.add_argument("--no-compile", action="store_true", help="no torch.compile column")
@@ -426,13 +428,21 @@ def main() -> int:
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **TUNED_MALLOC})
 
     torch.set_num_threads(args.threads)
-    iters = args.iters or (5 if args.quick else 30)
-    warmup = args.warmup or (2 if args.quick else 5)
+    iters = args.iters if args.iters is not None else (5 if args.quick else 30)
+    warmup = args.warmup if args.warmup is not None else (2 if args.quick else 5)
+    if iters < 1 or warmup < 0:
+        ap.error("--iters must be at least 1 and --warmup at least 0")
     workloads = WORKLOADS[:2] if args.quick else WORKLOADS
     if args.workloads:
         wanted = args.workloads.split(",")
+        unknown = [w for w in wanted if w not in {n for n, *_ in WORKLOADS}]
+        if unknown:
+            ap.error(f"unknown workload(s) {', '.join(unknown)}: the workloads are "
+                     + ", ".join(n for n, *_ in WORKLOADS))
         workloads = [w for w in WORKLOADS if w[0] in wanted]
     kinds = [k for k in args.kinds.split(",") if k]
+    if not kinds or any(k not in KINDS for k in kinds):
+        ap.error(f"--kinds {args.kinds!r}: the kinds are {', '.join(KINDS)}")
 
     import snntorch
 

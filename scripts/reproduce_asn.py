@@ -34,10 +34,12 @@ with other work.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -939,6 +941,8 @@ def main(argv=None) -> int:
         t0 = time.time()
         work = args.keep or tempfile.mkdtemp(prefix="snnc-asn-")
         os.makedirs(work, exist_ok=True)
+        if not args.keep:                     # the models and runs are not kept without --keep
+            atexit.register(shutil.rmtree, work, True)
         runs, skipped = [], []
         for ds in args.datasets:
             seeds = args.seeds if ds == "digits" else args.mnist1d_seeds

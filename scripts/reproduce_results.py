@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
                 json.dump(raw, fh, indent=1)
                 fh.write("\n")
     if args.no_write:
-        print(text)
+        print(text, end="")                   # the file's text, which ends with its newline
     else:
         with open(RESULTS, "w") as fh:
             fh.write(text)
