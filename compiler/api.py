@@ -52,15 +52,28 @@ class CompiledModel:
         return self.weights
 
     def _weights(self, weights, seed: int = 0) -> dict:
+        """Weights to use: a dict (checked as a weights file is: missing, extra, misshapen or
+        non-finite tensors are an SnnError; an extra tensor was silently unused), a weights
+        file (its warnings, e.g. a graph-hash mismatch, as Python warnings), ``self.weights``,
+        else random ones."""
+        import warnings
+
         if weights is None:
             weights = self.weights
         if weights is None:
             return self.random_weights(seed)
-        if isinstance(weights, (str, os.PathLike)):
+        if isinstance(weights, (str, bytes, os.PathLike)):
             from snnc.weights import load_weights
 
-            return load_weights(weights, self.graph)
-        return weights
+            loaded = load_weights(os.fsdecode(weights), self.graph)
+            for w in loaded.warnings:
+                warnings.warn(w.headline(), stacklevel=3)
+            return loaded
+        if getattr(weights, "path", None) is not None and hasattr(weights, "meta"):
+            return weights                      # a LoadedWeights: checked when it was read
+        from snnc.weights import check_weights
+
+        return check_weights(self.graph, weights)
 
     # ------------------------------------------------------------------ passes and backends
     def quantize(self, weights=None):
@@ -73,11 +86,12 @@ class CompiledModel:
 
     def encode(self, x, seed: int = 0, sample_ids=None) -> dict:
         """The encoded inputs (numpy, ``[T, B, *shape]``) per input name, as every backend sees them."""
-        from snnc.backends.golden.common import batch_inputs
+        from snnc.backends.golden.common import batch_inputs, sample_id_array
         from snnc.backends.golden.encoders import encode
 
         data = batch_inputs(self.graph, x)
-        return {inp.name: encode(inp, data[inp.name], self.graph.time.steps, seed, sample_ids)
+        ids = sample_id_array(sample_ids, next(iter(data.values())).shape[0])
+        return {inp.name: encode(inp, data[inp.name], self.graph.time.steps, seed, ids)
                 for inp in self.graph.inputs}
 
     def simulate(self, x, weights=None, backend: str = "float", seed: int = 0, sample_ids=None,

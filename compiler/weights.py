@@ -21,6 +21,7 @@ import os
 import re
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -130,21 +131,8 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
     from snnc.serialize import graph_hash
 
     path = os.fspath(path)
-    arrays: dict[str, np.ndarray] = {}
-    for layer_name, tensors in (weights or {}).items():
-        if not isinstance(tensors, dict):
-            raise SnnError(None, f"weights for layer '{layer_name}' must be a dict of tensors, "
-                                 f"not {type(tensors).__name__}")
-        for tensor, value in tensors.items():
-            a = np.asarray(value)
-            if a.dtype not in _FLOAT_DTYPES:
-                if a.dtype.kind in "iub":
-                    a = a.astype(np.float64)
-                else:
-                    raise SnnError(None, f"tensor '{layer_name}/{tensor}' has dtype {a.dtype}; "
-                                         "weights are float32 or float64")
-            arrays[f"{layer_name}/{tensor}"] = a
-    _check(arrays, graph, path, writing=True)
+    arrays = _flat_arrays(weights)
+    _check(arrays, graph, f"weights file '{path}'", writing=True)
     meta = {"format": FORMAT, "version": VERSION, "model": graph.name,
             "graph_hash": graph_hash(graph), "created_by": created_by()}
     if notes:
@@ -160,6 +148,44 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _flat_arrays(weights: dict) -> dict[str, np.ndarray]:
+    """``{layer: {tensor: array}}`` as ``{"layer/tensor": float array}``: integers become float64
+    (lossless), torch tensors numpy; other dtypes (complex, strings) are an error."""
+    if not isinstance(weights, Mapping):
+        raise SnnError(None, f"weights must be a dict {{layer: {{tensor: array}}}}, not "
+                             f"{type(weights).__name__}")
+    arrays: dict[str, np.ndarray] = {}
+    for layer_name, tensors in weights.items():
+        if not isinstance(tensors, Mapping):
+            raise SnnError(None, f"weights for layer '{layer_name}' must be a dict of tensors, "
+                                 f"not {type(tensors).__name__}")
+        for tensor, value in tensors.items():
+            if hasattr(value, "detach") and hasattr(value, "cpu"):      # a torch tensor
+                value = value.detach().cpu().numpy()
+            a = np.asarray(value)
+            if a.dtype not in _FLOAT_DTYPES:
+                if a.dtype.kind in "iub":
+                    a = a.astype(np.float64)
+                else:
+                    raise SnnError(None, f"tensor '{layer_name}/{tensor}' has dtype {a.dtype}; "
+                                         "weights are float32 or float64")
+            arrays[f"{layer_name}/{tensor}"] = a
+    return arrays
+
+
+def check_weights(graph: ir.Graph, weights: dict) -> dict:
+    """``weights`` given as a dict, checked as a weights file is (:func:`load_weights`): every
+    tensor present, none extra, the right shapes, finite. Returns them as numpy arrays
+    (``{layer: {tensor: array}}``; torch tensors converted, integers as float64)."""
+    arrays = _flat_arrays(weights)
+    _check(arrays, graph, "weights dict")
+    out: dict = {}
+    for key, a in arrays.items():
+        layer, _, tensor = key.partition("/")
+        out.setdefault(layer, {})[tensor] = a
+    return out
 
 
 # ------------------------------------------------------------------ loading
@@ -188,7 +214,7 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
         raise SnnError(_model_loc(graph), f"weights file '{path}' was made for model "
                                           f"'{meta.get('model')}', not '{graph.name}'",
                        "pass the weights trained for this model")
-    _check(arrays, graph, path)
+    _check(arrays, graph, f"weights file '{path}'")
     result: dict = {}
     for layer in graph.layers:
         shapes = ir.weight_shapes(layer)
@@ -273,10 +299,10 @@ def _meta(entry, path: str) -> dict:
     return meta
 
 
-def _check(arrays: dict, graph: ir.Graph, path: str, writing: bool = False) -> None:
-    """Every tensor present, none extra, each of the right shape, float and finite."""
+def _check(arrays: dict, graph: ir.Graph, file_text: str, writing: bool = False) -> None:
+    """Every tensor present, none extra, each of the right shape, float and finite; ``file_text``
+    names the weights in the messages (``weights file 'w.npz'``)."""
     errors: list[SnnError] = []
-    file_text = f"weights file '{path}'"
     expected: dict[str, tuple[ir.Layer, str, tuple]] = {}
     for layer in graph.layers:
         for tensor, shape in ir.weight_shapes(layer).items():

@@ -55,15 +55,20 @@ class Backend:
 def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
     """``x`` for the graph's inputs: an array for a single-input model, or a dict name -> array."""
     if isinstance(x, Mapping):
-        missing = [i.name for i in graph.inputs if i.name not in x]
-        if missing:
-            raise ValueError(f"no data for input(s) {', '.join(missing)}")
-        data = {i.name: np.asarray(x[i.name]) for i in graph.inputs}
+        names = [i.name for i in graph.inputs]
+        missing = [n for n in names if n not in x]
+        unknown = [str(k) for k in x if k not in names]
+        if missing or unknown:
+            raise ValueError("; ".join(
+                ([f"no data for input(s) {', '.join(missing)}"] if missing else [])
+                + ([f"model '{graph.name}' has no input(s) {', '.join(unknown)} (its inputs: "
+                    f"{', '.join(names)})"] if unknown else [])))
+        data = {i.name: _data_array(x[i.name], i.name) for i in graph.inputs}
     else:
         if len(graph.inputs) != 1:
             names = ", ".join(i.name for i in graph.inputs)
             raise ValueError(f"model '{graph.name}' has inputs {names}: pass a dict name -> batch")
-        data = {graph.inputs[0].name: np.asarray(x)}
+        data = {graph.inputs[0].name: _data_array(x, graph.inputs[0].name)}
     for inp in graph.inputs:
         shape, got = tuple(inp.shape), data[inp.name].shape
         sequence = isinstance(inp.encoding, (ir.Delta, ir.Direct)) and got[2:] == shape
@@ -87,12 +92,35 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
     return data
 
 
+def _data_array(x, name: str) -> np.ndarray:
+    """A batch as a numpy array: torch tensors (also ones that require grad) are detached; data
+    that is not real numbers is a TypeError naming the input (complex values lost their
+    imaginary part, strings failed inside numpy)."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):          # a torch tensor
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x)
+    except ValueError as exc:                                 # ragged lists
+        raise ValueError(f"data for input '{name}' is not a regular array ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"data for input '{name}' must be real numbers, not {arr.dtype}")
+    return arr
+
+
 def sample_id_array(sample_ids, batch: int) -> np.ndarray:
-    """``sample_ids`` (default ``0 .. batch - 1``) as an array of shape ``[batch]``."""
-    ids = np.arange(batch) if sample_ids is None else np.asarray(sample_ids)
+    """``sample_ids`` (default ``0 .. batch - 1``) as an int64 array of shape ``[batch]``:
+    integers from 0 to 2^63 - 1."""
+    if sample_ids is None:
+        return np.arange(batch)
+    if hasattr(sample_ids, "detach") and hasattr(sample_ids, "cpu"):
+        sample_ids = sample_ids.detach().cpu().numpy()
+    ids = np.asarray(sample_ids)
     if ids.shape != (batch,):
         raise ValueError(f"sample_ids must have shape [{batch}], got {list(ids.shape)}")
-    return ids
+    if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0):
+        raise ValueError(f"sample_ids must be integers from 0, not {ids.dtype} values "
+                         f"{ids[:3].tolist()}{'...' if ids.size > 3 else ''}")
+    return ids.astype(np.int64)
 
 
 def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,

@@ -25,10 +25,23 @@ def mix(z):
         return z ^ (z >> np.uint64(31))
 
 
+def seed_int(seed) -> int:
+    """A seed as a Python int: any integral type (``np.int64(3)`` crashed the hash with an
+    overflow); anything else is a TypeError."""
+    import operator
+
+    if isinstance(seed, (bool, np.bool_)):
+        raise TypeError(f"seed must be an integer, not {seed!r}")
+    try:
+        return operator.index(seed)
+    except TypeError:
+        raise TypeError(f"seed must be an integer, not {seed!r}") from None
+
+
 def rate_random16(seed: int, sample_ids, steps: int, size: int) -> np.ndarray:
     """16 random bits per (step, sample, element): ``hash(seed, sample_id, t, i) >> 48``, ``[T, B, size]``."""
     ids = np.asarray(sample_ids, dtype=np.uint64)
-    h = mix(mix(np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) ^ ids)            # [B]
+    h = mix(mix(np.uint64(seed_int(seed) & 0xFFFFFFFFFFFFFFFF)) ^ ids)  # [B]
     t = np.arange(steps, dtype=np.uint64)
     h = mix(h[None, :] ^ t[:, None])                                     # [T, B]
     i = np.arange(size, dtype=np.uint64)

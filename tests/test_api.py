@@ -1,0 +1,136 @@
+"""The Python API (snnc.load / CompiledModel): what it refuses, with which exception and message,
+and that what it accepts is the same computation (found by an API QA pass: each case was silently
+wrong or failed deep inside numpy / torch)."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import snnc
+from snnc.errors import SnnError, SnnErrors
+from snnc.weights import save_weights
+
+ROOT = Path(__file__).resolve().parents[1]
+DIGITS = ROOT / "examples" / "digits.snn"
+
+
+@pytest.fixture(scope="module")
+def m():
+    return snnc.load(DIGITS)
+
+
+@pytest.fixture(scope="module")
+def x():
+    return np.random.default_rng(0).random((3, 64))
+
+
+def _messages(exc) -> list[str]:
+    return [e.message for e in (exc.errors if isinstance(exc, SnnErrors) else [exc])]
+
+
+# ------------------------------------------------------------------ inputs, seeds, sample ids
+
+
+def test_encode_checks_sample_ids_as_simulate_does(m, x):
+    # a single id was broadcast over the batch (every sample encoded as sample 5)
+    with pytest.raises(ValueError, match=r"sample_ids must have shape \[3\], got \[1\]"):
+        m.encode(x, sample_ids=[5])
+    with pytest.raises(ValueError, match="sample_ids must be integers from 0, not float64"):
+        m.simulate(x, sample_ids=[0.5, 1.5, 2.5])       # was truncated to 0, 1, 2
+    with pytest.raises(ValueError, match="sample_ids must be integers from 0"):
+        m.simulate(x, sample_ids=[-1, 0, 1])
+    ids = [7, 8, 9]
+    np.testing.assert_array_equal(m.encode(x, sample_ids=ids)["pixels"],
+                                  m.encode(x, sample_ids=np.array(ids, np.uint32))["pixels"])
+
+
+def test_numpy_integer_seeds_work_and_others_are_a_type_error(m, x):
+    # np.int64(3) overflowed in the rate encoder's hash
+    a = m.simulate(x, seed=np.int64(3), backend="golden")
+    b = m.simulate(x, seed=3, backend="golden")
+    np.testing.assert_array_equal(a.outputs["out"].count, b.outputs["out"].count)
+    np.testing.assert_array_equal(m.encode(x, seed=np.uint32(9))["pixels"],
+                                  m.encode(x, seed=9)["pixels"])
+    for bad in (1.5, None, True):
+        with pytest.raises(TypeError, match="seed must be an integer"):
+            m.encode(x, seed=bad)
+
+
+def test_input_data_that_is_not_real_numbers(m, x):
+    with pytest.raises(TypeError, match="data for input 'pixels' must be real numbers, not "
+                                        "complex128"):
+        m.simulate(x.astype(complex))                   # lost its imaginary part
+    with pytest.raises(TypeError, match="must be real numbers, not <U"):
+        m.simulate(np.array([["a"] * 64]))
+    with pytest.raises(ValueError, match="data for input 'pixels' is not a regular array"):
+        m.simulate([[0.0] * 64, [0.0] * 63])
+
+
+def test_input_dict_names_unknown_inputs(m, x):
+    with pytest.raises(ValueError) as e:
+        m.simulate({"pixel": x})
+    assert str(e.value) == ("no data for input(s) pixels; model 'digits' has no input(s) pixel "
+                            "(its inputs: pixels)")
+    with pytest.raises(ValueError, match=r"has no input\(s\) extra"):
+        m.simulate({"pixels": x, "extra": x})           # was ignored
+
+
+def test_torch_tensors_that_require_grad_are_data(m, x):
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(m.simulate(t, backend="golden").outputs["out"].count,
+                                  m.simulate(x, backend="golden").outputs["out"].count)
+
+
+# ------------------------------------------------------------------ weights dicts
+
+
+def test_weights_dicts_are_checked_as_files_are(m, x):
+    w = m.random_weights(0)
+    extra = {**w, "out": {**w["out"], "bias": np.full(10, 1.5, np.float32)}}
+    for call in (lambda: m.simulate(x, weights=extra), lambda: m.quantize(extra),
+                 lambda: snnc.load(DIGITS, weights=extra)):
+        with pytest.raises(SnnError) as e:                 # the bias was silently unused
+            call()
+        assert e.value.message == ("weights dict has an extra tensor 'out/bias': layer 'out' "
+                                   "has tensors 'weight'")
+    missing = {"hidden": w["hidden"]}
+    with pytest.raises(SnnError) as e:                     # was stored by load, failed later
+        snnc.load(DIGITS, weights=missing)
+    assert e.value.message == "weights dict has no tensor 'out/weight' (layer 'out' needs shape [10, 128])"
+    nan = {"hidden": w["hidden"], "out": {"weight": w["out"]["weight"].copy()}}
+    nan["out"]["weight"][3, 7] = np.nan
+    with pytest.raises(SnnError, match="weights dict: tensor 'out/weight' has 1 non-finite value"):
+        m.to_torch(nan, qat=True)                           # QAT computed with 0 for the NaN
+    with pytest.raises(SnnError, match="tensor 'out/weight' has dtype complex128"):
+        m.simulate(x, weights={"hidden": w["hidden"],
+                               "out": {"weight": w["out"]["weight"].astype(complex)}})
+
+
+def test_weights_dict_values_may_be_integers_or_tensors(m, x):
+    torch = pytest.importorskip("torch")
+    w = m.random_weights(0)
+    as_tensors = {l: {t: torch.tensor(a, requires_grad=True) for t, a in ts.items()}
+                  for l, ts in w.items()}
+    np.testing.assert_array_equal(m.simulate(x, weights=as_tensors, backend="golden")
+                                  .outputs["out"].count,
+                                  m.simulate(x, weights=w, backend="golden").outputs["out"].count)
+    ints = {l: {t: np.zeros(a.shape, np.int32) for t, a in ts.items()} for l, ts in w.items()}
+    assert m.simulate(x, weights=ints, backend="golden").stats["out"].spikes == 0
+
+
+def test_a_weights_file_warning_reaches_the_api_user(m, x, tmp_path):
+    # the graph-hash warning of load_weights was dropped when a path was passed
+    path = tmp_path / "w.npz"
+    other = snnc.loads(DIGITS.read_text().replace("tau_mem = 10 ms, threshold = 1.0",
+                                                  "tau_mem = 12 ms, threshold = 1.0"),
+                       str(DIGITS))
+    save_weights(path, other.graph, other.random_weights(0))
+    with pytest.warns(UserWarning, match="was made for a different version of model 'digits'"):
+        m.simulate(x, weights=str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.simulate(x, weights=snnc.load(DIGITS).load_weights(path))   # its .warnings hold it
