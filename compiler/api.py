@@ -144,8 +144,9 @@ def load(path, weights=None) -> CompiledModel:
     """
     from snnc.build import load as build_load
 
+    path = os.fsdecode(path)                 # bytes paths too (their .path was bytes)
     loaded = build_load(path)
-    model = CompiledModel(loaded.graph, list(loaded.warnings), os.fspath(path))
+    model = CompiledModel(loaded.graph, list(loaded.warnings), path)
     if weights is not None:
         model.weights = model._weights(weights)
     return model
@@ -155,6 +156,9 @@ def loads(text: str, path: str = "<input>", weights=None) -> CompiledModel:
     """Like :func:`load`, for the text of a model."""
     from snnc.build import load_text
 
+    if not isinstance(text, str):
+        raise TypeError(f"loads takes the model's text as a str, not {type(text).__name__}"
+                        + (" (decode the bytes first)" if isinstance(text, bytes) else ""))
     loaded = load_text(text, path)
     model = CompiledModel(loaded.graph, list(loaded.warnings), None)
     if weights is not None:

@@ -67,7 +67,9 @@ def require_samples(ds: Dataset, *splits: str, why: str = "") -> None:
 
 
 def load_dataset(name: str, graph: ir.Graph) -> Dataset:
-    """The data set ``name`` (``digits``, ``mnist1d`` or ``npz:PATH``) shaped for ``graph``'s input."""
+    """The data set ``name`` (``digits``, ``mnist1d`` or ``npz:PATH``) shaped for ``graph``'s input
+    (``graph``: a typed graph, or a model from :func:`snnc.load`)."""
+    graph = getattr(graph, "graph", graph)   # a CompiledModel failed: no attribute 'inputs'
     inp = model_input(graph)
     if not isinstance(name, str) or not name:
         raise SnnError(None, "no data set given", "known data sets: " + ", ".join(DATASETS))

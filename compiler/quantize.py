@@ -78,6 +78,14 @@ class LayerReport:
     notes: list[str] = field(default_factory=list)
 
 
+def require_quantized(obj, fn: str) -> None:
+    """A TypeError unless ``obj`` is a :class:`QuantizedModel` (a CompiledModel or a graph failed
+    with an AttributeError deep inside ``fn``)."""
+    if not isinstance(obj, QuantizedModel):
+        raise TypeError(f"{fn} takes a QuantizedModel (snnc.load(...).quantize(weights)), not "
+                        f"{type(obj).__name__}")
+
+
 @dataclass(frozen=True)
 class QuantizedModel:
     """The fixed-point model the golden simulator and the hardware generators consume."""
@@ -98,7 +106,8 @@ class QuantizedModel:
         for p in self.plans:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        raise KeyError(f"model '{self.graph.name}' has no layer '{name}' (its layers: "
+                       f"{', '.join(p.name for p in self.plans)})")
 
 
 # ====================================================================== the pass

@@ -134,3 +134,53 @@ def test_a_weights_file_warning_reaches_the_api_user(m, x, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m.simulate(x, weights=snnc.load(DIGITS).load_weights(path))   # its .warnings hold it
+
+
+# ------------------------------------------------------------------ the other entry points
+
+
+def test_a_compiled_model_where_a_quantized_model_or_graph_is_wanted(m, tmp_path):
+    from snnc.backends.hls import generate_hls
+    from snnc.backends.verilog import generate
+    from snnc.datasets import load_dataset
+
+    for fn, name in ((generate, "generate"), (generate_hls, "generate_hls")):
+        with pytest.raises(TypeError) as e:       # AttributeError: no attribute 'plan'
+            fn(m, tmp_path / name)
+        assert str(e.value) == (f"{name} takes a QuantizedModel (snnc.load(...).quantize("
+                                "weights)), not CompiledModel")
+    q = m.quantize(m.random_weights(0))
+    with pytest.raises(TypeError, match="lanes must be an integer, not 2.5"):
+        generate_hls(q, tmp_path / "h", lanes=2.5)          # wrote 2 lanes
+    ds = load_dataset("digits", m)                          # AttributeError: no 'inputs'
+    assert ds.x_test.shape[1:] == (64,)
+
+
+def test_hls_sample_ids_are_checked(m, x, tmp_path):
+    from snnc.backends.hls.csim import input_payloads
+
+    q = m.quantize(m.random_weights(0))
+    with pytest.raises(ValueError, match=r"sample_ids must have shape \[3\], got \[2\]"):
+        input_payloads(q, x, 0, [0, 1])                     # a numpy broadcast error
+
+
+def test_smaller_misuses_say_what_is_wrong(m, x):
+    with pytest.raises(TypeError, match="loads takes the model's text as a str, not bytes"):
+        snnc.loads(DIGITS.read_bytes())
+    with pytest.raises(TypeError, match="not NoneType"):
+        snnc.loads(None)
+    assert snnc.load(bytes(DIGITS)).path == str(DIGITS)     # was kept as bytes
+    q = m.quantize(m.random_weights(0))
+    with pytest.raises(KeyError, match="model 'digits' has no layer 'nope' \\(its layers: "
+                                       "hidden, out\\)"):
+        q.plan("nope")
+    r = m.simulate(x)
+    with pytest.raises(ValueError, match="delivered\\(\\) needs the recorded events"):
+        r.delivered("hidden")
+    assert r.stats["out"].as_dict()["nonfinite"] == 0 and r.totals.nonfinite == 0
+
+
+def test_torch_surrogate_of_a_wrong_type(m):
+    pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="a surrogate is a name .* not int"):
+        m.to_torch(surrogate=123)                           # AttributeError: no 'name'

@@ -51,7 +51,7 @@ class LayerStats:
 
     def as_dict(self) -> dict:
         return {"spikes": self.spikes, "sops": self.sops, "saturation": dict(self.saturation),
-                "macs": self.macs}
+                "macs": self.macs, "nonfinite": self.nonfinite}
 
 
 @dataclass
@@ -63,8 +63,9 @@ class SimResult:
     * ``stats``: node name (inputs and layers, graph order) -> :class:`LayerStats`; ``totals`` sums
       the layers' (flatten and inputs excluded from ``spikes``; input saturation included).
     * ``final_state``: layer name -> state name -> [B, *shape] array after the last step
-      (``U``, ``I``, ``A``, ``S``, ``R`` for built-in neurons; the state variables and ``S`` for
-      user-defined ones; empty for flatten).
+      (``U``, ``I``, ``A``, ``S``, ``R`` for built-in neurons, ``U``, ``P``, ``A``, ``H``, ``S`` for
+      ASN (input current, self-prediction, adaptation, last height), ``U``, ``H``, ``S`` for ReLU;
+      the state variables and ``S`` for user-defined ones; empty for flatten).
     * ``spikes`` (``record=True``): node name -> [T, B, *shape] uint8 spikes (for a direct input:
       its values, float64 or the quantised int64).
     * ``membranes`` (``record=True``): layer name -> [T, B, *shape] membrane after each step
@@ -90,6 +91,8 @@ class SimResult:
         """What node ``name`` sends downstream, [T, B, *shape] (``record=True``): a graded layer's
         payloads, else its spikes or input values. Section 6 counts a SOP per non-zero value, so an
         event of height 0 (a graded user neuron's) costs none, though it is an event."""
+        if self.spikes is None:
+            raise ValueError("delivered() needs the recorded events: simulate with record=True")
         if self.payloads is not None and name in self.payloads:
             return self.payloads[name]
         return self.spikes[name]
@@ -134,6 +137,7 @@ def totals(stats: dict[str, LayerStats], layer_names: set[str], copies: set[str]
             out.spikes += s.spikes
         out.sops += s.sops
         out.macs += s.macs
+        out.nonfinite += s.nonfinite
         for k, v in s.saturation.items():
             out.saturation[k] = out.saturation.get(k, 0) + v
     return out

@@ -22,7 +22,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.backends.compare import BackendRun, Comparison, Mismatch, compare
-from snnc.backends.golden.common import batch_inputs
+from snnc.backends.golden.common import batch_inputs, sample_id_array
 from snnc.backends.golden.encoders import encode
 from snnc.fixedpoint import quantize
 from snnc.quantize import QuantizedModel
@@ -98,11 +98,10 @@ def input_payloads(qmodel: QuantizedModel, x, seed: int = 0, sample_ids=None) ->
     steps = g.time.steps
     data = batch_inputs(g, x)
     batch = next(iter(data.values())).shape[0]
-    if sample_ids is None:
-        sample_ids = np.arange(batch)
+    sample_ids = sample_id_array(sample_ids, batch)       # a wrong length failed in numpy
     parts = []
     for inp in g.inputs:
-        enc = encode(inp, data[inp.name], steps, seed, np.asarray(sample_ids))
+        enc = encode(inp, data[inp.name], steps, seed, sample_ids)
         if isinstance(inp.encoding, ir.Direct):
             enc, _ = quantize(enc, qmodel.formats.inputs)
         parts.append(np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1))
@@ -257,6 +256,9 @@ def verify_hls(qmodel: QuantizedModel, x, sample_ids=None, seed: int = 0,
     step, final states, saturation counts)."""
     from snnc.backends.golden.golden_sim import simulate_golden
 
+    from snnc.quantize import require_quantized
+
+    require_quantized(qmodel, "verify_hls")
     run = run_csim(qmodel, x, seed=seed, sample_ids=sample_ids, work_dir=work_dir)
     golden = simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=True)
     names = [l.name for l in qmodel.graph.layers]

@@ -162,6 +162,11 @@ def build_manifest(qmodel: QuantizedModel, inputs, layers, outs, files) -> dict:
 def generate_hls(qmodel: QuantizedModel, out_dir, lanes: int | None = None) -> dict:
     """Write the HLS C++ project of ``qmodel`` into ``out_dir``; returns the manifest (also
     written as ``manifest.json``). Unsupported constructs raise located SnnErrors."""
+    from snnc.quantize import require_quantized
+
+    require_quantized(qmodel, "generate_hls")
+    if lanes is not None and (isinstance(lanes, bool) or not isinstance(lanes, int)):
+        raise TypeError(f"lanes must be an integer, not {lanes!r}")
     inputs, layers = plan_layers(qmodel, lanes)
     outs = output_layers(qmodel, layers)
     out = Path(out_dir)

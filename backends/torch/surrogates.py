@@ -176,6 +176,9 @@ def resolve(s: ir.Surrogate | Surrogate | str | None) -> Surrogate:
         s = catalog.DEFAULT_SURROGATE
     if isinstance(s, str):
         s = ir.Surrogate(s)
+    if not isinstance(s, ir.Surrogate):
+        raise TypeError(f"a surrogate is a name (e.g. 'fast_sigmoid'), an ir.Surrogate or a "
+                        f"Surrogate, not {type(s).__name__}")
     name = catalog.SURROGATE_ALIASES.get(s.name, s.name)
     if name not in _KINDS:
         raise ValueError(f"unknown surrogate {s.name!r}; known: {', '.join(_KINDS)}")

@@ -234,10 +234,11 @@ def _needs_replay(readout: str, golden) -> list[int]:
     return []
 
 
-def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, waves=None,
+def verify_verilog(qmodel, x, sample_ids=None, seed=0, *, lanes=None, fifo_depth=16, waves=None,
                    stall=0.0, burst=False, gaps=0.0, work_dir=None, rng_seed=1, info=None,
                    mutate=None):
-    """Co-simulate ``qmodel`` on samples ``x`` (encoded with ``seed`` and ``sample_ids``).
+    """Co-simulate ``qmodel`` on samples ``x`` (encoded with ``seed`` and ``sample_ids``, by
+    default ``0 .. B-1``; ``x`` an array or a dict with the one input's name).
 
     ``lanes``, ``fifo_depth``: of the generated design. ``stall``: probability that the output's
     ready is low in a cycle; ``gaps``: probability that the input offers no event in a cycle;
@@ -252,17 +253,19 @@ def verify_verilog(qmodel, x, sample_ids, seed, *, lanes=None, fifo_depth=16, wa
     from snnc.backends.verilog import sim
     from snnc.backends.verilog.harness import HARNESS, harness_text, tapped_layers
 
+    from snnc.backends.golden.common import batch_inputs, sample_id_array
+    from snnc.quantize import require_quantized
+
+    require_quantized(qmodel, "verify_verilog")
     problem = sim.toolchain_problem()
     if problem:
         raise RuntimeError(problem)
     g = qmodel.graph
     steps = g.time.steps
-    x = np.asarray(x)
-    sample_ids = np.asarray(sample_ids, dtype=np.int64)
-    batch = len(x)
-    if batch == 0:
-        raise ValueError("no samples to co-simulate")
     inp = g.inputs[0]
+    x = batch_inputs(g, x)[inp.name]          # a dict {name: batch} too; checked
+    batch = len(x)
+    sample_ids = sample_id_array(sample_ids, batch)
     golden = simulate_golden(qmodel, x, seed=seed, sample_ids=sample_ids, record=True)
     values_in = input_events(qmodel, x, seed, sample_ids)                   # [T, B, inputs]
     events = [[[(int(a), int(values_in[t, b, a])) for a in np.flatnonzero(values_in[t, b])]

@@ -870,7 +870,11 @@ def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
              fifo_depth: int = DEFAULT_FIFO_DEPTH) -> dict:
     """Write the Verilog of ``qmodel`` into ``out_dir``; returns the manifest (also written)."""
     import snnc.hw
+    from snnc.quantize import require_quantized
 
+    require_quantized(qmodel, "generate")
+    if lanes is not None and (isinstance(lanes, bool) or not isinstance(lanes, int)):
+        raise TypeError(f"lanes must be an integer, not {lanes!r}")
     if fifo_depth < 2 or fifo_depth & (fifo_depth - 1):
         raise ValueError(f"fifo_depth must be a power of two >= 2, not {fifo_depth}")
     layers = plan_layers(qmodel, lanes)
