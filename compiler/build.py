@@ -591,26 +591,18 @@ class _Builder:
                                "tau_beta in both) so that the spikes decode to the sender's "
                                "prediction")
 
-    #: the readout each loss trains (cross_entropy follows the output's readout)
-    LOSS_READOUT = {"first_spike": "first_spike", "mse_count": "count"}
-
     def _warn_loss_readout(self, graph: ir.Graph, stmts) -> None:
         """A loss that trains another quantity than the first output's readout predicts from
         (``loss = first_spike`` with a ``count`` readout): training would not improve what the
         accuracy measures."""
-        if graph.train is None or not graph.outputs:
+        if graph.train is None:
             return
-        want = self.LOSS_READOUT.get(graph.train.loss)
-        out = graph.outputs[0]
-        if want is None or out.readout == want:
+        found = loss_readout_mismatch(graph, graph.train.loss)
+        if found is None:
             return
         block = self._blocks(stmts, "train")
         loc = next((st.value.loc for st in block.settings if st.key == "loss"), block.loc)
-        trains = {"first_spike": "first-spike times", "count": "spike counts"}[want]
-        self.diag.warn(loc, f"loss = {graph.train.loss} trains the output's {trains}, but output "
-                            f"'{out.source}' predicts from its {out.readout} readout",
-                       f"read it with `output {out.source} = {want}`, or use `loss = "
-                       "cross_entropy`, which trains the readout given")
+        self.diag.warn(loc, f"loss = {found[0]}", found[1])
 
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:
@@ -690,3 +682,22 @@ DEFAULT_STATE = Fixed(16, 8)
 DEFAULT_INPUTS = Fixed(12, 8)
 
 from snnc.values import _FAILED as ir_FAILED  # noqa: E402  (the marker bind_args leaves on errors)
+
+
+#: the readout each loss trains (cross_entropy follows the output's readout)
+LOSS_READOUT = {"first_spike": "first_spike", "mse_count": "count"}
+
+
+def loss_readout_mismatch(graph: ir.Graph, loss: str) -> tuple[str, str] | None:
+    """Where ``loss`` trains another quantity than the first output's readout predicts from
+    (``first_spike`` with a ``count`` readout), the warning's text after ``loss = `` and its hint:
+    training would not improve what the accuracy measures. None where they agree."""
+    want = LOSS_READOUT.get(loss)
+    if want is None or not graph.outputs or graph.outputs[0].readout == want:
+        return None
+    out = graph.outputs[0]
+    trains = {"first_spike": "first-spike times", "count": "spike counts"}[want]
+    return (f"{loss} trains the output's {trains}, but output '{out.source}' predicts from its "
+            f"{out.readout} readout",
+            f"read it with `output {out.source} = {want}`, or use `loss = cross_entropy`, which "
+            "trains the readout given")

@@ -3,7 +3,7 @@ readouts, and the keys of the ``time``, ``train`` and ``hardware`` blocks, each 
 from __future__ import annotations
 
 from snnc import ir
-from snnc.values import ParamSpec, at_least_one, non_negative, positive
+from snnc.values import ParamSpec, at_least_one, learning_rate, non_negative, positive
 
 # ------------------------------------------------------------------ neurons
 
@@ -153,7 +153,7 @@ TRAIN_SETTINGS = [
     ParamSpec("surrogate", "surrogate", None, doc="default surrogate for all layers"),
     ParamSpec("loss", "enum", "cross_entropy", options=LOSSES),
     ParamSpec("optimizer", "enum", "adam", options=OPTIMIZERS),
-    ParamSpec("lr", "real", 1e-3, check=positive),
+    ParamSpec("lr", "real", 1e-3, check=learning_rate),
     ParamSpec("epochs", "int", 10, check=at_least_one),
     ParamSpec("batch_size", "int", 64, check=at_least_one),
     ParamSpec("dataset", "name", None),

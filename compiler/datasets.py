@@ -68,8 +68,35 @@ def require_samples(ds: Dataset, *splits: str, why: str = "") -> None:
 
 def load_dataset(name: str, graph: ir.Graph) -> Dataset:
     """The data set ``name`` (``digits``, ``mnist1d`` or ``npz:PATH``) shaped for ``graph``'s input
-    (``graph``: a typed graph, or a model from :func:`snnc.load`)."""
+    (``graph``: a typed graph, or a model from :func:`snnc.load`). An error about the data set
+    the model's train block names is located at that `dataset = ...`."""
     graph = getattr(graph, "graph", graph)   # a CompiledModel failed: no attribute 'inputs'
+    try:
+        return _load_dataset(name, graph)
+    except SnnError as err:
+        loc = None
+        if err.loc is None and graph.train is not None and name == graph.train.dataset:
+            loc = _dataset_setting_loc(graph)
+        if loc is None:
+            raise
+        raise SnnError(loc, err.message, err.hint) from None
+
+
+def _dataset_setting_loc(graph: ir.Graph):
+    """Where the model's train block says ``dataset = ...`` (the value), or None."""
+    import re
+
+    from snnc.errors import loc_at_offset
+
+    for node in graph.layers + graph.inputs + graph.outputs:
+        loc = getattr(node, "loc", None)
+        if loc is not None and loc.source is not None:
+            m = re.search(r"\btrain\s*\{[^}]*?\bdataset\s*=\s*", loc.source.text)
+            return loc_at_offset(loc.source, m.end()) if m else None
+    return None
+
+
+def _load_dataset(name: str, graph: ir.Graph) -> Dataset:
     inp = model_input(graph)
     if not isinstance(name, str) or not name:
         raise SnnError(None, "no data set given", "known data sets: " + ", ".join(DATASETS))

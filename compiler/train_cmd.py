@@ -33,7 +33,7 @@ def register(sub) -> None:
                    help="quantization-aware training: the last 10%% of the epochs (at least one) run "
                         "the golden model's integer arithmetic in the forward pass, at a tenth of "
                         "the learning rate")
-    p.add_argument("--lr", type=positive_float, metavar="LR")
+    p.add_argument("--lr", type=_learning_rate, metavar="LR")
     p.add_argument("--batch-size", type=positive_int, metavar="B")
     p.add_argument("--loss", choices=LOSSES)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -47,15 +47,22 @@ def register(sub) -> None:
 
 def cmd_train(args) -> int:
     from snnc.backends.torch.train import Progress, config_for, train
-    from snnc.build import load
+    from snnc.build import load, loss_readout_mismatch
     from snnc.datasets import load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
     from snnc.weights import save_weights
 
     loaded = load(args.model)
-    for w in loaded.warnings:
-        print(w.format(), file=sys.stderr)
     graph = loaded.graph
+    overridden = args.loss is not None and graph.train is not None and args.loss != graph.train.loss
+    for w in loaded.warnings:
+        if overridden and w.message.startswith(f"loss = {graph.train.loss} trains"):
+            continue                # about the block's loss, which --loss replaces
+        print(w.format(), file=sys.stderr)
+    if args.loss is not None and (graph.train is None or overridden):
+        found = loss_readout_mismatch(graph, args.loss)
+        if found is not None:
+            print(f"warning: --loss {found[0]}\n      = hint: {found[1]}", file=sys.stderr)
     name = args.dataset or (graph.train.dataset if graph.train is not None else None)
     if not name:
         raise SnnError(None, f"{args.model}: no data set: give --dataset or `dataset = ...` in the "
@@ -71,6 +78,9 @@ def cmd_train(args) -> int:
     weights_path = os.path.join(args.out, "weights.npz")
     summary_path = os.path.join(args.out, "summary.json")
     _check_out(args.out, (log_path, weights_path, summary_path))     # before hours of training
+    for stale in (weights_path, summary_path):       # a failed run leaves no older results
+        if os.path.isfile(stale):
+            os.remove(stale)
     progress = Progress(enabled=not args.quiet and not args.json)
     result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
     try:
@@ -107,6 +117,18 @@ def cmd_train(args) -> int:
               + f" on {len(dataset.x_test)} test samples")
         print(f"weights: {weights_path}\nlog: {log_path}")
     return 0
+
+
+def _learning_rate(text: str) -> float:
+    """--lr: a positive number up to ``MAX_LR``, as the train block's ``lr``."""
+    import argparse
+
+    from snnc.values import MAX_LR
+
+    v = positive_float(text)
+    if v > MAX_LR:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_LR:g}, not {text}")
+    return v
 
 
 def _check_out(out: str, files) -> None:

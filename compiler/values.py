@@ -154,6 +154,17 @@ def positive(v) -> str | None:
     return None if v > 0 else "must be positive"
 
 
+#: The largest learning rate taken: far above any that trains (from about 4e37 the optimisers'
+#: float32 update overflowed inside torch, an internal error)
+MAX_LR = 1e6
+
+
+def learning_rate(v) -> str | None:
+    if not v > 0:
+        return "must be positive"
+    return None if v <= MAX_LR else f"must be at most {MAX_LR:g}"
+
+
 def non_negative(v) -> str | None:
     return None if v >= 0 else "must not be negative"
 
@@ -291,7 +302,8 @@ def _int(node: ast.Value, owner: str, dt) -> int:
     if q.value != int(q.value):
         raise SnnError(node.loc, f"{owner} must be an integer, got {q.value!r}")
     if abs(q.value) > 2**31:
-        raise SnnError(node.loc, f"{owner} is too large ({q.value:g})")
+        shown = f"{int(q.value)}" if abs(q.value) < 1e18 else f"{q.value:g}"
+        raise SnnError(node.loc, f"{owner} is too large ({shown}; at most {2**31})")
     return int(q.value)
 
 

@@ -408,3 +408,18 @@ def test_python_warnings_print_as_one_line(capsys, monkeypatch, good):
     monkeypatch.setattr(cli, "cmd_check", warns)
     assert cli.main(["check", good]) == 0
     assert capsys.readouterr().err == "warning: the native scan is not available\n"
+
+
+def test_an_internal_error_with_json_is_json_too(capsys, monkeypatch, good):
+    import snnc.cli as cli
+
+    def bug(args):
+        raise RuntimeError("value cannot be converted")
+
+    monkeypatch.setattr(cli, "cmd_check", bug)
+    assert cli.main(["check", "--json", good]) == 70
+    out, err = capsys.readouterr()
+    assert json.loads(out)["errors"][0] == {
+        "severity": "internal", "message": "RuntimeError: value cannot be converted", "hint": None,
+        "file": None, "line": None, "col": None, "end_line": None, "end_col": None}
+    assert "snnc: internal error: RuntimeError: value cannot be converted" in err

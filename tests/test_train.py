@@ -212,3 +212,74 @@ def test_train_notes_the_golden_models_saturations(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "note: no `hardware` block: using default formats" in err
     assert "note: the golden model saturated on the test split: 'pixels' inputs " in err, err
+
+
+def test_a_data_set_of_the_train_block_is_located(capsys, tmp_path):
+    # errors about the block's `dataset = ...` had no file:line
+    model = tmp_path / "ds.snn"
+    model.write_text((ROOT / "examples" / "digits.snn").read_text()
+                     .replace("dataset = digits", "dataset = digitz"))
+    code = main(["train", str(model), "--epochs", "1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    line = next(i for i, l in enumerate(model.read_text().splitlines(), 1) if "digitz" in l)
+    col = model.read_text().splitlines()[line - 1].index("digitz") + 1
+    assert code == 2 and err.startswith(f"{model}:{line}:{col}: error: unknown data set 'digitz'")
+
+
+def test_learning_rates_beyond_1e6_are_refused(capsys, tmp_path):
+    # from about 4e37 Adam's float32 update overflowed inside torch: an internal error
+    with pytest.raises(SystemExit):
+        train(capsys, tmp_path / "o", "--lr", "4e37")
+    assert "argument --lr: must be at most 1e+06, not 4e37" in capsys.readouterr().err
+    model = tmp_path / "lr.snn"
+    model.write_text((ROOT / "examples" / "digits.snn").read_text()
+                     .replace("lr = 2e-3", "lr = 1e300"))
+    code = main(["train", str(model), "--epochs", "1", "--out", str(tmp_path / "o")])
+    assert code == 2 and "'lr' must be at most 1e+06" in capsys.readouterr().err
+
+
+def test_a_failed_run_leaves_no_older_results(capsys, tmp_path, monkeypatch):
+    # a diverged run left the previous run's weights.npz and summary.json next to its new log
+    import snnc.backends.torch.train as train_mod
+    from snnc.errors import SnnError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "weights.npz").write_text("old")
+    (out / "summary.json").write_text("{}")
+
+    def diverges(*a, **k):
+        raise SnnError(None, "training diverged: the loss is nan at epoch 1, batch 1")
+
+    monkeypatch.setattr(train_mod, "train", diverges)
+    code, _, err = train(capsys, out)
+    assert code == 2 and "training diverged" in err
+    assert not (out / "weights.npz").exists() and not (out / "summary.json").exists()
+
+
+def test_the_loss_warning_follows_the_loss_used(capsys, tmp_path, monkeypatch):
+    import snnc.backends.torch.train as train_mod
+    from snnc.errors import SnnError
+
+    def stop(*a, **k):              # the warnings come before training
+        raise SnnError(None, "stopped")
+
+    monkeypatch.setattr(train_mod, "train", stop)
+    code, _, err = train(capsys, tmp_path / "o", "--loss", "first_spike")   # a count readout
+    assert code == 2
+    assert ("warning: --loss first_spike trains the output's first-spike times, but output 'out' "
+            "predicts from its count readout") in err
+    model = tmp_path / "fs.snn"
+    model.write_text((ROOT / "examples" / "digits.snn").read_text()
+                     .replace("loss = mse_count", "loss = first_spike"))
+    assert "loss = first_spike" in model.read_text()
+    code = main(["train", str(model), "--loss", "mse_count", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "warning" not in err, err      # the block's loss is not the one used
+
+
+def test_diverged_weights_are_named_as_in_the_weights_file():
+    from snnc.backends.torch.train import _tensor_name
+
+    assert _tensor_name("layers.hidden.weight") == "hidden/weight"
+    assert _tensor_name("layers.r.recurrent") == "r/recurrent"

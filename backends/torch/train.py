@@ -87,6 +87,21 @@ DIVERGED_HINT = ("lower the learning rate (--lr), or check the surrogate's param
                  "data's scale")
 
 
+def _diverged_hint(cfg: TrainConfig) -> str:
+    """The hint of a diverged run: the spike-rate penalty first where it is large."""
+    if cfg.spike_reg >= 1e3:
+        return (f"lower the spike-rate penalty (--spike-reg {cfg.spike_reg:g}), or "
+                + DIVERGED_HINT)
+    return DIVERGED_HINT
+
+
+def _tensor_name(param: str) -> str:
+    """A module parameter's name as the weights file's tensor name (``layers.hidden.weight`` ->
+    ``hidden/weight``)."""
+    parts = param.split(".")
+    return "/".join(parts[1:]) if parts[0] == "layers" and len(parts) == 3 else param
+
+
 def _check_loss(loss: torch.Tensor, value: float, graph: ir.Graph, cfg: TrainConfig, epoch: int,
                 batch: int) -> None:
     """A located error for a loss without a gradient (a readout the output's neurons give no
@@ -103,7 +118,7 @@ def _check_loss(loss: torch.Tensor, value: float, graph: ir.Graph, cfg: TrainCon
                        "choose a readout and loss whose value depends on the weights")
     if not math.isfinite(value):
         raise SnnError(None, f"training diverged: the loss is {value} at epoch {epoch}, batch "
-                             f"{batch}", DIVERGED_HINT)
+                             f"{batch}", _diverged_hint(cfg))
 
 
 def loss_of(out, labels: torch.Tensor, cfg: TrainConfig, steps: int) -> torch.Tensor:
@@ -266,10 +281,11 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 correct += int((out.predictions == yb).sum())
                 rate_sum += rate.item() * len(idx)
                 progress.batch(epoch, cfg.epochs, b + 1, batches, value)
-            bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
+            bad = [_tensor_name(name) for name, p in model.named_parameters()
+                   if not torch.isfinite(p).all()]
             if bad:
                 raise SnnError(None, f"training diverged: after epoch {epoch} the weights "
-                                     f"{', '.join(bad[:3])} are not finite", DIVERGED_HINT)
+                                     f"{', '.join(bad[:3])} are not finite", _diverged_hint(cfg))
             test_acc = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed, cfg.eval_batch,
                                 test_offset)
             log = EpochLog(epoch, total_loss / n, correct / n, test_acc, rate_sum / n, qat_now,
