@@ -283,3 +283,16 @@ def test_diverged_weights_are_named_as_in_the_weights_file():
 
     assert _tensor_name("layers.hidden.weight") == "hidden/weight"
     assert _tensor_name("layers.r.recurrent") == "r/recurrent"
+
+
+def test_a_run_that_changes_no_weight_says_so(capsys, tmp_path):
+    # a surrogate whose derivative underflows to 0 "trained" and saved the random weights
+    model = tmp_path / "flat.snn"
+    model.write_text("model flat\ntime { dt = 1 ms; steps = 5 }\ninput x[64] = rate\n"
+                     "layer h = dense(x, 10) with LIF(tau_mem = 10 ms)\noutput h = count\n"
+                     "train { dataset = digits; epochs = 1; loss = mse_count; "
+                     "surrogate = fast_sigmoid(slope = 1e30) }\n")
+    code = main(["train", str(model), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "note: training changed no weight: every gradient was zero" in err

@@ -232,6 +232,7 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
     if not any(p.requires_grad for p in model.parameters()):
         raise SnnError(graph.layers[0].loc if graph.layers else None,
                        f"model '{graph.name}' has no trainable parameters (no layer with weights)")
+    initial = [p.detach().clone() for p in model.parameters() if p.requires_grad]
     opt = _optimizer(cfg, model.parameters())
     n = len(dataset.x_train)
     batches = math.ceil(n / cfg.batch_size)
@@ -298,6 +299,12 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
     finally:
         if log_file:
             log_file.close()
+    trained = [p.detach() for p in model.parameters() if p.requires_grad]
+    if all(torch.equal(a, b) for a, b in zip(initial, trained)):
+        result.golden_notes.append(
+            "training changed no weight: every gradient was zero (a surrogate whose derivative "
+            "vanishes, e.g. a very large slope or a very narrow width, or a loss the spikes do "
+            "not reach)")
     result.weights = model.export_weights()
     model.set_qat(False)
     result.float_accuracy = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed,
