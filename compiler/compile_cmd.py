@@ -62,6 +62,16 @@ def cmd_compile(args) -> int:
                              f"{MAX_FIFO_DEPTH}")
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
+    # what the target cannot build, before the output folder exists (a failed compile left an
+    # empty folder)
+    if args.target == "hls":
+        from snnc.backends.hls.plan import plan_layers
+
+        plan_layers(qmodel, args.lanes)
+    else:
+        from snnc.backends.verilog import check_supported
+
+        check_supported(qmodel)
     make_folder(args.out)
     if args.target == "hls":
         return _compile_hls(args, qmodel, notes)

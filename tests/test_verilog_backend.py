@@ -323,6 +323,7 @@ def test_cli_compile_errors(capsys, tmp_path):
     code, out, err = run_cli(capsys, conv, "--target", "verilog", "-o", tmp_path / "c")
     assert code == 2 and "conv2d layer 'c1' is not supported by the Verilog backend yet" in err
     assert "Traceback" not in err
+    assert not (tmp_path / "c").exists()            # was left behind, empty
     for depth in ("6", "1", str(1 << 17)):
         code, _, err = run_cli(capsys, DIGITS, "--target", "verilog", "--fifo-depth", depth,
                                "-o", tmp_path / "d")
