@@ -184,3 +184,11 @@ def test_torch_surrogate_of_a_wrong_type(m):
     pytest.importorskip("torch")
     with pytest.raises(TypeError, match="a surrogate is a name .* not int"):
         m.to_torch(surrogate=123)                           # AttributeError: no 'name'
+
+
+def test_torch_forward_of_an_empty_batch(m, x):
+    pytest.importorskip("torch")
+    net = m.to_torch()
+    e = net.encode(x)
+    with pytest.raises(ValueError, match="the batch holds no samples"):
+        net({k: v[:, :0] for k, v in e.items()} if isinstance(e, dict) else e[:, :0])

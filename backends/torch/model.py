@@ -326,6 +326,8 @@ class SNN(nn.Module):
                     tuple(v.shape[2:]) != tuple(inp.shape):
                 raise ValueError(f"input '{inp.name}' must be encoded as [T={T}, B, "
                                  f"{', '.join(map(str, inp.shape))}], got {list(v.shape)}")
+            if v.shape[1] == 0:                  # failed in a reshape of 0 elements
+                raise ValueError("the batch holds no samples")
             if self.qat:
                 v = v.to(device=self._device, dtype=torch.float64)
                 if isinstance(inp.encoding, ir.Direct):
