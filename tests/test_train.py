@@ -163,7 +163,7 @@ def _easy(tmp_path, shape=(64,), classes=4, n=64):
     ("layer hidden = dense(pixels, 32) with LIF(tau_mem = 10 ms)\n"
      "layer out = dense(hidden, 4) with LIF(tau_mem = 10 ms)\noutput out = membrane\n"
      "train { loss = cross_entropy; lr = 5e-3; epochs = 1; surrogate = rectangular(width = 1e-45) }\n",
-     "training diverged: after epoch 1 the weights layers.hidden.weight are not finite",
+     "training diverged: after epoch 1 the weights hidden/weight are not finite",
      "lower the learning rate (--lr), or check the surrogate's parameters and the data's scale"),
 ])
 def test_untrainable_models_are_clear_errors(capsys, tmp_path, body, message, hint):
