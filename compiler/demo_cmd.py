@@ -8,7 +8,7 @@
 3. compiles it to Verilog (``DIR/verilog``: ``snn_top.v``, memory files, manifest);
 4. co-simulates the first N test images on Verilator against the golden model and prints the
    agreement, the hardware's accuracy, spikes and synaptic operations per image, cycles per
-   inference and the latency at the hardware block's clock (100 MHz when it has none).
+   inference and the latency at the hardware block's clock (50 MHz when it has none).
 
 Exit status 0 when the hardware matches the golden model bit for bit, 1 when not, 2 on errors in
 the input.

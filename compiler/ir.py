@@ -429,6 +429,9 @@ class HardwareSpec:
 #: Lanes of a layer when neither it, the command line nor the hardware block says.
 DEFAULT_LANES = 4
 
+#: The clock of a model without a hardware block: the block's default `clock` (50 MHz).
+DEFAULT_CLOCK_HZ = 50e6
+
 
 def default_lanes(graph: "Graph", default: int | None = None) -> int:
     """Lanes of the layers without their own: ``default`` (a command line's ``--lanes``), else the

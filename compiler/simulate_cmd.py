@@ -243,9 +243,11 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
                                      "sops": st.sops_per_frame.tolist()}},
             "warnings": [w.to_json() for w in warnings], "notes": notes}, indent=2))
         return 0
+    settle = (f" (the first {args.settle} left out of each frame's readout)" if args.settle
+              else "")
     print(f"model '{graph.name}' ({args.model}): a stream of {k} frame{'s' if k != 1 else ''} "
-          f"of {data_info['description']}, {args.stream} steps per frame (the first "
-          f"{args.settle} left out of each frame's readout), no reset, backend {args.backend}")
+          f"of {data_info['description']}, {args.stream} steps per frame{settle}, no reset, "
+          f"backend {args.backend}")
     if correct is not None:
         print(f"per-frame accuracy: {100.0 * correct / k:.2f}% ({correct}/{k})")
     print()
@@ -315,6 +317,9 @@ def _data(args, graph):
     if not args.stream:                     # --stream refuses sequences: no note first
         print_notes(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
+    if args.samples != DEFAULT_SAMPLES and args.samples > k:     # as `snnc report` says it
+        print(f"note: --samples {args.samples}: the test split of '{name}' has only {k} samples; "
+              "all of them are used", file=sys.stderr)
     info = {"source": "dataset", "name": name, "split": "test",
             "description": f"the test split of '{name}'"}
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), info

@@ -62,6 +62,9 @@ def test_data(graph, dataset: str | None, samples: int):
     print_notes(ds.notes)
     require_samples(ds, "test")
     k = min(samples, ds.x_test.shape[0])
+    if samples != DEFAULT_SAMPLES and samples > k:               # as `snnc report` says it
+        print(f"note: --samples {samples}: the test split of '{name}' has only {k} samples; all "
+              "of them are used", file=sys.stderr)
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), name
 
 
@@ -204,7 +207,8 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str, lanes: int |
     if info is not None and info.manifest is not None:
         out["lanes"] = ir.default_lanes(graph, lanes)          # as in `snnc report`
         out["lanes_by_layer"] = {l["name"]: l["lanes"] for l in info.manifest["layers"]}
-    clock = graph.hardware.clock if graph.hardware is not None and graph.hardware.clock else 100e6
+    clock = (graph.hardware.clock if graph.hardware is not None and graph.hardware.clock
+             else ir.DEFAULT_CLOCK_HZ)                   # as `snnc report` (it was 100 MHz)
     out["clock_hz"] = float(clock)
     if out.get("cycles"):
         out["latency_us"] = {"mean": out["cycles"]["mean"] / clock * 1e6,

@@ -262,6 +262,14 @@ def test_a_float_state_that_overflows_in_a_stream_is_a_warning(capsys, tmp_path)
         "spikes and readout after that are not meaningful"]
 
 
+def test_more_samples_than_the_test_split_is_noted(capsys):
+    # as snnc report --efficiency says it (simulate and verify cut the count silently)
+    code, _, err = run(capsys, DIGITS, "--samples", 5000)
+    assert code == 0
+    assert ("note: --samples 5000: the test split of 'digits' has only 397 samples; all of them "
+            "are used") in err
+
+
 def test_a_layer_named_total_is_not_the_totals_row(capsys, tmp_path):
     model = tmp_path / "tot.snn"
     model.write_text("model m\ntime { dt = 1 ms; steps = 10 }\ninput x[64] = rate\n"

@@ -227,7 +227,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
             notes.append("the model has no hardware block: the cycle model uses 4 lanes "
                          "(in the layers without their own `lanes`)")
     if clock_hz is None:
-        clock_hz = float(hw.clock) if hw is not None and hw.clock else 50e6
+        clock_hz = float(hw.clock) if hw is not None and hw.clock else ir.DEFAULT_CLOCK_HZ
         if hw is None:
             notes.append("the model has no hardware block: cycles are converted at 50 MHz")
     x, y = np.asarray(x), np.asarray(y)

@@ -17,6 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
+from snnc import ir
 from snnc.backends.hls import codegen
 from snnc.backends.hls.plan import bits_for, output_layers, plan_layers
 from snnc.quantize import NeuronConsts, QuantizedModel
@@ -25,7 +26,7 @@ MANIFEST_FORMAT = "snnc-hls"
 MANIFEST_VERSION = 1
 LIBRARY = ("hls_compat.h", "snn_fixed.h", "snn_neuron.h", "snn_layer.h", "snn_testbench.h")
 DEFAULT_PART = "xc7z020clg400-1"
-DEFAULT_CLOCK_HZ = 100e6
+DEFAULT_CLOCK_HZ = ir.DEFAULT_CLOCK_HZ   # a model without a hardware block (was 100 MHz)
 #: pipeline depths assumed by the latency estimate (cycles from a loop's first issue to its last
 #: write-back): the accumulate loop reads a weight word, adds, writes the accumulators (a graded
 #: source -- a direct input or an ASN layer -- adds one stage: the weight x payload multiply); the

@@ -399,3 +399,23 @@ def test_verify_a_network_whose_spikes_outnumber_its_inputs(tmp_path, capsys):
     assert s["match"] is True
     spikes_per_input = s["spikes_per_sample"] / 30
     assert spikes_per_input > 20, s          # the regime the old limit could not follow
+
+
+def test_a_model_without_a_hardware_block_is_timed_at_50_mhz(tmp_path, capsys):
+    """verify converted cycles at 100 MHz where report --efficiency and the docs use the hardware
+    block's default clock, 50 MHz."""
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    text = Path(DIGITS).read_text()
+    start = text.index("hardware {")
+    model = tmp_path / "nohw.snn"
+    model.write_text(text[:start] + text[text.index("}", start) + 1:])
+    graph = snnc.load(model).graph
+    assert graph.hardware is None
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, random_weights(graph, seed=0))
+    rc, out = _verify([str(model), "--weights", str(w), "--samples", "2", "--backend", "hls",
+                       "--json"], capsys)
+    assert rc == 0, out
+    assert out["clock_hz"] == 50e6
