@@ -189,6 +189,17 @@ def test_cycles_by_hand_and_against_the_verilog_manifest(measured, tmp_path):
         (4 * (3 + v) + 5) + (5 + 4 * (1 + v) + 5), (4 * (3 + v) + 3) + (3 + 4 * (1 + v) + 3)]
 
 
+def test_a_model_verilog_cannot_build_says_its_cycles_are_extrapolated(measured):
+    # the cycles were labelled the Verilog core's bound with no word that no design exists
+    assert not any("cannot build" in n for n in measured[1].notes)
+    relu = _qmodel(TINY.replace("with IF(threshold = 1.0, reset = subtract)\nlayer o",
+                                "with ReLU\nlayer o"))
+    notes = eff.measure(relu, X, Y).notes
+    assert ("the Verilog backend cannot build this model yet (the ReLU neuron of layer 'h' is not "
+            "supported by the Verilog backend yet): its cycles are the cycle model's formula "
+            "applied to the model, not a design's bound") in notes
+
+
 def test_graded_sources():
     text = ("model g\ntime { dt = 1 ms; steps = 2 }\ninput x[4] = rate(gain = 1.0)\n"
             "layer a = dense(x, 3) with ASN(tau_beta = 20 ms, threshold = 0.5)\n"

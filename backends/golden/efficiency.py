@@ -212,6 +212,19 @@ def _layer_kind(layer) -> str:
 # ====================================================================== measuring
 
 
+def _verilog_problem(qmodel) -> str | None:
+    """What the Verilog backend refuses in ``qmodel`` (its first error's message), or None."""
+    from snnc.backends.verilog import check_supported
+    from snnc.errors import SnnError, SnnErrors
+
+    try:
+        check_supported(qmodel)
+    except (SnnError, SnnErrors) as err:
+        first = err.errors[0] if isinstance(err, SnnErrors) else err
+        return first.message
+    return None
+
+
 def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: float | None = None,
             batch: int = 128) -> Efficiency:
     """Simulate ``x`` (labels ``y``) on the golden model of ``qmodel`` and count everything."""
@@ -230,6 +243,10 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
         clock_hz = float(hw.clock) if hw is not None and hw.clock else ir.DEFAULT_CLOCK_HZ
         if hw is None:
             notes.append("the model has no hardware block: cycles are converted at 50 MHz")
+    unbuilt = _verilog_problem(qmodel)
+    if unbuilt:
+        notes.append(f"the Verilog backend cannot build this model yet ({unbuilt}): its cycles "
+                     "are the cycle model's formula applied to the model, not a design's bound")
     x, y = np.asarray(x), np.asarray(y)
     if len(x) == 0:
         raise ValueError("no samples to measure")
