@@ -69,10 +69,10 @@ class CompiledModel:
             for w in loaded.warnings:
                 warnings.warn(w.headline(), stacklevel=3)
             return loaded
-        if getattr(weights, "path", None) is not None and hasattr(weights, "meta"):
-            return weights                      # a LoadedWeights: checked when it was read
-        from snnc.weights import check_weights
+        from snnc.weights import LoadedWeights, check_weights
 
+        if isinstance(weights, LoadedWeights):
+            return weights                      # checked when it was read
         return check_weights(self.graph, weights)
 
     # ------------------------------------------------------------------ passes and backends

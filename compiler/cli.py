@@ -121,10 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"snnc: internal error: {type(exc).__name__}: {exc}\n"
               "this is a bug in snnc; run with SNNC_DEBUG=1 for a traceback", file=sys.stderr)
         if getattr(args, "json", False):
-            print(json.dumps({"ok": False, "errors": [
-                {"severity": "internal", "message": f"{type(exc).__name__}: {exc}", "hint": None,
-                 "file": None, "line": None, "col": None, "end_line": None, "end_col": None}]},
-                indent=2))
+            bug = SnnError(None, f"{type(exc).__name__}: {exc}", severity="internal")
+            print(json.dumps({"ok": False, "errors": [bug.to_json()]}, indent=2))
         return EXIT_INTERNAL
 
 

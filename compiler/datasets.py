@@ -53,6 +53,12 @@ class Dataset:
         return int(max(int(y.max()) for y in ys)) + 1 if ys else 0
 
 
+def fewer_samples_note(samples: int, name: str, available: int) -> str:
+    """The note of ``--samples`` beyond the test split of data set ``name``."""
+    return (f"--samples {samples}: the test split of '{name}' has only {available} samples; all "
+            "of them are used")
+
+
 def require_samples(ds: Dataset, *splits: str, why: str = "") -> None:
     """A clear error if a split (``"train"``, ``"test"``) of ``ds`` holds no samples."""
     for split in splits:

@@ -437,6 +437,8 @@ def default_lanes(graph: "Graph", default: int | None = None) -> int:
     """Lanes of the layers without their own: ``default`` (a command line's ``--lanes``), else the
     hardware block's ``lanes``, else 4."""
     if default is not None:
+        if isinstance(default, bool) or not isinstance(default, int):   # 2.5 was read as 2
+            raise TypeError(f"lanes must be an integer, not {default!r}")
         return default
     if graph.hardware is not None and graph.hardware.lanes:
         return graph.hardware.lanes

@@ -206,7 +206,7 @@ def _efficiency_dataset(ctx: ReportContext, args) -> str:
 def _efficiency_run(ctx: ReportContext, args) -> dict:
     from snnc.backends.golden.efficiency import (EnergyCosts, efficiency_report, measure,
                                                  write_plots)
-    from snnc.datasets import load_dataset, print_notes
+    from snnc.datasets import fewer_samples_note, load_dataset, print_notes
     from snnc.errors import SnnError
 
     graph = ctx.graph
@@ -218,8 +218,7 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
         raise SnnError(None, f"data set '{name}' has no test samples")
     if args.samples is not None:
         if args.samples > len(x):
-            ctx.notes.append(f"--samples {args.samples}: the test split of '{name}' has only "
-                             f"{len(x)} samples; all of them are used")
+            ctx.notes.append(fewer_samples_note(args.samples, name, len(x)))
         x, y = x[:args.samples], y[:args.samples]
     default = EnergyCosts()
     costs = EnergyCosts(

@@ -269,7 +269,8 @@ def _data(args, graph):
     """Samples fitted to the model, labels (or None), sample ids and a description."""
     import numpy as np
 
-    from snnc.datasets import fit_input, load_dataset, model_input, print_notes, sequence_notes
+    from snnc.datasets import (fewer_samples_note, fit_input, load_dataset, model_input,
+                               print_notes, sequence_notes)
     from snnc.errors import SnnError
 
     if args.input:
@@ -318,8 +319,7 @@ def _data(args, graph):
         print_notes(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
     if args.samples != DEFAULT_SAMPLES and args.samples > k:     # as `snnc report` says it
-        print(f"note: --samples {args.samples}: the test split of '{name}' has only {k} samples; "
-              "all of them are used", file=sys.stderr)
+        print(f"note: {fewer_samples_note(args.samples, name, k)}", file=sys.stderr)
     info = {"source": "dataset", "name": name, "split": "test",
             "description": f"the test split of '{name}'"}
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), info

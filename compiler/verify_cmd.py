@@ -51,7 +51,7 @@ def test_data(graph, dataset: str | None, samples: int):
     """The first ``samples`` test samples, labels and sample ids 0..N-1, and the data set name."""
     import numpy as np
 
-    from snnc.datasets import load_dataset, print_notes, require_samples
+    from snnc.datasets import fewer_samples_note, load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
 
     name = dataset or (graph.train.dataset if graph.train is not None else None)
@@ -63,8 +63,7 @@ def test_data(graph, dataset: str | None, samples: int):
     require_samples(ds, "test")
     k = min(samples, ds.x_test.shape[0])
     if samples != DEFAULT_SAMPLES and samples > k:               # as `snnc report` says it
-        print(f"note: --samples {samples}: the test split of '{name}' has only {k} samples; all "
-              "of them are used", file=sys.stderr)
+        print(f"note: {fewer_samples_note(samples, name, k)}", file=sys.stderr)
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), name
 
 

@@ -58,11 +58,14 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
         names = [i.name for i in graph.inputs]
         missing = [n for n in names if n not in x]
         unknown = [str(k) for k in x if k not in names]
-        if missing or unknown:
-            raise ValueError("; ".join(
-                ([f"no data for input(s) {', '.join(missing)}"] if missing else [])
-                + ([f"model '{graph.name}' has no input(s) {', '.join(unknown)} (its inputs: "
-                    f"{', '.join(names)})"] if unknown else [])))
+        problems = []
+        if missing:
+            problems.append(f"no data for input(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"model '{graph.name}' has no input(s) {', '.join(unknown)} (its "
+                            f"inputs: {', '.join(names)})")
+        if problems:
+            raise ValueError("; ".join(problems))
         data = {i.name: _data_array(x[i.name], i.name) for i in graph.inputs}
     else:
         if len(graph.inputs) != 1:
@@ -92,14 +95,19 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
     return data
 
 
+def _numpy(x) -> np.ndarray:
+    """``x`` as a numpy array; a torch tensor (also one that requires grad) detached first."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
 def _data_array(x, name: str) -> np.ndarray:
     """A batch as a numpy array: torch tensors (also ones that require grad) are detached; data
     that is not real numbers is a TypeError naming the input (complex values lost their
     imaginary part, strings failed inside numpy)."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):          # a torch tensor
-        x = x.detach().cpu().numpy()
     try:
-        arr = np.asarray(x)
+        arr = _numpy(x)
     except ValueError as exc:                                 # ragged lists
         raise ValueError(f"data for input '{name}' is not a regular array ({exc})") from None
     if arr.dtype.kind not in "biuf":
@@ -112,9 +120,7 @@ def sample_id_array(sample_ids, batch: int) -> np.ndarray:
     integers from 0 to 2^63 - 1."""
     if sample_ids is None:
         return np.arange(batch)
-    if hasattr(sample_ids, "detach") and hasattr(sample_ids, "cpu"):
-        sample_ids = sample_ids.detach().cpu().numpy()
-    ids = np.asarray(sample_ids)
+    ids = _numpy(sample_ids)
     if ids.shape != (batch,):
         raise ValueError(f"sample_ids must have shape [{batch}], got {list(ids.shape)}")
     if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0):

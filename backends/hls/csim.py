@@ -255,7 +255,6 @@ def verify_hls(qmodel: QuantizedModel, x, sample_ids=None, seed: int = 0,
     """C-simulate and compare with the golden model, bit for bit (every layer's spikes of every
     step, final states, saturation counts)."""
     from snnc.backends.golden.golden_sim import simulate_golden
-
     from snnc.quantize import require_quantized
 
     require_quantized(qmodel, "verify_hls")

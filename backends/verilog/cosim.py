@@ -248,12 +248,11 @@ def verify_verilog(qmodel, x, sample_ids=None, seed=0, *, lanes=None, fifo_depth
     called as ``mutate(design_dir, manifest)`` after the design is written and before the
     simulation (e.g. to corrupt a weight memory file).
     Returns ``(BackendRun, Comparison)``; raises RuntimeError when the toolchain is missing."""
+    from snnc.backends.golden.common import batch_inputs, sample_id_array
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.backends.verilog import generate
     from snnc.backends.verilog import sim
     from snnc.backends.verilog.harness import HARNESS, harness_text, tapped_layers
-
-    from snnc.backends.golden.common import batch_inputs, sample_id_array
     from snnc.quantize import require_quantized
 
     require_quantized(qmodel, "verify_verilog")

@@ -381,7 +381,6 @@ def layer_params(qmodel: QuantizedModel, layer, m: int, in_aw: int, lanes: int,
     }
 
 
-
 #: memory file names keep at most this many characters of the layer's identifier (a 250-character
 #: layer name made a file name over the file system's 255 bytes)
 MEM_NAME_CHARS = 100
@@ -401,6 +400,7 @@ def _mem_file(kind: str, ident: str, files: set[str]) -> str:
         name, k = f"{kind}_{ident}_{k}.mem", k + 1
     files.add(name.lower())
     return name
+
 
 def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerHW]:
     import snnc.hw
@@ -873,8 +873,6 @@ def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
     from snnc.quantize import require_quantized
 
     require_quantized(qmodel, "generate")
-    if lanes is not None and (isinstance(lanes, bool) or not isinstance(lanes, int)):
-        raise TypeError(f"lanes must be an integer, not {lanes!r}")
     if fifo_depth < 2 or fifo_depth & (fifo_depth - 1):
         raise ValueError(f"fifo_depth must be a power of two >= 2, not {fifo_depth}")
     layers = plan_layers(qmodel, lanes)
