@@ -421,9 +421,14 @@ def bin_events(t, x, y, p, sample, n_samples: int, steps: int, shape: tuple[int,
     t = np.asarray(t, dtype=np.float64)
     if duration is None:
         duration = float(math.floor(t.max()) + 1) if t.size else 1.0
+    return _bin(_event_steps(t, steps, duration), x, y, p, sample, n_samples, steps, shape)
+
+
+def _bin(step_of: np.ndarray, x, y, p, sample, n_samples: int, steps: int,
+         shape: tuple[int, int, int]) -> np.ndarray:
+    """:func:`bin_events` from each event's step (``step_of``; ``steps`` or more: left out)."""
     P, H, W = shape
     out = np.zeros((n_samples, steps, P, H, W), dtype=np.float32)
-    step_of = _event_steps(t, steps, duration)
     keep = step_of < steps
     step = step_of[keep].astype(np.int64)
     idx = (np.asarray(sample, np.int64)[keep], step, np.asarray(p, np.int64)[keep],
@@ -506,11 +511,14 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
     else:
         test = np.zeros(n, dtype=bool)
         test[n - int(math.ceil(n * EVENT_TEST_SHARE)):] = True
-    binned = bin_events(t, cols["x"], cols["y"], cols["p"], cols["sample"], n, steps, grid,
-                        duration)
     notes = ()
-    late = int(np.count_nonzero(_event_steps(t, steps, duration) >= steps)) \
-        if duration is not None else 0
+    if duration is None:
+        binned = bin_events(t, cols["x"], cols["y"], cols["p"], cols["sample"], n, steps, grid)
+        late = 0                                    # the default duration holds every event
+    else:
+        step_of = _event_steps(t, steps, duration)
+        binned = _bin(step_of, cols["x"], cols["y"], cols["p"], cols["sample"], n, steps, grid)
+        late = int(np.count_nonzero(step_of >= steps))
     if late:
         notes = (f"{what}: {late} of {t.size} events are at or after 'duration' ({duration:g}) "
                  "and are left out",)

@@ -55,8 +55,9 @@ def cmd_train(args) -> int:
     loaded = load(args.model)
     graph = loaded.graph
     overridden = args.loss is not None and graph.train is not None and args.loss != graph.train.loss
+    block_loss = loss_readout_mismatch(graph, graph.train.loss) if overridden else None
     for w in loaded.warnings:
-        if overridden and w.message.startswith(f"loss = {graph.train.loss} trains"):
+        if block_loss is not None and w.message == f"loss = {block_loss[0]}":
             continue                # about the block's loss, which --loss replaces
         print(w.format(), file=sys.stderr)
     if args.loss is not None and (graph.train is None or overridden):
@@ -120,14 +121,15 @@ def cmd_train(args) -> int:
 
 
 def _learning_rate(text: str) -> float:
-    """--lr: a positive number up to ``MAX_LR``, as the train block's ``lr``."""
+    """--lr: a positive number, bounded as the train block's ``lr`` (values.learning_rate)."""
     import argparse
 
-    from snnc.values import MAX_LR
+    from snnc.values import learning_rate
 
     v = positive_float(text)
-    if v > MAX_LR:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_LR:g}, not {text}")
+    problem = learning_rate(v)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}, not {text}")
     return v
 
 

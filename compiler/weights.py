@@ -82,8 +82,8 @@ def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE)
 
     Each tensor is uniform in ``[-k, k]`` with ``k = scale / sqrt(fan_in)`` (``fan_in`` of the
     layer's input connection; biases use the same bound; recurrent weights ``RECURRENT_GAIN`` times
-    the bound of their own fan-in, the layer's ``units``), capped at the largest value of the model's weight format so that nothing is clipped when
-    quantised. Deterministic: each tensor's generator is seeded by ``seed`` and the tensor's name, so
+    the bound of their own fan-in, the layer's ``units``), capped at the largest value of the
+    model's weight format so that nothing is clipped when quantised. Deterministic: each tensor's generator is seeded by ``seed`` and the tensor's name, so
     a tensor's values do not depend on the other layers.
     """
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
