@@ -20,6 +20,16 @@ from snnc import ir
 Weights = dict
 
 
+def _flag(name: str, value) -> bool:
+    """A yes/no argument: a bool (numpy's too), not a value that merely has a truth value
+    (``record="no"`` was true)."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, not {value!r}")
+
+
 @dataclass
 class CompiledModel:
     """A checked model: its typed graph, the loader's warnings and, optionally, its weights.
@@ -109,6 +119,7 @@ class CompiledModel:
         ``stats[layer].nonfinite`` (float: neurons whose state overflowed to inf / NaN; their
         later spikes are not meaningful). ``snnc simulate`` reports both as warnings.
         """
+        record = _flag("record", record)
         w = self._weights(weights, seed)
         if backend == "float":
             from snnc.backends.golden.float_sim import simulate_float
@@ -133,6 +144,7 @@ class CompiledModel:
         """
         from snnc.backends.torch import SNN
 
+        qat = _flag("qat", qat)
         return SNN(self.graph, self._weights(weights, seed), qat=qat, surrogate=surrogate,
                    tbptt=tbptt)
 

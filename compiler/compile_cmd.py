@@ -17,6 +17,7 @@ import sys
 
 from snnc import argtypes, ir
 from snnc.argtypes import positive_int
+from snnc.backends.verilog.generator import MAX_FIFO_DEPTH, check_fifo_depth
 from snnc.outdir import make_folder
 
 TARGETS = ("verilog", "hls")
@@ -43,11 +44,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_compile)
 
 
-#: the deepest event FIFO --fifo-depth builds (a block RAM's worth of events and more; the
-#: Verilog parameter is a 32-bit integer)
-MAX_FIFO_DEPTH = 1 << 16
-
-
 def cmd_compile(args) -> int:
     from snnc.backends.verilog import generate
     from snnc.errors import SnnError
@@ -57,9 +53,11 @@ def cmd_compile(args) -> int:
         raise SnnError(None, f"--fifo-depth is for --target verilog (the {args.target} design "
                              "has no event FIFOs)", "leave it out")
     fd = 16 if fd is None else fd
-    if fd < 2 or fd & (fd - 1) or fd > MAX_FIFO_DEPTH:
+    try:
+        check_fifo_depth(fd)
+    except ValueError:
         raise SnnError(None, f"--fifo-depth {fd}: must be a power of two from 2 to "
-                             f"{MAX_FIFO_DEPTH}")
+                             f"{MAX_FIFO_DEPTH}") from None
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
     # what the target cannot build, before the output folder exists (a failed compile left an

@@ -1022,7 +1022,6 @@ TARGET_OPTIONS = {"asn": ("tau_beta", "input_tau_beta", "threshold", "m_f", "tau
 
 def cmd_convert(args) -> int:
     from snnc.build import load_text
-    from snnc.weights import save_weights
 
     parser = args._convert_parser
     for target, dests in TARGET_OPTIONS.items():
@@ -1070,14 +1069,11 @@ def cmd_convert(args) -> int:
         print(f"snnc convert: {result.info['warning']}", file=sys.stderr)
     for note in result.info.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
-    make_folder(args.out)
     model_path = os.path.join(args.out, "model.snn")
     weights_path = os.path.join(args.out, "weights.npz")
     snn = load_text(result.text, model_path).graph      # the result must check like any model
-    with open(model_path, "w") as f:
-        f.write(result.text)
-    save_weights(weights_path, snn, result.weights,
-                 notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
+    _write_result(args.out, model_path, weights_path, result.text, snn, result.weights,
+                  notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
     summary = {"model": model_path, "weights": weights_path, **result.info}
     if args.check and data is not None:
         summary.update(check_accuracy(ann, snn, result.weights, data, args.check))
@@ -1091,6 +1087,33 @@ def cmd_convert(args) -> int:
                   f"{100 * summary['snn_accuracy']:.2f}%, {summary['spikes_per_sample']:.1f} "
                   "spikes per sample")
     return 0
+
+
+def _write_result(out: str, model_path: str, weights_path: str, text: str, snn: ir.Graph,
+                  weights: dict, notes: str) -> None:
+    """Write the model and its weights as a pair: a failure leaves the folder's previous pair
+    (a new model beside old weights would run with the wrong weights), and no folder where the
+    command created it."""
+    import shutil
+
+    from snnc.weights import save_weights
+
+    created = not os.path.isdir(out)
+    make_folder(out)
+    tmp_model = f"{model_path}.tmp{os.getpid()}"
+    try:
+        try:
+            with open(tmp_model, "w") as f:
+                f.write(text)
+            save_weights(weights_path, snn, weights, notes=notes)
+            os.replace(tmp_model, model_path)
+        finally:
+            if os.path.exists(tmp_model):
+                os.remove(tmp_model)
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def _dataset(name: str, ann: Ann):

@@ -192,3 +192,16 @@ def test_torch_forward_of_an_empty_batch(m, x):
     e = net.encode(x)
     with pytest.raises(ValueError, match="the batch holds no samples"):
         net({k: v[:, :0] for k, v in e.items()} if isinstance(e, dict) else e[:, :0])
+
+
+def test_yes_no_arguments_take_bools_only(m, x):
+    # record="no" was true (and kept every layer's record); qat="False" built a QAT module
+    with pytest.raises(TypeError, match="record must be True or False, not 'no'"):
+        m.simulate(x, record="no")
+    with pytest.raises(TypeError, match="record must be True or False, not 1"):
+        m.simulate(x, backend="golden", record=1)
+    r = m.simulate(x, record=np.bool_(True))
+    assert r.delivered("hidden").shape[:2] == (m.graph.time.steps, 3)
+    pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="qat must be True or False, not 'False'"):
+        m.to_torch(qat="False")

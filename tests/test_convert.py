@@ -668,3 +668,29 @@ def test_out_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     out.write_text("")
     assert main(["convert", str(pt), "--out", str(out)]) == 2
     assert f"error: cannot create output folder {out}: it is a file" in capsys.readouterr().err
+
+
+def test_a_failed_write_leaves_the_previous_pair_or_no_folder(tmp_path, capsys, monkeypatch):
+    import snnc.weights
+
+    pt = tmp_path / "m.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 10)).state_dict(), pt)
+    out = tmp_path / "out"
+    assert main(["convert", str(pt), "--out", str(out), "--threshold", "0.5"]) == 0
+    old_model, old_weights = (out / "model.snn").read_text(), (out / "weights.npz").read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise SnnError(None, "cannot write weights: no space left on device")
+
+    monkeypatch.setattr(snnc.weights, "save_weights", disk_full)
+    capsys.readouterr()
+    # a second conversion with other settings fails writing its weights: the folder keeps the
+    # first model beside its own weights (the new model was written beside the old weights)
+    assert main(["convert", str(pt), "--out", str(out), "--threshold", "0.25"]) == 2
+    assert "error: cannot write weights: no space left on device" in capsys.readouterr().err
+    assert (out / "model.snn").read_text() == old_model
+    assert (out / "weights.npz").read_bytes() == old_weights
+    assert sorted(p.name for p in out.iterdir()) == ["model.snn", "weights.npz"]
+    # a folder the failed command created is removed (it was left with a lone model.snn)
+    assert main(["convert", str(pt), "--out", str(tmp_path / "new" / "out")]) == 2
+    assert not (tmp_path / "new" / "out").exists()

@@ -174,8 +174,13 @@ def test_every_builtin_kind_and_lanes_override(tmp_path):
     d = man["layers"][3]["parameters"]
     assert d["LEAK"] == 2 and d["RESET"] == 2 and d["MEM_DECAY"] == q.plan("d").neuron.mem_decay
     assert man["layers"][0]["fifo_depth"] == 4
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="power of two from 2 to 65536, not 6"):
         generate(q, tmp_path, fifo_depth=6)
+    # the bound `snnc compile --fifo-depth` has holds for the Python API too
+    with pytest.raises(ValueError, match="not 131072"):
+        generate(q, tmp_path, fifo_depth=1 << 17)
+    with pytest.raises(TypeError, match="integer, not float"):
+        generate(q, tmp_path, fifo_depth=16.0)
 
 
 RNN = """model rnn

@@ -64,6 +64,9 @@ TOP = "snn_top"
 MANIFEST_FORMAT = "snnc-verilog"
 MANIFEST_VERSION = 1
 DEFAULT_FIFO_DEPTH = 16
+#: the deepest event FIFO the generator builds (a block RAM's worth of events and more; the
+#: Verilog parameter is a 32-bit integer)
+MAX_FIFO_DEPTH = 1 << 16
 CNT_W = 32
 #: extra cycles per layer and step in the cycle bound (token hand-over, pipeline fill)
 STEP_OVERHEAD = 4
@@ -866,6 +869,17 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
     }
 
 
+def check_fifo_depth(fifo_depth) -> None:
+    """Refuse an event FIFO depth the generator does not build (ValueError)."""
+    import numbers
+
+    if isinstance(fifo_depth, bool) or not isinstance(fifo_depth, numbers.Integral):
+        raise TypeError(f"fifo_depth must be an integer, not {type(fifo_depth).__name__}")
+    if fifo_depth < 2 or fifo_depth & (fifo_depth - 1) or fifo_depth > MAX_FIFO_DEPTH:
+        raise ValueError(f"fifo_depth must be a power of two from 2 to {MAX_FIFO_DEPTH}, "
+                         f"not {fifo_depth}")
+
+
 def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
              fifo_depth: int = DEFAULT_FIFO_DEPTH) -> dict:
     """Write the Verilog of ``qmodel`` into ``out_dir``; returns the manifest (also written)."""
@@ -873,8 +887,7 @@ def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
     from snnc.quantize import require_quantized
 
     require_quantized(qmodel, "generate")
-    if fifo_depth < 2 or fifo_depth & (fifo_depth - 1):
-        raise ValueError(f"fifo_depth must be a power of two >= 2, not {fifo_depth}")
+    check_fifo_depth(fifo_depth)
     layers = plan_layers(qmodel, lanes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
