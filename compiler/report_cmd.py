@@ -206,16 +206,15 @@ def _efficiency_dataset(ctx: ReportContext, args) -> str:
 def _efficiency_run(ctx: ReportContext, args) -> dict:
     from snnc.backends.golden.efficiency import (EnergyCosts, efficiency_report, measure,
                                                  write_plots)
-    from snnc.datasets import fewer_samples_note, load_dataset, print_notes
+    from snnc.datasets import fewer_samples_note, load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
 
     graph = ctx.graph
     name = _efficiency_dataset(ctx, args)
     data = load_dataset(name, graph)
     print_notes(data.notes)
+    require_samples(data, "test")
     x, y = data.x_test, data.y_test
-    if len(x) == 0:
-        raise SnnError(None, f"data set '{name}' has no test samples")
     if args.samples is not None:
         if args.samples > len(x):
             ctx.notes.append(fewer_samples_note(args.samples, name, len(x)))

@@ -310,6 +310,16 @@ def test_cli_no_dataset_is_an_error(tmp_path, capsys):
     assert "error: --efficiency: model 'tiny' names no data set" in err
 
 
+def test_cli_empty_test_split_is_the_error_simulate_gives(tmp_path, capsys):
+    model, weights, _ = _files(tmp_path)
+    data = tmp_path / "empty.npz"
+    np.savez(data, x_train=X, y_train=Y, x_test=X[:0], y_test=Y[:0])
+    for argv in (["report", model, "--weights", weights, "--efficiency"],
+                 ["simulate", model, "--weights", weights]):
+        assert main(argv + ["--dataset", f"npz:{data}"]) == 2
+        assert capsys.readouterr().err == f"error: the test split of 'npz:{data}' holds no samples\n"
+
+
 @pytest.mark.parametrize("cost", ["-1", "1e308", "inf"])
 def test_cost_out_of_range_is_an_argparse_error(tmp_path, capsys, cost):
     # 1e308 pJ per add overflowed the totals to inf (and the JSON to Infinity / NaN)
@@ -329,3 +339,12 @@ def test_efficiency_options_without_efficiency_are_an_argparse_error(tmp_path, c
         main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", *option])
     assert exc.value.code == 2
     assert f"{option[0]}: options of --efficiency, which is not given" in capsys.readouterr().err
+
+
+def test_a_run_without_synaptic_operations_prints_its_energy_like_the_others():
+    q = _qmodel()
+    r = eff.efficiency_report(eff.measure(q, np.zeros_like(X), Y))
+    assert r["energy"]["snn_nj_per_inference"] == 0 and r["energy"]["ann_over_snn"] is None
+    line = next(s for s in eff.report_lines(r) if "energy estimate" in s)
+    assert line == ("  energy estimate per inference: SNN 0.000 nJ (no synaptic operations), ANN "
+                    f"0.046 nJ ({r['energy']['ann_definition']})")

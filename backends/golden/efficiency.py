@@ -418,8 +418,8 @@ def report_lines(r: dict) -> list[str]:
     out.append(f"  energy estimate per inference: SNN {en['snn_nj_per_inference']:.3f} nJ "
                f"({en['snn_definition']}), ANN {en['ann_nj_per_inference']:.3f} nJ "
                f"({en['ann_definition']}); ANN/SNN {ratio:.3g}" if ratio is not None else
-               f"  energy estimate per inference: SNN 0 nJ, ANN "
-               f"{en['ann_nj_per_inference']:.3f} nJ")
+               f"  energy estimate per inference: SNN {0:.3f} nJ (no synaptic operations), ANN "
+               f"{en['ann_nj_per_inference']:.3f} nJ ({en['ann_definition']})")
     c = en["costs_pj"]
     out.append(f"    costs: add {c['add']:g} pJ, multiply {c['multiply']:g} pJ, "
                f"MAC {c['mac']:g} pJ "
