@@ -213,7 +213,8 @@ def run_one(name: str, model: str, seed: int, work: str, quiet: bool) -> dict:
     ann = tr["float_accuracy"]
     # the ANN's own (float) predictions on the test split: where the ASN differs from them is
     # the only place its accuracy can differ
-    from snnc.convert_cmd import _dataset, load_ann
+    from snnc.ann import load_ann
+    from snnc.convert_cmd import _dataset
 
     net, _ = load_ann(model, w)
     ann_pred = net.predict(_dataset(name, net).x_test)

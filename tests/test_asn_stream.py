@@ -53,8 +53,9 @@ def test_state_carries_over_between_frames():
 
 
 def test_stream_of_digits_through_a_converted_asn_network():
+    from snnc.ann import ann_from_graph
     from snnc.backends.torch.train import config_for, train
-    from snnc.convert_cmd import Options, ann_from_graph, convert
+    from snnc.conversion import Options, convert
     from snnc.datasets import load_dataset
 
     graph = load(ROOT / "examples" / "digits_relu.snn").graph

@@ -14,7 +14,8 @@ import torch
 from snnc.backends.golden.golden_sim import simulate_golden
 from snnc.build import load, load_text
 from snnc.cli import main
-from snnc.convert_cmd import Options, ann_from_graph, convert
+from snnc.ann import ann_from_graph
+from snnc.conversion import Options, convert
 from snnc.datasets import load_dataset
 from snnc.errors import SnnError
 from snnc.quantize import quantize
@@ -75,7 +76,7 @@ def test_asn_conversion_keeps_the_ann_accuracy_with_few_spikes(trained):
 
 
 def test_asn_thresholds_are_calibrated_per_layer_and_deterministic(trained):
-    from snnc.convert_cmd import DIVISORS
+    from snnc.conversion import DIVISORS
 
     graph, weights, data, _ = trained
     ann = ann_from_graph(graph, weights)
@@ -255,7 +256,7 @@ def test_cli_converts_a_conv_state_dict(trained, tmp_path, capsys):
     assert torch_acc > 0.9
     pt = tmp_path / "cnn.pt"
     torch.save(seq.state_dict(), pt)
-    from snnc.convert_cmd import ann_from_state_dict
+    from snnc.ann import ann_from_state_dict
 
     ann = ann_from_state_dict(str(pt), (1, 8, 8), (), (1,))
     np.testing.assert_allclose(ann.forward(data.x_test)[-1], logits.numpy(), atol=1e-4)
@@ -275,7 +276,7 @@ def test_cli_converts_a_conv_state_dict(trained, tmp_path, capsys):
 
 def test_conv_state_dict_geometry_follows_torch(tmp_path):
     """Strides and paddings per Conv2d, two of them, then two Linear layers."""
-    from snnc.convert_cmd import ann_from_state_dict
+    from snnc.ann import ann_from_state_dict
 
     torch.manual_seed(1)
     seq = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, stride=2), torch.nn.ReLU(),
@@ -475,8 +476,8 @@ def test_usage_errors(tmp_path, capsys):
                   "--out", str(tmp_path / "o")])
         assert exc.value.code == 2
         assert f"argument {opt}: {message}" in capsys.readouterr().err
-    # the same checks on the Python API's options (snnc.convert_cmd.check_options)
-    from snnc.convert_cmd import check_options
+    # the same checks on the Python API's options (snnc.conversion.check_options)
+    from snnc.conversion import check_options
 
     for bad, message in ((Options(to="asn", tolerance=-1), "--tolerance must be 0 or more, not -1"),
                          (Options(to="asn", threshold=0.0), "--threshold must be positive, not 0"),
