@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import snnc
-    from snnc.backends.verilog.generator import STEP_OVERHEAD
+    from snnc.backends.verilog.plan import STEP_OVERHEAD
     from snnc.datasets import load_dataset
     from snnc.quantize import quantize
     from snnc.weights import random_weights

@@ -174,7 +174,9 @@ module snn_decay #(
                 wire signed [TOP-1:0] dx = din;             // sign-extended
                 // the tree's nodes, level l (16 >> l nodes) from node 32 - (32 >> l): node n
                 // in nd[n*TOP +: TOP], modulo 2^TOP
+                /* verilator lint_off UNOPTFLAT */     // level l + 1 from level l: no loop
                 wire [31*TOP-1:0] nd;
+                /* verilator lint_on UNOPTFLAT */
                 /* verilator lint_on UNUSEDSIGNAL */
                 genvar l, i;
                 for (i = 0; i < 16; i = i + 1) begin : g_leaf

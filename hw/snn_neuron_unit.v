@@ -251,7 +251,11 @@ module snn_neuron_unit #(
                 // offset binary: u_new > TH  <=>  (u_new ^ MSB) > (TH ^ MSB), unsigned
                 wire [U_W-1:0] c  = TH_C[U_W-1:0] ^ {1'b1, {(U_W - 1){1'b0}}};
                 wire [U_W-1:0] uo = u_new ^ {1'b1, {(U_W - 1){1'b0}}};
+                // one vector, bit i + 1 computed from bit i: not a loop (Verilator's UNOPTFLAT
+                // is a false alarm here, and fatal in a build with --public-flat-rw)
+                /* verilator lint_off UNOPTFLAT */
                 wire [U_W:0]   g;                      // g[i + 1]: uo[i:0] > c[i:0]
+                /* verilator lint_on UNOPTFLAT */
                 assign g[0] = 1'b0;
                 genvar gi;
                 for (gi = 0; gi < U_W; gi = gi + 1) begin : g_bit

@@ -207,7 +207,7 @@ def test_verilog_backend_builds_graded_user_neurons(tmp_path):
     graded (the height as the payload, U_W bits, signed) and its state word holds the height
     (tests/hw/test_user_cosim.py co-simulates such designs bit-exact)."""
     from snnc.backends.verilog import generate
-    from snnc.backends.verilog.generator import check_supported
+    from snnc.backends.verilog.plan import check_supported
 
     g = load_text(neuron_model("    spike when v > th emit v"), "v.snn").graph
     q = quantize(g, random_weights(g, seed=0))

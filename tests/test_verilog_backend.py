@@ -157,6 +157,14 @@ def test_digits_top_manifest_and_memories(tmp_path):
     assert man["memory_files"] == ["w_hidden.mem", "w_out.mem"]
     assert man["write_select"] is None and widths["w_addr"] == 11         # 64 rows * 32 words
     assert "(E_L + R_L) * words_L" in man["cycle_bound"]["formula"]
+    # what an integrator needs beyond the ports (found by writing a bench from the docs alone):
+    # the encoder's settings, how a membrane readout is read, what survives rst
+    assert man["input"]["encoder"] == {"kind": "rate", "gain": 1.0}
+    assert "runs outside the design" in man["input"]["encoder_doc"]
+    assert "add their field U over the steps" in man["output"]["doc"]
+    docs = {p["name"]: p["doc"] for p in man["ports"]}
+    assert "weight memories keep their contents" in docs["rst"]
+    assert "is ignored" in docs["w_addr"] and "unspecified word" in docs["rd_addr"]
     top = (tmp_path / "snn_top.v").read_text()
     assert top.count("snn_layer_core #(") == 2 and top.count("snn_event_fifo #(") == 2
     assert "module snn_top (" in top and top.rstrip().endswith("`default_nettype wire")
@@ -360,16 +368,44 @@ def test_random_weights_are_deterministic(tmp_path):
 
 def test_unsigned_state_format_is_a_located_error():
     """The hardware's states are two's complement: an unsigned format must not be built
-    silently (recurrent_alif.snn's adaptation is ufixed<12,6>)."""
+    silently (here a CubaLIF's current, which can be negative)."""
+    text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                   "layer r = recurrent(x, 3) with CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms)\n"
+                   "output r = count\n"
+                   "hardware { current = ufixed<12,6> }\n")
+    (err,) = _errors(text)
+    assert (err.loc.line, err.loc.col) == (7, 1)
+    assert err.message == ("the unsigned current format ufixed<12,6> of layer 'r' is not "
+                           "supported by the Verilog backend yet")
+    asn = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                  "layer r = dense(x, 3) with ASN(tau_beta = 20 ms)\n"
+                  "output r = membrane\n"
+                  "hardware { adaptation = ufixed<12,6> }\n")
+    (err,) = _errors(asn)
+    assert err.message.startswith("the unsigned adaptation format ufixed<12,6> of layer 'r'")
+
+
+def test_an_alif_adaptation_may_be_unsigned(tmp_path):
+    """An ALIF's A is never negative: ufixed<W,F> is held as a W + 1-bit signed field, the same
+    values (recurrent_alif.snn's adaptation is ufixed<12,6>; the co-simulation of the recurrent
+    bench design, tests/hw/test_network_cosim.py, runs one that saturates)."""
     text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
                    "layer r = recurrent(x, 3) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, "
                    "beta = 0.3)\n"
                    "output r = count\n"
                    "hardware { adaptation = ufixed<12,6> }\n")
-    (err,) = _errors(text)
-    assert (err.loc.line, err.loc.col) == (7, 1)
-    assert err.message == ("the unsigned adaptation format ufixed<12,6> of layer 'r' is not "
-                           "supported by the Verilog backend yet")
+    m = snnc.loads(text, "u.snn")
+    man = generate(m.quantize(m.random_weights(seed=1)), tmp_path)
+    prm = man["layers"][0]["parameters"]
+    assert (prm["A_W"], prm["A_FRAC"]) == (13, 6)
+    assert ("A", 13, True) in [(f["name"], f["width"], f["signed"])
+                               for f in man["layers"][0]["state"]["fields"]]
+    widest = HEAD + ("input x[4] = rate(gain = 1.0)\n"
+                     "layer r = dense(x, 3) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms)\n"
+                     "output r = count\n"
+                     "hardware { adaptation = ufixed<32,6> }\n")     # 33 bits: not built
+    (err,) = _errors(widest)
+    assert err.message.startswith("the unsigned adaptation format ufixed<32,6> of layer 'r'")
 
 
 ASN_CHAIN = HEAD + """input x[5] = direct(scale = 1.0)
@@ -408,6 +444,9 @@ def test_asn_layers_and_direct_input(tmp_path):
     # the LIF layer between them stores U, S_prev and R only
     assert [f["name"] for f in l["state"]["fields"]] == ["U", "S", "R"]
     assert h["kind"] == "ASN" and h["graded_input"] and h["payload"]["graded"]
+    assert man["input"]["encoder"] == {"kind": "direct", "scale": 1.0}
+    assert "scale * x[j] quantised to fixed<10,9>" in man["input"]["encoder_doc"]
+    assert "count and first_spike" not in man["output"]["doc"]      # a membrane readout
     assert h["payload"]["width"] == 14 and h["payload"]["signed"]
     assert not l["payload"]["graded"] and l["graded_input"] and not o["graded_input"]
     assert h["saturation"] == {"U": "sat_u_count", "P": "sat_p_count", "A": "sat_a_count",

@@ -34,8 +34,8 @@ HOROWITZ = ('M. Horowitz, "Computing\'s energy problem (and what we can do about
 
 def step_overhead() -> int:
     """Cycles of fixed overhead per layer and step in the Verilog core's cycle bound (the
-    manifest's ``cycle_bound.overhead_per_layer``, ``generator.STEP_OVERHEAD``)."""
-    from snnc.backends.verilog.generator import STEP_OVERHEAD
+    manifest's ``cycle_bound.overhead_per_layer``, ``plan.STEP_OVERHEAD``)."""
+    from snnc.backends.verilog.plan import STEP_OVERHEAD
 
     return int(STEP_OVERHEAD)
 

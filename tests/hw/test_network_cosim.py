@@ -14,7 +14,9 @@ bound. A third design ("kinds") has every built-in neuron kind, refractory perio
 every reset and a narrow state format that saturates, and layers of 3, 1 and 2 lanes (a layer's
 own `lanes`). A fourth ("recurrent") has a recurrent ALIF layer with a bias (4 lanes, its own)
 feeding a dense LIF readout with a bias (3 lanes; rate-encoded input, a narrow membrane that
-saturates, padding lanes, decay coefficients of three signed digits, `leak_digits = 3`): the recurrent spikes of step t return as events of step t + 1 and
+saturates, padding lanes, decay coefficients of three signed digits, `leak_digits = 3`, an
+unsigned adaptation format that saturates, held as a 6-bit signed field): the recurrent spikes of
+step t return as events of step t + 1 and
 the cycle bound counts them. Mutation runs (one corrupted weight in a memory file: a feed-forward
 weight, and a recurrent one) must make the Checker see a difference. The generated tops are also linted
 (Verilator -Wall, Icarus -g2005, Yosys).
@@ -85,6 +87,7 @@ hardware {
     lanes = 3
     membrane = fixed<12,8>
     leak_digits = 3
+    adaptation = ufixed<5,2>
 }
 """
 
@@ -212,8 +215,6 @@ try:
     @cocotb.test()
     async def network_matches_golden(dut):
         """Several samples, step by step, against the golden model: spikes and final states."""
-        from cocotb.triggers import FallingEdge, ReadOnly
-
         with open(os.environ["SNNC_COSIM_STIM"], "rb") as fh:
             stim = pickle.load(fh)
         model = Model(stim["qmodel"], stim["x"], stim["sample_ids"], stim["seed"])
@@ -223,6 +224,41 @@ try:
 
         await core_reset(dut, NETWORK_INPUTS)
         await wait_idle(dut, 20000, "network")
+
+        await _run_batch(dut, model, layers, checker, rng, stim)
+
+    @cocotb.test()
+    async def network_weight_reload(dut):
+        """The top's run-time write port: after reset, every word of every memory (weights,
+        recurrent weights, biases) is rewritten with another weight set, interleaved with writes
+        that must be ignored (a word address past a layer's memories, whose low bits name a real
+        word; an unused memory select); then the samples must match the golden model of the new
+        weights, spike for spike and state for state."""
+        from cocotb.triggers import FallingEdge
+
+        with open(os.environ["SNNC_COSIM_STIM"], "rb") as fh:
+            stim = pickle.load(fh)
+        model = Model(stim["qmodel"], stim["x"], stim["sample_ids"], stim["seed"])
+        layers = stim["manifest"]["layers"]
+        checker = Comparer(False)
+        rng = random.Random(SEED)
+        await core_reset(dut, NETWORK_INPUTS)
+        await wait_idle(dut, 20000, "network")
+        for layer, addr, data in stim["writes"]:
+            await FallingEdge(dut.clk)
+            dut.w_we.value = 1
+            dut.w_layer.value = layer
+            dut.w_addr.value = addr
+            dut.w_data.value = data
+        await FallingEdge(dut.clk)
+        dut.w_we.value = 0
+        await wait_idle(dut, 20000, "network")
+        await _run_batch(dut, model, layers, checker, rng, stim)
+
+    async def _run_batch(dut, model, layers, checker, rng, stim):
+        """Every sample of ``model``, step by step, clear between samples: the Checker
+        compares output spikes, final states, step counts and saturation counters."""
+        from cocotb.triggers import FallingEdge, ReadOnly
 
         total_cycles = 0
         for b in range(model.batch):
@@ -317,7 +353,36 @@ def _corrupt(manifest: dict, qmodel, x, sample_ids, seed, test_dir: Path,
                        snnc.hw.weight_words(w, lay["lanes"], bits), lay[memory]["word_bits"])
 
 
-def _run(name: str, mutate: str | None = None) -> None:
+def _reload_writes(qmodel, new, top_manifest: dict) -> list[tuple[int, int, int]]:
+    """Writes (w_layer, w_addr, w_data) that load every memory word of ``new``'s design into
+    the design of ``qmodel``, then for every word two that must be ignored: the same word with
+    an address bit above the layer's own address width set (its low bits name the word just
+    loaded: a top that cut the address wrapped the garbage onto it), and the same word under the
+    unused memory select 3."""
+    from snnc.backends.verilog import plan_layers
+
+    sel = top_manifest["write_select"]
+    shift = sel["shift"] if sel else None
+    width = next(p["width"] for p in top_manifest["ports"] if p["name"] == "w_addr")
+    word_w = width - (2 if sel else 0)
+    old_layers, new_layers = plan_layers(qmodel), plan_layers(new)
+    writes, ignored = [], []
+    for old, lay in zip(old_layers, new_layers):
+        garbage = (1 << (lay.p * lay.params["W_W"])) - 1
+        for mem, words in ((0, lay.words), (1, lay.rec_words), (2, lay.bias_words)):
+            for k, data in enumerate(words):
+                base = (mem << shift) if sel else 0
+                writes.append((lay.index, base | k, int(data)))
+                if lay.wa_w < word_w:
+                    ignored.append((lay.index, base | (1 << lay.wa_w) | k, garbage))
+                if sel:
+                    ignored.append((lay.index, (3 << shift) | k, garbage))
+        assert old.words != lay.words      # the reload changes every layer
+    assert ignored
+    return writes + ignored
+
+
+def _run(name: str, mutate: str | None = None, reload: bool = False) -> None:
     import hwsim
     from snnc.backends.verilog import generate
 
@@ -337,10 +402,18 @@ def _run(name: str, mutate: str | None = None) -> None:
         shutil.rmtree(gen, ignore_errors=True)
     if mutate:
         _corrupt(manifest, qmodel, x, sample_ids, seed, test_dir, mutate)
+    stim = {"qmodel": qmodel, "x": x, "sample_ids": sample_ids, "seed": seed,
+            "manifest": manifest, "expect_mismatch": bool(mutate)}
+    if reload:      # the memory files hold weights of seed 1; the run-time writes load seed 2's
+        from snnc.api import CompiledModel
+
+        cm = CompiledModel(qmodel.graph)
+        new = cm.quantize(cm.random_weights(seed=2))
+        stim.update(qmodel=new, writes=_reload_writes(qmodel, new, manifest))
     with open(test_dir / STIM, "wb") as fh:
-        pickle.dump({"qmodel": qmodel, "x": x, "sample_ids": sample_ids, "seed": seed,
-                     "manifest": manifest, "expect_mismatch": bool(mutate)}, fh)
+        pickle.dump(stim, fh)
     hwsim.run(TOP, bdir, "test_network_cosim", test_dir=test_dir,
+              testcase="network_weight_reload" if reload else "network_matches_golden",
               extra_env={"SNNC_COSIM_STIM": str(test_dir / STIM)})
 
 
@@ -352,6 +425,13 @@ def test_network_matches_golden(name):
 def test_network_cosim_detects_corrupted_weight():
     """Mutation check: one corrupted weight in a memory file must make the comparison fail."""
     _run("small", mutate="weights")
+
+
+@pytest.mark.parametrize("name", ["small", "recurrent"])
+def test_network_weights_load_at_run_time(name):
+    """Every memory word rewritten through the top's write port (another weight set), with
+    writes past a layer's memories ignored; then bit-exact with the new weights' golden model."""
+    _run(name, reload=True)
 
 
 def test_network_cosim_detects_corrupted_recurrent_weight():

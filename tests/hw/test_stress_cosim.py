@@ -114,7 +114,7 @@ def test_dense_burst_sustains_09_P(dense_run):
 
 
 def test_idle_step_costs_only_its_sweep(dense_run):
-    from snnc.backends.verilog.generator import STEP_OVERHEAD
+    from snnc.backends.verilog.plan import STEP_OVERHEAD
 
     run, comp, info = dense_run
     assert comp.match

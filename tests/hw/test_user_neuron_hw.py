@@ -163,7 +163,7 @@ def _accepted(neuron_src: str, name: str) -> bool:
                       "output l = count", "hardware { weights = fixed<8,6>; state = fixed<10,4> }"])
     try:
         q = _quantized(text)
-        from snnc.backends.verilog.generator import check_supported
+        from snnc.backends.verilog.plan import check_supported
         check_supported(q)
     except Exception:  # noqa: BLE001 - rejected somewhere: draw another
         return False
@@ -249,7 +249,7 @@ def _vectors(rng: np.random.Generator, uw: int, ns: int, acc_w: int, acc_frac: i
 
 def test_user_neuron_datapaths(tmp_path):
     import hwsim
-    from snnc.backends.verilog.generator import plan_layers
+    from snnc.backends.verilog.plan import plan_layers
     from snnc.backends.verilog.userneuron import user_file
 
     problem = hwsim.toolchain_problem()
