@@ -187,6 +187,10 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str, lanes: int |
     out["golden_spikes_per_sample"] = golden.totals.spikes / n
     out["golden_sops_per_sample"] = golden.totals.sops / n
     out["counts_from"] = source
+    # the hardware's own clamp counters over the batch (compared with the golden model's above):
+    # reported, not only compared (nothing is clamped silently)
+    out["saturation"] = {name: {k: int(v) for k, v in counts.items() if v}
+                         for name, counts in run.saturation.items()}
     if run.cycles is not None:
         cyc = np.asarray(run.cycles, dtype=np.int64)
         out["cycles"] = {"mean": float(cyc.mean()), "max": int(cyc.max()), "min": int(cyc.min()),
@@ -231,6 +235,10 @@ def summary_text(s: dict) -> list[str]:
                  f"{pct(s['prediction_agreement'])} of the samples")
     lines.append(f"per sample: {s['spikes_per_sample']:.1f} spikes, "
                  f"{s['sops_per_sample']:.0f} synaptic operations ({s['counts_from']})")
+    clamped = {name: c for name, c in s.get("saturation", {}).items() if c}
+    lines.append("saturation (the hardware's counters, all samples): " + (
+        "; ".join(f"layer {name}: " + ", ".join(f"{k} {v}" for k, v in c.items())
+                  for name, c in clamped.items()) if clamped else "none"))
     if s.get("cycles"):
         c = s["cycles"]
         line = f"cycles per inference: mean {c['mean']:.1f}, max {c['max']}"

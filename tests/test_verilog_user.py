@@ -50,7 +50,8 @@ def test_generated_user_design(tmp_path):
     assert p["USER_INIT"] == 4                      # v = 0.25 in fixed<10,4>, r = 0
     assert p["REC"] == 1 and p["OUT_PW"] == 1
     assert [(f["name"], f["offset"], f["width"]) for f in lay["state"]["fields"]] == [
-        ("v", 0, 10), ("r", 10, 10), ("S", 20, 1), ("pad", 21, 1)]
+        ("v", 0, 10), ("r", 10, 10), ("S", 20, 1)]
+    assert lay["state"]["lane_bits"] == 22           # and one unused bit, not a field
     assert lay["saturation"] == {"v": "sat_u_count", "r": "sat_i_count"}
     assert lay["membrane"] == "v" and out["membrane"] == "U"
     assert out["parameters"]["GRADED"] == 0

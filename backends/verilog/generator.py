@@ -40,7 +40,7 @@ the others 1), ``saturation`` (the state names its counters report, on the ``sat
 ``membrane`` (the state field a membrane readout sums: ``U``, or a user neuron's first state),
 ``user_neuron`` (its name, module and states, or None) and, in ``state.fields``, the per-kind
 layout of a state word (ASN: ``U, P, A, S, H``; a user neuron: its states by name, ``S``, then
-``emit`` (the height) when graded, else a 1-bit ``pad``). The top has ``sat_p_count`` and
+``emit`` (the height) when graded, else one unused bit, not listed). The top has ``sat_p_count`` and
 ``sat_h_count`` ports only when a layer counts with them (an ASN, a user neuron with four or more
 states or graded events).
 

@@ -96,6 +96,9 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
     for l in layers:
         offset, fields = 0, []
         for name, w, signed in l.state_layout:
+            if name is None:                    # an unused bit
+                offset += w
+                continue
             fields.append({"name": name, "offset": offset, "width": w, "signed": signed})
             offset += w
         layer_entries.append({

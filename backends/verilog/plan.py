@@ -119,14 +119,16 @@ class LayerHW:
 
     @property
     def state_layout(self) -> list[tuple[str, int, bool]]:
-        """The stored fields of one lane, low bits first (the core's ST_I / ST_A select I, A)."""
+        """The stored fields of one lane, low bits first (the core's ST_I / ST_A select I, A); a
+        non-graded user neuron's lane ends in an unused bit, named None (not a field: a user's
+        state may be called anything, and one named ``pad`` was overwritten by it on read-back)."""
         pr = self.params
         if self.user is not None:
             from snnc.intexpr import EMIT_KEY
 
             return [(name, pr["U_W"], True) for name, _ in self.user.states] + \
                 [("S", 1, False)] + \
-                ([(EMIT_KEY, pr["U_W"], True)] if self.user.graded else [("pad", 1, False)])
+                ([(EMIT_KEY, pr["U_W"], True)] if self.user.graded else [(None, 1, False)])
         if self.asn:
             return [("U", pr["U_W"], True), ("P", pr["U_W"], True)] + \
                 ([("A", pr["A_W"], True)] if pr.get("ST_A", 1) else []) + \

@@ -407,21 +407,22 @@ class ASNLayerModel:
 # test_user_neuron_hw.py): GateLIF (comparisons, min/max, a select on spike, a non-zero initial
 # state); Odd (graded, every operation, one state clamped twice per step).
 USER_NEURONS = """
-neuron GateLIF {
+neuron GateLIF {                    # its refractory counter is named `pad`: the name the
+    # Verilog layout once gave its unused bit, which overwrote the state on read-back
     param tau: time = 10 ms
     param threshold = 0.5
     param floor = -1.0
     state v = 0.25
-    state r = 0
+    state pad = 0
     update {
-        v = decay(tau) * v + (1 - min(r, 1)) * input
+        v = decay(tau) * v + (1 - min(pad, 1)) * input
         v = clip(v, floor, 3.5)
-        r = max(r - 1, 0)
+        pad = max(pad - 1, 0)
     }
-    spike when v > threshold and not (r > 0)
+    spike when v > threshold and not (pad > 0)
     on spike {
         v = v - 2 * threshold
-        r = 2
+        pad = 2
     }
 }
 

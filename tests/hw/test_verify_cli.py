@@ -95,6 +95,9 @@ def test_verify_hls_trained_digits_200_images(trained_digits, capsys):
     ties = int(((count == count.max(axis=1, keepdims=True)).sum(axis=1) > 1).sum())
     assert ties > 0, "no count tie among the samples: the membrane tie-break is not exercised"
     assert "membrane_decided_samples" not in s
+    # the C simulation's clamp counters are reported (they were compared, never shown)
+    assert s["saturation"] == {name: {k: v for k, v in st.saturation.items() if v}
+                               for name, st in g.stats.items() if name in ("hidden", "out")}
 
 
 def test_verify_trained_digits_200_images(trained_digits, capsys):
@@ -159,8 +162,13 @@ def test_verify_text_output_random_weights(tmp_path, capsys):
                                "agree on 100.00%")
     assert lines[3] == (f"per sample: {g.totals.spikes / 3:.1f} spikes, "
                         f"{g.totals.sops / 3:.0f} synaptic operations (hardware)")
-    assert lines[4].startswith("cycles per inference: mean ")
-    assert "latency at 50 MHz" in lines[6]
+    clamped = {n: c for n, c in ((n, {k: v for k, v in g.stats[n].saturation.items() if v})
+                                 for n in ("hidden", "out")) if c}
+    assert lines[4] == "saturation (the hardware's counters, all samples): " + (
+        "; ".join(f"layer {n}: " + ", ".join(f"{k} {v}" for k, v in c.items())
+                  for n, c in clamped.items()) if clamped else "none")
+    assert lines[5].startswith("cycles per inference: mean ")
+    assert "latency at 50 MHz" in lines[7]
 
 
 def _corrupt_most_active(q, x, seed):
