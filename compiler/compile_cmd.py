@@ -17,7 +17,6 @@ import sys
 
 from snnc import argtypes, ir
 from snnc.argtypes import positive_int
-from snnc.backends.verilog.generator import MAX_FIFO_DEPTH, check_fifo_depth
 from snnc.outdir import make_folder
 
 TARGETS = ("verilog", "hls")
@@ -38,7 +37,7 @@ def register(sub) -> None:
                         "(default: the hardware block's lanes, or 4)")
     p.add_argument("--fifo-depth", type=positive_int, metavar="D",
                    help=f"--target verilog: depth of the event FIFOs, a power of two from 2 to "
-                        f"{MAX_FIFO_DEPTH} (default 16)")
+                        f"{ir.MAX_FIFO_DEPTH} (default 16)")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
     p.set_defaults(func=cmd_compile)
@@ -53,11 +52,13 @@ def cmd_compile(args) -> int:
         raise SnnError(None, f"--fifo-depth is for --target verilog (the {args.target} design "
                              "has no event FIFOs)", "leave it out")
     fd = 16 if fd is None else fd
+    from snnc.backends.verilog.generator import check_fifo_depth
+
     try:
         check_fifo_depth(fd)
     except ValueError:
         raise SnnError(None, f"--fifo-depth {fd}: must be a power of two from 2 to "
-                             f"{MAX_FIFO_DEPTH}") from None
+                             f"{ir.MAX_FIFO_DEPTH}") from None
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
     # what the target cannot build, before the output folder exists (a failed compile left an

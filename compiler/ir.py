@@ -446,6 +446,9 @@ def default_lanes(graph: "Graph", default: int | None = None) -> int:
 
 
 MAX_LANES = 64       # the language's range of `lanes` (hardware block and layers)
+#: the deepest event FIFO the Verilog generator builds (a block RAM's worth of events and more;
+#: the Verilog parameter is a 32-bit integer)
+MAX_FIFO_DEPTH = 1 << 16
 
 
 def lanes_of(graph: "Graph", layer, default: int | None = None) -> int:

@@ -55,6 +55,7 @@ import json
 import shutil
 from pathlib import Path
 
+from snnc import ir
 from snnc.backends.verilog.manifest import build_manifest
 from snnc.backends.verilog.plan import plan_layers
 from snnc.backends.verilog.top import TOP, build_top
@@ -62,9 +63,6 @@ from snnc.backends.verilog.userneuron import user_file
 from snnc.quantize import QuantizedModel
 
 DEFAULT_FIFO_DEPTH = 16
-#: the deepest event FIFO the generator builds (a block RAM's worth of events and more; the
-#: Verilog parameter is a 32-bit integer)
-MAX_FIFO_DEPTH = 1 << 16
 
 def check_fifo_depth(fifo_depth) -> None:
     """Refuse an event FIFO depth the generator does not build (ValueError)."""
@@ -72,8 +70,8 @@ def check_fifo_depth(fifo_depth) -> None:
 
     if isinstance(fifo_depth, bool) or not isinstance(fifo_depth, numbers.Integral):
         raise TypeError(f"fifo_depth must be an integer, not {type(fifo_depth).__name__}")
-    if fifo_depth < 2 or fifo_depth & (fifo_depth - 1) or fifo_depth > MAX_FIFO_DEPTH:
-        raise ValueError(f"fifo_depth must be a power of two from 2 to {MAX_FIFO_DEPTH}, "
+    if fifo_depth < 2 or fifo_depth & (fifo_depth - 1) or fifo_depth > ir.MAX_FIFO_DEPTH:
+        raise ValueError(f"fifo_depth must be a power of two from 2 to {ir.MAX_FIFO_DEPTH}, "
                          f"not {fifo_depth}")
 
 
