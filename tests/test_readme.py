@@ -33,3 +33,21 @@ def test_readme_python_snippet_runs_as_written(monkeypatch):
     scope: dict = {}
     exec(compile(block, "README.md", "exec"), scope)
     assert scope["result"].predictions.shape == (len(scope["x"]),)
+
+
+def test_torch_doc_snippet_runs_as_written(monkeypatch):
+    """docs/torch.md's example trains one step and exports weights that load back."""
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("torch")
+    doc = (ROOT / "docs" / "torch.md").read_text()
+    [block] = re.findall(r"```python\n(.*?)\n```", doc, flags=re.S)
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(block, "docs/torch.md", "exec"), scope)
+    assert scope["out"].readout.shape == (32, 10)
+    assert scope["net"].layer("hidden").weight.grad.abs().sum() > 0
+    net = scope["model"].to_torch(scope["weights"])
+    for layer, tensors in scope["weights"].items():
+        np.testing.assert_array_equal(net.export_weights()[layer]["weight"], tensors["weight"])

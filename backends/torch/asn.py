@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from snnc import ir
 from snnc.backends.torch.neurons import _effective, rescale as _rescale
@@ -94,6 +95,7 @@ class ASNScan(torch.autograd.Function):
         return S, U_all, H
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, gS, gU, gH):
         V, TH, S = ctx.saved_tensors
         return _asn_backward(ctx.consts, ctx.surrogate, ctx.tbptt, V, TH, S, gS, gU, gH), \
@@ -129,6 +131,7 @@ def _asn_backward(consts, surrogate, tbptt, V, TH, S, gS, gU, gH):
     return gX
 
 
+@torch.compiler.disable
 def asn_float(X: torch.Tensor, n: ir.ASN, dt: float, surrogate: Surrogate, tbptt: int = 0):
     """The float ASN over all steps of ``X`` ``[T, B, ...]`` (:class:`ASNScan`): ``(S, U, H)``."""
     consts = (math.exp(-dt / n.tau_beta), math.exp(-dt / n.tau_gamma), math.exp(-dt / n.eta),
@@ -212,12 +215,14 @@ class ASNIntScan(torch.autograd.Function):
         return S, U_all, H, counts
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, gS, gU, gH, _gsat):
         V, TH, S = ctx.saved_tensors
         gX = _asn_backward(ctx.consts, ctx.surrogate, ctx.tbptt, V, TH, S, gS, gU, gH)
         return gX, None, None, None, None, None
 
 
+@torch.compiler.disable
 def asn_int(X: torch.Tensor, consts, acc_frac: int, formats, surrogate: Surrogate, tbptt: int = 0):
     """The ASN in the golden model's integers (:class:`ASNIntScan`): ``(S, U, H, saturation)``."""
     S, U, H, counts = ASNIntScan.apply(X, consts, acc_frac, formats, surrogate, int(tbptt or 0))

@@ -24,6 +24,7 @@ import os
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from snnc.backends.torch import native_scan
 
@@ -57,6 +58,7 @@ def _usable(src: torch.Tensor, weight: torch.Tensor, bias) -> bool:
             and native_scan.library() is not None)
 
 
+@torch.compiler.disable
 def linear(src: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
            ) -> torch.Tensor:
     """``F.linear(src, weight, bias)`` (``src`` ``[..., N]``, ``weight`` ``[M, N]``), by the event
@@ -107,6 +109,7 @@ class EventLinear(torch.autograd.Function):
         return forward_events(x, weight, bias)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         gx = gw = gb = None

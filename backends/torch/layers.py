@@ -75,7 +75,7 @@ class LayerModule(nn.Module):
         self.qat_cfg = None
         self.direct = False       # the source is a direct-encoded input (QAT accumulator units)
         # loaded values the parameters' dtype rounds (float64 weights in float32 parameters):
-        # {name: (values in float64, the parameter's dtype, data_ptr and _version when loaded)}
+        # {name: (values in float64, the parameter's dtype when loaded)}
         self._exact: dict = {}
 
     # ------------------------------------------------------------------ QAT set-up
@@ -96,38 +96,41 @@ class LayerModule(nn.Module):
         """Remember the loaded ``value`` of parameter ``name`` where the parameter's dtype
         rounded it: the QAT forward quantises the value given, as the golden model does (a
         float64 weight near a rounding tie, or finer than float32, would otherwise quantise to
-        another integer), until the parameter is changed (a training step; a dtype or device
-        move keeps it)."""
+        another integer), as long as the parameter holds that value rounded to its dtype (a
+        training step, an in-place edit, even through ``.data``, or a parametrization that
+        changes it ends this; a dtype or device move keeps it)."""
         p = getattr(self, name)
         exact = value.detach().to("cpu", torch.float64)
         if torch.equal(exact, p.detach().to("cpu", torch.float64)):
             self._exact.pop(name, None)
         else:
-            self._exact[name] = (exact, p.dtype, p.data_ptr(), p._version)
+            self._exact[name] = (exact, p.dtype)
 
     def _qat_source(self, name: str, p: torch.Tensor) -> torch.Tensor:
-        """The float64 value QAT quantises: the loaded one while the parameter is unchanged
-        (its gradient still reaches the parameter), else the parameter."""
+        """The float64 value QAT quantises: the loaded one while the parameter still holds it
+        (compared by value on every call: an edit through ``.data`` changes neither the
+        parameter's version nor its storage; its gradient still reaches the parameter), else
+        the parameter."""
         value = p.to(torch.float64)
         kept = self._exact.get(name)
         if kept is None:
             return value
-        exact, dtype, ptr, version = kept
-        if p.data_ptr() != ptr or p._version != version:
-            # changed, or only moved (.double(), .to(device)): the values tell (as loaded, the
-            # parameter held the exact values rounded to its dtype then)
-            if not torch.equal(p.detach().to("cpu", dtype), exact.to(dtype)):
-                del self._exact[name]
-                return value
-            self._exact[name] = (exact, dtype, p.data_ptr(), p._version)
-        return value + (exact.to(p.device) - value).detach()
+        exact, dtype = kept
+        exact = exact.to(p.device)
+        if p.shape != exact.shape or not torch.equal(p.detach().to(dtype), exact.to(dtype)):
+            del self._exact[name]
+            return value
+        return value + (exact - value).detach()
 
     def tensors(self, qat: bool) -> dict[str, torch.Tensor]:
-        """The weights as used: float parameters, or quantised (straight-through) in QAT mode."""
+        """The weights as used: float parameters, or quantised (straight-through) in QAT mode.
+        Read by name (:func:`snnc.ir.weight_shapes`), so that a pruned or parametrized weight
+        (``torch.nn.utils.prune``, ``torch.nn.utils.parametrize``, weight norm) is used as its
+        hook or parametrization computes it."""
         out = {}
-        for name, p in self.named_parameters(recurse=False):
-            out[name] = (ste_quantize(self._qat_source(name, p), self.formats.weights) if qat
-                         else p)
+        for name in ir.weight_shapes(self.layer):
+            p = getattr(self, name)
+            out[name] = ste_quantize(self._qat_source(name, p), self.formats.weights) if qat else p
         return out
 
     def synaptic_input(self, src: torch.Tensor, w: dict, qat: bool) -> torch.Tensor:

@@ -169,6 +169,13 @@ def _module_key(name: str, taken=()) -> str:
 _EMPTY_MODULE_DICT = nn.ModuleDict()
 
 
+def _numpy_weights(t: torch.Tensor) -> np.ndarray:
+    t = t.detach()
+    if t.dtype != torch.float64:
+        t = t.to(torch.float32)
+    return t.cpu().numpy().copy()
+
+
 class SNN(nn.Module):
     """A ``.snn`` graph as a trainable module.
 
@@ -263,19 +270,25 @@ class SNN(nn.Module):
                 if tuple(value.shape) != tuple(shape):
                     raise ValueError(f"weights '{layer.name}/{tensor}' have shape "
                                      f"{list(value.shape)}, the layer needs {list(shape)}")
-                p = getattr(mod, tensor)
+                p = mod._parameters.get(tensor)
+                if p is None:
+                    raise ValueError(f"weights '{layer.name}/{tensor}' are computed by a "
+                                     "parametrization or pruning hook, not held in a parameter: "
+                                     "load the weights before adding it (or remove it first)")
                 with torch.no_grad():
                     p.copy_(value.to(p.dtype))
                 mod.keep_exact(tensor, value)    # QAT quantises the value given
 
     def export_weights(self) -> dict:
-        """The parameters as ``{layer: {tensor: numpy array}}`` (float32, or the module's dtype)."""
+        """The weights as used, ``{layer: {tensor: numpy array}}``: float64 for a float64
+        module, else float32 (bfloat16 and float16 parameters are widened: exact). A pruned or
+        parametrized weight is exported as its hook or parametrization computes it."""
         out = {}
         for layer in self.graph.layers:
             shapes = ir.weight_shapes(layer)
             if shapes:
                 mod = self.layer(layer.name)
-                out[layer.name] = {t: getattr(mod, t).detach().cpu().numpy().copy() for t in shapes}
+                out[layer.name] = {t: _numpy_weights(getattr(mod, t)) for t in shapes}
         return out
 
     # ------------------------------------------------------------------ inputs
@@ -378,7 +391,9 @@ def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None,
     """The encoded input of ``graph`` for a batch, as torch tensors ``[T, B, *shape]`` (a dict for a
     model with several inputs), from the shared numpy encoders
     (:func:`snnc.backends.golden.encoders.encode`). Direct inputs stay float64 in QAT mode so that
-    their quantisation is exactly the golden model's."""
+    their quantisation is exactly the golden model's. A direct input given as a tensor that
+    requires grad stays in the autograd graph (``scale * x``); the spike encoders (rate, latency,
+    delta) are not differentiable and detach their data."""
     from snnc.backends.golden.common import batch_inputs, sample_id_array
     from snnc.backends.golden.encoders import encode
 
@@ -396,6 +411,13 @@ def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None,
         arr = encode(inp, x_in, 1 if static else steps, seed, sample_ids)
         dt = torch.float64 if (qat and direct) else dtype
         t = torch.as_tensor(np.ascontiguousarray(arr)).to(device=device, dtype=dt)
+        given = x[inp.name] if isinstance(x, Mapping) else x
+        if direct and isinstance(given, torch.Tensor) and given.requires_grad:
+            # a direct input is scale * x: differentiable, so gradients reach x (the values
+            # stay the encoder's, computed in float64)
+            g = given.to(device=device, dtype=dt) * inp.encoding.scale
+            g = g.unsqueeze(0) if static else g[:, :steps].movedim(1, 0)
+            t = t + (g - g.detach())
         out[inp.name] = t.expand(steps, *t.shape[1:]) if static else t
     if isinstance(x, Mapping):
         return out

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from snnc import ir
 from snnc.intexpr import EMIT_KEY
@@ -359,11 +360,12 @@ class NeuronScan(torch.autograd.Function):
         return S, U, sat, C
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_S, grad_U, _grad_sat, grad_C):
         cfg, tbptt = ctx.cfg, ctx.tbptt
         saved = list(ctx.saved_tensors)
         U, S = saved[0], saved[1]
-        if grad_C is not None:               # C = S.sum(0): its gradient reaches every step
+        if grad_C is not None and grad_C.numel():    # C = S.sum(0): reaches every step
             per_step = grad_C.unsqueeze(0).expand(S.shape)   # stride 0 over time, not copied
             grad_S = per_step if grad_S is None else grad_S + per_step
         rest = saved[2:]
@@ -486,11 +488,13 @@ def backward_scan(cfg: NeuronCfg, tbptt: int, U, S, TH, M, V, grad_S, grad_U, ne
     return gX, gV
 
 
+@torch.compiler.disable
 def scan(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None, tbptt: int = 0):
     """Run a built-in neuron over all steps: ``(S, U, saturation)`` (see :class:`NeuronScan`)."""
     return NeuronScan.apply(X, V, cfg, int(tbptt or 0), False)[:3]
 
 
+@torch.compiler.disable
 def scan_counted(X: torch.Tensor, cfg: NeuronCfg, V: torch.Tensor | None = None,
                  tbptt: int = 0, count: bool = True):
     """:func:`scan` with the spike count: ``(S, U, saturation, S.sum(0))`` (the count ``None``
