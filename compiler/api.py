@@ -95,7 +95,13 @@ class CompiledModel:
         return quantize(self.graph, self._weights(weights))
 
     def encode(self, x, seed: int = 0, sample_ids=None) -> dict:
-        """The encoded inputs (numpy, ``[T, B, *shape]``) per input name, as every backend sees them."""
+        """The encoded inputs (numpy, ``[T, B, *shape]``) per input name, from the encoders every
+        backend shares: spikes (uint8) for ``rate``, ``latency`` and ``delta`` inputs, the same for
+        every backend; real values ``scale * x`` (float64) for a ``direct`` input, which is what
+        the float model takes. The fixed-point targets (golden model, Verilog, HLS) then quantise
+        a direct input's values to the hardware block's ``inputs`` format (round half up,
+        saturate, clamps counted as ``inputs`` saturation): those integers are their events'
+        payloads."""
         from snnc.backends.golden.common import batch_inputs, sample_id_array
         from snnc.backends.golden.encoders import encode
 
