@@ -3,7 +3,8 @@
     snnc compile MODEL --target verilog [--weights W.npz] [--seed S] [--lanes P]
                  [--fifo-depth D] -o DIR [--json]
 
-``--target hls`` writes a Vitis HLS C++ project instead (``snnc.backends.hls``, docs/hls.md).
+``--target hls`` writes a Vitis HLS C++ project instead (``snnc.backends.hls``, docs/hls.md);
+``--part`` names its FPGA part (default ``xc7z020clg400-1``).
 ``--target verilog`` writes ``DIR/snn_top.v`` (a chain of the hand-written ``snnc.hw`` layer
 cores), one ``$readmemh`` weight file per layer, copies of the library sources and
 ``DIR/manifest.json`` (see ``snnc.backends.verilog``). Without ``--weights`` the model is compiled
@@ -38,6 +39,9 @@ def register(sub) -> None:
     p.add_argument("--fifo-depth", type=positive_int, metavar="D",
                    help=f"--target verilog: depth of the event FIFOs, a power of two from 2 to "
                         f"{ir.MAX_FIFO_DEPTH} (default 16)")
+    p.add_argument("--part", metavar="PART",
+                   help="--target hls: the FPGA part of the Vitis project (default "
+                        "xc7z020clg400-1)")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
     p.set_defaults(func=cmd_compile)
@@ -52,6 +56,16 @@ def cmd_compile(args) -> int:
         raise SnnError(None, f"--fifo-depth is for --target verilog (the {args.target} design "
                              "has no event FIFOs)", "leave it out")
     fd = 16 if fd is None else fd
+    if args.part is not None:
+        if args.target != "hls":
+            raise SnnError(None, f"--part is for --target hls (the {args.target} design names "
+                                 "its device in the model's `hardware` block)", "leave it out")
+        from snnc.backends.hls.generator import check_part
+
+        try:
+            check_part(args.part)
+        except ValueError as exc:
+            raise SnnError(None, f"--part {exc}") from None
     from snnc.backends.verilog.generator import check_fifo_depth
 
     try:
@@ -81,9 +95,9 @@ def cmd_compile(args) -> int:
 
 def _compile_hls(args, qmodel, notes: list[str]) -> int:
     """``--target hls``: the Vitis HLS C++ project (snnc.backends.hls, docs/hls.md)."""
-    from snnc.backends.hls import generate_hls
+    from snnc.backends.hls.generator import DEFAULT_PART, generate_hls
 
-    manifest = generate_hls(qmodel, args.out, lanes=args.lanes)
+    manifest = generate_hls(qmodel, args.out, lanes=args.lanes, part=args.part or DEFAULT_PART)
     return _report(args, qmodel, manifest, "HLS", ", ", manifest["files"] + ["manifest.json"],
                    notes)
 

@@ -13,8 +13,10 @@ import pytest
 import snnc
 from snnc.backends.golden.golden_sim import simulate_golden
 from snnc.backends.hls import c_ident, generate_hls, verify_hls
-from snnc.backends.hls.csim import (compile_warnings, estimate_cycles, event_records,
-                                    input_payloads, load_manifest, run_project)
+from snnc.backends.hls.csim import (CsimError, compile_warnings, estimate_cycles, load_manifest,
+                                    run_events_file, run_project, run_records)
+from snnc.backends.hls.events import (EVENTS_MAGIC, event_records, input_payloads,
+                                      write_event_records, write_events)
 from snnc.backends.compare import compare
 from snnc.cli import main
 from snnc.errors import SnnErrors
@@ -353,7 +355,8 @@ def test_project_files_manifest_and_latency(tmp_path):
     hidden, out = man["layers"]
     assert (hidden["neurons"], hidden["inputs"], hidden["lanes"], hidden["words"]) == (128, 64, 8, 16)
     assert (out["words"], out["padded"], out["output_offset"]) == (2, 16, 0)
-    assert man["event"]["in"] == {"address_bits": 6, "payload_bits": 1, "payload_signed": False}
+    # 64 input addresses need 6 bits; the field has one more, so that 64 .. 127 can be sent
+    assert man["event"]["in"] == {"address_bits": 7, "payload_bits": 1, "payload_signed": False}
     assert man["latency"]["words"] == {"hidden": 16, "out": 2}
     top = (tmp_path / "snn_top.cpp").read_text()
     assert "SNN_HLS(ARRAY_PARTITION variable=W_l0_hidden cyclic factor=8 dim=2)" in top
@@ -589,7 +592,7 @@ def test_asn_project_manifest_events_and_latency(tmp_path):
     m = snnc.load(ROOT / "examples" / "asn_digits.snn")
     q = m.quantize(m.random_weights(seed=0))
     man = generate_hls(q, tmp_path)
-    assert man["event"]["in"] == {"address_bits": 6, "payload_bits": 16, "payload_signed": True}
+    assert man["event"]["in"] == {"address_bits": 7, "payload_bits": 16, "payload_signed": True}
     assert man["event"]["out"] == {"address_bits": 4, "payload_bits": 16, "payload_signed": True}
     hidden, out = man["layers"]
     assert (hidden["neuron"], hidden["graded"], hidden["source_graded"]) == ("ASN", True, True)
@@ -672,3 +675,253 @@ def test_a_cache_that_cannot_be_a_folder_builds_uncached(tmp_path, monkeypatch):
     generate_hls(m.quantize(_weights(m.graph, seed=0)), tmp_path / "proj")
     binary = compile_project(tmp_path / "proj")
     assert binary.is_file() and not str(binary).startswith(str(a_file))
+
+
+# ---------------------------------------------------------------------- the input event stream
+
+#: 16 spike inputs: 4 address bits would be enough, so an address past them used to wrap (16 -> 0)
+SPIKES16 = """model oor
+time { dt = 1 ms; steps = 12 }
+input x[16] = rate(gain = 1.0)
+layer h = dense(x, 6) with LIF(tau_mem = 10 ms, threshold = 0.5)
+output h = count
+"""
+
+#: a direct input with every value non-zero: each step sends all 5 addresses (its capacity)
+DIRECT5 = """model cap
+time { dt = 1 ms; steps = 10 }
+input v[5] = direct(scale = 0.9)
+layer h = dense(v, 7, bias = true) with LIF(tau_mem = 8 ms, threshold = 0.4)
+output h = count
+hardware { weights = fixed<8,6>; membrane = fixed<16,8>; inputs = fixed<10,7> }
+"""
+
+
+def _with_events(rec: np.ndarray, steps: int, extra) -> np.ndarray:
+    """``rec`` with records ``{0, payload, address}`` added before the end-of-step token of
+    each ``(sample, step, payload, address)`` of ``extra``."""
+    tokens = np.flatnonzero(rec[:, 0] == 1)
+    at = [tokens[b * steps + t] for b, t, _, _ in extra]
+    return np.insert(rec, at, [[0, p, a] for _, _, p, a in extra], axis=0)
+
+
+def _golden_match(q, x, run, seed: int = 0) -> None:
+    golden = simulate_golden(q, x, seed=seed, sample_ids=np.arange(len(x)), record=True)
+    steps = q.graph.time.steps
+    for layer in q.graph.layers:
+        np.testing.assert_array_equal(
+            run.spikes[layer.name],
+            np.asarray(golden.spikes[layer.name]).reshape(steps, len(x), -1))
+        for key, value in golden.final_state[layer.name].items():
+            np.testing.assert_array_equal(run.final_state[layer.name][key],
+                                          np.asarray(value).reshape(len(x), -1))
+    assert compare(golden, run, [l.name for l in q.graph.layers]).match
+
+
+@needs_gxx
+def test_out_of_range_input_addresses_are_dropped_and_counted(tmp_path):
+    m = _load(tmp_path, SPIKES16)
+    q = m.quantize(_weights(m.graph, seed=5))
+    man = generate_hls(q, tmp_path / "prj")
+    assert man["event"]["in"]["address_bits"] == 5
+    assert "ap_uint<5> address;" in (tmp_path / "prj" / "snn_top.h").read_text()
+    x = _batch(m.graph, 3, seed=2)
+    payloads = input_payloads(q, x, seed=0, sample_ids=np.arange(3))
+    # in the last step of two samples (a wrapped address would change the final U) and mid-way
+    # through the third: 16 and 31 were 0 and 15 in a 4-bit field
+    extra = [(0, 11, 1, 16), (1, 11, 1, 31), (2, 5, 1, 20), (2, 11, 1, 16)]
+    rec = _with_events(event_records(payloads), 12, extra)
+    run = run_records(tmp_path / "prj", man, rec, 3, 12)
+    assert (run.dropped_out_of_range, run.dropped_over_capacity, run.dropped_events) == (4, 0, 4)
+    _golden_match(q, x, run)
+
+
+@needs_gxx
+def test_events_over_an_inputs_capacity_are_dropped_and_counted_apart(tmp_path):
+    m = _load(tmp_path, DIRECT5)
+    q = m.quantize(_weights(m.graph, seed=1, gain=2.0))
+    man = generate_hls(q, tmp_path / "prj")
+    assert man["event"]["in"] == {"address_bits": 4, "payload_bits": 10, "payload_signed": True}
+    assert man["probe"]["dropped"] == {"out_of_range": 1, "over_capacity": 2}
+    assert man["probe"]["counters"] == 3
+    x = 0.2 + 0.8 * np.random.default_rng(3).random((3, 5))
+    payloads = input_payloads(q, x, seed=0, sample_ids=np.arange(3))
+    assert np.count_nonzero(payloads) == payloads.size       # every step fills the capacity
+    # a sixth event of the step (a repeated address: beyond the input's 5) is dropped, whatever
+    # its payload; addresses 5 .. 15 fit the field and are past the input
+    extra = [(0, 3, 37, 2), (1, 9, -5, 4), (2, 0, 100, 5), (2, 7, -512, 15)]
+    run = run_records(tmp_path / "prj", man, _with_events(event_records(payloads), 10, extra),
+                      3, 10)
+    assert (run.dropped_out_of_range, run.dropped_over_capacity) == (2, 2)
+    _golden_match(q, x, run)
+
+
+def test_the_events_writer_refuses_what_the_fields_cannot_hold(tmp_path):
+    m = _load(tmp_path, DIRECT5)
+    q = m.quantize(_weights(m.graph, seed=1))
+    man = generate_hls(q, tmp_path / "prj")
+    path = tmp_path / "events.bin"
+    payloads = np.zeros((2, 3, 5), dtype=np.int64)
+    payloads[1, 2, 3] = 512                            # ap_int<10> holds -512 .. 511
+    with pytest.raises(ValueError) as exc:
+        write_events(path, payloads, man)
+    assert str(exc.value) == (
+        "event record 5 (sample 1, step 2): payload 512 does not fit the input event's payload "
+        "field ap_int<10> (-512 .. 511): it would wrap (quantise the value to the `inputs` "
+        "format, saturating, as input_payloads does)")
+    payloads[1, 2, 3] = -512
+    write_events(path, payloads, man)                  # the most negative value fits
+    assert path.stat().st_size == 4 * (4 + 3 * 7)
+    rec = _with_events(event_records(payloads), 3, [(0, 1, 7, 16)])
+    with pytest.raises(ValueError) as exc:
+        write_event_records(path, rec, 2, 3, man)
+    assert str(exc.value) == (
+        "event record 1 (sample 0, step 1): address 16 does not fit the input event's address "
+        "field ap_uint<4> (0 .. 15): it would wrap (addresses 5 .. 15 are representable and "
+        "dropped by snn_top; wider ones cannot be sent)")
+    with pytest.raises(ValueError) as exc:
+        write_event_records(path, event_records(payloads)[:-1], 2, 3, man)
+    assert str(exc.value) == ("the events have 5 end-of-step tokens (records with last = 1), "
+                              "expected one per sample and step (2 x 3 = 6)")
+    with pytest.raises(ValueError) as exc:
+        write_event_records(path, np.vstack([event_records(payloads), [[0, 1, 2]]]), 2, 3, man)
+    assert str(exc.value) == ("the last event record is not an end-of-step token (last = 1): "
+                              "the last step would never end")
+    bad = np.insert(event_records(payloads), 1, [2, 0, 0], axis=0)
+    with pytest.raises(ValueError) as exc:
+        write_event_records(path, bad, 2, 3, man)
+    assert str(exc.value) == ("event record 1 (sample 0, step 1): last = 2; it must be 0 (an "
+                              "event) or 1 (the end-of-step token)")
+    with pytest.raises(ValueError) as exc:
+        write_events(path, np.zeros((2, 3, 4)), man)
+    assert str(exc.value) == ("payloads must be [samples, steps, 5] (the project's input "
+                              "addresses), not of shape [2, 3, 4]")
+    # spike inputs only: a one-bit payload
+    m2 = _load(tmp_path, SPIKES16, "s.snn")
+    man2 = generate_hls(m2.quantize(_weights(m2.graph, seed=0)), tmp_path / "prj2")
+    spikes = np.zeros((1, 2, 16), dtype=np.int64)
+    spikes[0, 1, 15] = 2
+    with pytest.raises(ValueError, match=r"^event record 1 \(sample 0, step 1\): payload 2 does "
+                                         r"not fit the input event's payload field ap_uint<1> "
+                                         r"\(0 \.\. 1\)"):
+        write_events(path, spikes, man2)
+
+
+def _raw_events(path, batch: int, steps: int, records) -> None:
+    """An events file written without the writer's checks (as a hand-made one might be)."""
+    header = np.array([EVENTS_MAGIC, 1, batch, steps], dtype="<i4")
+    path.write_bytes(header.tobytes() + np.asarray(records, dtype="<i4").tobytes())
+
+
+@needs_gxx
+def test_the_testbench_refuses_records_that_would_wrap_and_a_missing_token(tmp_path):
+    m = _load(tmp_path, DIRECT5)
+    q = m.quantize(_weights(m.graph, seed=1))
+    man = generate_hls(q, tmp_path / "prj")
+    ev = tmp_path / "events.bin"
+    cases = [
+        ([[0, 3, 1], [1, 0, 0], [0, 600, 2], [1, 0, 0]],
+         "sample 0, step 1: payload 600 does not fit the input event's payload field (it would "
+         "wrap to -424)"),
+        ([[1, 0, 0], [0, 5, 16], [1, 0, 0]],
+         "sample 0, step 1: address 16 does not fit the input event's address field (it would "
+         "wrap to 0)"),
+        ([[0, 3, 1], [1, 0, 0], [0, 2, 4]],
+         "sample 0, step 1: the events file ends before the step's end-of-step token (a record "
+         "{1, 0, 0}); every step must end with one"),
+        ([[0, 3, 1], [3, 0, 0], [1, 0, 0]],
+         "sample 0, step 0: a record has last = 3 (0: an event, 1: the end-of-step token)"),
+    ]
+    for records, message in cases:
+        _raw_events(ev, 1, 2, records)
+        with pytest.raises(CsimError) as exc:
+            run_events_file(tmp_path / "prj", man, ev)
+        assert str(exc.value) == f"the testbench failed (exit status 1): tb_snn_top: {ev}: " \
+                                 f"{message}"
+    # a valid hand-made file: an address past the input (5 .. 15 fit) is dropped and counted
+    _raw_events(ev, 1, 2, [[0, 3, 1], [0, 9, 15], [1, 0, 0], [1, 0, 0]])
+    run = run_events_file(tmp_path / "prj", man, ev)
+    assert (run.dropped_out_of_range, run.dropped_over_capacity) == (1, 0)
+
+
+MISSING_TOKEN_MAIN = r"""
+#include <cstdio>
+#include <exception>
+#include "snn_top.h"
+int main() {
+    hls::stream<snn_in_event_t> in("in_events");
+    hls::stream<snn_out_event_t> out("out_events");
+    snn_in_event_t e;
+    e.address = 1;
+    e.payload = 1;
+    e.last = 0;
+    in.write(e);                       // an event, but no end-of-step token
+    try {
+        snn_top(in, out, true);
+    } catch (const std::exception& ex) {
+        std::printf("%s\n", ex.what());
+        return 3;
+    }
+    return 0;
+}
+"""
+
+
+@needs_gxx
+def test_a_step_without_its_token_is_a_clear_error_in_c_simulation(tmp_path):
+    import subprocess
+
+    m = _load(tmp_path, SPIKES16)
+    generate_hls(m.quantize(_weights(m.graph, seed=0)), tmp_path / "prj")
+    (tmp_path / "main.cpp").write_text(MISSING_TOKEN_MAIN)
+    exe = tmp_path / "t"
+    subprocess.run(["g++", "-O2", "-std=c++17", "-DSNN_HLS_COMPAT_FALLBACK", "-I",
+                    str(tmp_path / "prj"), str(tmp_path / "prj" / "snn_top.cpp"),
+                    str(tmp_path / "main.cpp"), "-o", str(exe)], check=True)
+    proc = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert proc.stdout == (
+        "snn_top: the input stream ran empty before the step's end-of-step token (an event with "
+        "last = 1); every call needs its step's events followed by the token (synthesised, this "
+        "read would block: the hardware waits for the token)\n")
+
+
+def test_the_fpga_part_is_an_option(tmp_path, capsys):
+    m = _load(tmp_path, SPIKES16)
+    q = m.quantize(_weights(m.graph, seed=0))
+    man = generate_hls(q, tmp_path / "default")
+    assert man["part"] == "xc7z020clg400-1"
+    assert "set snn_part xc7z020clg400-1\n" in (tmp_path / "default" / "hls_config.tcl").read_text()
+    man = generate_hls(q, tmp_path / "u250", part="xcu250-figd2104-2L-e")
+    assert man["part"] == "xcu250-figd2104-2L-e"
+    assert "set snn_part xcu250-figd2104-2L-e\n" in (tmp_path / "u250" / "hls_config.tcl").read_text()
+    with pytest.raises(ValueError) as exc:
+        generate_hls(q, tmp_path / "bad", part="xc7z020 [exit]")
+    assert str(exc.value) == ("'xc7z020 [exit]' is not an FPGA part name (letters, digits, '-', "
+                              "'_' and '.' only, e.g. xc7z020clg400-1)")
+    model = tmp_path / "m.snn"
+    assert main(["compile", str(model), "--target", "hls", "--part", "xczu9eg-ffvb1156-2-e",
+                 "-o", str(tmp_path / "cli")]) == 0
+    assert load_manifest(tmp_path / "cli")["part"] == "xczu9eg-ffvb1156-2-e"
+    capsys.readouterr()
+    assert main(["compile", str(model), "--target", "verilog", "--part", "xc7z020clg400-1",
+                 "-o", str(tmp_path / "v")]) == 2
+    assert "error: --part is for --target hls" in capsys.readouterr().err
+    assert main(["compile", str(model), "--target", "hls", "--part", "a b",
+                 "-o", str(tmp_path / "cli2")]) == 2
+    assert "error: --part 'a b' is not an FPGA part name" in capsys.readouterr().err
+
+
+def test_manifest_describes_the_stream_and_what_is_c_simulation_only(tmp_path):
+    m = _load(tmp_path, DIRECT5.replace("inputs = fixed<10,7>", "inputs = ufixed<9,7>"))
+    man = generate_hls(m.quantize(_weights(m.graph, seed=0)), tmp_path / "prj")
+    # an unsigned inputs format: the payload field is an ap_uint, and the manifest says so
+    assert man["event"]["in"] == {"address_bits": 4, "payload_bits": 9, "payload_signed": False}
+    assert "ap_uint<9> payload;" in (tmp_path / "prj" / "snn_top.h").read_text()
+    assert man["event"]["struct_members"] == ["address", "payload", "last"]
+    doc = man["event"]["doc"]
+    assert "clear = 1 on the first call of every sample" in doc
+    assert "not TLAST" in doc and "padded rather than bit-packed" in doc
+    assert man["probe"]["doc"].startswith("C simulation only")
+    excludes = " ".join(man["latency"]["excludes"])
+    assert "clear pass" in excludes and "delay lines' copies" in excludes and "AXI4-Lite" in excludes

@@ -202,3 +202,45 @@ def test_asn_neuron_matches_the_golden_model(tmp_path, name):
     assert counts1[0] > 0 and counts1[1] + counts1[3] > 0
     if name == "shift_unsigned_a":
         assert counts1[3] > 0 and counts2[3] > 0           # heights above the payload range
+
+
+# ---------------------------------------------------------------------- the fallback stream
+
+STREAM_PROGRAM = r"""
+#include <cstdio>
+#include <exception>
+#include "hls_compat.h"
+int main() {
+    hls::stream<int> named("in_events");
+    hls::stream<int> plain;
+    named.write(7);
+    const int v = named.read();
+    std::printf("%d %d\n", v, static_cast<int>(named.empty()));
+    hls::stream<int>* both[2] = {&named, &plain};
+    for (int k = 0; k < 2; k++) {
+        try {
+            both[k]->read();
+        } catch (const std::exception& ex) {
+            std::printf("%s\n", ex.what());
+        }
+    }
+    return 0;
+}
+"""
+
+
+def test_reading_an_empty_fallback_stream_says_what_vitis_would_do(tmp_path):
+    # a Vitis stream blocks on an empty read; the fallback throws, naming the stream
+    src = tmp_path / "s.cpp"
+    src.write_text(STREAM_PROGRAM)
+    exe = tmp_path / "s"
+    subprocess.run(["g++", "-O2", "-std=c++17", "-Wall", "-Wextra", "-Werror",
+                    "-DSNN_HLS_COMPAT_FALLBACK", "-I", str(library_dir()), str(src), "-o",
+                    str(exe)], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "7 1",
+        "hls::stream 'in_events' read while empty (a Vitis HLS stream would block here until "
+        "data arrives)",
+        "hls::stream read while empty (a Vitis HLS stream would block here until data arrives)",
+    ]

@@ -20,14 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from snnc import ir
 from snnc.backends.compare import BackendRun, Comparison, Mismatch, compare
-from snnc.backends.golden.common import batch_inputs, sample_id_array
-from snnc.backends.golden.encoders import encode
-from snnc.fixedpoint import quantize
+from snnc.backends.hls.events import (EVENTS_MAGIC, input_payloads, write_event_records,
+                                      write_events)
 from snnc.quantize import QuantizedModel
 
-EVENTS_MAGIC = 0x454E4E53
 CXX = os.environ.get("CXX", "g++")
 CXXFLAGS = ("-O2", "-std=c++17", "-DSNN_HLS_COMPAT_FALLBACK")
 WARN_FLAGS = ("-Wall", "-Wextra")
@@ -88,70 +85,48 @@ def compile_warnings(project) -> str:
     return proc.stderr
 
 
-# ---------------------------------------------------------------------- events
-
-
-def input_payloads(qmodel: QuantizedModel, x, seed: int = 0, sample_ids=None) -> np.ndarray:
-    """The input events of a batch as payloads ``[B, T, inputs]`` (0: no event): the golden
-    encoders' spikes (1), or direct values quantised to the ``inputs`` format (saturating)."""
-    g = qmodel.graph
-    steps = g.time.steps
-    data = batch_inputs(g, x)
-    batch = next(iter(data.values())).shape[0]
-    sample_ids = sample_id_array(sample_ids, batch)       # a wrong length failed in numpy
-    parts = []
-    for inp in g.inputs:
-        enc = encode(inp, data[inp.name], steps, seed, sample_ids)
-        if isinstance(inp.encoding, ir.Direct):
-            enc, _ = quantize(enc, qmodel.formats.inputs)
-        parts.append(np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1))
-    return np.concatenate(parts, axis=2).transpose(1, 0, 2)
-
-
-def event_records(payloads: np.ndarray) -> np.ndarray:
-    """``[B, T, inputs]`` payloads -> int32 records ``[R, 3]`` ({last, payload, address}): each
-    step's events in ascending address order, then a token."""
-    batch, steps, _ = payloads.shape
-    groups = batch * steps
-    flat = payloads.reshape(groups, -1)
-    g_idx, addr = np.nonzero(flat)
-    counts = np.bincount(g_idx, minlength=groups)
-    ends = np.cumsum(counts) + np.arange(1, groups + 1) - 1      # token position of each group
-    starts = ends - counts
-    rank = np.arange(len(g_idx)) - np.repeat(np.cumsum(counts) - counts, counts)
-    pos = starts[g_idx] + rank
-    rec = np.zeros((len(g_idx) + groups, 3), dtype=np.int32)
-    rec[pos, 1] = flat[g_idx, addr]
-    rec[pos, 2] = addr
-    rec[ends, 0] = 1
-    return rec
-
-
-def write_events(path, payloads: np.ndarray) -> None:
-    """Write the testbench's events file for ``[B, T, inputs]`` payloads."""
-    batch, steps, _ = payloads.shape
-    header = np.array([EVENTS_MAGIC, 1, batch, steps], dtype="<i4")
-    with open(path, "wb") as f:
-        f.write(header.tobytes())
-        f.write(event_records(payloads).astype("<i4").tobytes())
-
-
 # ---------------------------------------------------------------------- running
+
+
+def run_events_file(project, manifest: dict, events, work_dir=None) -> BackendRun:
+    """Compile the project's testbench and run it on an events file (``write_events``,
+    ``write_event_records``, or one written otherwise); parse what it wrote. A testbench that
+    fails (a malformed file, a record that does not fit its field, a step without its
+    end-of-step token) is a CsimError with the testbench's message."""
+    project, events = Path(project), Path(events)
+    binary = compile_project(project)
+    header = np.fromfile(events, dtype="<i4", count=4)
+    if len(header) < 4 or header[0] != EVENTS_MAGIC or header[1] != 1:
+        raise CsimError(f"{events}: not an snnc events file (header {{0x{EVENTS_MAGIC:08X}, 1, "
+                        "samples, steps}}")
+    batch, steps = int(header[2]), int(header[3])
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        proc = subprocess.run([str(binary), str(events), tmp], capture_output=True, text=True)
+        if proc.returncode < 0:
+            raise CsimError(f"the testbench was killed by signal {-proc.returncode}: "
+                            f"{proc.stderr[-2000:]}")
+        if proc.returncode != 0:
+            raise CsimError(f"the testbench failed (exit status {proc.returncode}): "
+                            f"{proc.stderr[-2000:].strip()}")
+        return parse_outputs(tmp, manifest, batch, steps)
+
+
+def run_records(project, manifest: dict, records, batch: int, steps: int,
+                work_dir=None) -> BackendRun:
+    """Run the project's testbench on event records ``[R, 3]`` ({last, payload, address}, each
+    step closed by a token; checked by :func:`snnc.backends.hls.events.check_records`)."""
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        path = Path(tmp) / "events.bin"
+        write_event_records(path, records, batch, steps, manifest)
+        return run_events_file(project, manifest, path, work_dir)
 
 
 def run_project(project, manifest: dict, payloads: np.ndarray, work_dir=None) -> BackendRun:
     """Compile and run the project's testbench on ``[B, T, inputs]`` payloads; parse what it wrote."""
-    project = Path(project)
-    binary = compile_project(project)
-    batch, steps, _ = payloads.shape
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-        tmp = Path(tmp)
-        write_events(tmp / "events.bin", payloads)
-        proc = subprocess.run([str(binary), str(tmp / "events.bin"), str(tmp)],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise CsimError(f"testbench failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        return parse_outputs(tmp, manifest, batch, steps)
+        path = Path(tmp) / "events.bin"
+        write_events(path, payloads, manifest)
+        return run_events_file(project, manifest, path, work_dir)
 
 
 def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun:
@@ -234,7 +209,14 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
         membranes[o["layer"]] = membrane[:, :, off:off + n].transpose(1, 0, 2).copy()
     run = BackendRun("hls-csim", steps, batch, run_spikes, final, saturation,
                      membranes=membranes)
-    run.dropped_events = int(counters[-1])     # type: ignore[attr-defined]
+    # the input events snn_top dropped over all samples: addresses past the inputs, and events
+    # over an input's per-step capacity (manifest["probe"]["dropped"]: their counter offsets)
+    dropped = probe["dropped"]
+    out_of_range = int(counters[dropped["out_of_range"]])
+    over_capacity = int(counters[dropped["over_capacity"]])
+    run.dropped_out_of_range = out_of_range                 # type: ignore[attr-defined]
+    run.dropped_over_capacity = over_capacity               # type: ignore[attr-defined]
+    run.dropped_events = out_of_range + over_capacity       # type: ignore[attr-defined]
     run.payloads = payloads                    # type: ignore[attr-defined]
     return run
 

@@ -47,6 +47,13 @@ def bits_for(n: int) -> int:
     return max(1, int(n).bit_length())
 
 
+def input_address_bits(n_in: int) -> int:
+    """The input event's address field: one bit more than the ``n_in`` input addresses need, so
+    that addresses ``n_in .. 2**bits - 1`` (at least ``2 * n_in - 1``) reach ``snn_top``, which
+    drops and counts them, instead of wrapping onto a valid address."""
+    return bits_for(n_in - 1) + 1
+
+
 @dataclass(frozen=True)
 class InputHLS:
     name: str
@@ -106,6 +113,11 @@ class LayerHLS:
     @property
     def asn(self) -> bool:
         return isinstance(self.neuron, NeuronConsts) and self.neuron.kind == "ASN"
+
+
+def layer_prefix(l: LayerHLS) -> str:
+    """The prefix of a layer's C++ names: ``l<index>_<ident>`` (``W_l0_hidden``, ``st_l0_hidden``)."""
+    return f"l{l.index}_{l.ident}"
 
 
 def _not_supported(loc, what: str, hint: str | None = None) -> SnnError:

@@ -3,9 +3,10 @@
 #   vitis_hls -f run_hls.tcl              C simulation, synthesis, and export as an IP
 #
 # The project's own settings (top function, sources, part, clock) come from hls_config.tcl,
-# written by `snnc compile --target hls`. The C simulation needs an events file: set the
-# environment variable SNN_EVENTS to one written by snnc.backends.hls.csim.write_events
-# (default: events.bin next to this script); results go to csim_out/.
+# written by `snnc compile --target hls` (the part: its --part option). The C simulation needs
+# an events file, which snnc compile does not write: make one with
+# snnc.backends.hls.events.write_events (docs/hls.md, quick start) and name it in the environment
+# variable SNN_EVENTS (default: events.bin in the current folder); results go to csim_out/.
 source [file join [file dirname [info script]] hls_config.tcl]
 
 open_project -reset snn_hls_prj

@@ -19,6 +19,7 @@
 
 #include <deque>
 #include <stdexcept>
+#include <string>
 
 namespace snn_compat {
 
@@ -64,15 +65,20 @@ using ap_uint = snn_compat::ap_base<W, false>;
 
 namespace hls {
 
-// A FIFO with the interface of hls::stream that snnc's code uses.
+// A FIFO with the interface of hls::stream that snnc's code uses. One difference: read() of an
+// empty stream throws std::runtime_error, where Vitis HLS's read blocks (in hardware and RTL
+// co-simulation the design waits for data that, in a sequential C simulation, can never come).
 template <class T>
 class stream {
 public:
     stream() {}
-    explicit stream(const char*) {}
+    explicit stream(const char* name) : name_(name) {}
     void write(const T& v) { q_.push_back(v); }
     T read() {
-        if (q_.empty()) throw std::runtime_error("hls::stream read while empty");
+        if (q_.empty())
+            throw std::runtime_error("hls::stream" + (name_.empty() ? "" : " '" + name_ + "'") +
+                                     " read while empty (a Vitis HLS stream would block here "
+                                     "until data arrives)");
         T v = q_.front();
         q_.pop_front();
         return v;
@@ -90,6 +96,7 @@ private:
     stream(const stream&);
     stream& operator=(const stream&);
     std::deque<T> q_;
+    std::string name_;
 };
 
 }  // namespace hls

@@ -17,9 +17,36 @@
 
 #include "snn_neuron.h"
 
+#ifndef __SYNTHESIS__
+#include <stdexcept>
+#include <string>
+#endif
+
 namespace snn {
 
-// the events of one node in one step: addresses and payloads of the first n entries
+// The next record of a step's input stream. Every step must end with an end-of-step token (an
+// event with last = 1). Synthesised, the read blocks on an empty stream: the hardware waits for
+// the token. In C simulation nothing writes the stream while `top` runs, so an empty stream means
+// the caller left the token out: a std::runtime_error saying so (the testbench reports it with
+// the sample and step) instead of a wait that never ends.
+template <class T>
+inline T read_step_event(hls::stream<T>& s, const char* top) {
+#ifndef __SYNTHESIS__
+    if (s.empty())
+        throw std::runtime_error(std::string(top) + ": the input stream ran empty before the "
+                                 "step's end-of-step token (an event with last = 1); every call "
+                                 "needs its step's events followed by the token (synthesised, "
+                                 "this read would block: the hardware waits for the token)");
+#else
+    (void)top;
+#endif
+    return s.read();
+}
+
+// the events of one node in one step: addresses and payloads of the first n entries. CAP is the
+// capacity: an input's or a layer's size (a layer spikes at most once per neuron and step; an
+// input sends each address at most once a step). events_push refuses an event beyond it; the
+// top counts refused input events (dropped_over_capacity), and a layer never reaches it.
 template <int CAP, class ADDR_T, class PAY_T>
 struct event_list {
     ADDR_T addr[CAP];
