@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from snnc import intexpr as I
+from snnc.backends.hardware_checks import structure_errors
 from snnc import ir
 from snnc.errors import SnnError, SnnErrors
 from snnc.idents import sanitise
@@ -130,29 +131,10 @@ def check_supported(qmodel: QuantizedModel) -> None:
     errors: list[SnnError] = []
     if not g.inputs:
         errors.append(SnnError(None, "the model has no inputs"))
-    for inp in g.inputs:
-        if len(inp.shape) != 1:
-            errors.append(_not_supported(inp.loc, f"input '{inp.name}' of shape "
-                                                  f"{list(inp.shape)} (only 1-D inputs)"))
-    if not g.layers:
-        errors.append(SnnError(None, "the model has no layers"))
-    for layer in g.layers:
-        if isinstance(layer, ir.Conv2d):
-            errors.append(_not_supported(layer.loc, f"conv2d layer '{layer.name}'",
-                                         "the HLS backend builds dense and recurrent layers"))
-            continue
-        if isinstance(layer, ir.Pool):
-            errors.append(_not_supported(layer.loc, f"pool layer '{layer.name}'",
-                                         "the HLS backend builds dense and recurrent layers"))
-            continue
-        if isinstance(layer, ir.Flatten):
-            errors.append(_not_supported(layer.loc, f"flatten layer '{layer.name}'",
-                                         "the HLS backend builds dense and recurrent layers"))
-            continue
-        if not isinstance(layer, (ir.Dense, ir.Recurrent)):
-            errors.append(_not_supported(layer.loc, f"{type(layer).__name__.lower()} layer "
-                                                    f"'{layer.name}'"))
-            continue
+    shape_errors, buildable = structure_errors(
+        g, _not_supported, "the HLS backend builds dense and recurrent layers")
+    errors += shape_errors
+    for layer in buildable:
         neuron = qmodel.plan(layer.name).neuron
         if isinstance(neuron, NeuronConsts) and neuron.kind == "ReLU":
             errors.append(_not_supported(layer.loc, f"the non-spiking ReLU unit of layer "

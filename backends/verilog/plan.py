@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from snnc import ir
+from snnc.backends.hardware_checks import structure_errors
 from snnc.backends.verilog.emitter import verilog_ident
 from snnc.backends.verilog.userneuron import (USER_KIND, UserHW, UserLoweringError,
                                               lower_program)
@@ -150,58 +151,44 @@ def check_supported(qmodel: QuantizedModel) -> None:
     if len(g.inputs) != 1:
         errors.append(_not_supported(g.inputs[1].loc if len(g.inputs) > 1 else None,
                                      f"a model with {len(g.inputs)} inputs"))
-    for inp in g.inputs:
-        if len(inp.shape) != 1:
-            errors.append(_not_supported(inp.loc, f"input '{inp.name}' of shape "
-                                                  f"{list(inp.shape)} (only 1-D inputs)"))
-    if not g.layers:
-        errors.append(SnnError(None, "the model has no layers"))
+    shape_errors, buildable = structure_errors(g, _not_supported)
+    errors += shape_errors
+    for layer in buildable:
+        plan = qmodel.plan(layer.name)
+        if not isinstance(plan.neuron, NeuronConsts):
+            f = qmodel.formats
+            if not f.membrane.signed:
+                errors.append(_not_supported(
+                    layer.loc, f"the unsigned membrane format {f.membrane} of layer "
+                               f"'{layer.name}'",
+                    "the hardware keeps every state in two's complement: use fixed<W,F>"))
+            else:
+                try:
+                    _lower_user(qmodel, layer, 0, "snn_user_check")
+                except UserLoweringError as e:
+                    errors.append(_not_supported(
+                        layer.loc, f"{e.what} in layer '{layer.name}'", e.hint))
+        elif plan.neuron.kind not in _KIND_CODES:
+            errors.append(_not_supported(
+                layer.loc, f"the {plan.neuron.kind} neuron of layer '{layer.name}'",
+                "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons (ReLU "
+                "units are for ANN conversion: convert to ASN with `snnc convert`)"))
+        else:
+            f = qmodel.formats
+            used = [("weights", f.weights), ("membrane", f.membrane)]
+            if plan.neuron.kind == "CubaLIF":
+                used.append(("current", f.current))
+            if plan.neuron.kind in ("ALIF", "ASN"):
+                used.append(("adaptation", f.adaptation))
+            for what, fmt in used:
+                if not fmt.signed and not _unsigned_adaptation_ok(plan.neuron.kind, what, fmt):
+                    errors.append(_not_supported(
+                        layer.loc, f"the unsigned {what} format {fmt} of layer "
+                                   f"'{layer.name}'",
+                        "the hardware keeps every state and weight in two's complement: "
+                        "use fixed<W,F>"))
     prev = g.inputs[0].name if g.inputs else None
     for layer in g.layers:
-        kind = type(layer).__name__.lower()
-        if isinstance(layer, ir.Conv2d):
-            errors.append(_not_supported(layer.loc, f"conv2d layer '{layer.name}'"))
-        elif isinstance(layer, ir.Pool):
-            errors.append(_not_supported(layer.loc, f"pool layer '{layer.name}'"))
-        elif isinstance(layer, ir.Flatten):
-            errors.append(_not_supported(layer.loc, f"flatten layer '{layer.name}'"))
-        elif not isinstance(layer, (ir.Dense, ir.Recurrent)):
-            errors.append(_not_supported(layer.loc, f"{kind} layer '{layer.name}'"))
-        else:
-            plan = qmodel.plan(layer.name)
-            if not isinstance(plan.neuron, NeuronConsts):
-                f = qmodel.formats
-                if not f.membrane.signed:
-                    errors.append(_not_supported(
-                        layer.loc, f"the unsigned membrane format {f.membrane} of layer "
-                                   f"'{layer.name}'",
-                        "the hardware keeps every state in two's complement: use fixed<W,F>"))
-                else:
-                    try:
-                        _lower_user(qmodel, layer, 0, "snn_user_check")
-                    except UserLoweringError as e:
-                        errors.append(_not_supported(
-                            layer.loc, f"{e.what} in layer '{layer.name}'", e.hint))
-            elif plan.neuron.kind not in _KIND_CODES:
-                errors.append(_not_supported(
-                    layer.loc, f"the {plan.neuron.kind} neuron of layer '{layer.name}'",
-                    "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons (ReLU "
-                    "units are for ANN conversion: convert to ASN with `snnc convert`)"))
-            else:
-                f = qmodel.formats
-                used = [("weights", f.weights), ("membrane", f.membrane)]
-                if plan.neuron.kind == "CubaLIF":
-                    used.append(("current", f.current))
-                if plan.neuron.kind in ("ALIF", "ASN"):
-                    used.append(("adaptation", f.adaptation))
-                for what, fmt in used:
-                    if not fmt.signed and not _unsigned_adaptation_ok(plan.neuron.kind, what,
-                                                                      fmt):
-                        errors.append(_not_supported(
-                            layer.loc, f"the unsigned {what} format {fmt} of layer "
-                                       f"'{layer.name}'",
-                            "the hardware keeps every state and weight in two's complement: "
-                            "use fixed<W,F>"))
         if getattr(layer, "source", None) != prev:
             errors.append(_not_supported(
                 layer.loc, f"layer '{layer.name}' fed by '{layer.source}' (only a chain, each "
