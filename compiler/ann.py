@@ -84,7 +84,12 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
         errors.append(SnnError(inp.loc, f"input '{inp.name}' of the ANN must be direct-encoded "
                                         "(its values enter the first layer)",
                                "write e.g. `input pixels[64] = direct(scale = 1.0)`"))
-    if len(graph.outputs) != 1 or graph.outputs[0].readout != "membrane":
+    if len(graph.outputs) != 1:
+        errors.append(SnnError(graph.outputs[1].loc, f"the ANN has {len(graph.outputs)} "
+                                                     "outputs; snnc convert takes one, the "
+                                                     "`membrane` readout of its last layer",
+                               "keep one output line"))
+    elif graph.outputs[0].readout != "membrane":
         out = graph.outputs[0]
         errors.append(SnnError(out.loc, "the ANN's output must be the `membrane` readout of its "
                                         "last layer (its logits)",
@@ -190,7 +195,7 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
     groups: dict[int, dict[str, np.ndarray]] = {}
     for key, value in sd.items():
         prefix, _, tensor = str(key).rpartition(".")
-        if not prefix.isdigit() or tensor not in ("weight", "bias"):
+        if not (prefix.isascii() and prefix.isdigit()) or tensor not in ("weight", "bias"):
             raise SnnError(where, f"state_dict entry '{key}' is not '<index>.weight' or "
                                   "'<index>.bias' of an nn.Sequential")
         groups.setdefault(int(prefix), {})[tensor] = _state_tensor(value, key, path)
@@ -278,15 +283,25 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
     return Ann(name, "x", first_shape, 1.0, layers, notes=notes)
 
 
+def _torch_file(path: str) -> bool:
+    """Whether ``path`` starts as torch.save's files do (a zip archive, or the legacy pickle)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False                  # the .snn loader reports what is wrong with the path
+    return head == b"PK\x03\x04" or head[:1] == b"\x80"
+
+
 def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
              padding=()) -> tuple[Ann, ir.Graph | None]:
-    if path.endswith(".pt") or path.endswith(".pth"):
+    if path.lower().endswith((".pt", ".pth")):
         if weights_path:
             raise SnnError(None, "--weights is for a .snn ANN; a .pt file holds its own weights")
         if not os.path.isfile(path):
             raise SnnError(None, f"cannot find '{path}'")
         return ann_from_state_dict(path, input_shape, stride, padding), None
-    if path.endswith(".npz") or path.endswith(".npy"):
+    if path.lower().endswith((".npz", ".npy")):
         raise SnnError(None, f"'{path}' is a numpy file; snnc convert takes the ANN as a .snn "
                              "model (with its weights file as --weights) or a torch state_dict "
                              "(.pt)", f"snnc convert MODEL.snn --weights {path} ..."
@@ -297,6 +312,10 @@ def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
     from snnc.build import load
     from snnc.weights import load_weights
 
+    if _torch_file(path):
+        raise SnnError(None, f"'{path}' is a file torch.save wrote, not a .snn model",
+                       "name it .pt (or .pth): snnc convert reads a torch state_dict by its "
+                       "extension")
     graph = load(path).graph
     if not weights_path:
         raise SnnError(None, f"converting '{path}' needs its trained weights",

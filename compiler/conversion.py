@@ -168,6 +168,14 @@ def check_options(opts: Options) -> None:
 
     if opts.steps is not None and opts.steps > MAX_STEPS:
         raise SnnError(None, f"--steps must be at most {MAX_STEPS}, not {opts.steps}")
+    if opts.steps is not None and not (isinstance(opts.steps, int) and opts.steps >= 1):
+        raise SnnError(None, f"--steps must be a whole number of steps, 1 or more, not "
+                             f"{opts.steps!r}")
+    if not (isinstance(opts.dt, (int, float)) and 0 < opts.dt < math.inf):
+        raise SnnError(None, f"the time step dt must be a positive number of seconds, not "
+                             f"{opts.dt!r}")
+    if not (isinstance(opts.calibrate, int) and opts.calibrate >= 0):
+        raise SnnError(None, f"--calibrate must be 0 or more samples, not {opts.calibrate!r}")
     if not opts.tolerance >= 0:
         raise SnnError(None, f"--tolerance must be 0 or more, not {opts.tolerance:g}")
     if not 0 <= opts.agreement <= 100:
@@ -185,6 +193,9 @@ def check_options(opts: Options) -> None:
     if not 2 <= opts.weight_bits <= MAX_FIXED_WIDTH:
         raise SnnError(None, f"--weight-bits must be between 2 and {MAX_FIXED_WIDTH}, not "
                              f"{opts.weight_bits}")
+    if not 2 <= opts.state_bits <= MAX_FIXED_WIDTH:
+        raise SnnError(None, f"state_bits must be between 2 and {MAX_FIXED_WIDTH}, not "
+                             f"{opts.state_bits}")
 
 
 def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,

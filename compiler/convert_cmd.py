@@ -227,10 +227,18 @@ def _dataset(name: str, ann: Ann):
                       f"layer {out} = dense({flat}, {classes}) with relu\n"
                       f"output {out} = membrane\n", "<convert>").graph
     try:
-        return load_dataset(name, probe)
+        data = load_dataset(name, probe)
     except (SnnError, SnnErrors) as exc:      # located in the probe's text: no location
         errors = exc.errors if isinstance(exc, SnnErrors) else [exc]
         raise SnnErrors([SnnError(None, e.message, e.hint) for e in errors]) from None
+    got = tuple(np.shape(data.x_train)[1:])
+    if got != tuple(ann.input_shape):
+        raise SnnError(None, f"the samples of data set '{name}' are sequences "
+                             f"{list(got)} (steps x input); snnc convert runs the ANN on single "
+                             f"samples [{shape}] to calibrate and check the conversion",
+                       "give a data set of single samples (a converted model can still be "
+                       "simulated on sequences: snnc simulate)")
+    return data
 
 
 def check_accuracy(ann: Ann, snn: ir.Graph, weights: dict, data, n: int) -> dict:

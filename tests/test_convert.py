@@ -439,6 +439,11 @@ ANN_HEAD = "model m\ntime { dt = 1 ms; steps = 1 }\ninput x[4] = direct\n"
      "m.snn:6:1", "must be the `membrane` readout"),
     ("layer h = dense(x, 3) with relu\nlayer o = dense(x, 2) with relu\noutput o = membrane\n",
      "m.snn:4:1", "does not feed the output"),
+    # two outputs were told to "write output o = membrane", the line already there
+    ("layer h = dense(x, 3) with relu\nlayer o = dense(h, 2) with relu\noutput o = membrane\n"
+     "output h = membrane\n", "m.snn:7:1",
+     "error: the ANN has 2 outputs; snnc convert takes one, the `membrane` readout of its last "
+     "layer"),
 ])
 def test_errors_are_located(tmp_path, capsys, body, where, message):
     path = _write(tmp_path, ANN_HEAD + body)
@@ -695,3 +700,67 @@ def test_a_failed_write_leaves_the_previous_pair_or_no_folder(tmp_path, capsys, 
     # a folder the failed command created is removed (it was left with a lone model.snn)
     assert main(["convert", str(pt), "--out", str(tmp_path / "new" / "out")]) == 2
     assert not (tmp_path / "new" / "out").exists()
+
+
+def test_a_data_set_of_sequences_is_refused_with_what_convert_needs(tmp_path, capsys):
+    # samples [L, 4] fit a probe model's direct input as sequences, and the ANN's forward pass
+    # failed on them: "internal error: ValueError: cannot reshape array" (exit 70)
+    path, w, data, _ = _signed_data(tmp_path)
+    d = dict(np.load(data))
+    seq = tmp_path / "seq.npz"
+    np.savez(seq, x_train=np.repeat(d["x_train"][:, None], 3, axis=1), y_train=d["y_train"],
+             x_test=np.repeat(d["x_test"][:, None], 3, axis=1), y_test=d["y_test"])
+    for to in ("asn", "if-rate"):
+        assert main(["convert", str(path), "--weights", str(w), "--to", to, "--dataset",
+                     f"npz:{seq}", "--out", str(tmp_path / to)]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            f"error: the samples of data set 'npz:{seq}' are sequences [3, 4] (steps x input); "
+            "snnc convert runs the ANN on single samples [4] to calibrate and check the "
+            "conversion",
+            "      = hint: give a data set of single samples (a converted model can still be "
+            "simulated on sequences: snnc simulate)"]
+        assert not (tmp_path / to).exists()
+
+
+def test_state_dict_keys_and_file_names(tmp_path, capsys):
+    # a superscript digit passed str.isdigit() and int() failed: "internal error" (exit 70); a
+    # state_dict named .PT was read as .snn text ("not UTF-8 text")
+    bad = tmp_path / "uni.pt"
+    torch.save({"\u00b2.weight": torch.randn(10, 64)}, bad)
+    assert main(["convert", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: state_dict entry '\u00b2.weight' is not '<index>.weight' or '<index>.bias' of "
+        "an nn.Sequential"]
+    upper = tmp_path / "MLP.PT"
+    torch.save(_mlp_state(), upper)
+    assert main(["convert", str(upper), "--threshold", "0.5", "--out", str(tmp_path / "u")]) == 0
+    assert (tmp_path / "u" / "model.snn").exists()
+    capsys.readouterr()
+    other = tmp_path / "mlp.ckpt"
+    torch.save(_mlp_state(), other)
+    assert main(["convert", str(other), "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: '{other}' is a file torch.save wrote, not a .snn model",
+        "      = hint: name it .pt (or .pth): snnc convert reads a torch state_dict by its "
+        "extension"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(steps=0), "--steps must be a whole number of steps, 1 or more, not 0"),
+    (dict(steps=-3), "--steps must be a whole number of steps, 1 or more, not -3"),
+    (dict(dt=0.0), "the time step dt must be a positive number of seconds, not 0.0"),
+    (dict(calibrate=-5), "--calibrate must be 0 or more samples, not -5"),
+    (dict(state_bits=1), "state_bits must be between 2 and 32, not 1"),
+])
+def test_python_options_are_checked_like_the_command_line(change, message):
+    # steps=0 became 60 silently, steps=-3 and dt=0 were written into the model text, and
+    # calibrate=-5 was numpy's "negative dimensions are not allowed"
+    from snnc.ann import ann_from_graph
+    from snnc.weights import random_weights
+
+    g = load_text(ANN_HEAD + "layer o = dense(x, 2) with relu\noutput o = membrane\n",
+                  "m.snn").graph
+    ann = ann_from_graph(g, random_weights(g))
+    with pytest.raises(SnnError) as info:
+        convert(ann, Options(**change), np.zeros((4, 4)), None)
+    assert info.value.message == message
