@@ -222,6 +222,8 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     ev_total = float(sum(st.events[n] for n in layers).mean())
     sop_total = float(st.sops_per_frame.mean())
     macs = st.macs_per_frame
+    report = _quant_report(qmodel) if qmodel is not None else None
+    sat_total = sum(sum(v.values()) for v in st.saturation.values())
     for w in warnings:
         print(w.format(), file=sys.stderr)
     for note in notes:
@@ -240,7 +242,9 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
                                   "ann_macs_per_frame": macs,
                                   "sops_over_macs": sop_total / macs if macs else None},
                        "per_frame": {"events": sum(st.events[n] for n in layers).tolist(),
-                                     "sops": st.sops_per_frame.tolist()}},
+                                     "sops": st.sops_per_frame.tolist()},
+                       "saturation": st.saturation, "saturation_total": sat_total},
+            "quantization": report,
             "warnings": [w.to_json() for w in warnings], "notes": notes}, indent=2))
         return 0
     settle = (f" (the first {args.settle} left out of each frame's readout)" if args.settle
@@ -248,6 +252,9 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     print(f"model '{graph.name}' ({args.model}): a stream of {k} frame{'s' if k != 1 else ''} "
           f"of {data_info['description']}, {args.stream} steps per frame{settle}, no reset, "
           f"backend {args.backend}")
+    if report is not None:
+        print()
+        print(_quant_text(report))
     if correct is not None:
         print(f"per-frame accuracy: {100.0 * correct / k:.2f}% ({correct}/{k})")
     print()
@@ -259,6 +266,11 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     print(f"{total:<{width}}  {ev_total:>12.1f}  {sop_total:>12.1f}  {macs:>14d}")
     if macs:
         print(f"SOPs per frame / ANN MACs per frame: {sop_total / macs:.3f}")
+    if args.backend == "golden":
+        by_node = "; ".join(f"{n}: " + ", ".join(f"{s_} {v}" for s_, v in sat.items())
+                            for n, sat in st.saturation.items())
+        print(f"saturation (the golden model's clamps over the whole stream): "
+              f"{by_node + f'; total {sat_total}' if by_node else 'none'}")
     return 0
 
 
@@ -299,7 +311,8 @@ def _data(args, graph):
         inp = model_input(graph)
         if x.shape == tuple(inp.shape):
             x = x[None]                     # one sample without its batch dimension
-        if args.stream and x.ndim == len(inp.shape) + 2:    # sequences, whatever their length
+        if (args.stream and x.ndim == len(inp.shape) + 2    # sequences, whatever their length
+                and int(np.prod(x.shape[2:])) == int(np.prod(inp.shape))):
             raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
         if not args.stream:                 # --stream refuses sequences: no note first

@@ -197,3 +197,80 @@ def test_cli_stream_of_short_sequences_is_refused_as_sequences(tmp_path, capsys)
     err = capsys.readouterr().err
     assert (f"--stream holds each sample for STEPS_PER_FRAME steps as one frame of input 'rows' "
             f"[8]; the samples of '{x}' are sequences [5, 8]") in err and "steps = 5" not in err
+
+
+SATURATING = """model sat
+time { dt = 1 ms; steps = 10 }
+input px[6] = direct(scale = 4.0)
+layer h = dense(px, 5) with LIF(tau_mem = 100 ms, reset = none, threshold = 1.0)
+layer out = dense(h, 3) with LIF(tau_mem = 10 ms)
+output out = count
+hardware { weights = fixed<8,6>; state = fixed<8,4>; inputs = fixed<8,4> }
+"""
+
+
+def test_cli_stream_reports_saturation_and_clipped_weights(tmp_path, capsys):
+    """--stream ran the golden model and said nothing of its clamps or of the weights the
+    quantizer clipped (plain simulate reports both)."""
+    import json
+
+    from snnc.cli import main
+    from snnc.weights import save_weights
+
+    model = tmp_path / "sat.snn"
+    model.write_text(SATURATING)
+    g = load(model).graph
+    w = {n: {t: a * 20.0 for t, a in ts.items()} for n, ts in random_weights(g, seed=0).items()}
+    wpath = tmp_path / "w.npz"
+    save_weights(wpath, g, w)
+    x = np.random.default_rng(0).random((3, 6))
+    np.save(tmp_path / "x.npy", x)
+    base = ["simulate", str(model), "--weights", str(wpath), "--backend", "golden",
+            "--input", str(tmp_path / "x.npy")]
+    # one frame of 10 steps is the plain 10-step run: the same clamps
+    np.save(tmp_path / "x1.npy", x[:1])
+    one = base[:-1] + [str(tmp_path / "x1.npy")]
+    assert main(one + ["--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main(one + ["--stream", "10", "--json"]) == 0
+    streamed = json.loads(capsys.readouterr().out)
+    expect = {n: e["saturation_by_state"] for n, e in plain["stats"].items()
+              if e["saturation"]}
+    assert expect and streamed["stream"]["saturation"] == expect
+    assert streamed["stream"]["saturation_total"] == plain["totals"]["saturation"]
+    assert streamed["quantization"] == plain["quantization"]
+    assert any(layer["clipped"] for layer in streamed["quantization"]["layers"])
+    # three frames: the stream's own run, in JSON and in the text
+    assert main(base + ["--stream", "10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["stream"]
+    st = simulate_stream(quantize(g, w), x, 10)
+    assert out["saturation"] == st.saturation and st.saturation
+    assert main(base + ["--stream", "10"]) == 0
+    text = capsys.readouterr().out
+    by_node = "; ".join(f"{n}: " + ", ".join(f"{k} {v}" for k, v in s.items())
+                        for n, s in st.saturation.items())
+    total = sum(sum(s.values()) for s in st.saturation.values())
+    assert (f"saturation (the golden model's clamps over the whole stream): {by_node}; total "
+            f"{total}") in text.splitlines()
+    assert "quantization: weights fixed<8,6>" in text
+
+
+def test_cli_streams_static_samples_whose_shape_only_reshapes(tmp_path, capsys):
+    """Samples [8, 8] for an input of 64 are static (reshaped row-major, as plain `simulate`
+    takes them); --stream called them sequences [8, 8]."""
+    import json
+
+    from snnc.cli import main
+
+    path = tmp_path / "m.snn"
+    path.write_text(NET.replace("x[10]", "x[64]"))
+    x = np.random.default_rng(0).random((4, 8, 8))
+    np.save(tmp_path / "x.npy", x)
+    assert main(["simulate", str(path), "--input", str(tmp_path / "x.npy"), "--stream", "5",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["stream"]
+    assert out["frames"] == 4
+    np.save(tmp_path / "flat.npy", x.reshape(4, 64))
+    assert main(["simulate", str(path), "--input", str(tmp_path / "flat.npy"), "--stream", "5",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stream"] == out

@@ -36,6 +36,9 @@ class StreamResult:
     steps_per_frame: int
     #: float arithmetic: layer -> neurons whose state became inf or NaN (LayerStats.nonfinite)
     nonfinite: dict[str, int] = field(default_factory=dict)
+    #: golden model: node -> state -> clamps over the whole stream (LayerStats.saturation; a
+    #: direct input's ``inputs``), every node and state that clamped at least once
+    saturation: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def sops_per_frame(self) -> np.ndarray:
@@ -106,4 +109,6 @@ def simulate_stream(model, frames, steps_per_frame: int, *, weights: dict | None
         sops[layer.name] = per
         macs[layer.name] = synapse.macs(layer, S if isinstance(layer, ir.Recurrent) else 1)
     nonfinite = {name: st.nonfinite for name, st in res.stats.items() if st.nonfinite}
-    return StreamResult(preds, events, sops, macs, S, nonfinite)
+    saturation = {name: {k: int(v) for k, v in sorted(st.saturation.items()) if v}
+                  for name, st in res.stats.items() if any(st.saturation.values())}
+    return StreamResult(preds, events, sops, macs, S, nonfinite, saturation)
