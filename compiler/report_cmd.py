@@ -313,7 +313,7 @@ def cmd_report(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps({"model": graph.name, "file": args.model, "weights": args.weights,
-                          **sections, "notes": notes}, indent=2))
+                          **sections, "notes": qmodel.all_notes() + notes}, indent=2))
     else:
         for k in wanted:
             print(f"{graph.name}:")

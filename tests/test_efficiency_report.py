@@ -348,3 +348,47 @@ def test_a_run_without_synaptic_operations_prints_its_energy_like_the_others():
     line = next(s for s in eff.report_lines(r) if "energy estimate" in s)
     assert line == ("  energy estimate per inference: SNN 0.000 nJ (no synaptic operations), ANN "
                     f"0.046 nJ ({r['energy']['ann_definition']})")
+
+
+def test_zero_costs_are_not_called_no_synaptic_operations(measured):
+    _, e = measured
+    r = eff.efficiency_report(e, eff.EnergyCosts(add_pj=0.0, mul_pj=0.0, mac_pj=4.6))
+    assert r["sops_per_inference"] > 0 and r["energy"]["ann_over_snn"] is None
+    line = next(s for s in eff.report_lines(r) if "energy estimate" in s)
+    assert line == ("  energy estimate per inference: SNN 0.000 nJ (SOPs x add + graded SOPs x "
+                    "multiply, at the costs given, which are 0), ANN "
+                    f"{r['energy']['ann_nj_per_inference']:.3f} nJ (MACs x mac)")
+
+
+def test_saturation_is_counted_per_layer_and_in_the_json_notes(tmp_path):
+    """The report ran the golden model and never said that it saturated, and its JSON left out
+    the quantizer's notes on clipped weights (printed on stderr only)."""
+    text = TINY.replace("state = fixed<16,8>", "state = fixed<6,4>")
+    model = tmp_path / "sat.snn"
+    model.write_text(text)
+    graph = load_text(text, str(model)).graph
+    w = {"h": {"weight": W["h"]["weight"] * 5.0}, "o": W["o"]}     # a state of fixed<6,4> saturates
+    w["h"]["weight"][0, 0] = 20.0                                   # clipped to 7.9375
+    weights = tmp_path / "w.npz"
+    save_weights(str(weights), graph, w)
+    data = tmp_path / "data.npz"
+    np.savez(data, x_train=X, y_train=Y, x_test=X, y_test=Y)
+    q = quantize(graph, w)
+    res = simulate_golden(q, X, sample_ids=np.arange(len(X)))
+    expect = {name: {k: int(v) for k, v in sorted(st.saturation.items()) if v}
+              for name, st in res.stats.items()}
+    assert sum(sum(v.values()) for v in expect.values()) > 0
+    rc, out, err = _run(["report", str(model), "--weights", str(weights), "--efficiency",
+                         "--dataset", f"npz:{data}", "--json"])
+    assert rc == 0, err
+    doc = json.loads(out)
+    r = doc["efficiency"]
+    assert {l["name"]: l["saturation"] for l in r["layers"]} == expect
+    assert r["saturation"]["total"] == sum(sum(v.values()) for v in expect.values())
+    assert q.all_notes() and all(n in doc["notes"] for n in q.all_notes())
+    rc, out, _ = _run(["report", str(model), "--weights", str(weights), "--efficiency",
+                       "--dataset", f"npz:{data}"])
+    by_layer = "; ".join(f"{n}: " + ", ".join(f"{k} {v}" for k, v in s.items())
+                         for n, s in expect.items() if s)
+    assert (f"  saturation (the golden model's clamps, all samples): {by_layer}; total "
+            f"{r['saturation']['total']}") in out.splitlines()

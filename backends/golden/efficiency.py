@@ -72,6 +72,8 @@ class LayerCounts:
     cycles: int = 0               # cycle-model cycles, all samples
     graded_input: bool = False    # its source sends graded events
     reads_input: bool = False     # its source is a model input (or a flatten of one)
+    #: the golden model's clamps per state, all samples (``inputs`` for a direct input)
+    saturation: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -280,6 +282,8 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
             c.spikes += st.spikes
             c.sops += st.sops
             c.macs_per_inference = st.macs
+            for state, count in st.saturation.items():
+                c.saturation[state] = c.saturation.get(state, 0) + int(count)
         for layer in graph.layers:
             if isinstance(layer, ir.Flatten) or layer.source not in graded:
                 continue
@@ -332,7 +336,8 @@ def efficiency_report(eff: Efficiency, costs: EnergyCosts = EnergyCosts()) -> di
                "macs_per_inference": c.macs_per_inference,
                "snn_energy_nj": e["snn_pj"] / n / 1e3, "ann_energy_nj": e["ann_pj"] / n / 1e3,
                "cycles_per_inference": c.cycles / n if c.kind not in ("input", "flatten") else 0.0,
-               "graded_input": c.graded_input}
+               "graded_input": c.graded_input,
+               "saturation": {k: v for k, v in sorted(c.saturation.items()) if v}}
         graph_layers.append(row)
         if c.kind not in ("input", "flatten"):
             tot_spikes += c.spikes
@@ -355,6 +360,11 @@ def efficiency_report(eff: Efficiency, costs: EnergyCosts = EnergyCosts()) -> di
         "input_sops_per_inference": tot_input / n,
         "ann_macs_per_inference": tot_macs,
         "layers": graph_layers,
+        "saturation": {
+            "definition": "the golden model's clamps (saturated states, clipped direct inputs) "
+                          "over all samples, per layer and state",
+            "total": sum(sum(row["saturation"].values()) for row in graph_layers),
+        },
         "decision": {
             "definition": "steps k after which the running prediction (the declared readout over "
                           "steps 0..t) no longer changes",
@@ -408,6 +418,11 @@ def report_lines(r: dict) -> list[str]:
         out.append(f"  {l['name']:<12} {l['kind']:<10} {l['neuron']:<8} {l['neurons']:>7} "
                    f"{l['spikes_per_inference']:>11.1f} {l['sops_per_inference']:>11.0f} "
                    f"{l['macs_per_inference']:>9} {l['cycles_per_inference']:>12.0f}")
+    by_layer = "; ".join(f"{l['name']}: " + ", ".join(f"{k} {v}" for k, v in l["saturation"].items())
+                         for l in r["layers"] if l["saturation"])
+    total = r["saturation"]["total"]
+    out.append("  saturation (the golden model's clamps, all samples): "
+               + (f"{by_layer}; total {total}" if by_layer else "none"))
     out.append(f"  steps to a stable decision: mean {dec['mean_steps']:.2f}, median "
                f"{dec['median_steps']:g}, max {dec['max_steps']} of {r['steps']}")
     acc = dec["accuracy_by_step"]
@@ -415,11 +430,15 @@ def report_lines(r: dict) -> list[str]:
     out.append("  accuracy after k steps: " + ", ".join(f"{k}: {100 * acc[k - 1]:.1f}%"
                                                          for k in marks))
     ratio = en["ann_over_snn"]
-    out.append(f"  energy estimate per inference: SNN {en['snn_nj_per_inference']:.3f} nJ "
-               f"({en['snn_definition']}), ANN {en['ann_nj_per_inference']:.3f} nJ "
-               f"({en['ann_definition']}); ANN/SNN {ratio:.3g}" if ratio is not None else
-               f"  energy estimate per inference: SNN {0:.3f} nJ (no synaptic operations), ANN "
-               f"{en['ann_nj_per_inference']:.3f} nJ ({en['ann_definition']})")
+    if ratio is not None:
+        out.append(f"  energy estimate per inference: SNN {en['snn_nj_per_inference']:.3f} nJ "
+                   f"({en['snn_definition']}), ANN {en['ann_nj_per_inference']:.3f} nJ "
+                   f"({en['ann_definition']}); ANN/SNN {ratio:.3g}")
+    else:
+        why = ("no synaptic operations" if r["sops_per_inference"] == 0 else
+               f"{en['snn_definition']}, at the costs given, which are 0")
+        out.append(f"  energy estimate per inference: SNN {0:.3f} nJ ({why}), ANN "
+                   f"{en['ann_nj_per_inference']:.3f} nJ ({en['ann_definition']})")
     c = en["costs_pj"]
     out.append(f"    costs: add {c['add']:g} pJ, multiply {c['multiply']:g} pJ, "
                f"MAC {c['mac']:g} pJ "
