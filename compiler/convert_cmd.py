@@ -173,6 +173,9 @@ def cmd_convert(args) -> int:
     summary = {"model": model_path, "weights": weights_path, **result.info}
     if args.check and data is not None:
         summary.update(check_accuracy(ann, snn, result.weights, data, args.check))
+        warning = saturation_warning(summary["saturation"], summary["samples"])
+        if warning:
+            summary["saturation_warning"] = warning
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -182,6 +185,8 @@ def cmd_convert(args) -> int:
                   f"{100 * summary['ann_accuracy']:.2f}%, converted (golden) "
                   f"{100 * summary['snn_accuracy']:.2f}%, {summary['spikes_per_sample']:.1f} "
                   "spikes per sample")
+    if summary.get("saturation_warning"):
+        print(f"snnc convert: warning: {summary['saturation_warning']}", file=sys.stderr)
     return 0
 
 
@@ -250,12 +255,31 @@ def check_accuracy(ann: Ann, snn: ir.Graph, weights: dict, data, n: int) -> dict
     ann_acc = float(np.mean(ann.predict(x) == y))
     q = quantize(snn, weights)
     correct, spikes = 0, 0
+    saturation: dict[str, dict[str, int]] = {}
     for start in range(0, len(x), 128):
-        res = simulate_golden(q, x[start:start + 128], sample_ids=np.arange(start, start + 128)[:len(x[start:start + 128])])
+        xb = x[start:start + 128]
+        res = simulate_golden(q, xb, sample_ids=np.arange(start, start + len(xb)))
         correct += int((res.predictions == y[start:start + 128]).sum())
         spikes += res.totals.spikes
+        for name, st in res.stats.items():
+            for state, count in st.saturation.items():
+                if count:
+                    node = saturation.setdefault(name, {})
+                    node[state] = node.get(state, 0) + int(count)
     return {"samples": int(len(x)), "ann_accuracy": ann_acc, "snn_accuracy": correct / max(1, len(x)),
-            "spikes_per_sample": spikes / max(1, len(x))}
+            "spikes_per_sample": spikes / max(1, len(x)), "saturation": saturation}
+
+
+def saturation_warning(saturation: dict, samples: int) -> str | None:
+    """The warning of a checked conversion whose golden model clamped (None when it did not)."""
+    if not saturation:
+        return None
+    total = sum(sum(v.values()) for v in saturation.values())
+    where = "; ".join(f"{n}: " + ", ".join(f"{k} {v}" for k, v in sorted(s.items()))
+                      for n, s in saturation.items())
+    return (f"the converted model's golden model saturated {total} times on the {samples} "
+            f"checked samples ({where}); the accuracy above includes the clamps (docs/"
+            "semantics.md: a state is held at its format's bound)")
 
 
 if __name__ == "__main__":  # pragma: no cover

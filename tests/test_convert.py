@@ -764,3 +764,31 @@ def test_python_options_are_checked_like_the_command_line(change, message):
     with pytest.raises(SnnError) as info:
         convert(ann, Options(**change), np.zeros((4, 4)), None)
     assert info.value.message == message
+
+
+def test_a_checked_conversion_reports_the_golden_models_clamps(tmp_path, capsys):
+    # --check ran the golden model and printed its accuracy without a word of its clamps (an IF
+    # membrane driven negative for many steps reaches its format's bound)
+    path, w, data, _ = _signed_data(tmp_path)
+    out = tmp_path / "if"
+    assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate", "--steps", "2000",
+                 "--dataset", f"npz:{data}", "--out", str(out), "--check", "20", "--json"]) == 0
+    cap = capsys.readouterr()
+    summary = json.loads(cap.out)
+    g = load(out / "model.snn").graph
+    from snnc.weights import load_weights
+
+    q = quantize(g, load_weights(out / "weights.npz", g))
+    x_test = np.load(data)["x_test"][:20]
+    res = simulate_golden(q, x_test, sample_ids=np.arange(20))
+    expect = {n: {k: int(v) for k, v in sorted(st.saturation.items()) if v}
+              for n, st in res.stats.items() if any(st.saturation.values())}
+    assert expect and summary["saturation"] == expect
+    total = sum(sum(v.values()) for v in expect.values())
+    where = "; ".join(f"{n}: " + ", ".join(f"{k} {v}" for k, v in s.items())
+                      for n, s in expect.items())
+    message = (f"the converted model's golden model saturated {total} times on the 20 checked "
+               f"samples ({where}); the accuracy above includes the clamps (docs/semantics.md: a "
+               "state is held at its format's bound)")
+    assert summary["saturation_warning"] == message
+    assert f"snnc convert: warning: {message}" in cap.err.splitlines()
