@@ -20,6 +20,18 @@ from snnc import ir
 Weights = dict
 
 
+def _warn(message: str) -> None:
+    """A Python warning attributed to the first caller outside snnc (``snnc.loads`` and the
+    methods here call each other: a fixed stacklevel pointed inside snnc)."""
+    import sys
+    import warnings
+
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "snnc":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, stacklevel=level)
+
+
 def _flag(name: str, value) -> bool:
     """A yes/no argument: a bool (numpy's too), not a value that merely has a truth value
     (``record="no"`` was true)."""
@@ -65,9 +77,9 @@ class CompiledModel:
         """Weights to use: a dict (checked as a weights file is: missing, extra, misshapen or
         non-finite tensors are an SnnError; an extra tensor was silently unused), a weights
         file (its warnings, e.g. a graph-hash mismatch, as Python warnings), ``self.weights``,
-        else random ones."""
-        import warnings
-
+        else random ones. Weights read from a file (a LoadedWeights) are checked again: they may
+        have been read for another model, or edited (a NaN) since; a warning of this model's
+        that they do not carry yet (read for another version of it) is a Python warning."""
         if weights is None:
             weights = self.weights
         if weights is None:
@@ -77,13 +89,17 @@ class CompiledModel:
 
             loaded = load_weights(os.fsdecode(weights), self.graph)
             for w in loaded.warnings:
-                warnings.warn(w.headline(), stacklevel=3)
+                _warn(w.headline())
             return loaded
         from snnc.weights import LoadedWeights, check_weights
 
+        checked = check_weights(self.graph, weights)
         if isinstance(weights, LoadedWeights):
-            return weights                      # checked when it was read
-        return check_weights(self.graph, weights)
+            known = {w.headline() for w in weights.warnings}
+            for w in checked.warnings:
+                if w.headline() not in known:
+                    _warn(w.headline())
+        return checked
 
     # ------------------------------------------------------------------ passes and backends
     def quantize(self, weights=None):

@@ -73,10 +73,13 @@ def require_samples(ds: Dataset, *splits: str, why: str = "") -> None:
 
 
 def load_dataset(name: str, graph: ir.Graph) -> Dataset:
-    """The data set ``name`` (``digits``, ``mnist1d`` or ``npz:PATH``) shaped for ``graph``'s input
+    """The data set ``name`` (``digits``, ``mnist1d`` or ``npz:PATH``; a path object,
+    ``pathlib.Path("d.npz")``, is the ``.npz`` file ``npz:d.npz``) shaped for ``graph``'s input
     (``graph``: a typed graph, or a model from :func:`snnc.load`). An error about the data set
     the model's train block names is located at that `dataset = ...`."""
     graph = getattr(graph, "graph", graph)   # a CompiledModel failed: no attribute 'inputs'
+    if isinstance(name, os.PathLike):       # was "no data set given"
+        name = "npz:" + os.fsdecode(name)
     try:
         return _load_dataset(name, graph)
     except SnnError as err:
@@ -242,25 +245,50 @@ def output_units(graph: ir.Graph) -> int | None:
 
 
 def check_labels(ds: Dataset, graph: ir.Graph) -> None:
-    classes = output_units(graph)
     for split, x, y in (("training", ds.x_train, ds.y_train), ("test", ds.x_test, ds.y_test)):
         if y.ndim != 1 or y.shape[0] != x.shape[0]:
             raise SnnError(None, f"data set '{ds.name}': the {split} split has {x.shape[0]} samples "
                                  f"but labels of shape {_shape(y.shape)}",
                            "labels are one integer per sample")
-        if y.size and (y.min() < 0 or (classes is not None and y.max() >= classes)):
-            out = graph.outputs[0]
-            raise SnnError(out.loc, f"data set '{ds.name}' has labels {int(y.min())}..{int(y.max())} "
-                                    f"in its {split} split, but output '{out.source}' has "
-                                    f"{classes} neurons (classes 0..{classes - 1})")
+        _label_range(y, graph, ds.name, split)
 
 
-def _labels(y, what: str) -> np.ndarray:
+def _label_range(y: np.ndarray, graph: ir.Graph, name: str, split: str | None) -> None:
+    """Labels ``y`` (integers, or whole floats as given) are classes of ``graph``'s first output;
+    ``split`` (``"training"``, ``"test"`` or None) words the error."""
+    if not y.size:
+        return
+    classes = output_units(graph)
+    if y.min() >= 0 and (classes is None or y.max() < classes):
+        return
+    where = f" in its {split} split" if split else ""
+    if classes is None:
+        raise SnnError(None, f"data set '{name}' has labels {_whole(y.min())}..{_whole(y.max())}"
+                             f"{where}; labels are 0 or more")
+    out = graph.outputs[0]
+    raise SnnError(out.loc, f"data set '{name}' has labels {_whole(y.min())}..{_whole(y.max())}"
+                            f"{where}, but output '{out.source}' has {classes} neurons (classes "
+                            f"0..{classes - 1})")
+
+
+def _whole(v) -> str:
+    """A whole number as given: an integer's digits, a float's as an integer up to 2**53 (``3``)
+    and in short form beyond (``1e+30``: its digits would be the float's rounding)."""
+    if isinstance(v, (float, np.floating)):
+        return str(int(v)) if abs(v) <= 2.0 ** 53 else f"{float(v):g}"
+    return str(int(v))
+
+
+def _labels(y, what: str, graph: ir.Graph, name: str, split: str | None) -> np.ndarray:
+    """Labels ``y`` as int64, checked on the values as given: integers (whole floats too), finite,
+    classes of ``graph``'s output (:func:`_label_range`). 1e30 was cast first: int64 wrapped it,
+    with a RuntimeWarning, and the error showed the wrapped value."""
     y = np.asarray(y)
     if y.dtype.kind == "f" and y.size and (not np.isfinite(y).all() or (y != np.round(y)).any()):
         raise SnnError(None, f"{what}: labels must be integers")
     if y.dtype.kind not in "iuf":
         raise SnnError(None, f"{what}: labels must be integers, not {y.dtype}")
+    _label_range(y, graph, name, split)
     return y.astype(np.int64)
 
 
@@ -381,8 +409,8 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
                            "a dense data set holds x_train, y_train, x_test and y_test")
         x_tr = fit_input(arrays["x_train"], graph, f"{what}, x_train")
         x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
-        ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train"),
-                     x_te, _labels(arrays["y_test"], f"{what}, y_test"), name,
+        ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train", graph, name, "training"),
+                     x_te, _labels(arrays["y_test"], f"{what}, y_test", graph, name, "test"), name,
                      split_notes(x_tr, x_te, graph, what, f"{what}, x_train"))
         known = DENSE_KEYS
     elif any(k in arrays for k in EVENT_KEYS):
@@ -471,12 +499,14 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         elif a.shape[0] != n_events:
             raise SnnError(None, f"{what}: '{k}' has {a.shape[0]} entries, 't' has {n_events}; "
                                  "every event array has one entry per event")
-        if k != "t" and a.dtype.kind == "f" and np.isfinite(a).all() and (a == np.floor(a)).all():
-            a = a.astype(np.int64)      # whole numbers stored as floats, as labels may be
-        if a.dtype.kind not in ("iu" if k != "t" else "iuf"):
+        # whole numbers stored as floats are taken, as labels are: cast once their range is
+        # checked (1e30 was cast first, wrapped by int64)
+        whole = (k != "t" and a.dtype.kind == "f" and np.isfinite(a).all()
+                 and (a == np.floor(a)).all())
+        if a.dtype.kind not in ("iu" if k != "t" else "iuf") and not whole:
             raise SnnError(None, f"{what}: '{k}' must hold integers, not {a.dtype}")
         cols[k] = a
-    label = _labels(arrays["label"], f"{what}, label")
+    label = _labels(arrays["label"], f"{what}, label", graph, name, None)
     if label.ndim != 1:
         raise SnnError(None, f"{what}: 'label' must be 1-D (one label per sample)")
     n = label.shape[0]
@@ -500,9 +530,10 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         a = cols[k]
         if a.size and (a.min() < 0 or a.max() >= limit):
             raise SnnError(inp.loc if k != "sample" else None,
-                           f"{what}: '{k}' ranges over {int(a.min())}..{int(a.max())}, but there "
-                           f"are {limit} {meaning}: {k} must lie in 0..{limit - 1}",
+                           f"{what}: '{k}' ranges over {_whole(a.min())}..{_whole(a.max())}, but "
+                           f"there are {limit} {meaning}: {k} must lie in 0..{limit - 1}",
                            "map polarities -1/1 to 0/1" if k == "p" else None)
+        cols[k] = a.astype(np.int64)
     if "test" in arrays:
         test = np.asarray(arrays["test"])
         if test.shape != (n,) or test.dtype.kind not in "biu" or (test.size and test.max() > 1):

@@ -6,7 +6,8 @@
 
 Writes ``DIR/weights.npz`` (docs/weights.md), ``DIR/train_log.jsonl`` (one JSON object per epoch:
 loss, train and test accuracy, spike rate) and ``DIR/summary.json``, and prints the final test
-accuracy of the float model and of the bit-exact golden model (and of the QAT model with ``--qat``).
+accuracy of the float reference model (float64, as ``snnc simulate``) and of the bit-exact
+golden model (and of the QAT model with ``--qat``).
 """
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ def cmd_train(args) -> int:
     from snnc.errors import SnnError
     from snnc.weights import save_weights
 
+    log_path = os.path.join(args.out, "train_log.jsonl")
+    weights_path = os.path.join(args.out, "weights.npz")
+    summary_path = os.path.join(args.out, "summary.json")
+    # first: a run that fails, at whatever step (the model, the data set, the training), leaves no
+    # older results (they were removed only after the data set loaded)
+    _remove_stale((weights_path, summary_path))
     loaded = load(args.model)
     graph = loaded.graph
     overridden = args.loss is not None and graph.train is not None and args.loss != graph.train.loss
@@ -75,13 +82,7 @@ def cmd_train(args) -> int:
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)
-    log_path = os.path.join(args.out, "train_log.jsonl")
-    weights_path = os.path.join(args.out, "weights.npz")
-    summary_path = os.path.join(args.out, "summary.json")
     _check_out(args.out, (log_path, weights_path, summary_path))     # before hours of training
-    for stale in (weights_path, summary_path):       # a failed run leaves no older results
-        if os.path.isfile(stale):
-            os.remove(stale)
     progress = Progress(enabled=not args.quiet and not args.json)
     result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
     try:
@@ -131,6 +132,19 @@ def _learning_rate(text: str) -> float:
     if problem:
         raise argparse.ArgumentTypeError(f"{problem}, not {text}")
     return v
+
+
+def _remove_stale(files) -> None:
+    """Remove a previous run's ``files`` (weights, summary) from the output folder, if there."""
+    from snnc.errors import SnnError
+
+    for path in files:
+        if os.path.isfile(path) or os.path.islink(path):
+            try:
+                os.remove(path)
+            except OSError as exc:
+                raise SnnError(None, f"cannot remove {path} of an earlier run: "
+                                     f"{exc.strerror or exc}") from None
 
 
 def _check_out(out: str, files) -> None:

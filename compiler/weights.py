@@ -23,6 +23,11 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 
+try:
+    import lzma
+except ImportError:  # pragma: no cover - Python built without lzma
+    lzma = None
+
 import numpy as np
 
 from snnc import ir
@@ -43,6 +48,10 @@ RECURRENT_GAIN = 0.5
 
 _DEFAULT_WEIGHT_FORMAT = Fixed(8, 6)
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: The largest seed :func:`random_weights` takes (the rate encoder hashes 64-bit seeds).
+MAX_SEED = 2**64 - 1
+#: Integers beyond this magnitude are not all float64 values: saving them would round them.
+_EXACT_INT = 2**53
 
 
 class LoadedWeights(dict):
@@ -77,15 +86,41 @@ def weight_format(graph: ir.Graph) -> Fixed:
     return graph.hardware.weights if graph.hardware is not None else _DEFAULT_WEIGHT_FORMAT
 
 
+def _graph(graph, fn: str) -> ir.Graph:
+    """``graph``, or the typed graph of a model from :func:`snnc.load` (a CompiledModel, which
+    failed with an AttributeError); anything else is a TypeError."""
+    g = getattr(graph, "graph", graph)
+    if not isinstance(g, ir.Graph):
+        raise TypeError(f"{fn} takes a model (snnc.load(...)) or its graph (snnc.ir.Graph), not "
+                        f"{type(graph).__name__}")
+    return g
+
+
+def _seed(seed) -> int:
+    """``seed`` as a Python int from 0 to ``MAX_SEED``: an integer (numpy's too), not a bool or a
+    float (1.7 was truncated to 1); one out of range is refused (2**32 was seed 0, -1 was
+    2**32 - 1)."""
+    from snnc.backends.golden.encoders import seed_int
+
+    seed = seed_int(seed)
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to 2**64 - 1, not {seed}")
+    return seed
+
+
 def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE) -> dict:
     """Random float32 weights for every trainable tensor of ``graph``: ``{layer: {tensor: array}}``.
 
     Each tensor is uniform in ``[-k, k]`` with ``k = scale / sqrt(fan_in)`` (``fan_in`` of the
     layer's input connection; biases use the same bound; recurrent weights ``RECURRENT_GAIN`` times
     the bound of their own fan-in, the layer's ``units``), capped at the largest value of the
-    model's weight format so that nothing is clipped when quantised. Deterministic: each tensor's generator is seeded by ``seed`` and the tensor's name, so
-    a tensor's values do not depend on the other layers.
+    model's weight format so that nothing is clipped when quantised. Deterministic: each tensor's
+    generator is seeded by ``seed`` (an integer from 0 to ``MAX_SEED``; another value is a
+    TypeError or ValueError) and the tensor's name, so a tensor's values do not depend on the
+    other layers. ``graph``: a typed graph, or a model from :func:`snnc.load`.
     """
+    graph = _graph(graph, "random_weights")
+    seed = _seed(seed)
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, not {scale!r}")
     cap = weight_format(graph).max_value
@@ -103,7 +138,7 @@ def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE)
                 bound *= RECURRENT_GAIN
             bound = min(bound, cap)
             key = zlib.crc32(f"{layer.name}/{tensor}".encode())
-            rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, key])
+            rng = np.random.default_rng([seed, key])
             tensors[tensor] = rng.uniform(-bound, bound, size=shape).astype(np.float32)
         out[layer.name] = tensors
     return out
@@ -125,12 +160,17 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
     """Write ``weights`` (``{layer: {tensor: array}}``) for ``graph`` to ``path`` (an ``.npz``).
 
     The tensors are checked against the model first (the same checks as :func:`load_weights`), so a
-    file written here always loads. Arrays are stored as float32 or float64 (other dtypes are
-    converted to float64 when lossless, e.g. integers).
+    file written here always loads. Arrays are stored as float32 or float64 (integers are
+    converted to float64, which holds them exactly up to 2**53; larger ones are refused).
+    ``graph``: a typed graph, or a model from :func:`snnc.load`. A path that cannot be written
+    (a folder, no permission) is an SnnError.
     """
     from snnc.serialize import graph_hash
 
+    graph = _graph(graph, "save_weights")
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise SnnError(None, f"cannot write weights file '{path}': it is a directory")
     arrays = _flat_arrays(weights)
     _check(arrays, graph, f"weights file '{path}'", writing=True)
     meta = {"format": FORMAT, "version": VERSION, "model": graph.name,
@@ -139,12 +179,18 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
         meta["notes"] = str(notes)
     arrays[META_KEY] = np.array(json.dumps(meta, sort_keys=True))
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise SnnError(None, f"cannot write weights file '{path}': cannot create folder "
+                             f"'{directory}' ({exc.strerror or exc})") from None
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as f:          # a file object: np.savez would append ".npz" to a name
             np.savez(f, **arrays)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise SnnError(None, f"cannot write weights file '{path}': {exc.strerror or exc}") from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -152,7 +198,8 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
 
 def _flat_arrays(weights: dict) -> dict[str, np.ndarray]:
     """``{layer: {tensor: array}}`` as ``{"layer/tensor": float array}``: integers become float64
-    (lossless), torch tensors numpy; other dtypes (complex, strings) are an error."""
+    (exactly: beyond 2**53 they are an error), torch tensors numpy; other dtypes (complex,
+    strings) are an error."""
     if not isinstance(weights, Mapping):
         raise SnnError(None, f"weights must be a dict {{layer: {{tensor: array}}}}, not "
                              f"{type(weights).__name__}")
@@ -166,6 +213,12 @@ def _flat_arrays(weights: dict) -> dict[str, np.ndarray]:
                 value = value.detach().cpu().numpy()
             a = np.asarray(value)
             if a.dtype not in _FLOAT_DTYPES:
+                if a.dtype.kind in "iu" and a.size:     # float64 holds every integer to 2**53
+                    big = max(int(a.max()), int(a.min()), key=abs)
+                    if abs(big) > _EXACT_INT:
+                        raise SnnError(None, f"tensor '{layer_name}/{tensor}' holds the integer "
+                                             f"{big} ({a.dtype}), which float64 cannot hold "
+                                             "exactly (integers up to 2**53 in magnitude)")
                 if a.dtype.kind in "iub":
                     a = a.astype(np.float64)
                 else:
@@ -178,9 +231,26 @@ def _flat_arrays(weights: dict) -> dict[str, np.ndarray]:
 def check_weights(graph: ir.Graph, weights: dict) -> dict:
     """``weights`` given as a dict, checked as a weights file is (:func:`load_weights`): every
     tensor present, none extra, the right shapes, finite. Returns them as numpy arrays
-    (``{layer: {tensor: array}}``; torch tensors converted, integers as float64)."""
+    (``{layer: {tensor: array}}``; torch tensors converted, integers as float64).
+
+    A :class:`LoadedWeights` (read for some model, perhaps edited since) is checked again against
+    ``graph``: the model its file was made for, its tensors; the result is a LoadedWeights whose
+    ``warnings`` are those of ``graph`` (the graph-hash warning)."""
+    graph = _graph(graph, "check_weights")
     arrays = _flat_arrays(weights)
-    _check(arrays, graph, "weights dict")
+    if not isinstance(weights, LoadedWeights):
+        _check(arrays, graph, "weights dict")
+        return _nested(arrays)
+    path = weights.path
+    warnings = []
+    if weights.meta:
+        warnings = _against_model(weights.meta, path, graph)
+    _check(arrays, graph, f"weights loaded from '{path}'" if path else "weights")
+    return LoadedWeights(_nested(arrays), warnings=warnings, meta=weights.meta, path=path)
+
+
+def _nested(arrays: dict) -> dict:
+    """``{"layer/tensor": array}`` as ``{layer: {tensor: array}}``."""
     out: dict = {}
     for key, a in arrays.items():
         layer, _, tensor = key.partition("/")
@@ -198,8 +268,7 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
     ``.meta``). Raises an SnnError (or SnnErrors when several tensors are at fault) when the file
     cannot be used.
     """
-    from snnc.serialize import graph_hash
-
+    graph = _graph(graph, "load_weights")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise SnnError(None, f"weights file '{path}' does not exist",
@@ -210,16 +279,26 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
     arrays = read_npz(path, "weights file", "save weights with snnc.weights.save_weights")
     arrays = {k: _native_order(a) for k, a in arrays.items()}
     meta = _meta(arrays.pop(META_KEY, None), path)
-    if meta.get("model") != graph.name:
-        raise SnnError(_model_loc(graph), f"weights file '{path}' was made for model "
-                                          f"'{meta.get('model')}', not '{graph.name}'",
-                       "pass the weights trained for this model")
+    warnings = _against_model(meta, path, graph)
     _check(arrays, graph, f"weights file '{path}'")
     result: dict = {}
     for layer in graph.layers:
         shapes = ir.weight_shapes(layer)
         if shapes:
             result[layer.name] = {t: arrays[f"{layer.name}/{t}"] for t in shapes}
+    return LoadedWeights(result, warnings=warnings, meta=meta, path=path)
+
+
+def _against_model(meta: dict, path, graph: ir.Graph) -> list[SnnError]:
+    """The header ``meta`` of the weights file ``path`` against ``graph``: made for another model
+    is an SnnError; made for another version of it (the graph hash differs), a warning (returned;
+    the tensors are checked apart)."""
+    from snnc.serialize import graph_hash
+
+    if meta.get("model") != graph.name:
+        raise SnnError(_model_loc(graph), f"weights file '{path}' was made for model "
+                                          f"'{meta.get('model')}', not '{graph.name}'",
+                       "pass the weights trained for this model")
     warnings = []
     if meta.get("graph_hash") != graph_hash(graph):
         warnings.append(SnnError(
@@ -228,7 +307,7 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
             "(the graph hash differs); every tensor has the right shape, so the weights are used",
             "the model's neurons, time constants or formats changed since the weights were "
             "trained; retrain if the results look off", severity="warning"))
-    return LoadedWeights(result, warnings=warnings, meta=meta, path=path)
+    return warnings
 
 
 def _native_order(a: np.ndarray) -> np.ndarray:
@@ -237,6 +316,13 @@ def _native_order(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "f" and not a.dtype.isnative:
         return a.astype(a.dtype.newbyteorder("="))
     return a
+
+
+#: What reading a damaged ``.npz`` raises: a bad zip directory, a member cut short or corrupt
+#: (deflate: zlib.error; CRC mismatch: BadZipFile), an unsupported compression method or zip
+#: feature (NotImplementedError), an encrypted member (RuntimeError), a bad .npy header.
+_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError,
+               zipfile.BadZipFile, zlib.error, *((lzma.LZMAError,) if lzma is not None else ()))
 
 
 def read_npz(path: str, what: str, hint: str | None = None) -> dict:
@@ -250,13 +336,18 @@ def read_npz(path: str, what: str, hint: str | None = None) -> dict:
         raise SnnError(None, f"{what} '{path}' is a single .npy array, not an .npz archive", hint)
     if not magic.startswith(b"PK"):
         raise SnnError(None, f"{what} '{path}' is not an .npz archive", hint)
+    arrays: dict = {}
+    key = None                                  # the entry being read when it failed
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
+            for key in npz.files:
+                arrays[key] = npz[key]
+    except _NPZ_ERRORS as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "pickle" in detail.lower():
             detail = "it holds Python objects (pickles), which snnc does not load"
+        elif key is not None:
+            detail = f"entry '{key}': {detail}"
         raise SnnError(None, f"{what} '{path}' is not a valid .npz archive ({detail})",
                        hint) from None
     for key, value in arrays.items():

@@ -205,3 +205,70 @@ def test_yes_no_arguments_take_bools_only(m, x):
     pytest.importorskip("torch")
     with pytest.raises(TypeError, match="qat must be True or False, not 'False'"):
         m.to_torch(qat="False")
+
+
+# ------------------------------------------------------------------ weights read from a file
+
+
+def test_loaded_weights_are_checked_again_for_the_model_they_are_used_with(m, x, tmp_path):
+    # a LoadedWeights was trusted as "checked when it was read": read for another model, or
+    # edited since (a NaN), it was used without a word
+    path = tmp_path / "w.npz"
+    save_weights(path, m.graph, m.random_weights(0))
+    renamed = snnc.loads(DIGITS.read_text().replace("model digits", "model other"), str(DIGITS))
+    with pytest.raises(SnnError) as e:
+        renamed.simulate(x, weights=m.load_weights(path))
+    assert e.value.message == f"weights file '{path}' was made for model 'digits', not 'other'"
+    wider = snnc.loads(DIGITS.read_text().replace("dense(pixels, 128)", "dense(pixels, 100)"),
+                       str(DIGITS))
+    with pytest.raises(SnnErrors) as e:
+        wider.quantize(snnc.load(DIGITS).load_weights(path))
+    assert _messages(e.value) == [
+        f"weights loaded from '{path}': tensor 'hidden/weight' has shape [128, 64], but layer "
+        "'hidden' needs [100, 64]",
+        f"weights loaded from '{path}': tensor 'out/weight' has shape [10, 128], but layer 'out' "
+        "needs [10, 100]"]
+    model = snnc.load(DIGITS)
+    w = model.load_weights(path)
+    w["out"]["weight"][3, 7] = np.nan
+    for call in (lambda: model.simulate(x, weights=w), lambda: model.simulate(x)):
+        with pytest.raises(SnnError) as e:
+            call()
+        assert e.value.message == (f"weights loaded from '{path}': tensor 'out/weight' has 1 "
+                                   "non-finite value (the first, nan, at index [3, 7])")
+
+
+def test_loaded_weights_of_another_version_of_the_model_warn(m, x, tmp_path):
+    path = tmp_path / "w.npz"
+    save_weights(path, m.graph, m.random_weights(0))
+    loaded = snnc.load(DIGITS).load_weights(path)
+    assert loaded.warnings == []
+    other = snnc.loads(DIGITS.read_text().replace("tau_mem = 10 ms, threshold = 1.0",
+                                                  "tau_mem = 12 ms, threshold = 1.0"), str(DIGITS))
+    with pytest.warns(UserWarning, match="was made for a different version of model 'digits'"):
+        other.simulate(x, weights=loaded)
+
+
+def test_the_weights_file_warning_points_at_the_caller(x, tmp_path):
+    # stacklevel=3 named snnc/__init__.py for snnc.loads(text, weights=PATH)
+    path = tmp_path / "w.npz"
+    m = snnc.load(DIGITS)
+    save_weights(path, m.graph, m.random_weights(0))
+    text = DIGITS.read_text().replace("tau_mem = 10 ms, threshold = 1.0",
+                                      "tau_mem = 12 ms, threshold = 1.0")
+    for call in (lambda: snnc.loads(text, str(DIGITS), weights=path),
+                 lambda: snnc.loads(text, str(DIGITS)).simulate(x, weights=path)):
+        with pytest.warns(UserWarning, match="made for a different version") as record:
+            call()
+        assert [w.filename for w in record] == [__file__]
+
+
+def test_load_dataset_takes_a_path_object(m, tmp_path):
+    # "no data set given": a pathlib.Path was not a name
+    from snnc.datasets import load_dataset
+
+    path = tmp_path / "d.npz"
+    np.savez(path, x_train=np.zeros((3, 64)), y_train=np.arange(3), x_test=np.zeros((2, 64)),
+             y_test=np.arange(2))
+    ds = load_dataset(path, m)
+    assert ds.name == f"npz:{path}" and ds.y_train.tolist() == [0, 1, 2]

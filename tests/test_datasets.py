@@ -1,6 +1,8 @@
 """Data sets (snnc.datasets, docs/datasets.md): digits, mnist1d, npz files (dense and event lists)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -426,3 +428,77 @@ def test_samples_beyond_float32_and_long_training_sequences(tmp_path):
     ds = load_dataset(f"npz:{long}", g)
     assert ds.notes == (f"data set file '{long}', x_train: each sample is a sequence of 15 "
                         "steps and model 'm' runs 10: its last 5 steps are not used",)
+
+
+# ------------------------------------------------------------------ robustness (a QA pass)
+
+
+def test_a_damaged_compressed_data_set_file_is_a_clear_error(tmp_path, capsys):
+    # a valid zip directory whose deflate data is damaged: zlib.error, an internal error (exit 70)
+    import struct
+    import zipfile
+    import zlib
+
+    from snnc.cli import main
+
+    path = tmp_path / "d.npz"
+    rng = np.random.default_rng(0)
+    np.savez_compressed(path, x_train=rng.random((30, 64)), y_train=rng.integers(0, 10, 30),
+                        x_test=rng.random((7, 64)), y_test=np.arange(7))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("x_train.npy")
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    for i in range(start, start + info.compress_size):
+        data[i] ^= 0xFF
+    path.write_bytes(data)
+    with pytest.raises(zlib.error) as z:            # what zlib says of the damaged member
+        zlib.decompress(bytes(data[start:start + info.compress_size]), -15)
+    message = (f"data set file '{path}' is not a valid .npz archive (entry 'x_train': "
+               f"{z.value})")
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{path}", model())
+    assert e.value.message == message
+    assert e.value.hint == "see docs/datasets.md for the keys it needs"
+    digits = str(Path(__file__).resolve().parent.parent / "examples" / "digits.snn")
+    code = main(["simulate", digits, "--dataset", f"npz:{path}"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"error: {message}"), err
+
+
+@pytest.mark.parametrize("labels, shown", [
+    ([0, 1, 1e30], "0..1e+30"), ([-1e30, 1, 2], "-1e+30..2"), ([0, 1, 10.0], "0..10"),
+    (np.array([0, 2**64 - 1, 2], np.uint64), "0..18446744073709551615"),
+])
+def test_labels_are_checked_as_given(tmp_path, labels, shown):
+    # 1e30 was cast to int64 first: "labels -9223372036854775808..1" and a RuntimeWarning
+    import warnings
+
+    path = tmp_path / "d.npz"
+    np.savez(path, x_train=np.zeros((3, 64)), y_train=np.array(labels),
+             x_test=np.zeros((2, 64)), y_test=np.arange(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SnnError) as e:
+            load_dataset(f"npz:{path}", model())
+    assert e.value.message == (f"data set 'npz:{path}' has labels {shown} in its training split, "
+                               "but output 'out' has 10 neurons (classes 0..9)")
+    assert e.value.loc.line == 5
+
+
+def test_event_labels_and_coordinates_are_checked_as_given(tmp_path):
+    import warnings
+
+    g = model("[2, 2, 3]", "direct(scale = 1.0)", steps=5, classes=5)
+    path = tmp_path / "ev.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SnnError) as e:
+            load_dataset(events_file(path, label=np.array([3, 1, 1e30])), g)
+        assert e.value.message == (f"data set 'npz:{path}' has labels 1..1e+30, but output 'out' "
+                                   "has 5 neurons (classes 0..4)")
+        with pytest.raises(SnnError) as e:
+            load_dataset(events_file(path, x=np.array([0., 0, 2, 2, 1, 1, 0, 1e30])), g)
+        assert e.value.message == (f"data set file '{path}': 'x' ranges over 0..1e+30, but there "
+                                   "are 3 columns (width of input 'x'): x must lie in 0..2")

@@ -257,6 +257,34 @@ def test_a_failed_run_leaves_no_older_results(capsys, tmp_path, monkeypatch):
     assert not (out / "weights.npz").exists() and not (out / "summary.json").exists()
 
 
+def test_a_run_failing_at_its_data_set_leaves_no_older_results(capsys, tmp_path):
+    # the old files were removed only after the data set loaded: a run that failed there left
+    # them, though docs/language.md section 11 says a failed run leaves none
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "weights.npz").write_text("old")
+    (out / "summary.json").write_text("{}")
+    (out / "train_log.jsonl").write_text("old log\n")
+    missing = tmp_path / "missing.npz"
+    code, _, err = train(capsys, out, "--dataset", f"npz:{missing}")
+    assert code == 2
+    assert err.splitlines()[0] == f"error: data set file '{missing}' does not exist"
+    assert sorted(p.name for p in out.iterdir()) == ["train_log.jsonl"]
+
+
+def test_the_float_accuracy_is_the_one_simulate_reports(capsys, tmp_path):
+    # train evaluated the float32 torch model: 18.89% where `snnc simulate` (float64) said 18.14%
+    conv = str(ROOT / "examples" / "conv.snn")
+    assert main(["train", conv, "--epochs", "1", "--seed", "3", "--out", str(tmp_path),
+                 "--json", "--quiet"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert main(["simulate", conv, "--weights", str(tmp_path / "weights.npz"), "--dataset",
+                 "digits", "--samples", "397", "--seed", "3", "--json"]) == 0
+    simulated = json.loads(capsys.readouterr().out)
+    assert trained["test_samples"] == 397
+    assert trained["float_accuracy"] == simulated["accuracy"]
+
+
 def test_the_loss_warning_follows_the_loss_used(capsys, tmp_path, monkeypatch):
     import snnc.backends.torch.train as train_mod
     from snnc.errors import SnnError

@@ -394,3 +394,138 @@ def test_every_example_round_trips(tmp_path):
         save_weights(tmp_path / f"{f.stem}.npz", g, w)
         back = load_weights(tmp_path / f"{f.stem}.npz", g)
         assert back.warnings == [] and set(back) == set(w)
+
+
+# ------------------------------------------------------------------ robustness (a QA pass)
+
+
+def _compressed_weights(tmp_path, g):
+    """A compressed weights file of ``g`` (deflate members) and its bytes."""
+    path = tmp_path / "w.npz"
+    meta = {"format": "snnc-weights", "version": 1, "model": g.name, "graph_hash": graph_hash(g),
+            "created_by": "test"}
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **flat(random_weights(g)), __meta__=np.array(json.dumps(meta)))
+    return path, bytearray(path.read_bytes())
+
+
+def _central_entry(data: bytearray, name: bytes) -> int:
+    """The offset of the zip central directory's entry of member ``name``."""
+    i = data.find(b"PK\x01\x02")
+    while data[i + 46:i + 46 + len(name)] != name:
+        i = data.find(b"PK\x01\x02", i + 1)
+    return i
+
+
+def test_a_damaged_compressed_member_is_an_snn_error(tmp_path):
+    # a valid zip directory whose deflate data is damaged: zlib.error, an internal error (exit 70)
+    import struct
+    import zipfile
+    import zlib
+
+    g = graph()
+    path, data = _compressed_weights(tmp_path, g)
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("h/weight.npy")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    for i in range(start, start + info.compress_size):
+        data[i] ^= 0xFF
+    path.write_bytes(data)
+    with pytest.raises(zlib.error) as z:            # what zlib says of the damaged member
+        zlib.decompress(bytes(data[start:start + info.compress_size]), -15)
+    with pytest.raises(SnnError) as e:
+        load_weights(path, g)
+    assert e.value.message == (f"weights file '{path}' is not a valid .npz archive (entry "
+                               f"'h/weight': {z.value})")
+    assert e.value.hint == "save weights with snnc.weights.save_weights"
+
+
+@pytest.mark.parametrize("offset, value, detail", [
+    (8, 1, "File 'h/weight.npy' is encrypted, password required for extraction"),  # RuntimeError
+    (10, 99, "That compression method is not supported"),                       # NotImplementedError
+])
+def test_an_encrypted_or_unknown_member_is_an_snn_error(tmp_path, offset, value, detail):
+    g = graph()
+    path, data = _compressed_weights(tmp_path, g)
+    entry = _central_entry(data, b"h/weight.npy")
+    data[entry + offset:entry + offset + 2] = value.to_bytes(2, "little")
+    path.write_bytes(data)
+    with pytest.raises(SnnError) as e:
+        load_weights(path, g)
+    assert e.value.message == (f"weights file '{path}' is not a valid .npz archive (entry "
+                               f"'h/weight': {detail})")
+
+
+def test_random_weights_seeds_are_integers_in_range():
+    g = graph()
+    base = random_weights(g, 0)
+    # 2**32 was seed 0 (masked to 32 bits), 1.7 was seed 1, -1 was 2**32 - 1
+    assert not np.array_equal(random_weights(g, 2**32)["h"]["weight"], base["h"]["weight"])
+    np.testing.assert_array_equal(random_weights(g, np.uint64(7))["h"]["weight"],
+                                  random_weights(g, 7)["h"]["weight"])
+    assert random_weights(g, 2**64 - 1)["h"]["weight"].shape == (4, 6)
+    for bad in (1.7, None, True, "3"):
+        with pytest.raises(TypeError) as e:         # None: int() argument must be a string...
+            random_weights(g, bad)
+        assert str(e.value) == f"seed must be an integer, not {bad!r}"
+    for bad in (-1, 2**64):
+        with pytest.raises(ValueError) as e:
+            random_weights(g, bad)
+        assert str(e.value) == f"seed must be an integer from 0 to 2**64 - 1, not {bad}"
+
+
+def test_save_and_load_take_a_compiled_model(tmp_path):
+    # snnc.load(...) where the graph is wanted: AttributeError 'CompiledModel' has no 'layers'
+    import snnc
+
+    m = snnc.loads(MODEL, "net.snn")
+    path = tmp_path / "w.npz"
+    save_weights(path, m, random_weights(m, 2))
+    back = load_weights(path, m)
+    np.testing.assert_array_equal(back["h"]["weight"], random_weights(m.graph, 2)["h"]["weight"])
+    for fn, call in (("save_weights", lambda: save_weights(path, "net.snn", back)),
+                     ("load_weights", lambda: load_weights(path, None)),
+                     ("random_weights", lambda: random_weights({"layers": []}))):
+        with pytest.raises(TypeError) as e:
+            call()
+        kind = {"save_weights": "str", "load_weights": "NoneType", "random_weights": "dict"}[fn]
+        assert str(e.value) == (f"{fn} takes a model (snnc.load(...)) or its graph "
+                                f"(snnc.ir.Graph), not {kind}")
+
+
+def test_save_refuses_integers_float64_cannot_hold(tmp_path):
+    # int64 / uint64 beyond 2**53 were rounded to float64 without a word
+    g = graph()
+    w = random_weights(g)
+    path = tmp_path / "w.npz"
+    for values, big, dtype in (([2**53 + 1, 0, 1, 2], 2**53 + 1, np.int64),
+                               ([0, 2**64 - 1, 1, 2], 2**64 - 1, np.uint64),
+                               ([0, -2**63, 1, 2], -2**63, np.int64)):
+        w["h"]["bias"] = np.array(values, dtype)
+        with pytest.raises(SnnError) as e:
+            save_weights(path, g, w)
+        assert e.value.message == (f"tensor 'h/bias' holds the integer {big} ({np.dtype(dtype)}), "
+                                   "which float64 cannot hold exactly (integers up to 2**53 in "
+                                   "magnitude)")
+        assert not path.exists()
+    w["h"]["bias"] = np.array([2**53, -2**53, 1, 0], np.int64)       # exact: stored
+    save_weights(path, g, w)
+    assert load_weights(path, g)["h"]["bias"].tolist() == [2**53, -2**53, 1, 0]
+
+
+def test_save_to_a_folder_or_an_unwritable_place(tmp_path):
+    # a folder: raw IsADirectoryError from os.replace
+    g = graph()
+    w = random_weights(g)
+    with pytest.raises(SnnError) as e:
+        save_weights(tmp_path, g, w)
+    assert e.value.message == f"cannot write weights file '{tmp_path}': it is a directory"
+    (tmp_path / "afile").write_text("")
+    inside = tmp_path / "afile" / "w.npz"
+    with pytest.raises(SnnError) as e:
+        save_weights(inside, g, w)
+    assert e.value.message == (f"cannot write weights file '{inside}': cannot create folder "
+                               f"'{tmp_path / 'afile'}' (File exists)")
+    assert list(tmp_path.iterdir()) == [tmp_path / "afile"]
