@@ -136,7 +136,11 @@ def cmd_demo(args) -> int:
                                    work_dir=os.path.join(args.out, "cosim"))
     t_sim = time.perf_counter() - t1
     s = summarize(graph, qmodel, run, comp, info, labels, "verilog", args.lanes)
-    s.update({"file": path, "dataset": name, "epochs": cfg.epochs, "seed": cfg.seed,
+    # the data set's and the golden model's notes (clipped weights, saturation on the test split)
+    notes = list(dict.fromkeys(list(dataset.notes) + list(result.golden_notes)))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    s.update({"notes": notes, "file": path, "dataset": name, "epochs": cfg.epochs, "seed": cfg.seed,
               "out": args.out, "weights": weights_path, "verilog": vdir,
               "float_accuracy": result.float_accuracy,
               "golden_test_accuracy": result.golden_accuracy,

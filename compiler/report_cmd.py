@@ -101,15 +101,21 @@ def _fpga_run(ctx: ReportContext, args) -> dict:
                       seed=DEFAULT_SEED if args.pnr_seed is None else args.pnr_seed,
                       work_dir=args.keep)
     hw = getattr(ctx.graph, "hardware", None)
-    clock = getattr(hw, "clock", None) if hw is not None else None
-    if clock and rep["fmax_mhz"] is not None:
-        mhz = clock / 1e6 if clock > 1e4 else clock
-        rep["model_clock_mhz"] = round(mhz, 3)
-        rep["meets_model_clock"] = rep["fmax_mhz"] >= mhz
+    rep.update(model_clock(getattr(hw, "clock", None) if hw is not None else None,
+                           rep["fmax_mhz"]))
     if not rep["weights_in_bram"]:
         ctx.notes.append("a weight memory is not in block RAM: "
                          + ", ".join(k for k, v in rep["weight_bram"].items() if v == 0))
     return rep
+
+
+def model_clock(clock_hz, fmax_mhz) -> dict:
+    """The model's clock (its hardware block's, always in Hz) in MHz and whether the placed design
+    meets it: ``{}`` without a clock or an fmax. (A clock of 10 kHz or less was read as MHz.)"""
+    if not clock_hz or fmax_mhz is None:
+        return {}
+    mhz = clock_hz / 1e6
+    return {"model_clock_mhz": float(f"{mhz:.6g}"), "meets_model_clock": fmax_mhz >= mhz}
 
 
 def _fpga_text(r: dict) -> list[str]:

@@ -47,8 +47,9 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_verify)
 
 
-def test_data(graph, dataset: str | None, samples: int):
-    """The first ``samples`` test samples, labels and sample ids 0..N-1, and the data set name."""
+def test_data(graph, dataset: str | None, samples: int, notes: list | None = None):
+    """The first ``samples`` test samples, labels and sample ids 0..N-1, and the data set name.
+    The data set's notes (and that it has fewer samples) are printed and added to ``notes``."""
     import numpy as np
 
     from snnc.datasets import fewer_samples_note, load_dataset, print_notes, require_samples
@@ -62,8 +63,12 @@ def test_data(graph, dataset: str | None, samples: int):
     print_notes(ds.notes)
     require_samples(ds, "test")
     k = min(samples, ds.x_test.shape[0])
+    said = list(ds.notes)
     if samples != DEFAULT_SAMPLES and samples > k:               # as `snnc report` says it
-        print(f"note: {fewer_samples_note(samples, name, k)}", file=sys.stderr)
+        said.append(fewer_samples_note(samples, name, k))
+        print(f"note: {said[-1]}", file=sys.stderr)
+    if notes is not None:
+        notes.extend(said)
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), name
 
 
@@ -191,6 +196,11 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str, lanes: int |
     # reported, not only compared (nothing is clamped silently)
     out["saturation"] = {name: {k: int(v) for k, v in counts.items() if v}
                          for name, counts in run.saturation.items()}
+    # a direct input's values clamped where they are quantised to the inputs format, before they
+    # reach the hardware (whose counters cannot see them): the golden model's count
+    out["input_saturation"] = {name: {k: int(v) for k, v in st.saturation.items() if v}
+                               for name, st in golden.stats.items()
+                               if name not in layer_names and any(st.saturation.values())}
     if run.cycles is not None:
         cyc = np.asarray(run.cycles, dtype=np.int64)
         out["cycles"] = {"mean": float(cyc.mean()), "max": int(cyc.max()), "min": int(cyc.min()),
@@ -239,6 +249,12 @@ def summary_text(s: dict) -> list[str]:
     lines.append("saturation (the hardware's counters, all samples): " + (
         "; ".join(f"layer {name}: " + ", ".join(f"{k} {v}" for k, v in c.items())
                   for name, c in clamped.items()) if clamped else "none"))
+    inputs = s.get("input_saturation") or {}
+    if inputs:
+        lines.append("saturation of the inputs (clamped to the inputs format before the hardware, "
+                     "all samples): " + "; ".join(
+                         f"{name}: " + ", ".join(f"{k} {v}" for k, v in c.items())
+                         for name, c in inputs.items()))
     if s.get("cycles"):
         c = s["cycles"]
         line = f"cycles per inference: mean {c['mean']:.1f}, max {c['max']}"
@@ -276,11 +292,13 @@ def cmd_verify(args) -> int:
         from snnc.backends.verilog import check_supported
 
         check_supported(qmodel)          # located errors before any data is loaded
-    x, labels, ids, name = test_data(graph, args.dataset, args.samples)
+    notes: list[str] = []
+    x, labels, ids, name = test_data(graph, args.dataset, args.samples, notes)
     for w in warnings:
         print(w.format(), file=sys.stderr)
     for note in qmodel.all_notes():
         print(f"note: {note}", file=sys.stderr)
+    notes.extend(qmodel.all_notes())
     run, comp, info = run_hardware(args.backend, qmodel, x, ids, args.seed, lanes=args.lanes,
                                    waves=args.waves)
     if info is None:      # HLS: the golden figures come from the golden model itself
@@ -291,7 +309,7 @@ def cmd_verify(args) -> int:
                                                 record=True))
     s = summarize(graph, qmodel, run, comp, info, labels, args.backend, args.lanes)
     s.update({"file": args.model, "weights": args.weights, "dataset": name, "seed": args.seed,
-              "waves": args.waves})
+              "waves": args.waves, "notes": notes + [w.headline() for w in warnings]})
     if args.json:
         print(json.dumps(s, indent=2))
     else:

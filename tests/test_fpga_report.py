@@ -395,3 +395,18 @@ def test_wrapper_of_a_graded_design():
     assert ("status_q <= ^{rd_data_q, step_count, sat_u_count, sat_i_count, sat_a_count, "
             "sat_p_count, sat_h_count, m_payload};") in text
     assert ".s_payload(s_payload)" in text and ".m_payload(m_payload)" in text
+
+
+@pytest.mark.parametrize("clock_hz, fmax, expected", [
+    (50e6, 77.2, {"model_clock_mhz": 50.0, "meets_model_clock": True}),
+    (5e3, 37.0, {"model_clock_mhz": 0.005, "meets_model_clock": True}),     # was 5000 MHz, missed
+    (10e3, 37.0, {"model_clock_mhz": 0.01, "meets_model_clock": True}),
+    (5.0, 37.0, {"model_clock_mhz": 5e-06, "meets_model_clock": True}),
+    (100e6, 77.2, {"model_clock_mhz": 100.0, "meets_model_clock": False}),
+    (None, 77.2, {}),
+    (50e6, None, {}),
+])
+def test_model_clock_is_read_in_hz(clock_hz, fmax, expected):
+    from snnc.report_cmd import model_clock
+
+    assert model_clock(clock_hz, fmax) == expected

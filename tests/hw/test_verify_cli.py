@@ -427,3 +427,41 @@ def test_a_model_without_a_hardware_block_is_timed_at_50_mhz(tmp_path, capsys):
                        "--json"], capsys)
     assert rc == 0, out
     assert out["clock_hz"] == 50e6
+
+
+def test_verify_reports_the_inputs_clamped_before_the_hardware_and_its_notes(tmp_path, capsys):
+    """A direct input's values clamped to the inputs format (before the hardware, whose counters
+    cannot see them) were reported as "saturation: none"; the notes (clipped weights) were only
+    on standard error, not in the JSON."""
+    import snnc
+    from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.datasets import load_dataset
+    from snnc.quantize import quantize
+    from snnc.weights import random_weights, save_weights
+
+    text = (ROOT / "examples" / "asn_digits.snn").read_text()
+    assert "direct(scale = 0.0488)" in text
+    model = tmp_path / "loud.snn"
+    model.write_text(text.replace("direct(scale = 0.0488)", "direct(scale = 1.0)"))
+    graph = snnc.load(model).graph
+    w = {layer: {t: 40 * a for t, a in tensors.items()}
+         for layer, tensors in random_weights(graph, seed=0).items()}
+    path = tmp_path / "w.npz"
+    save_weights(path, graph, w)
+    q = quantize(graph, snnc.load(model, weights=path).weights)
+    x = load_dataset("digits", graph).x_test[:3]
+    golden = simulate_golden(q, x, seed=0, sample_ids=np.arange(3))
+    expected = {k: v for k, v in golden.stats["pixels"].saturation.items() if v}
+    assert expected and sum(expected.values()) > 0
+    rc, s = _verify([str(model), "--weights", str(path), "--samples", "3", "--backend", "hls",
+                     "--json"], capsys)
+    assert rc == 0, s
+    assert s["input_saturation"] == {"pixels": expected}
+    assert any("weights clipped" in n for n in s["notes"]), s["notes"]
+    assert s["notes"] == q.all_notes()
+    rc, text_out = _verify([str(model), "--weights", str(path), "--samples", "3", "--backend",
+                            "hls"], capsys)
+    assert rc == 0
+    line = ("saturation of the inputs (clamped to the inputs format before the hardware, all "
+            "samples): pixels: " + ", ".join(f"{k} {v}" for k, v in expected.items()))
+    assert line in text_out, text_out
