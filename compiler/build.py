@@ -14,7 +14,7 @@ from snnc import catalog, ir
 from snnc.dsl import ast
 from snnc.dsl.parser import parse_file
 from snnc.errors import Diagnostics, Loc, SnnError, SnnErrors
-from snnc.neurons import NeuronTemplate, check_neuron_def
+from snnc.neurons import NeuronTemplate, check_neuron_def, constant_error
 from snnc.values import ParamSpec, bind_args, coerce, did_you_mean, failed, options_text
 from snnc.types import Fixed
 
@@ -58,13 +58,14 @@ class _Builder:
         self.dt: float | None = None
         self.steps: int | None = None
         self.templates: dict[str, NeuronTemplate] = {}
+        self.reported: set = set()      # errors of user neurons' constants, reported once
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Loaded:
         stmts = self.module.statements
         self.parse_errors: list[SnnError] = []
         self._number_errors(self.module)
-        neuron_defs = self._used_neurons(self.module, {os.path.abspath(self.module.source.path)})
+        neuron_defs = self._used_neurons(self.module, {_file_key(self.module.source.path)})
         neuron_defs += [s for s in stmts if isinstance(s, ast.NeuronDef)]
         name = self._model_name(stmts)
         time = self._time(stmts)
@@ -183,10 +184,19 @@ class _Builder:
         found: list[ast.NeuronDef] = []
         base = os.path.dirname(module.source.path)
         for use in (s for s in module.statements if isinstance(s, ast.UseDecl)):
-            path = os.path.join(base, use.path)
-            key = os.path.abspath(path)
-            if key in seen:
+            if not use.path.strip():
+                blank = "an empty" if not use.path else "a blank"
+                self.diag.error(use.path_loc, f"`use` needs the path of a file, got {blank} string",
+                                'write e.g. use "neurons/library.snn"')
                 continue
+            path = os.path.join(base, use.path)
+            key = _file_key(path)
+            if key == _file_key(module.source.path):
+                self.diag.error(use.path_loc, f"the file uses itself ('{use.path}')",
+                                "`use` names another file, of neuron definitions")
+                continue
+            if key in seen:
+                continue            # read already (a cycle through other files is harmless)
             seen.add(key)
             if not os.path.exists(path):
                 self.diag.error(use.path_loc, f"cannot find used file '{use.path}'",
@@ -235,7 +245,7 @@ class _Builder:
         if use.name in catalog.NEURONS:
             cls, specs = catalog.NEURONS[use.name]
             values = bind_args(specs, use.args, use.name, use.loc, self.errors, self.dt, positional=0)
-            return None if failed(values) else cls(**values)
+            return None if failed(values) else cls(**_located(values, use))
         template = self.templates.get(use.name)
         if template is None:
             if use.name in first_names:
@@ -253,6 +263,13 @@ class _Builder:
         bad = _non_positive_decay(neuron, self.dt)
         if bad is not None:
             self.diag.error(use.loc, f"neuron '{use.name}': {bad}")
+            return None
+        err = constant_error(neuron, self.dt if self.dt is not None else STAND_IN_DT, use.loc)
+        if err is not None:
+            key = (str(err.loc), err.message, err.hint)
+            if key not in self.reported:        # once, not again for each layer using the neuron
+                self.reported.add(key)
+                self.errors.append(err)
             return None
         return neuron
 
@@ -627,6 +644,19 @@ class _Builder:
                                inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
                                decay=v["decay"] or "multiply", leak_digits=v["leak_digits"])
+
+
+def _file_key(path: str) -> str:
+    """One name per file, however a `use` reaches it (relative parts, symbolic links)."""
+    return os.path.realpath(path)
+
+
+def _located(values: dict, use: ast.NeuronUse) -> dict:
+    """A built-in neuron's real parameters as :class:`ir.Located` values: where each was written,
+    or the neuron's name and arguments for a default, for the quantizer's errors about them."""
+    written = {a.name: a.value.loc for a in use.args if a.name is not None}
+    return {k: ir.Located(v, written.get(k, use.loc)) if type(v) is float else v
+            for k, v in values.items()}
 
 
 def _non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:

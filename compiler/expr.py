@@ -2,12 +2,17 @@
 
 Names are resolved (each :class:`Ref` says whether it is a parameter, a state variable, the synaptic
 ``input`` or ``dt``) and units are checked before an expression reaches this form. Values are plain
-floats in SI units (seconds for times).
+floats in SI units (seconds for times). Every node may carry the ``loc`` of the text it was written
+as (the quantizer's errors point there); it takes no part in equality, the text or the JSON.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Union
+
+from snnc.errors import Loc
+
+_LOC = field(default=None, compare=False, repr=False)
 
 #: Functions an expression may call, with their number of arguments.
 FUNCTIONS: dict[str, int] = {"min": 2, "max": 2, "clip": 3, "exp": 1, "abs": 1, "decay": 1}
@@ -21,6 +26,7 @@ class Const:
     """A literal number (SI units)."""
 
     value: float
+    loc: Loc | None = _LOC
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class Ref:
 
     kind: str
     name: str
+    loc: Loc | None = _LOC
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Unary:
 
     op: str
     operand: "Expr"
+    loc: Loc | None = _LOC
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Binary:
     op: str
     left: "Expr"
     right: "Expr"
+    loc: Loc | None = _LOC
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Func:
 
     name: str
     args: tuple["Expr", ...]
+    loc: Loc | None = _LOC
 
 
 Expr = Union[Const, Ref, Unary, Binary, Func]

@@ -23,6 +23,27 @@ READOUTS = ("count", "membrane", "first_spike")
 _LOC = field(default=None, compare=False, repr=False)
 
 
+class Located(float):
+    """A built-in neuron's parameter value that remembers where it was written (``loc``), so that
+    the quantizer can point at it (a threshold the membrane format cannot hold). It is the plain
+    float in every other respect: equality, hash, JSON, and any arithmetic on it."""
+
+    __slots__ = ("loc",)
+
+    def __new__(cls, value: float, loc: Loc | None):
+        self = super().__new__(cls, value)
+        self.loc = loc
+        return self
+
+    def __reduce__(self):
+        return Located, (float(self), self.loc)
+
+
+def loc_of(value, default: Loc | None) -> Loc | None:
+    """Where ``value`` was written (a :class:`Located` value), else ``default``."""
+    return getattr(value, "loc", None) or default
+
+
 @dataclass(frozen=True)
 class TimeSpec:
     """Simulated time: ``steps`` steps of ``dt`` seconds."""

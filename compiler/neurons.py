@@ -7,6 +7,7 @@ number and ``decay`` a time; conditions (comparisons, ``and``, ``or``, ``not``) 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from snnc import expr as E
@@ -173,6 +174,84 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
                           emit)
 
 
+def constant_error(neuron: ir.CustomNeuron, dt: float, use_loc: Loc | None) -> SnnError | None:
+    """The first part of a user-defined neuron's expressions that is a constant (of literals, its
+    parameters' values and ``dt``) beyond the range of floating point, ``exp(1000)``, or a
+    division by a constant 0, ``v / (1 - 1)``: an error located at that part, None if there is
+    none. (Every backend would compute inf or nan there; the quantizer could not round it.)"""
+    params = dict(neuron.params)
+    exprs = [s.init for s in neuron.states] + [a.value for a in neuron.update]
+    exprs += [neuron.spike] + ([neuron.emit] if neuron.emit is not None else [])
+    exprs += [a.value for a in neuron.on_spike]
+    try:
+        for e in exprs:
+            _constant(e, params, dt)
+    except _OutOfRange as bad:
+        used = sorted({r.name for r in E.refs(bad.node) if r.kind == "param"})
+        hint = None
+        if used:
+            values = ", ".join(f"{name} = {params[name]:g}" for name in used)
+            hint = f"{values} in the use of '{neuron.name}' at {use_loc}"
+        return SnnError(bad.node.loc or use_loc, bad.message, hint)
+    return None
+
+
+class _OutOfRange(Exception):
+    def __init__(self, node, message: str):
+        super().__init__(message)
+        self.node, self.message = node, message
+
+
+_ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+          "/": lambda a, b: a / b}
+_FUNCS = {"min": min, "max": max, "abs": abs, "clip": lambda x, lo, hi: min(max(x, lo), hi)}
+
+
+def _constant(e: E.Expr, params: dict, dt: float) -> float | None:
+    """The value of ``e`` if it is a constant number, else None (it reads a state or the input,
+    or it is a condition); raises _OutOfRange (see :func:`constant_error`)."""
+    if isinstance(e, E.Const):
+        value = e.value
+    elif isinstance(e, E.Ref):
+        value = params[e.name] if e.kind == "param" else dt if e.kind == "dt" else None
+    elif isinstance(e, E.Unary):
+        x = _constant(e.operand, params, dt)
+        value = -x if e.op == "neg" and x is not None else None
+    elif isinstance(e, E.Binary):
+        a, b = _constant(e.left, params, dt), _constant(e.right, params, dt)
+        if e.op == "/" and b == 0:
+            raise _OutOfRange(e.right, "division by zero")
+        value = _ARITH[e.op](a, b) if e.op in _ARITH and a is not None and b is not None else None
+    elif isinstance(e, E.Func):
+        args = []
+        for a in e.args:        # (a loop: a comprehension's frame would halve the depth allowed)
+            args.append(_constant(a, params, dt))
+        if any(a is None for a in args):
+            value = None
+        elif e.name == "exp":
+            value = _exp(args[0])
+        elif e.name == "decay":          # a time constant <= 0 is reported by the builder
+            value = math.exp(-dt / args[0]) if args[0] > 0 else None
+        else:
+            value = float(_FUNCS[e.name](*args))
+    else:
+        raise TypeError(f"not an expression node: {e!r}")
+    if value is not None and not math.isfinite(value):
+        text = E.to_text(e)
+        shown = f"`{text}`" if len(text) <= 40 else "this constant"
+        raise _OutOfRange(e, f"{shown} is out of range (it overflows floating point, beyond "
+                             "1.8e308)")
+    return value
+
+
+def _exp(x: float) -> float:
+    """``math.exp``, inf where it overflows."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 def _check_emit(node, dims, dt, errors) -> E.Expr | None:
     """The ``emit`` height of a graded spike: a plain number (it multiplies the consumers'
     weights, like an ASN's height or a plain spike's 1), read on the state after the update."""
@@ -270,17 +349,17 @@ def _is_zero(node) -> bool:
 def _lower(node, dims: dict, dt, allow_input: bool = True):
     """AST expression -> (expression IR, dimension or BOOL)."""
     if isinstance(node, ast.Number):
-        return E.Const(node.value), NONE
+        return E.Const(node.value, node.loc), NONE
     if isinstance(node, ast.QuantityLit):
         dim, factor = UNITS[node.unit]
-        return E.Const(node.value * factor), dim
+        return E.Const(node.value * factor, node.loc), dim
     if isinstance(node, ast.InputRef):
         if not allow_input:
             raise SnnError(node.loc, "'input' is only known inside update, spike and on spike")
-        return E.Ref("input", "input"), NONE
+        return E.Ref("input", "input", node.loc), NONE
     if isinstance(node, ast.Name):
         if node.id == "dt":
-            return E.Ref("dt", "dt"), TIME
+            return E.Ref("dt", "dt", node.loc), TIME
         entry = dims.get(node.id)
         if entry is None:
             hint = did_you_mean(node.id, list(dims) + list(RESERVED))
@@ -291,11 +370,11 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
         kind, dim = entry
         if dim is _BROKEN:
             raise _Cascade(node.loc, f"'{node.id}' has an error in its declaration")
-        return E.Ref(kind, node.id), dim
+        return E.Ref(kind, node.id, node.loc), dim
     if isinstance(node, ast.Neg):
         x, dim = _lower(node.operand, dims, dt, allow_input)
         _need_number(node.operand, dim, "-")
-        return E.Unary("neg", x), dim
+        return E.Unary("neg", x, node.loc), dim
     if isinstance(node, ast.BinOp):
         a, da = _lower(node.left, dims, dt, allow_input)
         b, db = _lower(node.right, dims, dt, allow_input)
@@ -311,14 +390,14 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
                     (isinstance(b, E.Const) and b.value == 0):          # 0, 0 mV, (0) ...
                 raise SnnError(node.right.loc, "division by zero")
             dim = da / db
-        return E.Binary(node.op, a, b), dim
+        return E.Binary(node.op, a, b, node.loc), dim
     if isinstance(node, ast.Compare):
         a, da = _lower(node.left, dims, dt, allow_input)
         b, db = _lower(node.right, dims, dt, allow_input)
         _need_number(node.left, da, node.op)
         _need_number(node.right, db, node.op)
         _same(node, da, db, node.left, node.right, "compare")
-        return E.Binary(node.op, a, b), BOOL
+        return E.Binary(node.op, a, b, node.loc), BOOL
     if isinstance(node, ast.BoolOp):
         parts = []
         for operand in node.operands:
@@ -327,8 +406,8 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
                 raise SnnError(operand.loc, f"'{node.op}' needs conditions, got a number")
             parts.append(x)
         if node.op == "not":
-            return E.Unary("not", parts[0]), BOOL
-        return E.Binary(node.op, parts[0], parts[1]), BOOL
+            return E.Unary("not", parts[0], node.loc), BOOL
+        return E.Binary(node.op, parts[0], parts[1], node.loc), BOOL
     if isinstance(node, ast.Call):
         return _lower_call(node, dims, dt, allow_input)
     raise SnnError(node.loc, "this cannot appear in a neuron expression")
@@ -346,7 +425,9 @@ def _lower_call(node: ast.Call, dims, dt, allow_input):
     if len(node.args) != arity:
         raise SnnError(node.loc, f"{node.name}() takes {arity} argument{'s' if arity > 1 else ''}, "
                                  f"got {len(node.args)}")
-    lowered = [_lower(a.value, dims, dt, allow_input) for a in node.args]
+    lowered = []
+    for a in node.args:         # (a loop: a comprehension's frame would halve the depth allowed)
+        lowered.append(_lower(a.value, dims, dt, allow_input))
     for a, (_, d) in zip(node.args, lowered):
         _need_number(a.value, d, node.name + "()")
     args = tuple(x for x, _ in lowered)
@@ -370,7 +451,7 @@ def _lower_call(node: ast.Call, dims, dt, allow_input):
                                             f"{describe_dim(dim)} and {describe_dim(d)}")
             if _is_zero(node.args[0].value):
                 dim = d
-    return E.Func(node.name, args), dim
+    return E.Func(node.name, args, node.loc), dim
 
 
 def _need_number(node, dim, op) -> None:

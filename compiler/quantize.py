@@ -1,8 +1,9 @@
 """The quantizer pass: float graph + float weights -> integer constants, formats and integer weights.
 
 Follows docs/semantics.md section 4. Deterministic; reports per layer how many weights were clipped
-and the largest quantisation error; rejects thresholds and decays the formats cannot represent with
-an error located at the layer.
+and the largest quantisation error; rejects thresholds, decays and constants the formats cannot
+represent with an error located where the value is written (its ``ir.Located`` or expression
+``loc``), else at the layer.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.intexpr import IntProgram
-from snnc.intrange import MAX_BITS, RangeError, check_program
+from snnc.intrange import MAX_BITS, RangeError, check, check_program
 from snnc.types import Fixed
 
 
@@ -146,7 +147,8 @@ class Quantize:
 
 
 def quantize(graph: ir.Graph, weights: dict) -> QuantizedModel:
-    """Quantise a float model. Raises SnnErrors (located at the layers) for unrepresentable constants."""
+    """Quantise a float model. Raises SnnErrors (located at the values, else at the layers) for
+    unrepresentable constants."""
     formats, notes = model_formats(graph)
     decay_default = graph.hardware.decay if graph.hardware is not None else "multiply"
     errors: list[SnnError] = []
@@ -262,11 +264,12 @@ def _check_rescales(layer, c: NeuronConsts, formats: Formats, acc_bits: int, acc
 
 def _coef31(layer, name: str, value: float) -> int:
     """``coef(value)`` for a factor the neuron units hold in a 32-bit signed parameter."""
-    c = coef(value)
+    c = _to_int(value, COEF_FRAC)
     if abs(c) >= 1 << 31:
-        raise SnnError(layer.loc, f"{name} = {value:g} of layer '{layer.name}' is out of range: "
-                                  f"|{name}| must be below 32768 (a coefficient of 16 fractional "
-                                  "bits in 32-bit signed integers)")
+        raise SnnError(ir.loc_of(value, layer.loc), f"{name} = {value:g} of layer '{layer.name}' "
+                                                    f"is out of range: |{name}| must be below 32768 "
+                                                    "(a coefficient of 16 fractional bits in "
+                                                    "32-bit signed integers)")
     return c
 
 
@@ -349,15 +352,24 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
     return out
 
 
+def _to_int(value: float, frac: int) -> int:
+    """``real_to_int``, exact beyond 2^52 too, where every float is a whole number (``value *
+    2^frac`` could overflow floating point there)."""
+    if abs(value) >= 2.0 ** 52:
+        return int(value) << frac
+    return real_to_int(value, frac)
+
+
 def _threshold(layer, theta: float, fmt: Fixed) -> int:
-    q = real_to_int(theta, fmt.frac)
+    q = _to_int(theta, fmt.frac)
+    loc = ir.loc_of(theta, layer.loc)
     if q < 1:
-        raise SnnError(layer.loc, f"threshold {theta:g} of layer '{layer.name}' rounds to 0 in the "
-                                  f"membrane format {fmt} (resolution {fmt.scale:g})",
+        raise SnnError(loc, f"threshold {theta:g} of layer '{layer.name}' rounds to 0 in the "
+                            f"membrane format {fmt} (resolution {fmt.scale:g})",
                        "use a format with more fractional bits, or a larger threshold")
     if q > fmt.max_int:
-        raise SnnError(layer.loc, f"threshold {theta:g} of layer '{layer.name}' does not fit the "
-                                  f"membrane format {fmt} (largest value {fmt.max_value:g})",
+        raise SnnError(loc, f"threshold {theta:g} of layer '{layer.name}' does not fit the "
+                            f"membrane format {fmt} (largest value {fmt.max_value:g})",
                        "use a format with more integer bits, or a smaller threshold")
     return q
 
@@ -374,9 +386,9 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
     if digits is not None and c < 1 << COEF_FRAC:
         near = csd_round(c, digits)
         if near >= 1 << COEF_FRAC:
-            raise SnnError(layer.loc, f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer "
-                                      f"'{layer.name}' rounds to 1 with leak_digits = {digits}: "
-                                      "the state would never decay",
+            raise SnnError(ir.loc_of(tau, layer.loc),
+                           f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer '{layer.name}' "
+                           f"rounds to 1 with leak_digits = {digits}: the state would never decay",
                            "use a larger leak_digits, or a shorter time constant")
         if near != c:
             eff = near / (1 << COEF_FRAC)
@@ -387,9 +399,9 @@ def _decay(layer, tau_name: str, tau: float, dt: float, leak: str, report: Layer
                 f"factor {eff:.6f}, tau {Quantity(tau_eff, TIME)}")
         c = near
     if c >= 1 << COEF_FRAC:
-        raise SnnError(layer.loc, f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer '{layer.name}' "
-                                  f"rounds to 1 with {COEF_FRAC} fractional bits: the state would "
-                                  "never decay",
+        raise SnnError(ir.loc_of(tau, layer.loc),
+                       f"decay exp(-dt/{tau_name}) = {factor:.7f} of layer '{layer.name}' "
+                       f"rounds to 1 with {COEF_FRAC} fractional bits: the state would never decay",
                        f"{tau_name} = {Quantity(tau, TIME)} is too long for dt = {Quantity(dt, TIME)}; "
                        "use a shorter time constant, or an IF neuron")
     return c
@@ -435,19 +447,21 @@ def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float,
 
     A constant that its integer form misses by more than ``IMPRECISE`` of its value (a time such as
     ``dt`` in a membrane format with few fractional bits: states and constants are in SI units) is
-    noted in ``report``."""
+    noted in ``report``. Errors are located at the expression at fault where it carries its place
+    in the source, else at the layer."""
     params = dict(n.params)
     low = _Lowering(layer, n, fmt, dt, params, report)
     states = []
     for s in n.states:
         kind, value = low.lower(s.init)
         if kind != "const":
-            raise SnnError(layer.loc, f"initial value of '{s.name}' in neuron '{n.name}' must be a "
-                                      "constant")
-        q = low.k(value).value
+            raise SnnError(low.loc(s.init), f"initial value of '{s.name}' in neuron '{n.name}' must "
+                                            "be a constant")
+        q = _to_int(value, fmt.frac)
         if not fmt.min_int <= q <= fmt.max_int:
-            raise SnnError(layer.loc, f"initial value {value:g} of '{s.name}' in neuron '{n.name}' "
-                                      f"does not fit the membrane format {fmt}")
+            raise SnnError(low.loc(s.init), f"initial value {value:g} of '{s.name}' in neuron "
+                                            f"'{n.name}' does not fit the membrane format {fmt}")
+        low.k(value, s.init)                        # its precision note
         states.append((s.name, q))
     update = tuple(I.IAssign(a.target, low.value(a.value)) for a in n.update)
     kind, spike = low.lower(n.spike)
@@ -459,7 +473,7 @@ def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float,
         kind, emit = low.lower(n.emit)
         if kind == "bool":
             raise low.error(n.emit, "the spike height after `emit` must be a number")
-        emit = low.operand(kind, emit)
+        emit = low.operand(kind, emit, n.emit)
     return IntProgram(n.name, tuple(states), update, spike, on_spike, emit)
 
 
@@ -489,12 +503,31 @@ class _Lowering:
         self.report.notes.append(f"neuron '{self.neuron.name}': the constant {value:g} becomes "
                                  f"{off} as {what}")
 
-    def error(self, e, msg: str) -> SnnError:
-        return SnnError(self.layer.loc, f"neuron '{self.neuron.name}' in layer '{self.layer.name}': "
-                                        f"{msg} (in `{E.to_text(e)}`)")
+    def loc(self, e):
+        """Where expression ``e`` was written, else the layer."""
+        return getattr(e, "loc", None) or self.layer.loc
 
-    def k(self, value: float) -> I.IConst:
-        q = real_to_int(value, self.fmt.frac)
+    def error(self, e, msg: str, at=None) -> SnnError:
+        """An error about expression ``e``, located at ``at`` (default ``e``)."""
+        return SnnError(self.loc(at if at is not None else e),
+                        f"neuron '{self.neuron.name}' in layer '{self.layer.name}': {msg} "
+                        f"(in `{E.to_text(e)}`)")
+
+    def _too_wide(self, e, q: int, what: str) -> None:
+        """The error of :func:`_check_int64` at ``e``, for a constant beyond 64-bit integers."""
+        try:
+            check(q, q, what)
+        except RangeError as exc:
+            raise SnnError(self.loc(e), f"neuron '{self.neuron.name}' in layer '{self.layer.name}': "
+                                        f"{exc.what} needs up to {exc.bits} bits, more than the "
+                                        f"{MAX_BITS}-bit integers the integer semantics computes in",
+                           f"use a narrower membrane format than {self.fmt}, or smaller "
+                           "constants") from None
+
+    def k(self, value: float, e) -> I.IConst:
+        """The constant ``value`` (of expression ``e``) in membrane units."""
+        q = _to_int(value, self.fmt.frac)
+        self._too_wide(e, q, f"the constant {value:g}")
         if self.fmt.min_int <= q <= self.fmt.max_int:
             self._note_precision(value, q * self.fmt.scale,
                                  f"a value in the membrane format {self.fmt} (a user neuron's "
@@ -502,9 +535,11 @@ class _Lowering:
                                  "the format more fractional bits, or count steps)")
         return I.IConst(q)
 
-    def c(self, value: float) -> int:
-        """A multiplier as a coefficient of ``COEF_FRAC`` fractional bits."""
-        q = coef(value)
+    def c(self, value: float, e) -> int:
+        """A multiplier (the value of expression ``e``) as a coefficient of ``COEF_FRAC``
+        fractional bits."""
+        q = _to_int(value, COEF_FRAC)
+        self._too_wide(e, q, f"the coefficient {value:g}")
         self._note_precision(value, q / (1 << COEF_FRAC),
                              f"a multiplier ({COEF_FRAC} fractional bits)")
         return q
@@ -512,20 +547,28 @@ class _Lowering:
     def value(self, e) -> I.IExpr:
         """A numeric expression as IExpr (constants quantised to membrane units)."""
         kind, v = self.lower(e)
-        return self.k(v) if kind == "const" else v
+        return self.k(v, e) if kind == "const" else v
 
-    def operand(self, kind, v) -> I.IExpr:
-        return self.k(v) if kind == "const" else v
+    def operand(self, kind, v, e) -> I.IExpr:
+        return self.k(v, e) if kind == "const" else v
+
+    def const(self, e, value: float):
+        """``("const", value)``, the value of expression ``e``: an error where it is beyond the
+        range of floating point (inf or nan cannot be rounded to an integer)."""
+        if not math.isfinite(value):
+            raise self.error(e, "the value is out of range (it overflows floating point, beyond "
+                                "1.8e308)")
+        return "const", value
 
     def lower(self, e):
         """-> ("const", float) | ("var", IExpr) | ("bool", IExpr)."""
         if isinstance(e, E.Const):
-            return "const", e.value
+            return self.const(e, e.value)
         if isinstance(e, E.Ref):
             if e.kind == "param":
-                return "const", self.params[e.name]
+                return self.const(e, self.params[e.name])
             if e.kind == "dt":
-                return "const", self.dt
+                return self.const(e, self.dt)
             if e.kind == "state":
                 return "var", I.IState(e.name)
             if e.kind == "input":
@@ -548,45 +591,54 @@ class _Lowering:
 
     def _binary(self, e: E.Binary):
         (ka, a), (kb, b) = self.lower(e.left), self.lower(e.right)
+        if e.op == "/" and kb == "const" and b == 0:
+            raise self.error(e, "division by zero", at=e.right)
         if ka == "const" and kb == "const":
             if e.op == "/":
-                if b == 0:
-                    raise self.error(e, "division by zero")
-                return "const", a / b
+                return self.const(e, a / b)
             result = _FOLD[e.op](a, b)
-            return ("const", float(result)) if e.op in "+-*" else ("const", bool(result))
+            return self.const(e, float(result)) if e.op in "+-*" else ("const", bool(result))
         if e.op in ("and", "or"):
             return "bool", I.ILogic(e.op, (self._as_bool(ka, a), self._as_bool(kb, b)))
         if e.op in E.COMPARE_OPS:
-            return "bool", I.ICompare(e.op, self.operand(ka, a), self.operand(kb, b))
+            return "bool", I.ICompare(e.op, self.operand(ka, a, e.left),
+                                      self.operand(kb, b, e.right))
         if e.op in "+-":
-            return "var", I.IArith(e.op, self.operand(ka, a), self.operand(kb, b))
+            return "var", I.IArith(e.op, self.operand(ka, a, e.left), self.operand(kb, b, e.right))
         if e.op == "*":
             if ka == "const":
-                return "var", I.ICoefMul(self.c(a), b)
+                return "var", I.ICoefMul(self.c(a, e.left), b)
             if kb == "const":
-                return "var", I.ICoefMul(self.c(b), a)
+                return "var", I.ICoefMul(self.c(b, e.right), a)
             return "var", I.IMul(a, b)
         if e.op == "/":
             if kb != "const":
                 raise self.error(e, "division by a variable is not supported in the integer "
                                     "semantics")
-            if b == 0:
-                raise self.error(e, "division by zero")
-            return "var", I.ICoefMul(self.c(1.0 / b), a)
+            if not math.isfinite(1.0 / b):          # b below 1/1.8e308: a denormal number
+                raise self.error(e, f"1 / {b:g} is out of range (it overflows floating point, "
+                                    "beyond 1.8e308)", at=e.right)
+            return "var", I.ICoefMul(self.c(1.0 / b, e.right), a)
         raise ValueError(f"unknown operator {e.op!r}")
 
     def _as_bool(self, kind, v) -> I.IExpr:
         return I.IConst(1 if v else 0) if kind == "const" else v
 
     def _func(self, e: E.Func):
-        lowered = [self.lower(a) for a in e.args]
+        lowered = []
+        for a in e.args:        # (a loop: a comprehension's frame would halve the depth allowed)
+            lowered.append(self.lower(a))
         if all(kind == "const" for kind, _ in lowered):
             vals = [v for _, v in lowered]
             if e.name == "decay":
+                if not vals[0] > 0:
+                    raise self.error(e, f"decay() needs a positive time constant, got {vals[0]:g} s")
                 return "const", math.exp(-self.dt / vals[0])
             if e.name == "exp":
-                return "const", math.exp(vals[0])
+                try:
+                    return "const", math.exp(vals[0])
+                except OverflowError:
+                    return self.const(e, math.inf)
             if e.name == "clip":
                 return "const", min(max(vals[0], vals[1]), vals[2])
             fn = {"min": min, "max": max, "abs": abs}[e.name]
@@ -594,4 +646,5 @@ class _Lowering:
         if e.name in ("exp", "decay"):
             raise self.error(e, f"{e.name}() of a state variable is not supported in the integer "
                                 "semantics; its argument must be constant")
-        return "var", I.IFunc(e.name, tuple(self.operand(k, v) for k, v in lowered))
+        return "var", I.IFunc(e.name, tuple(self.operand(k, v, a)
+                                            for (k, v), a in zip(lowered, e.args)))

@@ -58,7 +58,8 @@ def const_value(node: ast.Value, dt: float | None = None) -> Quantity:
                 verb = "add" if node.op == "+" else "subtract"
                 raise SnnError(node.loc, f"cannot {verb} {describe_dim(a.dim)} and "
                                          f"{describe_dim(b.dim)}")
-            return Quantity(a.value + b.value if node.op == "+" else a.value - b.value, a.dim)
+            return _finite(node, Quantity(a.value + b.value if node.op == "+" else
+                                          a.value - b.value, a.dim))
         if node.op == "*":
             return _finite(node, Quantity(a.value * b.value, a.dim * b.dim))
         if b.value == 0:
@@ -99,7 +100,7 @@ def describe_node(node: ast.Value) -> str:
 
 # ------------------------------------------------------------------ parameter specs
 
-_FIXED_RE = re.compile(r"^(u?)fixed\s*<\s*(-?\d+)\s*,\s*(-?\d+)\s*>$")
+_FIXED_RE = re.compile(r"^(u?)fixed[ \t]*<[ \t]*(-?[0-9]+)[ \t]*,[ \t]*(-?[0-9]+)[ \t]*>$")
 
 
 @dataclass(frozen=True)

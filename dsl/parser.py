@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -14,8 +15,13 @@ from snnc.types import UNITS
 
 #: Larger files are refused before parsing (a model is a few thousand lines at most).
 MAX_FILE_BYTES = 8 * 1024 * 1024
-#: Deeper nesting of expressions is refused (it is never needed, and keeps the checker's recursion safe).
+#: Deeper nesting of expressions is refused (it is never needed, and keeps the checker's recursion
+#: safe): levels of operators, calls and lists, where a chain of one kind of operator
+#: (`a + b - c`, `a * b / c`, `p and q and r`, `p or q`) is one level however long.
 MAX_NESTING = 100
+#: The passes after the parser recurse into a chain's operators one by one (`a + b + c` is
+#: `(a + b) + c`): an expression may be at most this many operations deep when each counts.
+MAX_DEPTH = 200
 
 _PARSER = Lark.open("grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
                     maybe_placeholders=True)
@@ -139,6 +145,13 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}" if ch else "end of file"
         if ch == '"':
             return SnnError(loc, "unterminated string", "a string ends with '\"' on the same line")
+        if not ch.isascii() and (ch.isspace() or ch.isdigit()):
+            # a no-break space or an Arabic-Indic digit looks right and is not: say what it is
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            hint = ("words are separated by ASCII spaces, tabs and newlines: retype it as a "
+                    "plain space" if ch.isspace() else "numbers are written with the ASCII "
+                                                       "digits 0-9")
+            return SnnError(loc, f"unexpected character '{shown}' ({name})", hint)
         return SnnError(loc, f"unexpected character '{shown}'" + _expected(exc.allowed or ()))
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
@@ -178,19 +191,41 @@ def _dashed_value_before(source: SourceFile, tok: Token) -> SnnError | None:
     return None
 
 
+#: Parse-tree nodes that are a level of an expression (the other nodes, statements, settings, a
+#: call's argument list, add none; a parenthesised expression is its content's node)
+_LEVELS = frozenset({"or_op", "and_op", "not_op", "compare", "binop", "neg", "call", "list"})
+_CHAINS = frozenset({"or_op", "and_op", "binop"})
+
+
+def _chained(node: Tree, parent: Tree) -> bool:
+    """Whether ``node`` is the left operand of ``parent`` in a chain of one kind of operator
+    (`a + b` in `a + b - c`; `+ -` and `* /` are each one kind)."""
+    if node.data != parent.data or node.data not in _CHAINS or parent.children[0] is not node:
+        return False
+    return node.data != "binop" or node.children[1].type == parent.children[1].type
+
+
 def _check_nesting(tree: Tree, source: SourceFile) -> None:
-    """Refuse absurdly deep nesting up front, without recursion."""
-    stack = [(tree, 0)]
+    """Refuse absurdly deep nesting up front, without recursion (docs/language.md section 13):
+    more than MAX_NESTING levels, or more than MAX_DEPTH operations one inside another."""
+    stack = [(tree, 0, 0)]      # a node, its level (nesting), its depth (operations)
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
+        node, level, depth = stack.pop()
+        if level > MAX_NESTING or depth > MAX_DEPTH:
             meta = node.meta
             loc = Loc(source, getattr(meta, "line", 1), getattr(meta, "column", 1))
-            raise SnnError(loc, f"expression is nested too deeply (more than {MAX_NESTING} levels "
-                                "of operators, calls or lists)", "split it into smaller parts")
+            what = (f"more than {MAX_NESTING} levels of operators, calls or lists"
+                    if level > MAX_NESTING else
+                    f"more than {MAX_DEPTH} operations one inside another, each operator of a "
+                    "chain such as a + b + c counting one")
+            raise SnnError(loc, f"expression is nested too deeply ({what})",
+                           "split it into smaller parts")
         for child in reversed(node.children):  # leftmost first: report the outermost place
             if isinstance(child, Tree):
-                stack.append((child, depth + 1))
+                if child.data not in _LEVELS:
+                    stack.append((child, level, depth))
+                else:
+                    stack.append((child, level + (not _chained(child, node)), depth + 1))
 
 
 # ------------------------------------------------------------------ parse tree -> AST
@@ -202,8 +237,8 @@ def _tok_loc(source: SourceFile, tok: Token) -> Loc:
 
 class _ToAst:
     """Parse tree -> AST: the method named after each rule gets the rule's meta and its transformed
-    children. (A plain bottom-up walk: lark's Transformer costs a third of the parse time; the
-    depth is bounded by _check_nesting.)"""
+    children. (A plain bottom-up walk, without recursion: lark's Transformer costs a third of the
+    parse time, and a chain `a + b + c ...` is as deep as it is long.)"""
 
     def __init__(self, source: SourceFile):
         self.source = source
@@ -211,13 +246,30 @@ class _ToAst:
         self.errors: list[SnnError] = []      # numbers out of range (Module.errors)
 
     def transform(self, tree: Tree):
-        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
-        method = self._methods.get(tree.data)
+        stack = [(tree, [])]        # a node, its children transformed so far
+        while True:
+            node, done = stack[-1]
+            children = node.children
+            i = len(done)
+            while i < len(children) and not isinstance(children[i], Tree):
+                done.append(children[i])        # a token, or None for an absent optional part
+                i += 1
+            if i < len(children):
+                stack.append((children[i], []))
+                continue
+            stack.pop()
+            result = self._method(node.data)(node.meta, done)
+            if not stack:
+                return result
+            stack[-1][1].append(result)
+
+    def _method(self, data: str):
+        method = self._methods.get(data)
         if method is None:
-            func = getattr(_ToAst, tree.data, None) if not tree.data.startswith("_") else None
-            method = self._methods[tree.data] = func.__get__(self) if callable(func) else (
-                lambda meta, c, data=tree.data: Tree(data, c, meta))
-        return method(tree.meta, children)
+            func = getattr(_ToAst, data, None) if not data.startswith("_") else None
+            method = self._methods[data] = func.__get__(self) if callable(func) else (
+                lambda meta, c, data=data: Tree(data, c, meta))
+        return method
 
     def _loc(self, meta) -> Loc:
         if getattr(meta, "empty", True):
@@ -363,13 +415,15 @@ class _ToAst:
         i = len(text)
         while i > 0 and text[i - 1].isalpha():
             i -= 1
-        value = self._finite(float(text[:i].strip()), tok)
-        return ast.QuantityLit(self._tl(tok), value, text[i:], text)
+        unit = text[i:]
+        # the value in SI units must be finite too (1e308 MHz is not)
+        value = self._finite(float(text[:i].strip()), tok, UNITS[unit][1])
+        return ast.QuantityLit(self._tl(tok), value, unit, text)
 
-    def _finite(self, value: float, tok: Token) -> float:
-        """A number beyond float's range is an error (collected: the file's other errors are
-        still checked) and reads as 1 meanwhile."""
-        if math.isfinite(value):
+    def _finite(self, value: float, tok: Token, factor: float = 1.0) -> float:
+        """A number beyond float's range (also once multiplied by its unit's ``factor``) is an
+        error (collected: the file's other errors are still checked) and reads as 1 meanwhile."""
+        if math.isfinite(value * factor):
             return value
         self.errors.append(SnnError(self._tl(tok), f"number {tok} is out of range"))
         return 1.0

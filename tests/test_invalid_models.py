@@ -48,7 +48,70 @@ def assert_errors(text: str, expected: list[tuple]) -> None:
     assert got == expected
 
 
+OVERFLOWS = "is out of range (it overflows floating point, beyond 1.8e308)"
+
 CASES = [
+    # ------------------------------------------------------------------ constants out of range
+    # (each was an internal error of `snnc compile` / `simulate --backend golden`, and passed
+    # `snnc check`: the float model computed inf or nan)
+    ("user neuron: exp() of a constant overflows",
+     neuron_model("state v = 0", "update { v = exp(1000) * v + input }", "spike when v > 1"),
+     [(5, 14, f"`exp(1000)` {OVERFLOWS}", None)]),
+    ("user neuron: a product of constants overflows",
+     neuron_model("state v = 0", "update { v = v + 1e200 * 1e200 * input }", "spike when v > 1"),
+     [(5, 18, f"`1e+200 * 1e+200` {OVERFLOWS}", None)]),
+    ("user neuron: an initial value overflows",
+     neuron_model("state v = exp(800)", "update { v = v + input }", "spike when v > 1"),
+     [(4, 11, f"`exp(800)` {OVERFLOWS}", None)]),
+    ("user neuron: a constant overflows with the parameters a layer gives",
+     neuron_model("param k = 1.0", "state v = 0", "update { v = v + k * k * input }",
+                  "spike when v > 1", use="with N(k = 1e200)"),
+     [(6, 18, f"`k * k` {OVERFLOWS}", "k = 1e+200 in the use of 'N' at bad.snn:10:28")]),
+    ("user neuron: division by a constant that is 0",
+     neuron_model("state v = 0", "update { v = v / (1 - 1) + input }", "spike when v > 1"),
+     [(5, 19, "division by zero", None)]),
+    ("constants: a sum beyond floating point",
+     src(MODEL, "time { dt = 1 ms; steps = 1e308 + 1e308 }", INPUT,
+         "layer l = dense(x, 4) with LIF(tau_mem = 10 ms, threshold = 1e308 - -1e308)", OUTPUT),
+     [(2, 27, "value is out of range", None), (4, 61, "value is out of range", None)]),
+    ("constants: a quantity whose SI value is beyond floating point",
+     src(*HEAD, LAYER, OUTPUT, "hardware { clock = 1e308 MHz }"),
+     [(6, 20, "number 1e308 MHz is out of range", None)]),
+    # ------------------------------------------------------------------ non-ASCII text
+    # (digits other than 0-9 were read as numbers: `٥` as 5, `1e٥` as 100000)
+    ("syntax: an Arabic-Indic digit",
+     src(MODEL, "time { dt = 1 ms; steps = 2\u0665 }", "input x[\u0664] = rate", LAYER, OUTPUT),
+     [(2, 28, "unexpected character '\u0665' (ARABIC-INDIC DIGIT FIVE)",
+       "numbers are written with the ASCII digits 0-9")]),
+    ("syntax: a fullwidth digit in a shape",
+     src(MODEL, TIME, "input x[\uff14] = rate", LAYER, OUTPUT),
+     [(3, 9, "unexpected character '\uff14' (FULLWIDTH DIGIT FOUR)",
+       "numbers are written with the ASCII digits 0-9")]),
+    ("syntax: a no-break space",
+     src(MODEL, "time { dt = 1\u00a0ms; steps = 10 }", INPUT, LAYER, OUTPUT),
+     [(2, 14, "unexpected character '\\u00a0' (NO-BREAK SPACE)",
+       "words are separated by ASCII spaces, tabs and newlines: retype it as a plain space")]),
+    ("a fixed-point format with a non-ASCII digit",
+     src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<\u0668,6>; state = fixed<16,\u00a08> }"),
+     [(6, 22, "invalid fixed-point format fixed<\u0668,6>: expected fixed<WIDTH,FRAC> or "
+              "ufixed<WIDTH,FRAC>"),
+      (6, 42, "invalid fixed-point format fixed<16,\u00a08>: expected fixed<WIDTH,FRAC> or "
+              "ufixed<WIDTH,FRAC>")]),
+    # ------------------------------------------------------------------ nesting
+    # the 101st level: `1 + ...` after the 101st `(` (2:27 is the first); a chain is one level
+    ("syntax: 101 levels of nesting",
+     src(MODEL, "time { dt = 1 ms; steps = " + "(1 + " * 101 + "1" + ")" * 101 + " }"),
+     [(2, 528, "expression is nested too deeply (more than 100 levels of operators, calls or "
+               "lists)", "split it into smaller parts")]),
+    # 202 terms, 201 operators one inside another: at the innermost `1 + 1`
+    ("syntax: a chain of 201 operators",
+     src(MODEL, "time { dt = 1 ms; steps = " + " + ".join(["1"] * 202) + " }"),
+     [(2, 27, "expression is nested too deeply (more than 200 operations one inside another, "
+              "each operator of a chain such as a + b + c counting one)",
+       "split it into smaller parts")]),
+    ("use of an empty path", src(MODEL, 'use ""', TIME, INPUT, LAYER, OUTPUT),
+     [(2, 5, "`use` needs the path of a file, got an empty string",
+       'write e.g. use "neurons/library.snn"')]),
     # ------------------------------------------------------------------ later fixes
     ("duplicate setting names the first", src(MODEL, "time { dt = 1 ms; steps = 5; dt = 2 ms }",
                                              INPUT, LAYER, OUTPUT),
@@ -97,8 +160,9 @@ CASES = [
       (5, 20, f"number {'9' * 400} is out of range"),
       (6, 12, "unknown readout 'cont': expected count, membrane or first_spike",
        "did you mean 'count'?")]),
+    # at the 101st `-` (2:27 is the first): the statement around it is no level
     ("syntax: nesting too deep", src(MODEL, "time { dt = 1 ms; steps = " + "-" * 300 + "1 }"),
-     [(2, 124, "expression is nested too deeply (more than 100 levels of operators, calls or "
+     [(2, 127, "expression is nested too deeply (more than 100 levels of operators, calls or "
                "lists)", "split it into smaller parts")]),
     # ------------------------------------------------------------------ unknown names
     ("unknown neuron", src(*HEAD, "layer l = dense(x, 4) with LIFF(tau_mem = 5 ms)", OUTPUT),
@@ -528,6 +592,42 @@ def test_use_loads_neurons_and_tolerates_cycles(tmp_path):
                                             "layer k = dense(l, 2) with B", "output k = count"))
     graph = load(tmp_path / "model.snn").graph
     assert [l.neuron.name for l in graph.layers] == ["A", "B"]
+
+
+def test_a_file_that_uses_itself_is_an_error(tmp_path):
+    """A model or a used file naming itself in `use` (it was silently ignored)."""
+    (tmp_path / "lib.snn").write_text(src('use "./lib.snn"', "neuron A { state v = 0; "
+                                          "update { v = v + input }; spike when v > 1 }"))
+    (tmp_path / "model.snn").write_text(src(MODEL, 'use "model.snn"', 'use "lib.snn"', TIME, INPUT,
+                                            "layer l = dense(x, 4) with A", OUTPUT))
+    with pytest.raises(SnnErrors) as info:
+        load(tmp_path / "model.snn")
+    assert [(os.path.basename(e.loc.path), e.line, e.col, e.message, e.hint)
+            for e in info.value.errors] == [
+        ("lib.snn", 1, 5, "the file uses itself ('./lib.snn')",
+         "`use` names another file, of neuron definitions"),
+        ("model.snn", 2, 5, "the file uses itself ('model.snn')",
+         "`use` names another file, of neuron definitions")]
+
+
+def test_a_use_through_a_symbolic_link_to_its_folder_is_read_once(tmp_path):
+    """`use "lib/x.snn"` in x.snn, with lib a link to x.snn's own folder, is x.snn itself (each
+    path through the link was a new file: the checker recursed without end)."""
+    (tmp_path / "lib").symlink_to(".")
+    (tmp_path / "x.snn").write_text(src('use "lib/lib/x.snn"', "neuron X { state v = 0; "
+                                        "update { v = v + input }; spike when v > 1 }"))
+    (tmp_path / "model.snn").write_text(src(MODEL, 'use "x.snn"', TIME, INPUT,
+                                            "layer l = dense(x, 4) with X", OUTPUT))
+    [e] = errors_of_file(tmp_path / "model.snn")
+    assert (os.path.basename(e.loc.path), e.line, e.col, e.message) == (
+        "x.snn", 1, 5, "the file uses itself ('lib/lib/x.snn')")
+
+
+def errors_of_file(path) -> list[SnnError]:
+    with pytest.raises((SnnError, SnnErrors)) as info:
+        load(path)
+    exc = info.value
+    return exc.errors if isinstance(exc, SnnErrors) else [exc]
 
 
 # ------------------------------------------------------------------ found by a front-end QA run

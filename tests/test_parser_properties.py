@@ -31,7 +31,10 @@ FRAGMENTS = [b"(", b")", b"[", b"]", b"{", b"}", b",", b";", b"=", b"<", b">", b
              b"param", b"update", b"spike", b"when", b"emit", b"on", b"train", b"hardware", b"and", b"or",
              b"not", b"dt", b"input", b"LIF", b"IF", b"ALIF", b"CubaLIF", b"dense", b"recurrent",
              b"conv2d", b"sumpool", b"avgpool", b"flatten", b"rate", b"count", b"decay", b"exp",
-             b"steps", b"tau_mem", b"true", b"x", b"out", b'"missing.snn"', b"(((((", b")))))"]
+             b"steps", b"tau_mem", b"true", b"x", b"out", b'"missing.snn"', b"(((((", b")))))",
+             # non-ASCII digits and spaces; constants beyond floating point
+             "\u0665".encode(), "\u00a0".encode(), "\uff15".encode(), b"exp(1000) *",
+             b"1e200 * 1e200 *", b"1e308 +", b"/ (1 - 1)", b"1e308 MHz"]
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -118,6 +121,38 @@ def check_never_crashes(path: str, data: bytes) -> None:
     assert graph_from_json(graph_to_json(loaded.graph)) == loaded.graph
     for w in loaded.warnings:
         w.format()
+
+
+def check_quantizes_or_fails_located(path: str, data: bytes) -> None:
+    """A mutated model that loads is quantised, or refused with SnnError/SnnErrors (an
+    overflowing constant of a user neuron was an OverflowError of the quantizer)."""
+    import numpy as np
+
+    from snnc.ir import parameter_count, weight_shapes
+    from snnc.quantize import quantize
+
+    try:
+        graph = build(parse_bytes(data, path)).graph
+    except (SnnError, SnnErrors):
+        return
+    if sum(parameter_count(layer) for layer in graph.layers) > 1_000_000:
+        return          # a mutated size: too large to draw weights for
+    rng = np.random.default_rng(0)
+    weights = {layer.name: {k: rng.normal(0, 0.5, shape) for k, shape in
+                            weight_shapes(layer).items()} for layer in graph.layers}
+    try:
+        quantize(graph, weights)
+    except (SnnError, SnnErrors) as exc:
+        for e in (exc.errors if isinstance(exc, SnnErrors) else [exc]):
+            assert e.loc is not None and e.loc.line >= 1 and e.loc.col >= 1
+            e.format()
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated_model(max_mutations=3))
+def test_a_mutation_that_loads_quantizes_or_fails_located(case):
+    check_quantizes_or_fails_located(*case)
 
 
 def test_seeds_load():

@@ -71,8 +71,9 @@ def _error(g, w=None):
 
 
 def test_threshold_too_large_is_a_located_error():
+    """Located at the threshold as written (4:61, `200`), not at the layer (4:1)."""
     g = graph("LIF(tau_mem = 10 ms, threshold = 200)")
-    assert _error(g) == [(4, 1, "threshold 200 of layer 'h' does not fit the membrane format "
+    assert _error(g) == [(4, 61, "threshold 200 of layer 'h' does not fit the membrane format "
                                 "fixed<16,8> (largest value 127.996)",
                           "use a format with more integer bits, or a smaller threshold")]
 
@@ -81,14 +82,25 @@ def test_threshold_beyond_int64_is_too_large_not_zero():
     """A threshold whose scaled value int64 cannot hold is quantised exactly (it wrapped to -2^63
     and was reported as rounding to 0)."""
     g = graph("LIF(tau_mem = 10 ms, threshold = 1e30)")
-    assert _error(g) == [(4, 1, "threshold 1e+30 of layer 'h' does not fit the membrane format "
+    assert _error(g) == [(4, 61, "threshold 1e+30 of layer 'h' does not fit the membrane format "
                                 "fixed<16,8> (largest value 127.996)",
                           "use a format with more integer bits, or a smaller threshold")]
 
 
+def test_a_default_threshold_is_located_at_the_neuron():
+    """A threshold not written (the default 1.0) is located at the neuron, `LIF(...)` at 4:28."""
+    g = graph("LIF(tau_mem = 10 ms)", hardware="hardware { state = fixed<4,3> }")
+    assert _error(g) == [(4, 28, "threshold 1 of layer 'h' does not fit the membrane format "
+                                 "fixed<4,3> (largest value 0.875)",
+                          "use a format with more integer bits, or a smaller threshold")]
+    with pytest.raises(SnnErrors) as info:
+        quantize(g, weights(g, 0.1))
+    assert (info.value.errors[0].loc.end_line, info.value.errors[0].loc.end_col) == (4, 48)
+
+
 def test_threshold_below_resolution_is_a_located_error():
     g = graph("IF(threshold = 0.001)")
-    assert _error(g) == [(4, 1, "threshold 0.001 of layer 'h' rounds to 0 in the membrane format "
+    assert _error(g) == [(4, 43, "threshold 0.001 of layer 'h' rounds to 0 in the membrane format "
                                 "fixed<16,8> (resolution 0.00390625)",
                           "use a format with more fractional bits, or a larger threshold")]
 
@@ -96,7 +108,7 @@ def test_threshold_below_resolution_is_a_located_error():
 def test_decay_that_rounds_to_one_is_rejected():
     g = graph("LIF(tau_mem = 1000 s)")
     [(line, col, msg, hint)] = _error(g)
-    assert (line, col) == (4, 1)
+    assert (line, col) == (4, 42)            # `1000 s`
     assert msg == ("decay exp(-dt/tau_mem) = 0.9999990 of layer 'h' rounds to 1 with 16 fractional "
                    "bits: the state would never decay")
     assert hint == ("tau_mem = 1000 s is too long for dt = 1 ms; use a shorter time constant, or an "
@@ -138,7 +150,7 @@ def test_leak_digits_rounds_the_multiply_coefficients_and_reports():
 def test_leak_digits_that_round_a_decay_to_one_are_a_located_error():
     hw = "hardware { weights = fixed<8,6>; state = fixed<16,8>; leak_digits = 1 }"
     assert _error(graph("LIF(tau_mem = 1 s)", hardware=hw)) == [
-        (4, 1, "decay exp(-dt/tau_mem) = 0.9990005 of layer 'h' rounds to 1 with leak_digits = 1: "
+        (4, 42, "decay exp(-dt/tau_mem) = 0.9990005 of layer 'h' rounds to 1 with leak_digits = 1: "
                "the state would never decay",
          "use a larger leak_digits, or a shorter time constant")]
 
@@ -209,7 +221,7 @@ def test_custom_neuron_unsupported_in_integers(update, message):
     extra = ("neuron Bad { state v = 0; state a = 1; update { " + update + " } "
              "spike when v > 1; on spike { v = 0 } }")
     g = graph("Bad", extra=extra)
-    assert _error(g) == [(4, 1, message, None)]
+    assert _error(g) == [(7, 53, message, None)]          # at `v / a`, `exp(a)`
 
 
 def test_quantizer_is_deterministic_and_a_pass():
@@ -259,20 +271,25 @@ def test_adaptation_factor_just_below_the_limit_is_kept():
     assert quantize(g, weights(g, 0.1)).plan("h").neuron.beta == (1 << 31) - 655     # 0.01 * 2^16 = 655.36 below
 
 
-@pytest.mark.parametrize("update,what", [
-    ("v = 1e15 * v + input", "the coefficient 1e+15 needs up to 67 bits"),
-    ("v = 1e10 * v + input", "the product by the coefficient 1e+10 needs up to 66 bits"),
-    ("v = v + 1e30", "the constant 1e+30 needs up to 109 bits"),
-    ("v = v * v * v * v * v * v * v + input", "the product of two values needs up to 66 bits"),
+@pytest.mark.parametrize("update,where,what", [
+    ("v = 1e15 * v + input", (7, 40), "the coefficient 1e+15 needs up to 67 bits"),
+    ("v = 1e10 * v + input", (4, 1), "the product by the coefficient 1e+10 needs up to 66 bits"),
+    ("v = v + 1e30", (7, 44), "the constant 1e+30 needs up to 109 bits"),
+    ("v = v + 1e300 * 1e8", (7, 44), "the constant 1e+308 needs up to 1033 bits"),
+    ("v = v * v * v * v * v * v * v + input", (4, 1),
+     "the product of two values needs up to 66 bits"),
 ])
-def test_user_neuron_values_beyond_64_bits_are_located_errors(update, what):
+def test_user_neuron_values_beyond_64_bits_are_located_errors(update, where, what):
     """Every backend computes a user-defined neuron in 64-bit integers (golden int64, torch int64,
     HLS snn::i64, Verilog checked against them): a value that can leave them is the quantizer's
-    located error, found by interval arithmetic (snnc.intrange), never a wrapped result."""
+    located error, found by interval arithmetic (snnc.intrange), never a wrapped result. A
+    constant is located where it is written (`1e15`, `1e30`), a value that depends on the states'
+    range at the layer; a constant beyond float's integers (1e308 * 2^8) is counted exactly, it
+    made an internal error (float overflow)."""
     extra = ("neuron Big { state v = 0; update { " + update + " } spike when v > 1; "
              "on spike { v = 0 } }")
     g = graph("Big", extra=extra)
-    assert _error(g) == [(4, 1, f"neuron 'Big' in layer 'h': {what}, more than the 64-bit "
+    assert _error(g) == [(*where, f"neuron 'Big' in layer 'h': {what}, more than the 64-bit "
                                 "integers the integer semantics computes in",
                           "use a narrower membrane format than fixed<16,8>, or smaller constants")]
 
@@ -290,6 +307,59 @@ def test_user_neuron_ranges_near_64_bits_are_kept():
     g = graph("Near", extra=extra)
     prog = quantize(g, weights(g, 0.1)).plan("h").neuron
     assert prog.update[0].value.left.coef == 1000 << 16
+
+
+def _with_params(g, **params):
+    """``g`` with its first layer's user neuron given other parameter values, past the checks of
+    `snnc check` (as the Python API or a graph JSON may)."""
+    import dataclasses
+
+    h = g.layers[0]
+    n = dataclasses.replace(h.neuron, params=tuple((k, float(params.get(k, v)))
+                                                   for k, v in h.neuron.params))
+    return dataclasses.replace(g, layers=(dataclasses.replace(h, neuron=n), *g.layers[1:]))
+
+
+OVERFLOW = "the value is out of range (it overflows floating point, beyond 1.8e308)"
+
+
+@pytest.mark.parametrize("update,k,where,message", [
+    # (each was an internal error: OverflowError in math.exp, or int() of an infinite float)
+    ("v = exp(k) * v + input", 1000, (7, 55), f"{OVERFLOW} (in `exp(k)`)"),
+    ("v = k * k * v + input", 1e200, (7, 55), f"{OVERFLOW} (in `k * k`)"),
+    ("v = v + input + (k + k)", 1e308, (7, 68), f"{OVERFLOW} (in `k + k`)"),
+    ("v = v / (k - 1) + input", 1, (7, 60), "division by zero (in `v / (k - 1)`)"),
+    ("v = v / k + input", 1e-320, (7, 59),
+     "1 / 9.99989e-321 is out of range (it overflows floating point, beyond 1.8e308) (in `v / k`)"),
+    ("v = decay(k * 1 ms) * v + input", 0, (7, 55),
+     "decay() needs a positive time constant, got 0 s (in `decay(k * 0.001)`)"),
+])
+def test_user_neuron_constants_beyond_floating_point_are_located_errors(update, k, where, message):
+    """A user neuron's constant part that overflows floating point (or divides by 0) is a located
+    error of the quantizer, at that part, for `snnc compile` and the golden model (`snnc check`
+    rejects it first where the model is written so: tests/test_invalid_models.py)."""
+    extra = ("neuron Big { param k = 2.0; state v = 0; update { " + update + " } "
+             "spike when v > 1; on spike { v = 0 } }")
+    g = _with_params(graph("Big", extra=extra), k=k)
+    assert _error(g) == [(*where, f"neuron 'Big' in layer 'h': {message}", None)]
+
+
+def test_user_neuron_errors_without_source_places_are_at_the_layer():
+    """A graph read back from JSON has its layers' places but not its expressions': the error is
+    at the layer."""
+    from snnc.serialize import graph_from_json, graph_to_json
+
+    extra = ("neuron Big { param k = 2.0; state v = 0; update { v = exp(k) * v + input } "
+             "spike when v > 1; on spike { v = 0 } }")
+    g = graph_from_json(graph_to_json(_with_params(graph("Big", extra=extra), k=1000)))
+    assert _error(g) == [(4, 1, f"neuron 'Big' in layer 'h': {OVERFLOW} (in `exp(k)`)", None)]
+
+
+def test_user_neuron_initial_values_are_located():
+    extra = "neuron Init { state v = 0; state w = 300; update { v = v + input } spike when v > 1 }"
+    g = graph("Init", extra=extra)
+    assert _error(g) == [(7, 38, "initial value 300 of 'w' in neuron 'Init' does not fit the "
+                                 "membrane format fixed<16,8>", None)]
 
 
 def test_huge_weights_saturate_at_their_own_end_and_are_counted():
