@@ -435,9 +435,7 @@ def test_samples_beyond_float32_and_long_training_sequences(tmp_path):
 
 def test_a_damaged_compressed_data_set_file_is_a_clear_error(tmp_path, capsys):
     # a valid zip directory whose deflate data is damaged: zlib.error, an internal error (exit 70)
-    import struct
-    import zipfile
-    import zlib
+    from npz_damage import damage_deflate_member
 
     from snnc.cli import main
 
@@ -445,18 +443,8 @@ def test_a_damaged_compressed_data_set_file_is_a_clear_error(tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.savez_compressed(path, x_train=rng.random((30, 64)), y_train=rng.integers(0, 10, 30),
                         x_test=rng.random((7, 64)), y_test=np.arange(7))
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as z:
-        info = z.getinfo("x_train.npy")
-    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
-    start = info.header_offset + 30 + name_len + extra_len
-    for i in range(start, start + info.compress_size):
-        data[i] ^= 0xFF
-    path.write_bytes(data)
-    with pytest.raises(zlib.error) as z:            # what zlib says of the damaged member
-        zlib.decompress(bytes(data[start:start + info.compress_size]), -15)
-    message = (f"data set file '{path}' is not a valid .npz archive (entry 'x_train': "
-               f"{z.value})")
+    said = damage_deflate_member(path, "x_train.npy")
+    message = f"data set file '{path}' is not a valid .npz archive (entry 'x_train': {said})"
     with pytest.raises(SnnError) as e:
         load_dataset(f"npz:{path}", model())
     assert e.value.message == message
