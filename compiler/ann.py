@@ -295,6 +295,12 @@ def _torch_file(path: str) -> bool:
 
 def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
              padding=()) -> tuple[Ann, ir.Graph | None]:
+    from snnc.argtypes import special_file
+
+    for what, p in (("the ANN", path), ("the weights file", weights_path)):
+        kind = special_file(p) if p else None
+        if kind:                        # torch.load and the readers waited on a FIFO for ever
+            raise SnnError(None, f"{what} '{p}' is {kind}, not a regular file")
     if path.lower().endswith((".pt", ".pth")):
         if weights_path:
             raise SnnError(None, "--weights is for a .snn ANN; a .pt file holds its own weights")

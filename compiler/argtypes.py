@@ -1,16 +1,38 @@
 """Argument types shared by the ``snnc`` subcommands: integers with a lower bound (one, or a
-comma-separated list), seeds and lanes in the ranges a model takes, finite numbers with a bound. A bad value is an ``argparse.ArgumentTypeError``, which argparse reports with the
-option's name (exit code 2)."""
+comma-separated list), seeds and lanes in the ranges a model takes, finite numbers with a bound,
+input files that can be read whole. A bad value is an ``argparse.ArgumentTypeError``, which
+argparse reports with the option's name (exit code 2).
+
+Numbers are written with ASCII characters, as in a ``.snn`` file: Python's ``int`` and ``float``
+also take other scripts' digits (``--samples ٥`` was 5) and ``_`` between digits."""
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import stat
+
+#: An integer as the command line takes it: ASCII digits, an optional sign, spaces around
+_INT = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+
+
+def _ascii_int(text: str) -> int:
+    if not _INT.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer"
+                                         + _ascii_hint(text, "integer"))
+    try:
+        return int(text)
+    except ValueError:          # more digits than Python converts (4300)
+        raise argparse.ArgumentTypeError(f"'{text.strip()[:20]}...' has too many digits") from None
+
+
+def _ascii_hint(text: str, what: str) -> str:
+    """A word on the digits where ``text`` has non-ASCII characters (empty otherwise)."""
+    return "" if text.isascii() else f" (write the {what} with the ASCII digits 0-9)"
 
 
 def _int_at_least(text: str, least: int, too_small: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    v = _ascii_int(text)
     if v < least:
         raise argparse.ArgumentTypeError(too_small.format(v))
     return v
@@ -62,13 +84,15 @@ def int_list(least: int, what: str):
     """A type for comma-separated integers, each at least ``least`` (``what`` says so in the
     message, e.g. "positive")."""
     def parse(text: str) -> tuple[int, ...]:
-        try:
-            values = tuple(int(t) for t in text.split(","))
-        except ValueError:
+        if not all(_INT.fullmatch(t) for t in text.split(",")):
             raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of "
-                                             "integers") from None
+                                             "integers" + _ascii_hint(text, "integers"))
+        values = tuple(_ascii_int(t) for t in text.split(","))
         if any(v < least for v in values):
             raise argparse.ArgumentTypeError(f"the values must be {what}, not '{text}'")
+        if any(v > MAX_COUNT for v in values):
+            raise argparse.ArgumentTypeError(f"the values must be at most {MAX_COUNT}, not "
+                                             f"'{text}'")
         return values
     return parse
 
@@ -78,11 +102,16 @@ def finite_float(text: str) -> float:
     return _float(text)
 
 
+#: A number as the command line takes it: ASCII digits with an optional fraction and exponent,
+#: or the words Python's ``float`` knows (inf and nan are then refused as not finite)
+_FLOAT = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*"
+                    r"|\s*[+-]?(inf|infinity|nan)\s*", re.IGNORECASE | re.ASCII)
+
+
 def _float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not _FLOAT.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number" + _ascii_hint(text, "number"))
+    v = float(text)
     if v != v or v in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
     return v
@@ -102,3 +131,49 @@ def nonnegative_float(text: str) -> float:
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return v
+
+
+def bounded(parse, problem):
+    """A type: the value ``parse`` reads, refused with ``problem(value)``'s words when that is not
+    None (e.g. ``"must be at most 32767"``: the message adds ``, not TEXT``)."""
+    def check(text: str):
+        v = parse(text)
+        why = problem(v)
+        if why:
+            raise argparse.ArgumentTypeError(f"{why}, not {text}")
+        return v
+    return check
+
+
+def special_file(path) -> str | None:
+    """What ``path`` is when it exists but is neither a regular file nor a folder -- a named pipe,
+    a device, a socket: reading one waits for a writer, or never ends -- else None (a missing
+    file or a folder is left to the reader's own message)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError, TypeError):
+        return None
+    for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return None
+
+
+def input_file(text: str) -> str:
+    """A file to read (a model, weights, samples): not a named pipe, device or socket (a command
+    given a FIFO waited for ever)."""
+    what = special_file(text)
+    if what:
+        raise argparse.ArgumentTypeError(f"'{text}' is {what}, not a regular file")
+    return text
+
+
+def dataset(text: str) -> str:
+    """A data set's name (``--dataset``): ``npz:PATH`` names a file read as ``input_file`` does."""
+    if text.startswith("npz:"):
+        what = special_file(text[4:])
+        if what:
+            raise argparse.ArgumentTypeError(f"data set file '{text[4:]}' is {what}, not a "
+                                             "regular file")
+    return text

@@ -10,6 +10,11 @@ cores), one ``$readmemh`` weight file per layer, copies of the library sources a
 ``DIR/manifest.json`` (see ``snnc.backends.verilog``). Without ``--weights`` the model is compiled
 with random weights (``snnc.weights.random_weights``), with a note saying so. Constructs the
 backend cannot build yet are located errors (exit status 2).
+
+``DIR`` is a new or empty folder, or one an earlier ``snnc compile`` wrote: the files its
+``manifest.json`` lists are replaced by the new compile's (a Verilog compile's files do not stay
+beside an HLS project, nor a removed layer's memory file), other files are kept; a folder with
+files no compile wrote is refused (``snnc.outdir.write_generated``).
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import sys
 
 from snnc import argtypes, ir
 from snnc.argtypes import positive_int
-from snnc.outdir import make_folder
+from snnc.outdir import write_generated
 
 TARGETS = ("verilog", "hls")
 
@@ -27,10 +32,10 @@ def register(sub) -> None:
     p = sub.add_parser("compile",
                        help="generate hardware (Verilog or HLS C++) from a model and its weights",
                        description="Quantise a model and generate a hardware target.")
-    p.add_argument("model", metavar="MODEL", help=".snn model file")
+    p.add_argument("model", metavar="MODEL", type=argtypes.input_file, help=".snn model file")
     p.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
-    p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); random "
-                                                  "weights when left out")
+    p.add_argument("--weights", metavar="W", type=argtypes.input_file,
+                   help="weights file (.npz, docs/weights.md); random weights when left out")
     p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
                    help="seed of the random weights (default 0)")
     p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
@@ -42,7 +47,10 @@ def register(sub) -> None:
     p.add_argument("--part", metavar="PART",
                    help="--target hls: the FPGA part of the Vitis project (default "
                         "xc7z020clg400-1)")
-    p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("-o", "--out", required=True, metavar="DIR",
+                   help="output folder: a new or empty one, or one an earlier snnc compile wrote, "
+                        "whose files (those its manifest.json lists) are replaced; other files "
+                        "there are kept")
     p.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
     p.set_defaults(func=cmd_compile)
 
@@ -85,10 +93,10 @@ def cmd_compile(args) -> int:
         from snnc.backends.verilog import check_supported
 
         check_supported(qmodel)
-    make_folder(args.out)
     if args.target == "hls":
         return _compile_hls(args, qmodel, notes)
-    manifest = generate(qmodel, args.out, lanes=args.lanes, fifo_depth=fd)
+    manifest = write_generated(args.out, lambda folder: generate(qmodel, folder, lanes=args.lanes,
+                                                                 fifo_depth=fd))
     return _report(args, qmodel, manifest, "Verilog", " -> ",
                    manifest["files"] + manifest["memory_files"] + ["manifest.json"], notes)
 
@@ -97,7 +105,8 @@ def _compile_hls(args, qmodel, notes: list[str]) -> int:
     """``--target hls``: the Vitis HLS C++ project (snnc.backends.hls, docs/hls.md)."""
     from snnc.backends.hls.generator import DEFAULT_PART, generate_hls
 
-    manifest = generate_hls(qmodel, args.out, lanes=args.lanes, part=args.part or DEFAULT_PART)
+    manifest = write_generated(args.out, lambda folder: generate_hls(
+        qmodel, folder, lanes=args.lanes, part=args.part or DEFAULT_PART))
     return _report(args, qmodel, manifest, "HLS", ", ", manifest["files"] + ["manifest.json"],
                    notes)
 

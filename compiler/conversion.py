@@ -76,12 +76,14 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from snnc.ann import Ann, AnnLayer
 from snnc.errors import SnnError
+from snnc.fixedpoint import COEF_FRAC
 from snnc.types import MAX_FIXED_WIDTH
 
 
@@ -160,42 +162,131 @@ def _g(v: float) -> str:
     return repr(float(v))
 
 
-def check_options(opts: Options) -> None:
-    """Usage errors in the options, before any data is read."""
-    if opts.to not in ("asn", "if-rate"):
-        raise SnnError(None, f"unknown conversion target '{opts.to}'", "use asn or if-rate")
+def _ms(seconds: float) -> str:
+    """A time in ms as the model text writes it: the fewest digits that read back (``30`` ms is
+    ``30 * 1e-3``) as the same number of seconds (``:g``'s six lost digits: --tau-beta 12.3456789
+    was written as 12.3457 ms, not the kernel the conversion computed with)."""
+    ms = seconds * 1e3
+    for digits in range(6, 18):
+        text = f"{ms:.{digits}g}"
+        if float(text) * 1e-3 == seconds:
+            return text
+    return repr(ms)
+
+
+# ====================================================================== option bounds
+
+#: The time constants a converted model holds, in time steps (``dt``): a longer one's decay
+#: ``exp(-dt/tau)`` rounds to 1 in the 16 fractional bits of the integer semantics, a state that
+#: never decays (the quantiser refuses it); below ``dt / 12`` every decay is 0 already.
+MIN_TAU_STEPS = 1e-3
+MAX_TAU_STEPS = 131071
+#: ``m_f`` is a coefficient of ``COEF_FRAC`` (16) fractional bits: a positive one below
+#: ``2^-17`` rounds to 0 (no adaptation); at most what the 32-bit parameter holds, in whole units.
+MIN_M_F = 2.0 ** -(COEF_FRAC + 1)
+MAX_M_F = 32767.0
+
+
+def threshold_bounds(state_bits: int) -> tuple[float, float]:
+    """The resting thresholds a ``state_bits`` state format can hold: from half a step of the
+    finest format the conversion picks (``_state_span`` is at least 2: two integer bits) to the
+    largest value of the coarsest, ``fixed<state_bits, 0>``. Within these, the data can still
+    make the format coarser than a small threshold (``_asn_model`` says so)."""
+    return 2.0 ** -(state_bits - 2), float(2 ** (state_bits - 1) - 1)
+
+
+def threshold_problem(theta: float, state_bits: int = 16) -> str | None:
+    lo, hi = threshold_bounds(state_bits)
+    if lo <= theta <= hi:
+        return None
+    return (f"must be from {lo!r} to {hi:g} (half the finest step and the largest value of a "
+            f"{state_bits}-bit state format)")
+
+
+def m_f_problem(m_f: float) -> str | None:
+    if m_f == 0 or MIN_M_F <= m_f <= MAX_M_F:
+        return None
+    return (f"must be 0, or from {MIN_M_F!r} to {MAX_M_F:g} (a coefficient of {COEF_FRAC} "
+            "fractional bits: a smaller one rounds to 0)")
+
+
+def tau_problem(tau: float, dt: float) -> str | None:
+    """A time constant ``tau`` for the time step ``dt`` (both in seconds; the words in ms)."""
+    lo, hi = MIN_TAU_STEPS * dt, MAX_TAU_STEPS * dt
+    if lo <= tau <= hi:
+        return None
+    return (f"must be from {_ms(lo)} to {_ms(hi)} ms (dt / {1 / MIN_TAU_STEPS:g} to "
+            f"{MAX_TAU_STEPS} dt, dt = {_ms(dt)} ms: a longer one's decay exp(-dt/tau) rounds "
+            f"to 1 in {COEF_FRAC} fractional bits)")
+
+
+def tolerance_problem(points: float) -> str | None:
+    return None if 0 <= points <= 100 else "must be from 0 to 100 (accuracy points)"
+
+
+def agreement_problem(percent: float) -> str | None:
+    return None if 0 <= percent <= 100 else "must be a percentage (0 to 100)"
+
+
+def percentile_problem(p: float) -> str | None:
+    return None if 0 < p <= 100 else "must be above 0 and at most 100"
+
+
+def bits_problem(bits: int) -> str | None:
+    return None if 2 <= bits <= MAX_FIXED_WIDTH else f"must be between 2 and {MAX_FIXED_WIDTH}"
+
+
+def steps_problem(steps: int) -> str | None:
     from snnc.build import MAX_STEPS
 
-    if opts.steps is not None and opts.steps > MAX_STEPS:
-        raise SnnError(None, f"--steps must be at most {MAX_STEPS}, not {opts.steps}")
-    if opts.steps is not None and not (isinstance(opts.steps, int) and opts.steps >= 1):
+    return None if steps <= MAX_STEPS else f"must be at most {MAX_STEPS}"
+
+
+def check_options(opts: Options) -> None:
+    """Usage errors in the options, before any data is read: the bounds the command line's
+    option types check too (``*_problem``), so that the model written is one the other commands
+    take (a --threshold of 1e300 was written, and refused by every golden command)."""
+    if opts.to not in ("asn", "if-rate"):
+        raise SnnError(None, f"unknown conversion target '{opts.to}'", "use asn or if-rate")
+    for name in ("dt", "tau_beta", "input_tau_beta", "threshold", "m_f", "tau_gamma",
+                 "percentile", "tolerance", "agreement"):
+        v = getattr(opts, name)
+        if v is not None and (not isinstance(v, numbers.Real) or isinstance(v, bool)):
+            flag = "the time step dt" if name == "dt" else "--" + name.replace("_", "-")
+            raise SnnError(None, f"{flag} must be a number, not {v!r}")
+    for flag, v in (("--steps", opts.steps), ("--calibrate", opts.calibrate),
+                    ("--weight-bits", opts.weight_bits), ("state_bits", opts.state_bits)):
+        if v is not None and (not isinstance(v, numbers.Integral) or isinstance(v, bool)):
+            raise SnnError(None, f"{flag} must be a whole number, not {v!r}")
+    if opts.steps is not None and opts.steps < 1:
         raise SnnError(None, f"--steps must be a whole number of steps, 1 or more, not "
                              f"{opts.steps!r}")
-    if not (isinstance(opts.dt, (int, float)) and 0 < opts.dt < math.inf):
+    if opts.steps is not None and steps_problem(opts.steps):
+        raise SnnError(None, f"--steps {steps_problem(opts.steps)}, not {opts.steps}")
+    if not (0 < opts.dt and math.isfinite(opts.dt * 1e3)):
         raise SnnError(None, f"the time step dt must be a positive number of seconds, not "
                              f"{opts.dt!r}")
-    if not (isinstance(opts.calibrate, int) and opts.calibrate >= 0):
+    if opts.calibrate < 0:
         raise SnnError(None, f"--calibrate must be 0 or more samples, not {opts.calibrate!r}")
-    if not opts.tolerance >= 0:
-        raise SnnError(None, f"--tolerance must be 0 or more, not {opts.tolerance:g}")
-    if not 0 <= opts.agreement <= 100:
-        raise SnnError(None, f"--agreement must be a percentage (0 to 100), not {opts.agreement:g}")
-    if not (opts.tau_beta > 0 and opts.tau_gamma > 0
-            and (opts.input_tau_beta is None or opts.input_tau_beta > 0)):
-        raise SnnError(None, "--tau-beta, --input-tau-beta and --tau-gamma must be positive")
-    if not opts.m_f >= 0:
-        raise SnnError(None, f"--m-f must be 0 or more, not {opts.m_f:g}")
-    if opts.threshold is not None and not opts.threshold > 0:
-        raise SnnError(None, f"--threshold must be positive, not {opts.threshold:g}")
-    if not 0 < opts.percentile <= 100:
-        raise SnnError(None, f"--percentile must be above 0 and at most 100, not "
-                             f"{opts.percentile:g}")
-    if not 2 <= opts.weight_bits <= MAX_FIXED_WIDTH:
-        raise SnnError(None, f"--weight-bits must be between 2 and {MAX_FIXED_WIDTH}, not "
-                             f"{opts.weight_bits}")
     if not 2 <= opts.state_bits <= MAX_FIXED_WIDTH:
         raise SnnError(None, f"state_bits must be between 2 and {MAX_FIXED_WIDTH}, not "
                              f"{opts.state_bits}")
+    ms = {"--tau-beta": opts.tau_beta, "--input-tau-beta": opts.input_tau_beta,
+          "--tau-gamma": opts.tau_gamma}
+    for flag, tau in ms.items():
+        why = tau_problem(tau, opts.dt) if tau is not None else None
+        if why:
+            raise SnnError(None, f"{flag} {why}, not {tau * 1e3:g} ms")
+    checks = [("--threshold", opts.threshold,
+               lambda v: threshold_problem(v, opts.state_bits)),
+              ("--m-f", opts.m_f, m_f_problem), ("--tolerance", opts.tolerance, tolerance_problem),
+              ("--agreement", opts.agreement, agreement_problem),
+              ("--percentile", opts.percentile, percentile_problem),
+              ("--weight-bits", opts.weight_bits, bits_problem)]
+    for flag, v, problem in checks:
+        why = problem(v) if v is not None else None
+        if why:
+            raise SnnError(None, f"{flag} {why}, not {v:g}")
 
 
 def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
@@ -347,12 +438,11 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
 
     def neuron(theta, name):
         if name == first and tau_in != opts.tau_beta:
-            tau = (f"tau_beta = {tau_in * 1e3:g} ms, "
-                   f"tau_eta = {opts.tau_beta * 1e3:g} ms")
+            tau = f"tau_beta = {_ms(tau_in)} ms, tau_eta = {_ms(opts.tau_beta)} ms"
         else:
-            tau = f"tau_beta = {opts.tau_beta * 1e3:g} ms"
+            tau = f"tau_beta = {_ms(opts.tau_beta)} ms"
         return (f"ASN({tau}, threshold = {_g(theta)}, m_f = {_g(opts.m_f)}, "
-                f"tau_gamma = {opts.tau_gamma * 1e3:g} ms)")
+                f"tau_gamma = {_ms(opts.tau_gamma)} ms)")
 
     lines = [f"# {ann.name} converted to adaptive spiking neurons by `snnc convert --to asn`.",
              f"# Decoding kernel exp(-dt/tau_beta) = {b:.6f} per step: biases and the input scale are",
@@ -368,7 +458,7 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
              *(f"# {n}" for n in extra.get("comments", [])),
              *(f"# note: {n}" for n in ann.notes),
              f"model {ann.name}_asn",
-             f"time {{ dt = {dt * 1e3:g} ms; steps = {steps} }}",
+             f"time {{ dt = {_ms(dt)} ms; steps = {steps} }}",
              f"input {ann.input_name}[{', '.join(map(str, ann.input_shape))}] = "
              f"direct(scale = {_g(in_scale)})"]
     src = ann.input_name
@@ -616,7 +706,7 @@ def _to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
              f"# Formats: weights fixed<{w_w},{w_f}> (largest |w| {max_w:.4g}).",
              *(f"# note: {n}" for n in ann.notes),
              f"model {ann.name}_if",
-             f"time {{ dt = {opts.dt * 1e3:g} ms; steps = {steps} }}",
+             f"time {{ dt = {_ms(opts.dt)} ms; steps = {steps} }}",
              f"input {ann.input_name}[{', '.join(map(str, ann.input_shape))}] = {input_decl}"]
     src = ann.input_name
     for layer in ann.layers:

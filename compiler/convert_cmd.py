@@ -21,6 +21,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.ann import Ann, load_ann
+from snnc import conversion
 from snnc.conversion import Options, check_options, convert
 from snnc.errors import SnnError, SnnErrors
 from snnc.outdir import make_folder
@@ -30,8 +31,11 @@ from snnc.outdir import make_folder
 
 
 def register(sub) -> None:
-    from snnc.argtypes import (finite_float, int_list, nonnegative_float, nonnegative_int,
-                               positive_float, positive_int)
+    from snnc.argtypes import (bounded, dataset, finite_float, input_file, int_list,
+                               nonnegative_float, nonnegative_int, positive_float, positive_int)
+
+    # the bounds of snnc.conversion.check_options, as option errors before any file is read
+    tau_ms = bounded(positive_float, lambda ms: conversion.tau_problem(ms * 1e-3, Options.dt))
 
     p = sub.add_parser("convert", help="convert a trained ReLU network (ANN) to a spiking model",
                        description="Convert a trained ReLU network -- a .snn model whose layers use "
@@ -39,8 +43,10 @@ def register(sub) -> None:
                                    "nn.Sequential of Conv2d/Linear/ReLU -- to adaptive spiking neurons "
                                    "(ASN, default) or rate-coded IF neurons; writes DIR/model.snn "
                                    "and DIR/weights.npz.")
-    p.add_argument("ann", metavar="ANN", help=".snn model of relu layers, or a .pt state_dict")
-    p.add_argument("--weights", metavar="W", help="the ANN's weights file (for a .snn model)")
+    p.add_argument("ann", metavar="ANN", type=input_file,
+                   help=".snn model of relu layers, or a .pt state_dict")
+    p.add_argument("--weights", metavar="W", type=input_file,
+                   help="the ANN's weights file (for a .snn model)")
     p.add_argument("--input-shape", type=int_list(1, "positive"), metavar="C,H,W",
                    help="a .pt state_dict with Conv2d modules: the input's shape (channels, "
                         "height, width); a state_dict does not hold it")
@@ -51,28 +57,30 @@ def register(sub) -> None:
                    help="a .pt state_dict: each Conv2d's zero padding, one value for all or one "
                         "per Conv2d (default 0, as nn.Conv2d's)")
     p.add_argument("--to", choices=("asn", "if-rate"), default="asn")
-    p.add_argument("--dataset", metavar="NAME",
+    p.add_argument("--dataset", metavar="NAME", type=dataset,
                    help="data for the formats / normalisation and the accuracy check: digits, "
                         "mnist1d or npz:PATH (default: the ANN's train block's)")
-    p.add_argument("--steps", type=positive_int, metavar="N",
+    p.add_argument("--steps", type=bounded(positive_int, conversion.steps_problem), metavar="N",
                    help="time steps (default 60 for asn, 100 for if-rate)")
-    p.add_argument("--tau-beta", type=positive_float, default=Options.tau_beta * 1e3, metavar="MS",
+    p.add_argument("--tau-beta", type=tau_ms, default=Options.tau_beta * 1e3, metavar="MS",
                    help="ASN decoding kernel time constant in ms, also the self-prediction's "
                         "(default 30; longer: fewer spikes to hold a value, slower biases)")
-    p.add_argument("--input-tau-beta", type=positive_float, metavar="MS",
+    p.add_argument("--input-tau-beta", type=tau_ms, metavar="MS",
                    help="ASN: the first layer's kernel for the direct input in ms (default 5, or "
                         "--tau-beta if shorter; its self-prediction keeps --tau-beta, its "
                         "receivers' kernel). The input enters every step scaled by 1 - b, so the "
                         "first layer reaches W x as 1 - b^t: with 20 ms 5%% after one step, with "
                         "5 ms 18%%; shorter decides sooner, with more onset spikes")
-    p.add_argument("--threshold", type=positive_float, metavar="THETA0",
+    p.add_argument("--threshold", type=bounded(positive_float, conversion.threshold_problem),
+                   metavar="THETA0",
                    help="ASN resting threshold of every layer (default: calibrated per layer "
                         "from the data, see --calibrate; 0.5 without data)")
-    p.add_argument("--m-f", type=nonnegative_float, default=Options.m_f, metavar="M",
+    p.add_argument("--m-f", type=bounded(nonnegative_float, conversion.m_f_problem),
+                   default=Options.m_f, metavar="M",
                    help="ASN multiplicative adaptation factor (default 4: with --tau-gamma 2 "
                         "each spike at the onset makes the next one about 3.4x higher, so a "
                         "neuron reaches its value in few spikes)")
-    p.add_argument("--tau-gamma", type=positive_float, default=Options.tau_gamma * 1e3, metavar="MS",
+    p.add_argument("--tau-gamma", type=tau_ms, default=Options.tau_gamma * 1e3, metavar="MS",
                    help="ASN threshold adaptation time constant in ms (default 2: the raised "
                         "threshold lasts through the onset's burst only, the steady code keeps "
                         "the resting threshold)")
@@ -87,10 +95,12 @@ def register(sub) -> None:
                         "by its membrane, is kept silent. 0: d = 5.66, no simulation and no "
                         "bias correction (default "
                         "2000; --threshold overrides)")
-    p.add_argument("--tolerance", type=nonnegative_float, default=0.5, metavar="PTS",
+    p.add_argument("--tolerance", type=bounded(nonnegative_float, conversion.tolerance_problem),
+                   default=0.5, metavar="PTS",
                    help="accuracy points the calibrated ASN may lose on the calibration samples "
                         "(default 0.5)")
-    p.add_argument("--agreement", type=finite_float, default=98.0, metavar="PCT",
+    p.add_argument("--agreement", type=bounded(finite_float, conversion.agreement_problem),
+                   default=98.0, metavar="PCT",
                    help="percentage of mixed training samples on which the calibrated ASN must "
                         "predict what the ANN does (default 98: the test accuracy can only differ "
                         "on the samples where the two disagree)")
@@ -98,13 +108,15 @@ def register(sub) -> None:
                    help="if-rate input encoding: auto (default) = rate for data in [0, inf), "
                         "direct (analog current) when the data has negative values, which rate "
                         "coding would clip to 0")
-    p.add_argument("--percentile", type=finite_float, default=99.9, metavar="P",
+    p.add_argument("--percentile", type=bounded(finite_float, conversion.percentile_problem),
+                   default=99.9, metavar="P",
                    help="IF weight normalisation percentile (default 99.9)")
-    p.add_argument("--weight-bits", type=positive_int, default=12, metavar="B",
+    p.add_argument("--weight-bits", type=bounded(positive_int, conversion.bits_problem),
+                   default=12, metavar="B",
                    help="width of the weight format (default 12)")
-    p.add_argument("--check", type=positive_int, default=0, metavar="N",
+    p.add_argument("--check", type=nonnegative_int, default=0, metavar="N",
                    help="simulate the first N test samples with the ANN and the golden model of "
-                        "the result and print both accuracies")
+                        "the result and print both accuracies (default 0: none)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_convert, _convert_parser=p)
@@ -128,7 +140,6 @@ def cmd_convert(args) -> int:
             parser.error(f"{', '.join('--' + d.replace('_', '-') for d in given)}: "
                          f"option{'s' if len(given) > 1 else ''} of --to {target}, not --to "
                          f"{args.to}")
-    ann, graph = load_ann(args.ann, args.weights, args.input_shape, args.stride, args.padding)
     opts = Options(to=args.to, steps=args.steps, tau_beta=args.tau_beta * 1e-3,
                    input_tau_beta=(args.input_tau_beta * 1e-3
                                    if args.input_tau_beta is not None else None),
@@ -136,7 +147,8 @@ def cmd_convert(args) -> int:
                    percentile=args.percentile, weight_bits=args.weight_bits,
                    calibrate=args.calibrate, tolerance=args.tolerance,
                    agreement=args.agreement, input=args.input)
-    check_options(opts)
+    check_options(opts)                 # the option types checked these bounds already
+    ann, graph = load_ann(args.ann, args.weights, args.input_shape, args.stride, args.padding)
     dataset_name = args.dataset or ann.dataset
     data = None
     if dataset_name:
@@ -219,9 +231,13 @@ def _write_result(out: str, model_path: str, weights_path: str, text: str, snn: 
 
 def _dataset(name: str, ann: Ann):
     """The data set shaped for the ANN's input."""
+    from snnc.argtypes import special_file
     from snnc.build import load_text
     from snnc.datasets import load_dataset
 
+    what = special_file(name[4:]) if name.startswith("npz:") else None
+    if what:                            # the ANN's train block's: --dataset's type checks its own
+        raise SnnError(None, f"data set file '{name[4:]}' is {what}, not a regular file")
     shape = ", ".join(map(str, ann.input_shape))
     classes = ann.layers[-1].units
     # a model with the ANN's input and output names, so that the data set's errors name them

@@ -95,13 +95,19 @@ def _dataset_setting_loc(graph: ir.Graph):
     """Where the model's train block says ``dataset = ...`` (the value), or None."""
     import re
 
-    from snnc.errors import loc_at_offset
+    from snnc.errors import Loc, loc_at_offset
 
     for node in graph.layers + graph.inputs + graph.outputs:
         loc = getattr(node, "loc", None)
         if loc is not None and loc.source is not None:
-            m = re.search(r"\btrain\s*\{[^}]*?\bdataset\s*=\s*", loc.source.text)
-            return loc_at_offset(loc.source, m.end()) if m else None
+            # the value: a quoted string or a name (the caret spans it, not its first character)
+            m = re.search(r'\btrain\s*\{[^}]*?\bdataset\s*=\s*("(?:[^"\\\n]|\\.)*"|[^\s;}#]+)',
+                          loc.source.text)
+            if not m:
+                return None
+            start = loc_at_offset(loc.source, m.start(1))
+            return Loc(loc.source, start.line, start.col, start.line,
+                       start.col + len(m.group(1)))
     return None
 
 
@@ -120,8 +126,10 @@ def _load_dataset(name: str, graph: ir.Graph) -> Dataset:
         return _npz(path, graph, inp, name)
     else:
         raise SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
-    x_tr = fit_input(x_tr, graph, f"data set '{name}' (training split)")
-    x_te = fit_input(x_te, graph, f"data set '{name}' (test split)")
+    # both splits have the same samples' shape: an error names the data set, not a split (simulate
+    # uses the test split only, and was told "(training split)")
+    x_tr = fit_input(x_tr, graph, f"data set '{name}'")
+    x_te = fit_input(x_te, graph, f"data set '{name}'")
     ds = Dataset(x_tr, y_tr, x_te, y_te, name,
                  split_notes(x_tr, x_te, graph, f"data set '{name}'",
                              f"data set '{name}' (training split)"))

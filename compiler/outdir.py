@@ -1,10 +1,25 @@
 """The output folder of a command (``--out`` / ``-o``): created before any work, or a clear
-error (exit 2) instead of an internal one."""
+error (exit 2) instead of an internal one.
+
+``snnc compile`` writes a folder of files whose names depend on the target and the model (a
+memory file per layer, the library sources a model needs), so a second compile into the same
+folder left the first one's files beside its own: HLS sources in a Verilog folder, the memory file
+of a layer the new model does not have. :func:`write_generated` replaces what the previous compile
+wrote -- the files its ``manifest.json`` lists -- and nothing else: a folder that is not empty and
+holds no such manifest is refused, and a file the new compile would overwrite that the previous
+one did not write is refused too (it is the user's)."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 
 from snnc.errors import SnnError
+
+#: The manifest a generated folder holds, and its ``format`` per generator (snnc.backends.*).
+MANIFEST = "manifest.json"
+GENERATED_FORMATS = ("snnc-verilog", "snnc-hls")
 
 
 def make_folder(out: str) -> None:
@@ -17,3 +32,83 @@ def make_folder(out: str) -> None:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
         raise SnnError(None, f"cannot create output folder {out}: {exc.strerror or exc}") from None
+
+
+def generated_files(folder: str) -> set[str] | None:
+    """The files an earlier ``snnc compile`` wrote into ``folder``, as its ``manifest.json`` lists
+    them (the manifest itself included); None when the folder holds no manifest of one. Only plain
+    names in the folder count (a name with a path in it is not a file snnc wrote)."""
+    try:
+        with open(os.path.join(folder, MANIFEST), encoding="utf-8") as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") not in GENERATED_FORMATS:
+        return None
+    names = {MANIFEST}
+    for key in ("files", "memory_files"):
+        listed = manifest.get(key, [])
+        if not isinstance(listed, list):
+            return None
+        names.update(n for n in listed if isinstance(n, str) and n not in ("", ".", "..")
+                     and os.path.basename(n) == n and "/" not in n and "\\" not in n)
+    return names
+
+
+def write_generated(out: str, generate, command: str = "snnc compile"):
+    """``generate(folder)`` (which writes a project and its ``manifest.json`` into ``folder`` and
+    returns the manifest) into ``out``, replacing what an earlier generation wrote there:
+
+    * ``out`` missing or empty: created, and filled;
+    * ``out`` written by an earlier ``snnc compile`` (its ``manifest.json``): that compile's files
+      are replaced by the new ones -- those the new one does not write are removed -- and every
+      other file is left as it is;
+    * otherwise (files that no snnc compile wrote): an error, and nothing is written.
+
+    The project is generated into a temporary folder inside ``out`` first: a generator that fails
+    leaves ``out`` as it was (and no folder where the command created it)."""
+    created = not os.path.isdir(out)
+    make_folder(out)
+    try:
+        present = os.listdir(out)
+        previous = generated_files(out)
+        if previous is None and present:
+            shown = ", ".join(sorted(present)[:3]) + (", ..." if len(present) > 3 else "")
+            raise SnnError(None, f"output folder {out} is not empty ({shown}) and holds no "
+                                 f"{MANIFEST} of an earlier {command}: {command} writes into a "
+                                 "new or empty folder, or replaces its own files in a folder it "
+                                 "wrote", "choose a new folder, or empty this one")
+        tmp = tempfile.mkdtemp(prefix=".snnc-tmp-", dir=out)
+    except OSError as exc:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise SnnError(None, f"cannot write into output folder {out}: "
+                             f"{exc.strerror or exc}") from None
+    previous = previous or set()
+    try:
+        manifest = generate(tmp)
+        new = sorted(os.listdir(tmp))
+        theirs = [n for n in new if n not in previous and os.path.lexists(os.path.join(out, n))]
+        if theirs:
+            raise SnnError(None, f"{command} would overwrite {', '.join(theirs)} in {out}, which "
+                                 f"the earlier {command} there did not write (its {MANIFEST} "
+                                 "does not list it)", "choose a new folder, or move the file")
+        for name in sorted(previous - set(new)):
+            path = os.path.join(out, name)
+            if os.path.lexists(path) and not os.path.isdir(path):
+                os.remove(path)
+        # the manifest last: the folder's project is complete when it is there
+        for name in sorted(new, key=lambda n: n == MANIFEST):
+            os.replace(os.path.join(tmp, name), os.path.join(out, name))
+    except OSError as exc:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise SnnError(None, f"cannot write into output folder {out}: "
+                             f"{exc.strerror or exc}") from None
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest

@@ -34,15 +34,16 @@ def register(sub) -> None:
                        description="Simulate a model on a data set's test split or on samples "
                                    "from a .npy file; print predictions, accuracy and per-layer "
                                    "statistics (spikes, SOPs, saturation, ANN MACs).")
-    p.add_argument("model", metavar="MODEL", help=".snn model file")
-    p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); "
-                                                  "random weights when left out")
+    p.add_argument("model", metavar="MODEL", type=argtypes.input_file, help=".snn model file")
+    p.add_argument("--weights", metavar="W", type=argtypes.input_file,
+                   help="weights file (.npz, docs/weights.md); random weights when left out")
     p.add_argument("--backend", choices=("float", "golden"), default="float",
                    help="float reference simulator (default) or the bit-exact fixed-point "
                         "golden model")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--input", metavar="FILE", help="samples [N, ...] in a .npy file")
-    src.add_argument("--dataset", metavar="NAME",
+    src.add_argument("--input", metavar="FILE", type=argtypes.input_file,
+                     help="samples [N, ...] in a .npy file")
+    src.add_argument("--dataset", metavar="NAME", type=argtypes.dataset,
                      help="digits, mnist1d or npz:PATH (its test split); default: the train "
                           "block's dataset")
     p.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
@@ -57,7 +58,7 @@ def register(sub) -> None:
                         "network without resets; print per-frame accuracy, events and SOPs "
                         "against the ANN's MACs per frame (the model's input must be direct or "
                         "delta)")
-    p.add_argument("--settle", type=int, default=0, metavar="K",
+    p.add_argument("--settle", type=argtypes.nonnegative_int, default=0, metavar="K",
                    help="with --stream: leave the first K steps of every frame out of its readout "
                         "(they let the network forget the previous frame; default 0)")
     p.set_defaults(func=cmd_simulate)
@@ -327,10 +328,15 @@ def _data(args, graph):
         else:
             raise SnnError(None, "no data to simulate: give --input FILE.npy or --dataset NAME",
                            "data sets: digits, mnist1d, npz:PATH")
+        what = argtypes.special_file(name[4:]) if name.startswith("npz:") else None
+        if what:                        # the train block's (--dataset's type checks its own)
+            raise SnnError(None, f"data set file '{name[4:]}' is {what}, not a regular file")
     ds = load_dataset(name, graph)
     if not args.stream:                     # --stream refuses sequences: no note first
         print_notes(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
+    if k == 0:                          # was noted as "only 0 samples; all of them are used" first
+        raise SnnError(None, f"the test split of '{name}' holds no samples")
     if args.samples != DEFAULT_SAMPLES and args.samples > k:     # as `snnc report` says it
         print(f"note: {fewer_samples_note(args.samples, name, k)}", file=sys.stderr)
     info = {"source": "dataset", "name": name, "split": "test",

@@ -353,6 +353,44 @@ def test_bounded_options(option, value, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option,value,message", [
+    # Python's int() and float() read other scripts' digits: --samples ٥ (Arabic-Indic five)
+    # simulated 5 samples; and '_' between digits
+    (["simulate", "--samples"], "٥",
+     "argument --samples: '٥' is not an integer (write the integer with the ASCII digits 0-9)"),
+    (["simulate", "--seed"], "１",
+     "argument --seed: '１' is not an integer (write the integer with the ASCII digits 0-9)"),
+    (["simulate", "--settle"], "٥",          # was int(): any script, and negative values
+     "argument --settle: '٥' is not an integer (write the integer with the ASCII digits "
+     "0-9)"),
+    (["simulate", "--settle"], "-1", "argument --settle: must be 0 or more, not -1"),
+    (["simulate", "--samples"], "1_000", "argument --samples: '1_000' is not an integer"),
+    (["train", "--lr"], "٠.١",
+     "argument --lr: '٠.١' is not a number (write the number with the ASCII digits 0-9)"),
+    (["convert", "--tau-beta"], "3_0", "argument --tau-beta: '3_0' is not a number"),
+    (["convert", "--input-shape"], "١,8,8",
+     "argument --input-shape: '١,8,8' is not a comma-separated list of integers (write the "
+     "integers with the ASCII digits 0-9)"),
+    (["convert", "--input-shape"], "1,99999999999,8",
+     "argument --input-shape: the values must be at most 2147483648, not '1,99999999999,8'"),
+])
+def test_numbers_are_ascii(option, value, message, capsys):
+    cmd, flag = option
+    with pytest.raises(SystemExit) as exc:
+        main([cmd, "examples/digits.snn", flag, value])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"snnc {cmd}: error: {message}"
+
+
+def test_ascii_numbers_still_parse():
+    from snnc import argtypes
+
+    assert argtypes.positive_int(" +12 ") == 12
+    assert argtypes.finite_float("-1.5e-3") == -1.5e-3
+    assert argtypes.finite_float(".5") == 0.5 and argtypes.finite_float("5.") == 5.0
+    assert argtypes.int_list(0, "0 or more")("1,2,3") == (1, 2, 3)
+
+
 @pytest.mark.parametrize("argv,message", [
     (["train", "M", "--seed", "-1", "--out", "o"],
      "snnc train: error: argument --seed: must be between 0 and 2147483648, not -1"),

@@ -392,9 +392,11 @@ def test_options_that_need_data_or_are_out_of_range(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [
         "error: --check 5 measures the test accuracy and needs a data set",
         "      = hint: pass --dataset NAME"]
-    assert main(["convert", str(pt), "--steps", "99999999", "--out", str(out)]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        "error: --steps must be at most 1000000, not 99999999"]
+    with pytest.raises(SystemExit) as info:         # an option error, before the ANN is read
+        main(["convert", str(pt), "--steps", "99999999", "--out", str(out)])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "snnc convert: error: argument --steps: must be at most 1000000, not 99999999")
     assert not out.exists()
     assert main(["convert", str(pt), "--out", str(out)]) == 0
     assert ("note: no data set: the thresholds are not calibrated (every hidden layer's is 0.5) "
@@ -484,23 +486,31 @@ def test_usage_errors(tmp_path, capsys):
     # the same checks on the Python API's options (snnc.conversion.check_options)
     from snnc.conversion import check_options
 
-    for bad, message in ((Options(to="asn", tolerance=-1), "--tolerance must be 0 or more, not -1"),
-                         (Options(to="asn", threshold=0.0), "--threshold must be positive, not 0"),
+    for bad, message in ((Options(to="asn", tolerance=-1),
+                          "--tolerance must be from 0 to 100 (accuracy points), not -1"),
+                         (Options(to="asn", threshold=0.0),
+                          "--threshold must be from 6.103515625e-05 to 32767 (half the finest "
+                          "step and the largest value of a 16-bit state format), not 0"),
                          (Options(to="asn", input_tau_beta=0.0),
-                          "--tau-beta, --input-tau-beta and --tau-gamma must be positive"),
-                         (Options(to="asn", m_f=-1.0), "--m-f must be 0 or more, not -1")):
+                          "--input-tau-beta must be from 0.001 to 131071 ms (dt / 1000 to 131071 "
+                          "dt, dt = 1 ms: a longer one's decay exp(-dt/tau) rounds to 1 in 16 "
+                          "fractional bits), not 0 ms"),
+                         (Options(to="asn", m_f=-1.0),
+                          "--m-f must be 0, or from 7.62939453125e-06 to 32767 (a coefficient of "
+                          "16 fractional bits: a smaller one rounds to 0), not -1")):
         with pytest.raises(SnnError) as err:
             check_options(bad)
         assert err.value.message == message
-    assert main(["convert", str(path), "--weights", str(w), "--agreement", "150",
-                 "--out", str(tmp_path / "o")]) == 2
-    assert "--agreement must be a percentage (0 to 100), not 150" in capsys.readouterr().err
-    assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate", "--percentile",
-                 "101", "--dataset", "digits", "--out", str(tmp_path / "o")]) == 2
-    assert "--percentile must be above 0 and at most 100, not 101" in capsys.readouterr().err
-    assert main(["convert", str(path), "--weights", str(w), "--weight-bits", "64",
-                 "--out", str(tmp_path / "o")]) == 2
-    assert "--weight-bits must be between 2 and 32, not 64" in capsys.readouterr().err
+    for argv, message in ((["--agreement", "150"], "argument --agreement: must be a percentage "
+                                                   "(0 to 100), not 150"),
+                          (["--to", "if-rate", "--percentile", "101", "--dataset", "digits"],
+                           "argument --percentile: must be above 0 and at most 100, not 101"),
+                          (["--weight-bits", "64"],
+                           "argument --weight-bits: must be between 2 and 32, not 64")):
+        with pytest.raises(SystemExit) as exc:
+            main(["convert", str(path), "--weights", str(w), *argv, "--out", str(tmp_path / "o")])
+        assert exc.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1] == f"snnc convert: error: {message}"
 
     with pytest.raises(SystemExit) as exc:
         main(["convert", str(path), "--weights", str(w), "--calibrate", "-1",
@@ -622,16 +632,17 @@ def test_asn_conversion_does_not_depend_on_a_layers_scale(trained, scale):
 
 def test_a_given_threshold_sets_the_state_format_or_is_refused(trained, tmp_path, capsys):
     """--threshold 100 above the activations' state range: the format grows to hold it (the
-    model was written and then refused by every golden command); 1e-9, below its resolution:
-    convert's own error."""
+    model was written and then refused by every golden command); 1e-4, below the resolution the
+    activations leave: convert's own error (1e-9, below every 16-bit format's: an option error,
+    test_numeric_options_are_bounded_up_front)."""
     graph, weights, data, wpath = trained
     ann = ann_from_graph(graph, weights)
     big = convert(ann, Options(to="asn", threshold=100.0), data.x_train, data.y_train)
     quantize(load_text(big.text, "asn.snn").graph, big.weights)
-    assert main(["convert", str(RELU), "--weights", str(wpath), "--threshold", "1e-9",
+    assert main(["convert", str(RELU), "--weights", str(wpath), "--threshold", "1e-4",
                  "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "error: the ASN threshold 1e-09 rounds to 0 in the state format fixed<16," in err, err
+    assert "error: the ASN threshold 0.0001 rounds to 0 in the state format fixed<16," in err, err
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -792,3 +803,136 @@ def test_a_checked_conversion_reports_the_golden_models_clamps(tmp_path, capsys)
                "state is held at its format's bound)")
     assert summary["saturation_warning"] == message
     assert f"snnc convert: warning: {message}" in cap.err.splitlines()
+
+
+@pytest.mark.parametrize("argv, message", [
+    # 1e300 was written into model.snn (exit 0) and refused by every golden command; --m-f 1e300
+    # was an error located in the generated model.snn; the others wrote models whose decays or
+    # adaptation rounded to 1 or 0 in the integer semantics
+    (["--threshold", "1e300"], "argument --threshold: must be from 6.103515625e-05 to 32767 (half "
+     "the finest step and the largest value of a 16-bit state format), not 1e300"),
+    (["--threshold", "1e-9"], "argument --threshold: must be from 6.103515625e-05 to 32767 (half "
+     "the finest step and the largest value of a 16-bit state format), not 1e-9"),
+    (["--m-f", "1e300"], "argument --m-f: must be 0, or from 7.62939453125e-06 to 32767 (a "
+     "coefficient of 16 fractional bits: a smaller one rounds to 0), not 1e300"),
+    (["--m-f", "1e-300"], "argument --m-f: must be 0, or from 7.62939453125e-06 to 32767 (a "
+     "coefficient of 16 fractional bits: a smaller one rounds to 0), not 1e-300"),
+    (["--tau-beta", "1e300"], "argument --tau-beta: must be from 0.001 to 131071 ms (dt / 1000 to "
+     "131071 dt, dt = 1 ms: a longer one's decay exp(-dt/tau) rounds to 1 in 16 fractional "
+     "bits), not 1e300"),
+    (["--tau-gamma", "131072"], "argument --tau-gamma: must be from 0.001 to 131071 ms (dt / 1000 "
+     "to 131071 dt, dt = 1 ms: a longer one's decay exp(-dt/tau) rounds to 1 in 16 fractional "
+     "bits), not 131072"),
+    (["--input-tau-beta", "1e-320"], "argument --input-tau-beta: must be from 0.001 to 131071 ms "
+     "(dt / 1000 to 131071 dt, dt = 1 ms: a longer one's decay exp(-dt/tau) rounds to 1 in 16 "
+     "fractional bits), not 1e-320"),
+    (["--tolerance", "1e300"], "argument --tolerance: must be from 0 to 100 (accuracy points), "
+     "not 1e300"),
+    (["--threshold", "inf"], "argument --threshold: 'inf' is not a finite number"),
+    (["--m-f", "nan"], "argument --m-f: 'nan' is not a finite number"),
+])
+def test_numeric_options_are_bounded_up_front(tmp_path, capsys, argv, message):
+    # an option error before any file is read: the ANN here does not exist
+    with pytest.raises(SystemExit) as info:
+        main(["convert", str(tmp_path / "missing.pt"), *argv, "--out", str(tmp_path / "o")])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"snnc convert: error: {message}"
+    assert not (tmp_path / "o").exists()
+
+
+def test_options_at_their_bounds_give_a_model_the_golden_model_runs(tmp_path, capsys):
+    pt, out = tmp_path / "m.pt", tmp_path / "o"
+    torch.save(_mlp_state(), pt)
+    assert main(["convert", str(pt), "--threshold", "32767", "--m-f", "32767", "--tau-beta",
+                 "131071", "--input-tau-beta", "0.001", "--tau-gamma", "131071",
+                 "--out", str(out)]) == 0
+    text = (out / "model.snn").read_text()
+    assert ("with ASN(tau_beta = 0.001 ms, tau_eta = 131071 ms, threshold = 32767.0, "
+            "m_f = 32767.0, tau_gamma = 131071 ms)") in text
+    g = load(out / "model.snn").graph
+    from snnc.weights import load_weights
+
+    q = quantize(g, load_weights(out / "weights.npz", g))
+    assert simulate_golden(q, np.ones((2, 64))).predictions.shape == (2,)
+
+
+def test_python_options_have_the_command_lines_bounds():
+    # Options(threshold=1e300) was written into the model text; a string was a TypeError
+    from snnc.conversion import check_options
+
+    for change, message in (
+            (dict(threshold=1e300), "--threshold must be from 6.103515625e-05 to 32767 (half the "
+                                    "finest step and the largest value of a 16-bit state "
+                                    "format), not 1e+300"),
+            (dict(threshold=40000.0, state_bits=18), None),
+            (dict(threshold=float("nan")), "--threshold must be from 6.103515625e-05 to 32767 "
+                                           "(half the finest step and the largest value of a "
+                                           "16-bit state format), not nan"),
+            (dict(m_f=1e300), "--m-f must be 0, or from 7.62939453125e-06 to 32767 (a "
+                              "coefficient of 16 fractional bits: a smaller one rounds to 0), "
+                              "not 1e+300"),
+            (dict(tau_gamma=1e300), "--tau-gamma must be from 0.001 to 131071 ms (dt / 1000 to "
+                                    "131071 dt, dt = 1 ms: a longer one's decay exp(-dt/tau) "
+                                    "rounds to 1 in 16 fractional bits), not 1e+303 ms"),
+            (dict(dt=1e-4, tau_beta=14.0), "--tau-beta must be from 0.0001 to 13107.1 ms (dt / "
+                                           "1000 to 131071 dt, dt = 0.1 ms: a longer one's decay "
+                                           "exp(-dt/tau) rounds to 1 in 16 fractional bits), not "
+                                           "14000 ms"),
+            (dict(tolerance=101.0), "--tolerance must be from 0 to 100 (accuracy points), not 101"),
+            (dict(threshold="0.5"), "--threshold must be a number, not '0.5'"),
+            (dict(weight_bits=8.0), "--weight-bits must be a whole number, not 8.0")):
+        if message is None:
+            check_options(Options(**change))
+            continue
+        with pytest.raises(SnnError) as info:
+            check_options(Options(**change))
+        assert info.value.message == message
+
+
+def test_check_0_leaves_the_check_out(tmp_path, capsys):
+    # the help and the data set's message say "--check 0 leaves it out"; the parser refused 0
+    pt = tmp_path / "m.pt"
+    torch.save(_mlp_state(), pt)
+    assert main(["convert", str(pt), "--check", "0", "--threshold", "0.5", "--json",
+                 "--out", str(tmp_path / "o")]) == 0
+    assert "ann_accuracy" not in json.loads(capsys.readouterr().out)
+
+
+def test_time_constants_are_written_with_every_digit(tmp_path):
+    # --tau-beta 12.3456789 was written as 12.3457 ms, not the kernel the conversion used
+    pt, out = tmp_path / "m.pt", tmp_path / "o"
+    torch.save(_mlp_state(), pt)
+    assert main(["convert", str(pt), "--tau-beta", "12.3456789", "--tau-gamma", "2",
+                 "--threshold", "0.5", "--out", str(out)]) == 0
+    text = (out / "model.snn").read_text()
+    assert "tau_eta = 12.3456789 ms" in text and "tau_gamma = 2 ms" in text
+    layer = load(out / "model.snn").graph.layers[1]
+    assert layer.neuron.tau_beta == 12.3456789 * 1e-3
+
+
+def test_a_named_pipe_as_the_ann_or_its_weights_is_refused(tmp_path):
+    # torch.load and the weights reader waited for a writer for ever (the alarm ends the wait)
+    import os
+    import signal
+
+    from snnc.ann import load_ann
+
+    def waited(*_):
+        raise TimeoutError("waited on the named pipe")
+
+    fifo = tmp_path / "ann.pt"
+    os.mkfifo(fifo)
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(20)
+    try:
+        with pytest.raises(SnnError) as info:
+            load_ann(str(fifo), None)
+        assert info.value.message == (f"the ANN '{fifo}' is a named pipe (FIFO), not a regular "
+                                      "file")
+        with pytest.raises(SnnError) as info:
+            load_ann(str(RELU), str(fifo))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert info.value.message == (f"the weights file '{fifo}' is a named pipe (FIFO), not a "
+                                  "regular file")

@@ -102,7 +102,7 @@ def test_mnist1d_sequence_too_short_for_the_model(mnist1d_cache, monkeypatch):
     monkeypatch.setenv("SNNC_CACHE", str(mnist1d_cache))
     with pytest.raises(SnnError) as e:
         load_dataset("mnist1d", model("[1]", "delta", steps=50))
-    assert e.value.message == ("data set 'mnist1d' (training split): samples are sequences of 40 "
+    assert e.value.message == ("data set 'mnist1d': samples are sequences of 40 "
                                "steps of [1], but model 'd' runs 50 steps")
     assert e.value.loc.line == 3
 
@@ -361,9 +361,23 @@ def test_npz_file_problems(tmp_path):
 def test_digits_do_not_fit_another_input():
     with pytest.raises(SnnError) as e:
         load_dataset("digits", model("[10]"))
-    assert e.value.message == ("data set 'digits' (training split): samples of shape [64] do not "
+    assert e.value.message == ("data set 'digits': samples of shape [64] do not "
                                "fit input 'x', which takes [10] (or 10 values)")
     assert (e.value.loc.line, e.value.loc.col) == (3, 1)
+
+
+@pytest.mark.parametrize("value", ['"digits:bogus"', "bogus", '"npz:nofile.npz"'])
+def test_an_error_about_the_train_blocks_data_set_spans_its_value(value):
+    # the caret was one character wide, under the value's first character
+    from snnc.build import load_text
+
+    g = load_text("model m\ntime { dt = 1 ms; steps = 1 }\ninput x[64] = rate\n"
+                  "layer o = dense(x, 10) with IF\noutput o = count\n"
+                  f"train {{ dataset = {value} }}\n", "m.snn").graph
+    with pytest.raises(SnnError) as e:
+        load_dataset(g.train.dataset, g)
+    loc = e.value.loc
+    assert (loc.line, loc.col, loc.end_line, loc.end_col) == (6, 19, 6, 19 + len(value))
 
 
 def test_train_and_convert_refuse_an_empty_split(tmp_path, capsys):

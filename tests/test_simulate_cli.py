@@ -279,3 +279,37 @@ def test_a_layer_named_total_is_not_the_totals_row(capsys, tmp_path):
     assert code == 0
     rows = [l.split()[0] for l in out.splitlines() if l.startswith(("total", "(total)"))]
     assert rows == ["total", "(total)"], out
+
+
+def test_an_empty_test_split_is_an_error_without_a_note_first(capsys, tmp_path):
+    # "note: --samples 5: the test split ... has only 0 samples; all of them are used", then the
+    # error that it holds none
+    data = tmp_path / "d.npz"
+    np.savez(data, x_train=np.ones((4, 64)), y_train=np.arange(4), x_test=np.zeros((0, 64)),
+             y_test=np.zeros(0, dtype=np.int64))
+    code, out, err = run(capsys, DIGITS, "--dataset", f"npz:{data}", "--samples", 5)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [f"error: the test split of 'npz:{data}' holds no samples"]
+
+
+def test_a_named_pipe_as_the_train_blocks_data_set_is_refused(capsys, tmp_path):
+    # np.load waited on the named pipe for a writer for ever (the alarm ends the wait)
+    import signal
+
+    def waited(*_):
+        raise TimeoutError("waited on the named pipe")
+
+    fifo = tmp_path / "d.npz"
+    os.mkfifo(fifo)
+    model = tmp_path / "m.snn"
+    model.write_text(open(DIGITS).read().replace("dataset = digits", f'dataset = "npz:{fifo}"'))
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(20)
+    try:
+        code, _, err = run(capsys, model, "--samples", 2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert code == 2
+    assert err.splitlines() == [f"error: data set file '{fifo}' is a named pipe (FIFO), not a "
+                                "regular file"]

@@ -1,0 +1,190 @@
+"""Hostile paths on the command line: named pipes given as input files (a command waited on them
+for ever), and `snnc compile -o DIR` into a folder that already holds files (an earlier compile's,
+or the user's)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+
+import pytest
+
+from snnc.cli import main
+
+MODEL = """\
+model tiny
+time { dt = 1 ms; steps = 4 }
+input x[6] = rate(gain = 1.0)
+layer h1 = dense(x, 5) with LIF(tau_mem = 10 ms)
+layer h2 = dense(h1, 4) with LIF(tau_mem = 10 ms)
+layer out = dense(h2, 3) with LIF(tau_mem = 10 ms)
+output out = count
+"""
+#: the same model without the second hidden layer
+FEWER = MODEL.replace("layer h2 = dense(h1, 4) with LIF(tau_mem = 10 ms)\n", "").replace(
+    "dense(h2, 3)", "dense(h1, 3)")
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = 20):
+    """A command blocked on a named pipe fails with TimeoutError instead of waiting for ever."""
+    def waited(*_):
+        raise TimeoutError("waited on the named pipe")
+
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "tiny.snn"
+    path.write_text(MODEL)
+    return str(path)
+
+
+# ------------------------------------------------------------------ named pipes
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["simulate", "{fifo}"], "MODEL"),
+    (["simulate", "{model}", "--weights", "{fifo}"], "--weights"),
+    (["simulate", "{model}", "--input", "{fifo}"], "--input"),
+    (["compile", "{fifo}", "--target", "verilog", "-o", "{out}"], "MODEL"),
+    (["compile", "{model}", "--target", "hls", "--weights", "{fifo}", "-o", "{out}"], "--weights"),
+    (["convert", "{fifo}", "--out", "{out}"], "ANN"),
+    (["convert", "{model}", "--weights", "{fifo}", "--out", "{out}"], "--weights"),
+])
+def test_a_named_pipe_as_an_input_file_is_an_option_error(tmp_path, model, argv, option, capsys):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    argv = [a.format(fifo=fifo, model=model, out=tmp_path / "o") for a in argv]
+    with no_hang(), pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"snnc {argv[0]}: error: argument {option}: '{fifo}' is a named pipe (FIFO), not a "
+        "regular file")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("cmd", [["simulate", "{model}"],
+                                 ["convert", "{model}", "--out", "{out}"]])
+def test_a_named_pipe_as_a_data_set_file_is_an_option_error(tmp_path, model, cmd, capsys):
+    fifo = tmp_path / "data.npz"
+    os.mkfifo(fifo)
+    argv = [a.format(model=model, out=tmp_path / "o") for a in cmd] + ["--dataset", f"npz:{fifo}"]
+    with no_hang(), pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"snnc {cmd[0]}: error: argument --dataset: data set file '{fifo}' is a named pipe "
+        "(FIFO), not a regular file")
+
+
+# ------------------------------------------------------------------ compile -o DIR
+
+
+def _compile(model, out, target="verilog"):
+    return main(["compile", str(model), "--target", target, "-o", str(out)])
+
+
+def _listed(out) -> set[str]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {*manifest["files"], *manifest.get("memory_files", []), "manifest.json"}
+
+
+def test_a_compile_replaces_the_previous_compiles_files_and_keeps_the_users(tmp_path, model,
+                                                                          capsys):
+    # the HLS project was written beside the Verilog one: snn_top.v, the .mem files and the
+    # Verilog library stayed, and the manifest described only half of the folder
+    out = tmp_path / "hw"
+    assert _compile(model, out, "verilog") == 0
+    assert "w_h2.mem" in os.listdir(out)
+    (out / "notes.txt").write_text("my synthesis notes\n")
+    assert _compile(model, out, "hls") == 0
+    assert set(os.listdir(out)) == _listed(out) | {"notes.txt"}
+    assert not any(n.endswith((".v", ".mem")) for n in os.listdir(out))
+    assert (out / "notes.txt").read_text() == "my synthesis notes\n"
+    # back to Verilog with a model of fewer layers: no w_h2.mem of the layer it does not have
+    assert _compile(model, out, "verilog") == 0
+    fewer = tmp_path / "fewer.snn"
+    fewer.write_text(FEWER)
+    assert _compile(fewer, out, "verilog") == 0
+    assert set(os.listdir(out)) == _listed(out) | {"notes.txt"}
+    assert "w_h2.mem" not in os.listdir(out) and "w_h1.mem" in os.listdir(out)
+    capsys.readouterr()
+
+
+def test_a_folder_that_no_compile_wrote_is_refused(tmp_path, model, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("chapter 1\n")
+    assert _compile(model, out) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: output folder {out} is not empty (thesis.tex) and holds no manifest.json of an "
+        "earlier snnc compile: snnc compile writes into a new or empty folder, or replaces its "
+        "own files in a folder it wrote",
+        "      = hint: choose a new folder, or empty this one"]
+    assert os.listdir(out) == ["thesis.tex"]
+    # an empty folder is fine
+    (out / "thesis.tex").unlink()
+    assert _compile(model, out) == 0
+
+
+def test_a_users_file_the_new_compile_would_overwrite_is_refused(tmp_path, model, capsys):
+    out = tmp_path / "hw"
+    assert _compile(model, out, "verilog") == 0
+    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+    (out / "snn_top.cpp").write_text("// my own top\n")       # not listed by the manifest
+    capsys.readouterr()
+    assert _compile(model, out, "hls") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: snnc compile would overwrite snn_top.cpp in {out}, which the earlier snnc "
+        "compile there did not write (its manifest.json does not list it)",
+        "      = hint: choose a new folder, or move the file"]
+    assert (out / "snn_top.cpp").read_text() == "// my own top\n"
+    assert {n: (out / n).read_bytes() for n in os.listdir(out) if n != "snn_top.cpp"} == before
+
+
+def test_names_outside_the_folder_in_a_manifest_are_not_removed(tmp_path, model, capsys):
+    out = tmp_path / "hw"
+    assert _compile(model, out) == 0
+    outside = tmp_path / "keep.txt"
+    outside.write_text("keep\n")
+    (out / "sub").mkdir()
+    (out / "sub" / "x.v").write_text("keep\n")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"] += ["../keep.txt", "sub/x.v", str(outside), "sub"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert _compile(model, out, "hls") == 0
+    assert outside.read_text() == "keep\n" and (out / "sub" / "x.v").read_text() == "keep\n"
+    capsys.readouterr()
+
+
+def test_a_failed_compile_leaves_the_folder_as_it_was(tmp_path, model, capsys, monkeypatch):
+    import snnc.backends.hls.generator as hls
+
+    out = tmp_path / "hw"
+    assert _compile(model, out) == 0
+    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+
+    def disk_full(qmodel, folder, **kwargs):
+        with open(os.path.join(folder, "snn_top.cpp"), "w") as f:
+            f.write("half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(hls, "generate_hls", disk_full)
+    capsys.readouterr()
+    assert _compile(model, out, "hls") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: cannot write into output folder {out}: No space left on device"]
+    assert {n: (out / n).read_bytes() for n in os.listdir(out)} == before
+    # a folder the failed command created is removed
+    assert _compile(model, tmp_path / "new" / "hw", "hls") == 2
+    assert not (tmp_path / "new" / "hw").exists()
