@@ -121,7 +121,7 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         "top": manifest["top"], "files": files,
         "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
                     "inputs": l["inputs"], "lanes": l["lanes"]} for l in manifest["layers"]],
-        "weights": args.weights, "notes": notes,
+        "weights": args.weights, "notes": qmodel.all_notes() + notes,   # as printed above
     }
     if args.json:
         print(json.dumps(summary, indent=2))

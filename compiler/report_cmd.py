@@ -68,7 +68,7 @@ def _fpga_arguments(p) -> None:
     g = p.add_argument_group("FPGA report (--fpga)")
     g.add_argument("--fpga", choices=tuple(DEVICES), metavar="DEVICE",
                    help=f"synthesise and place-and-route for DEVICE: {', '.join(DEVICES)}")
-    g.add_argument("--freq", type=float, metavar="MHZ",
+    g.add_argument("--freq", type=argtypes.finite_float, metavar="MHZ",
                    help="clock target for nextpnr (default: 75 MHz on iCE40 HX8K, 50 on UP5K, "
                         "85 on ECP5-25F)")
     g.add_argument("--pnr-seed", type=argtypes.seed, metavar="N",

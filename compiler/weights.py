@@ -327,6 +327,11 @@ _NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImpleme
 
 def read_npz(path: str, what: str, hint: str | None = None) -> dict:
     """All arrays of the ``.npz`` archive ``path`` (no pickles), or an SnnError naming the file."""
+    from snnc.argtypes import special_file
+
+    kind = special_file(path)
+    if kind:                        # opening a named pipe waits for a writer, for ever
+        raise SnnError(None, f"{what} '{path}' is {kind}, not a regular file", hint)
     try:
         with open(path, "rb") as f:
             magic = f.read(6)

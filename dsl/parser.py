@@ -59,7 +59,12 @@ def parse_file(path: str | os.PathLike, keep_going: bool = False) -> ast.Module:
     """Read and parse one file. Unreadable, binary, huge or malformed input raises SnnError.
     ``keep_going``: a number out of range is left in ``Module.errors`` (the checks report it
     with the file's other errors) instead of raised."""
+    from snnc.argtypes import special_file
+
     path = os.fspath(path)
+    what = special_file(path)
+    if what:                        # opening a named pipe waits for a writer, for ever
+        raise SnnError(None, f"{path}: is {what}, not a .snn file")
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)

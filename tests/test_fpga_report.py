@@ -410,3 +410,13 @@ def test_model_clock_is_read_in_hz(clock_hz, fmax, expected):
     from snnc.report_cmd import model_clock
 
     assert model_clock(clock_hz, fmax) == expected
+
+
+@pytest.mark.parametrize("value", ["٧٥", "inf", "nan", "7_5"])
+def test_freq_is_an_ascii_finite_number(tmp_path, capsys, value):
+    # --freq took float(): other scripts' digits, inf and nan went on to the flow's own checks
+    model = _model(tmp_path, TINY, "tiny")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", model, "--fpga", "ice40-up5k", "--freq", value])
+    assert exc.value.code == 2
+    assert "argument --freq: " in capsys.readouterr().err

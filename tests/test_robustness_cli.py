@@ -188,3 +188,44 @@ def test_a_failed_compile_leaves_the_folder_as_it_was(tmp_path, model, capsys, m
     # a folder the failed command created is removed
     assert _compile(model, tmp_path / "new" / "hw", "hls") == 2
     assert not (tmp_path / "new" / "hw").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "{fifo}"], "{fifo}: is a named pipe (FIFO), not a .snn file"),
+    (["train", "{fifo}", "--out", "{out}"], "{fifo}: is a named pipe (FIFO), not a .snn file"),
+    (["verify", "{model}", "--weights", "{fifo}"],
+     "weights file '{fifo}' is a named pipe (FIFO), not a regular file"),
+    (["report", "{model}", "--weights", "{fifo}", "--efficiency"],
+     "weights file '{fifo}' is a named pipe (FIFO), not a regular file"),
+])
+def test_a_named_pipe_read_by_the_loaders_is_an_error(tmp_path, model, argv, message, capsys):
+    # check, train, verify and report took the path as it was and waited on the pipe for ever:
+    # the model parser and the .npz reader refuse it
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    argv = [a.format(fifo=fifo, model=model, out=tmp_path / "o") for a in argv]
+    with no_hang():
+        code = main(argv)
+    assert code == 2
+    assert f"error: {message.format(fifo=fifo)}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["verilog", "hls"])
+def test_compile_json_notes_say_what_standard_error_says(tmp_path, model, target, capsys):
+    # the JSON's notes held only the random-weights note: clipped weights were on stderr alone
+    import snnc
+    from snnc.quantize import quantize
+    from snnc.weights import random_weights, save_weights
+
+    graph = snnc.load(model).graph
+    loud = {layer: {t: 20 * a for t, a in tensors.items()}
+            for layer, tensors in random_weights(graph, seed=0).items()}
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, loud)
+    expected = quantize(graph, snnc.load(model, weights=w).weights).all_notes()
+    assert any("weights clipped" in n for n in expected), expected
+    assert main(["compile", model, "--target", target, "--weights", str(w), "-o",
+                 str(tmp_path / "o"), "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["notes"] == expected
+    assert out.err.splitlines() == [f"note: {n}" for n in expected]
