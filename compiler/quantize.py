@@ -341,6 +341,10 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
                                       "not finite numbers (nan or inf)")
         q, clipped = quantize_fixed(w, fmt)
         out[tensor] = q
+        if np.any(w) and not np.any(q):     # a tensor whose every value rounds to 0
+            report.notes.append(
+                f"all {int(np.count_nonzero(w))} non-zero '{tensor}' weights round to 0 in {fmt} (the largest is {float(np.max(np.abs(w))):.3g}, half a step "
+                f"{fmt.scale / 2:g}): the layer gets nothing through them")
         report.weights += int(w.size)
         report.clipped += clipped
         if w.size:

@@ -64,6 +64,23 @@ def test_clipping_is_counted_and_max_error_reported():
     assert report.notes == ["2 of 12 weights clipped to the range of fixed<8,6> [-2, 1.98438]"]
 
 
+def test_a_tensor_that_rounds_to_zero_everywhere_is_a_note():
+    # weights far below the format's step all became 0 without a word: a layer silently cut off
+    g = graph()
+    w = weights(g, 0.0)
+    w["h"]["weight"][0, 0] = 0.007     # 0.45 LSB of fixed<8,6>
+    w["h"]["weight"][1, 2] = -0.003
+    q = quantize(g, w)
+    assert not q.weights["h"]["weight"].any()
+    assert q.report[0].notes == [
+        "all 2 non-zero 'weight' weights round to 0 in fixed<8,6> (the largest is "
+        "0.007, half a step 0.0078125): the layer gets nothing through them"]
+    assert f"layer 'h': {q.report[0].notes[0]}" in q.all_notes()
+    w["h"]["weight"][2, 2] = 0.01       # one value survives: no note
+    assert quantize(g, w).report[0].notes == []
+    assert quantize(g, weights(g, 0.0)).report[0].notes == []     # all zero as given: no note
+
+
 def _error(g, w=None):
     with pytest.raises(SnnErrors) as info:
         quantize(g, w if w is not None else weights(g, 0.1))
