@@ -14,7 +14,7 @@ from snnc import catalog, ir
 from snnc.dsl import ast
 from snnc.dsl.parser import parse_file
 from snnc.errors import Diagnostics, Loc, SnnError, SnnErrors
-from snnc.neurons import NeuronTemplate, check_neuron_def, constant_error
+from snnc.neurons import NeuronTemplate, check_neuron_def, constant_error, non_positive_decay
 from snnc.values import ParamSpec, bind_args, coerce, did_you_mean, failed, options_text
 from snnc.types import Fixed
 
@@ -260,7 +260,7 @@ class _Builder:
         if failed(values):
             return None
         neuron = template.instantiate(values)
-        bad = _non_positive_decay(neuron, self.dt)
+        bad = non_positive_decay(neuron, self.dt)
         if bad is not None:
             self.diag.error(use.loc, f"neuron '{use.name}': {bad}")
             return None
@@ -657,54 +657,6 @@ def _located(values: dict, use: ast.NeuronUse) -> dict:
     written = {a.name: a.value.loc for a in use.args if a.name is not None}
     return {k: ir.Located(v, written.get(k, use.loc)) if type(v) is float else v
             for k, v in values.items()}
-
-
-def _non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:
-    """A ``decay(tau)`` whose constant time constant is not positive, described; else None."""
-    from snnc import expr as E
-
-    params = dict(neuron.params)
-    exprs = [a.value for a in neuron.update + neuron.on_spike] + [neuron.spike]
-    exprs += [s.init for s in neuron.states]
-    exprs += [neuron.emit] if neuron.emit is not None else []
-    stack = list(exprs)
-    while stack:
-        e = stack.pop()
-        stack.extend(E.children(e))
-        if isinstance(e, E.Func) and e.name == "decay":
-            refs = E.refs(e.args[0])
-            if any(r.kind in ("state", "input") for r in refs):
-                continue
-            lookup = {("param", k): v for k, v in params.items()}
-            lookup[("dt", "dt")] = dt if dt is not None else 1e-3
-            value = E.evaluate(e.args[0], lambda r: lookup[(r.kind, r.name)],
-                               _FloatOps(lookup[("dt", "dt")]))
-            if not value > 0:
-                return (f"decay({E.to_text(e.args[0])}) needs a positive time constant, "
-                        f"got {value:g} s")
-    return None
-
-
-class _FloatOps:
-    """Plain-float operations for expr.evaluate (constant time constants only)."""
-
-    def __init__(self, dt: float):
-        self.dt = dt
-
-    def decay(self, tau: float) -> float:
-        return math.exp(-self.dt / tau) if tau > 0 else 0.0
-
-    const = staticmethod(float)
-    neg = staticmethod(lambda a: -a)
-    add = staticmethod(lambda a, b: a + b)
-    sub = staticmethod(lambda a, b: a - b)
-    mul = staticmethod(lambda a, b: a * b)
-    div = staticmethod(lambda a, b: a / b if b != 0 else float("inf"))
-    min_ = staticmethod(min)
-    max_ = staticmethod(max)
-    abs_ = staticmethod(abs)
-    clip = staticmethod(lambda x, lo, hi: min(max(x, lo), hi))
-    exp = staticmethod(lambda a: math.exp(min(a, 700.0)))
 
 
 DEFAULT_WEIGHTS = Fixed(8, 6)

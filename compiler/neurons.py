@@ -196,6 +196,29 @@ def constant_error(neuron: ir.CustomNeuron, dt: float, use_loc: Loc | None) -> S
     return None
 
 
+def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:
+    """A ``decay(tau)`` whose constant time constant is not positive, described; else None. A
+    time constant beyond floating point is left to :func:`constant_error`."""
+    params = dict(neuron.params)
+    dt = dt if dt is not None else 1e-3
+    exprs = [a.value for a in neuron.update + neuron.on_spike] + [neuron.spike]
+    exprs += [s.init for s in neuron.states]
+    exprs += [neuron.emit] if neuron.emit is not None else []
+    stack = list(exprs)
+    while stack:
+        e = stack.pop()
+        stack.extend(E.children(e))
+        if isinstance(e, E.Func) and e.name == "decay":
+            try:
+                value = _constant(e.args[0], params, dt)
+            except _OutOfRange:
+                continue
+            if value is not None and not value > 0:
+                return (f"decay({E.to_text(e.args[0])}) needs a positive time constant, "
+                        f"got {value:g} s")
+    return None
+
+
 class _OutOfRange(Exception):
     def __init__(self, node, message: str):
         super().__init__(message)
@@ -230,8 +253,8 @@ def _constant(e: E.Expr, params: dict, dt: float) -> float | None:
             value = None
         elif e.name == "exp":
             value = _exp(args[0])
-        elif e.name == "decay":          # a time constant <= 0 is reported by the builder
-            value = math.exp(-dt / args[0]) if args[0] > 0 else None
+        elif e.name == "decay":          # a time constant <= 0: non_positive_decay says so
+            value = math.exp(-dt / args[0]) if args[0] > 0 else 0.0
         else:
             value = float(_FUNCS[e.name](*args))
     else:
