@@ -28,7 +28,10 @@ def quantize_real(values, frac: int) -> np.ndarray:
 
 def real_to_int(value: float, frac: int) -> int:
     """One real rounded to ``frac`` fractional bits, half up, as an exact Python integer (a
-    constant of the model, which the caller range-checks)."""
+    constant of the model, which the caller range-checks). Exact beyond 2^52 too, where every
+    float is a whole number (``value * 2^frac`` could overflow floating point there)."""
+    if abs(value) >= 2.0 ** 52 and frac >= 0:
+        return int(value) << frac
     return int(math.floor(value * (2.0 ** frac) + 0.5))
 
 
@@ -68,7 +71,7 @@ def rescale(x, from_frac: int, to_frac: int):
 
 def coef(value: float) -> int:
     """A real coefficient in 16 fractional bits (round half up)."""
-    return int(math.floor(value * (1 << COEF_FRAC) + 0.5))
+    return real_to_int(value, COEF_FRAC)
 
 
 def signed_digits(c: int) -> int:

@@ -264,7 +264,7 @@ def _check_rescales(layer, c: NeuronConsts, formats: Formats, acc_bits: int, acc
 
 def _coef31(layer, name: str, value: float) -> int:
     """``coef(value)`` for a factor the neuron units hold in a 32-bit signed parameter."""
-    c = _to_int(value, COEF_FRAC)
+    c = coef(value)
     if abs(c) >= 1 << 31:
         raise SnnError(ir.loc_of(value, layer.loc), f"{name} = {value:g} of layer '{layer.name}' "
                                                     f"is out of range: |{name}| must be below 32768 "
@@ -343,8 +343,9 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
         out[tensor] = q
         if np.any(w) and not np.any(q):     # a tensor whose every value rounds to 0
             report.notes.append(
-                f"all {int(np.count_nonzero(w))} non-zero '{tensor}' weights round to 0 in {fmt} (the largest is {float(np.max(np.abs(w))):.3g}, half a step "
-                f"{fmt.scale / 2:g}): the layer gets nothing through them")
+                f"all {int(np.count_nonzero(w))} non-zero '{tensor}' weights round to 0 in {fmt} "
+                f"(the largest is {float(np.max(np.abs(w))):.3g}, half a step {fmt.scale / 2:g}): "
+                "the layer gets nothing through them")
         report.weights += int(w.size)
         report.clipped += clipped
         if w.size:
@@ -356,16 +357,8 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
     return out
 
 
-def _to_int(value: float, frac: int) -> int:
-    """``real_to_int``, exact beyond 2^52 too, where every float is a whole number (``value *
-    2^frac`` could overflow floating point there)."""
-    if abs(value) >= 2.0 ** 52:
-        return int(value) << frac
-    return real_to_int(value, frac)
-
-
 def _threshold(layer, theta: float, fmt: Fixed) -> int:
-    q = _to_int(theta, fmt.frac)
+    q = real_to_int(theta, fmt.frac)
     loc = ir.loc_of(theta, layer.loc)
     if q < 1:
         raise SnnError(loc, f"threshold {theta:g} of layer '{layer.name}' rounds to 0 in the "
@@ -461,7 +454,7 @@ def lower_custom(layer, n: ir.CustomNeuron, fmt: Fixed, dt: float,
         if kind != "const":
             raise SnnError(low.loc(s.init), f"initial value of '{s.name}' in neuron '{n.name}' must "
                                             "be a constant")
-        q = _to_int(value, fmt.frac)
+        q = real_to_int(value, fmt.frac)
         if not fmt.min_int <= q <= fmt.max_int:
             raise SnnError(low.loc(s.init), f"initial value {value:g} of '{s.name}' in neuron "
                                             f"'{n.name}' does not fit the membrane format {fmt}")
@@ -530,7 +523,7 @@ class _Lowering:
 
     def k(self, value: float, e) -> I.IConst:
         """The constant ``value`` (of expression ``e``) in membrane units."""
-        q = _to_int(value, self.fmt.frac)
+        q = real_to_int(value, self.fmt.frac)
         self._too_wide(e, q, f"the constant {value:g}")
         if self.fmt.min_int <= q <= self.fmt.max_int:
             self._note_precision(value, q * self.fmt.scale,
@@ -542,7 +535,7 @@ class _Lowering:
     def c(self, value: float, e) -> int:
         """A multiplier (the value of expression ``e``) as a coefficient of ``COEF_FRAC``
         fractional bits."""
-        q = _to_int(value, COEF_FRAC)
+        q = coef(value)
         self._too_wide(e, q, f"the coefficient {value:g}")
         self._note_precision(value, q / (1 << COEF_FRAC),
                              f"a multiplier ({COEF_FRAC} fractional bits)")

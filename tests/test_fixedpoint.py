@@ -179,3 +179,14 @@ def test_csd_round_examples():
     assert (csd_round(61309, 4), csd_round(60032, 4)) == (61308, 59904)
     with pytest.raises(ValueError):
         csd_round(5, 0)
+
+
+@pytest.mark.parametrize("value", [2.0**52, -(2.0**52), 1e300, -1.7e308, 2.0**60 + 2.0**8])
+def test_real_to_int_is_exact_for_whole_floats_beyond_2_52(value):
+    # value * 2^frac overflowed floating point (an OverflowError) for the largest floats
+    from snnc.fixedpoint import real_to_int
+
+    assert real_to_int(value, 16) == int(value) * 2**16
+    assert coef(value) == int(value) * 2**16
+    assert real_to_int(value, 0) == int(value)
+    assert real_to_int(value, -4) == int(value) // 16     # a whole number of 16s: exact
