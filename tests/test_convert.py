@@ -913,26 +913,19 @@ def test_time_constants_are_written_with_every_digit(tmp_path):
 def test_a_named_pipe_as_the_ann_or_its_weights_is_refused(tmp_path):
     # torch.load and the weights reader waited for a writer for ever (the alarm ends the wait)
     import os
-    import signal
+
+    from hostile_files import no_hang
 
     from snnc.ann import load_ann
 
-    def waited(*_):
-        raise TimeoutError("waited on the named pipe")
-
     fifo = tmp_path / "ann.pt"
     os.mkfifo(fifo)
-    previous = signal.signal(signal.SIGALRM, waited)
-    signal.alarm(20)
-    try:
+    with no_hang():
         with pytest.raises(SnnError) as info:
             load_ann(str(fifo), None)
         assert info.value.message == (f"the ANN '{fifo}' is a named pipe (FIFO), not a regular "
                                       "file")
         with pytest.raises(SnnError) as info:
             load_ann(str(RELU), str(fifo))
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert info.value.message == (f"the weights file '{fifo}' is a named pipe (FIFO), not a "
                                   "regular file")

@@ -449,7 +449,7 @@ def test_samples_beyond_float32_and_long_training_sequences(tmp_path):
 
 def test_a_damaged_compressed_data_set_file_is_a_clear_error(tmp_path, capsys):
     # a valid zip directory whose deflate data is damaged: zlib.error, an internal error (exit 70)
-    from npz_damage import damage_deflate_member
+    from hostile_files import damage_deflate_member
 
     from snnc.cli import main
 

@@ -3,12 +3,11 @@ for ever), and `snnc compile -o DIR` into a folder that already holds files (an 
 or the user's)."""
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 
 import pytest
+from hostile_files import no_hang
 
 from snnc.cli import main
 
@@ -24,21 +23,6 @@ output out = count
 #: the same model without the second hidden layer
 FEWER = MODEL.replace("layer h2 = dense(h1, 4) with LIF(tau_mem = 10 ms)\n", "").replace(
     "dense(h2, 3)", "dense(h1, 3)")
-
-
-@contextlib.contextmanager
-def no_hang(seconds: int = 20):
-    """A command blocked on a named pipe fails with TimeoutError instead of waiting for ever."""
-    def waited(*_):
-        raise TimeoutError("waited on the named pipe")
-
-    previous = signal.signal(signal.SIGALRM, waited)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -294,22 +294,14 @@ def test_an_empty_test_split_is_an_error_without_a_note_first(capsys, tmp_path):
 
 def test_a_named_pipe_as_the_train_blocks_data_set_is_refused(capsys, tmp_path):
     # np.load waited on the named pipe for a writer for ever (the alarm ends the wait)
-    import signal
-
-    def waited(*_):
-        raise TimeoutError("waited on the named pipe")
+    from hostile_files import no_hang
 
     fifo = tmp_path / "d.npz"
     os.mkfifo(fifo)
     model = tmp_path / "m.snn"
     model.write_text(open(DIGITS).read().replace("dataset = digits", f'dataset = "npz:{fifo}"'))
-    previous = signal.signal(signal.SIGALRM, waited)
-    signal.alarm(20)
-    try:
+    with no_hang():
         code, _, err = run(capsys, model, "--samples", 2)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert code == 2
     assert err.splitlines() == [f"error: data set file '{fifo}' is a named pipe (FIFO), not a "
                                 "regular file"]

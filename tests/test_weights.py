@@ -419,7 +419,7 @@ def _central_entry(data: bytearray, name: bytes) -> int:
 
 def test_a_damaged_compressed_member_is_an_snn_error(tmp_path):
     # a valid zip directory whose deflate data is damaged: zlib.error, an internal error (exit 70)
-    from npz_damage import damage_deflate_member
+    from hostile_files import damage_deflate_member
 
     g = graph()
     path, _ = _compressed_weights(tmp_path, g)

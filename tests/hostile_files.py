@@ -1,6 +1,9 @@
-"""Damaging a compressed ``.npz`` in place, for the tests of the weights and data-set readers."""
+"""Hostile input files for the tests of the readers: a compressed ``.npz`` damaged in place, and
+a guard for reading a named pipe (which waits for a writer for ever)."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import struct
 import zipfile
 import zlib
@@ -24,3 +27,18 @@ def damage_deflate_member(path: Path, member: str) -> str:
     except zlib.error as e:
         return str(e)
     raise AssertionError(f"{member}: the damaged data still decompresses")
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = 20):
+    """A command blocked on a named pipe fails with TimeoutError instead of waiting for ever."""
+    def waited(*_):
+        raise TimeoutError("waited on the named pipe")
+
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
