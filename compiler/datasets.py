@@ -46,6 +46,9 @@ class Dataset:
     y_test: np.ndarray
     name: str
     notes: tuple[str, ...] = ()       # what fitting the data to the model left out
+    # what it left out of the training split alone (said by commands that train, not by those
+    # that use the test split only)
+    train_notes: tuple[str, ...] = ()
 
     @property
     def classes(self) -> int:
@@ -131,8 +134,8 @@ def _load_dataset(name: str, graph: ir.Graph) -> Dataset:
     x_tr = fit_input(x_tr, graph, f"data set '{name}'")
     x_te = fit_input(x_te, graph, f"data set '{name}'")
     ds = Dataset(x_tr, y_tr, x_te, y_te, name,
-                 split_notes(x_tr, x_te, graph, f"data set '{name}'",
-                             f"data set '{name}' (training split)"))
+                 *split_notes(x_tr, x_te, graph, f"data set '{name}'",
+                              f"data set '{name}' (training split)"))
     check_labels(ds, graph)
     return ds
 
@@ -150,13 +153,15 @@ def sequence_notes(x, graph: ir.Graph, what: str) -> tuple[str, ...]:
             f"{steps}: its last {length - steps} steps are not used",)
 
 
-def split_notes(x_train, x_test, graph: ir.Graph, what: str, train_what: str) -> tuple[str, ...]:
-    """:func:`sequence_notes` of both splits: one note when they are alike (the test split's
-    words), the training split's own when only it (or it differently) is cut."""
+def split_notes(x_train, x_test, graph: ir.Graph, what: str,
+                train_what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`sequence_notes` of both splits, as a :class:`Dataset`'s ``notes`` and
+    ``train_notes``: one note when they are alike (the test split's words), the training split's
+    own, apart, when only it (or it differently) is cut."""
     test = sequence_notes(x_test, graph, what)
     train = sequence_notes(x_train, graph, train_what)
     same = test and np.shape(x_train)[1:] == np.shape(x_test)[1:]
-    return test + (() if same else train)
+    return test, (() if same else train)
 
 
 def print_notes(notes) -> None:
@@ -419,7 +424,7 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
         x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
         ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train", graph, name, "training"),
                      x_te, _labels(arrays["y_test"], f"{what}, y_test", graph, name, "test"), name,
-                     split_notes(x_tr, x_te, graph, what, f"{what}, x_train"))
+                     *split_notes(x_tr, x_te, graph, what, f"{what}, x_train"))
         known = DENSE_KEYS
     elif any(k in arrays for k in EVENT_KEYS):
         missing = [k for k in EVENT_KEYS if k not in arrays]

@@ -137,7 +137,8 @@ def cmd_demo(args) -> int:
     t_sim = time.perf_counter() - t1
     s = summarize(graph, qmodel, run, comp, info, labels, "verilog", args.lanes)
     # the data set's and the golden model's notes (clipped weights, saturation on the test split)
-    notes = list(dict.fromkeys(list(dataset.notes) + list(result.golden_notes)))
+    notes = list(dict.fromkeys(list(dataset.notes + dataset.train_notes)
+                               + list(result.golden_notes)))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     s.update({"notes": notes, "file": path, "dataset": name, "epochs": cfg.epochs, "seed": cfg.seed,

@@ -76,7 +76,7 @@ def cmd_train(args) -> int:
         raise SnnError(None, f"{args.model}: no data set: give --dataset or `dataset = ...` in the "
                              "model's train block")
     dataset = load_dataset(name, graph)
-    print_notes(dataset.notes)
+    print_notes(dataset.notes + dataset.train_notes)
     require_samples(dataset, "train")
     require_samples(dataset, "test", why="snnc train reports the test accuracy")
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,

@@ -440,8 +440,35 @@ def test_samples_beyond_float32_and_long_training_sequences(tmp_path):
     np.savez(long, x_train=rng.random((4, 15, 8)), y_train=np.arange(4),
              x_test=rng.random((2, 10, 8)), y_test=np.arange(2))
     ds = load_dataset(f"npz:{long}", g)
-    assert ds.notes == (f"data set file '{long}', x_train: each sample is a sequence of 15 "
-                        "steps and model 'm' runs 10: its last 5 steps are not used",)
+    cut = (f"data set file '{long}', x_train: each sample is a sequence of 15 steps and model "
+           "'m' runs 10: its last 5 steps are not used")
+    assert ds.notes == () and ds.train_notes == (cut,)
+
+
+def test_a_training_split_note_is_said_only_by_commands_that_train(tmp_path, capsys):
+    """`snnc simulate` uses the test split only: it said the training split's sequence-cut note
+    of an .npz data set too; `snnc train` says it."""
+    from snnc.cli import main
+    from snnc.weights import random_weights, save_weights
+
+    text = ("model m\ntime { dt = 1 ms; steps = 10 }\ninput x[8] = direct\n"
+            "layer o = dense(x, 4) with LIF(tau_mem = 10 ms)\noutput o = count\n")
+    model = tmp_path / "m.snn"
+    model.write_text(text)
+    g = load_text(text, str(model)).graph
+    w = tmp_path / "w.npz"
+    save_weights(str(w), g, random_weights(g, seed=0))
+    rng = np.random.default_rng(0)
+    long = tmp_path / "long.npz"
+    np.savez(long, x_train=rng.random((8, 15, 8)), y_train=np.arange(8) % 4,
+             x_test=rng.random((4, 10, 8)), y_test=np.arange(4))
+    cut = (f"note: data set file '{long}', x_train: each sample is a sequence of 15 steps and "
+           "model 'm' runs 10: its last 5 steps are not used")
+    assert main(["simulate", str(model), "--weights", str(w), "--dataset", f"npz:{long}"]) == 0
+    assert "x_train" not in capsys.readouterr().err
+    assert main(["train", str(model), "--dataset", f"npz:{long}", "--epochs", "1",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert cut in capsys.readouterr().err.splitlines()
 
 
 # ------------------------------------------------------------------ robustness (a QA pass)
