@@ -48,8 +48,6 @@ RECURRENT_GAIN = 0.5
 
 _DEFAULT_WEIGHT_FORMAT = Fixed(8, 6)
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-#: The largest seed :func:`random_weights` takes (the rate encoder hashes 64-bit seeds).
-MAX_SEED = 2**64 - 1
 #: Integers beyond this magnitude are not all float64 values: saving them would round them.
 _EXACT_INT = 2**53
 
@@ -96,18 +94,6 @@ def _graph(graph, fn: str) -> ir.Graph:
     return g
 
 
-def _seed(seed) -> int:
-    """``seed`` as a Python int from 0 to ``MAX_SEED``: an integer (numpy's too), not a bool or a
-    float (1.7 was truncated to 1); one out of range is refused (2**32 was seed 0, -1 was
-    2**32 - 1)."""
-    from snnc.backends.golden.encoders import seed_int
-
-    seed = seed_int(seed)
-    if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"seed must be an integer from 0 to 2**64 - 1, not {seed}")
-    return seed
-
-
 def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE) -> dict:
     """Random float32 weights for every trainable tensor of ``graph``: ``{layer: {tensor: array}}``.
 
@@ -115,12 +101,14 @@ def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE)
     layer's input connection; biases use the same bound; recurrent weights ``RECURRENT_GAIN`` times
     the bound of their own fan-in, the layer's ``units``), capped at the largest value of the
     model's weight format so that nothing is clipped when quantised. Deterministic: each tensor's
-    generator is seeded by ``seed`` (an integer from 0 to ``MAX_SEED``; another value is a
+    generator is seeded by ``seed`` (an integer from 0 to 2**64 - 1; another value is a
     TypeError or ValueError) and the tensor's name, so a tensor's values do not depend on the
     other layers. ``graph``: a typed graph, or a model from :func:`snnc.load`.
     """
     graph = _graph(graph, "random_weights")
-    seed = _seed(seed)
+    from snnc.backends.golden.encoders import seed_int
+
+    seed = seed_int(seed)
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, not {scale!r}")
     cap = weight_format(graph).max_value

@@ -59,6 +59,22 @@ def test_numpy_integer_seeds_work_and_others_are_a_type_error(m, x):
             m.encode(x, seed=bad)
 
 
+@pytest.mark.parametrize("backend", ["float", "golden", "torch"])
+def test_seeds_out_of_range_are_refused_as_random_weights_refuses_them(m, x, backend):
+    # -1 was hashed as 2**64 - 1 and 2**64 as 0 by the rate encoder, where random_weights
+    # refused both
+    np.testing.assert_array_equal(m.encode(x, seed=2**64 - 1)["pixels"],
+                                  m.encode(x, seed=np.uint64(2**64 - 1))["pixels"])
+    assert not np.array_equal(m.encode(x, seed=2**64 - 1)["pixels"], m.encode(x, seed=0)["pixels"])
+    for bad in (-1, 2**64):
+        with pytest.raises(ValueError) as e:
+            m.simulate(x, seed=bad, backend=backend)
+        assert str(e.value) == f"seed must be an integer from 0 to 2**64 - 1, not {bad}"
+        with pytest.raises(ValueError) as e:
+            m.encode(x, seed=bad)
+        assert str(e.value) == f"seed must be an integer from 0 to 2**64 - 1, not {bad}"
+
+
 def test_input_data_that_is_not_real_numbers(m, x):
     with pytest.raises(TypeError, match="data for input 'pixels' must be real numbers, not "
                                         "complex128"):

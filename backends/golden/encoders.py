@@ -25,23 +25,31 @@ def mix(z):
         return z ^ (z >> np.uint64(31))
 
 
+#: The largest seed (the rate encoder hashes 64-bit seeds).
+MAX_SEED = 2**64 - 1
+
+
 def seed_int(seed) -> int:
-    """A seed as a Python int: any integral type (``np.int64(3)`` crashed the hash with an
-    overflow); anything else is a TypeError."""
+    """A seed as a Python int from 0 to ``MAX_SEED``: any integral type (``np.int64(3)`` crashed
+    the hash with an overflow); anything else is a TypeError, and a seed out of range a
+    ValueError (-1 was hashed as 2**64 - 1 and 2**64 as 0, where random_weights refused them)."""
     import operator
 
     if isinstance(seed, (bool, np.bool_)):
         raise TypeError(f"seed must be an integer, not {seed!r}")
     try:
-        return operator.index(seed)
+        seed = operator.index(seed)
     except TypeError:
         raise TypeError(f"seed must be an integer, not {seed!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to 2**64 - 1, not {seed}")
+    return seed
 
 
 def rate_random16(seed: int, sample_ids, steps: int, size: int) -> np.ndarray:
     """16 random bits per (step, sample, element): ``hash(seed, sample_id, t, i) >> 48``, ``[T, B, size]``."""
     ids = np.asarray(sample_ids, dtype=np.uint64)
-    h = mix(mix(np.uint64(seed_int(seed) & 0xFFFFFFFFFFFFFFFF)) ^ ids)  # [B]
+    h = mix(mix(np.uint64(seed_int(seed))) ^ ids)                      # [B]
     t = np.arange(steps, dtype=np.uint64)
     h = mix(h[None, :] ^ t[:, None])                                     # [T, B]
     i = np.arange(size, dtype=np.uint64)
@@ -98,6 +106,7 @@ def encode_delta(x, enc: ir.Delta, steps: int, shape) -> np.ndarray:
 def encode(inp: ir.Input, x, steps: int, seed: int = 0, sample_ids=None) -> np.ndarray:
     """Encode a batch for input ``inp``: spikes (uint8) or, for ``direct``, real values (float64),
     time-major ``[T, B, *shape]``."""
+    seed = seed_int(seed)           # checked whatever the encoding, which may not use it
     x = np.asarray(x)
     if sample_ids is None:
         sample_ids = np.arange(x.shape[0])
