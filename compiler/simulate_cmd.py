@@ -283,7 +283,7 @@ def _data(args, graph):
     import numpy as np
 
     from snnc.datasets import (fewer_samples_note, fit_input, load_dataset, model_input,
-                               print_notes, sequence_notes)
+                               print_notes, sequence_notes, takes_sequences)
     from snnc.errors import SnnError
 
     if args.input:
@@ -312,6 +312,14 @@ def _data(args, graph):
         inp = model_input(graph)
         if x.shape == tuple(inp.shape):
             x = x[None]                     # one sample without its batch dimension
+        steps = graph.time.steps
+        if (not args.stream and takes_sequences(inp) and x.ndim >= 1 and x.shape[0] == steps > 1
+                and math.prod(x.shape[1:]) == math.prod(inp.shape)):
+            # as many samples as steps: maybe one sequence saved without its batch axis
+            dims = ", ".join(map(str, inp.shape))
+            print(f"note: input file '{path}' of shape {list(x.shape)} is read as {steps} samples "
+                  f"of [{dims}] (the first axis is the batch), not as one sequence of {steps} "
+                  f"steps; save one sequence as [1, {steps}, {dims}]", file=sys.stderr)
         if (args.stream and x.ndim == len(inp.shape) + 2    # sequences, whatever their length
                 and int(np.prod(x.shape[2:])) == int(np.prod(inp.shape))):
             raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])

@@ -137,6 +137,29 @@ def test_input_npy(capsys, tmp_path, graph):
     assert "accuracy" not in out and out.count("predictions:") == 1
 
 
+def test_as_many_static_samples_as_steps_are_said_to_be_a_batch(capsys, tmp_path):
+    """One sequence of a `delta` model saved without its batch axis ([8, 1] for an 8-step model
+    of input [1]) was read as 8 static samples without a word; it still is (the first axis is
+    the batch), with a note saying how to save one sequence."""
+    model = tmp_path / "d.snn"
+    model.write_text("model d\ntime { dt = 1 ms; steps = 8 }\ninput x[1] = delta(threshold = 0.1)\n"
+                     "layer o = dense(x, 2) with LIF(tau_mem = 10 ms)\noutput o = count\n")
+    seq = np.linspace(0.0, 1.0, 8)
+    note = ("note: input file '{}' of shape {} is read as 8 samples of [1] (the first axis is the "
+            "batch), not as one sequence of 8 steps; save one sequence as [1, 8, 1]")
+    for name, x, shape in (("a.npy", seq[:, None], "[8, 1]"), ("b.npy", seq, "[8]")):
+        np.save(tmp_path / name, x)
+        code, out, err = run(capsys, model, "--input", tmp_path / name)
+        assert code == 0, err
+        assert note.format(tmp_path / name, shape) in err.splitlines()
+        assert "8 samples of" in out
+    for name, x in (("c.npy", seq[None, :, None]), ("d.npy", seq[:7, None])):
+        np.save(tmp_path / name, x)                 # one sequence; 7 samples: no note
+        code, out, err = run(capsys, model, "--input", tmp_path / name)
+        assert code == 0 and "first axis is the batch" not in err, err
+    assert "1 sample of" in run(capsys, model, "--input", tmp_path / "c.npy")[1]
+
+
 # ------------------------------------------------------------------ errors: exit 2, located
 
 
