@@ -165,11 +165,17 @@ def _easy(tmp_path, shape=(64,), classes=4, n=64):
      "train { loss = cross_entropy; lr = 5e-3; epochs = 1; surrogate = rectangular(width = 1e-45) }\n",
      "training diverged: after epoch 1 the weights hidden/weight are not finite",
      "lower the learning rate (--lr), or check the surrogate's parameters and the data's scale"),
+    ("layer out = dense(pixels, 4) with relu\noutput out = membrane\n"
+     "train { loss = cross_entropy; epochs = 1; spike_reg = 0.1 }\n",
+     "the spike-rate regulariser (spike_reg = 0.1) has nothing to penalise in model 'm': no "
+     "spiking layer, and no ReLU layer but the output read by its membrane",
+     "leave spike_reg at 0 for this model"),
 ])
 def test_untrainable_models_are_clear_errors(capsys, tmp_path, body, message, hint):
     """A readout without a gradient (a ReLU output's count), a model without weights and a
     training run that diverges (a surrogate of width 1e-45) were internal errors (or, for the
-    last, an error about the weights' file at the layer's line)."""
+    last, an error about the weights' file at the layer's line); a regulariser with nothing to
+    penalise (a one-layer ANN) changed nothing without a word."""
     pool = "sumpool" in body
     model = tmp_path / "m.snn"
     model.write_text("model m\ntime { dt = 1 ms; steps = 10 }\n"
@@ -324,3 +330,36 @@ def test_a_run_that_changes_no_weight_says_so(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 0
     assert "note: training changed no weight: every gradient was zero" in err
+
+
+def test_the_spike_rate_regulariser_lowers_spikes_and_relu_activations(capsys, tmp_path):
+    """`spike_reg` penalises the spiking layers' spikes (through their surrogate) and a ReLU
+    layer's activations: a ReLU layer's events (X > 0) carry no gradient, and `--spike-reg` on an
+    ANN trained exactly as without it (the same weights, bit for bit) without a word."""
+    import torch
+
+    from snnc.backends.torch.model import SNN
+    from snnc.backends.torch.train import activity_layers
+
+    relu_model = str(ROOT / "examples" / "digits_relu.snn")
+    g = load(relu_model).graph
+    # the ANN's logits (an output read by its membrane, read by no layer) are not penalised
+    assert activity_layers(g) == ((), ("hidden",))
+    assert activity_layers(load(DIGITS).graph) == (("hidden", "out"), ())
+    x = torch.as_tensor(np.random.default_rng(0).random((64, 64)), dtype=torch.float32)
+    active = {}
+    for model, reg in ((relu_model, 0), (relu_model, 1), (DIGITS, 0), (DIGITS, 20)):
+        out_dir = tmp_path / f"{model[-8:-4]}-{reg}"
+        assert main(["train", model, "--epochs", "3", "--seed", "1", "--spike-reg", str(reg),
+                     "--out", str(out_dir), "--json", "--quiet"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        graph = load(model).graph
+        net = SNN(graph, load_weights(out_dir / "weights.npz", graph))
+        with torch.no_grad():
+            run = net(net.encode(x.numpy()))
+        hidden = run.payloads["hidden"] if model == relu_model else run.spikes["hidden"]
+        active[model, reg] = (float(hidden.mean()), summary["spike_rate"])
+    # the mean hidden activation (ANN) and spike rate (SNN) fall, with the logged rate
+    for model, reg in ((relu_model, 1), (DIGITS, 20)):
+        (a0, r0), (a1, r1) = active[model, 0], active[model, reg]
+        assert a1 < 0.8 * a0 and r1 < 0.8 * r0, (model, active)

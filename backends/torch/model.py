@@ -144,8 +144,9 @@ class SNNOutput:
         return self.first.predictions
 
     def spike_counts(self) -> dict[str, torch.Tensor]:
-        """Layer name -> spikes per neuron summed over steps ``[B, *shape]`` (differentiable; for a
-        spike-rate regulariser). Flatten layers (copies) are left out."""
+        """Layer name -> spikes per neuron summed over steps ``[B, *shape]`` (differentiable
+        through the surrogate, except a ReLU layer's events, ``X > 0``: the regulariser takes its
+        ``payloads``). Flatten layers (copies) are left out."""
         return {name: self.spikes[name].sum(0) for name in self.layers if name in self.membranes}
 
     def saturation_counts(self) -> dict[str, dict[str, int]]:

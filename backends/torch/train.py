@@ -153,6 +153,40 @@ def spike_rate(out, steps: int) -> torch.Tensor:
     return total / (neurons * batch * steps)
 
 
+def activity_layers(graph: ir.Graph) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What the spike-rate regulariser (``spike_reg``) penalises: the spiking layers' spikes and
+    the ReLU layers' activations. A ReLU layer's events (``X > 0``) carry no gradient, so the
+    penalty takes its mean activation instead (an L1 activity penalty: lower activations are
+    fewer spikes once the network is converted); an output ReLU read by its membrane (an ANN's
+    logits) is left out, nothing reads its activation."""
+    membrane_out = {o.source for o in graph.outputs if o.readout == "membrane"}
+    read = {getattr(layer, "source", None) for layer in graph.layers}
+    spiking, relu = [], []
+    for layer in graph.layers:
+        if isinstance(layer, ir.Flatten):
+            continue
+        if isinstance(getattr(layer, "neuron", None), ir.ReLU):
+            if layer.name not in membrane_out or layer.name in read:
+                relu.append(layer.name)
+        else:
+            spiking.append(layer.name)
+    return tuple(spiking), tuple(relu)
+
+
+def activity_penalty(out, layers: tuple[tuple[str, ...], tuple[str, ...]],
+                     steps: int) -> torch.Tensor | None:
+    """The regulariser's term per neuron and step: spikes of the spiking layers (through their
+    surrogate gradients) plus activations of the ReLU layers, over their neurons (``layers`` from
+    :func:`activity_layers`); None where there is nothing to penalise."""
+    spiking, relu = layers
+    parts = [out.spikes[name] for name in spiking] + [out.payloads[name] for name in relu]
+    if not parts:
+        return None
+    total = sum(v.sum() for v in parts)
+    neurons = sum(v[0, 0].numel() for v in parts)
+    return total / (neurons * parts[0].shape[1] * steps)
+
+
 def _optimizer(cfg: TrainConfig, params):
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr)
@@ -234,6 +268,12 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
         raise SnnError(graph.layers[0].loc if graph.layers else None,
                        f"model '{graph.name}' has no trainable parameters (no layer with weights)")
     initial = [p.detach().clone() for p in model.parameters() if p.requires_grad]
+    penalised = activity_layers(graph) if cfg.spike_reg else None
+    if penalised == ((), ()):
+        raise SnnError(None, f"the spike-rate regulariser (spike_reg = {cfg.spike_reg:g}) has "
+                             f"nothing to penalise in model '{graph.name}': no spiking layer, and "
+                             "no ReLU layer but the output read by its membrane",
+                       "leave spike_reg at 0 for this model")
     opt = _optimizer(cfg, model.parameters())
     n = len(dataset.x_train)
     batches = math.ceil(n / cfg.batch_size)
@@ -270,8 +310,8 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 out = model(xb)
                 loss = loss_of(out, yb, cfg, steps)
                 rate = spike_rate(out, steps)
-                if cfg.spike_reg:
-                    loss = loss + cfg.spike_reg * rate
+                if cfg.spike_reg and penalised is not None:
+                    loss = loss + cfg.spike_reg * activity_penalty(out, penalised, steps)
                 value = loss.item()         # one sync per batch, for the check and the log
                 _check_loss(loss, value, graph, cfg, epoch, b + 1)
                 opt.zero_grad(set_to_none=True)
