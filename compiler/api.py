@@ -122,9 +122,24 @@ class CompiledModel:
         from snnc.backends.golden.encoders import encode
 
         data = batch_inputs(self.graph, x)
+        self._warn_long_sequences(data)
         ids = sample_id_array(sample_ids, next(iter(data.values())).shape[0])
         return {inp.name: encode(inp, data[inp.name], self.graph.time.steps, seed, ids)
                 for inp in self.graph.inputs}
+
+    def _warn_long_sequences(self, x) -> None:
+        """A warning per input whose samples are sequences longer than the model's ``steps``
+        (the encoders use the first ``steps``), in the words of ``snnc simulate``'s note."""
+        from snnc.backends.golden.common import batch_inputs
+
+        data = batch_inputs(self.graph, x)
+        steps = self.graph.time.steps
+        for inp in self.graph.inputs:
+            got = data[inp.name].shape
+            if len(got) == len(inp.shape) + 2 and got[2:] == tuple(inp.shape) and got[1] > steps:
+                _warn(f"input '{inp.name}': each sample is a sequence of {got[1]} steps and model "
+                      f"'{self.graph.name}' runs {steps}: its last {got[1] - steps} steps are not "
+                      "used")
 
     def simulate(self, x, weights=None, backend: str = "float", seed: int = 0, sample_ids=None,
                  record: bool = False):
@@ -136,13 +151,17 @@ class CompiledModel:
         with ``seed`` if unset, as ``snnc simulate`` does). ``seed`` and ``sample_ids`` feed the
         rate encoder; ``record`` keeps every layer's spikes and membranes.
 
-        Nothing is raised or printed for what went out of range: the result counts it per layer,
+        Nothing is raised for what went out of range: the result counts it per layer,
         ``stats[layer].saturation`` (the golden model's clamps per state) and
         ``stats[layer].nonfinite`` (float: neurons whose state overflowed to inf / NaN; their
-        later spikes are not meaningful). ``snnc simulate`` reports both as warnings.
+        later spikes are not meaningful). ``snnc simulate`` reports both as warnings. What the
+        result cannot show is a Python warning (UserWarning), as ``snnc simulate`` notes it:
+        weights the golden model's quantizer clipped to their format, and the steps of input
+        sequences beyond the model's ``steps`` (not used).
         """
         record = _flag("record", record)
         w = self._weights(weights, seed)
+        self._warn_long_sequences(x)
         if backend == "float":
             from snnc.backends.golden.float_sim import simulate_float
 
@@ -151,8 +170,10 @@ class CompiledModel:
             from snnc.backends.golden.golden_sim import simulate_golden
             from snnc.quantize import quantize
 
-            return simulate_golden(quantize(self.graph, w), x, seed=seed, sample_ids=sample_ids,
-                                   record=record)
+            q = quantize(self.graph, w)
+            for note in q.clipping_notes():
+                _warn(note)
+            return simulate_golden(q, x, seed=seed, sample_ids=sample_ids, record=record)
         raise ValueError(f"unknown backend {backend!r}: use 'float' or 'golden'")
 
     def to_torch(self, weights=None, qat: bool = False, *, surrogate=None, tbptt=None,

@@ -77,6 +77,7 @@ class LayerReport:
     clipped: int = 0
     max_error: float = 0.0
     notes: list[str] = field(default_factory=list)
+    clip_note: str = ""         # the note of ``clipped`` (also in ``notes``), where it is not 0
 
 
 def require_quantized(obj, fn: str) -> None:
@@ -102,6 +103,11 @@ class QuantizedModel:
         """The model's notes, then each layer's (clipped weights, rounded decays and constants),
         prefixed with the layer's name."""
         return list(self.notes) + [f"layer '{r.name}': {n}" for r in self.report for n in r.notes]
+
+    def clipping_notes(self) -> list[str]:
+        """The notes of the layers whose weights were clipped to their format (values changed,
+        not only rounded)."""
+        return [f"layer '{r.name}': {r.clip_note}" for r in self.report if r.clip_note]
 
     def plan(self, name: str) -> LayerPlan:
         for p in self.plans:
@@ -352,8 +358,9 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
             err = float(np.max(np.abs(w - q * fmt.scale)))
             report.max_error = max(report.max_error, err)
     if report.clipped:
-        report.notes.append(f"{report.clipped} of {report.weights} weights clipped to the range of "
+        report.clip_note = (f"{report.clipped} of {report.weights} weights clipped to the range of "
                             f"{fmt} [{fmt.min_value:g}, {fmt.max_value:g}]")
+        report.notes.append(report.clip_note)
     return out
 
 

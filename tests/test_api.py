@@ -288,3 +288,32 @@ def test_load_dataset_takes_a_path_object(m, tmp_path):
              y_test=np.arange(2))
     ds = load_dataset(path, m)
     assert ds.name == f"npz:{path}" and ds.y_train.tolist() == [0, 1, 2]
+
+
+def test_what_the_result_cannot_show_is_a_warning(m, x):
+    """Weights the quantizer clipped and sequence steps beyond the model's were dropped without a
+    word by the API, where `snnc simulate` notes both."""
+    from snnc.weights import random_weights
+
+    w = random_weights(m.graph, 0)
+    w["hidden"]["weight"][:] = 5.0                  # fixed<8,6> reaches 1.98
+    with pytest.warns(UserWarning) as got:
+        m.simulate(x, weights=w, backend="golden")
+    assert [str(r.message) for r in got] == [
+        "layer 'hidden': 8192 of 8192 weights clipped to the range of fixed<8,6> [-2, 1.98438]"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # the float model uses them unquantised
+        m.simulate(x, weights=w, backend="float")
+        m.simulate(x, backend="golden")               # in range: nothing to say
+    alif = snnc.load(ROOT / "examples" / "recurrent_alif.snn")     # 40 steps, input [1]
+    seq = np.random.default_rng(0).random((2, 43, 1))
+    cut = ("input 'signal': each sample is a sequence of 43 steps and model 'mnist1d_alif' runs "
+           "40: its last 3 steps are not used")
+    for call in (lambda: alif.simulate(seq), lambda: alif.encode(seq),
+                 lambda: alif.simulate({"signal": seq}, backend="golden")):
+        with pytest.warns(UserWarning) as got:
+            call()
+        assert [str(r.message) for r in got] == [cut]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        alif.simulate(seq[:, :40])
