@@ -140,6 +140,27 @@ def cmd_convert(args) -> int:
             parser.error(f"{', '.join('--' + d.replace('_', '-') for d in given)}: "
                          f"option{'s' if len(given) > 1 else ''} of --to {target}, not --to "
                          f"{args.to}")
+    if args.to == "asn":
+        # calibration options that a fixed --threshold (or --calibrate 0) leaves unread
+        calib = [d for d in ("calibrate", "tolerance", "agreement")
+                 if getattr(args, d) != parser.get_default(d)]
+        if args.threshold is not None and calib:
+            parser.error(f"{', '.join('--' + d for d in calib)}: calibration "
+                         f"option{'s' if len(calib) > 1 else ''}, which --threshold (every "
+                         "layer's threshold, not calibrated) leaves unused")
+        unread = [d for d in calib if d != "calibrate"]
+        if args.calibrate == 0 and unread:
+            parser.error(f"{', '.join('--' + d for d in unread)}: calibration "
+                         f"option{'s' if len(unread) > 1 else ''}, which --calibrate 0 (no "
+                         "simulation) leaves unused")
+    model_path = os.path.join(args.out, "model.snn")
+    weights_path = os.path.join(args.out, "weights.npz")
+    for written in (model_path, weights_path):
+        for name, given in (("the ANN", args.ann), ("--weights", args.weights)):
+            if given and os.path.exists(written) and os.path.samefile(written, given):
+                raise SnnError(None, f"--out {args.out} would overwrite {name} '{given}' with the "
+                                     f"converted model's {os.path.basename(written)}",
+                               "write the converted model to another folder")
     opts = Options(to=args.to, steps=args.steps, tau_beta=args.tau_beta * 1e-3,
                    input_tau_beta=(args.input_tau_beta * 1e-3
                                    if args.input_tau_beta is not None else None),
@@ -166,9 +187,10 @@ def cmd_convert(args) -> int:
         raise SnnError(None, f"--check {args.check} measures the test accuracy and needs a data "
                              "set", "pass --dataset NAME")
     elif args.threshold is None:
-        print("note: no data set: the thresholds are not calibrated (every hidden layer's is "
-              "0.5) and the input format assumes values in [-1, 1]; pass --dataset NAME to "
-              "calibrate them", file=sys.stderr)
+        no_data = ("no data set: the thresholds are not calibrated (every hidden layer's is 0.5) "
+                   "and the input format assumes values in [-1, 1]; pass --dataset NAME to "
+                   "calibrate them")
+        print(f"note: {no_data}", file=sys.stderr)
     if data is not None:
         ann.dataset = ann.dataset or dataset_name
     result = convert(ann, opts, data.x_train if data is not None else None,
@@ -177,12 +199,12 @@ def cmd_convert(args) -> int:
         print(f"snnc convert: {result.info['warning']}", file=sys.stderr)
     for note in result.info.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
-    model_path = os.path.join(args.out, "model.snn")
-    weights_path = os.path.join(args.out, "weights.npz")
     snn = load_text(result.text, model_path).graph      # the result must check like any model
     _write_result(args.out, model_path, weights_path, result.text, snn, result.weights,
                   notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
     summary = {"model": model_path, "weights": weights_path, **result.info}
+    if data is None and args.threshold is None:
+        summary["notes"] = [no_data, *summary.get("notes", [])]
     if args.check and data is not None:
         summary.update(check_accuracy(ann, snn, result.weights, data, args.check))
         warning = saturation_warning(summary["saturation"], summary["samples"])

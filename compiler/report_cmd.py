@@ -239,6 +239,11 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
                                     + (f"; the other costs: {default.source}" if len(given) < 3
                                        else "") + ")")
     eff = measure(ctx.qmodel, x, y, seed=args.seed, lanes=ctx.lanes)
+    moot = [o for o, v in (("--e-mul", args.e_mul), ("--no-payload-multiply",
+                                                     args.no_payload_multiply)) if v is not None]
+    if moot and not any(layer.graded_sops for layer in eff.layers):
+        ctx.notes.append(f"{', '.join(moot)} changes nothing: model '{graph.name}' has no graded "
+                         "events (its spikes cost an add each)")
     rep = efficiency_report(eff, costs)
     rep["dataset"] = name
     ctx.notes.extend(rep["notes"])
@@ -308,6 +313,9 @@ def cmd_report(args) -> int:
         if getattr(args, kind) is None and stray:
             args._report_parser.error(f"{', '.join(stray)}: options of --{kind}, which is not "
                                       "given")
+    if args.no_payload_multiply and args.e_mul is not None:
+        args._report_parser.error("--e-mul: the cost of a graded event's multiply, which "
+                                  "--no-payload-multiply leaves uncounted")
     graph, qmodel, notes = load_quantized(
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")

@@ -650,6 +650,14 @@ def test_a_given_threshold_sets_the_state_format_or_is_refused(trained, tmp_path
      "--threshold, --m-f: options of --to asn, not --to if-rate"),
     (["--percentile", "50"], "--percentile: option of --to if-rate, not --to asn"),
     (["--input", "rate"], "--input: option of --to if-rate, not --to asn"),
+    # calibration options a fixed threshold or --calibrate 0 leaves unused (they were ignored)
+    (["--threshold", "0.3", "--calibrate", "10"], "--calibrate: calibration option, which "
+     "--threshold (every layer's threshold, not calibrated) leaves unused"),
+    (["--threshold", "0.3", "--tolerance", "3", "--agreement", "90"], "--tolerance, --agreement: "
+     "calibration options, which --threshold (every layer's threshold, not calibrated) leaves "
+     "unused"),
+    (["--calibrate", "0", "--agreement", "50"], "--agreement: calibration option, which "
+     "--calibrate 0 (no simulation) leaves unused"),
 ])
 def test_options_of_the_other_target_are_refused(tmp_path, capsys, argv, message):
     pt = tmp_path / "m.pt"
@@ -929,3 +937,37 @@ def test_a_named_pipe_as_the_ann_or_its_weights_is_refused(tmp_path):
             load_ann(str(RELU), str(fifo))
     assert info.value.message == (f"the weights file '{fifo}' is a named pipe (FIFO), not a "
                                   "regular file")
+
+
+def test_the_output_never_overwrites_the_ann_or_its_weights(trained, tmp_path, capsys):
+    """`snnc convert ANN --weights out/relu/weights.npz --out out/relu` replaced the trained ANN's
+    weights with the converted model's without a word (and the next run then refused them)."""
+    import shutil
+
+    folder = tmp_path / "relu"
+    folder.mkdir()
+    wpath = folder / "weights.npz"
+    shutil.copy(trained[3], wpath)
+    ann = folder / "model.snn"
+    shutil.copy(RELU, ann)
+    before = wpath.read_bytes(), ann.read_bytes()
+    for argv, name, given, written in (
+            ([str(RELU), "--weights", str(wpath)], "--weights", wpath, "weights.npz"),
+            ([str(ann), "--weights", str(trained[3])], "the ANN", ann, "model.snn")):
+        assert main(["convert", *argv, "--calibrate", "0", "--out", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert err.splitlines() == [
+            f"error: --out {folder} would overwrite {name} '{given}' with the converted model's "
+            f"{written}", "      = hint: write the converted model to another folder"]
+    assert (wpath.read_bytes(), ann.read_bytes()) == before
+
+
+def test_the_json_summary_holds_the_no_data_note(tmp_path, capsys):
+    pt = tmp_path / "m.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU(),
+                                   torch.nn.Linear(16, 10)).state_dict(), pt)
+    assert main(["convert", str(pt), "--out", str(tmp_path / "o"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    notes = json.loads(out)["notes"]
+    assert notes[0].startswith("no data set: the thresholds are not calibrated")
+    assert f"note: {notes[0]}" in err.splitlines()

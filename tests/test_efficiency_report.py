@@ -247,8 +247,8 @@ def test_cli_json(tmp_path):
     assert [l["name"] for l in r["layers"]] == ["x", "h", "o"]
     # costs are options; --samples takes the first N; --lanes overrides the hardware block
     rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
-                         "--samples", "1", "--lanes", "2", "--e-add", "1", "--e-mul", "2",
-                         "--e-mac", "3", "--no-payload-multiply", "--json"])
+                         "--samples", "1", "--lanes", "2", "--e-add", "1", "--e-mac", "3",
+                         "--no-payload-multiply", "--json"])
     assert rc == 0, err
     r = json.loads(out)["efficiency"]
     assert r["samples"] == 1 and r["sops_per_inference"] == 26.0      # 16 + 5 spikes x 2
@@ -257,7 +257,8 @@ def test_cli_json(tmp_path):
     assert r["energy"]["payload_multiply_counted"] is False
     assert r["cycles"]["lanes"] == 2 and r["cycles"]["mean_per_inference"] == 63.0 + d
     # costs of one's own are not attributed to Horowitz's table (they were)
-    assert r["energy"]["source"] == "given on the command line (--e-add 1, --e-mul 2, --e-mac 3)"
+    assert r["energy"]["source"].startswith("given on the command line (--e-add 1, --e-mac 3; "
+                                            "the other costs: ")
     rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
                          "--e-add", "0.5", "--json"])
     source = json.loads(out)["efficiency"]["energy"]["source"]
@@ -392,3 +393,32 @@ def test_saturation_is_counted_per_layer_and_in_the_json_notes(tmp_path):
                          for n, s in expect.items() if s)
     assert (f"  saturation (the golden model's clamps, all samples): {by_layer}; total "
             f"{r['saturation']['total']}") in out.splitlines()
+
+
+def test_multiply_costs_that_count_for_nothing_are_refused_or_said(tmp_path, capsys):
+    """`--no-payload-multiply --e-mul 50` listed the 50 pJ among the costs used; on a model
+    without graded events (rate input, IF) both options changed nothing without a word."""
+    model, weights, data = _files(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+              "--no-payload-multiply", "--e-mul", "50"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "snnc report: error: --e-mul: the cost of a graded event's multiply, which "
+        "--no-payload-multiply leaves uncounted")
+    rate = tmp_path / "rate.snn"
+    text = TINY.replace("model tiny", "model rate").replace("input x[3] = direct(scale = 1.0)",
+                                                            "input x[3] = rate(gain = 1.0)")
+    rate.write_text(text)
+    rate_weights = tmp_path / "rate.npz"
+    save_weights(str(rate_weights), load_text(text, str(rate)).graph, W)
+    for extra, said in ((["--e-mul", "50"], "--e-mul"),
+                        (["--no-payload-multiply"], "--no-payload-multiply")):
+        rc, out, err = _run(["report", str(rate), "--weights", str(rate_weights), "--efficiency",
+                             "--dataset", data, *extra])
+        assert rc == 0, err
+        assert (f"note: {said} changes nothing: model 'rate' has no graded events (its spikes "
+                "cost an add each)") in err.splitlines()
+    rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                         "--e-mul", "50"])              # a direct input's events are graded
+    assert rc == 0 and "changes nothing" not in err, err
