@@ -156,6 +156,8 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
     from snnc.serialize import graph_hash
 
     graph = _graph(graph, "save_weights")
+    if notes is not None and not isinstance(notes, str):       # 3 was written as "3"
+        raise TypeError(f"notes must be a str or None, not {type(notes).__name__}")
     path = os.fspath(path)
     if os.path.isdir(path):
         raise SnnError(None, f"cannot write weights file '{path}': it is a directory")
@@ -164,7 +166,7 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
     meta = {"format": FORMAT, "version": VERSION, "model": graph.name,
             "graph_hash": graph_hash(graph), "created_by": created_by()}
     if notes:
-        meta["notes"] = str(notes)
+        meta["notes"] = notes
     arrays[META_KEY] = np.array(json.dumps(meta, sort_keys=True))
     directory = os.path.dirname(os.path.abspath(path))
     try:

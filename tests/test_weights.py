@@ -465,6 +465,16 @@ def test_random_weights_seeds_are_integers_in_range():
         assert str(e.value) == f"seed must be an integer from 0 to 2**64 - 1, not {bad}"
 
 
+def test_save_weights_notes_are_text(tmp_path):
+    g = graph()
+    with pytest.raises(TypeError) as e:
+        save_weights(tmp_path / "w.npz", g, random_weights(g), notes=3)
+    assert str(e.value) == "notes must be a str or None, not int"
+    assert not (tmp_path / "w.npz").exists()
+    save_weights(tmp_path / "w.npz", g, random_weights(g), notes="made by a test")
+    assert load_weights(tmp_path / "w.npz", g)["h"]["weight"].shape == (4, 6)
+
+
 def test_save_and_load_take_a_compiled_model(tmp_path):
     # snnc.load(...) where the graph is wanted: AttributeError 'CompiledModel' has no 'layers'
     import snnc
