@@ -157,7 +157,7 @@ def cmd_convert(args) -> int:
     weights_path = os.path.join(args.out, "weights.npz")
     for written in (model_path, weights_path):
         for name, given in (("the ANN", args.ann), ("--weights", args.weights)):
-            if given and os.path.exists(written) and os.path.samefile(written, given):
+            if given and _same_file(written, given):
                 raise SnnError(None, f"--out {args.out} would overwrite {name} '{given}' with the "
                                      f"converted model's {os.path.basename(written)}",
                                "write the converted model to another folder")
@@ -222,6 +222,13 @@ def cmd_convert(args) -> int:
     if summary.get("saturation_warning"):
         print(f"snnc convert: warning: {summary['saturation_warning']}", file=sys.stderr)
     return 0
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:                     # either does not exist (or cannot be looked at)
+        return False
 
 
 def _write_result(out: str, model_path: str, weights_path: str, text: str, snn: ir.Graph,
