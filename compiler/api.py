@@ -127,19 +127,16 @@ class CompiledModel:
         return {inp.name: encode(inp, data[inp.name], self.graph.time.steps, seed, ids)
                 for inp in self.graph.inputs}
 
-    def _warn_long_sequences(self, x) -> None:
+    def _warn_long_sequences(self, data) -> None:
         """A warning per input whose samples are sequences longer than the model's ``steps``
-        (the encoders use the first ``steps``), in the words of ``snnc simulate``'s note."""
-        from snnc.backends.golden.common import batch_inputs
+        (the encoders use the first ``steps``), ``snnc simulate``'s note. ``data``: checked
+        batches, input name -> array, or one array for a single-input model."""
+        from snnc.datasets import sequence_notes
 
-        data = batch_inputs(self.graph, x)
-        steps = self.graph.time.steps
         for inp in self.graph.inputs:
-            got = data[inp.name].shape
-            if len(got) == len(inp.shape) + 2 and got[2:] == tuple(inp.shape) and got[1] > steps:
-                _warn(f"input '{inp.name}': each sample is a sequence of {got[1]} steps and model "
-                      f"'{self.graph.name}' runs {steps}: its last {got[1] - steps} steps are not "
-                      "used")
+            batch = data[inp.name] if isinstance(data, dict) else data
+            for note in sequence_notes(batch, self.graph, f"input '{inp.name}'", inp):
+                _warn(note)
 
     def simulate(self, x, weights=None, backend: str = "float", seed: int = 0, sample_ids=None,
                  record: bool = False):
@@ -161,20 +158,23 @@ class CompiledModel:
         """
         record = _flag("record", record)
         w = self._weights(weights, seed)
-        self._warn_long_sequences(x)
         if backend == "float":
             from snnc.backends.golden.float_sim import simulate_float
 
-            return simulate_float(self.graph, w, x, seed=seed, sample_ids=sample_ids, record=record)
-        if backend == "golden":
+            result = simulate_float(self.graph, w, x, seed=seed, sample_ids=sample_ids,
+                                    record=record)
+        elif backend == "golden":
             from snnc.backends.golden.golden_sim import simulate_golden
             from snnc.quantize import quantize
 
             q = quantize(self.graph, w)
             for note in q.clipping_notes():
                 _warn(note)
-            return simulate_golden(q, x, seed=seed, sample_ids=sample_ids, record=record)
-        raise ValueError(f"unknown backend {backend!r}: use 'float' or 'golden'")
+            result = simulate_golden(q, x, seed=seed, sample_ids=sample_ids, record=record)
+        else:
+            raise ValueError(f"unknown backend {backend!r}: use 'float' or 'golden'")
+        self._warn_long_sequences(x)        # the simulation has checked the batches
+        return result
 
     def to_torch(self, weights=None, qat: bool = False, *, surrogate=None, tbptt=None,
                  seed: int = 0):

@@ -140,15 +140,16 @@ def _load_dataset(name: str, graph: ir.Graph) -> Dataset:
     return ds
 
 
-def sequence_notes(x, graph: ir.Graph, what: str) -> tuple[str, ...]:
-    """A note when samples ``x``, as :func:`fit_input` returns them, are sequences longer than the
-    model's ``steps``: the simulation uses the first ``steps`` of each, the rest is left out (said,
-    not silently dropped)."""
-    shape, steps = tuple(model_input(graph).shape), graph.time.steps
-    x = np.asarray(x)
-    if x.ndim != len(shape) + 2 or x.shape[1] <= steps:
+def sequence_notes(x, graph: ir.Graph, what: str, inp: ir.Input | None = None) -> tuple[str, ...]:
+    """A note when samples ``x`` of input ``inp`` (default: the model's one input), as
+    :func:`fit_input` returns them, are sequences longer than the model's ``steps``: the
+    simulation uses the first ``steps`` of each, the rest is left out (said, not silently
+    dropped)."""
+    shape, steps = tuple((inp or model_input(graph)).shape), graph.time.steps
+    got = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)    # (a torch tensor too)
+    if len(got) != len(shape) + 2 or got[1] <= steps:
         return ()
-    length = x.shape[1]
+    length = got[1]
     return (f"{what}: each sample is a sequence of {length} steps and model '{graph.name}' runs "
             f"{steps}: its last {length - steps} steps are not used",)
 

@@ -145,12 +145,17 @@ def loss_of(out, labels: torch.Tensor, cfg: TrainConfig, steps: int) -> torch.Te
     raise ValueError(f"unknown loss {cfg.loss!r}")
 
 
-def spike_rate(out, steps: int) -> torch.Tensor:
-    counts = out.spike_counts()
-    total = sum(c.sum() for c in counts.values())
-    neurons = sum(c[0].numel() for c in counts.values())
-    batch = next(iter(counts.values())).shape[0]
-    return total / (neurons * batch * steps)
+def _per_neuron_and_step(counts, steps: int) -> torch.Tensor:
+    """The sum of ``counts`` (``[B, *shape]`` per layer, summed over the steps) per neuron, sample
+    and step."""
+    total = sum(c.sum() for c in counts)
+    neurons = sum(c[0].numel() for c in counts)
+    return total / (neurons * counts[0].shape[0] * steps)
+
+
+def spike_rate(counts: dict[str, torch.Tensor], steps: int) -> torch.Tensor:
+    """Spikes per neuron and step of every layer (``counts``: ``SNNOutput.spike_counts()``)."""
+    return _per_neuron_and_step(list(counts.values()), steps)
 
 
 def activity_layers(graph: ir.Graph) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -173,18 +178,14 @@ def activity_layers(graph: ir.Graph) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(spiking), tuple(relu)
 
 
-def activity_penalty(out, layers: tuple[tuple[str, ...], tuple[str, ...]],
-                     steps: int) -> torch.Tensor | None:
-    """The regulariser's term per neuron and step: spikes of the spiking layers (through their
-    surrogate gradients) plus activations of the ReLU layers, over their neurons (``layers`` from
-    :func:`activity_layers`); None where there is nothing to penalise."""
+def activity_penalty(out, counts: dict[str, torch.Tensor],
+                     layers: tuple[tuple[str, ...], tuple[str, ...]], steps: int) -> torch.Tensor:
+    """The regulariser's term per neuron and step: spikes of the spiking layers (``counts``, as
+    for :func:`spike_rate`; through their surrogate gradients) plus activations of the ReLU
+    layers (``layers`` from :func:`activity_layers`, not both empty)."""
     spiking, relu = layers
-    parts = [out.spikes[name] for name in spiking] + [out.payloads[name] for name in relu]
-    if not parts:
-        return None
-    total = sum(v.sum() for v in parts)
-    neurons = sum(v[0, 0].numel() for v in parts)
-    return total / (neurons * parts[0].shape[1] * steps)
+    return _per_neuron_and_step([counts[name] for name in spiking]
+                                + [out.payloads[name].sum(0) for name in relu], steps)
 
 
 def _optimizer(cfg: TrainConfig, params):
@@ -309,9 +310,10 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                 yb = torch.as_tensor(dataset.y_train[idx], dtype=torch.long)
                 out = model(xb)
                 loss = loss_of(out, yb, cfg, steps)
-                rate = spike_rate(out, steps)
-                if cfg.spike_reg and penalised is not None:
-                    loss = loss + cfg.spike_reg * activity_penalty(out, penalised, steps)
+                counts = out.spike_counts()
+                rate = spike_rate(counts, steps)
+                if penalised is not None:           # spike_reg > 0
+                    loss = loss + cfg.spike_reg * activity_penalty(out, counts, penalised, steps)
                 value = loss.item()         # one sync per batch, for the check and the log
                 _check_loss(loss, value, graph, cfg, epoch, b + 1)
                 opt.zero_grad(set_to_none=True)
