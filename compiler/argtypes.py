@@ -58,7 +58,9 @@ def nonnegative_int(text: str) -> int:
     return _count(_int_at_least(text, 0, "must be 0 or more, not {}"))
 
 
-MAX_SEED = 2**31       # the largest integer a model's `train { seed = ... }` takes
+#: the largest seed an option takes: the Python API's and the encoders' (a 64-bit seed; a model's
+#: `train { seed = ... }` is an integer of the language, at most 2**31)
+MAX_SEED = 2**64 - 1
 
 
 def _int_between(text: str, low: int, high: int) -> int:
@@ -69,8 +71,45 @@ def _int_between(text: str, low: int, high: int) -> int:
 
 
 def seed(text: str) -> int:
-    """A random seed: an integer from 0 to ``MAX_SEED``, as in a model's train block."""
+    """A random seed: an integer from 0 to ``MAX_SEED`` (2**64 - 1), as the Python API takes."""
     return _int_between(text, 0, MAX_SEED)
+
+
+def pnr_seed(text: str) -> int:
+    """nextpnr's placement seed: an integer from 0 to 2**31 - 1 (a C int there)."""
+    return _int_between(text, 0, 2**31 - 1)
+
+
+class SeedOption(argparse.Action):
+    """``--seed``: stores the seed, and ``seed_given`` = True (a seed the user chose, which
+    :func:`unused_seed_notes` says nothing about when left at its default)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.seed_given = True
+
+
+def add_seed(p: argparse.ArgumentParser, help: str, default: int | None = 0) -> None:
+    """The ``--seed`` option of a command (0 to ``MAX_SEED``)."""
+    p.add_argument("--seed", type=seed, default=default, metavar="S", action=SeedOption,
+                   help=help)
+    p.set_defaults(seed_given=False)
+
+
+def unused_seed_notes(args, graph, *, encodes: bool) -> list[str]:
+    """A note when ``--seed`` was given but changes nothing: the weights come from a file and
+    (``encodes``: the command runs the input encoders) no input is rate-coded, the only random
+    encoder; a command that does not encode uses the seed for random weights only."""
+    from snnc import ir
+
+    if not getattr(args, "seed_given", False) or not getattr(args, "weights", None):
+        return []
+    if encodes and any(isinstance(i.encoding, ir.Rate) for i in graph.inputs):
+        return []
+    why = ("no input is rate-coded (the seed feeds the `rate` encoder and random weights only)"
+           if encodes else "this command uses the seed for random weights only")
+    return [f"--seed {args.seed} changes nothing here: the weights come from --weights and "
+            f"{why}"]
 
 
 def lanes(text: str) -> int:

@@ -36,8 +36,7 @@ def register(sub) -> None:
     p.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
     p.add_argument("--weights", metavar="W", type=argtypes.input_file,
                    help="weights file (.npz, docs/weights.md); random weights when left out")
-    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
-                   help="seed of the random weights (default 0)")
+    argtypes.add_seed(p, "seed of the random weights (default 0)")
     p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="neurons updated per cycle in the layers without their own `lanes` "
                         "(default: the hardware block's lanes, or 4)")
@@ -83,6 +82,7 @@ def cmd_compile(args) -> int:
                              f"{ir.MAX_FIFO_DEPTH}") from None
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
+    notes += argtypes.unused_seed_notes(args, graph, encodes=False)
     # what the target cannot build, before the output folder exists (a failed compile left an
     # empty folder)
     if args.target == "hls":

@@ -71,7 +71,7 @@ def _fpga_arguments(p) -> None:
     g.add_argument("--freq", type=argtypes.finite_float, metavar="MHZ",
                    help="clock target for nextpnr (default: 75 MHz on iCE40 HX8K, 50 on UP5K, "
                         "85 on ECP5-25F)")
-    g.add_argument("--pnr-seed", type=argtypes.seed, metavar="N",
+    g.add_argument("--pnr-seed", type=argtypes.pnr_seed, metavar="N",
                    help="nextpnr placement seed (default 1)")
     g.add_argument("--keep", metavar="DIR",
                    help="keep the generated design, scripts, logs and reports in DIR")
@@ -283,9 +283,8 @@ def register(sub) -> None:
     p.add_argument("model", metavar="MODEL", help=".snn model file")
     p.add_argument("--weights", metavar="W", help="weights file (.npz, docs/weights.md); random "
                                                   "weights when left out")
-    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
-                   help="seed of the random weights, or with --efficiency of the input encoders "
-                        "(default 0)")
+    argtypes.add_seed(p, "seed of the random weights, or with --efficiency of the input "
+                         "encoders (default 0)")
     p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="neurons updated per cycle in the layers without their own `lanes` "
                         "(default: the hardware block's lanes, or 4)")
@@ -319,6 +318,7 @@ def cmd_report(args) -> int:
     graph, qmodel, notes = load_quantized(
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")
+    notes += argtypes.unused_seed_notes(args, graph, encodes=args.efficiency is not None)
     ctx = ReportContext(args.model, graph, qmodel, args.weights, args.lanes, notes)
     for k in wanted:
         k.check(ctx, args)

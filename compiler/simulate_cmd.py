@@ -48,8 +48,7 @@ def register(sub) -> None:
                           "block's dataset")
     p.add_argument("--samples", type=positive_int, default=DEFAULT_SAMPLES, metavar="N",
                    help=f"simulate the first N samples (default {DEFAULT_SAMPLES})")
-    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
-                   help="seed of the rate encoder and of random weights (default 0)")
+    argtypes.add_seed(p, "seed of the rate encoder and of random weights (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--plot", metavar="PNG", help="write a spike raster per layer and the membrane "
                                                  "traces of the first sample to this PNG file")
@@ -95,6 +94,7 @@ def cmd_simulate(args) -> int:
         weights_info = {"file": None, "random": True, "seed": args.seed, "scale": DEFAULT_SCALE}
         notes.append(f"no --weights given: simulating with random weights (seed {args.seed}, "
                      f"uniform +-{DEFAULT_SCALE:g}/sqrt(fan_in)); predictions are chance-level")
+    notes += argtypes.unused_seed_notes(args, graph, encodes=True)
 
     # data
     x, labels, sample_ids, data_info = _data(args, graph)

@@ -35,8 +35,7 @@ def register(sub) -> None:
                    help=f"co-simulate the first N test samples (default {DEFAULT_SAMPLES})")
     p.add_argument("--dataset", metavar="NAME", help="digits, mnist1d or npz:PATH (its test "
                                                      "split); default: the train block's dataset")
-    p.add_argument("--seed", type=argtypes.seed, default=0, metavar="S",
-                   help="seed of the rate encoder (default 0, as snnc simulate)")
+    argtypes.add_seed(p, "seed of the rate encoder (default 0, as snnc simulate)")
     p.add_argument("--waves", metavar="FILE.fst", help="write a waveform trace (Verilog only)")
     p.add_argument("--backend", choices=("verilog", "hls"), default="verilog",
                    help="the hardware to verify (default verilog)")
@@ -296,9 +295,10 @@ def cmd_verify(args) -> int:
     x, labels, ids, name = test_data(graph, args.dataset, args.samples, notes)
     for w in warnings:
         print(w.format(), file=sys.stderr)
-    for note in qmodel.all_notes():
+    seed_notes = argtypes.unused_seed_notes(args, graph, encodes=True)
+    for note in qmodel.all_notes() + seed_notes:
         print(f"note: {note}", file=sys.stderr)
-    notes.extend(qmodel.all_notes())
+    notes.extend(qmodel.all_notes() + seed_notes)
     run, comp, info = run_hardware(args.backend, qmodel, x, ids, args.seed, lanes=args.lanes,
                                    waves=args.waves)
     if info is None:      # HLS: the golden figures come from the golden model itself

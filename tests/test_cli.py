@@ -393,12 +393,13 @@ def test_ascii_numbers_still_parse():
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "M", "--seed", "-1", "--out", "o"],
-     "snnc train: error: argument --seed: must be between 0 and 2147483648, not -1"),
+     "snnc train: error: argument --seed: must be between 0 and 18446744073709551615, not -1"),
     (["train", "M", "--seed", "18446744073709551616", "--out", "o"],
-     "snnc train: error: argument --seed: must be between 0 and 2147483648, not "
+     "snnc train: error: argument --seed: must be between 0 and 18446744073709551615, not "
      "18446744073709551616"),
     (["simulate", "M", "--backend", "golden", "--seed", "-1"],
-     "snnc simulate: error: argument --seed: must be between 0 and 2147483648, not -1"),
+     "snnc simulate: error: argument --seed: must be between 0 and 18446744073709551615, not "
+     "-1"),
     (["verify", "M", "--weights", "W", "--seed", "x"],
      "snnc verify: error: argument --seed: 'x' is not an integer"),
     (["compile", "M", "--target", "hls", "-o", "o", "--lanes", "65"],
@@ -409,13 +410,32 @@ def test_ascii_numbers_still_parse():
      "snnc verify: error: argument --lanes: must be between 1 and 64, not 0"),
 ])
 def test_seed_and_lanes_options_take_the_models_ranges(capsys, argv, message):
-    """--seed takes what a model's train block does (0 to 2^31; -1 was an internal error of
-    train), --lanes what its hardware block does (1 to 64; --lanes 100000 wrote 13 MB of memory
+    """--seed takes what the Python API does (0 to 2^64 - 1; -1 was an internal error of
+    train), --lanes what a hardware block does (1 to 64; --lanes 100000 wrote 13 MB of memory
     files for a 10-neuron layer)."""
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == message
+
+
+def test_a_python_runs_64_bit_seed_repeats_on_the_command_line(capsys):
+    """The API takes seeds up to 2^64 - 1 and the CLI took only up to 2^31, so a Python run
+    with a larger seed could not be repeated with `snnc simulate --seed`."""
+    import snnc
+
+    seed = 2**64 - 5
+    code = main(["simulate", "examples/digits.snn", "--backend", "golden", "--dataset",
+                 "digits", "--samples", "3", "--seed", str(seed), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["seed"] == seed
+    from snnc.datasets import load_dataset
+
+    m = snnc.load("examples/digits.snn")
+    data = load_dataset("digits", m.graph)
+    res = m.simulate(data.x_test[:3], backend="golden", seed=seed)
+    assert out["outputs"]["out"]["values"] == res.outputs["out"].count.tolist()
+    assert out["predictions"] == res.predictions.tolist()
 
 
 def test_errors_of_other_commands_with_json_are_json_too(capsys, tmp_path):
@@ -461,3 +481,35 @@ def test_an_internal_error_with_json_is_json_too(capsys, monkeypatch, good):
         "severity": "internal", "message": "RuntimeError: value cannot be converted", "hint": None,
         "file": None, "line": None, "col": None, "end_line": None, "end_col": None}
     assert "snnc: internal error: RuntimeError: value cannot be converted" in err
+
+
+def _saved_random_weights(tmp_path, example: str) -> str:
+    from snnc.build import load
+    from snnc.weights import random_weights, save_weights
+
+    graph = load(f"examples/{example}").graph
+    path = str(tmp_path / "w.npz")
+    save_weights(path, graph, random_weights(graph, seed=0))
+    return path
+
+
+@pytest.mark.parametrize("example,argv,said", [
+    # direct input and weights from a file: nothing random is left for the seed
+    ("digits_relu.snn", ["simulate", "--backend", "golden", "--samples", "2", "--seed", "3"],
+     "--seed 3 changes nothing here: the weights come from --weights and no input is rate-coded "
+     "(the seed feeds the `rate` encoder and random weights only)"),
+    ("digits.snn", ["compile", "--target", "verilog", "--seed", "4"],
+     "--seed 4 changes nothing here: the weights come from --weights and this command uses the "
+     "seed for random weights only"),
+    # a rate-coded input uses the seed; a default seed is never remarked on
+    ("digits.snn", ["simulate", "--backend", "golden", "--samples", "2", "--seed", "3"], None),
+    ("digits_relu.snn", ["simulate", "--backend", "golden", "--samples", "2"], None),
+])
+def test_a_seed_that_changes_nothing_is_said(capsys, tmp_path, example, argv, said):
+    w = _saved_random_weights(tmp_path, example)
+    extra = ["-o", str(tmp_path / "out")] if argv[0] == "compile" else []
+    code = main([argv[0], f"examples/{example}", "--weights", w, *argv[1:], *extra])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    seed_notes = [l for l in err.splitlines() if l.startswith("note: --seed")]
+    assert seed_notes == ([f"note: {said}"] if said else [])
