@@ -422,3 +422,18 @@ def test_multiply_costs_that_count_for_nothing_are_refused_or_said(tmp_path, cap
     rc, out, err = _run(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
                          "--e-mul", "50"])              # a direct input's events are graded
     assert rc == 0 and "changes nothing" not in err, err
+
+
+def test_a_relu_layers_spikes_are_said_to_be_its_non_zero_values(measured):
+    """A ReLU layer's "spikes" in the table are its non-zero values (the events it sends); the
+    report called them spikes without a word."""
+    line = "  (a ReLU layer's spikes are its non-zero values: the events it sends)"
+    relu = TINY.replace("with IF(threshold = 1.0, reset = subtract)\nlayer o", "with ReLU\nlayer o")
+    assert relu != TINY
+    q = quantize(load_text(relu, "<tiny>").graph, W)
+    r = eff.efficiency_report(eff.measure(q, X, Y))
+    lines = eff.report_lines(r)
+    assert lines[lines.index(line) - 1].startswith("  o ")       # right after the table
+    # both of h's values are non-zero in both samples, at each of the 4 steps
+    assert [l["spikes_per_inference"] for l in r["layers"] if l["name"] == "h"] == [8.0]
+    assert line not in eff.report_lines(eff.efficiency_report(measured[1]))

@@ -363,3 +363,12 @@ def test_the_spike_rate_regulariser_lowers_spikes_and_relu_activations(capsys, t
     for model, reg in ((relu_model, 1), (DIGITS, 20)):
         (a0, r0), (a1, r1) = active[model, 0], active[model, reg]
         assert a1 < 0.8 * a0 and r1 < 0.8 * r0, (model, active)
+
+
+def test_the_epoch_line_calls_a_relu_layers_rate_events(capsys, tmp_path):
+    """The epoch line said "spikes/neuron/step" for an ANN, whose ReLU layers send values."""
+    for model, name in ((ROOT / "examples" / "digits_relu.snn", "events"), (DIGITS, "spikes")):
+        assert main(["train", str(model), "--epochs", "1", "--out",
+                     str(tmp_path / name)]) == 0
+        epoch = [l for l in capsys.readouterr().err.splitlines() if l.startswith("epoch 1/1:")]
+        assert len(epoch) == 1 and f"  {name}/neuron/step 0." in epoch[0], epoch

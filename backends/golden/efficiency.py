@@ -418,6 +418,8 @@ def report_lines(r: dict) -> list[str]:
         out.append(f"  {l['name']:<12} {l['kind']:<10} {l['neuron']:<8} {l['neurons']:>7} "
                    f"{l['spikes_per_inference']:>11.1f} {l['sops_per_inference']:>11.0f} "
                    f"{l['macs_per_inference']:>9} {l['cycles_per_inference']:>12.0f}")
+    if any(l["neuron"] == "ReLU" for l in r["layers"]):
+        out.append("  (a ReLU layer's spikes are its non-zero values: the events it sends)")
     by_layer = "; ".join(f"{l['name']}: " + ", ".join(f"{k} {v}" for k, v in l["saturation"].items())
                          for l in r["layers"] if l["saturation"])
     total = r["saturation"]["total"]

@@ -232,6 +232,8 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+        # what the logged rate counts: "events" where a ReLU layer's are its non-zero values
+        self.rate_name = "spikes/neuron/step"
 
     def batch(self, epoch: int, epochs: int, done: int, total: int, loss: float) -> None:
         if not self.tty:
@@ -249,7 +251,7 @@ class Progress:
             self.stream.write("\r" + " " * 80 + "\r")
         self.stream.write(f"epoch {log.epoch}/{epochs}: loss {log.loss:.4f}  train "
                           f"{100 * log.train_accuracy:.2f}%  test {100 * log.test_accuracy:.2f}%  "
-                          f"spikes/neuron/step {log.spike_rate:.3f}{'  (QAT)' if log.qat else ''}  "
+                          f"{self.rate_name} {log.spike_rate:.3f}{'  (QAT)' if log.qat else ''}  "
                           f"{log.seconds:.1f} s\n")
         self.stream.flush()
 
@@ -285,6 +287,8 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
                     else cfg.epochs - max(1, cfg.epochs // 10) + 1)
     result = TrainResult(weights={})
     progress = progress or Progress(enabled=False)
+    if any(isinstance(getattr(l, "neuron", None), ir.ReLU) for l in graph.layers):
+        progress.rate_name = "events/neuron/step"      # a ReLU layer's are non-zero values
     log_file = open(log_path, "w") if log_path else None
     test_offset = 0  # test sample i has encoder id i, as in `snnc simulate --dataset`
     try:
