@@ -260,13 +260,9 @@ def _write_result(out: str, model_path: str, weights_path: str, text: str, snn: 
 
 def _dataset(name: str, ann: Ann):
     """The data set shaped for the ANN's input."""
-    from snnc.argtypes import special_file
     from snnc.build import load_text
     from snnc.datasets import load_dataset
 
-    what = special_file(name[4:]) if name.startswith("npz:") else None
-    if what:                            # the ANN's train block's: --dataset's type checks its own
-        raise SnnError(None, f"data set file '{name[4:]}' is {what}, not a regular file")
     shape = ", ".join(map(str, ann.input_shape))
     classes = ann.layers[-1].units
     # a model with the ANN's input and output names, so that the data set's errors name them

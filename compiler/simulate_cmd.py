@@ -336,9 +336,6 @@ def _data(args, graph):
         else:
             raise SnnError(None, "no data to simulate: give --input FILE.npy or --dataset NAME",
                            "data sets: digits, mnist1d, npz:PATH")
-        what = argtypes.special_file(name[4:]) if name.startswith("npz:") else None
-        if what:                        # the train block's (--dataset's type checks its own)
-            raise SnnError(None, f"data set file '{name[4:]}' is {what}, not a regular file")
     ds = load_dataset(name, graph)
     if not args.stream:                     # --stream refuses sequences: no note first
         print_notes(ds.notes)
