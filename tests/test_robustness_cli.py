@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from hostile_files import no_hang
 
 from snnc.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
 
 MODEL = """\
 model tiny
@@ -72,24 +69,6 @@ def test_a_named_pipe_as_a_data_set_file_is_an_option_error(tmp_path, model, cmd
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"snnc {cmd[0]}: error: argument --dataset: data set file '{fifo}' is a named pipe "
         "(FIFO), not a regular file")
-
-
-def test_a_named_pipe_as_the_train_blocks_data_set_is_located_there(tmp_path, capsys):
-    """The train block's `dataset = "npz:FIFO"` was refused by simulate's own check, without a
-    location; the data set loader refuses it, located at the value like its other errors."""
-    fifo = tmp_path / "data.npz"
-    os.mkfifo(fifo)
-    text = (ROOT / "examples" / "digits.snn").read_text()
-    assert "    dataset = digits\n" in text
-    model = tmp_path / "m.snn"
-    model.write_text(text.replace("    dataset = digits\n", f'    dataset = "npz:{fifo}"\n'))
-    line = next(i for i, l in enumerate(model.read_text().splitlines(), 1) if "npz:" in l)
-    with no_hang():
-        assert main(["simulate", str(model)]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert err[0] == (f"{model}:{line}:15: error: data set file '{fifo}' is a named pipe (FIFO), "
-                      "not a regular file")
-    assert err[2].strip().startswith("|") and err[2].count("^") == len(f'"npz:{fifo}"')
 
 
 # ------------------------------------------------------------------ compile -o DIR
