@@ -203,8 +203,9 @@ def cmd_convert(args) -> int:
     _write_result(args.out, model_path, weights_path, result.text, snn, result.weights,
                   notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
     summary = {"model": model_path, "weights": weights_path, **result.info}
-    if data is None and args.threshold is None:
-        summary["notes"] = [no_data, *summary.get("notes", [])]
+    # the notes printed (every conversion's JSON has the key, an empty list too)
+    summary["notes"] = ([no_data] if data is None and args.threshold is None else []) + \
+        list(summary.get("notes", []))
     if args.check and data is not None:
         summary.update(check_accuracy(ann, snn, result.weights, data, args.check))
         warning = saturation_warning(summary["saturation"], summary["samples"])

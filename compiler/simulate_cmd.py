@@ -97,7 +97,8 @@ def cmd_simulate(args) -> int:
     notes += argtypes.unused_seed_notes(args, graph, encodes=True)
 
     # data
-    x, labels, sample_ids, data_info = _data(args, graph)
+    said: list[str] = []                # the data's notes, printed as they come
+    x, labels, sample_ids, data_info = _data(args, graph, said)
     n = x.shape[0]
     if n == 0:
         raise SnnError(None, f"{data_info['description']} holds no samples")
@@ -109,7 +110,8 @@ def cmd_simulate(args) -> int:
 
         qmodel = quantize(graph, weights)
     if getattr(args, "stream", None):
-        return _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes)
+        return _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes,
+                           said)
     if getattr(args, "settle", 0):
         raise SnnError(None, "--settle applies to --stream only")
     result = _simulate(args.backend, graph, weights, qmodel, x, args.seed, sample_ids)
@@ -144,7 +146,7 @@ def cmd_simulate(args) -> int:
                         for name, r in result["outputs"].items()},
             "stats": stats["layers"], "totals": stats["totals"],
             "quantization": report,
-            "warnings": [w.to_json() for w in warnings], "notes": notes,
+            "warnings": [w.to_json() for w in warnings], "notes": said + notes,
             "plot": plot,
         }
         print(json.dumps(out, indent=2))
@@ -184,8 +186,10 @@ def _stream_of_sequences(inp, description: str, shape):
                     "stream static samples (a data set whose samples have the input's shape)")
 
 
-def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes) -> int:
-    """``--stream S``: the samples as one stream of frames through a network never reset."""
+def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, notes,
+                said) -> int:
+    """``--stream S``: the samples as one stream of frames through a network never reset
+    (``said``: the notes on the data, printed already)."""
     import numpy as np
 
     from snnc import ir
@@ -246,7 +250,7 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
                                      "sops": st.sops_per_frame.tolist()},
                        "saturation": st.saturation, "saturation_total": sat_total},
             "quantization": report,
-            "warnings": [w.to_json() for w in warnings], "notes": notes}, indent=2))
+            "warnings": [w.to_json() for w in warnings], "notes": said + notes}, indent=2))
         return 0
     settle = (f" (the first {args.settle} left out of each frame's readout)" if args.settle
               else "")
@@ -278,8 +282,9 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
 # ------------------------------------------------------------------ data
 
 
-def _data(args, graph):
-    """Samples fitted to the model, labels (or None), sample ids and a description."""
+def _data(args, graph, said: list):
+    """Samples fitted to the model, labels (or None), sample ids and a description. The notes
+    on the data are printed and added to ``said`` (for --json)."""
     import numpy as np
 
     from snnc.datasets import (fewer_samples_note, fit_input, load_dataset, model_input,
@@ -317,15 +322,19 @@ def _data(args, graph):
                 and math.prod(x.shape[1:]) == math.prod(inp.shape)):
             # as many samples as steps: maybe one sequence saved without its batch axis
             dims = ", ".join(map(str, inp.shape))
-            print(f"note: input file '{path}' of shape {list(x.shape)} is read as {steps} samples "
-                  f"of [{dims}] (the first axis is the batch), not as one sequence of {steps} "
-                  f"steps; save one sequence as [1, {steps}, {dims}]", file=sys.stderr)
+            note = (f"input file '{path}' of shape {list(x.shape)} is read as {steps} samples "
+                    f"of [{dims}] (the first axis is the batch), not as one sequence of {steps} "
+                    f"steps; save one sequence as [1, {steps}, {dims}]")
+            print_notes([note])
+            said.append(note)
         if (args.stream and x.ndim == len(inp.shape) + 2    # sequences, whatever their length
                 and int(np.prod(x.shape[2:])) == int(np.prod(inp.shape))):
             raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
         if not args.stream:                 # --stream refuses sequences: no note first
-            print_notes(sequence_notes(x, graph, f"input file '{path}'"))
+            seq = sequence_notes(x, graph, f"input file '{path}'")
+            print_notes(seq)
+            said.extend(seq)
         info = {"source": "input", "name": path, "split": None,
                 "description": f"'{path}'"}
         return x, None, np.arange(x.shape[0]), info
@@ -339,11 +348,13 @@ def _data(args, graph):
     ds = load_dataset(name, graph)
     if not args.stream:                     # --stream refuses sequences: no note first
         print_notes(ds.notes)
+        said.extend(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
     if k == 0:                          # was noted as "only 0 samples; all of them are used" first
         raise SnnError(None, f"the test split of '{name}' holds no samples")
     if args.samples != DEFAULT_SAMPLES and args.samples > k:     # as `snnc report` says it
-        print(f"note: {fewer_samples_note(args.samples, name, k)}", file=sys.stderr)
+        print_notes([fewer_samples_note(args.samples, name, k)])
+        said.append(fewer_samples_note(args.samples, name, k))
     info = {"source": "dataset", "name": name, "split": "test",
             "description": f"the test split of '{name}'"}
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), info

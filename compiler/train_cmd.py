@@ -102,6 +102,8 @@ def cmd_train(args) -> int:
         "qat_accuracy": result.qat_accuracy, "weights": weights_path, "log": log_path,
         "final_loss": result.history[-1].loss if result.history else None,
         "spike_rate": result.history[-1].spike_rate if result.history else None,
+        # the notes printed on standard error: the data set's, then the golden model's
+        "notes": list(dataset.notes + dataset.train_notes) + list(result.golden_notes),
     }
     try:
         with open(summary_path, "w") as fh:

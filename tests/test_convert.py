@@ -971,3 +971,16 @@ def test_the_json_summary_holds_the_no_data_note(tmp_path, capsys):
     notes = json.loads(out)["notes"]
     assert notes[0].startswith("no data set: the thresholds are not calibrated")
     assert f"note: {notes[0]}" in err.splitlines()
+
+
+def test_every_conversions_json_summary_has_the_notes_printed(tmp_path, capsys):
+    """`--to if-rate --json` had no `notes` key (the ASN conversion's had one)."""
+    pt = tmp_path / "m.pt"
+    torch.manual_seed(0)
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU(),
+                                   torch.nn.Linear(16, 10)).state_dict(), pt)
+    assert main(["convert", str(pt), "--to", "if-rate", "--dataset", "digits", "--out",
+                 str(tmp_path / "o"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    printed = [line[len("note: "):] for line in err.splitlines() if line.startswith("note: ")]
+    assert json.loads(out)["notes"] == printed

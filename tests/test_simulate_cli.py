@@ -153,6 +153,8 @@ def test_as_many_static_samples_as_steps_are_said_to_be_a_batch(capsys, tmp_path
         assert code == 0, err
         assert note.format(tmp_path / name, shape) in err.splitlines()
         assert "8 samples of" in out
+        code, out, _ = run(capsys, model, "--input", tmp_path / name, "--json")
+        assert json.loads(out)["notes"][0] == note.format(tmp_path / name, shape)[len("note: "):]
     for name, x in (("c.npy", seq[None, :, None]), ("d.npy", seq[:7, None])):
         np.save(tmp_path / name, x)                 # one sequence; 7 samples: no note
         code, out, err = run(capsys, model, "--input", tmp_path / name)
@@ -291,6 +293,11 @@ def test_more_samples_than_the_test_split_is_noted(capsys):
     assert code == 0
     assert ("note: --samples 5000: the test split of 'digits' has only 397 samples; all of them "
             "are used") in err
+    # --json's notes hold every note printed (they held only the random-weights one)
+    code, out, err = run(capsys, DIGITS, "--samples", 5000, "--json")
+    printed = [line[len("note: "):] for line in err.splitlines() if line.startswith("note: ")]
+    assert code == 0 and len(printed) == 2
+    assert json.loads(out)["notes"] == printed
 
 
 def test_a_layer_named_total_is_not_the_totals_row(capsys, tmp_path):

@@ -23,7 +23,7 @@ LOG_FIELDS = {"epoch", "loss", "train_accuracy", "test_accuracy", "spike_rate", 
               "lr"}
 SUMMARY_FIELDS = {"model", "dataset", "epochs", "seed", "qat", "train_samples", "test_samples",
                   "float_accuracy", "golden_accuracy", "qat_accuracy", "weights", "log",
-                  "final_loss", "spike_rate"}
+                  "final_loss", "spike_rate", "notes"}
 
 
 def train(capsys, out_dir, *extra):
@@ -67,6 +67,7 @@ def _check_files(out_dir, graph, qat: bool) -> dict:
     assert (summary["train_samples"], summary["test_samples"]) == (1400, 397)
     assert summary["final_loss"] == logs[-1]["loss"]
     assert summary["spike_rate"] == logs[-1]["spike_rate"]
+    assert summary["notes"] == []                   # digits: nothing to say
     for key in ("float_accuracy", "golden_accuracy"):
         assert 0 <= summary[key] <= 1
     # two epochs already learn something (chance is 10%; with --qat the second epoch runs at a
@@ -218,6 +219,13 @@ def test_train_notes_the_golden_models_saturations(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "note: no `hardware` block: using default formats" in err
     assert "note: the golden model saturated on the test split: 'pixels' inputs " in err, err
+    # --json's (and summary.json's) notes are the notes printed (train's JSON had none)
+    assert main(["train", str(model), "--dataset", data, "--out", str(tmp_path / "o"),
+                 "--epochs", "1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    printed = [line[len("note: "):] for line in err.splitlines() if line.startswith("note: ")]
+    assert len(printed) >= 2 and json.loads(out)["notes"] == printed
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["notes"] == printed
 
 
 def test_a_data_set_of_the_train_block_is_located(capsys, tmp_path):
