@@ -39,7 +39,7 @@ def _int_at_least(text: str, least: int, too_small: str) -> int:
 
 
 #: the largest count an option takes, as the integers of a model's blocks (`epochs`, `tbptt`)
-MAX_COUNT = 2**31
+MAX_COUNT = 2**31 - 1
 
 
 def _count(v: int) -> int:
@@ -59,7 +59,7 @@ def nonnegative_int(text: str) -> int:
 
 
 #: the largest seed an option takes: the Python API's and the encoders' (a 64-bit seed; a model's
-#: `train { seed = ... }` is an integer of the language, at most 2**31)
+#: `train { seed = ... }` is an integer of the language, at most 2**31 - 1)
 MAX_SEED = 2**64 - 1
 
 

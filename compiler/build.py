@@ -82,6 +82,7 @@ class _Builder:
                          hardware)
         self._warn_unused(graph)
         self._warn_asn_kernels(graph)
+        self._warn_long_delays(graph)
         self._warn_loss_readout(graph, stmts)
         graph.verify()
         return Loaded(graph, self.diag.warnings)
@@ -588,6 +589,18 @@ class _Builder:
             if node.name not in used:
                 kind = "input" if isinstance(node, ir.Input) else "layer"
                 self.diag.warn(node.loc, f"{kind} '{node.name}' does not reach any output")
+
+    def _warn_long_delays(self, graph: ir.Graph) -> None:
+        """A layer whose delay is the model's steps or more receives nothing in a sample (the
+        events of step t arrive at step t + delay): accepted without a word until now."""
+        steps = graph.time.steps
+        for layer in graph.layers:
+            d = int(getattr(layer, "delay", 0) or 0)
+            if d >= steps:
+                self.diag.warn(layer.loc, f"layer '{layer.name}' has delay = {d} steps, not fewer "
+                                          f"than the model's {steps} steps: it receives no input "
+                                          "in a sample", "a delay is counted in time steps (or a "
+                                                         "time, a whole number of dt)")
 
     def _warn_asn_kernels(self, graph: ir.Graph) -> None:
         """An ASN layer decodes its ASN source correctly only when its tau_beta is the source's

@@ -91,6 +91,12 @@ def _source() -> ParamSpec:
 _DELAY = ParamSpec("delay", "steps", 0, check=non_negative, doc="synaptic delay in steps")
 _BIAS = ParamSpec("bias", "bool", False)
 _SURROGATE = ParamSpec("surrogate", "surrogate", None)
+def _clock_range(v) -> str | None:
+    """An FPGA clock: 1 kHz to 5 GHz (1e7 MHz was taken, and the HLS project's period was
+    written as 0 ns)."""
+    return None if 1e3 <= v <= 5e9 else "must be between 1 kHz and 5000 MHz"
+
+
 def _lanes_range(v) -> str | None:
     return None if 1 <= v <= ir.MAX_LANES else f"must be between 1 and {ir.MAX_LANES}"
 
@@ -173,7 +179,7 @@ HARDWARE_SETTINGS = [
     ParamSpec("adaptation", "fixed", None),
     ParamSpec("inputs", "fixed", None, doc="format of direct-encoded input values"),
     ParamSpec("lanes", "int", 4, check=_lanes_range),
-    ParamSpec("clock", "frequency", 50e6, check=positive),
+    ParamSpec("clock", "frequency", 50e6, check=_clock_range),
     ParamSpec("device", "enum", "ice40-up5k", options=DEVICES),
     ParamSpec("decay", "enum", "multiply", options=ir.LEAKS),
     ParamSpec("leak_digits", "int", None,

@@ -7,6 +7,7 @@ caret underline, the way compilers do. Several independent errors travel togethe
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -83,7 +84,10 @@ class SnnError(Exception):
         out = [self.headline()]
         loc = self.loc
         if loc is not None and loc.source is not None:
-            text = loc.source.line_text(loc.line).expandtabs(1)
+            # control characters shown as one '?' each (an escape sequence in a model's line
+            # cleared the terminal when the error was printed); the caret keeps its column
+            text = "".join("?" if unicodedata.category(c) == "Cc" else c
+                           for c in loc.source.line_text(loc.line).expandtabs(1))
             if text.strip():
                 start = min(max(loc.col - 1, 0), len(text))
                 if loc.end_line == loc.line and loc.end_col is not None and loc.end_col > loc.col:

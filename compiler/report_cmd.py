@@ -296,6 +296,7 @@ def register(sub) -> None:
 
 def cmd_report(args) -> int:
     from snnc.compile_cmd import load_quantized
+    from snnc.errors import SnnError
 
     wanted = [k for k in KINDS if getattr(args, k.dest, None) is not None]
     if not wanted:
@@ -310,11 +311,11 @@ def cmd_report(args) -> int:
                                     ("--keep", args.keep)))):
         stray = [o for o, v in options if v is not None]
         if getattr(args, kind) is None and stray:
-            args._report_parser.error(f"{', '.join(stray)}: options of --{kind}, which is not "
-                                      "given")
+            # an SnnError, as compile's and verify's option conflicts (JSON with --json)
+            raise SnnError(None, f"{', '.join(stray)}: options of --{kind}, which is not given")
     if args.no_payload_multiply and args.e_mul is not None:
-        args._report_parser.error("--e-mul: the cost of a graded event's multiply, which "
-                                  "--no-payload-multiply leaves uncounted")
+        raise SnnError(None, "--e-mul: the cost of a graded event's multiply, which "
+                             "--no-payload-multiply leaves uncounted")
     graph, qmodel, notes = load_quantized(
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")

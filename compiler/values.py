@@ -19,6 +19,11 @@ from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Fixed, Quantity, 
                         dim_units, fixed_format_problem)
 
 
+#: the largest magnitude of a model's integers (and of counts in steps): a 32-bit signed int, as
+#: the Verilog `integer` parameters and the HLS `int` constants they become (2**31 wrapped there:
+#: `refractory = 2147483648` became -2**31 in both, and the refractory period was gone)
+MAX_INT = 2**31 - 1
+
 def did_you_mean(name: str, candidates) -> str | None:
     """A hint naming the closest candidate, if one is close enough (a candidate that differs only
     in case first: `lif` -> `LIF`, `True` -> `true`)."""
@@ -237,7 +242,7 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
             if abs(steps - round(steps)) > 1e-6:
                 raise SnnError(node.loc, f"{owner} of {q} is not a whole number of steps of "
                                          f"dt = {Quantity(dt, TIME)}")
-            if abs(steps) > 2**31:
+            if abs(steps) > MAX_INT:
                 raise SnnError(node.loc, f"{owner} of {q} is too large ({steps:g} steps of "
                                          f"dt = {Quantity(dt, TIME)})")
             value = int(round(steps))
@@ -302,9 +307,9 @@ def _int(node: ast.Value, owner: str, dt) -> int:
         raise SnnError(node.loc, f"{owner} must be a plain integer, got {describe_dim(q.dim)}")
     if q.value != int(q.value):
         raise SnnError(node.loc, f"{owner} must be an integer, got {q.value!r}")
-    if abs(q.value) > 2**31:
+    if abs(q.value) > MAX_INT:
         shown = f"{int(q.value)}" if abs(q.value) < 1e18 else f"{q.value:g}"
-        raise SnnError(node.loc, f"{owner} is too large ({shown}; at most {2**31})")
+        raise SnnError(node.loc, f"{owner} is too large ({shown}; at most {MAX_INT})")
     return int(q.value)
 
 

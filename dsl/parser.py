@@ -150,6 +150,9 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}" if ch else "end of file"
         if ch == '"':
             return SnnError(loc, "unterminated string", "a string ends with '\"' on the same line")
+        unit = _unknown_unit_before(source, loc.line, loc.col + 1)
+        if unit is not None:                                # `10 µs`: the µ is the character
+            return unit
         if not ch.isascii() and (ch.isspace() or ch.isdigit()):
             # a no-break space or an Arabic-Indic digit looks right and is not: say what it is
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")
@@ -163,6 +166,9 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         dashed = _dashed_value_before(source, tok)
         if dashed is not None:
             return dashed
+        unit = _unknown_unit_before(source, tok.line, tok.column)
+        if unit is not None:
+            return unit
         loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
         what = "string" if tok.type == "STRING" else "number" if tok.type in ("NUMBER", "INT") else ""
         text = _token_text(tok)
@@ -173,6 +179,33 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
     stripped = source.text.rstrip()
     loc = loc_at_offset(source, len(stripped))
     return SnnError(loc, "unexpected end of file" + _expected(expected))
+
+
+# a number and then a word on one line: a number is never followed by a name, so this is a unit
+# the lexer does not know (`1 ns`, `1 GHz`, `10 µs`), which derails the parser at the word or a
+# token later ("unexpected ';', expected '='" said nothing of the unit)
+_NUMBER_WORD = re.compile(r"(?<![\w.])(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                          r"[ \t]*([^\W\d]\w*)")
+
+
+def _unknown_unit_before(source: SourceFile, line: int, col: int) -> SnnError | None:
+    """The unknown unit after a number on ``line`` before column ``col`` (1-based), if any."""
+    # strings blanked (a number and a word inside one are no unit), then the comment cut
+    text = re.sub(r'"[^"\n]*"', lambda m: " " * len(m.group(0)), source.line_text(line))
+    text = text.split("#", 1)[0]
+    found = None
+    for m in _NUMBER_WORD.finditer(text):
+        if m.start(1) < col and m.group(1) not in UNITS:     # the word starts by the error
+            found = m
+    if found is None:
+        return None
+    word = found.group(1)
+    start = found.start(1) + 1
+    loc = Loc(source, line, start, line, start + len(word))
+    micro = word[0] in "\u00b5\u03bc"
+    return SnnError(loc, f"unknown unit '{word}'",
+                    "units: " + ", ".join(UNITS) + (" (micro is written u: `10 us`)" if micro
+                                                   else ""))
 
 
 # `= word-...-25k...` up to the end of the setting: a dashed word with a part that is a number

@@ -327,13 +327,13 @@ def test_no_arguments_is_a_usage_error(capsys):
     (["simulate", "--samples"], "two", "argument --samples: 'two' is not an integer"),
     (["convert", "--calibrate"], "-3", "argument --calibrate: must be 0 or more, not -3"),
     (["train", "--tbptt"], "-3", "argument --tbptt: must be 0 or more, not -3"),
-    # counts at most 2^31, as in a model's train block (--epochs 1e20 ran until killed)
+    # counts at most 2^31 - 1, as in a model's train block (--epochs 1e20 ran until killed)
     (["train", "--epochs"], "99999999999999999999",
-     "argument --epochs: must be at most 2147483648, not 99999999999999999999"),
-    (["train", "--batch-size"], "2147483649",
-     "argument --batch-size: must be at most 2147483648, not 2147483649"),
-    (["train", "--tbptt"], "2147483649",
-     "argument --tbptt: must be at most 2147483648, not 2147483649"),
+     "argument --epochs: must be at most 2147483647, not 99999999999999999999"),
+    (["train", "--batch-size"], "2147483648",
+     "argument --batch-size: must be at most 2147483647, not 2147483648"),
+    (["train", "--tbptt"], "2147483648",
+     "argument --tbptt: must be at most 2147483647, not 2147483648"),
     # numbers: finite, and bounded where the option needs it (an internal error from the
     # optimiser or the conversion before)
     (["train", "--lr"], "-1", "argument --lr: expected a positive number, got -1"),
@@ -372,7 +372,7 @@ def test_bounded_options(option, value, message, capsys):
      "argument --input-shape: '١,8,8' is not a comma-separated list of integers (write the "
      "integers with the ASCII digits 0-9)"),
     (["convert", "--input-shape"], "1,99999999999,8",
-     "argument --input-shape: the values must be at most 2147483648, not '1,99999999999,8'"),
+     "argument --input-shape: the values must be at most 2147483647, not '1,99999999999,8'"),
 ])
 def test_numbers_are_ascii(option, value, message, capsys):
     cmd, flag = option

@@ -195,8 +195,8 @@ def test_a_model_verilog_cannot_build_says_its_cycles_are_extrapolated(measured)
     relu = _qmodel(TINY.replace("with IF(threshold = 1.0, reset = subtract)\nlayer o",
                                 "with ReLU\nlayer o"))
     notes = eff.measure(relu, X, Y).notes
-    assert ("the Verilog backend cannot build this model yet (the ReLU neuron of layer 'h' is not "
-            "supported by the Verilog backend yet): its cycles are the cycle model's formula "
+    assert ("the Verilog backend cannot build this model (the non-spiking ReLU unit of layer 'h' "
+            "is not built by the Verilog backend): its cycles are the cycle model's formula "
             "applied to the model, not a design's bound") in notes
 
 
@@ -334,12 +334,16 @@ def test_cost_out_of_range_is_an_argparse_error(tmp_path, capsys, cost):
 
 @pytest.mark.parametrize("option", [["--dataset", "digits"], ["--e-add", "1"], ["--e-mac", "2"],
                                     ["--no-payload-multiply"]])
-def test_efficiency_options_without_efficiency_are_an_argparse_error(tmp_path, capsys, option):
+def test_efficiency_options_without_efficiency_are_refused(tmp_path, capsys, option):
     model, weights, _ = _files(tmp_path)
-    with pytest.raises(SystemExit) as exc:
-        main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", *option])
-    assert exc.value.code == 2
-    assert f"{option[0]}: options of --efficiency, which is not given" in capsys.readouterr().err
+    assert main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", *option]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {option[0]}: options of --efficiency, which is not given"]
+    # with --json, as JSON on standard output (it was argparse's usage on stderr only)
+    assert main(["report", model, "--weights", weights, "--fpga", "ice40-hx8k", *option,
+                 "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["errors"][0]["message"] == (
+        f"{option[0]}: options of --efficiency, which is not given")
 
 
 def test_a_run_without_synaptic_operations_prints_its_energy_like_the_others():
@@ -399,12 +403,10 @@ def test_multiply_costs_that_count_for_nothing_are_refused_or_said(tmp_path, cap
     """`--no-payload-multiply --e-mul 50` listed the 50 pJ among the costs used; on a model
     without graded events (rate input, IF) both options changed nothing without a word."""
     model, weights, data = _files(tmp_path)
-    with pytest.raises(SystemExit) as exc:
-        main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
-              "--no-payload-multiply", "--e-mul", "50"])
-    assert exc.value.code == 2
+    assert main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                 "--no-payload-multiply", "--e-mul", "50"]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "snnc report: error: --e-mul: the cost of a graded event's multiply, which "
+        "error: --e-mul: the cost of a graded event's multiply, which "
         "--no-payload-multiply leaves uncounted")
     rate = tmp_path / "rate.snn"
     text = TINY.replace("model tiny", "model rate").replace("input x[3] = direct(scale = 1.0)",

@@ -216,6 +216,27 @@ hardware { lanes = 2; leak_digits = 2 }
 
 
 @needs_gxx
+def test_a_delay_of_the_models_steps_or_more_builds_and_delivers_nothing(tmp_path):
+    """A delay line of `delay` slots: 1e9 was a static array that did not link (`snnc compile`
+    had said nothing); `steps` slots are enough, as nothing arrives within a sample."""
+    m = _load(tmp_path, """model d
+time { dt = 1 ms; steps = 5 }
+input x[4] = rate(gain = 1.0)
+layer h = dense(x, 6) with IF(threshold = 0.5)
+layer o = dense(h, 3, delay = 1000000000) with IF(threshold = 0.5)
+output o = count
+""", "d.snn")
+    q = m.quantize(_weights(m.graph, seed=1, gain=2.0))
+    from snnc.backends.hls.generator import generate_hls
+
+    generate_hls(q, tmp_path / "hls")
+    top = (tmp_path / "hls" / "snn_top.cpp").read_text()
+    assert "snn::delay_line<5, " in top and "1000000000" not in top.split("delay_line")[1]
+    run, golden = _check(q, np.full((3, 4), 0.9))
+    assert golden.stats["h"].spikes > 0 and golden.stats["o"].spikes == 0
+
+
+@needs_gxx
 def test_unsigned_weights_at_their_maximum_do_not_wrap_the_accumulator(tmp_path):
     # ufixed weights need one accumulator bit more than fixed ones of the same width: three
     # weights of 15 (ufixed<4,0>) sum to 45, which a 6-bit accumulator wrapped to -19

@@ -77,6 +77,21 @@ CASES = [
     ("constants: a quantity whose SI value is beyond floating point",
      src(*HEAD, LAYER, OUTPUT, "hardware { clock = 1e308 MHz }"),
      [(6, 20, "number 1e308 MHz is out of range", None)]),
+    # a clock beyond any FPGA's (1e7 MHz was taken; the HLS period was written as 0 ns)
+    ("clock above 5000 MHz", src(*HEAD, LAYER, OUTPUT, "hardware { clock = 1e7 MHz }"),
+     [(6, 20, "'clock' must be between 1 kHz and 5000 MHz, got 1e+07 MHz", None)]),
+    ("clock below 1 kHz", src(*HEAD, LAYER, OUTPUT, "hardware { clock = 500 Hz }"),
+     [(6, 20, "'clock' must be between 1 kHz and 5000 MHz, got 500 Hz", None)]),
+    # units the lexer does not know ("unexpected ';', expected '='" said nothing of the unit)
+    ("unknown unit: ns", src(MODEL, "time { dt = 1 ns; steps = 10 }", INPUT, LAYER, OUTPUT),
+     [(2, 15, "unknown unit 'ns'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    ("unknown unit: GHz", src(*HEAD, LAYER, OUTPUT, "hardware { clock = 1 GHz }"),
+     [(6, 22, "unknown unit 'GHz'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    ("unknown unit: micro sign", src(MODEL, "time { dt = 10 \u00b5s; steps = 10 }", INPUT, LAYER,
+                                     OUTPUT),
+     [(2, 16, "unknown unit '\u00b5s'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V (micro is written u: `10 us`)")]),
+    ("unknown unit: capitals", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 10 MS)", OUTPUT),
+     [(4, 45, "unknown unit 'MS'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
     # ------------------------------------------------------------------ non-ASCII text
     # (digits other than 0-9 were read as numbers: `٥` as 5, `1e٥` as 100000)
     ("syntax: an Arabic-Indic digit",
@@ -350,6 +365,15 @@ CASES = [
     ("steps given as a time, too many", src(*HEAD, "layer l = dense(x, 4) with IF(refractory = "
                                                     "1e30 ms)", OUTPUT),
      [(4, 44, "parameter 'refractory' of IF of 1e+27 s is too large (1e+30 steps of dt = 1 ms)")]),
+    # 2**31 passed and wrapped to -2**31 in the Verilog `integer` and the HLS `int`: the refractory
+    # period was gone in both (the golden model kept it), a delay went negative
+    ("integer one past a 32-bit int", src(*HEAD, "layer l = dense(x, 4) with IF(refractory = "
+                                                 "2147483648)", OUTPUT),
+     [(4, 44, "parameter 'refractory' of IF is too large (2147483648; at most 2147483647)")]),
+    ("steps given as a time, one past a 32-bit int",
+     src(*HEAD, "layer l = dense(x, 4, delay = 2147483648 ms) with IF", OUTPUT),
+     [(4, 31, "parameter 'delay' of dense of 2.14748e+06 s is too large (2.14748e+09 steps of "
+              "dt = 1 ms)")]),
     # ------------------------------------------------------------------ fixed-point formats
     ("fixed width too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"),
      [(6, 22, "invalid fixed-point format fixed<40,2>: width must be between 2 and 32 bits")]),
@@ -502,6 +526,18 @@ def test_errors_print_like_a_compiler():
     ]
 
 
+def test_control_characters_of_a_line_print_as_question_marks():
+    """An escape sequence in a model's line (`ESC [2J`) cleared the terminal when the error
+    printed it; each control character shows as one '?' and the caret keeps its column."""
+    errs = errors_of(src(MODEL + "\x1b[2J", TIME, INPUT, LAYER, OUTPUT))
+    assert errs[0].format().splitlines()[:3] == [
+        "bad.snn:1:8: error: unexpected character '\\u001b', expected one of ';', 'hardware', "
+        "'input', 'layer', 'model', 'neuron', 'output', 'time', ...",
+        "    1 | model m?[2J",
+        "      |        ^",
+    ]
+
+
 def test_error_spans_cover_the_offending_text():
     (err,) = errors_of(src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 5)", OUTPUT))
     assert (err.loc.end_line, err.loc.end_col) == (4, 43)
@@ -535,6 +571,18 @@ def test_a_loss_that_does_not_train_the_readout_is_a_warning(loss, readout, warn
     trains = "first-spike times" if loss == "first_spike" else "spike counts"
     assert got == ([(6, 16, f"loss = {loss} trains the output's {trains}, but output 'l' "
                             f"predicts from its {readout} readout")] if warned else [])
+
+
+@pytest.mark.parametrize("delay, warned", [("9", False), ("10", True), ("12 ms", True)])
+def test_a_delay_of_the_models_steps_or_more_is_a_warning(delay, warned):
+    """Such a layer receives nothing in a sample; it was accepted silently (and the HLS backend
+    built a delay line of that many steps: a delay of 1e9 did not link)."""
+    loaded = load_text(src(*HEAD, f"layer l = dense(x, 4, delay = {delay}) with IF", OUTPUT),
+                       "warn.snn")
+    d = delay.split()[0]
+    got = [(w.line, w.col, w.message) for w in loaded.warnings]
+    assert got == ([(4, 1, f"layer 'l' has delay = {d} steps, not fewer than the model's 10 "
+                           "steps: it receives no input in a sample")] if warned else [])
 
 
 def test_a_valid_model_has_no_warnings():

@@ -247,7 +247,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
             notes.append("the model has no hardware block: cycles are converted at 50 MHz")
     unbuilt = _verilog_problem(qmodel)
     if unbuilt:
-        notes.append(f"the Verilog backend cannot build this model yet ({unbuilt}): its cycles "
+        notes.append(f"the Verilog backend cannot build this model ({unbuilt}): its cycles "
                      "are the cycle model's formula applied to the model, not a design's bound")
     x, y = np.asarray(x), np.asarray(y)
     if len(x) == 0:

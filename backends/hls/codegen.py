@@ -298,7 +298,11 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
         o.line(f"ap_uint<1> spk_{pre}[{l.np_}];")
         o.line(f"{nc}::counters_t cnt_{pre};")
         if l.delay:
-            o.line(f"snn::delay_line<{l.delay}, {_cap(l.source, inputs, layers)}, "
+            # a delay of `steps` or more delivers nothing within a sample (the line is cleared
+            # per sample): `steps` slots hold it (a delay of 1e9 was a static array that did not
+            # link)
+            o.line(f"snn::delay_line<{min(l.delay, qmodel.graph.time.steps)}, "
+                   f"{_cap(l.source, inputs, layers)}, "
                    f"ap_uint<{bits_for(l.m - 1)}>, "
                    f"{_pay(qmodel, l.source, inputs, layers, pay_in)}> "
                    f"dl_{pre};")
@@ -465,7 +469,7 @@ def build_tcl_config(qmodel: QuantizedModel, files: list[str], part: str,
            "run_hls.tcl.")
     o.line(f"set snn_top {TOP}")
     o.line(f"set snn_part {part}")
-    o.line(f"set snn_clock_ns {clock_ns:g}")
+    o.line(f"set snn_clock_ns {clock_ns:.6g}")     # 2e6 MHz: 0.0005 (was rounded to 0.001)
     o.line(f"set snn_sources [list {' '.join(f for f in files if f.endswith('.cpp') and not f.startswith('tb_'))}]")
     o.line(f"set snn_testbench [list tb_{TOP}.cpp]")
     o.line(f"set snn_headers [list {' '.join(f for f in files if f.endswith('.h'))}]")

@@ -63,7 +63,7 @@ def check_part(part: str) -> str:
 def _clock_ns(qmodel: QuantizedModel) -> float:
     hw = qmodel.graph.hardware
     hz = hw.clock if hw is not None and hw.clock else DEFAULT_CLOCK_HZ
-    return round(1e9 / hz, 3)
+    return 1e9 / hz
 
 
 def layer_depths(l) -> dict:

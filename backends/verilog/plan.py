@@ -168,11 +168,17 @@ def check_supported(qmodel: QuantizedModel) -> None:
                 except UserLoweringError as e:
                     errors.append(_not_supported(
                         layer.loc, f"{e.what} in layer '{layer.name}'", e.hint))
+        elif plan.neuron.kind == "ReLU":
+            # by design, as in the HLS backend (not "yet"): an ANN layer, to be converted
+            errors.append(SnnError(
+                layer.loc, f"the non-spiking ReLU unit of layer '{layer.name}' is not built by "
+                           "the Verilog backend",
+                "ReLU is an ANN activation; turn the network into a spiking one with `snnc "
+                "convert` (ASN or IF neurons)"))
         elif plan.neuron.kind not in _KIND_CODES:
             errors.append(_not_supported(
                 layer.loc, f"the {plan.neuron.kind} neuron of layer '{layer.name}'",
-                "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons (ReLU "
-                "units are for ANN conversion: convert to ASN with `snnc convert`)"))
+                "the hardware library has IF, LIF, CubaLIF, ALIF and ASN neurons"))
         else:
             f = qmodel.formats
             used = [("weights", f.weights), ("membrane", f.membrane)]
