@@ -59,6 +59,7 @@ class _Builder:
         self.steps: int | None = None
         self.templates: dict[str, NeuronTemplate] = {}
         self.reported: set = set()      # errors of user neurons' constants, reported once
+        self.unread_use = False         # a `use`d file could not be read (its neurons unknown)
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Loaded:
@@ -202,16 +203,19 @@ class _Builder:
             if not os.path.exists(path):
                 self.diag.error(use.path_loc, f"cannot find used file '{use.path}'",
                                 f"looked for {path}")
+                self.unread_use = True
                 continue
             if not os.path.isfile(path):
                 what = "a folder" if os.path.isdir(path) else "not a regular file"
                 self.diag.error(use.path_loc, f"used file '{use.path}' is {what}",
                                 "use a .snn file of neuron definitions")
+                self.unread_use = True
                 continue
             try:
                 used = parse_file(path, keep_going=True)
             except SnnError as err:
                 self.errors.append(err)
+                self.unread_use = True
                 continue
             self._number_errors(used)
             for st in used.statements:
@@ -241,6 +245,10 @@ class _Builder:
             template = check_neuron_def(nd, self.dt, self.errors)
             if template is not None:
                 self.templates[nd.name] = template
+                if not _reads_input(template):
+                    self.diag.warn(nd.name_loc, f"neuron '{nd.name}' never reads `input`: the "
+                                                "synaptic input of a layer of it changes nothing",
+                                   "add `input` to an update, e.g. v = v + input")
 
     def _neuron(self, use: ast.NeuronUse, first_names: set[str]) -> ir.Neuron | None:
         if use.name in catalog.NEURONS:
@@ -251,6 +259,8 @@ class _Builder:
         if template is None:
             if use.name in first_names:
                 return None  # its definition had errors, already reported
+            if self.unread_use:
+                return None  # maybe defined in the used file that could not be read (said)
             known = list(catalog.NEURONS) + list(first_names)
             self.diag.error(use.name_loc, f"unknown neuron '{use.name}'",
                             did_you_mean(use.name, known) or "built-in neurons: "
@@ -483,6 +493,13 @@ class _Builder:
             cls = ir.Dense if op == "dense" else ir.Recurrent
             layer = cls(units=v["units"], neuron=neuron, bias=v["bias"], delay=v["delay"],
                         surrogate=v["surrogate"], lanes=v["lanes"], **common)
+            if v["lanes"] is not None and v["lanes"] > v["units"]:
+                arg = next((a for a in d.op.args if a.name == "lanes"), d.op)
+                self.diag.warn(arg.loc, f"layer '{d.name}' has {v['units']} neuron"
+                                        f"{'s' if v['units'] != 1 else ''} and lanes = "
+                                        f"{v['lanes']}: {v['lanes'] - v['units']} lanes never "
+                                        "hold a neuron", f"lanes = {v['units']} updates them all "
+                                                         "in one cycle as well")
         elif op in ("conv2d", "sumpool", "avgpool"):
             if len(in_shape) != 3:
                 self.diag.error(where, f"{op} layer '{d.name}' needs an input of shape "
@@ -657,6 +674,16 @@ class _Builder:
                                inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
                                decay=v["decay"] or "multiply", leak_digits=v["leak_digits"])
+
+
+def _reads_input(t: NeuronTemplate) -> bool:
+    """Whether a user neuron's update, spike condition, height or on-spike statements read
+    ``input`` (the layer's synaptic input)."""
+    from snnc import expr as E
+
+    exprs = [a.value for a in t.update + t.on_spike] + [t.spike] + \
+        ([t.emit] if t.emit is not None else [])
+    return any(r.kind == "input" for e in exprs for r in E.refs(e))
 
 
 def _file_key(path: str) -> str:

@@ -59,7 +59,8 @@ ENCODINGS: dict[str, tuple[type, list[ParamSpec]]] = {
                                  doc="spike probability per step is clip(gain * x, 0, 1)")]),
     "latency": (ir.Latency, [_UNIT_INTERVAL]),
     "delta": (ir.Delta, [ParamSpec("threshold", "real", 0.1, check=positive)]),
-    "direct": (ir.Direct, [ParamSpec("scale", "real", 1.0)]),
+    "direct": (ir.Direct, [ParamSpec("scale", "real", 1.0, check=lambda v: None if v != 0 else
+                                     "must not be 0 (every input value would be 0)")]),
 }
 
 # ------------------------------------------------------------------ surrogate gradients

@@ -301,6 +301,12 @@ def _quantity(node: ast.Value, owner: str, dt) -> Quantity:
     return const_value(node, dt)
 
 
+#: parameters only some layer operators take, and what to say when another is given one
+_LAYER_ONLY = {"lanes": "`lanes` is a parameter of dense and recurrent layers only (the "
+                        "hardware's neurons updated per cycle)"}
+_LAYER_OPS = ("conv2d", "sumpool", "avgpool", "flatten")
+
+
 def _int(node: ast.Value, owner: str, dt) -> int:
     q = _quantity(node, owner, dt)
     if q.dim != NONE:
@@ -359,9 +365,12 @@ def bind_args(specs: list[ParamSpec], args: tuple[ast.Arg, ...], owner: str, whe
             spec = by_name.get(arg.name)
             if spec is None:
                 names = [s.name for s in specs]
+                hint = did_you_mean(arg.name, names)
+                if arg.name in _LAYER_ONLY and owner in _LAYER_OPS:
+                    hint = _LAYER_ONLY[arg.name]     # `lanes` on a conv2d: not 'channels'
                 errors.append(SnnError(arg.loc, f"unknown parameter '{arg.name}' for {owner}",
-                                       did_you_mean(arg.name, names)
-                                       or (f"known parameters: {', '.join(names)}" if names else None)))
+                                       hint or (f"known parameters: {', '.join(names)}"
+                                                if names else None)))
                 continue
         if spec.name in given:
             errors.append(SnnError(arg.loc, f"parameter '{spec.name}' of {owner} is given twice"))

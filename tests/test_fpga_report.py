@@ -201,7 +201,7 @@ def test_errors_that_need_no_toolchain_come_first(tmp_path, capsys, monkeypatch)
     relu = _model(tmp_path, TINY.replace("LIF(tau_mem = 10 ms, threshold = 1.0)", "ReLU"), "relu")
     assert main(["report", relu, "--fpga", "ecp5-25k"]) == 2
     err = capsys.readouterr().err
-    assert "is not supported by the Verilog backend" in err and "toolchain" not in err, err
+    assert "is not built by the Verilog backend" in err and "toolchain" not in err, err
     model = _model(tmp_path, TINY, "tiny")
     assert main(["report", model, "--fpga", "ice40-hx8k", "--efficiency"]) == 2
     err = capsys.readouterr().err

@@ -434,6 +434,19 @@ CASES = [
      [(6, 8, "output 'x' is an input; outputs read a layer")]),
     ("use of a missing file", src(MODEL, 'use "no_such_neurons.snn"', TIME, INPUT, LAYER, OUTPUT),
      [(2, 5, "cannot find used file 'no_such_neurons.snn'", "looked for no_such_neurons.snn")]),
+    # the neurons of a file that could not be read are not "unknown" a second time per layer
+    ("use of a missing file, its neuron used twice",
+     src(MODEL, 'use "no_such_neurons.snn"', TIME, INPUT, "layer h = dense(x, 4) with Mine",
+         "layer l = dense(h, 4) with Mine", OUTPUT),
+     [(2, 5, "cannot find used file 'no_such_neurons.snn'", "looked for no_such_neurons.snn")]),
+    ("direct input of scale 0", src(MODEL, TIME, "input x[4] = direct(scale = 0)", LAYER, OUTPUT),
+     [(3, 29, "parameter 'scale' of encoding direct must not be 0 (every input value would be "
+              "0), got 0")]),
+    ("lanes on a conv2d layer", src(MODEL, TIME, "input img[1, 4, 4] = rate",
+                                     "layer c = conv2d(img, 2, 3, lanes = 2) with IF",
+                                     "layer f = flatten(c)", "layer l = dense(f, 4) with IF", OUTPUT),
+     [(4, 29, "unknown parameter 'lanes' for conv2d", "`lanes` is a parameter of dense and "
+              "recurrent layers only (the hardware's neurons updated per cycle)")]),
     ("use of a folder", src(MODEL, 'use "/"', TIME, INPUT, LAYER, OUTPUT),
      [(2, 5, "used file '/' is a folder", "use a .snn file of neuron definitions")]),
     ("use of a device", src(MODEL, 'use "/dev/null"', TIME, INPUT, LAYER, OUTPUT),
@@ -583,6 +596,28 @@ def test_a_delay_of_the_models_steps_or_more_is_a_warning(delay, warned):
     got = [(w.line, w.col, w.message) for w in loaded.warnings]
     assert got == ([(4, 1, f"layer 'l' has delay = {d} steps, not fewer than the model's 10 "
                            "steps: it receives no input in a sample")] if warned else [])
+
+
+@pytest.mark.parametrize("body, warned", [
+    (("state v = 0", "update { v = v + 1 }", "spike when v > 3"), True),
+    (("state v = 0", "update { v = v + 1 }", "spike when v + input > 3"), False),
+    (("state v = 0", "update { v = v + 1 }", "spike when v > 3", "on spike { v = input }"), False),
+])
+def test_a_user_neuron_that_never_reads_its_input_is_a_warning(body, warned):
+    loaded = load_text(neuron_model(*body), "warn.snn")
+    got = [(w.line, w.col, w.message, w.hint) for w in loaded.warnings]
+    assert got == ([(3, 8, "neuron 'N' never reads `input`: the synaptic input of a layer of it "
+                           "changes nothing", "add `input` to an update, e.g. v = v + input")]
+                   if warned else [])
+
+
+def test_more_lanes_than_neurons_is_a_warning():
+    loaded = load_text(src(*HEAD, "layer l = dense(x, 3, lanes = 8) with IF", OUTPUT), "warn.snn")
+    assert [(w.line, w.col, w.message, w.hint) for w in loaded.warnings] == [
+        (4, 23, "layer 'l' has 3 neurons and lanes = 8: 5 lanes never hold a neuron",
+         "lanes = 3 updates them all in one cycle as well")]
+    assert load_text(src(*HEAD, "layer l = dense(x, 3, lanes = 3) with IF", OUTPUT),
+                     "ok.snn").warnings == []
 
 
 def test_a_valid_model_has_no_warnings():

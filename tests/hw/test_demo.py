@@ -94,5 +94,5 @@ def test_demo_refuses_what_verilog_cannot_build_before_training(tmp_path, capsys
     out = tmp_path / "demo"
     assert main(["demo", model, "--epochs", "1", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "is not supported by the Verilog backend" in err, err
+    assert "the non-spiking ReLU unit of layer 'hidden' is not built by the Verilog backend" in err, err
     assert not out.exists()
