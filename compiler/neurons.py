@@ -123,6 +123,13 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
         try:
             init, dim = _lower(s.init, scope_params, dt, allow_input=False)
         except SnnError as err:
+            state_names = {st.name for st in nd.states}
+            named = err.message[len("unknown name '"):-1] \
+                if err.message.startswith("unknown name '") else None
+            if named in state_names:    # "unknown name 'v'" of a state: say why it is not known
+                err = SnnError(err.loc, f"the initial value of '{s.name}' reads state variable "
+                                        f"'{named}'", "an initial value is a constant: numbers, "
+                                                      "the neuron's parameters and dt")
             errors.append(err)
             continue
         if dim is BOOL:

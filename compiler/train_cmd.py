@@ -155,7 +155,7 @@ def _check_out(out: str, files) -> None:
     from snnc.errors import SnnError
 
     if os.path.exists(out) and not os.path.isdir(out):
-        raise SnnError(None, f"--out {out} is a file, not a folder")
+        raise SnnError(None, f"cannot create output folder {out}: it is a file")  # as compile
     make_folder(out)
     for path in files:
         if os.path.isdir(path):

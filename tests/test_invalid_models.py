@@ -455,6 +455,10 @@ CASES = [
     # ------------------------------------------------------------------ neuron definitions
     ("neuron without spike condition", neuron_model("  state v = 0", "  update { v = v + input }"),
      [(3, 8, "neuron 'N' has no spike condition", "add e.g. spike when v > 1")]),
+    ("initial value reading a state", neuron_model("  state v = 0", "  state w = v",
+                                                    "  update { v = v + input }", "  spike when v > 1"),
+     [(5, 13, "the initial value of 'w' reads state variable 'v'", "an initial value is a "
+              "constant: numbers, the neuron's parameters and dt")]),
     ("neuron without state", neuron_model("  spike when input > 1"),
      [(3, 8, "neuron 'N' has no state variables", "declare one, e.g. state v = 0")]),
     ("spike condition not a comparison", neuron_model("  state v = 0", "  spike when v + 1"),

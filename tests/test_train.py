@@ -195,7 +195,7 @@ def test_output_folder_problems_are_found_before_training(capsys, tmp_path):
     a_file = tmp_path / "afile"
     a_file.write_text("")
     (tmp_path / "w" / "weights.npz").mkdir(parents=True)
-    for out, message in ((a_file, f"error: --out {a_file} is a file, not a folder"),
+    for out, message in ((a_file, f"error: cannot create output folder {a_file}: it is a file"),
                          (tmp_path / "w", f"error: cannot write {tmp_path / 'w' / 'weights.npz'}: "
                                           "it is a folder")):
         assert main(["train", DIGITS, "--out", str(out), "--epochs", "1", "--quiet"]) == 2
