@@ -200,7 +200,10 @@ def _flat_arrays(weights: dict) -> dict[str, np.ndarray]:
                                  f"not {type(tensors).__name__}")
         for tensor, value in tensors.items():
             if hasattr(value, "detach") and hasattr(value, "cpu"):      # a torch tensor
-                value = value.detach().cpu().numpy()
+                value = value.detach().cpu()
+                if str(value.dtype) in ("torch.float16", "torch.bfloat16"):
+                    value = value.float()       # exact; numpy has no bfloat16 (an internal error)
+                value = value.numpy()
             a = np.asarray(value)
             if a.dtype not in _FLOAT_DTYPES:
                 if a.dtype.kind in "iu" and a.size:     # float64 holds every integer to 2**53

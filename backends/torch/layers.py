@@ -106,6 +106,18 @@ class LayerModule(nn.Module):
         else:
             self._exact[name] = (exact, p.dtype)
 
+    def exact_value(self, name: str, p: torch.Tensor) -> torch.Tensor:
+        """``p`` (the weight ``name`` as used), or the float64 value loaded into it while the
+        parameter still holds that value rounded (what QAT quantises: an export of the float32
+        parameter quantised to other integers near rounding ties)."""
+        kept = self._exact.get(name)
+        if kept is None:
+            return p
+        exact, dtype = kept
+        if p.shape != exact.shape or not torch.equal(p.detach().cpu().to(dtype), exact.to(dtype)):
+            return p
+        return exact
+
     def _qat_source(self, name: str, p: torch.Tensor) -> torch.Tensor:
         """The float64 value QAT quantises: the loaded one while the parameter still holds it
         (compared by value on every call: an edit through ``.data`` changes neither the

@@ -197,6 +197,12 @@ class SNN(nn.Module):
     def __init__(self, graph: ir.Graph, weights: dict | None = None, *, qat: bool = False,
                  surrogate=None, tbptt: int | None = None, seed: int = 0):
         super().__init__()
+        graph = getattr(graph, "graph", graph)     # a model from snnc.load (AttributeError)
+        if not isinstance(graph, ir.Graph):
+            raise TypeError(f"SNN takes a model's graph (or a model from snnc.load), not "
+                            f"{type(graph).__name__}")
+        if not isinstance(qat, (bool, np.bool_)):
+            raise TypeError(f"qat must be True or False, not {qat!r}")   # "no" switched it on
         self.graph = graph
         train = graph.train
         default = resolve(surrogate if surrogate is not None else
@@ -228,10 +234,18 @@ class SNN(nn.Module):
     # ------------------------------------------------------------------ configuration
     def layer(self, name: str) -> LayerModule:
         """The module of layer ``name`` (flatten layers have none)."""
+        if name not in self._keys:
+            raise KeyError(self._no_layer(name))
         return self.layers[self._keys[name]]
+
+    def _no_layer(self, name) -> str:
+        return (f"no layer {name!r} with weights in model '{self.graph.name}' (layers: "
+                f"{', '.join(self._keys)})")
 
     def set_qat(self, enabled: bool = True) -> "SNN":
         """Switch quantization-aware mode on or off (formats from the graph's hardware block)."""
+        if not isinstance(enabled, (bool, np.bool_)):
+            raise TypeError(f"enabled must be True or False, not {enabled!r}")
         if enabled and self.formats is None:
             formats, plans = layer_plans(self.graph)
             direct = {i.name for i in self.graph.inputs if isinstance(i.encoding, ir.Direct)}
@@ -245,6 +259,8 @@ class SNN(nn.Module):
     def set_surrogate(self, surrogate, layer: str | None = None) -> None:
         """Use ``surrogate`` for every layer, or for the layer named ``layer``."""
         s = resolve(surrogate)
+        if layer is not None and layer not in self._keys:
+            raise KeyError(self._no_layer(layer))           # was silently nothing
         for name, key in self._keys.items():
             if layer is None or name == layer:
                 self.layers[key].set_surrogate(s)
@@ -254,8 +270,22 @@ class SNN(nn.Module):
         return {name: self.layers[key].surrogate for name, key in self._keys.items()}
 
     # ------------------------------------------------------------------ weights
-    def load_weights(self, weights: Mapping) -> None:
-        """Copy ``{layer: {tensor: array}}`` into the parameters (every tensor must be given)."""
+    def load_weights(self, weights) -> None:
+        """Copy ``{layer: {tensor: array}}`` (or a weights file's) into the parameters, checked as
+        :func:`snnc.weights.check_weights` checks them: every tensor given, none extra, the
+        right shapes, finite (an SnnError; they were copied unchecked, a NaN too, and an extra
+        layer was dropped without a word)."""
+        import os
+        import warnings as _warnings
+
+        from snnc.weights import check_weights, load_weights as read_weights
+
+        if isinstance(weights, (str, bytes, os.PathLike)):
+            weights = read_weights(os.fsdecode(weights), self.graph)
+            for w in weights.warnings:
+                _warnings.warn(w.headline(), UserWarning, stacklevel=2)
+        else:
+            weights = check_weights(self.graph, weights)
         for layer in self.graph.layers:
             shapes = ir.weight_shapes(layer)
             if not shapes:
@@ -282,14 +312,17 @@ class SNN(nn.Module):
 
     def export_weights(self) -> dict:
         """The weights as used, ``{layer: {tensor: numpy array}}``: float64 for a float64
-        module, else float32 (bfloat16 and float16 parameters are widened: exact). A pruned or
+        module, else float32 (bfloat16 and float16 parameters are widened: exact); a tensor
+        that still holds the float64 value it was loaded with is exported as that value (QAT
+        quantises it, not the parameter's rounding of it). A pruned or
         parametrized weight is exported as its hook or parametrization computes it."""
         out = {}
         for layer in self.graph.layers:
             shapes = ir.weight_shapes(layer)
             if shapes:
                 mod = self.layer(layer.name)
-                out[layer.name] = {t: _numpy_weights(getattr(mod, t)) for t in shapes}
+                out[layer.name] = {t: _numpy_weights(mod.exact_value(t, getattr(mod, t)))
+                                   for t in shapes}
         return out
 
     # ------------------------------------------------------------------ inputs
