@@ -447,3 +447,54 @@ def test_weights_that_are_not_finite_are_the_quantizers_located_error():
     e = info.value
     assert (e.line, e.message) == (4, "weights 'hidden/weight' hold 3 values that are not finite "
                                       "numbers (nan or inf)")
+
+
+def test_forward_refuses_what_simulate_refuses():
+    """forward ignored an unknown dict key, ran two inputs at different batch sizes, cast
+    complex inputs to real, and in QAT predicted class 0 for NaN inputs with no saturation."""
+    two = snnc.loads("""model two
+time { dt = 1 ms; steps = 4 }
+input a[3] = direct
+input b[2] = direct
+layer ha = dense(a, 2) with IF
+layer hb = dense(b, 2) with IF
+output ha = count
+output hb = count
+""", "two.snn")
+    net = two.to_torch()
+    a, b = torch.zeros(4, 3, 3), torch.zeros(4, 2, 2)
+    with pytest.raises(ValueError, match=r"inputs have different batch sizes \(3 and 2 for "
+                                         r"input 'b'\)"):
+        net({"a": a, "b": b})
+    with pytest.raises(ValueError, match="model 'two' has no input\\(s\\) c \\(inputs: a, b\\)"):
+        net({"a": a, "b": torch.zeros(4, 3, 2), "c": a})
+    with pytest.raises(TypeError, match="input 'a' is complex"):
+        net({"a": a.to(torch.complex64), "b": torch.zeros(4, 3, 2)})
+    with pytest.raises(TypeError, match="input 'a' must be a tensor or an array of numbers, not "
+                                        "NoneType"):
+        net({"a": None, "b": b})
+    net.set_qat(True)
+    with pytest.raises(ValueError, match="input 'a' holds non-finite values"):
+        net({"a": torch.full((4, 3, 3), float("nan")), "b": torch.zeros(4, 3, 2)})
+    assert net({"a": a, "b": torch.zeros(4, 3, 2)}).outputs["ha"].count.shape == (3, 2)
+
+
+def test_qat_says_once_that_it_clips_weights():
+    """QAT clipped weights beyond the format without a word, where the golden model warns."""
+    import warnings
+
+    m = snnc.load(str(ROOT / "examples" / "digits.snn"))
+    w = {l: {t: a * 40 for t, a in ts.items()} for l, ts in m.random_weights(0).items()}
+    net = m.to_torch(w, qat=True)
+    x = net.encode(np.random.default_rng(0).random((2, 64)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net(x)
+        net(x)
+    said = [str(c.message) for c in caught if "clipped" in str(c.message)]
+    golden = m.quantize(w).clipping_notes()
+    assert said == ["QAT: " + "; ".join(golden)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m.to_torch(m.random_weights(0), qat=True)(x)
+    assert not [c for c in caught if "clipped" in str(c.message)]

@@ -223,6 +223,7 @@ class SNN(nn.Module):
             self.layers[key] = LayerModule(layer, graph.time.dt, s)
         self.formats = None
         self.qat = False
+        self._clip_warned = False       # QAT: the weights' clipping said (once per module)
         if weights is None:
             from snnc.weights import random_weights
 
@@ -351,6 +352,11 @@ class SNN(nn.Module):
             missing = [i.name for i in self.graph.inputs if i.name not in x]
             if missing:
                 raise ValueError(f"no data for input(s) {', '.join(missing)}")
+            names = {i.name for i in self.graph.inputs}
+            extra = [str(k) for k in x if k not in names]
+            if extra:                           # was ignored (simulate refuses it)
+                raise ValueError(f"model '{self.graph.name}' has no input(s) "
+                                 f"{', '.join(extra)} (inputs: {', '.join(sorted(names))})")
             return {i.name: x[i.name] for i in self.graph.inputs}
         if len(self.graph.inputs) != 1:
             names = ", ".join(i.name for i in self.graph.inputs)
@@ -358,25 +364,65 @@ class SNN(nn.Module):
         return {self.graph.inputs[0].name: x}
 
     # ------------------------------------------------------------------ forward
+    def _warn_clipped_weights(self) -> None:
+        """QAT clips weights beyond the weights format, as the golden model does; that warns
+        ("N of M weights clipped"), QAT did not: say it once per module, at the first forward
+        pass that clips (loaded so, or drifted there in training)."""
+        import warnings as _warnings
+
+        from snnc.backends.torch.qat import quantize_real
+
+        fmt = self.formats.weights
+        said = []
+        for name, key in self._keys.items():
+            mod = self.layers[key]
+            clipped = total = 0
+            for tensor in ir.weight_shapes(mod.layer):
+                p = getattr(mod, tensor)
+                clipped += int(quantize_real(mod.exact_value(tensor, p), fmt)[1])
+                total += p.numel()
+            if clipped:
+                said.append(f"layer '{name}': {clipped} of {total} weights clipped to the range "
+                            f"of {fmt} [{fmt.min_value:g}, {fmt.max_value:g}]")
+        if said:
+            self._clip_warned = True
+            _warnings.warn("QAT: " + "; ".join(said), UserWarning, stacklevel=3)
+
     def forward(self, x) -> SNNOutput:
         g = self.graph
         T = g.time.steps
         data = self._input_dict(x)
+        if self.qat and not self._clip_warned:
+            self._warn_clipped_weights()
         values: dict[str, torch.Tensor] = {}
         membranes: dict[str, torch.Tensor] = {}
         saturation: dict[str, dict[str, torch.Tensor]] = {}
         events: dict[str, torch.Tensor] = {}          # graded layers: their events (0/1)
         dtype = self._dtype
+        batch = None
         for inp in g.inputs:
-            v = torch.as_tensor(data[inp.name])
+            try:
+                v = torch.as_tensor(data[inp.name])
+            except (TypeError, ValueError, RuntimeError):
+                raise TypeError(f"input '{inp.name}' must be a tensor or an array of numbers, not "
+                                f"{type(data[inp.name]).__name__}") from None
+            if v.is_complex():
+                raise TypeError(f"input '{inp.name}' is complex ({v.dtype}); inputs are real")
             if v.dim() != len(inp.shape) + 2 or v.shape[0] != T or \
                     tuple(v.shape[2:]) != tuple(inp.shape):
                 raise ValueError(f"input '{inp.name}' must be encoded as [T={T}, B, "
                                  f"{', '.join(map(str, inp.shape))}], got {list(v.shape)}")
             if v.shape[1] == 0:                  # failed in a reshape of 0 elements
                 raise ValueError("the batch holds no samples")
+            if batch is not None and v.shape[1] != batch:      # ran each at its own batch size
+                raise ValueError(f"inputs have different batch sizes ({batch} and "
+                                 f"{v.shape[1]} for input '{inp.name}')")
+            batch = v.shape[1]
             if self.qat:
                 v = v.to(device=self._device, dtype=torch.float64)
+                if not bool(torch.isfinite(v).all()):    # predicted class 0 without a word
+                    raise ValueError(f"input '{inp.name}' holds non-finite values (NaN or inf), "
+                                     "which the integer model cannot quantise")
                 if isinstance(inp.encoding, ir.Direct):
                     if is_static(v):
                         q, clamped = quantize_input(v[:1], self.formats.inputs)
