@@ -81,8 +81,14 @@ def load_dataset(name: str, graph: ir.Graph) -> Dataset:
     (``graph``: a typed graph, or a model from :func:`snnc.load`). An error about the data set
     the model's train block names is located at that `dataset = ...`."""
     graph = getattr(graph, "graph", graph)   # a CompiledModel failed: no attribute 'inputs'
+    if not isinstance(graph, ir.Graph):
+        raise TypeError(f"load_dataset needs the model (its graph, or a model from snnc.load) "
+                        f"to shape the data for, not {type(graph).__name__}")
     if isinstance(name, os.PathLike):       # was "no data set given"
         name = "npz:" + os.fsdecode(name)
+    if not isinstance(name, str):           # 3 was "no data set given"
+        raise TypeError(f"a data set's name is a str (digits, mnist1d or npz:PATH) or a path, "
+                        f"not {type(name).__name__}")
     try:
         return _load_dataset(name, graph)
     except SnnError as err:

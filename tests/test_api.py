@@ -290,6 +290,23 @@ def test_load_dataset_takes_a_path_object(m, tmp_path):
     assert ds.name == f"npz:{path}" and ds.y_train.tolist() == [0, 1, 2]
 
 
+def test_load_dataset_and_simulate_refuse_or_take_odd_arguments(m):
+    """load_dataset("digits", None) was an AttributeError, load_dataset(3, m) "no data set
+    given"; a bfloat16 tensor given to simulate was torch's "unsupported ScalarType"."""
+    import torch
+
+    from snnc.datasets import load_dataset
+
+    with pytest.raises(TypeError, match="load_dataset needs the model .* not NoneType"):
+        load_dataset("digits", None)
+    with pytest.raises(TypeError, match="a data set's name is a str .* not int"):
+        load_dataset(3, m)
+    x = torch.rand(3, 64)
+    got = m.simulate(x.to(torch.bfloat16), backend="golden").predictions
+    want = m.simulate(x.to(torch.bfloat16).float(), backend="golden").predictions
+    assert got.tolist() == want.tolist()
+
+
 def test_what_the_result_cannot_show_is_a_warning(m, x):
     """Weights the quantizer clipped and sequence steps beyond the model's were dropped without a
     word by the API, where `snnc simulate` notes both."""

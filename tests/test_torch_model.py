@@ -498,3 +498,18 @@ def test_qat_says_once_that_it_clips_weights():
         warnings.simplefilter("always")
         m.to_torch(m.random_weights(0), qat=True)(x)
     assert not [c for c in caught if "clipped" in str(c.message)]
+
+
+def test_snn_encode_warns_of_sequence_steps_it_does_not_use():
+    import warnings
+
+    m = snnc.loads("model d\ntime { dt = 1 ms; steps = 4 }\ninput x[2] = direct\n"
+                   "layer o = dense(x, 2) with IF\noutput o = count\n", "d.snn")
+    net = m.to_torch()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.encode(np.zeros((3, 6, 2)))
+        net.encode(np.zeros((3, 4, 2)))
+    assert [str(c.message) for c in caught] == [
+        "input 'x': each sample is a sequence of 6 steps and model 'd' runs 4: its last 2 steps "
+        "are not used"]

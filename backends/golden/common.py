@@ -98,7 +98,10 @@ def batch_inputs(graph: ir.Graph, x) -> dict[str, np.ndarray]:
 def _numpy(x) -> np.ndarray:
     """``x`` as a numpy array; a torch tensor (also one that requires grad) detached first."""
     if hasattr(x, "detach") and hasattr(x, "cpu"):
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if str(x.dtype) == "torch.bfloat16":     # numpy has none: widened (exact)
+            x = x.float()
+        x = x.numpy()
     return np.asarray(x)
 
 

@@ -343,7 +343,22 @@ class SNN(nn.Module):
         """Encode a batch with the shared numpy encoders (so the same seed gives the same spikes as
         every other backend): ``[T, B, *shape]`` on the module's device, in the module's dtype
         (float64 for direct inputs in QAT mode). ``x``: an array ``[B, *shape]`` (or a sequence
-        ``[B, T', *shape]``), or a dict name -> array for several inputs."""
+        ``[B, T', *shape]``), or a dict name -> array for several inputs. Sequences longer than
+        the model's steps are a UserWarning, as ``model.encode`` says it (the steps after them
+        are not used)."""
+        import warnings as _warnings
+
+        from snnc.backends.golden.common import batch_inputs
+        from snnc.datasets import sequence_notes
+
+        data = batch_inputs(self.graph, x)
+        for inp in self.graph.inputs:
+            for note in sequence_notes(data[inp.name], self.graph, f"input '{inp.name}'", inp):
+                _warnings.warn(note, UserWarning, stacklevel=2)
+        return self._encode(x, seed, sample_ids)      # x: a tensor requiring grad stays one
+
+    def _encode(self, x, seed: int = 0, sample_ids=None):
+        """:meth:`encode` without its warning (training says its data's notes itself)."""
         return encode_batch(self.graph, x, seed=seed, sample_ids=sample_ids, dtype=self._dtype,
                             device=self._device, qat=self.qat)
 

@@ -219,7 +219,7 @@ def evaluate(model: SNN, x: np.ndarray, y: np.ndarray, seed: int, batch: int = 5
     with torch.no_grad():
         for start in range(0, len(x), batch):
             ids = np.arange(start, min(start + batch, len(x))) + sample_offset
-            xb = model.encode(x[start:start + batch], seed=seed, sample_ids=ids)
+            xb = model._encode(x[start:start + batch], seed=seed, sample_ids=ids)
             pred = model(xb).predictions.cpu().numpy()
             correct += int((pred == y[start:start + batch]).sum())
     return correct / max(1, len(x))
@@ -310,7 +310,7 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
             total_loss, correct, rate_sum = 0.0, 0, 0.0
             for b in range(batches):
                 idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-                xb = model.encode(dataset.x_train[idx], seed=enc_seed, sample_ids=idx)
+                xb = model._encode(dataset.x_train[idx], seed=enc_seed, sample_ids=idx)
                 yb = torch.as_tensor(dataset.y_train[idx], dtype=torch.long)
                 out = model(xb)
                 loss = loss_of(out, yb, cfg, steps)
