@@ -112,6 +112,19 @@ def unused_seed_notes(args, graph, *, encodes: bool) -> list[str]:
             f"{why}"]
 
 
+def unused_lanes_notes(args, graph) -> list[str]:
+    """A note when ``--lanes`` was given but every layer with neurons sets its own ``lanes``
+    (the option sets only the others: it changed nothing without a word)."""
+    from snnc import ir
+
+    if getattr(args, "lanes", None) is None:
+        return []
+    layers = [l for l in graph.layers if isinstance(l, (ir.Dense, ir.Recurrent))]
+    if layers and all(l.lanes is not None for l in layers):
+        return [f"--lanes {args.lanes} changes nothing here: every layer sets its own `lanes`"]
+    return []
+
+
 def lanes(text: str) -> int:
     """Lanes per layer: an integer from 1 to ``MAX_LANES``, as in a model's hardware block."""
     from snnc.ir import MAX_LANES

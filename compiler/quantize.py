@@ -364,7 +364,9 @@ def _quantize_tensors(layer, weights: dict, fmt: Fixed, report: LayerReport) -> 
     return out
 
 
-def _threshold(layer, theta: float, fmt: Fixed) -> int:
+def _threshold(layer, theta: float, fmt: Fixed, strict: bool = True) -> int:
+    """θ in the membrane format; ``strict``: the neuron spikes where ``U > θ``, which a θ at
+    the format's largest value never lets happen (the saturated U reaches it, no more)."""
     q = real_to_int(theta, fmt.frac)
     loc = ir.loc_of(theta, layer.loc)
     if q < 1:
@@ -373,7 +375,12 @@ def _threshold(layer, theta: float, fmt: Fixed) -> int:
                        "use a format with more fractional bits, or a larger threshold")
     if q > fmt.max_int:
         raise SnnError(loc, f"threshold {theta:g} of layer '{layer.name}' does not fit the "
-                            f"membrane format {fmt} (largest value {fmt.max_value:g})",
+                            f"membrane format {fmt} (largest value {fmt.max_value:.12g})",
+                       "use a format with more integer bits, or a smaller threshold")
+    if strict and q == fmt.max_int:
+        raise SnnError(loc, f"threshold {theta:g} of layer '{layer.name}' is the largest value of "
+                            f"the membrane format {fmt} ({fmt.max_value:.12g}): the membrane, "
+                            "saturated there, is never above it, so the neuron never spikes",
                        "use a format with more integer bits, or a smaller threshold")
     return q
 
@@ -418,7 +425,7 @@ def _neuron_plan(layer, n, formats: Formats, dt: float, decay_default: str, repo
     if isinstance(n, ir.ReLU):
         return NeuronConsts("ReLU", 0, "none", 0, "none", None)
     if isinstance(n, ir.ASN):
-        theta = _threshold(layer, n.threshold, formats.membrane)
+        theta = _threshold(layer, n.threshold, formats.membrane, strict=False)  # 2(U-P) > θ
         leak = n.leak or decay_default
         beta = _decay(layer, "tau_beta", n.tau_beta, dt, leak, report, digits)
         gamma = _decay(layer, "tau_gamma", n.tau_gamma, dt, leak, report, digits)

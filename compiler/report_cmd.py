@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import Callable
@@ -253,7 +254,9 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
         except ImportError:
             raise SnnError(None, "--plots needs matplotlib", "pip install matplotlib") from None
         except OSError as exc:
-            raise SnnError(None, f"--plots {args.plots}: cannot write the plots: {exc}") from None
+            why = ("it is a file, not a folder" if os.path.isfile(args.plots)
+                   else exc.strerror or str(exc))      # was "[Errno 17] File exists: ..."
+            raise SnnError(None, f"--plots {args.plots}: cannot write the plots: {why}") from None
     return rep
 
 
@@ -320,6 +323,7 @@ def cmd_report(args) -> int:
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")
     notes += argtypes.unused_seed_notes(args, graph, encodes=args.efficiency is not None)
+    notes += argtypes.unused_lanes_notes(args, graph)
     ctx = ReportContext(args.model, graph, qmodel, args.weights, args.lanes, notes)
     for k in wanted:
         k.check(ctx, args)

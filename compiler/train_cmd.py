@@ -82,6 +82,7 @@ def cmd_train(args) -> int:
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)
+    _check_quantizable(graph)                       # before the output folder is made
     _check_out(args.out, (log_path, weights_path, summary_path))     # before hours of training
     progress = Progress(enabled=not args.quiet and not args.json)
     result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
@@ -121,6 +122,16 @@ def cmd_train(args) -> int:
               + f" on {len(dataset.x_test)} test samples")
         print(f"weights: {weights_path}\nlog: {log_path}")
     return 0
+
+
+def _check_quantizable(graph) -> None:
+    """The quantizer's errors that do not depend on the weights (a threshold beyond the membrane
+    format, a decay that rounds to 1, ...) before training: they came after every epoch, and the
+    trained weights were not written."""
+    from snnc.quantize import quantize
+    from snnc.weights import random_weights
+
+    quantize(graph, random_weights(graph, 0))
 
 
 def _learning_rate(text: str) -> float:

@@ -101,6 +101,8 @@ def run_hardware(backend: str, qmodel, x, sample_ids, seed: int, *, lanes=None, 
     if waves:
         if not waves.endswith(".fst"):
             raise SnnError(None, f"--waves {waves}: the trace is an FST file; name it *.fst")
+        if os.path.isdir(waves):            # wrote nothing and said "wrote d.fst"
+            raise SnnError(None, f"--waves {waves}: it is a folder; name a .fst file")
         folder = os.path.dirname(os.path.abspath(waves))
         if not os.path.isdir(folder):
             raise SnnError(None, f"--waves {waves}: folder '{folder}' does not exist")
@@ -295,7 +297,8 @@ def cmd_verify(args) -> int:
     x, labels, ids, name = test_data(graph, args.dataset, args.samples, notes)
     for w in warnings:
         print(w.format(), file=sys.stderr)
-    seed_notes = argtypes.unused_seed_notes(args, graph, encodes=True)
+    seed_notes = argtypes.unused_seed_notes(args, graph, encodes=True) + \
+        argtypes.unused_lanes_notes(args, graph)
     for note in qmodel.all_notes() + seed_notes:
         print(f"note: {note}", file=sys.stderr)
     notes.extend(qmodel.all_notes() + seed_notes)

@@ -513,3 +513,28 @@ def test_a_seed_that_changes_nothing_is_said(capsys, tmp_path, example, argv, sa
     assert code == 0, err
     seed_notes = [l for l in err.splitlines() if l.startswith("note: --seed")]
     assert seed_notes == ([f"note: {said}"] if said else [])
+
+
+def test_lanes_that_change_nothing_are_said(capsys, tmp_path):
+    """--lanes sets the layers without their own `lanes`: with none left it did nothing silently."""
+    model = tmp_path / "l.snn"
+    model.write_text("model m\ntime { dt = 1 ms; steps = 5 }\ninput x[4] = rate\n"
+                     "layer h = dense(x, 3, lanes = 2) with LIF(tau_mem = 10 ms)\n"
+                     "output h = count\n")
+    for lanes, said in (("3", True), (None, False)):
+        out = tmp_path / f"o{lanes}"
+        argv = ["compile", str(model), "--target", "verilog", "-o", str(out)]
+        assert main(argv + (["--lanes", lanes] if lanes else [])) == 0
+        notes = [l for l in capsys.readouterr().err.splitlines() if "--lanes" in l]
+        assert notes == (["note: --lanes 3 changes nothing here: every layer sets its own "
+                          "`lanes`"] if said else [])
+
+
+def test_output_folders_under_a_file_are_said_to_be_so(capsys, tmp_path):
+    # "cannot create output folder .../sub: Not a directory"
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    assert main(["compile", "examples/digits.snn", "--target", "verilog", "-o",
+                 str(a_file / "sub")]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: cannot create output folder {a_file / 'sub'}: {a_file} is a file")

@@ -91,7 +91,7 @@ def test_threshold_too_large_is_a_located_error():
     """Located at the threshold as written (4:61, `200`), not at the layer (4:1)."""
     g = graph("LIF(tau_mem = 10 ms, threshold = 200)")
     assert _error(g) == [(4, 61, "threshold 200 of layer 'h' does not fit the membrane format "
-                                "fixed<16,8> (largest value 127.996)",
+                                "fixed<16,8> (largest value 127.99609375)",
                           "use a format with more integer bits, or a smaller threshold")]
 
 
@@ -100,7 +100,7 @@ def test_threshold_beyond_int64_is_too_large_not_zero():
     and was reported as rounding to 0)."""
     g = graph("LIF(tau_mem = 10 ms, threshold = 1e30)")
     assert _error(g) == [(4, 61, "threshold 1e+30 of layer 'h' does not fit the membrane format "
-                                "fixed<16,8> (largest value 127.996)",
+                                "fixed<16,8> (largest value 127.99609375)",
                           "use a format with more integer bits, or a smaller threshold")]
 
 
@@ -528,3 +528,17 @@ def test_an_avgpool_weight_that_rounds_to_0_is_an_error_and_a_coarse_one_a_note(
     q = quantize(g, {})
     assert q.plan("p").pool_weight == weight
     assert q.report[0].notes == ([note] if note else [])
+
+
+def test_a_threshold_at_the_largest_membrane_value_never_lets_the_neuron_spike():
+    """fixed<2,1> tops at 0.5: IF(threshold = 0.5) saturated at 0.5 and never spiked, with no
+    word from check, compile or verify. An ASN, whose test is 2 (U - P) > θ, may use it."""
+    g = graph("IF(threshold = 0.5)", hardware="hardware { weights = fixed<2,1>; "
+                                              "state = fixed<2,1> }")
+    assert _error(g) == [(4, 43, "threshold 0.5 of layer 'h' is the largest value of the "
+                                 "membrane format fixed<2,1> (0.5): the membrane, saturated "
+                                 "there, is never above it, so the neuron never spikes",
+                          "use a format with more integer bits, or a smaller threshold")]
+    # the error's largest value is not rounded to 1 (1 - 2^-31 was shown as 1)
+    g = graph("IF(threshold = 1.5)", hardware="hardware { state = fixed<32,31> }")
+    assert "(largest value 0.999999999534)" in _error(g)[0][2]

@@ -380,3 +380,17 @@ def test_the_epoch_line_calls_a_relu_layers_rate_events(capsys, tmp_path):
                      str(tmp_path / name)]) == 0
         epoch = [l for l in capsys.readouterr().err.splitlines() if l.startswith("epoch 1/1:")]
         assert len(epoch) == 1 and f"  {name}/neuron/step 0." in epoch[0], epoch
+
+
+def test_a_quantizer_error_comes_before_training(capsys, tmp_path):
+    """A threshold beyond the membrane format was refused after every epoch had run, and the
+    trained weights were not written; it is refused first, and no output folder is made."""
+    model = tmp_path / "q.snn"
+    model.write_text((ROOT / "examples" / "digits.snn").read_text()
+                     .replace("state = fixed<16,8>", "state = fixed<32,31>"))
+    out = tmp_path / "out"
+    assert main(["train", str(model), "--epochs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "error: threshold 1 of layer 'hidden' does not fit the membrane format fixed<32,31> " \
+           "(largest value 0.999999999534)" in err and "epoch" not in err, err
+    assert not out.exists()

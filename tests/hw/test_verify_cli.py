@@ -264,6 +264,10 @@ def test_verify_user_errors(tmp_path, capsys):
         rc, text = _verify([DIGITS, "--weights", str(w), "--waves",
                             str(tmp_path / "no" / "t.fst")], capsys)
         assert rc == 2 and "does not exist" in text, text
+        (tmp_path / "d.fst").mkdir()            # wrote nothing and said "wrote d.fst"
+        rc, text = _verify([DIGITS, "--weights", str(w), "--waves", str(tmp_path / "d.fst")],
+                           capsys)
+        assert rc == 2 and f"--waves {tmp_path / 'd.fst'}: it is a folder" in text, text
     # an unknown data set
     rc, text = _verify([DIGITS, "--weights", str(w), "--dataset", "nope"], capsys)
     assert rc == 2 and "nope" in text and "Traceback" not in text
