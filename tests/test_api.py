@@ -334,3 +334,16 @@ def test_what_the_result_cannot_show_is_a_warning(m, x):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alif.simulate(seq[:, :40])
+
+
+def test_a_direct_input_beyond_float64_is_counted_not_a_numpy_warning():
+    """numpy's "overflow encountered in multiply" leaked from the direct encoder; the inf it
+    makes is counted as saturated inputs by the golden model."""
+    import warnings
+
+    d = snnc.loads("model d\ntime { dt = 1 ms; steps = 2 }\ninput x[2] = direct(scale = 1e300)\n"
+                   "layer o = dense(x, 2) with IF\noutput o = count\n", "d.snn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = d.simulate(np.array([[1e300, 1.0]]), backend="golden")
+    assert r.stats["x"].saturation == {"inputs": 4}
