@@ -38,10 +38,17 @@ def test_encode_checks_sample_ids_as_simulate_does(m, x):
     # a single id was broadcast over the batch (every sample encoded as sample 5)
     with pytest.raises(ValueError, match=r"sample_ids must have shape \[3\], got \[1\]"):
         m.encode(x, sample_ids=[5])
-    with pytest.raises(ValueError, match="sample_ids must be integers from 0, not float64"):
+    with pytest.raises(ValueError, match=r"sample_ids must be integers from 0 to 2\*\*63 - 1, "
+                                         "not float64"):
         m.simulate(x, sample_ids=[0.5, 1.5, 2.5])       # was truncated to 0, 1, 2
     with pytest.raises(ValueError, match="sample_ids must be integers from 0"):
         m.simulate(x, sample_ids=[-1, 0, 1])
+    # a uint64 id of 2**63 wrapped to a negative int64; a set was "got []"
+    with pytest.raises(ValueError, match=r"from 0 to 2\*\*63 - 1, not uint64 values "
+                                         r"\[9223372036854775808, 0, 1\]"):
+        m.simulate(x, sample_ids=np.array([2**63, 0, 1], dtype=np.uint64))
+    with pytest.raises(TypeError, match="sample_ids must be a sequence or an array"):
+        m.simulate(x, sample_ids={0, 1, 2})
     ids = [7, 8, 9]
     np.testing.assert_array_equal(m.encode(x, sample_ids=ids)["pixels"],
                                   m.encode(x, sample_ids=np.array(ids, np.uint32))["pixels"])

@@ -123,13 +123,21 @@ def sample_id_array(sample_ids, batch: int) -> np.ndarray:
     integers from 0 to 2^63 - 1."""
     if sample_ids is None:
         return np.arange(batch)
+    if isinstance(sample_ids, (set, frozenset)) or not hasattr(sample_ids, "__len__"):
+        raise TypeError(f"sample_ids must be a sequence or an array (ordered, one per sample), "
+                        f"not {type(sample_ids).__name__}")        # a set was "got []"
     ids = _numpy(sample_ids)
     if ids.shape != (batch,):
         raise ValueError(f"sample_ids must have shape [{batch}], got {list(ids.shape)}")
-    if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0):
-        raise ValueError(f"sample_ids must be integers from 0, not {ids.dtype} values "
-                         f"{ids[:3].tolist()}{'...' if ids.size > 3 else ''}")
+    if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0 or int(ids.max()) > _MAX_ID):
+        # a uint64 id of 2**63 or more wrapped to a negative int64; a list of such Python ints
+        # (an object or float64 array) was "not float64 values"
+        raise ValueError(f"sample_ids must be integers from 0 to 2**63 - 1, not {ids.dtype} "
+                         f"values {ids[:3].tolist()}{'...' if ids.size > 3 else ''}")
     return ids.astype(np.int64)
+
+
+_MAX_ID = 2**63 - 1
 
 
 def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
