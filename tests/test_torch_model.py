@@ -513,3 +513,16 @@ def test_snn_encode_warns_of_sequence_steps_it_does_not_use():
     assert [str(c.message) for c in caught] == [
         "input 'x': each sample is a sequence of 6 steps and model 'd' runs 4: its last 2 steps "
         "are not used"]
+
+
+def test_a_complex_module_is_refused():
+    # float mode failed with "gt_cpu not implemented", QAT dropped the imaginary parts
+    net = snnc.load(str(ROOT / "examples" / "digits.snn")).to_torch()
+    x = net.encode(np.zeros((2, 64)))
+    with pytest.warns(UserWarning, match="Complex modules"):        # torch's own
+        net.to(torch.complex64)
+    for qat in (False, True):
+        net.set_qat(qat)
+        with pytest.raises(TypeError, match="parameters are torch.complex64; an SNN computes in "
+                                            "real numbers"):
+            net(x)

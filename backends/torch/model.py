@@ -407,6 +407,9 @@ class SNN(nn.Module):
         g = self.graph
         T = g.time.steps
         data = self._input_dict(x)
+        if self._dtype.is_complex:                  # float mode failed deep in torch, QAT and
+            raise TypeError(f"the module's parameters are {self._dtype}; an SNN computes in "
+                            "real numbers (use .float() or .double())")   # export cast silently
         if self.qat and not self._clip_warned:
             self._warn_clipped_weights()
         values: dict[str, torch.Tensor] = {}
