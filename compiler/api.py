@@ -131,12 +131,10 @@ class CompiledModel:
         """A warning per input whose samples are sequences longer than the model's ``steps``
         (the encoders use the first ``steps``), ``snnc simulate``'s note. ``data``: checked
         batches, input name -> array, or one array for a single-input model."""
-        from snnc.datasets import sequence_notes
+        from snnc.datasets import batch_sequence_notes
 
-        for inp in self.graph.inputs:
-            batch = data[inp.name] if isinstance(data, dict) else data
-            for note in sequence_notes(batch, self.graph, f"input '{inp.name}'", inp):
-                _warn(note)
+        for note in batch_sequence_notes(data, self.graph):
+            _warn(note)
 
     def simulate(self, x, weights=None, backend: str = "float", seed: int = 0, sample_ids=None,
                  record: bool = False):

@@ -89,10 +89,9 @@ class SeedOption(argparse.Action):
         namespace.seed_given = True
 
 
-def add_seed(p: argparse.ArgumentParser, help: str, default: int | None = 0) -> None:
-    """The ``--seed`` option of a command (0 to ``MAX_SEED``)."""
-    p.add_argument("--seed", type=seed, default=default, metavar="S", action=SeedOption,
-                   help=help)
+def add_seed(p: argparse.ArgumentParser, help: str) -> None:
+    """The ``--seed`` option of a command (0 to ``MAX_SEED``, default 0)."""
+    p.add_argument("--seed", type=seed, default=0, metavar="S", action=SeedOption, help=help)
     p.set_defaults(seed_given=False)
 
 
@@ -123,6 +122,11 @@ def unused_lanes_notes(args, graph) -> list[str]:
     if layers and all(l.lanes is not None for l in layers):
         return [f"--lanes {args.lanes} changes nothing here: every layer sets its own `lanes`"]
     return []
+
+
+def unused_option_notes(args, graph, *, encodes: bool) -> list[str]:
+    """The notes of a hardware command's ``--seed`` and ``--lanes`` that change nothing."""
+    return unused_seed_notes(args, graph, encodes=encodes) + unused_lanes_notes(args, graph)
 
 
 def lanes(text: str) -> int:

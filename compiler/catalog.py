@@ -92,6 +92,8 @@ def _source() -> ParamSpec:
 _DELAY = ParamSpec("delay", "steps", 0, check=non_negative, doc="synaptic delay in steps")
 _BIAS = ParamSpec("bias", "bool", False)
 _SURROGATE = ParamSpec("surrogate", "surrogate", None)
+
+
 def _clock_range(v) -> str | None:
     """An FPGA clock: 1 kHz to 5 GHz (1e7 MHz was taken, and the HLS project's period was
     written as 0 ns)."""

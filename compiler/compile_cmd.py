@@ -82,8 +82,7 @@ def cmd_compile(args) -> int:
                              f"{ir.MAX_FIFO_DEPTH}") from None
     graph, qmodel, notes = load_quantized(args.model, args.weights, args.seed,
                                           "the hardware will not classify")
-    notes += argtypes.unused_seed_notes(args, graph, encodes=False)
-    notes += argtypes.unused_lanes_notes(args, graph)
+    notes += argtypes.unused_option_notes(args, graph, encodes=False)
     # what the target cannot build, before the output folder exists (a failed compile left an
     # empty folder)
     if args.target == "hls":

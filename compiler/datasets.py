@@ -160,6 +160,14 @@ def sequence_notes(x, graph: ir.Graph, what: str, inp: ir.Input | None = None) -
             f"{steps}: its last {length - steps} steps are not used",)
 
 
+def batch_sequence_notes(data, graph: ir.Graph) -> list[str]:
+    """:func:`sequence_notes` of every input of a batch: ``data`` maps input names to checked
+    arrays (or tensors), or is one array for a single-input model."""
+    return [note for inp in graph.inputs
+            for note in sequence_notes(data[inp.name] if isinstance(data, dict) else data, graph,
+                                       f"input '{inp.name}'", inp)]
+
+
 def split_notes(x_train, x_test, graph: ir.Graph, what: str,
                 train_what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """:func:`sequence_notes` of both splits, as a :class:`Dataset`'s ``notes`` and

@@ -123,13 +123,11 @@ def check_neuron_def(nd: ast.NeuronDef, dt: float | None, errors: list) -> Neuro
         try:
             init, dim = _lower(s.init, scope_params, dt, allow_input=False)
         except SnnError as err:
-            state_names = {st.name for st in nd.states}
-            named = err.message[len("unknown name '"):-1] \
-                if err.message.startswith("unknown name '") else None
-            if named in state_names:    # "unknown name 'v'" of a state: say why it is not known
+            if isinstance(err, _UnknownName) and err.name in {st.name for st in nd.states}:
+                # a state, not known here: say why ("unknown name 'v'" did not)
                 err = SnnError(err.loc, f"the initial value of '{s.name}' reads state variable "
-                                        f"'{named}'", "an initial value is a constant: numbers, "
-                                                      "the neuron's parameters and dt")
+                               f"'{err.name}'", "an initial value is a constant: numbers, the "
+                                                "neuron's parameters and dt")
             errors.append(err)
             continue
         if dim is BOOL:
@@ -307,6 +305,14 @@ class _Cascade(SnnError):
     """An error caused by using a name whose declaration already had an (reported) error."""
 
 
+class _UnknownName(SnnError):
+    """A name that is not known where it is used (``name``: the name)."""
+
+    def __init__(self, loc, name: str, hint: str | None):
+        super().__init__(loc, f"unknown name '{name}'", hint)
+        self.name = name
+
+
 #: The 'dimension' of a parameter or state variable whose declaration had an error.
 _BROKEN = object()
 
@@ -396,7 +402,7 @@ def _lower(node, dims: dict, dt, allow_input: bool = True):
             if node.id == HEIGHT:
                 hint = ("`height` is the spike's height, known in `on spike` of a neuron whose "
                         "spike condition has `emit HEIGHT`")
-            raise SnnError(node.loc, f"unknown name '{node.id}'", hint)
+            raise _UnknownName(node.loc, node.id, hint)
         kind, dim = entry
         if dim is _BROKEN:
             raise _Cascade(node.loc, f"'{node.id}' has an error in its declaration")

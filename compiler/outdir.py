@@ -29,9 +29,9 @@ def make_folder(out: str) -> None:
     if os.path.exists(out) and not os.path.isdir(out):
         raise SnnError(None, f"cannot create output folder {out}: it is a file")
     parent = os.path.dirname(os.path.abspath(out))
-    while parent and not os.path.exists(parent):
-        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
-    if parent and not os.path.isdir(parent):            # was "Not a directory"
+    while not os.path.exists(parent):                   # the root always exists
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):                       # was "Not a directory"
         raise SnnError(None, f"cannot create output folder {out}: {parent} is a file")
     try:
         os.makedirs(out, exist_ok=True)

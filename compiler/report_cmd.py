@@ -322,8 +322,7 @@ def cmd_report(args) -> int:
     graph, qmodel, notes = load_quantized(
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")
-    notes += argtypes.unused_seed_notes(args, graph, encodes=args.efficiency is not None)
-    notes += argtypes.unused_lanes_notes(args, graph)
+    notes += argtypes.unused_option_notes(args, graph, encodes=args.efficiency is not None)
     ctx = ReportContext(args.model, graph, qmodel, args.weights, args.lanes, notes)
     for k in wanted:
         k.check(ctx, args)

@@ -291,6 +291,10 @@ def _data(args, graph, said: list):
                                print_notes, sequence_notes, takes_sequences)
     from snnc.errors import SnnError
 
+    def say(notes) -> None:
+        print_notes(notes)
+        said.extend(notes)
+
     if args.input:
         path = args.input
         import os
@@ -322,19 +326,15 @@ def _data(args, graph, said: list):
                 and math.prod(x.shape[1:]) == math.prod(inp.shape)):
             # as many samples as steps: maybe one sequence saved without its batch axis
             dims = ", ".join(map(str, inp.shape))
-            note = (f"input file '{path}' of shape {list(x.shape)} is read as {steps} samples "
-                    f"of [{dims}] (the first axis is the batch), not as one sequence of {steps} "
-                    f"steps; save one sequence as [1, {steps}, {dims}]")
-            print_notes([note])
-            said.append(note)
+            say([f"input file '{path}' of shape {list(x.shape)} is read as {steps} samples of "
+                 f"[{dims}] (the first axis is the batch), not as one sequence of {steps} steps; "
+                 f"save one sequence as [1, {steps}, {dims}]"])
         if (args.stream and x.ndim == len(inp.shape) + 2    # sequences, whatever their length
                 and int(np.prod(x.shape[2:])) == int(np.prod(inp.shape))):
             raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
         if not args.stream:                 # --stream refuses sequences: no note first
-            seq = sequence_notes(x, graph, f"input file '{path}'")
-            print_notes(seq)
-            said.extend(seq)
+            say(sequence_notes(x, graph, f"input file '{path}'"))
         info = {"source": "input", "name": path, "split": None,
                 "description": f"'{path}'"}
         return x, None, np.arange(x.shape[0]), info
@@ -347,14 +347,12 @@ def _data(args, graph, said: list):
                            "data sets: digits, mnist1d, npz:PATH")
     ds = load_dataset(name, graph)
     if not args.stream:                     # --stream refuses sequences: no note first
-        print_notes(ds.notes)
-        said.extend(ds.notes)
+        say(ds.notes)
     k = min(args.samples, ds.x_test.shape[0])
     if k == 0:                          # was noted as "only 0 samples; all of them are used" first
         raise SnnError(None, f"the test split of '{name}' holds no samples")
     if args.samples != DEFAULT_SAMPLES and args.samples > k:     # as `snnc report` says it
-        print_notes([fewer_samples_note(args.samples, name, k)])
-        said.append(fewer_samples_note(args.samples, name, k))
+        say([fewer_samples_note(args.samples, name, k)])
     info = {"source": "dataset", "name": name, "split": "test",
             "description": f"the test split of '{name}'"}
     return ds.x_test[:k], ds.y_test[:k], np.arange(k), info

@@ -128,10 +128,9 @@ def _check_quantizable(graph) -> None:
     """The quantizer's errors that do not depend on the weights (a threshold beyond the membrane
     format, a decay that rounds to 1, ...) before training: they came after every epoch, and the
     trained weights were not written."""
-    from snnc.quantize import quantize
-    from snnc.weights import random_weights
+    from snnc.backends.torch.qat import layer_plans
 
-    quantize(graph, random_weights(graph, 0))
+    layer_plans(graph)
 
 
 def _learning_rate(text: str) -> float:

@@ -24,6 +24,7 @@ from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Fixed, Quantity, 
 #: `refractory = 2147483648` became -2**31 in both, and the refractory period was gone)
 MAX_INT = 2**31 - 1
 
+
 def did_you_mean(name: str, candidates) -> str | None:
     """A hint naming the closest candidate, if one is close enough (a candidate that differs only
     in case first: `lif` -> `LIF`, `True` -> `true`)."""

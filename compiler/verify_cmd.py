@@ -297,11 +297,10 @@ def cmd_verify(args) -> int:
     x, labels, ids, name = test_data(graph, args.dataset, args.samples, notes)
     for w in warnings:
         print(w.format(), file=sys.stderr)
-    seed_notes = argtypes.unused_seed_notes(args, graph, encodes=True) + \
-        argtypes.unused_lanes_notes(args, graph)
-    for note in qmodel.all_notes() + seed_notes:
+    option_notes = argtypes.unused_option_notes(args, graph, encodes=True)
+    for note in qmodel.all_notes() + option_notes:
         print(f"note: {note}", file=sys.stderr)
-    notes.extend(qmodel.all_notes() + seed_notes)
+    notes.extend(qmodel.all_notes() + option_notes)
     run, comp, info = run_hardware(args.backend, qmodel, x, ids, args.seed, lanes=args.lanes,
                                    waves=args.waves)
     if info is None:      # HLS: the golden figures come from the golden model itself

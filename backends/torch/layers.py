@@ -77,6 +77,8 @@ class LayerModule(nn.Module):
         # loaded values the parameters' dtype rounds (float64 weights in float32 parameters):
         # {name: (values in float64, the parameter's dtype when loaded)}
         self._exact: dict = {}
+        # QAT: (weights clamped to the format, weights) of the last forward pass's quantisation
+        self.weight_clips: tuple = (0, 0)
 
     # ------------------------------------------------------------------ QAT set-up
     def set_quantization(self, plan, formats, direct: bool) -> None:
@@ -140,9 +142,16 @@ class LayerModule(nn.Module):
         (``torch.nn.utils.prune``, ``torch.nn.utils.parametrize``, weight norm) is used as its
         hook or parametrization computes it."""
         out = {}
+        clipped, total = 0, 0
         for name in ir.weight_shapes(self.layer):
             p = getattr(self, name)
-            out[name] = ste_quantize(self._qat_source(name, p), self.formats.weights) if qat else p
+            if qat:
+                out[name], n = ste_quantize(self._qat_source(name, p), self.formats.weights)
+                clipped, total = clipped + n, total + p.numel()
+            else:
+                out[name] = p
+        if qat:
+            self.weight_clips = (clipped, total)
         return out
 
     def synaptic_input(self, src: torch.Tensor, w: dict, qat: bool) -> torch.Tensor:

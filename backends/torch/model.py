@@ -346,21 +346,13 @@ class SNN(nn.Module):
         ``[B, T', *shape]``), or a dict name -> array for several inputs. Sequences longer than
         the model's steps are a UserWarning, as ``model.encode`` says it (the steps after them
         are not used)."""
-        import warnings as _warnings
+        return self._encode(x, seed, sample_ids, warn=True)
 
-        from snnc.backends.golden.common import batch_inputs
-        from snnc.datasets import sequence_notes
-
-        data = batch_inputs(self.graph, x)
-        for inp in self.graph.inputs:
-            for note in sequence_notes(data[inp.name], self.graph, f"input '{inp.name}'", inp):
-                _warnings.warn(note, UserWarning, stacklevel=2)
-        return self._encode(x, seed, sample_ids)      # x: a tensor requiring grad stays one
-
-    def _encode(self, x, seed: int = 0, sample_ids=None):
-        """:meth:`encode` without its warning (training says its data's notes itself)."""
+    def _encode(self, x, seed: int = 0, sample_ids=None, warn: bool = False):
+        """:meth:`encode`, its warning only with ``warn`` (training says its data's notes
+        itself)."""
         return encode_batch(self.graph, x, seed=seed, sample_ids=sample_ids, dtype=self._dtype,
-                            device=self._device, qat=self.qat)
+                            device=self._device, qat=self.qat, warn=warn)
 
     def _input_dict(self, x) -> dict[str, torch.Tensor]:
         if isinstance(x, Mapping):
@@ -381,24 +373,18 @@ class SNN(nn.Module):
     # ------------------------------------------------------------------ forward
     def _warn_clipped_weights(self) -> None:
         """QAT clips weights beyond the weights format, as the golden model does; that warns
-        ("N of M weights clipped"), QAT did not: say it once per module, at the first forward
-        pass that clips (loaded so, or drifted there in training)."""
+        ("N of M weights clipped"), QAT did not: say it once per module, after the first forward
+        pass that clips (loaded so, or drifted there in training), from the clamps its layers'
+        quantisation counted."""
         import warnings as _warnings
-
-        from snnc.backends.torch.qat import quantize_real
 
         fmt = self.formats.weights
         said = []
         for name, key in self._keys.items():
-            mod = self.layers[key]
-            clipped = total = 0
-            for tensor in ir.weight_shapes(mod.layer):
-                p = getattr(mod, tensor)
-                clipped += int(quantize_real(mod.exact_value(tensor, p), fmt)[1])
-                total += p.numel()
-            if clipped:
-                said.append(f"layer '{name}': {clipped} of {total} weights clipped to the range "
-                            f"of {fmt} [{fmt.min_value:g}, {fmt.max_value:g}]")
+            clipped, total = self.layers[key].weight_clips
+            if int(clipped):
+                said.append(f"layer '{name}': {int(clipped)} of {total} weights clipped to the "
+                            f"range of {fmt} [{fmt.min_value:g}, {fmt.max_value:g}]")
         if said:
             self._clip_warned = True
             _warnings.warn("QAT: " + "; ".join(said), UserWarning, stacklevel=3)
@@ -410,8 +396,6 @@ class SNN(nn.Module):
         if self._dtype.is_complex:                  # float mode failed deep in torch, QAT and
             raise TypeError(f"the module's parameters are {self._dtype}; an SNN computes in "
                             "real numbers (use .float() or .double())")   # export cast silently
-        if self.qat and not self._clip_warned:
-            self._warn_clipped_weights()
         values: dict[str, torch.Tensor] = {}
         membranes: dict[str, torch.Tensor] = {}
         saturation: dict[str, dict[str, torch.Tensor]] = {}
@@ -471,6 +455,8 @@ class SNN(nn.Module):
                 counts[layer.name] = run.count
             if self.qat:
                 saturation[layer.name] = run.saturation
+        if self.qat and not self._clip_warned:
+            self._warn_clipped_weights()
         outputs = {o.source: Readout(o.readout, events.get(o.source, values[o.source]),
                                      membranes[o.source], counts.get(o.source))
                    for o in g.outputs}
@@ -485,18 +471,26 @@ class SNN(nn.Module):
 
 
 def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None, device=None,
-                 qat: bool = False):
+                 qat: bool = False, warn: bool = False):
     """The encoded input of ``graph`` for a batch, as torch tensors ``[T, B, *shape]`` (a dict for a
     model with several inputs), from the shared numpy encoders
     (:func:`snnc.backends.golden.encoders.encode`). Direct inputs stay float64 in QAT mode so that
     their quantisation is exactly the golden model's. A direct input given as a tensor that
     requires grad stays in the autograd graph (``scale * x``); the spike encoders (rate, latency,
-    delta) are not differentiable and detach their data."""
+    delta) are not differentiable and detach their data. ``warn``: a UserWarning per input of
+    sequences longer than the model's steps (for :meth:`SNN.encode`'s caller)."""
     from snnc.backends.golden.common import batch_inputs, sample_id_array
     from snnc.backends.golden.encoders import encode
 
     dtype = dtype or torch.get_default_dtype()
     data = batch_inputs(graph, x)        # the simulators' checks: shapes, one batch size
+    if warn:
+        import warnings
+
+        from snnc.datasets import batch_sequence_notes
+
+        for note in batch_sequence_notes(data, graph):
+            warnings.warn(note, UserWarning, stacklevel=4)
     sample_ids = sample_id_array(sample_ids, next(iter(data.values())).shape[0])
     out = {}
     steps = graph.time.steps

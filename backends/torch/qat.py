@@ -33,10 +33,11 @@ def quantize_real(x: torch.Tensor, fmt: Fixed) -> tuple[torch.Tensor, torch.Tens
     return q.clamp(fmt.min_int, fmt.max_int), clamped
 
 
-def ste_quantize(w: torch.Tensor, fmt: Fixed) -> torch.Tensor:
-    """Weights quantised to ``fmt`` (real units, float64) with a straight-through gradient."""
-    q, _ = quantize_real(w, fmt)
-    return straight_through(q * fmt.scale, w.to(torch.float64))
+def ste_quantize(w: torch.Tensor, fmt: Fixed) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights quantised to ``fmt`` (real units, float64) with a straight-through gradient, and
+    the number of them clamped to its range."""
+    q, clamped = quantize_real(w, fmt)
+    return straight_through(q * fmt.scale, w.to(torch.float64)), clamped
 
 
 def quantize_input(x: torch.Tensor, fmt: Fixed) -> tuple[torch.Tensor, torch.Tensor]:
