@@ -85,6 +85,7 @@ class _Builder:
         self._warn_asn_kernels(graph)
         self._warn_long_delays(graph)
         self._warn_loss_readout(graph, stmts)
+        self._warn_unused_hardware(graph, stmts)
         graph.verify()
         return Loaded(graph, self.diag.warnings)
 
@@ -650,6 +651,37 @@ class _Builder:
         block = self._blocks(stmts, "train")
         loc = next((st.value.loc for st in block.settings if st.key == "loss"), block.loc)
         self.diag.warn(loc, f"loss = {found[0]}", found[1])
+
+    def _warn_unused_hardware(self, graph: ir.Graph, stmts) -> None:
+        """A `hardware` setting no part of the model reads (a `current` format without a CubaLIF
+        layer, `leak_digits` without a multiply leak, ...) changes nothing: say so rather than
+        accept it without a word."""
+        block = self._blocks(stmts, "hardware")
+        if block is None:
+            return
+        neurons = [getattr(layer, "neuron", None) for layer in graph.layers]
+        leaky = [n for n in neurons if isinstance(n, (ir.LIF, ir.CubaLIF, ir.ALIF, ir.ASN))]
+        decay = graph.hardware.decay
+        unused = {
+            "current": (not any(isinstance(n, ir.CubaLIF) for n in neurons),
+                        "only CubaLIF neurons have a synaptic current"),
+            "adaptation": (not any(isinstance(n, (ir.ALIF, ir.ASN)) for n in neurons),
+                           "only ALIF and ASN neurons have an adaptation state"),
+            "inputs": (not any(isinstance(i.encoding, ir.Direct) for i in graph.inputs),
+                       "only `direct` inputs carry values in this format"),
+            "decay": (all(n.leak is not None for n in leaky),
+                      "no layer takes it: only LIF, CubaLIF, ALIF and ASN neurons decay, and "
+                      "their own `leak` comes first" if leaky else
+                      "only LIF, CubaLIF, ALIF and ASN neurons decay"),
+            "leak_digits": (not any((n.leak or decay) == "multiply" for n in leaky),
+                            "it rounds the coefficients of a `multiply` leak, and no layer "
+                            "has one"),
+        }
+        for st in block.settings:
+            found = unused.get(st.key)
+            if found is not None and found[0]:
+                self.diag.warn(st.key_loc, f"hardware setting '{st.key}' has no effect in "
+                                           f"model '{graph.name}'", found[1])
 
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:

@@ -823,3 +823,48 @@ def test_carets_under_wide_characters_long_lines_and_spans_over_lines():
     assert line[len(carets) - 4:len(carets)] == "1 mV" and carets.endswith(" ^^^^")
     [e] = _errs(head + "layer a = dense(x, 4) with LIF(tau_mem = 10 ms\n   + 1)" + tail)
     assert e.format().splitlines()[2] == "      |" + " " * 42 + "^^^^^"
+
+
+@pytest.mark.parametrize("neuron, setting, hint", [
+    ("IF", "current = fixed<16,4>", "only CubaLIF neurons have a synaptic current"),
+    ("LIF(tau_mem = 5 ms)", "current = fixed<16,4>", "only CubaLIF neurons have a synaptic current"),
+    ("LIF(tau_mem = 5 ms)", "adaptation = fixed<16,4>",
+     "only ALIF and ASN neurons have an adaptation state"),
+    ("IF", "inputs = fixed<12,4>", "only `direct` inputs carry values in this format"),
+    ("IF", "decay = shift", "only LIF, CubaLIF, ALIF and ASN neurons decay"),
+    ("LIF(tau_mem = 5 ms, leak = shift)", "decay = multiply",
+     "no layer takes it: only LIF, CubaLIF, ALIF and ASN neurons decay, and their own `leak` "
+     "comes first"),
+    ("LIF(tau_mem = 5 ms)", "decay = shift; leak_digits = 4",
+     "it rounds the coefficients of a `multiply` leak, and no layer has one"),
+    ("IF", "leak_digits = 4", "it rounds the coefficients of a `multiply` leak, and no layer has one"),
+])
+def test_a_hardware_setting_nothing_reads_is_a_warning(neuron, setting, hint):
+    """A format or leak setting that no layer or input of the model uses changed nothing and was
+    accepted without a word."""
+    loaded = load_text(src(*HEAD, f"layer l = dense(x, 4) with {neuron}", OUTPUT,
+                           f"hardware {{ {setting} }}"), "warn.snn")
+    key = setting.split(";")[-1].split("=")[0].strip()
+    col = 12 + setting.index(key)
+    assert [(w.line, w.col, w.message, w.hint) for w in loaded.warnings] == [
+        (6, col, f"hardware setting '{key}' has no effect in model 'm'", hint)]
+
+
+@pytest.mark.parametrize("neuron, setting", [
+    ("CubaLIF(tau_mem = 5 ms, tau_syn = 2 ms)", "current = fixed<16,4>"),
+    ("ALIF(tau_mem = 5 ms, tau_adapt = 20 ms)", "adaptation = fixed<16,4>"),
+    ("ASN(tau_beta = 20 ms)", "adaptation = fixed<16,4>"),
+    ("LIF(tau_mem = 5 ms)", "decay = shift"),
+    ("LIF(tau_mem = 5 ms)", "leak_digits = 4"),
+    ("LIF(tau_mem = 5 ms, leak = multiply)", "leak_digits = 4"),
+])
+def test_a_hardware_setting_a_layer_reads_is_not_a_warning(neuron, setting):
+    loaded = load_text(src(*HEAD, f"layer l = dense(x, 4) with {neuron}", OUTPUT,
+                           f"hardware {{ {setting} }}"), "warn.snn")
+    assert loaded.warnings == []
+
+
+def test_the_inputs_format_of_a_direct_input_is_not_a_warning():
+    loaded = load_text(src(MODEL, TIME, "input x[3] = direct", LAYER, OUTPUT,
+                           "hardware { inputs = fixed<12,4> }"), "warn.snn")
+    assert loaded.warnings == []
