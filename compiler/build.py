@@ -20,7 +20,6 @@ from snnc.types import Fixed
 
 #: The largest tensor (elements per time step) and parameter count a model may declare.
 MAX_ELEMENTS = 1 << 24
-MAX_STEPS = 1_000_000
 
 
 @dataclass
@@ -174,11 +173,7 @@ class _Builder:
         # a missing or invalid dt is reported; a stand-in keeps it from failing every time
         # given in steps or use of `dt` after it (the model fails to build anyway)
         self.dt = values["dt"] if values["dt"] is not None else STAND_IN_DT
-        steps = values["steps"]
-        if steps is not None and steps > MAX_STEPS:
-            setting = next(s for s in block.settings if s.key == "steps")
-            self.diag.error(setting.value.loc, f"'steps' is too large ({steps}; at most {MAX_STEPS})")
-            steps = None
+        steps = values["steps"]     # 1 to MAX_STEPS (catalog.TIME_SETTINGS), or None
         self.steps = steps
         return ir.TimeSpec(self.dt or 1e-3, steps or 1)
 

@@ -3,7 +3,8 @@ readouts, and the keys of the ``time``, ``train`` and ``hardware`` blocks, each 
 from __future__ import annotations
 
 from snnc import ir
-from snnc.values import ParamSpec, at_least_one, learning_rate, non_negative, positive
+from snnc.values import (ParamSpec, at_least_one, learning_rate, non_negative, positive,
+                         step_count)
 
 # ------------------------------------------------------------------ neurons
 
@@ -151,7 +152,7 @@ def keyword_error(name: str, loc, what: str):
 
 TIME_SETTINGS = [
     ParamSpec("dt", "time", required=True, check=positive, doc="length of one time step"),
-    ParamSpec("steps", "int", required=True, check=at_least_one, doc="number of time steps"),
+    ParamSpec("steps", "int", required=True, check=step_count, doc="number of time steps"),
 ]
 
 LOSSES = ("cross_entropy", "first_spike", "mse_count")

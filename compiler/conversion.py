@@ -237,7 +237,7 @@ def bits_problem(bits: int) -> str | None:
 
 
 def steps_problem(steps: int) -> str | None:
-    from snnc.build import MAX_STEPS
+    from snnc.values import MAX_STEPS
 
     return None if steps <= MAX_STEPS else f"must be at most {MAX_STEPS}"
 

@@ -194,7 +194,7 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
 
     from snnc import ir
     from snnc.backends.golden.stream import simulate_stream
-    from snnc.build import MAX_STEPS
+    from snnc.values import MAX_STEPS
     from snnc.errors import SnnError
 
     inp = graph.inputs[0]

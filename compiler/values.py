@@ -23,6 +23,8 @@ from snnc.types import (FREQUENCY, NONE, TIME, UNITS, VOLTAGE, Fixed, Quantity, 
 #: the Verilog `integer` parameters and the HLS `int` constants they become (2**31 wrapped there:
 #: `refractory = 2147483648` became -2**31 in both, and the refractory period was gone)
 MAX_INT = 2**31 - 1
+#: The most time steps a model may run (`steps`, and the commands' --steps).
+MAX_STEPS = 1_000_000
 
 
 def did_you_mean(name: str, candidates) -> str | None:
@@ -176,6 +178,13 @@ def non_negative(v) -> str | None:
     return None if v >= 0 else "must not be negative"
 
 
+def step_count(v) -> str | None:
+    """A model's ``steps``: 1 to :data:`MAX_STEPS`."""
+    if v < 1:
+        return "must be at least 1"
+    return None if v <= MAX_STEPS else f"must be at most {MAX_STEPS}"
+
+
 def at_least_one(v) -> str | None:
     if isinstance(v, tuple):
         return None if all(x >= 1 for x in v) else "must be at least 1"
@@ -233,7 +242,7 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
                            f"write e.g. {spec.example()}" if units else None)
         value = q.value
     elif kind == "int":
-        value = _int(node, owner, dt)
+        value = _int(node, owner, dt, spec.check)
     elif kind == "steps":
         q = _quantity(node, owner, dt)
         if q.dim == TIME:
@@ -308,7 +317,7 @@ _LAYER_ONLY = {"lanes": "`lanes` is a parameter of dense and recurrent layers on
 _LAYER_OPS = ("conv2d", "sumpool", "avgpool", "flatten")
 
 
-def _int(node: ast.Value, owner: str, dt) -> int:
+def _int(node: ast.Value, owner: str, dt, check=None) -> int:
     q = _quantity(node, owner, dt)
     if q.dim != NONE:
         raise SnnError(node.loc, f"{owner} must be a plain integer, got {describe_dim(q.dim)}")
@@ -316,6 +325,10 @@ def _int(node: ast.Value, owner: str, dt) -> int:
         raise SnnError(node.loc, f"{owner} must be an integer, got {q.value!r}")
     if abs(q.value) > MAX_INT:
         shown = f"{int(q.value)}" if abs(q.value) < 1e18 else f"{q.value:g}"
+        # the parameter's own, narrower range where it has one (`steps`: at most 1000000)
+        problem = check(int(q.value)) if check is not None else None
+        if problem:
+            raise SnnError(node.loc, f"{owner} {problem}, got {shown}")
         raise SnnError(node.loc, f"{owner} is too large ({shown}; at most {MAX_INT})")
     return int(q.value)
 

@@ -868,3 +868,14 @@ def test_the_inputs_format_of_a_direct_input_is_not_a_warning():
     loaded = load_text(src(MODEL, TIME, "input x[3] = direct", LAYER, OUTPUT,
                            "hardware { inputs = fixed<12,4> }"), "warn.snn")
     assert loaded.warnings == []
+
+
+@pytest.mark.parametrize("steps, message", [
+    ("1000001", "'steps' must be at most 1000000, got 1000001"),
+    # beyond the language's integers: the limit of `steps`, not of every integer, is named
+    ("2147483648", "'steps' must be at most 1000000, got 2147483648"),
+    ("0", "'steps' must be at least 1, got 0"),
+])
+def test_steps_out_of_range_names_the_steps_limit(steps, message):
+    (err,) = errors_of(src(MODEL, f"time {{ dt = 1 ms; steps = {steps} }}", INPUT, LAYER, OUTPUT))
+    assert (err.line, err.col, err.message) == (2, 27, message)
