@@ -439,3 +439,19 @@ def test_a_relu_layers_spikes_are_said_to_be_its_non_zero_values(measured):
     # both of h's values are non-zero in both samples, at each of the 4 steps
     assert [l["spikes_per_inference"] for l in r["layers"] if l["name"] == "h"] == [8.0]
     assert line not in eff.report_lines(eff.efficiency_report(measured[1]))
+
+
+def test_a_direct_inputs_spikes_are_said_to_be_its_values(measured):
+    """The table's input row of a direct input lists its non-zero values as "spikes"; the report
+    now says so, and that the total leaves them out."""
+    line = ("  (a direct input's spikes are its non-zero values, sent as graded events every "
+            "step; they are not counted in the spikes per inference)")
+    r = eff.efficiency_report(measured[1])
+    assert line in eff.report_lines(r)
+    rows = {l["name"]: l for l in r["layers"]}
+    assert rows["x"]["kind"] == "input" and rows["x"]["spikes_per_inference"] > 0
+    assert r["spikes_per_inference"] == sum(l["spikes_per_inference"] for l in r["layers"]
+                                            if l["kind"] != "input")
+    rate = TINY.replace("input x[3] = direct(scale = 1.0)", "input x[3] = rate(gain = 1.0)")
+    q = quantize(load_text(rate, "<tiny>").graph, W)
+    assert line not in eff.report_lines(eff.efficiency_report(eff.measure(q, X, Y)))

@@ -420,6 +420,9 @@ def report_lines(r: dict) -> list[str]:
                    f"{l['macs_per_inference']:>9} {l['cycles_per_inference']:>12.0f}")
     if any(l["neuron"] == "ReLU" for l in r["layers"]):
         out.append("  (a ReLU layer's spikes are its non-zero values: the events it sends)")
+    if any(l["kind"] == "input" and l["neuron"] == "direct" for l in r["layers"]):
+        out.append("  (a direct input's spikes are its non-zero values, sent as graded events "
+                   "every step; they are not counted in the spikes per inference)")
     by_layer = "; ".join(f"{l['name']}: " + ", ".join(f"{k} {v}" for k, v in l["saturation"].items())
                          for l in r["layers"] if l["saturation"])
     total = r["saturation"]["total"]
