@@ -33,7 +33,8 @@ def register(sub) -> None:
                        help="generate hardware (Verilog or HLS C++) from a model and its weights",
                        description="Quantise a model and generate a hardware target.")
     p.add_argument("model", metavar="MODEL", type=argtypes.input_file, help=".snn model file")
-    p.add_argument("--target", required=True, choices=TARGETS, help="what to generate")
+    p.add_argument("--target", "--backend", dest="target", required=True, choices=TARGETS,
+                   help="what to generate (--backend: the same, the name snnc verify uses)")
     p.add_argument("--weights", metavar="W", type=argtypes.input_file,
                    help="weights file (.npz, docs/weights.md); random weights when left out")
     argtypes.add_seed(p, "seed of the random weights (default 0)")

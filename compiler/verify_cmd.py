@@ -37,8 +37,9 @@ def register(sub) -> None:
                                                      "split); default: the train block's dataset")
     argtypes.add_seed(p, "seed of the rate encoder (default 0, as snnc simulate)")
     p.add_argument("--waves", metavar="FILE.fst", help="write a waveform trace (Verilog only)")
-    p.add_argument("--backend", choices=("verilog", "hls"), default="verilog",
-                   help="the hardware to verify (default verilog)")
+    p.add_argument("--backend", "--target", dest="backend", choices=("verilog", "hls"),
+                   default="verilog", help="the hardware to verify (default verilog; --target: "
+                                           "the same, the name snnc compile uses)")
     p.add_argument("--lanes", type=argtypes.lanes, metavar="P",
                    help="lanes of the Verilog design's layers without their own `lanes` "
                         "(default: the hardware block's, or 4)")

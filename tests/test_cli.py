@@ -538,3 +538,20 @@ def test_output_folders_under_a_file_are_said_to_be_so(capsys, tmp_path):
                  str(a_file / "sub")]) == 2
     assert capsys.readouterr().err.splitlines()[0] == (
         f"error: cannot create output folder {a_file / 'sub'}: {a_file} is a file")
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["compile", "m.snn", "--backend", "hls", "-o", "o"], "target", "hls"),
+    (["compile", "m.snn", "--target", "verilog", "-o", "o"], "target", "verilog"),
+    (["verify", "m.snn", "--weights", "w.npz", "--target", "hls"], "backend", "hls"),
+    (["verify", "m.snn", "--weights", "w.npz"], "backend", "verilog"),
+])
+def test_compile_and_verify_take_both_target_and_backend(tmp_path, monkeypatch, argv, dest, value):
+    """compile said --target and verify --backend for the same choice; each takes the other's
+    name too."""
+    from snnc.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.snn").write_text("model m\n")
+    (tmp_path / "w.npz").write_bytes(b"")
+    assert getattr(build_parser().parse_args(argv), dest) == value
