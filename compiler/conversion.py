@@ -478,7 +478,8 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
             "thresholds": [float(t) for t in thetas],
             "output_threshold": float(theta_out), "decay": b,
             **{k: v for k, v in extra.items() if k != "comments"},
-            "formats": {"weights": [w_w, w_f], "state": [state_w, state_f], "inputs": [in_w, in_f]}}
+            "formats": {"weights": f"fixed<{w_w},{w_f}>", "state": f"fixed<{state_w},{state_f}>",
+                        "inputs": f"fixed<{in_w},{in_f}>"}}
     return Converted("\n".join(lines) + "\n", weights, info)
 
 
@@ -717,7 +718,8 @@ def _to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
         lines.append(f"train {{ dataset = {_dataset_text(ann.dataset)} }}")
     lines.append(f"hardware {{ weights = fixed<{w_w},{w_f}>; state = fixed<16,8>{in_fmt} }}")
     info = {"to": "if-rate", "steps": steps, "lambdas": lambdas, "input": encoding,
-            "formats": {"weights": [w_w, w_f], "state": [16, 8]}}
+            "formats": {"weights": f"fixed<{w_w},{w_f}>", "state": "fixed<16,8>",
+                        **({"inputs": f"fixed<{in_w},{in_f}>"} if encoding == "direct" else {})}}
     if message:
         info["warning"] = message
     return Converted("\n".join(lines) + "\n", weights, info)

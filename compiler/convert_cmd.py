@@ -202,7 +202,8 @@ def cmd_convert(args) -> int:
     snn = load_text(result.text, model_path).graph      # the result must check like any model
     _write_result(args.out, model_path, weights_path, result.text, snn, result.weights,
                   notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
-    summary = {"model": model_path, "weights": weights_path, **result.info}
+    # as every command's JSON: the model's name, its file (and here the weights written)
+    summary = {"model": snn.name, "file": model_path, "weights": weights_path, **result.info}
     # the notes printed (every conversion's JSON has the key, an empty list too)
     summary["notes"] = ([no_data] if data is None and args.threshold is None else []) + \
         list(summary.get("notes", []))

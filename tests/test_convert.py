@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -97,7 +98,7 @@ def test_asn_thresholds_are_calibrated_per_layer_and_deterministic(trained):
         assert t["accuracy"] < cal["ann_accuracy"] - 0.005 or t["agreement"] < 0.98
     # the hidden layer gets the calibrated threshold, the silent output layer the top of the range
     assert f"threshold = {info['thresholds'][0]!r}" in a.text
-    w, f = info["formats"]["state"]
+    w, f = _format_parts(info["formats"]["state"])
     assert info["output_threshold"] == (2 ** (w - 1) - 1) / 2 ** f
     assert f"threshold = {info['output_threshold']!r}" in a.text
     # the first layer decodes the input with the 5 ms default kernel, predicts itself with the
@@ -180,6 +181,13 @@ def test_the_ann_forward_pass_matches_the_simulated_relu_model(trained):
     np.testing.assert_allclose(res.outputs["out"].membrane, logits, rtol=1e-5, atol=1e-5)
 
 
+def _format_parts(text: str) -> tuple[int, int]:
+    """(width, frac) of a JSON format "fixed<W,F>" (the text the model and snnc simulate use)."""
+    m = re.fullmatch(r"fixed<(\d+),(-?\d+)>", text)
+    assert m, text
+    return int(m.group(1)), int(m.group(2))
+
+
 def test_cli_converts_a_snn_model_and_the_result_simulates(trained, tmp_path, capsys):
     graph, weights, data, wpath = trained
     out = tmp_path / "asn"
@@ -187,11 +195,17 @@ def test_cli_converts_a_snn_model_and_the_result_simulates(trained, tmp_path, ca
                  "100", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["to"] == "asn" and summary["samples"] == 100
+    # the model's name and its file, as the other commands' JSON has them
+    assert (summary["model"], summary["file"], summary["weights"]) == (
+        load(out / "model.snn").graph.name, str(out / "model.snn"), str(out / "weights.npz"))
     assert abs(summary["snn_accuracy"] - summary["ann_accuracy"]) <= 0.03
     # the command line's neuron defaults are the Options' (tau_beta 30 ms, m_f 4, tau_gamma 2 ms)
     text = (out / "model.snn").read_text()
     assert text.count("m_f = 4.0, tau_gamma = 2 ms)") == 2
     assert "tau_eta = 30 ms" in text and "with ASN(tau_beta = 30 ms, " in text
+    f = summary["formats"]               # the model's formats, as text (as snnc simulate's JSON)
+    assert (f"hardware {{ weights = {f['weights']}; state = {f['state']}; inputs = {f['inputs']} }}"
+            in text)
     assert text == convert(ann_from_graph(graph, weights), Options(to="asn"), data.x_train,
                            data.y_train).text
     assert main(["check", str(out / "model.snn")]) == 0
@@ -551,6 +565,8 @@ def test_if_rate_takes_signed_data_as_a_direct_input(tmp_path, capsys):
     assert summary["input"] == "direct"
     text = (out / "model.snn").read_text()
     assert "input x[4] = direct(scale = 1.0)" in text and "inputs = fixed<16,13>" in text
+    assert summary["formats"] == {"weights": summary["formats"]["weights"],
+                                  "state": "fixed<16,8>", "inputs": "fixed<16,13>"}
     assert summary["snn_accuracy"] >= summary["ann_accuracy"] - 0.05
     out_rate = tmp_path / "if_rate"
     assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate", "--input", "rate",
@@ -571,7 +587,7 @@ def test_asn_inputs_format_holds_the_data(tmp_path, capsys):
     assert main(["convert", str(path), "--weights", str(w), "--input-tau-beta", "1",
                  "--dataset", f"npz:{data}", "--calibrate", "0", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    width, frac = summary["formats"]["inputs"]
+    width, frac = _format_parts(summary["formats"]["inputs"])
     scale = 1.0 - math.exp(-1.0)
     assert float(np.abs(x).max()) * scale <= (2 ** (width - 1) - 1) / 2 ** frac
     assert f"direct(scale = {scale!r})" in (out / "model.snn").read_text()
