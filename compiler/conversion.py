@@ -97,8 +97,19 @@ def _int_bits(max_abs: float) -> int:
     return max(0, int(math.floor(math.log2(max_abs))) + 1)
 
 
+def _fits(width: int, frac: int, max_abs: float) -> bool:
+    """Whether ``max_abs`` rounded to ``frac`` fractional bits (a tie rounded up) is at most the
+    largest value of the signed ``width``-bit format."""
+    return math.floor(max_abs * 2.0 ** frac + 0.5) <= (1 << (width - 1)) - 1
+
+
 def _fmt(width: int, max_abs: float) -> tuple[int, int]:
+    """The signed format of ``width`` bits with the most fractional bits that holds ``max_abs``
+    after rounding: 0.99995 needs 1 integer bit in 12 bits (fixed<12,10>), as it rounds to 1.0,
+    beyond fixed<12,11>'s 0.99951."""
     frac = max(0, width - 1 - _int_bits(max_abs))
+    while frac > 0 and not _fits(width, frac, max_abs):
+        frac -= 1
     return width, frac
 
 
@@ -334,11 +345,11 @@ def _format_problem(ann: Ann, acts, opts: Options) -> str | None:
     max_w = max(float(np.abs(t).max()) for l in layers for t in (l.weight, l.bias)
                 if t is not None and t.size)
     w_w, w_f = _fmt(opts.weight_bits, max_w)
-    if max_w > 2.0 ** (w_w - 1 - w_f):
+    if not _fits(w_w, w_f, max_w):
         return f"the largest weight, {max_w:.4g}, does not fit {opts.weight_bits} bits"
     max_act = max(float(np.abs(a).max()) for a in acts)
     s_w, s_f = _fmt(opts.state_bits, _state_span(max_act))
-    if _state_span(max_act) > 2.0 ** (s_w - 1 - s_f):
+    if not _fits(s_w, s_f, _state_span(max_act)):
         return f"the largest activation, {max_act:.4g}, does not fit {opts.state_bits} bits"
     half = 0.5 * 2.0 ** -w_f
     for l in layers:

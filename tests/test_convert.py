@@ -1000,3 +1000,28 @@ def test_every_conversions_json_summary_has_the_notes_printed(tmp_path, capsys):
     out, err = capsys.readouterr()
     printed = [line[len("note: "):] for line in err.splitlines() if line.startswith("note: ")]
     assert json.loads(out)["notes"] == printed
+
+
+def test_the_weights_format_holds_the_largest_weight_after_rounding(tmp_path):
+    """0.99995 has no integer bit by its logarithm, but rounds to 1.0 in fixed<12,11>, whose
+    largest value is 0.99951: the conversion chose that format and the golden model clipped the
+    network's own largest weight without a word. It takes fixed<12,10> now."""
+    from snnc.ann import ann_from_state_dict
+    from snnc.conversion import _fmt
+
+    assert _fmt(12, 0.99995) == (12, 10) and _fmt(12, 0.9995) == (12, 11)
+    assert _fmt(12, 0.99951171875) == (12, 11)             # the largest value itself fits
+    assert _fmt(4, 1000.0) == (4, 0)                       # nothing finer to take
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    sd = {k: v.detach() * 0.1 for k, v in seq.state_dict().items()}
+    sd["0.weight"][0, 0] = 0.99995
+    pt = tmp_path / "edge.pt"
+    torch.save(sd, pt)
+    ann = ann_from_state_dict(str(pt), (64,), (), ())
+    data = load_dataset("digits", load(RELU).graph)
+    res = convert(ann, Options(to="asn", calibrate=0), data.x_train, data.y_train)
+    assert float(np.abs(res.weights["fc1"]["weight"]).max()) == pytest.approx(0.99995)
+    assert "hardware { weights = fixed<12,10>;" in res.text
+    q = quantize(load_text(res.text, "edge.snn").graph, res.weights)
+    assert [r.clipped for r in q.report] == [0, 0]
