@@ -122,18 +122,19 @@ class CompiledModel:
         from snnc.backends.golden.encoders import encode
 
         data = batch_inputs(self.graph, x)
-        self._warn_long_sequences(data)
+        self._warn_data(data)
         ids = sample_id_array(sample_ids, next(iter(data.values())).shape[0])
         return {inp.name: encode(inp, data[inp.name], self.graph.time.steps, seed, ids)
                 for inp in self.graph.inputs}
 
-    def _warn_long_sequences(self, data) -> None:
+    def _warn_data(self, data) -> None:
         """A warning per input whose samples are sequences longer than the model's ``steps``
-        (the encoders use the first ``steps``), ``snnc simulate``'s note. ``data``: checked
-        batches, input name -> array, or one array for a single-input model."""
-        from snnc.datasets import batch_sequence_notes
+        (the encoders use the first ``steps``) or whose values its rate or latency encoder clips,
+        ``snnc simulate``'s notes. ``data``: checked batches, input name -> array, or one array
+        for a single-input model."""
+        from snnc.datasets import batch_data_notes
 
-        for note in batch_sequence_notes(data, self.graph):
+        for note in batch_data_notes(data, self.graph):
             _warn(note)
 
     def simulate(self, x, weights=None, backend: str = "float", seed: int = 0, sample_ids=None,
@@ -171,7 +172,7 @@ class CompiledModel:
             result = simulate_golden(q, x, seed=seed, sample_ids=sample_ids, record=record)
         else:
             raise ValueError(f"unknown backend {backend!r}: use 'float' or 'golden'")
-        self._warn_long_sequences(x)        # the simulation has checked the batches
+        self._warn_data(x)        # the simulation has checked the batches
         return result
 
     def to_torch(self, weights=None, qat: bool = False, *, surrogate=None, tbptt=None,

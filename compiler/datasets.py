@@ -160,23 +160,54 @@ def sequence_notes(x, graph: ir.Graph, what: str, inp: ir.Input | None = None) -
             f"{steps}: its last {length - steps} steps are not used",)
 
 
-def batch_sequence_notes(data, graph: ir.Graph) -> list[str]:
-    """:func:`sequence_notes` of every input of a batch: ``data`` maps input names to checked
+def range_notes(x, graph: ir.Graph, what: str, inp: ir.Input | None = None) -> tuple[str, ...]:
+    """A note when values of samples ``x`` of a ``rate`` or ``latency`` input (default: the
+    model's one input) lie outside what its encoder distinguishes, which it clips: a rate input's
+    spike probability is ``clip(gain * x, 0, 1)``, a latency input's spike time is set by
+    ``clip(x, 0, 1)``. Unscaled images (0..255) were encoded without a word."""
+    inp = inp or model_input(graph)
+    enc = inp.encoding
+    if isinstance(enc, ir.Rate):
+        hi, rule = 1.0 / enc.gain, f"spike probability clip({enc.gain:g} * x, 0, 1)"
+    elif isinstance(enc, ir.Latency):
+        hi, rule = 1.0, "spike time from clip(x, 0, 1)"
+    else:
+        return ()
+    if hasattr(x, "detach"):                        # a torch tensor (the Python API)
+        x = x.detach().to("cpu").double().numpy()
+    a = np.asarray(x, dtype=np.float64)
+    out = int(np.count_nonzero(a < 0)) + int(np.count_nonzero(a > hi))
+    if out == 0:
+        return ()
+    kind = type(enc).__name__.lower()
+    return (f"{what}: {100 * out / a.size:.1f}% of the values of input '{inp.name}' are outside "
+            f"[0, {hi:g}] (min {np.nanmin(a):.4g}, max {np.nanmax(a):.4g}), which its {kind} "
+            f"encoder clips ({rule}); scale the data to [0, {hi:g}]",)
+
+
+def data_notes(x, graph: ir.Graph, what: str, inp: ir.Input | None = None) -> tuple[str, ...]:
+    """:func:`sequence_notes` and :func:`range_notes` of samples ``x``."""
+    return sequence_notes(x, graph, what, inp) + range_notes(x, graph, what, inp)
+
+
+def batch_data_notes(data, graph: ir.Graph) -> list[str]:
+    """:func:`data_notes` of every input of a batch: ``data`` maps input names to checked
     arrays (or tensors), or is one array for a single-input model."""
     return [note for inp in graph.inputs
-            for note in sequence_notes(data[inp.name] if isinstance(data, dict) else data, graph,
-                                       f"input '{inp.name}'", inp)]
+            for note in data_notes(data[inp.name] if isinstance(data, dict) else data, graph,
+                                   f"input '{inp.name}'", inp)]
 
 
 def split_notes(x_train, x_test, graph: ir.Graph, what: str,
                 train_what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """:func:`sequence_notes` of both splits, as a :class:`Dataset`'s ``notes`` and
-    ``train_notes``: one note when they are alike (the test split's words), the training split's
-    own, apart, when only it (or it differently) is cut."""
+    """:func:`data_notes` of both splits, as a :class:`Dataset`'s ``notes`` and ``train_notes``:
+    one sequence note when they are alike (the test split's words), the training split's own,
+    apart, when only it (or it differently) is cut; each split's own range note."""
     test = sequence_notes(x_test, graph, what)
     train = sequence_notes(x_train, graph, train_what)
     same = test and np.shape(x_train)[1:] == np.shape(x_test)[1:]
-    return test, (() if same else train)
+    return (test + range_notes(x_test, graph, what),
+            (() if same else train) + range_notes(x_train, graph, train_what))
 
 
 def print_notes(notes) -> None:

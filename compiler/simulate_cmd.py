@@ -288,7 +288,7 @@ def _data(args, graph, said: list):
     import numpy as np
 
     from snnc.datasets import (fewer_samples_note, fit_input, load_dataset, model_input,
-                               print_notes, sequence_notes, takes_sequences)
+                               print_notes, data_notes, takes_sequences)
     from snnc.errors import SnnError
 
     def say(notes) -> None:
@@ -334,7 +334,7 @@ def _data(args, graph, said: list):
             raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])
         x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
         if not args.stream:                 # --stream refuses sequences: no note first
-            say(sequence_notes(x, graph, f"input file '{path}'"))
+            say(data_notes(x, graph, f"input file '{path}'"))
         info = {"source": "input", "name": path, "split": None,
                 "description": f"'{path}'"}
         return x, None, np.arange(x.shape[0]), info

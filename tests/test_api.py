@@ -341,6 +341,16 @@ def test_what_the_result_cannot_show_is_a_warning(m, x):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alif.simulate(seq[:, :40])
+    # values a rate encoder clips (unscaled 0..255 pixels), in simulate and encode alike
+    clip = ("input 'pixels': 99.2% of the values of input 'pixels' are outside [0, 1] (min 0, "
+            "max 255), which its rate encoder clips (spike probability clip(1 * x, 0, 1)); "
+            "scale the data to [0, 1]")
+    u8 = np.random.default_rng(0).integers(0, 256, size=(4, 64)).astype(np.uint8)
+    for call in (lambda: m.simulate(u8), lambda: m.encode(u8),
+                 lambda: m.to_torch(m.random_weights(0)).encode(u8)):
+        with pytest.warns(UserWarning) as got:
+            call()
+        assert [str(r.message) for r in got] == [clip]
 
 
 def test_a_direct_input_beyond_float64_is_counted_not_a_numpy_warning():

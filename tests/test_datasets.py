@@ -531,3 +531,38 @@ def test_event_labels_and_coordinates_are_checked_as_given(tmp_path):
             load_dataset(events_file(path, x=np.array([0., 0, 2, 2, 1, 1, 0, 1e30])), g)
         assert e.value.message == (f"data set file '{path}': 'x' ranges over 0..1e+30, but there "
                                    "are 3 columns (width of input 'x'): x must lie in 0..2")
+
+
+def test_values_a_rate_or_latency_encoder_clips_are_noted(tmp_path):
+    """Unscaled images (0..255) or negative values were encoded by rate and latency inputs
+    (which clip) without a word; every command that loads the data now says so."""
+    from snnc.datasets import data_notes, range_notes
+
+    x = np.array([[-1.0, 0.0, 0.25, 0.5, 0.75, 2.0]])
+    assert range_notes(x, model("[6]", "rate"), "x") == (
+        "x: 33.3% of the values of input 'x' are outside [0, 1] (min -1, max 2), which its rate "
+        "encoder clips (spike probability clip(1 * x, 0, 1)); scale the data to [0, 1]",)
+    assert range_notes(x, model("[6]", "rate(gain = 2)"), "x") == (
+        "x: 50.0% of the values of input 'x' are outside [0, 0.5] (min -1, max 2), which its rate "
+        "encoder clips (spike probability clip(2 * x, 0, 1)); scale the data to [0, 0.5]",)
+    assert range_notes(x, model("[6]", "latency"), "x") == (
+        "x: 33.3% of the values of input 'x' are outside [0, 1] (min -1, max 2), which its "
+        "latency encoder clips (spike time from clip(x, 0, 1)); scale the data to [0, 1]",)
+    for enc in ("direct", "delta"):                     # no clip: nothing to say
+        assert range_notes(x, model("[6]", enc), "x") == ()
+    assert range_notes(np.clip(x, 0, 1), model("[6]", "rate"), "x") == ()
+    assert data_notes(x, model("[6]", "rate"), "x") == range_notes(x, model("[6]", "rate"), "x")
+    # a data set file: each split its own note, on every command that loads it
+    g = model("[6]", "rate")
+    path = tmp_path / "u8.npz"
+    np.savez(path, x_train=np.full((4, 6), 255, np.uint8), y_train=np.arange(4),
+             x_test=np.concatenate([np.zeros((3, 6)), np.full((1, 6), 2.0)]), y_test=np.arange(4))
+    ds = load_dataset(f"npz:{path}", g)
+    what = f"data set file '{path}'"
+    assert ds.notes == (f"{what}: 25.0% of the values of input 'x' are outside [0, 1] (min 0, "
+                        "max 2), which its rate encoder clips (spike probability clip(1 * x, 0, "
+                        "1)); scale the data to [0, 1]",)
+    assert ds.train_notes == (f"{what}, x_train: 100.0% of the values of input 'x' are outside "
+                              "[0, 1] (min 255, max 255), which its rate encoder clips (spike "
+                              "probability clip(1 * x, 0, 1)); scale the data to [0, 1]",)
+    assert load_dataset("digits", model()).notes == ()         # digits is in [0, 1]

@@ -487,9 +487,9 @@ def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None,
     if warn:
         import warnings
 
-        from snnc.datasets import batch_sequence_notes
+        from snnc.datasets import batch_data_notes
 
-        for note in batch_sequence_notes(data, graph):
+        for note in batch_data_notes(data, graph):
             warnings.warn(note, UserWarning, stacklevel=4)
     sample_ids = sample_id_array(sample_ids, next(iter(data.values())).shape[0])
     out = {}
