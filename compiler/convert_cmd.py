@@ -161,6 +161,13 @@ def cmd_convert(args) -> int:
                 raise SnnError(None, f"--out {args.out} would overwrite {name} '{given}' with the "
                                      f"converted model's {os.path.basename(written)}",
                                "write the converted model to another folder")
+    trained = [n for n in ("train_log.jsonl", "summary.json")
+               if os.path.isfile(os.path.join(args.out, n))]
+    if trained:          # its weights.npz are the trained ones: they would be replaced
+        raise SnnError(None, f"--out {args.out} is a folder snnc train wrote (it holds "
+                             f"{' and '.join(trained)}): the converted model's weights.npz would "
+                             "replace the trained weights",
+                       "write the converted model to another folder")
     opts = Options(to=args.to, steps=args.steps, tau_beta=args.tau_beta * 1e-3,
                    input_tau_beta=(args.input_tau_beta * 1e-3
                                    if args.input_tau_beta is not None else None),

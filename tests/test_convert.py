@@ -976,6 +976,19 @@ def test_the_output_never_overwrites_the_ann_or_its_weights(trained, tmp_path, c
             f"error: --out {folder} would overwrite {name} '{given}' with the converted model's "
             f"{written}", "      = hint: write the converted model to another folder"]
     assert (wpath.read_bytes(), ann.read_bytes()) == before
+    # the folder snnc train wrote, converting another network: its trained weights would go
+    pt = tmp_path / "m.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU(),
+                                   torch.nn.Linear(16, 10)).state_dict(), pt)
+    for names in (("train_log.jsonl",), ("train_log.jsonl", "summary.json")):
+        for n in names:
+            (folder / n).write_text("{}\n")
+        assert main(["convert", str(pt), "--calibrate", "0", "--out", str(folder)]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            f"error: --out {folder} is a folder snnc train wrote (it holds {' and '.join(names)}): "
+            "the converted model's weights.npz would replace the trained weights",
+            "      = hint: write the converted model to another folder"]
+    assert (wpath.read_bytes(), ann.read_bytes()) == before
 
 
 def test_the_json_summary_holds_the_no_data_note(tmp_path, capsys):
