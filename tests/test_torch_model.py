@@ -526,3 +526,21 @@ def test_a_complex_module_is_refused():
         with pytest.raises(TypeError, match="parameters are torch.complex64; an SNN computes in "
                                             "real numbers"):
             net(x)
+
+
+def test_qat_refuses_spike_inputs_that_are_not_0_or_1():
+    """In QAT (the golden model's integer arithmetic) a rate input fed 0.5, 3 or -1 "spikes"
+    predicted what no golden run can; the float mode keeps taking them (soft inputs)."""
+    m = snnc.loads(DIGITS, "digits.snn")
+    net = m.to_torch(m.random_weights(0), qat=True)
+    spikes = net.encode(np.random.default_rng(0).random((2, 64)))
+    assert set(torch.unique(spikes).tolist()) == {0.0, 1.0}
+    net(spikes)                                                    # real spikes: fine
+    for scale, shown in ((0.5, "0.5"), (3.0, "3"), (-1.0, "-1")):
+        with pytest.raises(ValueError) as e:
+            net(spikes * scale)
+        assert str(e.value) == (f"input 'pixels' is rate-encoded: its events are spikes, 0 or 1, "
+                                f"which the integer model counts, but it holds {shown} (encode "
+                                "the samples with SNN.encode)")
+    net.set_qat(False)
+    net(spikes * 0.5)

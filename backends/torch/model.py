@@ -432,6 +432,14 @@ class SNN(nn.Module):
                     else:
                         v, clamped = quantize_input(v, self.formats.inputs)
                     saturation[inp.name] = {"inputs": clamped}
+                else:
+                    bad = v[(v != 0) & (v != 1)]     # ran as weights times 3 or -1 "spikes"
+                    if bad.numel():
+                        kind = type(inp.encoding).__name__.lower()
+                        raise ValueError(
+                            f"input '{inp.name}' is {kind}-encoded: its events are spikes, 0 or "
+                            f"1, which the integer model counts, but it holds {bad[0].item():g} "
+                            "(encode the samples with SNN.encode)")
             else:
                 v = v.to(device=self._device, dtype=dtype)
             values[inp.name] = v
