@@ -649,8 +649,8 @@ class _Builder:
 
     def _warn_unused_hardware(self, graph: ir.Graph, stmts) -> None:
         """A `hardware` setting no part of the model reads (a `current` format without a CubaLIF
-        layer, `leak_digits` without a multiply leak, ...) changes nothing: say so rather than
-        accept it without a word."""
+        layer, `leak_digits` without a multiply leak, `lanes` where every layer has its own, ...)
+        changes nothing: say so rather than accept it without a word."""
         block = self._blocks(stmts, "hardware")
         if block is None:
             return
@@ -658,6 +658,9 @@ class _Builder:
         leaky = [n for n in neurons if isinstance(n, (ir.LIF, ir.CubaLIF, ir.ALIF, ir.ASN))]
         decay = graph.hardware.decay
         unused = {
+            "lanes": (all(getattr(layer, "lanes", None) is not None for layer in graph.layers
+                          if not isinstance(layer, ir.Flatten)),
+                      "every layer sets its own `lanes`"),
             "current": (not any(isinstance(n, ir.CubaLIF) for n in neurons),
                         "only CubaLIF neurons have a synaptic current"),
             "adaptation": (not any(isinstance(n, (ir.ALIF, ir.ASN)) for n in neurons),

@@ -838,11 +838,13 @@ def test_carets_under_wide_characters_long_lines_and_spans_over_lines():
     ("LIF(tau_mem = 5 ms)", "decay = shift; leak_digits = 4",
      "it rounds the coefficients of a `multiply` leak, and no layer has one"),
     ("IF", "leak_digits = 4", "it rounds the coefficients of a `multiply` leak, and no layer has one"),
+    ("IF", "lanes = 2", "every layer sets its own `lanes`"),
 ])
 def test_a_hardware_setting_nothing_reads_is_a_warning(neuron, setting, hint):
     """A format or leak setting that no layer or input of the model uses changed nothing and was
     accepted without a word."""
-    loaded = load_text(src(*HEAD, f"layer l = dense(x, 4) with {neuron}", OUTPUT,
+    own = ", lanes = 4" if setting.startswith("lanes") else ""
+    loaded = load_text(src(*HEAD, f"layer l = dense(x, 4{own}) with {neuron}", OUTPUT,
                            f"hardware {{ {setting} }}"), "warn.snn")
     key = setting.split(";")[-1].split("=")[0].strip()
     col = 12 + setting.index(key)
@@ -857,6 +859,7 @@ def test_a_hardware_setting_nothing_reads_is_a_warning(neuron, setting, hint):
     ("LIF(tau_mem = 5 ms)", "decay = shift"),
     ("LIF(tau_mem = 5 ms)", "leak_digits = 4"),
     ("LIF(tau_mem = 5 ms, leak = multiply)", "leak_digits = 4"),
+    ("IF", "lanes = 2"),
 ])
 def test_a_hardware_setting_a_layer_reads_is_not_a_warning(neuron, setting):
     loaded = load_text(src(*HEAD, f"layer l = dense(x, 4) with {neuron}", OUTPUT,
