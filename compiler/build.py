@@ -267,11 +267,8 @@ class _Builder:
         if failed(values):
             return None
         neuron = template.instantiate(values)
-        bad = non_positive_decay(neuron, self.dt)
-        if bad is not None:
-            self.diag.error(use.loc, f"neuron '{use.name}': {bad}")
-            return None
-        err = constant_error(neuron, self.dt if self.dt is not None else STAND_IN_DT, use.loc)
+        err = (non_positive_decay(neuron, self.dt, use.loc)
+               or constant_error(neuron, self.dt if self.dt is not None else STAND_IN_DT, use.loc))
         if err is not None:
             key = (str(err.loc), err.message, err.hint)
             if key not in self.reported:        # once, not again for each layer using the neuron

@@ -201,9 +201,12 @@ def constant_error(neuron: ir.CustomNeuron, dt: float, use_loc: Loc | None) -> S
     return None
 
 
-def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:
-    """A ``decay(tau)`` whose constant time constant is not positive, described; else None. A
-    time constant beyond floating point is left to :func:`constant_error`."""
+def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None,
+                       use_loc: Loc | None = None) -> SnnError | None:
+    """A ``decay(tau)`` whose constant time constant is not positive: an error located at the
+    argument, naming the parameters' values of the use at ``use_loc`` (as
+    :func:`constant_error`); else None. A time constant beyond floating point is left to
+    :func:`constant_error`."""
     params = dict(neuron.params)
     dt = dt if dt is not None else 1e-3
     exprs = [a.value for a in neuron.update + neuron.on_spike] + [neuron.spike]
@@ -214,14 +217,30 @@ def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None) -> str | None:
         e = stack.pop()
         stack.extend(E.children(e))
         if isinstance(e, E.Func) and e.name == "decay":
+            arg = e.args[0]
             try:
-                value = _constant(e.args[0], params, dt)
+                value = _constant(arg, params, dt)
             except _OutOfRange:
                 continue
             if value is not None and not value > 0:
-                return (f"decay({E.to_text(e.args[0])}) needs a positive time constant, "
-                        f"got {value:g} s")
+                used = sorted({r.name for r in E.refs(arg) if r.kind == "param"})
+                hint = None
+                if used:
+                    values = ", ".join(f"{name} = {params[name]:g}" for name in used)
+                    hint = f"{values} in the use of '{neuron.name}' at {use_loc}"
+                return SnnError(arg.loc or use_loc, f"decay({_written(arg)}) needs a positive "
+                                                    f"time constant, got {value:g} s", hint)
     return None
+
+
+def _written(e) -> str:
+    """An expression as the model's text has it (``tau - 10 ms``), where its location spans one
+    line; else as :func:`E.to_text` prints it (in SI units)."""
+    loc = getattr(e, "loc", None)
+    if (loc is not None and loc.source is not None and loc.end_line == loc.line
+            and loc.end_col is not None and loc.end_col > loc.col):
+        return loc.source.line_text(loc.line)[loc.col - 1:loc.end_col - 1]
+    return E.to_text(e)
 
 
 class _OutOfRange(Exception):
