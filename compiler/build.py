@@ -360,6 +360,7 @@ class _Builder:
 
     # ------------------------------------------------------------------ layers
     def _layers(self, decls: list[ast.LayerDecl], inputs: dict[str, ir.Input]) -> list[ir.Layer]:
+        self.layer_decls = {d.name: d for d in reversed(decls)}   # the first of a name
         first_neurons = set(self.templates) | self.defined_neurons
         pending: dict[str, tuple[ast.LayerDecl, dict, ir.Neuron | None]] = {}
         for d in decls:
@@ -607,10 +608,13 @@ class _Builder:
         for layer in graph.layers:
             d = int(getattr(layer, "delay", 0) or 0)
             if d >= steps:
-                self.diag.warn(layer.loc, f"layer '{layer.name}' has delay = {d} steps, not fewer "
-                                          f"than the model's {steps} steps: it receives no input "
-                                          "in a sample", "a delay is counted in time steps (or a "
-                                                         "time, a whole number of dt)")
+                decl = self.layer_decls.get(layer.name)
+                arg = next((a for a in decl.op.args if a.name == "delay"), None) if decl else None
+                self.diag.warn(arg.loc if arg is not None else layer.loc,
+                               f"layer '{layer.name}' has delay = {d} steps, not fewer than the "
+                               f"model's {steps} steps: it receives no input in a sample",
+                               "a delay is counted in time steps (or a time, a whole number of "
+                               "dt)")
 
     def _warn_asn_kernels(self, graph: ir.Graph) -> None:
         """An ASN layer decodes its ASN source correctly only when its tau_beta is the source's

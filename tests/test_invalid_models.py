@@ -599,12 +599,13 @@ def test_a_loss_that_does_not_train_the_readout_is_a_warning(loss, readout, warn
 @pytest.mark.parametrize("delay, warned", [("9", False), ("10", True), ("12 ms", True)])
 def test_a_delay_of_the_models_steps_or_more_is_a_warning(delay, warned):
     """Such a layer receives nothing in a sample; it was accepted silently (and the HLS backend
-    built a delay line of that many steps: a delay of 1e9 did not link)."""
+    built a delay line of that many steps: a delay of 1e9 did not link). Located at the `delay`
+    argument (it was at the start of the layer's statement)."""
     loaded = load_text(src(*HEAD, f"layer l = dense(x, 4, delay = {delay}) with IF", OUTPUT),
                        "warn.snn")
     d = delay.split()[0]
     got = [(w.line, w.col, w.message) for w in loaded.warnings]
-    assert got == ([(4, 1, f"layer 'l' has delay = {d} steps, not fewer than the model's 10 "
+    assert got == ([(4, 23, f"layer 'l' has delay = {d} steps, not fewer than the model's 10 "
                            "steps: it receives no input in a sample")] if warned else [])
 
 
