@@ -267,6 +267,8 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
         problem = spec.check(value)
         if problem:
             shown = _show(value)
+            if kind == "ints":              # as written (stride = 0), not the pair it makes
+                shown = _source_text(node) or shown
             if kind in _DIMS and value != 0:
                 shown = str(Quantity(value, _DIMS[kind]))  # -1 ms, not -0.001
             raise SnnError(node.loc, f"{owner} {problem}, got {shown}")

@@ -283,6 +283,13 @@ CASES = [
     ("conv2d on a 1-D input", src(*HEAD, "layer l = conv2d(x, 4, 3) with IF", OUTPUT),
      [(4, 18, "conv2d layer 'l' needs an input of shape [channels, height, width], but 'x' has "
               "shape [4]")]),
+    ("a stride of 0 is shown as written", src(MODEL, TIME, "input img[1, 4, 4] = rate",
+                                              "layer c = conv2d(img, 2, 3, stride = 0) with IF",
+                                              "layer d = conv2d(c, 2, [3, 0]) with IF",
+                                              "layer f = flatten(d)", "layer l = dense(f, 2) with IF",
+                                              OUTPUT),
+     [(4, 38, "parameter 'stride' of conv2d must be at least 1, got 0"),      # was [0, 0]
+      (5, 24, "parameter 'kernel' of conv2d must be at least 1, got [3, 0]")]),
     ("kernel larger than input", src(MODEL, TIME, "input img[1, 4, 4] = rate",
                                      "layer c = conv2d(img, 2, 5) with IF",
                                      "layer f = flatten(c)", "layer l = dense(f, 2) with IF",
