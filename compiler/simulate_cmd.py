@@ -117,8 +117,7 @@ def cmd_simulate(args) -> int:
     result = _simulate(args.backend, graph, weights, qmodel, x, args.seed, sample_ids)
 
     warnings += _nonfinite_warnings(
-        graph, {name: s.get("nonfinite", 0) for name, s in result["stats"].items()},
-        f"{n} sample(s)")
+        graph, {name: s.get("nonfinite", 0) for name, s in result["stats"].items()}, n)
     predictions = result["predictions"]
     correct = int((predictions == labels).sum()) if labels is not None else None
     stats = _stats_table(graph, result, n)
@@ -219,7 +218,7 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     st = simulate_stream(model, x, args.stream, weights=None if qmodel is not None else weights,
                          backend=args.backend, seed=args.seed, settle=args.settle)
     k = len(x)
-    warnings += _nonfinite_warnings(graph, st.nonfinite, "a stream")
+    warnings += _nonfinite_warnings(graph, st.nonfinite, None)
     correct = int((st.predictions == labels).sum()) if labels is not None else None
     layers = list(st.events)
     events = {n: float(st.events[n].mean()) for n in layers}
@@ -395,17 +394,24 @@ def _json_values(a) -> list:
     return np.where(np.isfinite(a), a, None).tolist()
 
 
-def _nonfinite_warnings(graph, nonfinite: dict, over: str) -> list:
+def _nonfinite_warnings(graph, nonfinite: dict, samples: int | None) -> list:
     """A warning per layer whose float state overflowed to inf / NaN: ``nonfinite`` maps a layer
-    to its neurons that did (``LayerStats.nonfinite``), over ``over`` (the samples, a stream)."""
+    to its (neuron, sample) pairs that did (``LayerStats.nonfinite``), over ``samples`` samples
+    (None: one stream). The count was worded as neurons (150 of a 3-neuron layer)."""
+    import math
+
     from snnc.errors import SnnError
 
     out = []
     for layer in graph.layers:
         bad = nonfinite.get(layer.name, 0)
         if bad:
+            size = math.prod(layer.shape)
+            where = (f"in {bad} of its {size} neuron(s) over a stream" if samples is None else
+                     f"in {bad} of {size * samples} (neuron, sample) pairs ({size} neuron(s), "
+                     f"{samples} sample(s))")
             out.append(SnnError(layer.loc, f"the float state of layer '{layer.name}' became inf "
-                                           f"or NaN in {bad} neuron(s) over {over}: its "
+                                           f"or NaN {where}: its "
                                            "spikes and readout after that are not meaningful",
                                 "an overflowing neuron (a state growing without bound): check "
                                 "its equations, parameters and input scale", severity="warning"))

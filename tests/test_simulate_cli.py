@@ -261,9 +261,15 @@ def test_a_float_state_that_overflows_is_a_warning_and_null_in_json(capsys, tmp_
     values = out["outputs"]["h"]["values"][0]
     assert values[0] is None and isinstance(values[1], float)     # neuron 1 has no input
     assert [wn["message"] for wn in out["warnings"]] == [
-        "the float state of layer 'h' became inf or NaN in 1 neuron(s) over 1 sample(s): its "
+        "the float state of layer 'h' became inf or NaN in 1 of 2 (neuron, sample) pairs (2 "
+        "neuron(s), 1 sample(s)): its "
         "spikes and readout after that are not meaningful"]
     assert "RuntimeWarning" not in captured.err
+    np.save(tmp_path / "x3.npy", np.full((3, 1), -1000.0))       # each sample counts
+    assert main(args[:-3] + ["--input", str(tmp_path / "x3.npy"), "--json"]) == 0
+    assert [wn["message"] for wn in json.loads(capsys.readouterr().out)["warnings"]] == [
+        "the float state of layer 'h' became inf or NaN in 3 of 6 (neuron, sample) pairs (2 "
+        "neuron(s), 3 sample(s)): its spikes and readout after that are not meaningful"]
     m = snnc.load(model)
     r = m.simulate(np.full((1, 1), -1000.0), weights=w, backend="float", record=True)
     assert r.stats["h"].nonfinite == 1
@@ -283,7 +289,7 @@ def test_a_float_state_that_overflows_in_a_stream_is_a_warning(capsys, tmp_path)
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [wn["message"] for wn in out["warnings"]] == [
-        "the float state of layer 'h' became inf or NaN in 1 neuron(s) over a stream: its "
+        "the float state of layer 'h' became inf or NaN in 1 of its 2 neuron(s) over a stream: its "
         "spikes and readout after that are not meaningful"]
 
 
