@@ -85,6 +85,7 @@ class _Builder:
         self._warn_long_delays(graph)
         self._warn_loss_readout(graph, stmts)
         self._warn_unused_hardware(graph, stmts)
+        self._warn_unused_surrogates(graph, stmts)
         graph.verify()
         return Loaded(graph, self.diag.warnings)
 
@@ -681,6 +682,30 @@ class _Builder:
             if found is not None and found[0]:
                 self.diag.warn(st.key_loc, f"hardware setting '{st.key}' has no effect in "
                                            f"model '{graph.name}'", found[1])
+
+    def _warn_unused_surrogates(self, graph: ir.Graph, stmts) -> None:
+        """A surrogate no spike function uses: a layer's own on a ReLU layer (which does not
+        spike), and the train block's where every spiking layer has its own (or none spikes)."""
+        spiking = []
+        for layer in graph.layers:
+            neuron = getattr(layer, "neuron", None)
+            if neuron is None:
+                continue
+            if not isinstance(neuron, ir.ReLU):
+                spiking.append(layer)
+            elif getattr(layer, "surrogate", None) is not None:
+                decl = self.layer_decls.get(layer.name)
+                arg = next((a for a in decl.op.args if a.name == "surrogate"), None) if decl else None
+                self.diag.warn(arg.loc if arg is not None else layer.loc,
+                               f"layer '{layer.name}' has no spike function (ReLU): its surrogate "
+                               "has no effect", "a surrogate replaces the derivative of a spiking "
+                                                "neuron's threshold step")
+        block = self._blocks(stmts, "train")
+        given = next((st for st in block.settings if st.key == "surrogate"), None) if block else None
+        if given is not None and all(layer.surrogate is not None for layer in spiking):
+            self.diag.warn(given.key_loc, "the train block's surrogate has no effect: "
+                           + ("every spiking layer sets its own" if spiking else
+                              "no layer spikes (ReLU)"))
 
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:

@@ -896,3 +896,24 @@ def test_the_inputs_format_of_a_direct_input_is_not_a_warning():
 def test_steps_out_of_range_names_the_steps_limit(steps, message):
     (err,) = errors_of(src(MODEL, f"time {{ dt = 1 ms; steps = {steps} }}", INPUT, LAYER, OUTPUT))
     assert (err.line, err.col, err.message) == (2, 27, message)
+
+
+def test_a_surrogate_no_spike_function_uses_is_a_warning():
+    """A ReLU layer's own surrogate and a train block's surrogate that every spiking layer
+    overrides changed nothing and were accepted without a word."""
+    loaded = load_text(src(MODEL, TIME, "input x[3] = direct",
+                           "layer h = dense(x, 3, surrogate = atan(alpha = 7)) with relu",
+                           "layer l = dense(h, 2, surrogate = triangle) with IF", "output l = count",
+                           "train { surrogate = sigmoid(slope = 3) }"), "warn.snn")
+    assert [(w.line, w.col, w.message, w.hint) for w in loaded.warnings] == [
+        (4, 23, "layer 'h' has no spike function (ReLU): its surrogate has no effect",
+         "a surrogate replaces the derivative of a spiking neuron's threshold step"),
+        (7, 9, "the train block's surrogate has no effect: every spiking layer sets its own", None)]
+    relu = load_text(src(MODEL, TIME, "input x[3] = direct", "layer h = dense(x, 3) with relu",
+                         "output h = membrane", "train { surrogate = atan }"), "warn.snn")
+    assert [(w.line, w.col, w.message) for w in relu.warnings] == [
+        (6, 9, "the train block's surrogate has no effect: no layer spikes (ReLU)")]
+    used = load_text(src(MODEL, TIME, "input x[3] = direct", "layer h = dense(x, 3) with relu",
+                         "layer l = dense(h, 2) with IF", "output l = count",
+                         "train { surrogate = atan }"), "warn.snn")
+    assert used.warnings == []
