@@ -92,6 +92,37 @@ CASES = [
      [(2, 16, "unknown unit '\u00b5s'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V (micro is written u: `10 us`)")]),
     ("unknown unit: capitals", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 10 MS)", OUTPUT),
      [(4, 45, "unknown unit 'MS'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    # the word read as the next key (items need no separator), the fault on the next line
+    ("unknown unit: the next setting on its own line",
+     src(MODEL, "time {", "  dt = 1 ns", "  steps = 10", "}", INPUT, LAYER, OUTPUT),
+     [(3, 10, "unknown unit 'ns'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    # A number and a word the parser accepted are valid code (items on one line need no
+    # separator): the guesses blamed them for any fault later on the line, or on the next line
+    ("syntax: items on one line, the fault after them",
+     neuron_model("state v = 0", "update { v = 2 v = v + }", "spike when v > 1"),
+     [(5, 24, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
+              "unit", None)]),
+    ("syntax: settings on one line, the fault after them",
+     src(MODEL, "time { steps = 5 dt = 1 ms; x }", INPUT, LAYER, OUTPUT),
+     [(2, 31, "unexpected '}', expected '='", None)]),
+    ("syntax: a key without its '=' after a number",
+     src(MODEL, "time { steps = 5 dt 1 ms }", INPUT, LAYER, OUTPUT),
+     [(2, 21, "unexpected '1 ms', expected '='", None)]),
+    ("syntax: a keyword after a number is no unit",
+     neuron_model("state v = 0", "update { v = v + input }", "spike when v > 1 or }"),
+     [(6, 21, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
+              "unit", None)]),
+    ("syntax: a comma missing before a keyword argument",
+     src(*HEAD, "layer l = dense(x, 4) with IF(threshold = 2 reset = zero)", OUTPUT),
+     [(4, 45, "unexpected 'reset', expected one of ')', ','",
+       "a ',' is missing before 'reset': arguments are separated by commas")]),
+    ("syntax: a valid dashed expression on the line before the fault",
+     neuron_model("state v = 0", "update { v = v-1e-3", "  v = v + input + }", "spike when v > 1"),
+     [(6, 19, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
+              "unit", None)]),
+    ("syntax: a hexadecimal number", src(MODEL, "time { dt = 1 ms; steps = 0x10 }", INPUT,
+                                         LAYER, OUTPUT),
+     [(2, 28, "unexpected 'x10'", "numbers are written in decimal: 0x10 is 16")]),
     # ------------------------------------------------------------------ non-ASCII text
     # (digits other than 0-9 were read as numbers: `٥` as 5, `1e٥` as 100000)
     ("syntax: an Arabic-Indic digit",

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snn_models import INLINE_MODELS, example_files
-from snnc.build import build
+from snnc.build import build, load_text
 from snnc.dsl.parser import parse_bytes
 from snnc.errors import SnnError, SnnErrors
 from snnc.serialize import graph_from_json, graph_to_json
@@ -217,3 +217,39 @@ def test_fast_parser_keeps_lark_positions():
     for path, data in SEEDS:
         text = data.decode()
         assert _spans(P._PARSER.parse(text)) == _spans(plain.parse(text)), path
+
+
+# ------------------------------------------------------------------ located syntax errors
+
+HEAD = "model m\ntime { dt = 1 ms; steps = 10 }\ninput x[4] = rate\n"
+
+
+def _error(text: str) -> SnnError:
+    try:
+        load_text(text, "p.snn")
+    except SnnErrors as exc:
+        return exc.errors[0]
+    except SnnError as exc:
+        return exc
+    raise AssertionError("the model loaded")
+
+
+#: assignments of a neuron's update, written on one line without separators; each but the first
+#: follows a number (`v = 2 w = 3`)
+_ITEMS = st.lists(st.tuples(st.sampled_from(["v", "w"]), st.integers(0, 99)), min_size=1,
+                  max_size=4)
+_FAULTS = ["+", "*", "= 1", "v =", "(", ", ,"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(_ITEMS, st.sampled_from(_FAULTS))
+def test_a_fault_after_numbers_and_words_on_one_line_is_blamed_itself(items, fault):
+    """`update { v = 2 w = v + }`: the number-then-word `2 w` is valid (items need no separator);
+    the error is at the fault or after it, never a guess (unknown unit, dashed value) before it."""
+    update = "update { " + " ".join(f"{name} = {n}" for name, n in items) + f" {fault} }}"
+    text = HEAD + ("neuron N {\n  state v = 0\n  state w = 0\n  " + update + "\n"
+                   "  spike when v > 1\n}\nlayer l = dense(x, 4) with N\noutput l = count\n")
+    e = _error(text)
+    fault_col = len("  update { " + " ".join(f"{name} = {n}" for name, n in items)) + 2
+    assert e.line == 7 and e.col >= fault_col, e.format()
+    assert e.message.startswith("unexpected "), e.format()
