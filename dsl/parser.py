@@ -49,7 +49,7 @@ def _first_child(children):
 _skip_single_child_rules(_PARSER)
 
 _READABLE = {
-    "NAME": "a name", "NUMBER": "a number", "INT": "an integer", "QUANTITY": "a number with a unit",
+    "NAME": "a name", "NUMBER": "a number", "QUANTITY": "a number with a unit",
     "STRING": "a string", "FIXED_TYPE": "a fixed-point format", "COMP_OP": "a comparison",
     "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'", "$END": "end of file",
 }
@@ -169,8 +169,7 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
             if guess is not None:
                 return guess
             loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
-            what = "string" if tok.type == "STRING" else "number" if tok.type in ("NUMBER", "INT") \
-                else ""
+            what = "string" if tok.type == "STRING" else "number" if tok.type == "NUMBER" else ""
             text = _token_text(tok)
             desc = f"unexpected {what} {text}" if what else f"unexpected '{text}'"
             return SnnError(loc, desc + _expected(exc.expected), _missing_comma(source, tok, exc))
@@ -404,8 +403,7 @@ class _ToAst:
         return ast.InputDecl(self._loc(meta), str(name), shape, encoding, self._tl(name), shape_loc)
 
     def shape(self, meta, c):
-        dims = tuple(int(t) for t in c if t is not None)
-        return dims, self._loc(meta)
+        return tuple(d for d in c if d is not None), self._loc(meta)
 
     def layer_decl(self, meta, c):
         name, op, neuron = c

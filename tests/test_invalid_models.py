@@ -332,6 +332,29 @@ CASES = [
      [(3, 8, "input 'x' has 4 dimensions; at most 3 ([channels, height, width]) are supported")]),
     ("input with an empty dimension", src(MODEL, TIME, "input x[0] = rate", LAYER, OUTPUT),
      [(3, 8, "input 'x' has an empty dimension; sizes must be at least 1")]),
+    # a dimension is an integer as section 5 takes them: 4.0 and 1e2 load (test_robustness_dsl)
+    ("input with a dimension that is not an integer",
+     src(MODEL, TIME, "input x[2.5] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' must be an integer, got 2.5")]),
+    ("input with a negative dimension", src(MODEL, TIME, "input x[4, -2] = rate", LAYER, OUTPUT),
+     [(3, 12, "dimension 2 of input 'x' is negative (-2); sizes must be at least 1")]),
+    ("input with a dimension beyond 32 bits",
+     src(MODEL, TIME, "input x[1e10] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' is too large (10000000000; at most 2147483647)")]),
+    ("input with too many elements", src(MODEL, TIME, "input x[4e3, 4e3, 2.0] = rate", LAYER,
+                                         OUTPUT),
+     [(3, 8, "input 'x' has 32000000 elements; at most 16777216 are supported")]),
+    ("input with a time as a dimension", src(MODEL, TIME, "input x[2 ms] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' must be a plain integer, got a time")]),
+    ("input with an unknown unit in its shape", src(MODEL, TIME, "input x[1 e2] = rate", LAYER,
+                                                    OUTPUT),
+     [(3, 11, "unknown unit 'e2'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    ("input with an expression as a dimension",
+     src(MODEL, TIME, "input x[8 * 8] = rate", LAYER, OUTPUT),
+     [(3, 11, "unexpected '*', expected one of ',', ']'")]),
+    ("input with a hexadecimal dimension", src(MODEL, TIME, "input x[0x10] = rate", LAYER,
+                                               OUTPUT),
+     [(3, 10, "unexpected 'x10'", "numbers are written in decimal: 0x10 is 16")]),
     ("dense with zero units", src(*HEAD, "layer l = dense(x, 0) with IF", OUTPUT),
      [(4, 20, "parameter 'units' of dense must be at least 1, got 0")]),
     # ------------------------------------------------------------------ units
@@ -406,6 +429,11 @@ CASES = [
      [(4, 31, "parameter 'delay' of dense of 2.14748e+06 s is too large (2.14748e+09 steps of "
               "dt = 1 ms)")]),
     # ------------------------------------------------------------------ fixed-point formats
+    # W and F are digits (docs/language.md section 12), not integers in the forms of section 5
+    ("fixed width written with a fraction", src(*HEAD, LAYER, OUTPUT,
+                                                "hardware { weights = fixed<16.0,8> }"),
+     [(6, 22, "invalid fixed-point format fixed<16.0,8>: expected fixed<WIDTH,FRAC> or "
+              "ufixed<WIDTH,FRAC>")]),
     ("fixed width too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"),
      [(6, 22, "invalid fixed-point format fixed<40,2>: width must be between 2 and 32 bits")]),
     ("fixed fraction too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8,9> }"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from snn_models import INLINE_MODELS, example_files
@@ -232,6 +232,31 @@ def _error(text: str) -> SnnError:
     except SnnError as exc:
         return exc
     raise AssertionError("the model loaded")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4096), st.sampled_from(["{n}", "{n}.0", "{n}.", "{n}e0", "{m}e{k}",
+                                              "{n}.000E+00"]))
+def test_a_whole_number_dimension_loads_in_every_form(n, form):
+    """A dimension is an integer in every form section 5 takes (`64`, `64.0`, `64.`, `6.4e1`)."""
+    k = len(str(n)) - 1
+    written = form.format(n=n, m=n / 10**k, k=k)
+    assume(float(written) == n)                 # n / 10**k printed back exactly
+    text = (HEAD.replace("x[4]", f"x[{written}]")
+            + "layer l = dense(x, 2) with IF\noutput l = count\n")
+    assert load_text(text, "p.snn").graph.inputs[0].shape == (n,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 100), st.integers(1, 99).filter(lambda f: f % 10), st.booleans())
+def test_a_fractional_dimension_is_located(whole, tenths, second):
+    written = f"{whole}.{tenths:02d}"
+    shape = f"2, {written}" if second else written
+    text = HEAD.replace("x[4]", f"x[{shape}]") + "layer l = flatten(x)\noutput l = count\n"
+    e = _error(text)
+    assert (e.line, e.col) == (3, 9 + 3 * second)
+    assert e.message == (f"dimension {1 + second} of input 'x' must be an integer, got "
+                         f"{float(written)!r}")
 
 
 #: assignments of a neuron's update, written on one line without separators; each but the first
