@@ -163,7 +163,10 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         return SnnError(loc, f"unexpected character '{shown}'" + _expected(exc.allowed or ()))
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        last = _last_token(exc)
+        last, before = _last_tokens(exc)
+        missing = _missing_name(source, exc, last, before)
+        if missing is not None:
+            return missing
         if tok.type != "$END":
             guess = _dashed_value(source, tok, last) or _word_after_number(source, tok, last)
             if guess is not None:
@@ -180,14 +183,46 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
     return SnnError(loc, "unexpected end of file" + _expected(expected))
 
 
-def _last_token(exc: UnexpectedToken) -> Token | None:
-    """The last symbol the parser shifted before the unexpected token, if it is still a token (not
-    yet reduced to a rule): the text the parser had accepted right before the fault."""
+def _last_tokens(exc: UnexpectedToken) -> tuple[Token | None, Token | None]:
+    """The last two symbols the parser shifted before the unexpected token, where they are still
+    tokens (not yet reduced to a rule): the text the parser had accepted right before the fault."""
     try:
         stack = exc.interactive_parser.parser_state.value_stack
     except AttributeError:      # another lark version: no guesses from the parser's state
+        return None, None
+    last = stack[-1] if stack and isinstance(stack[-1], Token) else None
+    before = stack[-2] if last is not None and len(stack) > 1 and isinstance(stack[-2], Token) \
+        else None
+    return last, before
+
+
+# --- a keyword read as the name that a statement or `with` needs
+
+#: the keywords followed by a name, and what the name is
+_NAMED_AFTER = {"WITH": "a neuron", "MODEL": "a name", "INPUT": "a name", "LAYER": "a name",
+                "OUTPUT": "a name", "NEURON": "a name", "PARAM": "a name", "STATE": "a name"}
+
+
+def _missing_name(source: SourceFile, exc: UnexpectedToken, last: Token | None,
+                  before: Token | None) -> SnnError | None:
+    """`layer h = dense(x, 3) with` and then `output h = count` on the next line: where only a
+    name may come, the lexer reads any word as one, so `output` became the neuron and the error
+    fell on the `h` after it. A keyword taken as the name, with the parse failing right after it,
+    is the name left out; the error is at the keyword. (`with` at the end of the file: the same,
+    at the end of `with`.)"""
+    from snnc.catalog import KEYWORDS
+
+    if (last is not None and last.type in _NAMED_AFTER and exc.token.type == "$END"
+            and "NAME" in (exc.expected or ())):     # not `hardware { state` (a key)
+        loc = Loc(source, last.line, last.column, last.end_line, last.end_column)
+        return SnnError(loc, f"expected {_NAMED_AFTER[last.type]} after `{last}`, got the end of "
+                             "the file")
+    if (last is None or before is None or last.type != "NAME" or str(last) not in KEYWORDS
+            or before.type not in _NAMED_AFTER):
         return None
-    return stack[-1] if stack and isinstance(stack[-1], Token) else None
+    loc = Loc(source, last.line, last.column, last.end_line, last.end_column)
+    return SnnError(loc, f"expected {_NAMED_AFTER[before.type]} after `{before}`, got keyword "
+                         f"'{last}'")
 
 
 # --- a number followed by a word: an unknown unit, a dashed value, a hexadecimal number

@@ -278,3 +278,23 @@ def test_a_fault_after_numbers_and_words_on_one_line_is_blamed_itself(items, fau
     fault_col = len("  update { " + " ".join(f"{name} = {n}" for name, n in items)) + 2
     assert e.line == 7 and e.col >= fault_col, e.format()
     assert e.message.startswith("unexpected "), e.format()
+
+
+_STATEMENTS = ["output h = count", "layer g = dense(h, 2) with IF", "input y[2] = rate",
+               "train { epochs = 1 }", "hardware { lanes = 2 }", "neuron N { state v = 0 }",
+               "time { dt = 1 ms; steps = 2 }", "model q", 'use "lib.snn"']
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_STATEMENTS), st.sampled_from(["\n", " ", "\n\n  ", " # no neuron\n"]))
+def test_a_statement_after_with_is_a_missing_neuron(statement, gap):
+    """`with` and then the next statement: its keyword was read as the neuron's name, and the
+    error fell on the word after it."""
+    text = HEAD + "layer h = dense(x, 3) with" + gap + statement + "\n"
+    e = _error(text)
+    keyword = statement.split()[0]
+    line = 4 + gap.count("\n")
+    layer = "layer h = dense(x, 3) with"
+    col = 1 + len(gap.rsplit("\n", 1)[-1]) + (len(layer) if "\n" not in gap else 0)
+    assert (e.line, e.col, e.message) == (line, col, f"expected a neuron after `with`, got "
+                                                     f"keyword '{keyword}'")
