@@ -20,6 +20,8 @@ from snnc.types import Fixed
 
 #: The largest tensor (elements per time step) and parameter count a model may declare.
 MAX_ELEMENTS = 1 << 24
+#: what one dimension of an input's shape is
+_DIMENSION = ParamSpec("dimension", "int")
 
 
 @dataclass
@@ -315,30 +317,45 @@ class _Builder:
                 continue
             self._keyword_name(d.name, d.name_loc, "an input")
             self.names[d.name] = d.name_loc
-            ok = self._check_shape(d.shape, d.shape_loc, f"input '{d.name}'")
+            shape = self._shape(d.shape, d.shape_loc, f"input '{d.name}'")
             encoding = self._encoding(d.encoding)
-            if ok and encoding is not None:
-                inputs[d.name] = ir.Input(d.name, d.shape, encoding, d.loc)
+            if shape is not None and encoding is not None:
+                inputs[d.name] = ir.Input(d.name, shape, encoding, d.loc)
         return inputs
 
-    def _check_shape(self, shape, loc, what) -> bool:
-        if not shape:
+    def _shape(self, dims: tuple[ast.Value, ...], loc, what) -> tuple[int, ...] | None:
+        """The shape written ``[dims]``, or None after reporting what is wrong with it. Each
+        dimension is an integer as the language's other integers (docs/language.md section 5:
+        `64`, `64.0` or `1e2`)."""
+        if not dims:
             self.diag.error(loc, f"{what} needs a shape, e.g. [64] or [1, 28, 28]")
-            return False
-        if len(shape) > 3:
-            self.diag.error(loc, f"{what} has {len(shape)} dimensions; at most 3 ([channels, height, "
-                                 "width]) are supported")
-            return False
-        if any(d < 1 for d in shape):
+            return None
+        if len(dims) > 3:
+            self.diag.error(loc, f"{what} has {len(dims)} dimensions; at most 3 ([channels, "
+                                 "height, width]) are supported")
+            return None
+        shape = []
+        for i, node in enumerate(dims, 1):
+            owner = f"dimension {i} of {what}"
+            try:
+                n = coerce(_DIMENSION, node, owner, self.dt)
+            except SnnError as err:
+                self.errors.append(err)
+                return None
+            if n < 0:
+                self.diag.error(node.loc, f"{owner} is negative ({n}); sizes must be at least 1")
+                return None
+            shape.append(n)
+        if 0 in shape:
             self.diag.error(loc, f"{what} has an empty dimension; sizes must be at least 1")
-            return False
+            return None
         size = 1
-        for d in shape:
-            size *= d
+        for n in shape:
+            size *= n
         if size > MAX_ELEMENTS:
             self.diag.error(loc, f"{what} has {size} elements; at most {MAX_ELEMENTS} are supported")
-            return False
-        return True
+            return None
+        return tuple(shape)
 
     def _encoding(self, node: ast.Value) -> ir.Encoding | None:
         if isinstance(node, ast.Name):

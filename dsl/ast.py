@@ -141,7 +141,7 @@ class Block(Node):
 @dataclass(frozen=True)
 class InputDecl(Node):
     name: str
-    shape: tuple[int, ...]
+    shape: tuple[Value, ...]         # numbers as written (integers: checked by the build)
     encoding: Value
     name_loc: Loc = field(compare=False, repr=False)
     shape_loc: Loc = field(compare=False, repr=False)

@@ -49,7 +49,7 @@ def _first_child(children):
 _skip_single_child_rules(_PARSER)
 
 _READABLE = {
-    "NAME": "a name", "NUMBER": "a number", "INT": "an integer", "QUANTITY": "a number with a unit",
+    "NAME": "a name", "NUMBER": "a number", "QUANTITY": "a number with a unit",
     "STRING": "a string", "FIXED_TYPE": "a fixed-point format", "COMP_OP": "a comparison",
     "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'", "$END": "end of file",
 }
@@ -150,9 +150,9 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         shown = repr(ch)[1:-1] if ch.isprintable() else f"\\u{ord(ch):04x}" if ch else "end of file"
         if ch == '"':
             return SnnError(loc, "unterminated string", "a string ends with '\"' on the same line")
-        unit = _unknown_unit_before(source, loc.line, loc.col + 1)
-        if unit is not None:                                # `10 µs`: the µ is the character
-            return unit
+        word = re.match(r"[^\W\d]\w*", source.line_text(loc.line)[loc.col - 1:])
+        if word is not None and _number_before(source, loc.line, loc.col) is not None:
+            return _unknown_unit(source, loc.line, loc.col, word.group(0))  # `10 µs`: the µ
         if not ch.isascii() and (ch.isspace() or ch.isdigit()):
             # a no-break space or an Arabic-Indic digit looks right and is not: say what it is
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")
@@ -161,19 +161,21 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
                                                        "digits 0-9")
             return SnnError(loc, f"unexpected character '{shown}' ({name})", hint)
         return SnnError(loc, f"unexpected character '{shown}'" + _expected(exc.allowed or ()))
-    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+    if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        dashed = _dashed_value_before(source, tok)
-        if dashed is not None:
-            return dashed
-        unit = _unknown_unit_before(source, tok.line, tok.column)
-        if unit is not None:
-            return unit
-        loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
-        what = "string" if tok.type == "STRING" else "number" if tok.type in ("NUMBER", "INT") else ""
-        text = _token_text(tok)
-        desc = f"unexpected {what} {text}" if what else f"unexpected '{text}'"
-        return SnnError(loc, desc + _expected(exc.expected))
+        last, before = _last_tokens(exc)
+        missing = _missing_name(source, exc, last, before)
+        if missing is not None:
+            return missing
+        if tok.type != "$END":
+            guess = _dashed_value(source, tok, last) or _word_after_number(source, tok, last)
+            if guess is not None:
+                return guess
+            loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
+            what = "string" if tok.type == "STRING" else "number" if tok.type == "NUMBER" else ""
+            text = _token_text(tok)
+            desc = f"unexpected {what} {text}" if what else f"unexpected '{text}'"
+            return SnnError(loc, desc + _expected(exc.expected), _missing_comma(source, tok, exc))
     # end of file reached in the middle of a construct
     expected = exc.expected if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) else ()
     stripped = source.text.rstrip()
@@ -181,51 +183,133 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
     return SnnError(loc, "unexpected end of file" + _expected(expected))
 
 
-# a number and then a word on one line: a number is never followed by a name, so this is a unit
-# the lexer does not know (`1 ns`, `1 GHz`, `10 µs`), which derails the parser at the word or a
-# token later ("unexpected ';', expected '='" said nothing of the unit)
-_NUMBER_WORD = re.compile(r"(?<![\w.])(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?"
-                          r"[ \t]*([^\W\d]\w*)")
+def _last_tokens(exc: UnexpectedToken) -> tuple[Token | None, Token | None]:
+    """The last two symbols the parser shifted before the unexpected token, where they are still
+    tokens (not yet reduced to a rule): the text the parser had accepted right before the fault."""
+    try:
+        stack = exc.interactive_parser.parser_state.value_stack
+    except AttributeError:      # another lark version: no guesses from the parser's state
+        return None, None
+    last = stack[-1] if stack and isinstance(stack[-1], Token) else None
+    before = stack[-2] if last is not None and len(stack) > 1 and isinstance(stack[-2], Token) \
+        else None
+    return last, before
 
 
-def _unknown_unit_before(source: SourceFile, line: int, col: int) -> SnnError | None:
-    """The unknown unit after a number on ``line`` before column ``col`` (1-based), if any."""
-    # strings blanked (a number and a word inside one are no unit), then the comment cut
-    text = re.sub(r'"[^"\n]*"', lambda m: " " * len(m.group(0)), source.line_text(line))
-    text = text.split("#", 1)[0]
-    found = None
-    for m in _NUMBER_WORD.finditer(text):
-        if m.start(1) < col and m.group(1) not in UNITS:     # the word starts by the error
-            found = m
-    if found is None:
+# --- a keyword read as the name that a statement or `with` needs
+
+#: the keywords followed by a name, and what the name is
+_NAMED_AFTER = {"WITH": "a neuron", "MODEL": "a name", "INPUT": "a name", "LAYER": "a name",
+                "OUTPUT": "a name", "NEURON": "a name", "PARAM": "a name", "STATE": "a name"}
+
+
+def _missing_name(source: SourceFile, exc: UnexpectedToken, last: Token | None,
+                  before: Token | None) -> SnnError | None:
+    """`layer h = dense(x, 3) with` and then `output h = count` on the next line: where only a
+    name may come, the lexer reads any word as one, so `output` became the neuron and the error
+    fell on the `h` after it. A keyword taken as the name, with the parse failing right after it,
+    is the name left out; the error is at the keyword. (`with` at the end of the file: the same,
+    at the end of `with`.)"""
+    from snnc.catalog import KEYWORDS
+
+    if (last is not None and last.type in _NAMED_AFTER and exc.token.type == "$END"
+            and "NAME" in (exc.expected or ())):     # not `hardware { state` (a key)
+        loc = Loc(source, last.line, last.column, last.end_line, last.end_column)
+        return SnnError(loc, f"expected {_NAMED_AFTER[last.type]} after `{last}`, got the end of "
+                             "the file")
+    if (last is None or before is None or last.type != "NAME" or str(last) not in KEYWORDS
+            or before.type not in _NAMED_AFTER):
         return None
-    word = found.group(1)
-    start = found.start(1) + 1
-    loc = Loc(source, line, start, line, start + len(word))
+    loc = Loc(source, last.line, last.column, last.end_line, last.end_column)
+    return SnnError(loc, f"expected {_NAMED_AFTER[before.type]} after `{before}`, got keyword "
+                         f"'{last}'")
+
+
+# --- a number followed by a word: an unknown unit, a dashed value, a hexadecimal number
+
+# a number that ends a piece of a line (blanks after it): the number before a word
+_NUMBER_END = re.compile(r"(?<![\w.])((?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+                         r"[ \t]*$")
+# `0x10`, `0b101`, `0o17`: numbers of other languages, read as 0 and a name
+_RADIX = {"x": (16, re.compile(r"[xX][0-9A-Fa-f]+$")), "b": (2, re.compile(r"[bB][01]+$")),
+          "o": (8, re.compile(r"[oO][0-7]+$"))}
+#: tokens that end a value: a word after a number, followed by one of these (or by a new line),
+#: ended the value (`dt = 1 ns;`), where a word followed by another value was a key without its
+#: `=` (`dt 1 ms`)
+_ENDS_VALUE = frozenset({"SEMICOLON", "COMMA", "RBRACE", "RPAR", "RSQB", "$END"})
+
+
+def _number_before(source: SourceFile, line: int, col: int) -> str | None:
+    """The number written right before column ``col`` (1-based) of ``line``, only blanks between
+    (the text there is code: the word at ``col`` is a token of the parse)."""
+    m = _NUMBER_END.search(source.line_text(line)[: col - 1])
+    return m.group(1) if m else None
+
+
+def _word_after_number(source: SourceFile, tok: Token, last: Token | None) -> SnnError | None:
+    """A number is never followed by a name, so a name right after one is a unit the lexer does
+    not know (`1 ns`, `10 MS`, `1 GHz`), or a number of another language (`0x10`). It derails the
+    parser at the word, or (where items need no separator: `time { dt = 1 ns }`, the word read
+    as the next key) at the token after it. Only that word is blamed: a number and a word the
+    parse accepted earlier (`time { steps = 5 dt = 1 ms }`) are valid code."""
+    if tok.type == "NAME" and _number_before(source, tok.line, tok.column) is not None:
+        word = tok
+        # `IF(threshold = 2 reset = zero)`: a key, and a separator missing before it
+        if re.match(r"[ \t]*=(?!=)", source.text[tok.end_pos:]):
+            return None
+    elif (last is not None and last.type == "NAME"
+          and (tok.type in _ENDS_VALUE or tok.line > last.end_line)):
+        word = last
+    else:
+        return None
+    number = _number_before(source, word.line, word.column)
+    if number is None or str(word) in UNITS:
+        return None
+    if number == "0" and word[0].lower() in _RADIX and _RADIX[word[0].lower()][1].match(word):
+        base = _RADIX[word[0].lower()][0]
+        loc = Loc(source, word.line, word.column, word.end_line, word.end_column)
+        return SnnError(loc, f"unexpected '{word}'",
+                        f"numbers are written in decimal: 0{word} is {int(word[1:], base)}")
+    return _unknown_unit(source, word.line, word.column, str(word))
+
+
+def _unknown_unit(source: SourceFile, line: int, col: int, word: str) -> SnnError:
+    loc = Loc(source, line, col, line, col + len(word))
     micro = word[0] in "\u00b5\u03bc"
     return SnnError(loc, f"unknown unit '{word}'",
                     "units: " + ", ".join(UNITS) + (" (micro is written u: `10 us`)" if micro
                                                    else ""))
 
 
+def _missing_comma(source: SourceFile, tok: Token, exc: UnexpectedToken) -> str | None:
+    """`IF(threshold = 2 reset = zero)`: a key where a ',' was expected."""
+    if (tok.type == "NAME" and "COMMA" in (exc.expected or ())
+            and re.match(r"[ \t]*=(?!=)", source.text[tok.end_pos:])):
+        return f"a ',' is missing before '{tok}': arguments are separated by commas"
+    return None
+
+
 # `= word-...-25k...` up to the end of the setting: a dashed word with a part that is a number
 # run into letters (not a unit: `25 kHz` may be written `25kHz`)
 _DASHED = re.compile(r"=[ \t]*([A-Za-z_]\w*(?:-\w+)*-(\d+)([A-Za-z_]\w*)(?:-\w+)*)"
-                     r"[ \t]*(?:[#;}\n]|$)")
+                     r"[ \t]*(?:[#;,)}\n]|$)")
 
 
-def _dashed_value_before(source: SourceFile, tok: Token) -> SnnError | None:
-    """`device = ecp5-25k`, `dataset = mnist-1d`: an unquoted value with a dash whose tail
-    (`25k`: 25, then a name) derails the parser a token or a line later. The error names the value
-    on the line of the unexpected token or the line before it."""
-    for line in (tok.line, tok.line - 1):
-        text = source.line_text(line).split("#", 1)[0]       # "" for a line that is not there
-        m = _DASHED.search(text)
-        if m is not None and '"' not in text and m.group(3) not in UNITS:
-            start = m.start(1) + 1
-            loc = Loc(source, line, start, line, start + len(m.group(1)))
-            return SnnError(loc, f"'{m.group(1)}' is not a name or a number",
-                            f'a value with a dash is written as a string: "{m.group(1)}"')
+def _dashed_value(source: SourceFile, tok: Token, last: Token | None) -> SnnError | None:
+    """`device = ecp5-25k`, `dataset = mnist-1d`: an unquoted value with a dash, read as
+    `ecp5 - 25` and then the name `k`, which derails the parser at that name or at the token after
+    it. Only that name is looked at: a dashed expression the parser accepted before the fault
+    (`v = v-1e-3`) is no guess."""
+    for word in (tok, last):
+        if word is None or word.type != "NAME":
+            continue
+        text = source.line_text(word.line).split("#", 1)[0]     # the word is code: not in a string
+        for m in _DASHED.finditer(text):
+            if m.start(3) + 1 == word.column and m.group(3) not in UNITS:
+                start = m.start(1) + 1
+                loc = Loc(source, word.line, start, word.line, start + len(m.group(1)))
+                return SnnError(loc, f"'{m.group(1)}' is not a name or a number",
+                                f'a value with a dash is written as a string: "{m.group(1)}"')
     return None
 
 
@@ -354,8 +438,7 @@ class _ToAst:
         return ast.InputDecl(self._loc(meta), str(name), shape, encoding, self._tl(name), shape_loc)
 
     def shape(self, meta, c):
-        dims = tuple(int(t) for t in c if t is not None)
-        return dims, self._loc(meta)
+        return tuple(d for d in c if d is not None), self._loc(meta)
 
     def layer_decl(self, meta, c):
         name, op, neuron = c

@@ -92,6 +92,37 @@ CASES = [
      [(2, 16, "unknown unit '\u00b5s'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V (micro is written u: `10 us`)")]),
     ("unknown unit: capitals", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = 10 MS)", OUTPUT),
      [(4, 45, "unknown unit 'MS'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    # the word read as the next key (items need no separator), the fault on the next line
+    ("unknown unit: the next setting on its own line",
+     src(MODEL, "time {", "  dt = 1 ns", "  steps = 10", "}", INPUT, LAYER, OUTPUT),
+     [(3, 10, "unknown unit 'ns'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    # A number and a word the parser accepted are valid code (items on one line need no
+    # separator): the guesses blamed them for any fault later on the line, or on the next line
+    ("syntax: items on one line, the fault after them",
+     neuron_model("state v = 0", "update { v = 2 v = v + }", "spike when v > 1"),
+     [(5, 24, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
+              "unit", None)]),
+    ("syntax: settings on one line, the fault after them",
+     src(MODEL, "time { steps = 5 dt = 1 ms; x }", INPUT, LAYER, OUTPUT),
+     [(2, 31, "unexpected '}', expected '='", None)]),
+    ("syntax: a key without its '=' after a number",
+     src(MODEL, "time { steps = 5 dt 1 ms }", INPUT, LAYER, OUTPUT),
+     [(2, 21, "unexpected '1 ms', expected '='", None)]),
+    ("syntax: a keyword after a number is no unit",
+     neuron_model("state v = 0", "update { v = v + input }", "spike when v > 1 or }"),
+     [(6, 21, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
+              "unit", None)]),
+    ("syntax: a comma missing before a keyword argument",
+     src(*HEAD, "layer l = dense(x, 4) with IF(threshold = 2 reset = zero)", OUTPUT),
+     [(4, 45, "unexpected 'reset', expected one of ')', ','",
+       "a ',' is missing before 'reset': arguments are separated by commas")]),
+    ("syntax: a valid dashed expression on the line before the fault",
+     neuron_model("state v = 0", "update { v = v-1e-3", "  v = v + input + }", "spike when v > 1"),
+     [(6, 19, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
+              "unit", None)]),
+    ("syntax: a hexadecimal number", src(MODEL, "time { dt = 1 ms; steps = 0x10 }", INPUT,
+                                         LAYER, OUTPUT),
+     [(2, 28, "unexpected 'x10'", "numbers are written in decimal: 0x10 is 16")]),
     # ------------------------------------------------------------------ non-ASCII text
     # (digits other than 0-9 were read as numbers: `٥` as 5, `1e٥` as 100000)
     ("syntax: an Arabic-Indic digit",
@@ -162,6 +193,15 @@ CASES = [
      [(4, 21, "unexpected end of file, expected one of ')', ','")]),
     ("syntax: end of file inside a block", "model m\ntime { dt = 1 ms",
      [(2, 17, "unexpected end of file, expected one of ',', ';', 'state', '}', a name")]),
+    # where only a name may come, a keyword is read as one: the error fell on the word after it
+    ("syntax: a keyword after `with`", src(*HEAD, "layer h = dense(x, 3) with", "output h = count"),
+     [(5, 1, "expected a neuron after `with`, got keyword 'output'")]),
+    ("syntax: `with` at the end of the file", src(*HEAD, "layer h = dense(x, 3) with"),
+     [(4, 23, "expected a neuron after `with`, got the end of the file")]),
+    ("syntax: a keyword after `layer`", src(*HEAD, "layer", "output h = count"),
+     [(5, 1, "expected a name after `layer`, got keyword 'output'")]),
+    ("syntax: a keyword after `model`", src("model", TIME, INPUT, LAYER, OUTPUT),
+     [(2, 1, "expected a name after `model`, got keyword 'time'")]),
     ("syntax: unterminated string", src(MODEL, 'use "neurons.snn'),
      [(2, 5, "unterminated string", "a string ends with '\"' on the same line")]),
     ("syntax: NUL byte", "model m\ntime {\x00}\n",
@@ -314,6 +354,29 @@ CASES = [
      [(3, 8, "input 'x' has 4 dimensions; at most 3 ([channels, height, width]) are supported")]),
     ("input with an empty dimension", src(MODEL, TIME, "input x[0] = rate", LAYER, OUTPUT),
      [(3, 8, "input 'x' has an empty dimension; sizes must be at least 1")]),
+    # a dimension is an integer as section 5 takes them: 4.0 and 1e2 load (test_robustness_dsl)
+    ("input with a dimension that is not an integer",
+     src(MODEL, TIME, "input x[2.5] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' must be an integer, got 2.5")]),
+    ("input with a negative dimension", src(MODEL, TIME, "input x[4, -2] = rate", LAYER, OUTPUT),
+     [(3, 12, "dimension 2 of input 'x' is negative (-2); sizes must be at least 1")]),
+    ("input with a dimension beyond 32 bits",
+     src(MODEL, TIME, "input x[1e10] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' is too large (10000000000; at most 2147483647)")]),
+    ("input with too many elements", src(MODEL, TIME, "input x[4e3, 4e3, 2.0] = rate", LAYER,
+                                         OUTPUT),
+     [(3, 8, "input 'x' has 32000000 elements; at most 16777216 are supported")]),
+    ("input with a time as a dimension", src(MODEL, TIME, "input x[2 ms] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' must be a plain integer, got a time")]),
+    ("input with an unknown unit in its shape", src(MODEL, TIME, "input x[1 e2] = rate", LAYER,
+                                                    OUTPUT),
+     [(3, 11, "unknown unit 'e2'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
+    ("input with an expression as a dimension",
+     src(MODEL, TIME, "input x[8 * 8] = rate", LAYER, OUTPUT),
+     [(3, 11, "unexpected '*', expected one of ',', ']'")]),
+    ("input with a hexadecimal dimension", src(MODEL, TIME, "input x[0x10] = rate", LAYER,
+                                               OUTPUT),
+     [(3, 10, "unexpected 'x10'", "numbers are written in decimal: 0x10 is 16")]),
     ("dense with zero units", src(*HEAD, "layer l = dense(x, 0) with IF", OUTPUT),
      [(4, 20, "parameter 'units' of dense must be at least 1, got 0")]),
     # ------------------------------------------------------------------ units
@@ -388,6 +451,11 @@ CASES = [
      [(4, 31, "parameter 'delay' of dense of 2.14748e+06 s is too large (2.14748e+09 steps of "
               "dt = 1 ms)")]),
     # ------------------------------------------------------------------ fixed-point formats
+    # W and F are digits (docs/language.md section 12), not integers in the forms of section 5
+    ("fixed width written with a fraction", src(*HEAD, LAYER, OUTPUT,
+                                                "hardware { weights = fixed<16.0,8> }"),
+     [(6, 22, "invalid fixed-point format fixed<16.0,8>: expected fixed<WIDTH,FRAC> or "
+              "ufixed<WIDTH,FRAC>")]),
     ("fixed width too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<40,2> }"),
      [(6, 22, "invalid fixed-point format fixed<40,2>: width must be between 2 and 32 bits")]),
     ("fixed fraction too large", src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8,9> }"),

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from snn_models import INLINE_MODELS, example_files
-from snnc.build import build
+from snnc.build import build, load_text
 from snnc.dsl.parser import parse_bytes
 from snnc.errors import SnnError, SnnErrors
 from snnc.serialize import graph_from_json, graph_to_json
@@ -217,3 +217,84 @@ def test_fast_parser_keeps_lark_positions():
     for path, data in SEEDS:
         text = data.decode()
         assert _spans(P._PARSER.parse(text)) == _spans(plain.parse(text)), path
+
+
+# ------------------------------------------------------------------ located syntax errors
+
+HEAD = "model m\ntime { dt = 1 ms; steps = 10 }\ninput x[4] = rate\n"
+
+
+def _error(text: str) -> SnnError:
+    try:
+        load_text(text, "p.snn")
+    except SnnErrors as exc:
+        return exc.errors[0]
+    except SnnError as exc:
+        return exc
+    raise AssertionError("the model loaded")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4096), st.sampled_from(["{n}", "{n}.0", "{n}.", "{n}e0", "{m}e{k}",
+                                              "{n}.000E+00"]))
+def test_a_whole_number_dimension_loads_in_every_form(n, form):
+    """A dimension is an integer in every form section 5 takes (`64`, `64.0`, `64.`, `6.4e1`)."""
+    k = len(str(n)) - 1
+    written = form.format(n=n, m=n / 10**k, k=k)
+    assume(float(written) == n)                 # n / 10**k printed back exactly
+    text = (HEAD.replace("x[4]", f"x[{written}]")
+            + "layer l = dense(x, 2) with IF\noutput l = count\n")
+    assert load_text(text, "p.snn").graph.inputs[0].shape == (n,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 100), st.integers(1, 99).filter(lambda f: f % 10), st.booleans())
+def test_a_fractional_dimension_is_located(whole, tenths, second):
+    written = f"{whole}.{tenths:02d}"
+    shape = f"2, {written}" if second else written
+    text = HEAD.replace("x[4]", f"x[{shape}]") + "layer l = flatten(x)\noutput l = count\n"
+    e = _error(text)
+    assert (e.line, e.col) == (3, 9 + 3 * second)
+    assert e.message == (f"dimension {1 + second} of input 'x' must be an integer, got "
+                         f"{float(written)!r}")
+
+
+#: assignments of a neuron's update, written on one line without separators; each but the first
+#: follows a number (`v = 2 w = 3`)
+_ITEMS = st.lists(st.tuples(st.sampled_from(["v", "w"]), st.integers(0, 99)), min_size=1,
+                  max_size=4)
+_FAULTS = ["+", "*", "= 1", "v =", "(", ", ,"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(_ITEMS, st.sampled_from(_FAULTS))
+def test_a_fault_after_numbers_and_words_on_one_line_is_blamed_itself(items, fault):
+    """`update { v = 2 w = v + }`: the number-then-word `2 w` is valid (items need no separator);
+    the error is at the fault or after it, never a guess (unknown unit, dashed value) before it."""
+    update = "update { " + " ".join(f"{name} = {n}" for name, n in items) + f" {fault} }}"
+    text = HEAD + ("neuron N {\n  state v = 0\n  state w = 0\n  " + update + "\n"
+                   "  spike when v > 1\n}\nlayer l = dense(x, 4) with N\noutput l = count\n")
+    e = _error(text)
+    fault_col = len("  update { " + " ".join(f"{name} = {n}" for name, n in items)) + 2
+    assert e.line == 7 and e.col >= fault_col, e.format()
+    assert e.message.startswith("unexpected "), e.format()
+
+
+_STATEMENTS = ["output h = count", "layer g = dense(h, 2) with IF", "input y[2] = rate",
+               "train { epochs = 1 }", "hardware { lanes = 2 }", "neuron N { state v = 0 }",
+               "time { dt = 1 ms; steps = 2 }", "model q", 'use "lib.snn"']
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_STATEMENTS), st.sampled_from(["\n", " ", "\n\n  ", " # no neuron\n"]))
+def test_a_statement_after_with_is_a_missing_neuron(statement, gap):
+    """`with` and then the next statement: its keyword was read as the neuron's name, and the
+    error fell on the word after it."""
+    text = HEAD + "layer h = dense(x, 3) with" + gap + statement + "\n"
+    e = _error(text)
+    keyword = statement.split()[0]
+    line = 4 + gap.count("\n")
+    layer = "layer h = dense(x, 3) with"
+    col = 1 + len(gap.rsplit("\n", 1)[-1]) + (len(layer) if "\n" not in gap else 0)
+    assert (e.line, e.col, e.message) == (line, col, f"expected a neuron after `with`, got "
+                                                     f"keyword '{keyword}'")

@@ -105,3 +105,17 @@ def test_an_overflowing_constant_is_a_located_error_of_every_command(command, tm
         "1.8e308)",
         "    6 |     update { v = exp(1000) * v + input }",
         "      |                  ^^^^^^^^^"]
+
+
+@pytest.mark.parametrize("written,shape", [
+    ("1e2", (100,)), ("4.0", (4,)), ("4.", (4,)), ("1.6E+1", (16,)), (".2e1", (2,)),
+    ("1, 8.0, 8e0,", (1, 8, 8)),
+])
+def test_a_shape_takes_the_integers_of_section_5(written, shape):
+    """Where an integer is expected a number with a zero fraction is accepted (docs/language.md
+    section 5); shapes took only digits (`x[1e2]` was "unknown unit 'e2'", `x[4.0]` "unexpected
+    number .0")."""
+    text = (STEPS.format(5) + f"input x[{written}] = rate\nlayer l = flatten(x)\n"
+            "layer o = dense(l, 2) with IF\noutput o = count\n")
+    [x] = load_text(text, "s.snn").graph.inputs
+    assert x.shape == shape
