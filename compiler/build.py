@@ -88,6 +88,7 @@ class _Builder:
         self._warn_loss_readout(graph, stmts)
         self._warn_unused_hardware(graph, stmts)
         self._warn_unused_surrogates(graph, stmts)
+        self._warn_long_tbptt(graph, stmts)
         graph.verify()
         return Loaded(graph, self.diag.warnings)
 
@@ -724,6 +725,15 @@ class _Builder:
                            + ("every spiking layer sets its own" if spiking else
                               "no layer spikes (ReLU)"))
 
+    def _warn_long_tbptt(self, graph: ir.Graph, stmts) -> None:
+        """A truncation window of the model's steps or more never cuts the gradient: it is full
+        BPTT, accepted without a word (as a delay that long was)."""
+        if graph.train is None or not 0 < graph.time.steps <= graph.train.tbptt:
+            return
+        block = self._blocks(stmts, "train")
+        st = next(st for st in block.settings if st.key == "tbptt")
+        self.diag.warn(st.key_loc, tbptt_note(f"tbptt = {graph.train.tbptt}", graph))
+
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:
         block = self._blocks(stmts, "train")
@@ -747,6 +757,13 @@ class _Builder:
                                inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
                                decay=v["decay"] or "multiply", leak_digits=v["leak_digits"])
+
+
+def tbptt_note(given: str, graph: ir.Graph) -> str:
+    """What a truncation window ``given`` (``tbptt = 100``, ``--tbptt 100``) of the model's steps
+    or more does: nothing."""
+    return (f"{given} is not shorter than the model's {graph.time.steps} steps: the "
+            "gradient is never truncated (full BPTT, as tbptt = 0)")
 
 
 def _reads_input(t: NeuronTemplate) -> bool:

@@ -48,7 +48,7 @@ def register(sub) -> None:
 
 def cmd_train(args) -> int:
     from snnc.backends.torch.train import Progress, config_for, train
-    from snnc.build import load, loss_readout_mismatch
+    from snnc.build import load, loss_readout_mismatch, tbptt_note
     from snnc.datasets import load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
     from snnc.weights import save_weights
@@ -66,7 +66,11 @@ def cmd_train(args) -> int:
     for w in loaded.warnings:
         if block_loss is not None and w.message == f"loss = {block_loss[0]}":
             continue                # about the block's loss, which --loss replaces
+        if args.tbptt is not None and w.message.startswith("tbptt = "):
+            continue                # about the block's window, which --tbptt replaces
         print(w.format(), file=sys.stderr)
+    if args.tbptt is not None and 0 < graph.time.steps <= args.tbptt:
+        print(f"warning: {tbptt_note(f'--tbptt {args.tbptt}', graph)}", file=sys.stderr)
     if args.loss is not None and (graph.train is None or overridden):
         found = loss_readout_mismatch(graph, args.loss)
         if found is not None:

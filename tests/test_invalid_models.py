@@ -985,3 +985,11 @@ def test_a_surrogate_no_spike_function_uses_is_a_warning():
                          "layer l = dense(h, 2) with IF", "output l = count",
                          "train { surrogate = atan }"), "warn.snn")
     assert used.warnings == []
+
+
+@pytest.mark.parametrize("tbptt, warned", [("9", False), ("0", False), ("10", True), ("12", True)])
+def test_a_tbptt_window_of_the_models_steps_or_more_is_a_warning(tbptt, warned):
+    loaded = load_text(src(*HEAD, LAYER, OUTPUT, f"train {{ tbptt = {tbptt} }}"), "warn.snn")
+    assert [(w.line, w.col, w.message) for w in loaded.warnings] == (
+        [(6, 9, f"tbptt = {tbptt} is not shorter than the model's 10 steps: the gradient is never "
+                "truncated (full BPTT, as tbptt = 0)")] if warned else [])

@@ -394,3 +394,33 @@ def test_a_quantizer_error_comes_before_training(capsys, tmp_path):
     assert "error: threshold 1 of layer 'hidden' does not fit the membrane format fixed<32,31> " \
            "(largest value 0.999999999534)" in err and "epoch" not in err, err
     assert not out.exists()
+
+
+def test_a_tbptt_window_of_the_steps_or_more_is_a_warning(capsys, tmp_path, monkeypatch):
+    """--tbptt 1000 on a 25-step model is full BPTT: said, as the block's `tbptt = 100`
+    (examples/digits.snn runs 25 steps); the block's is not said when --tbptt replaces it."""
+    import snnc.backends.torch.train as train_mod
+    from snnc.errors import SnnError
+
+    def stop(*a, **k):              # the warnings come before training
+        raise SnnError(None, "stopped")
+
+    monkeypatch.setattr(train_mod, "train", stop)
+    said = ("warning: --tbptt 25 is not shorter than the model's 25 steps: the gradient is never "
+            "truncated (full BPTT, as tbptt = 0)")
+    code, _, err = train(capsys, tmp_path / "o", "--tbptt", "25")
+    assert code == 2 and said in err.splitlines(), err
+    for fine in ("24", "0"):
+        code, _, err = train(capsys, tmp_path / "o", "--tbptt", fine)
+        assert code == 2 and "warning" not in err, err
+    model = tmp_path / "tb.snn"
+    model.write_text((ROOT / "examples" / "digits.snn").read_text()
+                     .replace("    loss = mse_count", "    tbptt = 100\n    loss = mse_count", 1))
+    assert "tbptt = 100" in model.read_text()
+    code = main(["train", str(model), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and ("warning: tbptt = 100 is not shorter than the model's 25 steps: the "
+                          "gradient is never truncated (full BPTT, as tbptt = 0)") in err, err
+    code = main(["train", str(model), "--tbptt", "5", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "warning" not in err, err      # the block's window is not the one used
