@@ -620,6 +620,13 @@ class _Builder:
                 kind = "input" if isinstance(node, ir.Input) else "layer"
                 self.diag.warn(node.loc, f"{kind} '{node.name}' does not reach any output")
 
+    def _arg_loc(self, layer, name: str) -> Loc:
+        """Where the layer's operator argument ``name`` is written (``delay = 12``), else the
+        layer's statement."""
+        decl = self.layer_decls.get(layer.name)
+        arg = next((a for a in decl.op.args if a.name == name), None) if decl else None
+        return arg.loc if arg is not None else layer.loc
+
     def _warn_long_delays(self, graph: ir.Graph) -> None:
         """A layer whose delay is the model's steps or more receives nothing in a sample (the
         events of step t arrive at step t + delay): accepted without a word until now."""
@@ -627,9 +634,7 @@ class _Builder:
         for layer in graph.layers:
             d = int(getattr(layer, "delay", 0) or 0)
             if d >= steps:
-                decl = self.layer_decls.get(layer.name)
-                arg = next((a for a in decl.op.args if a.name == "delay"), None) if decl else None
-                self.diag.warn(arg.loc if arg is not None else layer.loc,
+                self.diag.warn(self._arg_loc(layer, "delay"),
                                f"layer '{layer.name}' has delay = {d} steps, not fewer than the "
                                f"model's {steps} steps: it receives no input in a sample",
                                "a delay is counted in time steps (or a time, a whole number of "
@@ -712,9 +717,7 @@ class _Builder:
             if not isinstance(neuron, ir.ReLU):
                 spiking.append(layer)
             elif getattr(layer, "surrogate", None) is not None:
-                decl = self.layer_decls.get(layer.name)
-                arg = next((a for a in decl.op.args if a.name == "surrogate"), None) if decl else None
-                self.diag.warn(arg.loc if arg is not None else layer.loc,
+                self.diag.warn(self._arg_loc(layer, "surrogate"),
                                f"layer '{layer.name}' has no spike function (ReLU): its surrogate "
                                "has no effect", "a surrogate replaces the derivative of a spiking "
                                                 "neuron's threshold step")
