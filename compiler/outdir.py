@@ -60,7 +60,44 @@ def generated_files(folder: str) -> set[str] | None:
     return names
 
 
-def write_generated(out: str, generate, command: str = "snnc compile"):
+#: The list of files ``snnc report --fpga --keep`` wrote into its folder (one name per line).
+KEPT_LIST = "snnc_kept_files.txt"
+
+
+def kept_files(folder: str) -> set[str] | None:
+    """The files an earlier ``snnc report --keep`` wrote into ``folder`` (its
+    :data:`KEPT_LIST`); None when the folder holds no such list."""
+    try:
+        with open(os.path.join(folder, KEPT_LIST), encoding="utf-8") as f:
+            names = f.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    return {n for n in names if n not in ("", ".", "..") and os.path.basename(n) == n
+            and "/" not in n and "\\" not in n} | {KEPT_LIST}
+
+
+def check_folder(out: str, command: str = "snnc compile", previous_files=generated_files,
+                 listing: str = MANIFEST) -> set[str] | None:
+    """What an earlier ``command`` wrote into ``out`` (``previous_files``, from its
+    ``listing``); None for a missing or empty folder. A file, or a folder with other files and
+    no listing, is an error (before any work: see :func:`write_generated`)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise SnnError(None, f"cannot create output folder {out}: it is a file")
+    if not os.path.isdir(out):
+        return None
+    present = os.listdir(out)
+    previous = previous_files(out)
+    if previous is None and present:
+        shown = ", ".join(sorted(present)[:3]) + (", ..." if len(present) > 3 else "")
+        raise SnnError(None, f"output folder {out} is not empty ({shown}) and holds no "
+                             f"{listing} of an earlier {command}: {command} writes into a "
+                             "new or empty folder, or replaces its own files in a folder it "
+                             "wrote", "choose a new folder, or empty this one")
+    return previous
+
+
+def write_generated(out: str, generate, command: str = "snnc compile",
+                    previous_files=generated_files, listing: str = MANIFEST):
     """``generate(folder)`` (which writes a project and its ``manifest.json`` into ``folder`` and
     returns the manifest) into ``out``, replacing what an earlier generation wrote there:
 
@@ -71,18 +108,12 @@ def write_generated(out: str, generate, command: str = "snnc compile"):
     * otherwise (files that no snnc compile wrote): an error, and nothing is written.
 
     The project is generated into a temporary folder inside ``out`` first: a generator that fails
-    leaves ``out`` as it was (and no folder where the command created it)."""
+    leaves ``out`` as it was (and no folder where the command created it). ``previous_files``
+    reads what an earlier run wrote from the file ``listing`` (default: a compile's manifest)."""
     created = not os.path.isdir(out)
     make_folder(out)
     try:
-        present = os.listdir(out)
-        previous = generated_files(out)
-        if previous is None and present:
-            shown = ", ".join(sorted(present)[:3]) + (", ..." if len(present) > 3 else "")
-            raise SnnError(None, f"output folder {out} is not empty ({shown}) and holds no "
-                                 f"{MANIFEST} of an earlier {command}: {command} writes into a "
-                                 "new or empty folder, or replaces its own files in a folder it "
-                                 "wrote", "choose a new folder, or empty this one")
+        previous = check_folder(out, command, previous_files, listing)
         tmp = tempfile.mkdtemp(prefix=".snnc-tmp-", dir=out)
     except OSError as exc:
         if created:
@@ -96,14 +127,14 @@ def write_generated(out: str, generate, command: str = "snnc compile"):
         theirs = [n for n in new if n not in previous and os.path.lexists(os.path.join(out, n))]
         if theirs:
             raise SnnError(None, f"{command} would overwrite {', '.join(theirs)} in {out}, which "
-                                 f"the earlier {command} there did not write (its {MANIFEST} "
+                                 f"the earlier {command} there did not write (its {listing} "
                                  "does not list it)", "choose a new folder, or move the file")
         for name in sorted(previous - set(new)):
             path = os.path.join(out, name)
             if os.path.lexists(path) and not os.path.isdir(path):
                 os.remove(path)
-        # the manifest last: the folder's project is complete when it is there
-        for name in sorted(new, key=lambda n: n == MANIFEST):
+        # the listing last: the folder's project is complete when it is there
+        for name in sorted(new, key=lambda n: n == listing):
             os.replace(os.path.join(tmp, name), os.path.join(out, name))
     except OSError as exc:
         if created:

@@ -75,7 +75,8 @@ def _fpga_arguments(p) -> None:
     g.add_argument("--pnr-seed", type=argtypes.pnr_seed, metavar="N",
                    help="nextpnr placement seed (default 1)")
     g.add_argument("--keep", metavar="DIR",
-                   help="keep the generated design, scripts, logs and reports in DIR")
+                   help="keep the generated design, scripts, logs and reports in DIR: a new or "
+                        "empty folder, or one an earlier --keep wrote (its files are replaced)")
 
 
 #: the highest clock target taken by --freq (nextpnr failed on absurd ones without saying why)
@@ -85,14 +86,14 @@ MAX_FREQ_MHZ = 2000
 def _fpga_check(ctx: ReportContext, args) -> None:
     from snnc.backends.verilog import check_supported
     from snnc.errors import SnnError
-    from snnc.outdir import make_folder
+    from snnc.outdir import KEPT_LIST, check_folder, kept_files
 
     if args.freq is not None and not 0 < args.freq <= MAX_FREQ_MHZ:
         raise SnnError(None, f"--freq {args.freq:g}: must be a frequency above 0 and at most "
                              f"{MAX_FREQ_MHZ} MHz")
     check_supported(ctx.qmodel)          # before looking for the tools
-    if args.keep:
-        make_folder(args.keep)
+    if args.keep:            # before the tools run (the folder is written after them)
+        check_folder(args.keep, "snnc report --keep", kept_files, KEPT_LIST)
 
 
 def _fpga_run(ctx: ReportContext, args) -> dict:

@@ -7,6 +7,7 @@ than the UP5K has (synthesis only: the fit check fires before place-and-route).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -418,3 +419,52 @@ def test_freq_is_an_ascii_finite_number(tmp_path, capsys, value):
         main(["report", model, "--fpga", "ice40-up5k", "--freq", value])
     assert exc.value.code == 2
     assert "argument --freq: " in capsys.readouterr().err
+
+
+def _failing_tools(tmp_path, monkeypatch):
+    """`yosys` and `nextpnr-ice40` on PATH that fail at once, printing a line (no log file)."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    for name in ("yosys", "nextpnr-ice40"):
+        tool = bin_dir / name
+        tool.write_text("#!/bin/sh\necho 'fake tool: no licence'\nexit 1\n")
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv(fpga.TOOLS_ENV, "system")
+
+
+def test_keep_follows_the_output_folder_rules(tmp_path, capsys, monkeypatch):
+    """--keep overwrote files it met (a compile's snn_top.v and manifest) and left others beside
+    its own; now it takes a new or empty folder, or one an earlier --keep wrote (whose files it
+    replaces, keeping the user's), and a failed synthesis keeps its logs and says what the tool
+    printed (the reason was empty when Yosys failed before writing its log)."""
+    from snnc.outdir import KEPT_LIST
+
+    _failing_tools(tmp_path, monkeypatch)
+    model = _model(tmp_path, TINY, "tiny")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "snn_top.v").write_text("precious\n")
+    assert main(["report", model, "--fpga", "ice40-hx8k", "--keep", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: output folder {mine} is not empty (snn_top.v) and holds no {KEPT_LIST} of " \
+           "an earlier snnc report --keep" in err, err
+    assert sorted(os.listdir(mine)) == ["snn_top.v"] and (mine / "snn_top.v").read_text() == \
+        "precious\n"
+    keep = tmp_path / "keep"
+    assert main(["report", model, "--fpga", "ice40-hx8k", "--keep", str(keep)]) == 2
+    err = capsys.readouterr().err
+    assert "error: Yosys failed (exit 1) on the generated design:\nfake tool: no licence" in err
+    first = set(os.listdir(keep))
+    assert {"snn_top.v", "manifest.json", "synth.ys", "yosys.out", KEPT_LIST} <= first
+    assert set((keep / KEPT_LIST).read_text().split()) == first
+    (keep / "notes.txt").write_text("mine\n")          # the user's: kept by the next run
+    (keep / "w_old.mem").write_text("0\n")
+    listed = (keep / KEPT_LIST).read_text() + "w_old.mem\n"  # as if an earlier run wrote it
+    (keep / KEPT_LIST).write_text(listed)
+    assert main(["report", model, "--fpga", "ice40-hx8k", "--keep", str(keep)]) == 2
+    capsys.readouterr()
+    assert set(os.listdir(keep)) == first | {"notes.txt"}       # w_old.mem was replaced away
+    (keep / KEPT_LIST).write_text("snn_top.v\n")        # synth.ys is not the earlier run's
+    assert main(["report", model, "--fpga", "ice40-hx8k", "--keep", str(keep)]) == 2
+    assert "snnc report --keep would overwrite" in capsys.readouterr().err

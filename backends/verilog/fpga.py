@@ -402,18 +402,37 @@ def fpga_report(qmodel, device: str, *, lanes: int | None = None, freq_mhz: floa
     dev = DEVICES[device]
     yosys, pnr = require_tools(dev, tools)
     freq = float(freq_mhz) if freq_mhz else dev.target_mhz
-    tmp = None
-    if work_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="snnc-fpga-")
-        work = Path(tmp.name)
-    else:
-        work = Path(work_dir)
-        work.mkdir(parents=True, exist_ok=True)
-    try:
-        return _flow(qmodel, dev, yosys, pnr, work, lanes, freq, seed, timeout)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    if work_dir is not None:
+        return _kept_flow(qmodel, dev, yosys, pnr, str(work_dir), lanes, freq, seed, timeout)
+    with tempfile.TemporaryDirectory(prefix="snnc-fpga-") as tmp:
+        return _flow(qmodel, dev, yosys, pnr, Path(tmp), lanes, freq, seed, timeout)
+
+
+def _kept_flow(qmodel, dev: "Device", yosys: "Tool", pnr: "Tool", keep: str, lanes, freq: float,
+               seed: int, timeout) -> dict:
+    """:func:`_flow` whose design, scripts, logs and reports stay in ``keep`` (``--keep``), with
+    the output-folder rules of ``snnc compile`` (snnc.outdir.write_generated): a new or empty
+    folder, or one an earlier ``--keep`` wrote, whose files are replaced (the others kept); a
+    failed synthesis keeps its logs there too. It overwrote whatever files it met."""
+    from snnc.outdir import KEPT_LIST, kept_files, write_generated
+
+    failed: list[SnnError] = []
+
+    def run(folder: str):
+        try:
+            rep = _flow(qmodel, dev, yosys, pnr, Path(folder), lanes, freq, seed, timeout)
+        except SnnError as err:                  # the logs are kept, then the error is raised
+            failed.append(err)
+            rep = None
+        names = sorted(os.listdir(folder)) + [KEPT_LIST]
+        Path(folder, KEPT_LIST).write_text("\n".join(names) + "\n")
+        return rep
+
+    rep = write_generated(keep, run, "snnc report --keep", previous_files=kept_files,
+                          listing=KEPT_LIST)
+    if failed:
+        raise failed[0]
+    return rep
 
 
 def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: float,
@@ -433,8 +452,9 @@ def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: 
                   timeout)
         times["yosys_s"] = round(time.monotonic() - t0, 1)
         if rc != 0 or not (work / "design.json").exists():
+            # the log, or what the tool printed where it failed before writing one
             raise SnnError(None, f"Yosys failed (exit {rc}) on the generated design:\n"
-                                 f"{_tail(work / 'yosys.log')}")
+                                 f"{_tail(work / 'yosys.log') or _tail(work / 'yosys.out')}")
         return parse_yosys_stat(json.loads((work / "stat.json").read_text()))
 
     dsp_used = dev.capacity.get("dsp", 0) > 0
