@@ -946,3 +946,25 @@ def test_manifest_describes_the_stream_and_what_is_c_simulation_only(tmp_path):
     assert man["probe"]["doc"].startswith("C simulation only")
     excludes = " ".join(man["latency"]["excludes"])
     assert "clear pass" in excludes and "delay lines' copies" in excludes and "AXI4-Lite" in excludes
+
+
+def test_snnc_verify_hls_without_a_compiler_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    """Without g++ (and no cached binary) `snnc verify --backend hls` was an internal error
+    (FileNotFoundError, exit 70); the Verilog path says what is missing."""
+    import snnc.backends.hls.csim as csim
+
+    pytest.importorskip("sklearn")
+    monkeypatch.setattr(csim, "CXX", str(tmp_path / "no-such-g++"))
+    monkeypatch.setenv("SNNC_HLS_CACHE", str(tmp_path / "cache"))
+    model = ROOT / "examples" / "digits.snn"
+    m = snnc.load(model)
+    w = tmp_path / "w.npz"
+    save_weights(w, m.graph, m.random_weights(seed=3))
+    assert main(["verify", str(model), "--weights", str(w), "--backend", "hls",
+                 "--samples", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2:] == [
+        f"error: cannot co-simulate the HLS C++: cannot run the C++ compiler "
+        f"'{tmp_path / 'no-such-g++'}' ($CXX, default g++): No such file or directory",
+        "      = hint: a C++17 compiler is needed: install g++ (e.g. apt-get install g++) or name "
+        "one in $CXX"]

@@ -66,9 +66,7 @@ def compile_project(project, extra_flags=(), use_cache: bool = True) -> Path:
     tmp = target.parent / f"tb_snn_top.{os.getpid()}.tmp"
     cmd = [CXX, *flags, "-I", str(project), str(project / "snn_top.cpp"),
            str(project / "tb_snn_top.cpp"), "-o", str(tmp)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise CsimError(f"g++ failed on {project}:\n{proc.stderr[-4000:]}")
+    proc = _compile(cmd, project)
     os.replace(tmp, target)
     return target
 
@@ -79,10 +77,21 @@ def compile_warnings(project) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [CXX, *CXXFLAGS, *WARN_FLAGS, "-I", str(project), str(project / "snn_top.cpp"),
                str(project / "tb_snn_top.cpp"), "-o", str(Path(tmp) / "tb")]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise CsimError(f"g++ failed on {project}:\n{proc.stderr[-4000:]}")
+        proc = _compile(cmd, project)
     return proc.stderr
+
+
+def _compile(cmd: list[str], project: Path) -> subprocess.CompletedProcess:
+    """Run the compiler; a failure, or no compiler at all (it was a FileNotFoundError: an
+    internal error of `snnc verify --backend hls`), is a CsimError."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as exc:
+        raise CsimError(f"cannot run the C++ compiler '{CXX}' ($CXX, default g++): "
+                        f"{exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        raise CsimError(f"{CXX} failed on {project}:\n{proc.stderr[-4000:]}")
+    return proc
 
 
 # ---------------------------------------------------------------------- running
