@@ -499,3 +499,22 @@ def test_graphs_other_than_a_chain_are_located_errors():
         (9, 1, "an output of 'a', which is not the last layer, is not supported by the Verilog "
                "backend yet", "the Verilog design reads the last layer of its chain; the HLS "
                               "backend builds outputs of inner layers")]
+
+
+def test_a_delay_fifo_deeper_than_the_generator_builds_is_refused():
+    """A 150-step delay after 1000 neurons made a 262144-deep snn_step_delay FIFO (in logic)
+    without a word, where --fifo-depth stops at 65536; a delay that fits still builds."""
+    big = ("model m\ntime { dt = 1 ms; steps = 200 }\ninput x[4] = rate\n"
+           "layer h = dense(x, 1000) with IF\nlayer o = dense(h, 10, delay = 150) with IF\n"
+           "output o = count\n")
+    (err,) = _errors(big)
+    assert (err.loc.line, err.loc.col) == (5, 1)
+    assert err.message == ("layer 'o' with delay = 150, whose FIFO must hold 151151 events (those "
+                           "of 151 steps of the 1000 neurons of 'h', with their tokens), more "
+                           "than the 65536 of the deepest FIFO it builds, is not supported by the "
+                           "Verilog backend yet")
+    assert err.hint == "use a shorter delay, or a smaller source layer"
+    from snnc.backends.verilog import check_supported
+
+    check_supported(snnc.loads(big.replace("dense(x, 1000)", "dense(x, 100)"), "m.snn")
+                    .quantize(None))             # 151 x 101 events: a 16384-deep FIFO

@@ -193,6 +193,18 @@ def check_supported(qmodel: QuantizedModel) -> None:
                                    f"'{layer.name}'",
                         "the hardware keeps every state and weight in two's complement: "
                         "use fixed<W,F>"))
+    for layer in g.layers:
+        delay = int(getattr(layer, "delay", 0) or 0)
+        if delay and layer.source in {n.name for n in g.inputs + g.layers}:
+            m = int(np.prod(g.node(layer.source).shape))
+            need = delay_fifo_events(delay, g.time.steps, m)
+            if need > ir.MAX_FIFO_DEPTH:      # it built a 262144-deep FIFO in logic
+                errors.append(_not_supported(
+                    layer.loc, f"layer '{layer.name}' with delay = {delay}, whose FIFO must hold "
+                               f"{need} events (those of {min(delay, g.time.steps) + 1} steps of "
+                               f"the {m} neurons of '{layer.source}', with their tokens), more "
+                               f"than the {ir.MAX_FIFO_DEPTH} of the deepest FIFO it builds,",
+                    "use a shorter delay, or a smaller source layer"))
     prev = g.inputs[0].name if g.inputs else None
     for layer in g.layers:
         if getattr(layer, "source", None) != prev:
@@ -208,6 +220,13 @@ def check_supported(qmodel: QuantizedModel) -> None:
                                          "the HLS backend builds outputs of inner layers"))
     if errors:
         raise SnnErrors(errors)
+
+
+def delay_fifo_events(delay: int, steps: int, m: int) -> int:
+    """Entries the ``snn_step_delay`` FIFO of a layer delayed by ``delay`` steps needs: the
+    events of its ``m``-neuron source over ``min(delay, steps) + 1`` steps, each step's with its
+    token (so the lock step never stalls the source for good)."""
+    return (min(delay, steps) + 1) * (m + 1)
 
 
 def _kind_codes() -> dict:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from snnc.backends.verilog.emitter import CodeBuilder
-from snnc.backends.verilog.plan import CNT_W, LayerHW, VerilogLiteral, bits_to_hold
+from snnc.backends.verilog.plan import (CNT_W, LayerHW, VerilogLiteral, bits_to_hold,
+                                        delay_fifo_events)
 from snnc.quantize import QuantizedModel
 
 #: the generated top module's name
@@ -50,7 +51,7 @@ def delay_depth(l: LayerHW, fifo_depth: int) -> int:
     """The FIFO depth of a delayed layer's ``snn_step_delay``: the source's events of
     ``min(delay, steps) + 1`` steps with their tokens (so the lock step never stalls the source
     for good), at least ``fifo_depth``; a power of two."""
-    need = (min(l.delay, l.steps) + 1) * (l.m + 1)
+    need = delay_fifo_events(l.delay, l.steps, l.m)
     depth = max(2, fifo_depth)
     while depth < need:
         depth *= 2
