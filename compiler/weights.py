@@ -205,6 +205,8 @@ def _flat_arrays(weights: dict) -> dict[str, np.ndarray]:
                     value = value.float()       # exact; numpy has no bfloat16 (an internal error)
                 value = value.numpy()
             a = np.asarray(value)
+            if a.dtype == np.float16:           # exact in float32, as a torch half tensor is
+                a = a.astype(np.float32)
             if a.dtype not in _FLOAT_DTYPES:
                 if a.dtype.kind in "iu" and a.size:     # float64 holds every integer to 2**53
                     big = max(int(a.max()), int(a.min()), key=abs)

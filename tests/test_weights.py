@@ -528,3 +528,23 @@ def test_save_to_a_folder_or_an_unwritable_place(tmp_path):
     assert e.value.message == (f"cannot write weights file '{inside}': cannot create folder "
                                f"'{tmp_path / 'afile'}' (File exists)")
     assert list(tmp_path.iterdir()) == [tmp_path / "afile"]
+
+
+def test_half_precision_arrays_are_widened_as_half_tensors_are():
+    """A torch float16 tensor was widened (exactly) and a numpy float16 array refused ("weights
+    are float32 or float64"): both are taken now, as the same float32 values."""
+    import torch
+
+    from snnc.weights import check_weights
+
+    g = graph()
+    w = random_weights(g)
+    half = {k: {t: v.astype(np.float16) for t, v in d.items()} for k, d in w.items()}
+    as_np = check_weights(g, half)
+    as_torch = check_weights(g, {k: {t: torch.as_tensor(v) for t, v in d.items()}
+                                 for k, d in half.items()})
+    for k, d in half.items():
+        for t, v in d.items():
+            assert as_np[k][t].dtype == np.float32
+            np.testing.assert_array_equal(as_np[k][t], v.astype(np.float32))
+            np.testing.assert_array_equal(as_torch[k][t], as_np[k][t])
