@@ -518,3 +518,20 @@ def test_a_delay_fifo_deeper_than_the_generator_builds_is_refused():
 
     check_supported(snnc.loads(big.replace("dense(x, 1000)", "dense(x, 100)"), "m.snn")
                     .quantize(None))             # 151 x 101 events: a 16384-deep FIFO
+
+
+@pytest.mark.parametrize("formats, what", [
+    ("weights = ufixed<6,5>", "weights format ufixed<6,5>"),
+    ("membrane = ufixed<16,8>", "membrane format ufixed<16,8>"),
+])
+def test_a_user_neuron_layer_with_unsigned_formats_is_refused(formats, what):
+    """Unsigned weights with a user-defined neuron were an internal error (weight_words: "weights
+    outside the 6-bit range"); a built-in neuron's layer already had this located error."""
+    text = ("model r1\ntime { dt = 1 ms; steps = 5 }\ninput x[4] = rate(gain = 1.0)\n"
+            "neuron N {\n  state v = 0\n  update { v = v + input }\n  spike when v > 0.5\n"
+            "  on spike { v = 0 }\n}\nlayer o = dense(x, 3) with N\noutput o = count\n"
+            f"hardware {{ {formats} }}\n")
+    (err,) = _errors(text)
+    assert (err.loc.line, err.loc.col) == (10, 1)
+    assert err.message == (f"the unsigned {what} of layer 'o' is not supported by the Verilog "
+                           "backend yet")

@@ -157,12 +157,15 @@ def check_supported(qmodel: QuantizedModel) -> None:
         plan = qmodel.plan(layer.name)
         if not isinstance(plan.neuron, NeuronConsts):
             f = qmodel.formats
-            if not f.membrane.signed:
+            unsigned = [(what, fmt) for what, fmt in (("weights", f.weights),
+                                                      ("membrane", f.membrane))
+                        if not fmt.signed]       # unsigned weights were an internal error
+            for what, fmt in unsigned:
                 errors.append(_not_supported(
-                    layer.loc, f"the unsigned membrane format {f.membrane} of layer "
-                               f"'{layer.name}'",
-                    "the hardware keeps every state in two's complement: use fixed<W,F>"))
-            else:
+                    layer.loc, f"the unsigned {what} format {fmt} of layer '{layer.name}'",
+                    "the hardware keeps every state and weight in two's complement: use "
+                    "fixed<W,F>"))
+            if not unsigned:
                 try:
                     _lower_user(qmodel, layer, 0, "snn_user_check")
                 except UserLoweringError as e:
