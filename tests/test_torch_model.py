@@ -544,3 +544,21 @@ def test_qat_refuses_spike_inputs_that_are_not_0_or_1():
                                 "the samples with SNN.encode)")
     net.set_qat(False)
     net(spikes * 0.5)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_qat_after_a_move_to_half_precision_is_the_golden_model_of_its_weights(dtype):
+    """A move to bfloat16 / float16 rounds the parameters, as in torch: QAT (still computed in
+    float64) and export_weights then both use the rounded weights, so QAT is the golden model of
+    the weights the module exports (not of those loaded before the move: docs/torch.md)."""
+    from snnc.backends.golden.golden_sim import simulate_golden
+
+    m = snnc.loads(DIGITS, "digits.snn")
+    x, ids = np.random.default_rng(0).random((8, 64)), np.arange(8)
+    net = m.to_torch(m.random_weights(0), qat=True).to(dtype)
+    exported = net.export_weights()
+    ref = simulate_golden(m.quantize(exported), x, seed=0, sample_ids=ids, record=True)
+    with torch.no_grad():
+        out = net(net.encode(x, seed=0, sample_ids=ids))
+    for name in ("hidden", "out"):
+        np.testing.assert_array_equal(out.spikes[name].to(torch.float64).numpy(), ref.spikes[name])
