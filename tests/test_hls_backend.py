@@ -968,3 +968,42 @@ def test_snnc_verify_hls_without_a_compiler_is_a_clear_error(tmp_path, capsys, m
         f"'{tmp_path / 'no-such-g++'}' ($CXX, default g++): No such file or directory",
         "      = hint: a C++17 compiler is needed: install g++ (e.g. apt-get install g++) or name "
         "one in $CXX"]
+
+
+UFIXED32_INPUT = """\
+model r2
+time { dt = 1 ms; steps = 4 }
+input x[3] = direct(scale = 40000.0)
+layer o = dense(x, 2) with LIF(tau_mem = 5 ms, threshold = 1.0)
+output o = count
+hardware { weights = fixed<8,6>; membrane = fixed<16,8>; inputs = ufixed<32,16> }
+"""
+
+UFIXED32_ASN_OUT = """\
+model asn32
+time { dt = 1 ms; steps = 8 }
+input x[4] = rate(gain = 1.0)
+layer o = dense(x, 3, bias = true) with ASN(tau_beta = 50 ms, threshold = 9000000, m_f = 0.5)
+output o = count
+hardware { weights = fixed<32,4>; membrane = ufixed<32,8>; adaptation = ufixed<32,8> }
+"""
+
+
+@needs_gxx
+@pytest.mark.parametrize("text, weights, x", [
+    (UFIXED32_INPUT, None, np.array([[1.0, 0.5, 0.2], [0.9, 0.1, 0.0]])),
+    (UFIXED32_ASN_OUT, {"o": {"weight": np.full((3, 4), 2.0e7), "bias": np.full(3, 1.0e7)}},
+     np.ones((2, 4))),
+])
+def test_32_bit_unsigned_payloads_cross_the_testbench(tmp_path, text, weights, x):
+    """The testbench's int32 event records refused a ufixed<32,16> input payload of 2621440000
+    (an internal error) and read an ap_uint<32> ASN height of 2304000000 back as negative; a
+    32-bit unsigned field's record is now its bit pattern, and the C simulation matches."""
+    m = snnc.loads(text, "m.snn")
+    q = m.quantize(weights if weights is not None else m.random_weights(0))
+    ref = simulate_golden(q, x, record=True)
+    big = max(int(np.max(ref.payloads["o"])) if "o" in (ref.payloads or {}) else 0,
+              int(np.max(input_payloads(q, x)) if weights is None else 0))
+    assert big >= 1 << 31                       # the case: a payload beyond int32
+    run, comp = verify_hls(q, x, np.arange(len(x)), 0, work_dir=tmp_path)
+    assert comp.match, comp.first

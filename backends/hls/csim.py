@@ -144,7 +144,10 @@ def parse_outputs(out_dir, manifest: dict, batch: int, steps: int) -> BackendRun
     spikes = np.fromfile(out_dir / "spikes.bin", dtype=np.uint8)
     states = np.fromfile(out_dir / "states.bin", dtype="<i8")
     counters = np.fromfile(out_dir / "counters.bin", dtype="<i8")
-    events = np.fromfile(out_dir / "out_events.bin", dtype="<i4").reshape(-1, 5)
+    events = np.fromfile(out_dir / "out_events.bin", dtype="<i4").reshape(-1, 5).astype(np.int64)
+    out_field = manifest["event"]["out"]
+    if not out_field.get("payload_signed", False):     # an ap_uint<32> height: its bit pattern
+        events[:, 3] &= 0xFFFFFFFF
     n_pay = probe.get("payloads", 0)
     pay_file = out_dir / "payloads.bin"
     heights = np.fromfile(pay_file, dtype="<i8") if pay_file.exists() else np.zeros(0, "<i8")

@@ -62,10 +62,11 @@ def event_records(payloads: np.ndarray) -> np.ndarray:
 
 
 def field_range(bits: int, signed: bool) -> tuple[int, int]:
-    """The values a ``bits``-wide field holds (``ap_int`` or ``ap_uint``), within int32 (the
-    file's records)."""
+    """The values a ``bits``-wide field holds (``ap_int`` or ``ap_uint``), within what a 32-bit
+    record holds: int32, or for an unsigned field 0 .. 2^32 - 1 (stored as its bit pattern: a
+    ``ufixed<32,F>`` input's payload 2621440000 was refused)."""
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    return max(lo, INT32[0]), min(hi, INT32[1])
+    return max(lo, INT32[0]), min(hi, INT32[1] if signed else (1 << 32) - 1)
 
 
 def _field_name(bits: int, signed: bool) -> str:

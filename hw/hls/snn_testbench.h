@@ -63,7 +63,11 @@ inline std::string read_step(std::FILE* fin, hls::stream<snn_in_event_t>& in) {
         e.last = rec[0];
         e.payload = rec[1];
         e.address = rec[2];
-        if (e.payload.to_int64() != rec[1])
+        // a 32-bit unsigned field's record is its bit pattern (int32: 2^31 and more negative)
+        const bool as_bits = rec[1] < 0 && e.payload.to_int64() >= (1LL << 31) &&
+                             e.payload.to_int64() == static_cast<long long>(
+                                 static_cast<unsigned int>(rec[1]));
+        if (e.payload.to_int64() != rec[1] && !as_bits)
             return "payload " + std::to_string(rec[1]) + " does not fit the input event's "
                    "payload field (it would wrap to " + std::to_string(e.payload.to_int64()) + ")";
         if (e.address.to_int64() != rec[2])
@@ -118,7 +122,10 @@ inline int testbench_main(int argc, char** argv) {
             while (!out_events.empty()) {
                 const snn_out_event_t o = out_events.read();
                 const int rec[5] = {b, t, static_cast<int>(o.last.to_int64()),
-                                    static_cast<int>(o.payload.to_int64()),
+                                    // the low 32 bits: an ap_uint<32> height as its bit
+                                    // pattern (parse_outputs reads it back unsigned)
+                                    static_cast<int>(static_cast<unsigned int>(
+                                        o.payload.to_int64() & 0xFFFFFFFFLL)),
                                     static_cast<int>(o.address.to_int64())};
                 std::fwrite(rec, sizeof(int), 5, fev);
             }
