@@ -66,7 +66,7 @@ def compile_project(project, extra_flags=(), use_cache: bool = True) -> Path:
     tmp = target.parent / f"tb_snn_top.{os.getpid()}.tmp"
     cmd = [CXX, *flags, "-I", str(project), str(project / "snn_top.cpp"),
            str(project / "tb_snn_top.cpp"), "-o", str(tmp)]
-    proc = _compile(cmd, project)
+    _compile(cmd, project)
     os.replace(tmp, target)
     return target
 
