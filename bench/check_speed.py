@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from snnc.argtypes import bounded, positive_int  # noqa: E402
 
 TARGET_S = 1.0
 
@@ -70,8 +71,9 @@ def generate(lines: int) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=2000)
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--lines", type=bounded(positive_int, lambda v: "must be at least 30 (the "
+                    "generated model's head and a layer)" if v < 30 else None), default=2000)
+    ap.add_argument("--runs", type=positive_int, default=7)
     args = ap.parse_args()
 
     from snnc.build import load

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from snnc.argtypes import bounded, lanes, positive_int  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "examples" / "digits.snn"
@@ -152,11 +153,19 @@ def _ints(text: str) -> list[int]:
     return values
 
 
+def _lane_list(text: str) -> list[int]:
+    """:func:`_ints` of lanes: each 1 to 64, as a model's `lanes` (was a traceback per design)."""
+    values = _ints(text)
+    if any(v > 64 for v in values):
+        raise argparse.ArgumentTypeError(f"the lanes must be between 1 and 64, not '{text}'")
+    return values
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--devices", default="ice40-hx8k,ice40-up5k,ecp5-25k",
                     help="devices of the digits designs")
-    ap.add_argument("--lanes", type=_ints, default="1,2,4,8",
+    ap.add_argument("--lanes", type=_lane_list, default="1,2,4,8",
                     help="lanes of the digits designs ('' for none)")
     ap.add_argument("--sizes", type=_ints, default="32,512",
                     help="other hidden sizes, at P = 4 ('' for none)")
@@ -164,16 +173,24 @@ def main(argv=None) -> int:
                     help="devices of the other hidden sizes")
     ap.add_argument("--decay", choices=("multiply", "shift"),
                     help="set the hardware block's decay (default: the model's, multiply)")
-    ap.add_argument("--output-lanes", type=int, metavar="N",
+    ap.add_argument("--output-lanes", type=lanes, metavar="N",
                     help="the output layer's own lanes (default: --lanes, as the others)")
-    ap.add_argument("--leak-digits", type=int, metavar="N",
+    ap.add_argument("--leak-digits", type=bounded(positive_int, lambda v: "must be at most 16"
+                                                     if v > 16 else None), metavar="N",
                     help="add leak_digits = N to the hardware block (multiply leak coefficients "
                          "of at most N signed digits)")
     ap.add_argument("--out", help="write the rows as JSON (after every design)")
     ap.add_argument("--from", dest="src", help="print the table of a saved JSON and exit")
     args = ap.parse_args(argv)
+    if args.out and not Path(args.out).resolve().parent.is_dir():    # not after a minute's design
+        ap.error(f"--out {args.out}: folder {Path(args.out).resolve().parent} does not exist")
     if args.src:
-        rows = json.loads(Path(args.src).read_text())
+        try:
+            rows = json.loads(Path(args.src).read_text())
+        except (OSError, ValueError) as exc:
+            ap.error(f"--from {args.src}: cannot read a saved table ({exc})")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            ap.error(f"--from {args.src}: not a table saved by --out (a list of rows)")
     else:
         jobs = [(None, p, d) for d in args.devices.split(",") for p in args.lanes]
         jobs += [(h, 4, d) for h in args.sizes for d in args.size_devices.split(",")]

@@ -29,6 +29,7 @@ from snnc.backends.hls.csim import (compare_payloads, estimate_cycles, input_pay
 from snnc.build import load_text
 from snnc.quantize import quantize
 from snnc.weights import random_weights
+from snnc.argtypes import positive_int  # noqa: E402
 
 NETS = {
     "digits 64-128-10 LIF": """\
@@ -95,8 +96,8 @@ def bench(name: str, text: str, batch: int, repeats: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--batch", type=positive_int, default=512)
+    ap.add_argument("--repeats", type=positive_int, default=3)
     ap.add_argument("--only", metavar="TEXT", help="run the nets whose name contains TEXT")
     args = ap.parse_args()
     nets = dict(NETS)

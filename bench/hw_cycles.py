@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from snnc.argtypes import lanes, positive_int  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ROOT / "examples" / "digits.snn"
@@ -71,9 +72,9 @@ def measure(qmodel, x, lanes: int):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", help="digits weights (default: train 10 epochs with QAT)")
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--samples", type=int, default=20)
-    ap.add_argument("--lanes", type=int, nargs="+", default=[1, 4, 8, 16])
+    ap.add_argument("--epochs", type=positive_int, default=10)
+    ap.add_argument("--samples", type=positive_int, default=20)
+    ap.add_argument("--lanes", type=lanes, nargs="+", default=[1, 4, 8, 16])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 

@@ -18,6 +18,7 @@ from snnc.backends.golden.float_sim import simulate_float
 from snnc.backends.golden.golden_sim import simulate_golden
 from snnc.build import load_text
 from snnc.quantize import quantize
+from snnc.argtypes import positive_int  # noqa: E402
 
 NET = """\
 model {name}
@@ -57,9 +58,9 @@ def best_times(fns, repeats: int) -> list[float]:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--batch", type=positive_int, default=256)
     ap.add_argument("--steps", type=int, default=32)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=positive_int, default=5)
     args = ap.parse_args(argv)
     for label, (n_in, n_hidden, n_out) in NETS.items():
         graph = load_text(NET.format(name=label.split()[0], steps=args.steps, n_in=n_in,

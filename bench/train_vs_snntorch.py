@@ -61,6 +61,7 @@ from snnc.backends.torch import SNN
 from snnc.backends.torch.surrogates import Surrogate
 from snnc.build import load_text
 from snnc.weights import random_weights
+from snnc.argtypes import positive_int  # noqa: E402
 
 DT = 1.0
 TAU_MEM, TAU_SYN, TAU_ADAPT, ADAPT_BETA = 10.0, 5.0, 100.0, 0.2
@@ -403,7 +404,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 5 iterations, the two small workloads")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    ap.add_argument("--threads", type=positive_int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--iters", type=int, default=None,
                     help="timed iterations, at least 1 (default 30; --quick 5)")
     ap.add_argument("--warmup", type=int, default=None,
@@ -415,7 +416,7 @@ def main() -> int:
     ap.add_argument("--workloads", default=None, help="comma-separated workload names")
     ap.add_argument("--python-scan", action="store_true",
                     help="also time snnc with its Python scan (SNNC_NATIVE_SCAN=0), side by side")
-    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+    ap.add_argument("--repeat", type=positive_int, default=1, metavar="N",
                     help="measure every row N times (each with its own warm-up) and print the "
                          "spread of its target ratio; the table shows the median run")
     ap.add_argument("--no-eager", action="store_true",

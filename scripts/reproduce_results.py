@@ -37,6 +37,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from snnc.argtypes import positive_int
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results.md")
 RAW = os.path.join(ROOT, "docs", "results.json")
@@ -420,9 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", choices=["digits", "mnist1d"], help="run one data set only")
-    p.add_argument("--seeds", type=int, metavar="N", help="the first N seeds of each run only")
+    p.add_argument("--seeds", type=positive_int, metavar="N", help="the first N seeds of each run only")
     p.add_argument("--no-qat", action="store_true", help="skip the QAT runs")
-    p.add_argument("--epochs", type=int, metavar="N",
+    p.add_argument("--epochs", type=positive_int, metavar="N",
                    help="override the train blocks' epochs (a smoke test, not the figures)")
     p.add_argument("--baselines", action="store_true",
                    help="also train logistic regression, snnTorch and a GRU on the same splits")
