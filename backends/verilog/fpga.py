@@ -413,7 +413,8 @@ def _kept_flow(qmodel, dev: "Device", yosys: "Tool", pnr: "Tool", keep: str, lan
     """:func:`_flow` whose design, scripts, logs and reports stay in ``keep`` (``--keep``), with
     the output-folder rules of ``snnc compile`` (snnc.outdir.write_generated): a new or empty
     folder, or one an earlier ``--keep`` wrote, whose files are replaced (the others kept); a
-    failed synthesis keeps its logs there too. It overwrote whatever files it met."""
+    failed synthesis keeps its logs there too (the folder was written into as it was, over
+    whatever files it held)."""
     from snnc.outdir import KEPT_LIST, kept_files, write_generated
 
     failed: list[SnnError] = []
