@@ -104,9 +104,11 @@ def main() -> None:
     for name, path in EXAMPLES.items():
         if path.is_file():
             nets[name] = path.read_text()
-    for name, text in nets.items():
-        if args.only is None or args.only.lower() in name.lower():
-            bench(name, text, args.batch, args.repeats)
+    chosen = [name for name in nets if args.only is None or args.only.lower() in name.lower()]
+    if not chosen:                                   # printed nothing and exited 0
+        ap.error(f"--only {args.only}: no net's name contains it (nets: {', '.join(nets)})")
+    for name in chosen:
+        bench(name, nets[name], args.batch, args.repeats)
 
 
 if __name__ == "__main__":

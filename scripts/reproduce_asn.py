@@ -941,10 +941,15 @@ def main(argv=None) -> int:
     p.add_argument("--from-json", metavar="PATH", help="render docs/results_asn.md from PATH")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
+    if args.keep and os.path.exists(args.keep) and not os.path.isdir(args.keep):
+        p.error(f"--keep {args.keep}: it is a file, not a folder")
     if args.from_json:
-        with open(args.from_json) as f:
-            raw = json.load(f)
-        raw["discussion"] = discussion(raw["runs"])
+        try:
+            with open(args.from_json) as f:
+                raw = json.load(f)
+            raw["discussion"] = discussion(raw["runs"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            p.error(f"--from-json {args.from_json}: not a results file of this script ({exc!r})")
     else:
         t0 = time.time()
         work = args.keep or tempfile.mkdtemp(prefix="snnc-asn-")

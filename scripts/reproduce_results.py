@@ -435,11 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.from_json:
-        with open(args.from_json) as fh:
-            raw = json.load(fh)
-        runs = [Run(r["key"], r["model"], r["qat"], tuple(r["seeds"]), r["results"])
-                for r in raw["runs"]]
-        base = {k: (v[0], v[1]) for k, v in raw["baselines"].items()}
+        try:
+            with open(args.from_json) as fh:
+                raw = json.load(fh)
+            runs = [Run(r["key"], r["model"], r["qat"], tuple(r["seeds"]), r["results"])
+                    for r in raw["runs"]]
+            base = {k: (v[0], v[1]) for k, v in raw["baselines"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            p.error(f"--from-json {args.from_json}: not a results file of this script ({exc!r})")
         text = markdown(runs, base, raw["argv"], raw["machine"], raw["date"], raw.get("note"))
     else:
         runs = [r for r in RUNS if (args.only in (None, r.key)) and not (args.no_qat and r.qat)]
