@@ -16,7 +16,7 @@ from snnc.catalog import keyword_error
 from snnc.dsl import ast
 from snnc.errors import Loc, SnnError
 from snnc.types import NONE, TIME, UNITS, Dim, describe_dim
-from snnc.values import ParamSpec, coerce, did_you_mean
+from snnc.values import ParamSpec, coerce, did_you_mean, source_text
 
 PARAM_TYPES = {"time": "time", "frequency": "frequency", "voltage": "voltage", "real": "real",
                "int": "int"}
@@ -192,13 +192,19 @@ def constant_error(neuron: ir.CustomNeuron, dt: float, use_loc: Loc | None) -> S
         for e in exprs:
             _constant(e, params, dt)
     except _OutOfRange as bad:
-        used = sorted({r.name for r in E.refs(bad.node) if r.kind == "param"})
-        hint = None
-        if used:
-            values = ", ".join(f"{name} = {params[name]:g}" for name in used)
-            hint = f"{values} in the use of '{neuron.name}' at {use_loc}"
-        return SnnError(bad.node.loc or use_loc, bad.message, hint)
+        return SnnError(bad.node.loc or use_loc, bad.message,
+                        _use_hint(neuron, params, bad.node, use_loc))
     return None
+
+
+def _use_hint(neuron: ir.CustomNeuron, params: dict, node, use_loc: Loc | None) -> str | None:
+    """The values of the parameters ``node`` reads in the use of ``neuron`` at ``use_loc``
+    (``tau = 0.01 in the use of 'N' at m.snn:11:28``); None where it reads none."""
+    used = sorted({r.name for r in E.refs(node) if r.kind == "param"})
+    if not used:
+        return None
+    values = ", ".join(f"{name} = {params[name]:g}" for name in used)
+    return f"{values} in the use of '{neuron.name}' at {use_loc}"
 
 
 def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None,
@@ -223,24 +229,11 @@ def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None,
             except _OutOfRange:
                 continue
             if value is not None and not value > 0:
-                used = sorted({r.name for r in E.refs(arg) if r.kind == "param"})
-                hint = None
-                if used:
-                    values = ", ".join(f"{name} = {params[name]:g}" for name in used)
-                    hint = f"{values} in the use of '{neuron.name}' at {use_loc}"
-                return SnnError(arg.loc or use_loc, f"decay({_written(arg)}) needs a positive "
-                                                    f"time constant, got {value:g} s", hint)
+                written = source_text(arg) or E.to_text(arg)   # as written: tau - 10 ms
+                return SnnError(arg.loc or use_loc, f"decay({written}) needs a positive time "
+                                                    f"constant, got {value:g} s",
+                                _use_hint(neuron, params, arg, use_loc))
     return None
-
-
-def _written(e) -> str:
-    """An expression as the model's text has it (``tau - 10 ms``), where its location spans one
-    line; else as :func:`E.to_text` prints it (in SI units)."""
-    loc = getattr(e, "loc", None)
-    if (loc is not None and loc.source is not None and loc.end_line == loc.line
-            and loc.end_col is not None and loc.end_col > loc.col):
-        return loc.source.line_text(loc.line)[loc.col - 1:loc.end_col - 1]
-    return E.to_text(e)
 
 
 class _OutOfRange(Exception):

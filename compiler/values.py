@@ -198,7 +198,7 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
     if kind == "enum":
         word = _word(node)
         if word is None:
-            written = _source_text(node).replace(" ", "")
+            written = source_text(node).replace(" ", "")
             hint = (f'a value with a dash is written as a string: "{written}"'
                     if written in spec.options else None)
             raise SnnError(node.loc, f"{owner} must be {spec.describe()}, got {describe_node(node)}",
@@ -268,7 +268,7 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
         if problem:
             shown = _show(value)
             if kind == "ints":              # as written (stride = 0), not the pair it makes
-                shown = _source_text(node) or shown
+                shown = source_text(node) or shown
             if kind in _DIMS and value != 0:
                 shown = str(Quantity(value, _DIMS[kind]))  # -1 ms, not -0.001
             raise SnnError(node.loc, f"{owner} {problem}, got {shown}")
@@ -290,10 +290,11 @@ def _num_text(v: float) -> str:
     return f"{v:g}"
 
 
-def _source_text(node: ast.Value) -> str:
-    """The text ``node`` was written as, if it is on one line."""
-    loc = node.loc
-    if loc.source is None or loc.end_line != loc.line or loc.end_col is None:
+def source_text(node) -> str:
+    """The text ``node`` (a value, or an expression of a user neuron) was written as, if it is on
+    one line; else ""."""
+    loc = getattr(node, "loc", None)
+    if loc is None or loc.source is None or loc.end_line != loc.line or loc.end_col is None:
         return ""
     return loc.source.line_text(loc.line)[loc.col - 1:loc.end_col - 1]
 
