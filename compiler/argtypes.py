@@ -112,14 +112,11 @@ def unused_seed_notes(args, graph, *, encodes: bool) -> list[str]:
 
 
 def unused_lanes_notes(args, graph) -> list[str]:
-    """A note when ``--lanes`` was given but every layer with neurons sets its own ``lanes``
-    (the option sets only the others: it changed nothing without a word)."""
+    """A note when ``--lanes`` was given but every layer sets its own ``lanes`` (the option sets
+    only the others: it changed nothing without a word)."""
     from snnc import ir
 
-    if getattr(args, "lanes", None) is None:
-        return []
-    layers = [l for l in graph.layers if isinstance(l, (ir.Dense, ir.Recurrent))]
-    if layers and all(l.lanes is not None for l in layers):
+    if getattr(args, "lanes", None) is not None and ir.every_layer_sets_lanes(graph):
         return [f"--lanes {args.lanes} changes nothing here: every layer sets its own `lanes`"]
     return []
 

@@ -683,9 +683,7 @@ class _Builder:
         leaky = [n for n in neurons if isinstance(n, (ir.LIF, ir.CubaLIF, ir.ALIF, ir.ASN))]
         decay = graph.hardware.decay
         unused = {
-            "lanes": (all(getattr(layer, "lanes", None) is not None for layer in graph.layers
-                          if not isinstance(layer, ir.Flatten)),
-                      "every layer sets its own `lanes`"),
+            "lanes": (ir.every_layer_sets_lanes(graph), "every layer sets its own `lanes`"),
             "current": (not any(isinstance(n, ir.CubaLIF) for n in neurons),
                         "only CubaLIF neurons have a synaptic current"),
             "adaptation": (not any(isinstance(n, (ir.ALIF, ir.ASN)) for n in neurons),

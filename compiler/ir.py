@@ -482,6 +482,13 @@ def lanes_of(graph: "Graph", layer, default: int | None = None) -> int:
     return int(lanes)
 
 
+def every_layer_sets_lanes(graph: "Graph") -> bool:
+    """Whether every layer that :func:`lanes_of` applies to (all but flatten layers) has its own
+    ``lanes``: a default (``--lanes``, the hardware block's) then changes nothing."""
+    layers = [layer for layer in graph.layers if not isinstance(layer, Flatten)]
+    return bool(layers) and all(getattr(layer, "lanes", None) is not None for layer in layers)
+
+
 def lanes_by_layer(graph: "Graph", default: int | None = None) -> dict[str, int]:
     """:func:`lanes_of` of every layer but flatten layers (wiring), in graph order."""
     return {layer.name: lanes_of(graph, layer, default) for layer in graph.layers

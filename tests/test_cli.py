@@ -528,6 +528,18 @@ def test_lanes_that_change_nothing_are_said(capsys, tmp_path):
         notes = [l for l in capsys.readouterr().err.splitlines() if "--lanes" in l]
         assert notes == (["note: --lanes 3 changes nothing here: every layer sets its own "
                           "`lanes`"] if said else [])
+    # a conv layer has no `lanes` of its own: --lanes sets it (the efficiency report's cycle
+    # model), so it is not said to change nothing
+    import argparse
+
+    from snnc.argtypes import unused_lanes_notes
+    from snnc.build import load_text
+
+    conv = load_text("model c\ntime { dt = 1 ms; steps = 5 }\ninput img[1, 4, 4] = rate\n"
+                     "layer c = conv2d(img, 2, 3) with IF\nlayer f = flatten(c)\n"
+                     "layer h = dense(f, 3, lanes = 2) with IF\noutput h = count\n",
+                     "c.snn").graph
+    assert unused_lanes_notes(argparse.Namespace(lanes=3), conv) == []
 
 
 def test_output_folders_under_a_file_are_said_to_be_so(capsys, tmp_path):
