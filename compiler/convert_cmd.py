@@ -161,8 +161,9 @@ def cmd_convert(args) -> int:
                 raise SnnError(None, f"--out {args.out} would overwrite {name} '{given}' with the "
                                      f"converted model's {os.path.basename(written)}",
                                "write the converted model to another folder")
-    trained = [n for n in ("train_log.jsonl", "summary.json")
-               if os.path.isfile(os.path.join(args.out, n))]
+    from snnc.train_cmd import LOG_FILE, SUMMARY_FILE
+
+    trained = [n for n in (LOG_FILE, SUMMARY_FILE) if os.path.isfile(os.path.join(args.out, n))]
     if trained:          # its weights.npz are the trained ones: they would be replaced
         raise SnnError(None, f"--out {args.out} is a folder snnc train wrote (it holds "
                              f"{' and '.join(trained)}): the converted model's weights.npz would "

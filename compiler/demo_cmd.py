@@ -105,7 +105,9 @@ def cmd_demo(args) -> int:
         f"images, {cfg.epochs} epochs, quantization-aware from epoch "
         f"{cfg.epochs - max(1, cfg.epochs // 10) + 1}")
     sys.stdout.flush()
-    result = train(graph, dataset, cfg, log_path=os.path.join(args.out, "train_log.jsonl"),
+    from snnc.train_cmd import LOG_FILE
+
+    result = train(graph, dataset, cfg, log_path=os.path.join(args.out, LOG_FILE),
                    progress=Progress(enabled=not args.quiet and not args.json))
     weights_path = os.path.join(args.out, "weights.npz")
     save_weights(weights_path, graph, result.weights,

@@ -22,8 +22,8 @@ MANIFEST = "manifest.json"
 GENERATED_FORMATS = ("snnc-verilog", "snnc-hls")
 
 
-def make_folder(out: str) -> None:
-    """Create ``out`` (and its parents) if it does not exist."""
+def _check_creatable(out: str) -> None:
+    """An error where ``out`` cannot be a folder: an empty name, a file, a file above it."""
     if not out:
         raise SnnError(None, "the output folder's name is empty")
     if os.path.exists(out) and not os.path.isdir(out):
@@ -33,6 +33,11 @@ def make_folder(out: str) -> None:
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent):                       # was "Not a directory"
         raise SnnError(None, f"cannot create output folder {out}: {parent} is a file")
+
+
+def make_folder(out: str) -> None:
+    """Create ``out`` (and its parents) if it does not exist."""
+    _check_creatable(out)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
@@ -81,8 +86,7 @@ def check_folder(out: str, command: str = "snnc compile", previous_files=generat
     """What an earlier ``command`` wrote into ``out`` (``previous_files``, from its
     ``listing``); None for a missing or empty folder. A file, or a folder with other files and
     no listing, is an error (before any work: see :func:`write_generated`)."""
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise SnnError(None, f"cannot create output folder {out}: it is a file")
+    _check_creatable(out)
     if not os.path.isdir(out):
         return None
     present = os.listdir(out)

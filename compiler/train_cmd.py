@@ -20,6 +20,11 @@ from snnc.catalog import LOSSES, OPTIMIZERS
 from snnc.argtypes import nonnegative_float, nonnegative_int, positive_float, positive_int
 from snnc.outdir import make_folder
 
+#: What `snnc train` writes into its --out folder besides ``weights.npz`` (``snnc convert``
+#: refuses such a folder: its weights are the trained ones).
+LOG_FILE = "train_log.jsonl"
+SUMMARY_FILE = "summary.json"
+
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a model (BPTT, surrogate gradients); write its weights",
@@ -53,9 +58,9 @@ def cmd_train(args) -> int:
     from snnc.errors import SnnError
     from snnc.weights import save_weights
 
-    log_path = os.path.join(args.out, "train_log.jsonl")
+    log_path = os.path.join(args.out, LOG_FILE)
     weights_path = os.path.join(args.out, "weights.npz")
-    summary_path = os.path.join(args.out, "summary.json")
+    summary_path = os.path.join(args.out, SUMMARY_FILE)
     # first: a run that fails, at whatever step (the model, the data set, the training), leaves no
     # older results (they were removed only after the data set loaded)
     _remove_stale((weights_path, summary_path))

@@ -84,7 +84,7 @@ def run_hardware(backend: str, qmodel, x, sample_ids, seed: int, *, lanes=None, 
         if lanes is not None:
             raise SnnError(None, "--lanes needs --backend verilog")
         try:
-            from snnc.backends.hls import CsimError, verify_hls
+            from snnc.backends.hls import CsimError, compiler_available, verify_hls
         except ImportError as exc:
             raise SnnError(None, "the HLS co-simulation (snnc.backends.hls.verify_hls) is not "
                                  f"available in this installation ({exc})",
@@ -92,9 +92,9 @@ def run_hardware(backend: str, qmodel, x, sample_ids, seed: int, *, lanes=None, 
         try:
             run, comp = verify_hls(qmodel, x, sample_ids, seed, work_dir=work_dir)
         except CsimError as exc:            # no compiler, or the C++ did not build or run
-            raise SnnError(None, f"cannot co-simulate the HLS C++: {exc}",
-                           "a C++17 compiler is needed: install g++ (e.g. apt-get install g++) "
-                           "or name one in $CXX") from None
+            missing = ("a C++17 compiler is needed: install g++ (e.g. apt-get install g++) or "
+                       "name one in $CXX") if not compiler_available() else None
+            raise SnnError(None, f"cannot co-simulate the HLS C++: {exc}", missing) from None
         return run, comp, None
     from snnc.backends.verilog import check_supported
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog

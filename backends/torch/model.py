@@ -344,8 +344,8 @@ class SNN(nn.Module):
         every other backend): ``[T, B, *shape]`` on the module's device, in the module's dtype
         (float64 for direct inputs in QAT mode). ``x``: an array ``[B, *shape]`` (or a sequence
         ``[B, T', *shape]``), or a dict name -> array for several inputs. Sequences longer than
-        the model's steps are a UserWarning, as ``model.encode`` says it (the steps after them
-        are not used)."""
+        the model's steps (the steps after them are not used) and values a rate or latency
+        encoder clips are a UserWarning, as ``model.encode`` says them."""
         return self._encode(x, seed, sample_ids, warn=True)
 
     def _encode(self, x, seed: int = 0, sample_ids=None, warn: bool = False):
@@ -486,7 +486,8 @@ def encode_batch(graph: ir.Graph, x, seed: int = 0, sample_ids=None, dtype=None,
     their quantisation is exactly the golden model's. A direct input given as a tensor that
     requires grad stays in the autograd graph (``scale * x``); the spike encoders (rate, latency,
     delta) are not differentiable and detach their data. ``warn``: a UserWarning per input of
-    sequences longer than the model's steps (for :meth:`SNN.encode`'s caller)."""
+    sequences longer than the model's steps or of values its rate or latency encoder clips (for
+    :meth:`SNN.encode`'s caller)."""
     from snnc.backends.golden.common import batch_inputs, sample_id_array
     from snnc.backends.golden.encoders import encode
 
