@@ -254,8 +254,7 @@ def _word_after_number(source: SourceFile, tok: Token, last: Token | None) -> Sn
     parse accepted earlier (`time { steps = 5 dt = 1 ms }`) are valid code."""
     if tok.type == "NAME" and _number_before(source, tok.line, tok.column) is not None:
         word = tok
-        # `IF(threshold = 2 reset = zero)`: a key, and a separator missing before it
-        if re.match(r"[ \t]*=(?!=)", source.text[tok.end_pos:]):
+        if _is_key(source, tok):    # `IF(threshold = 2 reset = zero)`: a separator missing
             return None
     elif (last is not None and last.type == "NAME"
           and (tok.type in _ENDS_VALUE or tok.line > last.end_line)):
@@ -281,10 +280,17 @@ def _unknown_unit(source: SourceFile, line: int, col: int, word: str) -> SnnErro
                                                    else ""))
 
 
+_KEY_EQUALS = re.compile(r"[ \t]*=(?!=)")
+
+
+def _is_key(source: SourceFile, tok: Token) -> bool:
+    """Whether the word ``tok`` is followed by `=` (not `==`): a key (`reset = zero`)."""
+    return _KEY_EQUALS.match(source.text, tok.end_pos) is not None
+
+
 def _missing_comma(source: SourceFile, tok: Token, exc: UnexpectedToken) -> str | None:
     """`IF(threshold = 2 reset = zero)`: a key where a ',' was expected."""
-    if (tok.type == "NAME" and "COMMA" in (exc.expected or ())
-            and re.match(r"[ \t]*=(?!=)", source.text[tok.end_pos:])):
+    if tok.type == "NAME" and "COMMA" in (exc.expected or ()) and _is_key(source, tok):
         return f"a ',' is missing before '{tok}': arguments are separated by commas"
     return None
 
