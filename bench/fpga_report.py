@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 from snnc.argtypes import bounded, lanes, positive_int  # noqa: E402
+from snnc.catalog import HARDWARE_SETTINGS  # noqa: E402
+from snnc.ir import MAX_LANES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "examples" / "digits.snn"
@@ -154,10 +156,12 @@ def _ints(text: str) -> list[int]:
 
 
 def _lane_list(text: str) -> list[int]:
-    """:func:`_ints` of lanes: each 1 to 64, as a model's `lanes` (was a traceback per design)."""
+    """:func:`_ints` of lanes: each 1 to ``ir.MAX_LANES``, as a model's `lanes` (was a traceback
+    per design)."""
     values = _ints(text)
-    if any(v > 64 for v in values):
-        raise argparse.ArgumentTypeError(f"the lanes must be between 1 and 64, not '{text}'")
+    if any(v > MAX_LANES for v in values):
+        raise argparse.ArgumentTypeError(f"the lanes must be between 1 and {MAX_LANES}, not "
+                                         f"'{text}'")
     return values
 
 
@@ -175,8 +179,8 @@ def main(argv=None) -> int:
                     help="set the hardware block's decay (default: the model's, multiply)")
     ap.add_argument("--output-lanes", type=lanes, metavar="N",
                     help="the output layer's own lanes (default: --lanes, as the others)")
-    ap.add_argument("--leak-digits", type=bounded(positive_int, lambda v: "must be at most 16"
-                                                     if v > 16 else None), metavar="N",
+    leak_digits = next(p for p in HARDWARE_SETTINGS if p.name == "leak_digits")
+    ap.add_argument("--leak-digits", type=bounded(positive_int, leak_digits.check), metavar="N",
                     help="add leak_digits = N to the hardware block (multiply leak coefficients "
                          "of at most N signed digits)")
     ap.add_argument("--out", help="write the rows as JSON (after every design)")
