@@ -670,7 +670,7 @@ class _Builder:
             return
         block = self._blocks(stmts, "train")
         loc = next((st.value.loc for st in block.settings if st.key == "loss"), block.loc)
-        self.diag.warn(loc, f"loss = {found[0]}", found[1])
+        self.diag.warn(loc, f"loss = {found[0]}", found[1], setting="train.loss")
 
     def _warn_unused_hardware(self, graph: ir.Graph, stmts) -> None:
         """A `hardware` setting no part of the model reads (a `current` format without a CubaLIF
@@ -733,7 +733,8 @@ class _Builder:
             return
         block = self._blocks(stmts, "train")
         st = next(st for st in block.settings if st.key == "tbptt")
-        self.diag.warn(st.key_loc, tbptt_note(f"tbptt = {graph.train.tbptt}", graph))
+        self.diag.warn(st.key_loc, tbptt_note(f"tbptt = {graph.train.tbptt}", graph),
+                       setting="train.tbptt")
 
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:

@@ -59,12 +59,15 @@ class SnnError(Exception):
     """A located error (or warning): file, line, column, span and message, plus an optional hint."""
 
     def __init__(self, loc: Loc | None, message: str, hint: str | None = None,
-                 severity: str = "error"):
+                 severity: str = "error", setting: str | None = None):
         super().__init__(message)
         self.loc = loc
         self.message = message
         self.hint = hint
         self.severity = severity
+        # the model setting a warning is about (e.g. "train.tbptt"), for a command option that
+        # replaces that setting to drop it; None for the others
+        self.setting = setting
 
     @property
     def line(self) -> int | None:
@@ -162,8 +165,9 @@ class Diagnostics:
     def error(self, loc: Loc | None, message: str, hint: str | None = None) -> None:
         self.errors.append(SnnError(loc, message, hint))
 
-    def warn(self, loc: Loc | None, message: str, hint: str | None = None) -> None:
-        self.warnings.append(SnnError(loc, message, hint, severity="warning"))
+    def warn(self, loc: Loc | None, message: str, hint: str | None = None,
+             setting: str | None = None) -> None:
+        self.warnings.append(SnnError(loc, message, hint, severity="warning", setting=setting))
 
     def add(self, err: SnnError | SnnErrors) -> None:
         if isinstance(err, SnnErrors):

@@ -67,13 +67,12 @@ def cmd_train(args) -> int:
     loaded = load(args.model)
     graph = loaded.graph
     overridden = args.loss is not None and graph.train is not None and args.loss != graph.train.loss
-    block_loss = loss_readout_mismatch(graph, graph.train.loss) if overridden else None
+    replaced = {"train.loss"} if overridden else set()       # settings an option replaces
+    if args.tbptt is not None:
+        replaced.add("train.tbptt")
     for w in loaded.warnings:
-        if block_loss is not None and w.message == f"loss = {block_loss[0]}":
-            continue                # about the block's loss, which --loss replaces
-        if args.tbptt is not None and w.message.startswith("tbptt = "):
-            continue                # about the block's window, which --tbptt replaces
-        print(w.format(), file=sys.stderr)
+        if w.setting not in replaced:       # a warning about a replaced setting no longer holds
+            print(w.format(), file=sys.stderr)
     if args.tbptt is not None and 0 < graph.time.steps <= args.tbptt:
         print(f"warning: {tbptt_note(f'--tbptt {args.tbptt}', graph)}", file=sys.stderr)
     if args.loss is not None and (graph.train is None or overridden):
