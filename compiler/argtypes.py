@@ -230,3 +230,15 @@ def dataset(text: str) -> str:
             raise argparse.ArgumentTypeError(f"data set file '{text[4:]}' is {what}, not a "
                                              "regular file")
     return text
+
+
+def made_folder(text: str) -> str:
+    """A folder to write results into (a script's ``--out``), made now if missing: before hours
+    of runs, not after them. A file there, or a folder that cannot be made, is refused."""
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is a file, not a folder")
+    try:
+        os.makedirs(text, exist_ok=True)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot make the folder '{text}' ({exc.strerror})")
+    return text

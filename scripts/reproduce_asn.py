@@ -48,6 +48,8 @@ import time
 
 import numpy as np
 
+from snnc.argtypes import made_folder
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MD = os.path.join(ROOT, "docs", "results_asn.md")
 RAW = os.path.join(ROOT, "docs", "results_asn.json")
@@ -939,10 +941,18 @@ def main(argv=None) -> int:
     p.add_argument("--keep", metavar="DIR", help="keep the trained and converted models in DIR")
     p.add_argument("--no-write", action="store_true", help="print the Markdown, write nothing")
     p.add_argument("--from-json", metavar="PATH", help="render docs/results_asn.md from PATH")
+    p.add_argument("--out", metavar="DIR", type=made_folder,
+                   help="write results_asn.md and results_asn.json into DIR instead of docs/")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.keep and os.path.exists(args.keep) and not os.path.isdir(args.keep):
         p.error(f"--keep {args.keep}: it is a file, not a folder")
+    md_path, raw_path = MD, RAW
+    if args.out:
+        if args.no_write:
+            p.error("--out and --no-write: --no-write writes nothing")
+        md_path = os.path.join(args.out, os.path.basename(MD))
+        raw_path = os.path.join(args.out, os.path.basename(RAW))
     if args.from_json:
         try:
             with open(args.from_json) as f:
@@ -979,7 +989,7 @@ def main(argv=None) -> int:
                "commit": commit(), "wall_seconds": time.time() - t0, "runs": runs,
                "skipped": skipped}
         if not args.no_write:                 # the measurements first: rendering may be re-run
-            with open(RAW, "w") as f:
+            with open(raw_path, "w") as f:
                 f.write(dump_json(raw))
         raw["discussion"] = discussion(runs)
     text = render(raw)
@@ -987,11 +997,11 @@ def main(argv=None) -> int:
         print(text)
         return 0
     if not args.from_json:
-        with open(RAW, "w") as f:   # again, with the discussion
+        with open(raw_path, "w") as f:   # again, with the discussion
             f.write(dump_json(raw))
-    with open(MD, "w") as f:
+    with open(md_path, "w") as f:
         f.write(text + "\n")
-    print(f"wrote {MD}" + ("" if args.from_json else f" and {RAW}"), file=sys.stderr)
+    print(f"wrote {md_path}" + ("" if args.from_json else f" and {raw_path}"), file=sys.stderr)
     return 0
 
 

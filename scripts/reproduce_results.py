@@ -37,7 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from snnc.argtypes import positive_int
+from snnc.argtypes import made_folder, positive_int
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results.md")
@@ -432,8 +432,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="print only; do not write docs/results.md and docs/results.json")
     p.add_argument("--from-json", metavar="FILE",
                    help="render docs/results.md from saved measurements; train nothing")
+    p.add_argument("--out", metavar="DIR", type=made_folder,
+                   help="write results.md and results.json into DIR instead of docs/")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
+    results_path, raw_path = RESULTS, RAW
+    if args.out:
+        if args.no_write:
+            p.error("--out and --no-write: --no-write writes nothing")
+        results_path = os.path.join(args.out, os.path.basename(RESULTS))
+        raw_path = os.path.join(args.out, os.path.basename(RAW))
     if args.from_json:
         try:
             with open(args.from_json) as fh:
@@ -457,16 +465,16 @@ def main(argv: list[str] | None = None) -> int:
                "baselines": base}
         text = markdown(runs, base, argv, raw["machine"], raw["date"])
         if not args.no_write:
-            with open(RAW, "w") as fh:
+            with open(raw_path, "w") as fh:
                 json.dump(raw, fh, indent=1)
                 fh.write("\n")
     if args.no_write:
         print(text, end="")                   # the file's text, which ends with its newline
     else:
-        with open(RESULTS, "w") as fh:
+        with open(results_path, "w") as fh:
             fh.write(text)
         print("\n".join(summary_table(runs)))
-        print(f"wrote {os.path.relpath(RESULTS)}")
+        print(f"wrote {os.path.relpath(results_path)}")
     return 0
 
 
