@@ -434,8 +434,11 @@ def main() -> int:
     if iters < 1 or warmup < 0:
         ap.error("--iters must be at least 1 and --warmup at least 0")
     workloads = WORKLOADS[:2] if args.quick else WORKLOADS
-    if args.workloads:
-        wanted = args.workloads.split(",")
+    if args.workloads is not None:
+        wanted = [w.strip() for w in args.workloads.split(",") if w.strip()]
+        if not wanted:
+            ap.error("--workloads names no workload: the workloads are "
+                     + ", ".join(w[0] for w in WORKLOADS))
         unknown = [w for w in wanted if w not in {n for n, *_ in WORKLOADS}]
         if unknown:
             ap.error(f"unknown workload(s) {', '.join(unknown)}: the workloads are "
