@@ -6,7 +6,6 @@ independent errors rather than stopping at the first), and returns the :class:`i
 from __future__ import annotations
 
 import difflib
-import math
 import os
 from dataclasses import dataclass, field
 
@@ -14,6 +13,7 @@ from snnc import catalog, ir
 from snnc.dsl import ast
 from snnc.dsl.parser import parse_file
 from snnc.errors import Diagnostics, Loc, SnnError, SnnErrors
+from snnc.model_warnings import ModelWarnings
 from snnc.neurons import NeuronTemplate, check_neuron_def, constant_error, non_positive_decay
 from snnc.values import ParamSpec, bind_args, coerce, did_you_mean, failed, options_text
 from snnc.types import Fixed
@@ -82,13 +82,7 @@ class _Builder:
         self.diag.raise_if_errors()
         graph = ir.Graph(name, time, tuple(inputs.values()), tuple(layers), tuple(outputs), train,
                          hardware)
-        self._warn_unused(graph)
-        self._warn_asn_kernels(graph)
-        self._warn_long_delays(graph)
-        self._warn_loss_readout(graph, stmts)
-        self._warn_unused_hardware(graph, stmts)
-        self._warn_unused_surrogates(graph, stmts)
-        self._warn_long_tbptt(graph, stmts)
+        ModelWarnings(graph, stmts, self.layer_decls, self.diag).run()
         graph.verify()
         return Loaded(graph, self.diag.warnings)
 
@@ -610,132 +604,6 @@ class _Builder:
             outputs.append(ir.Output(d.source, word, d.loc))
         return outputs
 
-    def _warn_unused(self, graph: ir.Graph) -> None:
-        used = {o.source for o in graph.outputs}
-        for layer in reversed(graph.layers):
-            if layer.name in used:
-                used.add(layer.source)
-        for node in graph.inputs + graph.layers:
-            if node.name not in used:
-                kind = "input" if isinstance(node, ir.Input) else "layer"
-                self.diag.warn(node.loc, f"{kind} '{node.name}' does not reach any output")
-
-    def _arg_loc(self, layer, name: str) -> Loc:
-        """Where the layer's operator argument ``name`` is written (``delay = 12``), else the
-        layer's statement."""
-        decl = self.layer_decls.get(layer.name)
-        arg = next((a for a in decl.op.args if a.name == name), None) if decl else None
-        return arg.loc if arg is not None else layer.loc
-
-    def _warn_long_delays(self, graph: ir.Graph) -> None:
-        """A layer whose delay is the model's steps or more receives nothing in a sample (the
-        events of step t arrive at step t + delay): accepted without a word until now."""
-        steps = graph.time.steps
-        for layer in graph.layers:
-            d = int(getattr(layer, "delay", 0) or 0)
-            if d >= steps:
-                self.diag.warn(self._arg_loc(layer, "delay"),
-                               f"layer '{layer.name}' has delay = {d} steps, not fewer than the "
-                               f"model's {steps} steps: it receives no input in a sample",
-                               "a delay is counted in time steps (or a time, a whole number of "
-                               "dt)")
-
-    def _warn_asn_kernels(self, graph: ir.Graph) -> None:
-        """An ASN layer decodes its ASN source correctly only when its tau_beta is the source's
-        tau_eta (docs/semantics.md section 3): warn where they differ."""
-        for layer in graph.layers:
-            n = getattr(layer, "neuron", None)
-            if not isinstance(n, ir.ASN):
-                continue
-            src = graph.node(layer.source)
-            while isinstance(src, ir.Flatten):
-                src = graph.node(src.source)
-            up = getattr(src, "neuron", None)
-            if isinstance(up, ir.ASN) and not math.isclose(up.eta, n.tau_beta, rel_tol=1e-9):
-                self.diag.warn(layer.loc, f"layer '{layer.name}' decodes with tau_beta = "
-                                          f"{n.tau_beta * 1e3:g} ms, but '{src.name}' predicts its "
-                                          f"spikes with tau_eta = {up.eta * 1e3:g} ms",
-                               f"set tau_eta = {n.tau_beta * 1e3:g} ms in '{src.name}' (or the same "
-                               "tau_beta in both) so that the spikes decode to the sender's "
-                               "prediction")
-
-    def _warn_loss_readout(self, graph: ir.Graph, stmts) -> None:
-        """A loss that trains another quantity than the first output's readout predicts from
-        (``loss = first_spike`` with a ``count`` readout): training would not improve what the
-        accuracy measures."""
-        if graph.train is None:
-            return
-        found = loss_readout_mismatch(graph, graph.train.loss)
-        if found is None:
-            return
-        block = self._blocks(stmts, "train")
-        loc = next((st.value.loc for st in block.settings if st.key == "loss"), block.loc)
-        self.diag.warn(loc, f"loss = {found[0]}", found[1], setting="train.loss")
-
-    def _warn_unused_hardware(self, graph: ir.Graph, stmts) -> None:
-        """A `hardware` setting no part of the model reads (a `current` format without a CubaLIF
-        layer, `leak_digits` without a multiply leak, `lanes` where every layer has its own, ...)
-        changes nothing: say so rather than accept it without a word."""
-        block = self._blocks(stmts, "hardware")
-        if block is None:
-            return
-        neurons = [getattr(layer, "neuron", None) for layer in graph.layers]
-        leaky = [n for n in neurons if isinstance(n, (ir.LIF, ir.CubaLIF, ir.ALIF, ir.ASN))]
-        decay = graph.hardware.decay
-        unused = {
-            "lanes": (ir.every_layer_sets_lanes(graph), "every layer sets its own `lanes`"),
-            "current": (not any(isinstance(n, ir.CubaLIF) for n in neurons),
-                        "only CubaLIF neurons have a synaptic current"),
-            "adaptation": (not any(isinstance(n, (ir.ALIF, ir.ASN)) for n in neurons),
-                           "only ALIF and ASN neurons have an adaptation state"),
-            "inputs": (not any(isinstance(i.encoding, ir.Direct) for i in graph.inputs),
-                       "only `direct` inputs carry values in this format"),
-            "decay": (all(n.leak is not None for n in leaky),
-                      "no layer takes it: only LIF, CubaLIF, ALIF and ASN neurons decay, and "
-                      "their own `leak` comes first" if leaky else
-                      "only LIF, CubaLIF, ALIF and ASN neurons decay"),
-            "leak_digits": (not any((n.leak or decay) == "multiply" for n in leaky),
-                            "it rounds the coefficients of a `multiply` leak, and no layer "
-                            "has one"),
-        }
-        for st in block.settings:
-            found = unused.get(st.key)
-            if found is not None and found[0]:
-                self.diag.warn(st.key_loc, f"hardware setting '{st.key}' has no effect in "
-                                           f"model '{graph.name}'", found[1])
-
-    def _warn_unused_surrogates(self, graph: ir.Graph, stmts) -> None:
-        """A surrogate no spike function uses: a layer's own on a ReLU layer (which does not
-        spike), and the train block's where every spiking layer has its own (or none spikes)."""
-        spiking = []
-        for layer in graph.layers:
-            neuron = getattr(layer, "neuron", None)
-            if neuron is None:
-                continue
-            if not isinstance(neuron, ir.ReLU):
-                spiking.append(layer)
-            elif getattr(layer, "surrogate", None) is not None:
-                self.diag.warn(self._arg_loc(layer, "surrogate"),
-                               f"layer '{layer.name}' has no spike function (ReLU): its surrogate "
-                               "has no effect", "a surrogate replaces the derivative of a spiking "
-                                                "neuron's threshold step")
-        block = self._blocks(stmts, "train")
-        given = next((st for st in block.settings if st.key == "surrogate"), None) if block else None
-        if given is not None and all(layer.surrogate is not None for layer in spiking):
-            self.diag.warn(given.key_loc, "the train block's surrogate has no effect: "
-                           + ("every spiking layer sets its own" if spiking else
-                              "no layer spikes (ReLU)"))
-
-    def _warn_long_tbptt(self, graph: ir.Graph, stmts) -> None:
-        """A truncation window of the model's steps or more never cuts the gradient: it is full
-        BPTT, accepted without a word (as a delay that long was)."""
-        if graph.train is None or not 0 < graph.time.steps <= graph.train.tbptt:
-            return
-        block = self._blocks(stmts, "train")
-        st = next(st for st in block.settings if st.key == "tbptt")
-        self.diag.warn(st.key_loc, tbptt_note(f"tbptt = {graph.train.tbptt}", graph),
-                       setting="train.tbptt")
-
     # ------------------------------------------------------------------ train and hardware
     def _train(self, stmts) -> ir.TrainSpec | None:
         block = self._blocks(stmts, "train")
@@ -759,13 +627,6 @@ class _Builder:
                                inputs=v["inputs"] or DEFAULT_INPUTS, lanes=v["lanes"] or 4,
                                clock=v["clock"] or 50e6, device=v["device"] or "ice40-up5k",
                                decay=v["decay"] or "multiply", leak_digits=v["leak_digits"])
-
-
-def tbptt_note(given: str, graph: ir.Graph) -> str:
-    """What a truncation window ``given`` (``tbptt = 100``, ``--tbptt 100``) of the model's steps
-    or more does: nothing."""
-    return (f"{given} is not shorter than the model's {graph.time.steps} steps: the "
-            "gradient is never truncated (full BPTT, as tbptt = 0)")
 
 
 def _reads_input(t: NeuronTemplate) -> bool:
@@ -796,22 +657,3 @@ DEFAULT_STATE = Fixed(16, 8)
 DEFAULT_INPUTS = Fixed(12, 8)
 
 from snnc.values import _FAILED as ir_FAILED  # noqa: E402  (the marker bind_args leaves on errors)
-
-
-#: the readout each loss trains (cross_entropy follows the output's readout)
-LOSS_READOUT = {"first_spike": "first_spike", "mse_count": "count"}
-
-
-def loss_readout_mismatch(graph: ir.Graph, loss: str) -> tuple[str, str] | None:
-    """Where ``loss`` trains another quantity than the first output's readout predicts from
-    (``first_spike`` with a ``count`` readout), the warning's text after ``loss = `` and its hint:
-    training would not improve what the accuracy measures. None where they agree."""
-    want = LOSS_READOUT.get(loss)
-    if want is None or not graph.outputs or graph.outputs[0].readout == want:
-        return None
-    out = graph.outputs[0]
-    trains = {"first_spike": "first-spike times", "count": "spike counts"}[want]
-    return (f"{loss} trains the output's {trains}, but output '{out.source}' predicts from its "
-            f"{out.readout} readout",
-            f"read it with `output {out.source} = {want}`, or use `loss = cross_entropy`, which "
-            "trains the readout given")

@@ -53,7 +53,8 @@ def register(sub) -> None:
 
 def cmd_train(args) -> int:
     from snnc.backends.torch.train import Progress, config_for, train
-    from snnc.build import load, loss_readout_mismatch, tbptt_note
+    from snnc.build import load
+    from snnc.model_warnings import loss_readout_mismatch, tbptt_note
     from snnc.datasets import load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
     from snnc.weights import save_weights
