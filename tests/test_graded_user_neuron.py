@@ -359,7 +359,7 @@ def test_torch_height_gradient_is_the_height_expression():
     """d(sum H)/dx through `emit u - threshold/2` with the spike fixed: the height's derivative in
     u is 1, so with the surrogate's part removed (a steep surrogate, far from the threshold) the
     gradient of the first step's height w.r.t. its input is the spike."""
-    from snnc.backends.torch import neurons as N
+    from snnc.backends.torch import user_neurons as N
     from snnc.backends.torch.surrogates import Surrogate, resolve
 
     g = load_text(GRADED, "g.snn").graph

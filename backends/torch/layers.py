@@ -1,6 +1,6 @@
 """One ``nn.Module`` per layer of the graph: its trainable tensors, its synaptic input for all time
 steps at once (one matmul / conv / pooling over ``T*B`` frames, docs/semantics.md section 1) and
-its neurons (:mod:`snnc.backends.torch.neurons`)."""
+its neurons (:mod:`snnc.backends.torch.neurons`, :mod:`snnc.backends.torch.user_neurons`)."""
 from __future__ import annotations
 
 import math
@@ -13,6 +13,7 @@ from torch import nn
 from snnc import ir
 from snnc.backends.torch import event_synapse
 from snnc.backends.torch import neurons as N
+from snnc.backends.torch import user_neurons as UN
 from snnc.backends.torch.qat import ste_quantize
 from snnc.backends.torch.surrogates import Surrogate
 
@@ -238,11 +239,11 @@ class LayerModule(nn.Module):
             flat = X.reshape(T, B, -1)
             like = flat[0]
             if qat:
-                runner = N.UserInt(self.plan.neuron, self.plan.acc_frac, self.formats.membrane,
+                runner = UN.UserInt(self.plan.neuron, self.plan.acc_frac, self.formats.membrane,
                                    self.surrogate, like)
             else:
-                runner = N.UserFloat(L.neuron, self.dt, self.surrogate, like)
-            S, U, *H = N.run_user(runner, flat, tbptt, V)
+                runner = UN.UserFloat(L.neuron, self.dt, self.surrogate, like)
+            S, U, *H = UN.run_user(runner, flat, tbptt, V)
             # a graded user neuron (`emit`): H feeds the next layer, as for an ASN
             return LayerRun(S.reshape(X.shape), U.reshape(X.shape), runner.saturation(),
                             H[0].reshape(X.shape) if H else None)
