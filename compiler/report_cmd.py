@@ -216,8 +216,14 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
                                                  write_plots)
     from snnc.datasets import fewer_samples_note, load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
+    from snnc.outdir import make_folder
 
     graph = ctx.graph
+    if args.plots is not None:
+        try:
+            make_folder(args.plots)         # before the measurement, not after it
+        except SnnError as err:            # "" was taken as no --plots
+            raise SnnError(None, f"--plots: {err.message}") from None
     name = _efficiency_dataset(ctx, args)
     data = load_dataset(name, graph)
     print_notes(data.notes)
@@ -249,7 +255,7 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
     rep = efficiency_report(eff, costs)
     rep["dataset"] = name
     ctx.notes.extend(rep["notes"])
-    if args.plots:
+    if args.plots is not None:
         try:
             rep["plots"] = write_plots(rep, args.plots)
         except ImportError:

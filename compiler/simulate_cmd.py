@@ -228,6 +228,12 @@ def _cmd_stream(args, graph, weights, qmodel, x, labels, data_info, warnings, no
     macs = st.macs_per_frame
     report = _quant_report(qmodel) if qmodel is not None else None
     sat_total = sum(sum(v.values()) for v in st.saturation.values())
+    for n, sat in st.saturation.items():
+        node = graph.node(n) if n in {layer.name for layer in graph.layers} else None
+        if sat.get("U") and isinstance(getattr(node, "neuron", None), ir.IF):
+            notes.append(f"layer '{n}' (IF) saturated its membrane {sat['U']} times over the "
+                         "stream: an IF neuron does not leak, so what it integrates in one frame "
+                         "stays for the next; leaky neurons (LIF, ASN) forget")
     for w in warnings:
         print(w.format(), file=sys.stderr)
     for note in notes:

@@ -274,3 +274,36 @@ def test_cli_streams_static_samples_whose_shape_only_reshapes(tmp_path, capsys):
     assert main(["simulate", str(path), "--input", str(tmp_path / "flat.npy"), "--stream", "5",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["stream"] == out
+
+
+def test_cli_stream_says_why_an_if_layer_saturates(tmp_path, capsys):
+    """A leak-free IF layer streamed over frames keeps integrating (a converted IF network lost
+    its accuracy in a stream, with only the saturation count to show for it)."""
+    import json
+
+    from snnc.cli import main
+    from snnc.weights import save_weights
+
+    x = np.random.default_rng(0).random((3, 6))
+    np.save(tmp_path / "x.npy", x)
+    for neuron, said in (("IF(reset = none, threshold = 1.0)", True),
+                         ("LIF(tau_mem = 100 ms, reset = none, threshold = 1.0)", False)):
+        model = tmp_path / "m.snn"
+        model.write_text(SATURATING.replace(
+            "LIF(tau_mem = 100 ms, reset = none, threshold = 1.0)", neuron))
+        g = load(model).graph
+        w = {n: {t: np.abs(a) * 20.0 for t, a in ts.items()}
+             for n, ts in random_weights(g, seed=0).items()}
+        save_weights(tmp_path / "w.npz", g, w)
+        base = ["simulate", str(model), "--weights", str(tmp_path / "w.npz"), "--backend",
+                "golden", "--input", str(tmp_path / "x.npy"), "--stream", "10"]
+        assert main(base + ["--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        sat = out["stream"]["saturation"]
+        assert sat.get("h", {}).get("U"), sat
+        note = (f"layer 'h' (IF) saturated its membrane {sat['h']['U']} times over the stream: an "
+                "IF neuron does not leak, so what it integrates in one frame stays for the next; "
+                "leaky neurons (LIF, ASN) forget")
+        assert (note in out["notes"]) == said, out["notes"]
+        assert main(base) == 0
+        assert (f"note: {note}" in capsys.readouterr().err.splitlines()) == said

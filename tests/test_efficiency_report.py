@@ -455,3 +455,63 @@ def test_a_direct_inputs_spikes_are_said_to_be_its_values(measured):
     rate = TINY.replace("input x[3] = direct(scale = 1.0)", "input x[3] = rate(gain = 1.0)")
     q = quantize(load_text(rate, "<tiny>").graph, W)
     assert line not in eff.report_lines(eff.efficiency_report(eff.measure(q, X, Y)))
+
+
+def test_input_sops_are_the_input_events_only_not_a_recurrent_layers_own_spikes():
+    """A recurrent layer reading the input: its SOPs are the input's events x units plus its own
+    spikes of the step before x units; `input_sops_per_inference` counts the first part only."""
+    from snnc.weights import random_weights
+
+    text = ("model rin\ntime { dt = 1 ms; steps = 5 }\ninput x[3] = direct(scale = 1.0)\n"
+            "layer r = recurrent(x, 4) with IF(threshold = 0.25)\n"
+            "layer o = dense(r, 2) with IF(threshold = 0.5)\noutput o = count\n")
+    graph = load_text(text, "<rin>").graph
+    w = random_weights(graph, seed=1, scale=2.0)
+    x = np.array([[1.0, 0.0, 0.5], [0.75, 0.25, 0.0]])
+    m = eff.measure(quantize(graph, w), x, np.array([0, 1]))
+    rows = {c.name: c for c in m.layers}
+    input_events = 2 * 5 + 2 * 5                        # non-zero values x steps, both samples
+    own = rows["r"].sops - input_events * 4
+    assert rows["x"].spikes == input_events and own > 0, (rows["r"].sops, own)
+    assert rows["r"].input_sops == input_events * 4 and rows["o"].input_sops == 0
+    assert eff.efficiency_report(m)["input_sops_per_inference"] == input_events * 4 / 2
+
+
+@pytest.mark.parametrize("plots,said", [
+    ("", "error: --plots: the output folder's name is empty"),
+    ("FILE", "error: --plots: cannot create output folder {f}: it is a file")])
+def test_cli_plots_folder_that_cannot_be_one_is_an_error_before_the_run(tmp_path, capsys, plots,
+                                                                        said):
+    """`--plots ""` wrote nothing and said nothing (taken as no --plots)."""
+    model, weights, data = _files(tmp_path)
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    plots = str(f) if plots == "FILE" else plots
+    assert main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
+                 "--plots", plots]) == 2
+    err = capsys.readouterr().err
+    assert said.format(f=f) in err.splitlines(), err
+
+
+def test_text_table_columns_stay_aligned_with_long_names(measured):
+    """A layer or neuron name longer than its column shifted the rest of its row."""
+    import copy
+
+    _, m = measured
+    r = copy.deepcopy(eff.efficiency_report(m))
+    r["layers"][1]["name"] = "a_rather_long_layer_name"
+    r["layers"][2]["neuron"] = "SigmaDeltaNeuron"
+    lines = eff.report_lines(r)
+    start = next(i for i, l in enumerate(lines) if l.startswith("  layer "))
+    table = lines[start:start + 1 + len(r["layers"])]
+    assert len({len(l) for l in table}) == 1, "\n".join(table)
+    assert table[0].index("neurons") + len("neurons") == table[2].index(" 2 ") + 2   # right-aligned
+
+
+def test_cost_line_says_the_multiply_is_not_counted_under_no_payload_multiply(measured):
+    _, m = measured
+    counted = eff.report_lines(eff.efficiency_report(m))
+    uncounted = eff.report_lines(eff.efficiency_report(m, eff.EnergyCosts(payload_multiply=False)))
+    assert any(l.startswith("    costs: add 0.9 pJ, multiply 3.7 pJ, MAC 4.6 pJ -- ") for l in counted)
+    assert any(l.startswith("    costs: add 0.9 pJ, multiply not counted, MAC 4.6 pJ -- ")
+               for l in uncounted), uncounted

@@ -68,10 +68,10 @@ class LayerCounts:
     spikes: int = 0               # events emitted (an input: its events)
     sops: int = 0                 # all synaptic operations
     graded_sops: int = 0          # those delivering a graded event (weight x payload)
+    input_sops: int = 0           # those delivering a model input's events (not recurrent ones)
     macs_per_inference: int = 0   # of the equivalent ANN, one inference
     cycles: int = 0               # cycle-model cycles, all samples
     graded_input: bool = False    # its source sends graded events
-    reads_input: bool = False     # its source is a model input (or a flatten of one)
     #: the golden model's clamps per state, all samples (``inputs`` for a direct input)
     saturation: dict = field(default_factory=dict)
 
@@ -263,8 +263,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     by_name = {c.name: c for c in layers}
     for layer in graph.layers:
         c = LayerCounts(layer.name, _layer_kind(layer), _neuron_name(layer),
-                        int(np.prod(layer.shape)), graded_input=layer.source in graded,
-                        reads_input=layer.source in inputs)
+                        int(np.prod(layer.shape)), graded_input=layer.source in graded)
         layers.append(c)
         by_name[layer.name] = c
     correct = 0
@@ -285,10 +284,15 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
             for state, count in st.saturation.items():
                 c.saturation[state] = c.saturation.get(state, 0) + int(count)
         for layer in graph.layers:
-            if isinstance(layer, ir.Flatten) or layer.source not in graded:
+            if isinstance(layer, ir.Flatten) or (layer.source not in graded
+                                                 and layer.source not in inputs):
                 continue
             delivered = synapse.delayed(np.asarray(res.delivered(layer.source)), layer.delay)
-            by_name[layer.name].graded_sops += synapse.sops(layer, delivered)
+            fed = synapse.sops(layer, delivered)
+            if layer.source in graded:
+                by_name[layer.name].graded_sops += fed
+            if layer.source in inputs:
+                by_name[layer.name].input_sops += fed
         for name in counted:
             spikes_by_step += _events(res.spikes[name], steps, len(xb)).sum(axis=(1, 2))
         preds = running_predictions(res, graph)
@@ -342,7 +346,7 @@ def efficiency_report(eff: Efficiency, costs: EnergyCosts = EnergyCosts()) -> di
         if c.kind not in ("input", "flatten"):
             tot_spikes += c.spikes
         tot_sops += c.sops
-        tot_input += c.sops if c.reads_input else 0
+        tot_input += c.input_sops
         tot_graded += c.graded_sops
         tot_macs += c.macs_per_inference
     e = energy(tot_sops, tot_graded, tot_macs * n, costs)
@@ -411,11 +415,15 @@ def report_lines(r: dict) -> list[str]:
            f"  accuracy {100 * r['accuracy']:.2f}%",
            f"  per inference: {r['spikes_per_inference']:.1f} spikes, "
            f"{r['sops_per_inference']:.0f} SOPs ({r['graded_sops_per_inference']:.0f} graded), "
-           f"equivalent ANN {r['ann_macs_per_inference']} MACs",
-           "  layer        kind       neuron   neurons  spikes/inf    SOPs/inf  ANN MACs   "
-           "cycles/inf"]
+           f"equivalent ANN {r['ann_macs_per_inference']} MACs"]
+    # the text columns as wide as their longest entry (a long layer or neuron name shifted the row)
+    wn, wk, wu = (max([len(head)] + [len(l[key]) for l in r["layers"]])
+                  for key, head in (("name", "layer" + " " * 7), ("kind", "kind" + " " * 6),
+                                    ("neuron", "neuron" + " " * 2)))
+    out.append(f"  {'layer':<{wn}} {'kind':<{wk}} {'neuron':<{wu}} neurons  spikes/inf    SOPs/inf "
+               " ANN MACs   cycles/inf")
     for l in r["layers"]:
-        out.append(f"  {l['name']:<12} {l['kind']:<10} {l['neuron']:<8} {l['neurons']:>7} "
+        out.append(f"  {l['name']:<{wn}} {l['kind']:<{wk}} {l['neuron']:<{wu}} {l['neurons']:>7} "
                    f"{l['spikes_per_inference']:>11.1f} {l['sops_per_inference']:>11.0f} "
                    f"{l['macs_per_inference']:>9} {l['cycles_per_inference']:>12.0f}")
     if any(l["neuron"] == "ReLU" for l in r["layers"]):
@@ -445,8 +453,8 @@ def report_lines(r: dict) -> list[str]:
         out.append(f"  energy estimate per inference: SNN {0:.3f} nJ ({why}), ANN "
                    f"{en['ann_nj_per_inference']:.3f} nJ ({en['ann_definition']})")
     c = en["costs_pj"]
-    out.append(f"    costs: add {c['add']:g} pJ, multiply {c['multiply']:g} pJ, "
-               f"MAC {c['mac']:g} pJ "
+    mul = f"{c['multiply']:g} pJ" if en["payload_multiply_counted"] else "not counted"
+    out.append(f"    costs: add {c['add']:g} pJ, multiply {mul}, MAC {c['mac']:g} pJ "
                f"-- {en['source']}")
     ips = cy["inferences_per_s"]
     out.append(f"  accelerator cycles ({cy['label']}): mean {cy['mean_per_inference']:.0f}, max "
