@@ -232,13 +232,24 @@ def dataset(text: str) -> str:
     return text
 
 
-def made_folder(text: str) -> str:
-    """A folder to write results into (a script's ``--out``), made now if missing: before hours
-    of runs, not after them. A file there, or a folder that cannot be made, is refused."""
+
+def out_folder(text: str) -> str:
+    """A folder to write results into (a script's ``--out``): not a file."""
     if os.path.exists(text) and not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"'{text}' is a file, not a folder")
-    try:
-        os.makedirs(text, exist_ok=True)
-    except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot make the folder '{text}' ({exc.strerror})")
     return text
+
+
+def outputs_in(p: argparse.ArgumentParser, folder: str | None, no_write: bool,
+               *paths: str) -> list[str]:
+    """A script's output files ``paths``, or the same names in ``folder`` (its ``--out``, made now:
+    before hours of runs, not after them); ``--out`` with ``--no-write`` is refused."""
+    if folder is None:
+        return list(paths)
+    if no_write:
+        p.error("--out and --no-write: --no-write writes nothing")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        p.error(f"--out {folder}: cannot make the folder ({exc.strerror})")
+    return [os.path.join(folder, os.path.basename(path)) for path in paths]

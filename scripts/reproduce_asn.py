@@ -48,7 +48,7 @@ import time
 
 import numpy as np
 
-from snnc.argtypes import made_folder
+from snnc.argtypes import out_folder, outputs_in
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MD = os.path.join(ROOT, "docs", "results_asn.md")
@@ -942,18 +942,13 @@ def main(argv=None) -> int:
     p.add_argument("--keep", metavar="DIR", help="keep the trained and converted models in DIR")
     p.add_argument("--no-write", action="store_true", help="print the Markdown, write nothing")
     p.add_argument("--from-json", metavar="PATH", help="render docs/results_asn.md from PATH")
-    p.add_argument("--out", metavar="DIR", type=made_folder,
+    p.add_argument("--out", metavar="DIR", type=out_folder,
                    help="write results_asn.md and results_asn.json into DIR instead of docs/")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.keep and os.path.exists(args.keep) and not os.path.isdir(args.keep):
         p.error(f"--keep {args.keep}: it is a file, not a folder")
-    md_path, raw_path = MD, RAW
-    if args.out:
-        if args.no_write:
-            p.error("--out and --no-write: --no-write writes nothing")
-        md_path = os.path.join(args.out, os.path.basename(MD))
-        raw_path = os.path.join(args.out, os.path.basename(RAW))
+    md_path, raw_path = outputs_in(p, args.out, args.no_write, MD, RAW)
     if args.from_json:
         try:
             with open(args.from_json) as f:

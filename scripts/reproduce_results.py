@@ -37,7 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from snnc.argtypes import made_folder, positive_int
+from snnc.argtypes import out_folder, outputs_in, positive_int
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "docs", "results.md")
@@ -432,16 +432,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="print only; do not write docs/results.md and docs/results.json")
     p.add_argument("--from-json", metavar="FILE",
                    help="render docs/results.md from saved measurements; train nothing")
-    p.add_argument("--out", metavar="DIR", type=made_folder,
+    p.add_argument("--out", metavar="DIR", type=out_folder,
                    help="write results.md and results.json into DIR instead of docs/")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    results_path, raw_path = RESULTS, RAW
-    if args.out:
-        if args.no_write:
-            p.error("--out and --no-write: --no-write writes nothing")
-        results_path = os.path.join(args.out, os.path.basename(RESULTS))
-        raw_path = os.path.join(args.out, os.path.basename(RAW))
+    results_path, raw_path = outputs_in(p, args.out, args.no_write, RESULTS, RAW)
     if args.from_json:
         try:
             with open(args.from_json) as fh:
