@@ -29,6 +29,8 @@ _LAYER_LANES = {("Dense", "lanes"), ("Recurrent", "lanes")}
 _LATER_OPTIONAL = {("HardwareSpec", "leak_digits")}
 # shown, never hashed (they change no result)
 _DISPLAY_ONLY = {("CustomNeuron", "param_kinds")}
+# the hardware block's settings that change no result (the cycles and the clock, not the numbers)
+_HARDWARE_ONLY = {("HardwareSpec", "lanes"), ("HardwareSpec", "clock"), ("HardwareSpec", "device")}
 _OMITTED_WHEN_UNSET = _LAYER_LANES | _LATER_OPTIONAL | _DISPLAY_ONLY
 
 
@@ -94,28 +96,39 @@ def _decode(value):
 
 
 def graph_hash(g: ir.Graph) -> str:
-    """A SHA-256 of the graph's structure and parameters (not of its source locations, its
-    ``train`` block or its layers' own ``lanes``, which change no result): two models with the
+    """A SHA-256 of the graph's structure and parameters: what decides its results. Not hashed:
+    source locations, the ``train`` block, the lanes (the hardware block's and the layers' own),
+    the hardware block's ``clock`` and ``device`` -- they change no result, so two models with the
     same hash accept the same weights."""
+    return _hash(g, _LAYER_LANES | _DISPLAY_ONLY | _HARDWARE_ONLY)
+
+
+def graph_hashes(g: ir.Graph) -> set[str]:
+    """The hashes a weights file made for ``g`` may carry: :func:`graph_hash`, and the hash of
+    the versions before 2026-12-02, which also covered the hardware block's lanes, clock and device
+    (weights saved then load without a warning)."""
+    return {graph_hash(g), _hash(g, _LAYER_LANES | _DISPLAY_ONLY)}
+
+
+def _hash(g: ir.Graph, unhashed: set) -> str:
     data = _encode(dataclasses.replace(g, train=None))
-    _strip_unhashed(data)
+    _strip(data, unhashed)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _strip_unhashed(data) -> None:
-    """Remove, in place, what the hash leaves out: locations, the layers' own ``lanes`` and the
-    user neurons' parameter kinds."""
+def _strip(data, unhashed: set) -> None:
+    """Remove, in place, locations and the (node, field) pairs ``unhashed``."""
     if isinstance(data, dict):
         data.pop("loc", None)
-        for node, name in _LAYER_LANES | _DISPLAY_ONLY:
+        for node, name in unhashed:
             if data.get("node") == node:
                 data.pop(name, None)
         for v in data.values():
-            _strip_unhashed(v)
+            _strip(v, unhashed)
     elif isinstance(data, list):
         for v in data:
-            _strip_unhashed(v)
+            _strip(v, unhashed)
 
 
 # ------------------------------------------------------------------ summaries and text dumps

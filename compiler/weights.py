@@ -288,14 +288,14 @@ def _against_model(meta: dict, path, graph: ir.Graph) -> list[SnnError]:
     """The header ``meta`` of the weights file ``path`` against ``graph``: made for another model
     is an SnnError; made for another version of it (the graph hash differs), a warning (returned;
     the tensors are checked apart)."""
-    from snnc.serialize import graph_hash
+    from snnc.serialize import graph_hashes
 
     if meta.get("model") != graph.name:
         raise SnnError(_model_loc(graph), f"weights file '{path}' was made for model "
                                           f"'{meta.get('model')}', not '{graph.name}'",
                        "pass the weights trained for this model")
     warnings = []
-    if meta.get("graph_hash") != graph_hash(graph):
+    if meta.get("graph_hash") not in graph_hashes(graph):
         warnings.append(SnnError(
             _model_loc(graph),
             f"weights file '{path}' was made for a different version of model '{graph.name}' "

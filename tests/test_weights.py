@@ -373,6 +373,40 @@ def test_same_model_other_version_warns(tmp_path):
     np.testing.assert_array_equal(back["out"]["weight"], w["out"]["weight"])
 
 
+HW = "hardware { lanes = 2; clock = 100 MHz }\n"
+
+
+def test_hash_ignores_the_hardware_settings_that_change_no_result(tmp_path):
+    """Lanes, clock and device set the cycles, not the numbers: weights made for one lane count
+    load into another without the "different version" warning (they warned, with a hint about
+    neurons and formats); formats, the decay and leak_digits change results and warn."""
+    g = graph(MODEL + HW)
+    path = str(tmp_path / "w.npz")
+    save_weights(path, g, random_weights(g))
+    for same in ('hardware { lanes = 8; clock = 25 MHz; device = "ecp5-25k" }\n', HW):
+        assert graph_hash(graph(MODEL + same)) == graph_hash(g)
+        assert load_weights(path, graph(MODEL + same)).warnings == []
+    for other in ("hardware { lanes = 2; state = fixed<12,6> }\n",
+                  "hardware { decay = shift }\n", "hardware { leak_digits = 3 }\n"):
+        assert graph_hash(graph(MODEL + other)) != graph_hash(g)
+        assert len(load_weights(path, graph(MODEL + other)).warnings) == 1
+
+
+def test_weights_saved_with_the_older_hash_load_without_a_warning(tmp_path):
+    """Before 2026-12-02 the hash covered the hardware block's lanes, clock and device: the hash
+    those versions wrote for this model (a literal from them) is still accepted."""
+    g = graph(MODEL + HW)
+    older = "aa3c55871ec8bbdb8c8d291ce224930d41caabd92ca6b28f4e443669f7e734bc"
+    assert graph_hash(g) != older
+    path = write_raw(tmp_path / "w.npz", flat(random_weights(g)),
+                     {"format": "snnc-weights", "version": 1, "model": "net", "graph_hash": older,
+                      "created_by": "snnc before 2026-12-02"})
+    assert load_weights(path, g).warnings == []
+    # the same older file for a model whose lanes changed since: its old hash differs, so it warns
+    assert len(load_weights(path, graph(MODEL + HW.replace("lanes = 2", "lanes = 4")))
+               .warnings) == 1
+
+
 def test_hash_ignores_comments_and_train_block(tmp_path):
     g = graph()
     path = str(tmp_path / "w.npz")
