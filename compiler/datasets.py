@@ -595,7 +595,8 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         cols[k] = a.astype(np.int64)
     if "test" in arrays:
         test = np.asarray(arrays["test"])
-        if test.shape != (n,) or test.dtype.kind not in "biu" or (test.size and test.max() > 1):
+        if test.shape != (n,) or test.dtype.kind not in "biu" or (
+                test.size and (test.max() > 1 or test.min() < 0)):     # -1 was taken as True
             raise SnnError(None, f"{what}: 'test' must be {n} booleans, one per sample")
         test = test.astype(bool)
     else:

@@ -279,6 +279,14 @@ def test_npz_events_errors(tmp_path):
     flat = model("[12]", "direct", steps=5, classes=5)
     with pytest.raises(SnnError, match=r"fills an input of shape \[P, H, W\]"):
         load_dataset(events_file(path), flat)
+    # the split flags: booleans or 0/1 (-1 was taken as True, a test sample)
+    for bad in (np.array([1, 0, -1]), np.array([0, 2, 1]), np.array([0.0, 1.0, 1.0]),
+                np.array([True, False])):
+        with pytest.raises(SnnError) as e:
+            load_dataset(events_file(path, test=bad), g)
+        assert e.value.message == f"data set file '{path}': 'test' must be 3 booleans, one per sample"
+    ds = load_dataset(events_file(path, test=np.array([1, 0, 1])), g)
+    assert ds.y_test.tolist() == [3, 4] and ds.y_train.tolist() == [1]
     # a time of 1.7e308 overflowed the binning to an index of -2^63 (internal error)
     with pytest.raises(SnnError) as e:
         load_dataset(events_file(path, t=np.array([0, 1, 2, 9, 5, 5, 3, 1.7e308])), g)
