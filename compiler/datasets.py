@@ -141,7 +141,8 @@ def _load_dataset(name: str, graph: ir.Graph) -> Dataset:
     x_te = fit_input(x_te, graph, f"data set '{name}'")
     ds = Dataset(x_tr, y_tr, x_te, y_te, name,
                  *split_notes(x_tr, x_te, graph, f"data set '{name}'",
-                              f"data set '{name}' (training split)"))
+                              f"data set '{name}' (training split)",
+                              f"data set '{name}' (test split)"))
     check_labels(ds, graph)
     return ds
 
@@ -198,15 +199,16 @@ def batch_data_notes(data, graph: ir.Graph) -> list[str]:
                                    f"input '{inp.name}'", inp)]
 
 
-def split_notes(x_train, x_test, graph: ir.Graph, what: str,
-                train_what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def split_notes(x_train, x_test, graph: ir.Graph, what: str, train_what: str,
+                test_what: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """:func:`data_notes` of both splits, as a :class:`Dataset`'s ``notes`` and ``train_notes``:
-    one sequence note when they are alike (the test split's words), the training split's own,
-    apart, when only it (or it differently) is cut; each split's own range note."""
+    one sequence note when they are alike (``what``: the data set's words), the training split's
+    own, apart, when only it (or it differently) is cut; each split's own range note, naming the
+    split (``train_what``, ``test_what``)."""
     test = sequence_notes(x_test, graph, what)
     train = sequence_notes(x_train, graph, train_what)
     same = test and np.shape(x_train)[1:] == np.shape(x_test)[1:]
-    return (test + range_notes(x_test, graph, what),
+    return (test + range_notes(x_test, graph, test_what),
             (() if same else train) + range_notes(x_train, graph, train_what))
 
 
@@ -470,7 +472,7 @@ def _npz(path: str, graph: ir.Graph, inp: ir.Input, name: str) -> Dataset:
         x_te = fit_input(arrays["x_test"], graph, f"{what}, x_test")
         ds = Dataset(x_tr, _labels(arrays["y_train"], f"{what}, y_train", graph, name, "training"),
                      x_te, _labels(arrays["y_test"], f"{what}, y_test", graph, name, "test"), name,
-                     *split_notes(x_tr, x_te, graph, what, f"{what}, x_train"))
+                     *split_notes(x_tr, x_te, graph, what, f"{what}, x_train", f"{what}, x_test"))
         known = DENSE_KEYS
     elif any(k in arrays for k in EVENT_KEYS):
         missing = [k for k in EVENT_KEYS if k not in arrays]

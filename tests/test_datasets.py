@@ -567,7 +567,7 @@ def test_values_a_rate_or_latency_encoder_clips_are_noted(tmp_path):
              x_test=np.concatenate([np.zeros((3, 6)), np.full((1, 6), 2.0)]), y_test=np.arange(4))
     ds = load_dataset(f"npz:{path}", g)
     what = f"data set file '{path}'"
-    assert ds.notes == (f"{what}: 25.0% of the values of input 'x' are outside [0, 1] (min 0, "
+    assert ds.notes == (f"{what}, x_test: 25.0% of the values of input 'x' are outside [0, 1] (min 0, "
                         "max 2), which its rate encoder clips (spike probability clip(1 * x, 0, "
                         "1)); scale the data to [0, 1]",)
     assert ds.train_notes == (f"{what}, x_train: 100.0% of the values of input 'x' are outside "
