@@ -859,6 +859,18 @@ def test_the_testbench_refuses_records_that_would_wrap_and_a_missing_token(tmp_p
             run_events_file(tmp_path / "prj", man, ev)
         assert str(exc.value) == f"the testbench failed (exit status 1): tb_snn_top: {ev}: " \
                                  f"{message}"
+    # the header's counts: -1 samples ran nothing and exited 0; records past them were ignored
+    for samples, steps, records, message in (
+            (-1, 2, [[1, 0, 0]], "the header gives -1 samples of 2 steps; both must be at least 1"),
+            (1, 0, [[1, 0, 0]], "the header gives 1 samples of 0 steps; both must be at least 1"),
+            (1, 1, [[1, 0, 0], [0, 3, 1], [1, 0, 0]],
+             "data after the last step of the last sample (the header gives 1 samples of 1 "
+             "steps)")):
+        _raw_events(ev, samples, steps, records)
+        with pytest.raises(CsimError) as exc:
+            run_events_file(tmp_path / "prj", man, ev)
+        assert str(exc.value) == f"the testbench failed (exit status 1): tb_snn_top: {ev}: " \
+                                 f"{message}"
     # a valid hand-made file: an address past the input (5 .. 15 fit) is dropped and counted
     _raw_events(ev, 1, 2, [[0, 3, 1], [0, 9, 15], [1, 0, 0], [1, 0, 0]])
     run = run_events_file(tmp_path / "prj", man, ev)

@@ -89,6 +89,12 @@ inline int testbench_main(int argc, char** argv) {
     }
     const int samples = header[2];
     const int steps = header[3];
+    if (samples < 1 || steps < 1) {         // -1 samples ran nothing and exited 0
+        std::fclose(fin);
+        return testbench_fail(argv[1], ": the header gives " + std::to_string(samples) +
+                                           " samples of " + std::to_string(steps) +
+                                           " steps; both must be at least 1");
+    }
     const std::string dir(argv[2]);
     std::FILE* fev = std::fopen((dir + "/out_events.bin").c_str(), "wb");
     std::FILE* fspk = std::fopen((dir + "/spikes.bin").c_str(), "wb");
@@ -140,6 +146,11 @@ inline int testbench_main(int argc, char** argv) {
         snn_probe_states(states.data());
         std::fwrite(states.data(), sizeof(long long), states.size(), fst);
     }
+    int extra;
+    if (status == 0 && read_i32(fin, &extra, 1))      // records past the header's steps were ignored
+        status = testbench_fail(argv[1], ": data after the last step of the last sample (the "
+                                         "header gives " + std::to_string(samples) + " samples of " +
+                                         std::to_string(steps) + " steps)");
     if (status == 0) {
         snn_probe_counters(counters.data());
         std::fwrite(counters.data(), sizeof(long long), counters.size(), fcnt);
