@@ -324,8 +324,9 @@ def cmd_report(args) -> int:
             # an SnnError, as compile's and verify's option conflicts (JSON with --json)
             raise SnnError(None, f"{', '.join(stray)}: options of --{kind}, which is not given")
     if args.no_payload_multiply and args.e_mul is not None:
-        raise SnnError(None, "--e-mul: the cost of a graded event's multiply, which "
-                             "--no-payload-multiply leaves uncounted")
+        raise SnnError(None, "--e-mul and --no-payload-multiply conflict: --e-mul is the cost "
+                             "of a graded event's multiply, which --no-payload-multiply leaves "
+                             "uncounted", "give one of the two")
     graph, qmodel, notes = load_quantized(
         args.model, args.weights, args.seed,
         "resources and timing do not depend on the weight values")

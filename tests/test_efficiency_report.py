@@ -405,9 +405,10 @@ def test_multiply_costs_that_count_for_nothing_are_refused_or_said(tmp_path, cap
     model, weights, data = _files(tmp_path)
     assert main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
                  "--no-payload-multiply", "--e-mul", "50"]) == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (
-        "error: --e-mul: the cost of a graded event's multiply, which "
-        "--no-payload-multiply leaves uncounted")
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "error: --e-mul and --no-payload-multiply conflict: --e-mul is the cost of a graded "
+        "event's multiply, which --no-payload-multiply leaves uncounted",
+        "      = hint: give one of the two"]
     rate = tmp_path / "rate.snn"
     text = TINY.replace("model tiny", "model rate").replace("input x[3] = direct(scale = 1.0)",
                                                             "input x[3] = rate(gain = 1.0)")
