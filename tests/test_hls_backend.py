@@ -808,6 +808,15 @@ def test_the_events_writer_refuses_what_the_fields_cannot_hold(tmp_path):
         write_event_records(path, np.vstack([event_records(payloads), [[0, 1, 2]]]), 2, 3, man)
     assert str(exc.value) == ("the last event record is not an end-of-step token (last = 1): "
                               "the last step would never end")
+    # a spike input's events carry payload 1: the `inputs` format hint was wrong there
+    spikes = _load(tmp_path, SPIKES16)
+    sman = generate_hls(spikes.quantize(_weights(spikes.graph, seed=1)), tmp_path / "sprj")
+    with pytest.raises(ValueError) as exc:
+        write_event_records(path, [[0, 5, 3], [1, 0, 0]], 1, 1, sman)
+    assert str(exc.value) == (
+        "event record 0 (sample 0, step 0): payload 5 does not fit the input event's payload "
+        "field ap_uint<1> (0 .. 1): it would wrap (the model's inputs send spikes, whose events "
+        "carry payload 1)")
     bad = np.insert(event_records(payloads), 1, [2, 0, 0], axis=0)
     with pytest.raises(ValueError) as exc:
         write_event_records(path, bad, 2, 3, man)

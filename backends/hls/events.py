@@ -110,8 +110,11 @@ def check_records(records, manifest: dict, batch: int, steps: int) -> np.ndarray
         bad = np.flatnonzero((rec[:, col] < lo) | (rec[:, col] > hi))
         if len(bad):
             k = int(bad[0])
+            graded = any(i.get("graded") for i in manifest["inputs"])
             hint = (" (quantise the value to the `inputs` format, saturating, as "
-                    "input_payloads does)" if key == "payload" else
+                    "input_payloads does)" if key == "payload" and graded else
+                    " (the model's inputs send spikes, whose events carry payload 1)"
+                    if key == "payload" else
                     f" (addresses {sum(i['size'] for i in manifest['inputs'])} .. {hi} are "
                     "representable and dropped by snn_top; wider ones cannot be sent)")
             raise ValueError(f"{where(k)}: {what} {rec[k, col]} does not fit the input event's "
