@@ -412,6 +412,10 @@ def test_torch_encode_checks_its_batch_as_the_simulators_do():
     cases = [
         (lambda: net.encode({"a": a[:1], "b": b}), "inputs have different batch sizes [1, 3]"),
         (lambda: net.encode({"a": a}), "no data for input(s) b"),
+        # forward: an unknown name is named first (it was told "no data for input(s) pixels")
+        (lambda: dnet({"nope": torch.zeros(25, 3, 64)}),
+         "model 'digits' has no input(s) nope (inputs: pixels)"),
+        (lambda: net({"a": torch.zeros(10, 3, 4)}), "no data for input(s) b"),
         (lambda: dnet.encode(x, sample_ids=[7]), "sample_ids must have shape [3], got [1]"),
         (lambda: dnet.encode(x[0]), "data of shape [64] for input 'pixels' [64] has no batch "
                                     "dimension: pass a batch [B, *shape] (one sample: x[None])"),

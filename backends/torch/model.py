@@ -356,14 +356,15 @@ class SNN(nn.Module):
 
     def _input_dict(self, x) -> dict[str, torch.Tensor]:
         if isinstance(x, Mapping):
-            missing = [i.name for i in self.graph.inputs if i.name not in x]
-            if missing:
-                raise ValueError(f"no data for input(s) {', '.join(missing)}")
+            # an unknown name first: {'nope': x} was told "no data for input(s) pixels"
             names = {i.name for i in self.graph.inputs}
             extra = [str(k) for k in x if k not in names]
             if extra:                           # was ignored (simulate refuses it)
                 raise ValueError(f"model '{self.graph.name}' has no input(s) "
                                  f"{', '.join(extra)} (inputs: {', '.join(sorted(names))})")
+            missing = [i.name for i in self.graph.inputs if i.name not in x]
+            if missing:
+                raise ValueError(f"no data for input(s) {', '.join(missing)}")
             return {i.name: x[i.name] for i in self.graph.inputs}
         if len(self.graph.inputs) != 1:
             names = ", ".join(i.name for i in self.graph.inputs)
