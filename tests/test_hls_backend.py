@@ -345,6 +345,12 @@ def test_generated_code_compiles_without_warnings(tmp_path):
     m2 = snnc.load(ROOT / "examples" / "recurrent_alif.snn")
     generate_hls(m2.quantize(m2.random_weights(seed=0)), tmp_path / "rec")
     assert compile_warnings(tmp_path / "rec") == ""
+    # run_hls.tcl hands Vitis HLS -std=c++14 (docs/hls.md): the code compiles as C++14 too
+    m3 = snnc.load(ROOT / "examples" / "asn_user.snn")
+    generate_hls(m3.quantize(m3.random_weights(seed=0)), tmp_path / "asn")
+    for project in ("custom", "rec", "asn"):
+        assert compile_warnings(tmp_path / project, ("-std=c++14",)) == ""
+    assert '-cflags "-std=c++14"' in (tmp_path / "rec" / "run_hls.tcl").read_text()
 
 
 def test_unsupported_constructs_are_located_errors(tmp_path):

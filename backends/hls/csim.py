@@ -71,11 +71,14 @@ def compile_project(project, extra_flags=(), use_cache: bool = True) -> Path:
     return target
 
 
-def compile_warnings(project) -> str:
-    """The compiler's diagnostics with ``-Wall -Wextra`` (empty when the code is clean)."""
+def compile_warnings(project, extra_flags=()) -> str:
+    """The compiler's diagnostics with ``-Wall -Wextra`` (empty when the code is clean);
+    ``extra_flags`` come last (``-std=c++14``, what run_hls.tcl hands Vitis HLS, overrides the
+    default standard)."""
     project = Path(project)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [CXX, *CXXFLAGS, *WARN_FLAGS, "-I", str(project), str(project / "snn_top.cpp"),
+        cmd = [CXX, *CXXFLAGS, *WARN_FLAGS, *extra_flags, "-I", str(project),
+               str(project / "snn_top.cpp"),
                str(project / "tb_snn_top.cpp"), "-o", str(Path(tmp) / "tb")]
         proc = _compile(cmd, project)
     return proc.stderr

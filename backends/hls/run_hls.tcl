@@ -5,7 +5,7 @@
 # The project's own settings (top function, sources, part, clock) come from hls_config.tcl,
 # written by `snnc compile --target hls` (the part: its --part option). The C simulation needs
 # an events file, which snnc compile does not write: make one with
-# snnc.backends.hls.events.write_events (docs/hls.md, quick start) and name it in the environment
+# snnc.backends.hls.events.write_events (docs/hls.md, its first example) and name it in the environment
 # variable SNN_EVENTS (default: events.bin in the current folder); results go to csim_out/.
 source [file join [file dirname [info script]] hls_config.tcl]
 
