@@ -114,9 +114,16 @@ def rescaled_input(acc_w: int, acc_frac: int, u_frac: int) -> Span:
     ``acc_w``-bit accumulator value."""
     alo, ahi = -(1 << (acc_w - 1)), (1 << (acc_w - 1)) - 1
     sh = u_frac - acc_frac
-    if sh >= 0:
+    what = INPUT_WHAT
+    if sh >= 0:                 # the shifted value itself (it wrapped unchecked: a wrong sign)
+        check(alo << sh, ahi << sh, what)
         return Span(alo << sh, ahi << sh)
+    check(alo, ahi + (1 << (-sh - 1)), what)       # the rounding addend, before the shift
     return Span(rshift_round(alo, -sh), rshift_round(ahi, -sh))
+
+
+#: what a user neuron's input rescale is called in a RangeError (its hint differs)
+INPUT_WHAT = "its synaptic input (`input`, the accumulator rescaled to the membrane's fraction)"
 
 
 COND = Span(0, 1)                     # a comparison or logic result

@@ -14,7 +14,7 @@ import numpy as np
 
 from snnc import ir
 from snnc.intexpr import IntProgram
-from snnc.intrange import MAX_BITS, RangeError, check, check_program
+from snnc.intrange import INPUT_WHAT, MAX_BITS, RangeError, check, check_program
 from snnc.types import Fixed
 
 
@@ -227,10 +227,12 @@ def _check_int64(layer, program: IntProgram, fmt: Fixed, acc_bits: int, acc_frac
     try:
         check_program(program, u_w=fmt.width, u_frac=fmt.frac, acc_w=acc_bits, acc_frac=acc_frac)
     except RangeError as exc:
+        hint = ("use narrower weights or inputs, or a membrane format with fewer fractional bits "
+                f"than {fmt}" if exc.what == INPUT_WHAT else
+                f"use a narrower membrane format than {fmt}, or smaller constants")
         raise SnnError(layer.loc, f"neuron '{program.name}' in layer '{layer.name}': {exc.what} "
                                   f"needs up to {exc.bits} bits, more than the {MAX_BITS}-bit "
-                                  "integers the integer semantics computes in",
-                       f"use a narrower membrane format than {fmt}, or smaller constants") from None
+                                  "integers the integer semantics computes in", hint) from None
 
 
 def _check_rescales(layer, c: NeuronConsts, formats: Formats, acc_bits: int, acc_frac: int,

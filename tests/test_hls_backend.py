@@ -1034,3 +1034,25 @@ def test_32_bit_unsigned_payloads_cross_the_testbench(tmp_path, text, weights, x
     assert big >= 1 << 31                       # the case: a payload beyond int32
     run, comp = verify_hls(q, x, np.arange(len(x)), 0, work_dir=tmp_path)
     assert comp.match, comp.first
+
+
+@needs_gxx
+def test_the_most_negative_constant_is_written_without_a_warning(tmp_path):
+    """-2^63 as a constant was written `snn::i64(-9223372036854775808)`, whose literal has no
+    signed type: g++ warned; the results were right."""
+    m = _load(tmp_path, """model minc
+time { dt = 1 ms; steps = 6 }
+neuron Low { state v = 0
+    update { v = max(v + input, -9223372036854775808) }
+    spike when v > 2 on spike { v = 0 } }
+input x[4] = rate(gain = 0.8)
+layer h = dense(x, 3) with Low
+output h = count
+hardware { weights = fixed<8,0>; membrane = fixed<16,0> }
+""")
+    q = m.quantize(_weights(m.graph, seed=2, gain=4.0))
+    generate_hls(q, tmp_path / "prj")
+    code = "".join(p.read_text() for p in (tmp_path / "prj").iterdir() if p.suffix in (".h", ".cpp"))
+    assert "snn::i64(-9223372036854775807LL - 1)" in code and "9223372036854775808" not in code
+    assert compile_warnings(tmp_path / "prj") == ""
+    _check(q, _batch(m.graph, 5, seed=1))

@@ -542,3 +542,24 @@ def test_a_threshold_at_the_largest_membrane_value_never_lets_the_neuron_spike()
     # the error's largest value is not rounded to 1 (1 - 2^-31 was shown as 1)
     g = graph("IF(threshold = 1.5)", hardware="hardware { state = fixed<32,31> }")
     assert "(largest value 0.999999999534)" in _error(g)[0][2]
+
+
+@pytest.mark.parametrize("hardware,bits", [
+    # 32-bit weights, 0 fractional bits, onto a membrane of 31: a left shift past 64 bits
+    ("hardware { weights = fixed<32,0>; membrane = fixed<32,31> }", 68),
+    # a 64-bit accumulator shifted right: its rounding addend leaves 64 bits
+    ("hardware { weights = ufixed<32,32>; inputs = ufixed<31,31>; membrane = fixed<32,0> }", 65)])
+def test_user_neuron_input_rescale_beyond_64_bits_is_a_located_error(hardware, bits):
+    """A user neuron's `input` (the accumulator rescaled to the membrane's fractional bits) was
+    not checked: it wrapped in the golden model and the HLS C++ alike (a large positive input
+    read as -1, verify reporting a match); built-in neurons were refused (_check_rescales)."""
+    extra = "neuron Acc { state v = 0; update { v = v + input } spike when v > 0.5 }"
+    text = BASE.format(neuron="Acc", hardware=hardware) + extra
+    g = load_text(text.replace("x[4] = rate", "x[1] = direct(scale = 1.0)", 1), "q.snn").graph
+    fmt = "fixed<32,31>" if "31>" in hardware.split("membrane")[1] else "fixed<32,0>"
+    assert _error(g, weights(g, 0.5)) == [(
+        4, 1, f"neuron 'Acc' in layer 'h': its synaptic input (`input`, the accumulator rescaled "
+              f"to the membrane's fraction) needs up to {bits} bits, more than the 64-bit integers "
+              "the integer semantics computes in",
+        f"use narrower weights or inputs, or a membrane format with fewer fractional bits than "
+        f"{fmt}")]

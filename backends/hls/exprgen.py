@@ -18,7 +18,12 @@ _COMPARE = {"<", "<=", ">", ">=", "==", "!="}
 
 
 def int_literal(v: int) -> str:
+    """``v`` as a C++ ``snn::i64`` expression. -2^63 is written ``-(2^63 - 1) - 1``: the literal
+    9223372036854775808 has no signed type (g++ warned "integer constant is so large that it is
+    unsigned")."""
     v = int(v)
+    if v == -(1 << 63):
+        return f"snn::i64(-{(1 << 63) - 1}LL - 1)"
     return f"snn::i64({v})" if v >= 0 else f"snn::i64(-{-v})"
 
 
