@@ -295,10 +295,13 @@ def cmd_verify(args) -> int:
     weights = load_weights(args.weights, graph)
     warnings.extend(weights.warnings)
     qmodel = quantize(graph, weights)
+    # located errors about what the backend cannot build before any data is loaded (for HLS the
+    # data's errors came first: a conv model was told its data's shape was wrong)
     if args.backend == "verilog":
         from snnc.backends.verilog import check_supported
-
-        check_supported(qmodel)          # located errors before any data is loaded
+    else:
+        from snnc.backends.hls import check_supported
+    check_supported(qmodel)
     notes: list[str] = []
     x, labels, ids, name = test_data(graph, args.dataset, args.samples, notes)
     for w in warnings:

@@ -1056,3 +1056,17 @@ hardware { weights = fixed<8,0>; membrane = fixed<16,0> }
     assert "snn::i64(-9223372036854775807LL - 1)" in code and "9223372036854775808" not in code
     assert compile_warnings(tmp_path / "prj") == ""
     _check(q, _batch(m.graph, 5, seed=1))
+
+
+def test_verify_hls_reports_what_it_cannot_build_before_loading_data(tmp_path, capsys):
+    """A conv model verified on digits (8x8 images flat, [64]) was told the data's shape did not
+    fit (the Verilog backend's errors came first, the HLS backend's after the data)."""
+    m = snnc.load(ROOT / "examples" / "conv.snn")
+    w = tmp_path / "w.npz"
+    save_weights(w, m.graph, random_weights(m.graph, seed=0))
+    assert main(["verify", str(ROOT / "examples" / "conv.snn"), "--weights", str(w),
+                 "--backend", "hls", "--dataset", "digits", "--samples", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].endswith(":13:1: error: input 'image' of shape [1, 8, 8] (only "
+                                        "1-D inputs) is not supported by the HLS backend"), err
+    assert "conv2d layer 'conv1' is not supported by the HLS backend" in err
