@@ -113,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("snnc: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:      # what memory.check_fits did not foresee
+        err = SnnError(None, f"out of memory ({exc or 'MemoryError'})",
+                       "the simulators hold every step of every layer: use fewer samples, steps "
+                       "or neurons")
+        print(err.format(), file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "errors": [err.to_json()]}, indent=2))
+        return EXIT_USER_ERROR
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a bug in snnc, not in the user's model

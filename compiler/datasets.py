@@ -516,7 +516,13 @@ def bin_events(t, x, y, p, sample, n_samples: int, steps: int, shape: tuple[int,
 def _bin(step_of: np.ndarray, x, y, p, sample, n_samples: int, steps: int,
          shape: tuple[int, int, int]) -> np.ndarray:
     """:func:`bin_events` from each event's step (``step_of``; ``steps`` or more: left out)."""
+    from snnc.memory import check_fits
+
     P, H, W = shape
+    check_fits(4 * n_samples * steps * P * H * W,
+               f"binning {n_samples} event sample(s) into {steps} steps of [{P}, {H}, {W}]",
+               "the binned counts are held as float32 [samples, steps, P, H, W]: use fewer "
+               "samples (fewer ids in 'sample') or fewer steps")
     out = np.zeros((n_samples, steps, P, H, W), dtype=np.float32)
     keep = step_of < steps
     step = step_of[keep].astype(np.int64)

@@ -44,12 +44,25 @@ def make_folder(out: str) -> None:
         raise SnnError(None, f"cannot create output folder {out}: {exc.strerror or exc}") from None
 
 
+def _refuse_special(path: str) -> None:
+    """An SnnError where ``path`` is a named pipe, a device or a socket (reading a named pipe
+    waits for a writer, for ever)."""
+    from snnc.argtypes import special_file
+
+    kind = special_file(path)
+    if kind:
+        raise SnnError(None, f"cannot read {path}: it is {kind}, not a regular file",
+                       "remove it, or choose another output folder")
+
+
 def generated_files(folder: str) -> set[str] | None:
     """The files an earlier ``snnc compile`` wrote into ``folder``, as its ``manifest.json`` lists
     them (the manifest itself included); None when the folder holds no manifest of one. Only plain
     names in the folder count (a name with a path in it is not a file snnc wrote)."""
+    path = os.path.join(folder, MANIFEST)
+    _refuse_special(path)
     try:
-        with open(os.path.join(folder, MANIFEST), encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
     except (OSError, ValueError):
         return None
@@ -72,8 +85,10 @@ KEPT_LIST = "snnc_kept_files.txt"
 def kept_files(folder: str) -> set[str] | None:
     """The files an earlier ``snnc report --keep`` wrote into ``folder`` (its
     :data:`KEPT_LIST`); None when the folder holds no such list."""
+    path = os.path.join(folder, KEPT_LIST)
+    _refuse_special(path)
     try:
-        with open(os.path.join(folder, KEPT_LIST), encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             names = f.read().splitlines()
     except (OSError, ValueError):
         return None

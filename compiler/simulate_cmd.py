@@ -313,7 +313,13 @@ def _data(args, graph, said: list):
             raise SnnError(None, f"input file '{path}' is an .npz archive; --input takes a .npy "
                                  "array of samples", f"use --dataset npz:{path} for an .npz data "
                                                      "set (docs/datasets.md)")
+        from snnc.npyfile import npy_file_problem
+
         try:
+            problem = npy_file_problem(path)
+            if problem:
+                raise SnnError(None, f"input file '{path}' cannot be read ({problem})",
+                               "save samples with numpy.save(path, array)")
             x = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as exc:
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -367,13 +373,16 @@ def _data(args, graph, said: list):
 
 
 def _simulate(backend, graph, weights, qmodel, x, seed, sample_ids):
-    """Run in chunks of CHUNK samples; merge predictions, readouts and statistics."""
+    """Run in chunks of at most CHUNK samples (fewer for a large model: memory.samples_per_chunk); merge predictions, readouts and statistics."""
     import numpy as np
 
+    from snnc.memory import samples_per_chunk
+
+    chunk = samples_per_chunk(graph, most=CHUNK)
     preds, outputs, stats = [], {}, {}
-    for lo in range(0, x.shape[0], CHUNK):
-        r = _run(backend, graph, weights, qmodel, x[lo:lo + CHUNK], seed,
-                 sample_ids[lo:lo + CHUNK], record=False)
+    for lo in range(0, x.shape[0], chunk):
+        r = _run(backend, graph, weights, qmodel, x[lo:lo + chunk], seed,
+                 sample_ids[lo:lo + chunk], record=False)
         preds.append(r.predictions)
         for name, ro in r.outputs.items():
             outputs.setdefault(name, {"readout": ro.readout, "value": []})["value"].append(ro.value)

@@ -176,8 +176,13 @@ def _check_out(out: str, files) -> None:
     if os.path.exists(out) and not os.path.isdir(out):
         raise SnnError(None, f"cannot create output folder {out}: it is a file")  # as compile
     make_folder(out)
+    from snnc.argtypes import special_file
+
     for path in files:
         if os.path.isdir(path):
             raise SnnError(None, f"cannot write {path}: it is a folder")
+        kind = special_file(path)       # a named pipe waited for a reader, for ever
+        if kind:
+            raise SnnError(None, f"cannot write {path}: it is {kind}, not a regular file")
     if not os.access(out, os.W_OK):
         raise SnnError(None, f"cannot write into output folder {out}")

@@ -323,6 +323,7 @@ _NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImpleme
 def read_npz(path: str, what: str, hint: str | None = None) -> dict:
     """All arrays of the ``.npz`` archive ``path`` (no pickles), or an SnnError naming the file."""
     from snnc.argtypes import special_file
+    from snnc.npyfile import npz_problem
 
     kind = special_file(path)
     if kind:                        # opening a named pipe waits for a writer, for ever
@@ -339,6 +340,10 @@ def read_npz(path: str, what: str, hint: str | None = None) -> dict:
     arrays: dict = {}
     key = None                                  # the entry being read when it failed
     try:
+        with open(path, "rb") as f:
+            problem = npz_problem(f)        # a header numpy would trust (373 GiB for 16 bytes)
+        if problem:
+            raise SnnError(None, f"{what} '{path}' is not a valid .npz archive ({problem})", hint)
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
             for key in npz.files:
                 arrays[key] = npz[key]

@@ -42,3 +42,19 @@ def no_hang(seconds: int = 20):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def npy_with_header(header: str, data: bytes = b"\0" * 16) -> bytes:
+    """A version 1.0 ``.npy`` file whose header dictionary is the text ``header`` (padded the way
+    numpy pads it) followed by ``data``: a header numpy would trust however wrong it is."""
+    text = header.encode("latin1")
+    text += b" " * (63 - (10 + len(text)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + data
+
+
+def npz_of(path: Path, members: dict) -> Path:
+    """An uncompressed zip archive at ``path`` holding ``members`` (name -> bytes) as they are."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return Path(path)

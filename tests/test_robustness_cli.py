@@ -213,3 +213,50 @@ def test_compile_json_notes_say_what_standard_error_says(tmp_path, model, target
     out = capsys.readouterr()
     assert json.loads(out.out)["notes"] == expected
     assert out.err.splitlines() == [f"note: {n}" for n in expected]
+
+
+@pytest.mark.parametrize("argv, name, message", [
+    (["compile", "{model}", "--target", "verilog", "-o", "{out}"], "manifest.json",
+     "cannot read {out}/manifest.json: it is a named pipe (FIFO), not a regular file"),
+    (["train", "{digits}", "--epochs", "1", "--out", "{out}"],
+     "train_log.jsonl",
+     "cannot write {out}/train_log.jsonl: it is a named pipe (FIFO), not a regular file"),
+    (["report", "{model}", "--fpga", "ice40-hx8k", "--keep", "{out}"], "snnc_kept_files.txt",
+     "cannot read {out}/snnc_kept_files.txt: it is a named pipe (FIFO), not a regular file"),
+])
+def test_a_named_pipe_in_the_output_folder_is_an_error(tmp_path, model, argv, name, message,
+                                                       capsys):
+    # the listing of an earlier run (compile's manifest, report --keep's list) and the training
+    # log were opened as they were: the command waited on the pipe for ever
+    out = tmp_path / "o"
+    out.mkdir()
+    os.mkfifo(out / name)
+    from snn_models import ROOT
+
+    argv = [a.format(model=model, out=out, digits=ROOT / "examples" / "digits.snn") for a in argv]
+    with no_hang():
+        code = main(argv)
+    assert code == 2
+    assert f"error: {message.format(out=out)}\n" in capsys.readouterr().err
+
+
+def test_a_training_log_on_a_full_disk_is_an_error(tmp_path):
+    # a log write that failed after the training was an internal error (exit 70)
+    import io
+
+    from snnc.backends.torch import train as training
+    from snnc.errors import SnnError
+
+    class FullDisk(io.StringIO):
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(SnnError) as e:
+        training._write_log(FullDisk(), "o/train_log.jsonl", "{}\n")
+    assert e.value.message == ("cannot write the training log o/train_log.jsonl: No space left "
+                               "on device")
+    (tmp_path / "dev").symlink_to("/dev/full")
+    with pytest.raises(SnnError) as e:
+        training._open_log(str(tmp_path / "dev"))
+    assert e.value.message == (f"cannot write the training log {tmp_path / 'dev'}: it is a "
+                               "character device, not a regular file")

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from snnc import ir
+from snnc.memory import check_simulation_fits
 from snnc.backends.golden import synapse
 from snnc.backends.golden.encoders import encode
 from snnc.backends.golden.result import LayerStats, SimResult, make_readout, predict, totals
@@ -147,6 +148,7 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
     data = batch_inputs(graph, x)
     batch = next(iter(data.values())).shape[0]
     sample_ids = sample_id_array(sample_ids, batch)
+    check_simulation_fits(graph, batch, record)     # numpy's MemoryError was an internal error
 
     values: dict[str, np.ndarray] = {}        # node -> [T, B, *shape] spikes (uint8) or values
     events: dict[str, np.ndarray] = {}        # graded layers -> their spikes (the values carry heights)

@@ -231,6 +231,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
             batch: int = 128) -> Efficiency:
     """Simulate ``x`` (labels ``y``) on the golden model of ``qmodel`` and count everything."""
     from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.memory import samples_per_chunk
 
     graph = qmodel.graph
     notes: list[str] = []
@@ -272,6 +273,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     decision, decided_ok, cycles = [], [], []
     layer_cycles: dict[str, int] = {}
     counted = [l.name for l in graph.layers if not isinstance(l, ir.Flatten)]
+    batch = samples_per_chunk(graph, record=True, most=batch)
     for start in range(0, len(x), batch):
         xb, yb = x[start:start + batch], y[start:start + batch]
         ids = np.arange(start, start + len(xb))

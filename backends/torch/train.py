@@ -256,6 +256,42 @@ class Progress:
         self.stream.flush()
 
 
+
+def _open_log(path: str):
+    """The training log, open for writing (a named pipe or a device is refused: opening one
+    waits for a reader, for ever)."""
+    from snnc.argtypes import special_file
+
+    kind = special_file(path)
+    if kind:
+        raise SnnError(None, f"cannot write the training log {path}: it is {kind}, not a "
+                             "regular file")
+    try:
+        return open(path, "w")
+    except OSError as exc:
+        raise SnnError(None, f"cannot write the training log {path}: "
+                             f"{exc.strerror or exc}") from None
+
+
+def _write_log(f, path: str, line: str) -> None:
+    """One epoch's line of the log, written through (a full disk is an SnnError, not an
+    internal error after the training)."""
+    try:
+        f.write(line)
+        f.flush()
+    except OSError as exc:
+        raise SnnError(None, f"cannot write the training log {path}: "
+                             f"{exc.strerror or exc}") from None
+
+
+def _close_log(f, path: str) -> None:
+    try:
+        f.close()
+    except OSError as exc:
+        raise SnnError(None, f"cannot write the training log {path}: "
+                             f"{exc.strerror or exc}") from None
+
+
 def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = None,
           log_path: str | None = None, progress: Progress | None = None) -> TrainResult:
     """Train ``graph`` on ``dataset`` (x_train, y_train, x_test, y_test)."""
@@ -289,7 +325,7 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
     progress = progress or Progress(enabled=False)
     if any(isinstance(getattr(l, "neuron", None), ir.ReLU) for l in graph.layers):
         progress.rate_name = "events/neuron/step"      # a ReLU layer's are non-zero values
-    log_file = open(log_path, "w") if log_path else None
+    log_file = _open_log(log_path) if log_path else None
     test_offset = 0  # test sample i has encoder id i, as in `snnc simulate --dataset`
     try:
         for epoch in range(1, cfg.epochs + 1):
@@ -341,11 +377,10 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
             result.history.append(log)
             progress.epoch(log, cfg.epochs)
             if log_file:
-                log_file.write(json.dumps(asdict(log)) + "\n")
-                log_file.flush()
+                _write_log(log_file, log_path, json.dumps(asdict(log)) + "\n")
     finally:
         if log_file:
-            log_file.close()
+            _close_log(log_file, log_path)
     trained = [p.detach() for p in model.parameters() if p.requires_grad]
     if all(torch.equal(a, b) for a, b in zip(initial, trained)):
         result.golden_notes.append(
@@ -370,13 +405,15 @@ def float_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: i
     """Test accuracy of the float reference model (float64, :func:`simulate_float`) with these
     weights: the float accuracy ``snnc simulate`` reports for them."""
     from snnc.backends.golden.float_sim import simulate_float
+    from snnc.memory import samples_per_chunk
 
     correct = 0
     x, y = dataset.x_test, dataset.y_test
-    for start in range(0, len(x), 256):
-        ids = np.arange(start, min(start + 256, len(x))) + offset
-        res = simulate_float(graph, weights, x[start:start + 256], seed=seed, sample_ids=ids)
-        correct += int((res.predictions == y[start:start + 256]).sum())
+    chunk = samples_per_chunk(graph)
+    for start in range(0, len(x), chunk):
+        ids = np.arange(start, min(start + chunk, len(x))) + offset
+        res = simulate_float(graph, weights, x[start:start + chunk], seed=seed, sample_ids=ids)
+        correct += int((res.predictions == y[start:start + chunk]).sum())
     return correct / max(1, len(x))
 
 
@@ -387,16 +424,18 @@ def golden_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: 
     clamped without saying so: an input beyond the default `inputs` format explains a golden
     accuracy far below the float one)."""
     from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.memory import samples_per_chunk
     from snnc.quantize import quantize
 
     q = quantize(graph, weights)
     correct = 0
     saturated: dict[tuple[str, str], int] = {}
     x, y = dataset.x_test, dataset.y_test
-    for start in range(0, len(x), 256):
-        ids = np.arange(start, min(start + 256, len(x))) + offset
-        res = simulate_golden(q, x[start:start + 256], seed=seed, sample_ids=ids)
-        correct += int((res.predictions == y[start:start + 256]).sum())
+    chunk = samples_per_chunk(graph)
+    for start in range(0, len(x), chunk):
+        ids = np.arange(start, min(start + chunk, len(x))) + offset
+        res = simulate_golden(q, x[start:start + chunk], seed=seed, sample_ids=ids)
+        correct += int((res.predictions == y[start:start + chunk]).sum())
         for name, st in res.stats.items():
             for state, count in st.saturation.items():
                 if count:
