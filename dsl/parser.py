@@ -167,6 +167,9 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         missing = _missing_name(source, exc, last, before)
         if missing is not None:
             return missing
+        unclosed = _unclosed_fixed(source, tok)
+        if unclosed is not None:
+            return unclosed
         if tok.type != "$END":
             guess = _dashed_value(source, tok, last) or _word_after_number(source, tok, last)
             if guess is not None:
@@ -181,6 +184,33 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
     stripped = source.text.rstrip()
     loc = loc_at_offset(source, len(stripped))
     return SnnError(loc, "unexpected end of file" + _expected(expected))
+
+
+# `fixed<` with no `>` after it on its line (code only: a comment ends the line)
+_FIXED_OPEN = re.compile(r"(?<![\w.])(u?fixed)[ \t]*<[^>\n#]*(?:#.*)?$")
+
+
+def _unclosed_fixed(source: SourceFile, tok: Token) -> SnnError | None:
+    """`fixed<8,` and `6>` on the next line (or a comment inside the brackets): a fixed-point
+    format is one token, on one line, so `fixed` was read as a name compared with 8 and the
+    error fell on the 6 (\"unexpected number 6\"). A `fixed<` left open on the line of the fault
+    or the line before it is blamed instead."""
+    line = tok.line if tok.type != "$END" else len(source.text.splitlines())
+    for n in (line, line - 1):
+        if n < 1:
+            continue
+        text = source.line_text(n)
+        if n == tok.line and tok.type != "$END":
+            text = text[: tok.column - 1]           # only what comes before the fault
+        m = _FIXED_OPEN.search(text)
+        if m is None or text[: m.start()].count('"') % 2:       # inside a string
+            continue
+        start = m.start(1) + 1
+        loc = Loc(source, n, start, n, start + len(m.group(1)) + 1)
+        return SnnError(loc, f"'{m.group(1)}<' is not closed on its line",
+                        f"a fixed-point format is written on one line, without comments: "
+                        f"{m.group(1)}<WIDTH,FRAC>")
+    return None
 
 
 def _last_tokens(exc: UnexpectedToken) -> tuple[Token | None, Token | None]:

@@ -593,6 +593,20 @@ CASES = [
        "did you mean 'count'?"),
       (7, 22, "invalid fixed-point format fixed<8,9>: fraction bits must be between 0 and 7 "
               "(one bit is the sign)")]),
+    # a format split over two lines, or a comment inside it: `fixed` had been read as a name
+    # compared with 8, and the error fell on the 6 ("unexpected number 6")
+    ("a fixed-point format split over two lines",
+     src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8,", "    6> }"),
+     [(6, 22, "'fixed<' is not closed on its line",
+       "a fixed-point format is written on one line, without comments: fixed<WIDTH,FRAC>")]),
+    ("a comment inside a fixed-point format",
+     src(*HEAD, LAYER, OUTPUT, "hardware { state = ufixed<16, # bits", "  8> }"),
+     [(6, 20, "'ufixed<' is not closed on its line",
+       "a fixed-point format is written on one line, without comments: ufixed<WIDTH,FRAC>")]),
+    ("a fixed-point format without its '>'",
+     src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8, 6 }"),
+     [(6, 22, "'fixed<' is not closed on its line",
+       "a fixed-point format is written on one line, without comments: fixed<WIDTH,FRAC>")]),
     ("several errors across blocks", src(MODEL, "time { dt = 0 ms; steps = 0 }",
                                          "input x[0] = rat", "layer l = dens(x, 4) with IF",
                                          OUTPUT),
