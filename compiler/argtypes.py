@@ -89,6 +89,19 @@ class SeedOption(argparse.Action):
         namespace.seed_given = True
 
 
+class AliasedChoice(argparse.Action):
+    """An option with two names (``--target`` / ``--backend``): the second one given with another
+    value than the first is an option error (the last one had won without a word)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = getattr(namespace, f"_{self.dest}_given", None)
+        if given is not None and given[1] != values:
+            raise argparse.ArgumentError(self, f"given twice with different values ({given[0]} "
+                                               f"{given[1]}, {option_string} {values})")
+        setattr(namespace, f"_{self.dest}_given", (option_string, values))
+        setattr(namespace, self.dest, values)
+
+
 def add_seed(p: argparse.ArgumentParser, help: str) -> None:
     """The ``--seed`` option of a command (0 to ``MAX_SEED``, default 0)."""
     p.add_argument("--seed", type=seed, default=0, metavar="S", action=SeedOption, help=help)

@@ -34,6 +34,7 @@ def register(sub) -> None:
                        description="Quantise a model and generate a hardware target.")
     p.add_argument("model", metavar="MODEL", type=argtypes.input_file, help=".snn model file")
     p.add_argument("--target", "--backend", dest="target", required=True, choices=TARGETS,
+                   action=argtypes.AliasedChoice,
                    help="what to generate (--backend: the same, the name snnc verify uses)")
     p.add_argument("--weights", metavar="W", type=argtypes.input_file,
                    help="weights file (.npz, docs/weights.md); random weights when left out")

@@ -38,6 +38,7 @@ def register(sub) -> None:
     argtypes.add_seed(p, "seed of the rate encoder (default 0, as snnc simulate)")
     p.add_argument("--waves", metavar="FILE.fst", help="write a waveform trace (Verilog only)")
     p.add_argument("--backend", "--target", dest="backend", choices=("verilog", "hls"),
+                   action=argtypes.AliasedChoice,
                    default="verilog", help="the hardware to verify (default verilog; --target: "
                                            "the same, the name snnc compile uses)")
     p.add_argument("--lanes", type=argtypes.lanes, metavar="P",

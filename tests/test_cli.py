@@ -567,3 +567,28 @@ def test_compile_and_verify_take_both_target_and_backend(tmp_path, monkeypatch, 
     (tmp_path / "m.snn").write_text("model m\n")
     (tmp_path / "w.npz").write_bytes(b"")
     assert getattr(build_parser().parse_args(argv), dest) == value
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["compile", "m.snn", "--target", "verilog", "--backend", "hls", "-o", "o"],
+     "snnc compile: error: argument --target/--backend: given twice with different values "
+     "(--target verilog, --backend hls)"),
+    (["verify", "m.snn", "--weights", "w.npz", "--backend", "hls", "--target", "verilog"],
+     "snnc verify: error: argument --backend/--target: given twice with different values "
+     "(--backend hls, --target verilog)"),
+])
+def test_target_and_backend_given_with_different_values_is_an_option_error(
+        tmp_path, monkeypatch, capsys, argv, said):
+    # the last one had won without a word
+    from snnc.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.snn").write_text("model m\n")
+    (tmp_path / "w.npz").write_bytes(b"")
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == said
+    same = [a if a != "hls" else "verilog" for a in argv]       # the same value twice is fine
+    assert build_parser().parse_args(same).__dict__[argv[0] == "compile" and "target"
+                                                     or "backend"] == "verilog"
