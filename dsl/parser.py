@@ -579,11 +579,18 @@ class _ToAst:
 
     def _finite(self, value: float, tok: Token, factor: float = 1.0) -> float:
         """A number beyond float's range (also once multiplied by its unit's ``factor``) is an
-        error (collected: the file's other errors are still checked) and reads as 1 meanwhile."""
-        if math.isfinite(value * factor):
-            return value
-        self.errors.append(SnnError(self._tl(tok), f"number {tok} is out of range"))
-        return 1.0
+        error (collected: the file's other errors are still checked) and reads as 1 meanwhile.
+        So is a non-zero number too small for a float: `1e-400` read as 0 was reported as "must
+        be positive, got 0"."""
+        if not math.isfinite(value * factor):
+            self.errors.append(SnnError(self._tl(tok), f"number {tok} is out of range"))
+            return 1.0
+        mantissa = re.split(r"[eE]", str(tok), maxsplit=1)[0]
+        if value * factor == 0 and re.search(r"[1-9]", mantissa):
+            self.errors.append(SnnError(self._tl(tok), f"number {tok} is out of range (too small: "
+                                                       "a 64-bit float reads it as 0)"))
+            return 1.0
+        return value
 
     def name(self, meta, c):
         return ast.Name(self._tl(c[0]), str(c[0]))

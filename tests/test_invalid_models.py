@@ -593,6 +593,12 @@ CASES = [
        "did you mean 'count'?"),
       (7, 22, "invalid fixed-point format fixed<8,9>: fraction bits must be between 0 and 7 "
               "(one bit is the sign)")]),
+    # a non-zero literal below the smallest float: reported as "must be positive, got 0"
+    ("a number too small for a float",
+     src(MODEL, TIME, "input x[4] = rate(gain = 1e-400)",
+         "layer l = dense(x, 4) with LIF(tau_mem = 1e-320 us)", OUTPUT),
+     [(3, 26, "number 1e-400 is out of range (too small: a 64-bit float reads it as 0)"),
+      (4, 42, "number 1e-320 us is out of range (too small: a 64-bit float reads it as 0)")]),
     # a format split over two lines, or a comment inside it: `fixed` had been read as a name
     # compared with 8, and the error fell on the 6 ("unexpected number 6")
     ("a fixed-point format split over two lines",
