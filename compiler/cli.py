@@ -57,8 +57,21 @@ def cmd_check(args) -> int:
     return status
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose option errors are also printed as JSON on standard output when
+    the command line asks for ``--json`` (scripts got nothing to parse for a bad option)."""
+
+    json_errors = False         # set by main() for one parse
+
+    def error(self, message):
+        if _Parser.json_errors:
+            err = SnnError(None, message, f"see {self.prog} --help")
+            print(json.dumps({"ok": False, "errors": [err.to_json()]}, indent=2))
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="snnc", description="snnc: compile spiking neural network models (.snn) to PyTorch, a "
                                  "fixed-point golden model, Verilog and HLS C++.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -98,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    _Parser.json_errors = "--json" in words[: words.index("--")] if "--" in words else \
+        "--json" in words
+    try:
+        args = parser.parse_args(argv)
+    finally:
+        _Parser.json_errors = False
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning

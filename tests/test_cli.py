@@ -592,3 +592,24 @@ def test_target_and_backend_given_with_different_values_is_an_option_error(
     same = [a if a != "hls" else "verilog" for a in argv]       # the same value twice is fine
     assert build_parser().parse_args(same).__dict__[argv[0] == "compile" and "target"
                                                      or "backend"] == "verilog"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["simulate", "examples/digits.snn", "--json", "--samples", "0"],
+     "argument --samples: expected a positive integer, got 0"),
+    (["compile", "examples/digits.snn", "--target", "vhdl", "--json", "-o", "o"],
+     "argument --target/--backend: invalid choice: 'vhdl' (choose from 'verilog', 'hls')"),
+])
+def test_an_option_error_is_json_too_when_json_is_asked_for(capsys, argv, message):
+    # scripts that parse --json output got nothing on standard output for a bad option
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"ok": False, "errors": [{
+        "severity": "error", "message": message, "hint": f"see snnc {argv[0]} --help",
+        "file": None, "line": None, "col": None, "end_line": None, "end_col": None}]}
+    assert err.splitlines()[-1] == f"snnc {argv[0]}: error: {message}"
+    with pytest.raises(SystemExit):                     # without --json: standard error only
+        main([a for a in argv if a != "--json"])
+    assert capsys.readouterr().out == ""
