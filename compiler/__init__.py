@@ -20,4 +20,21 @@ def loads(text, path="<input>", weights=None):
     return _loads(text, path, weights)
 
 
-__all__ = ["load", "loads"]
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml), or "unknown" for a source tree
+    that was not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("snnc")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def __getattr__(name):
+    if name == "__version__":       # looked up when asked: importing snnc stays light
+        return _version()
+    raise AttributeError(f"module 'snnc' has no attribute {name!r}")
+
+
+__all__ = ["load", "loads", "__version__"]

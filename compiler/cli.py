@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="snnc", description="snnc: compile spiking neural network models (.snn) to PyTorch, a "
                                  "fixed-point golden model, Verilog and HLS C++.")
+    from snnc import __version__
+
+    parser.add_argument("--version", action="version", version=f"snnc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

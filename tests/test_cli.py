@@ -613,3 +613,18 @@ def test_an_option_error_is_json_too_when_json_is_asked_for(capsys, argv, messag
     with pytest.raises(SystemExit):                     # without --json: standard error only
         main([a for a in argv if a != "--json"])
     assert capsys.readouterr().out == ""
+
+
+def test_version(capsys):
+    import snnc
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"snnc {snnc.__version__}\n"
+    import tomllib
+
+    from snn_models import ROOT
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        assert snnc.__version__ == tomllib.load(f)["project"]["version"]
