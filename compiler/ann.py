@@ -74,7 +74,14 @@ class Ann:
 
 
 def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
-    """The ANN a ``.snn`` model of ReLU layers describes; located errors for what is not one."""
+    """The ANN a ``.snn`` model of ReLU layers describes; located errors for what is not one.
+    ``graph``: a typed graph or a model from :func:`snnc.load`; ``weights`` are checked as
+    :func:`snnc.weights.check_weights` checks them (a missing tensor was a KeyError, NaN and
+    wrongly shaped weights were converted without a word)."""
+    graph = getattr(graph, "graph", graph)      # a CompiledModel: no attribute 'inputs'
+    if not isinstance(graph, ir.Graph):
+        raise TypeError(f"ann_from_graph takes a model's graph (or a model from snnc.load), "
+                        f"not {type(graph).__name__}")
     errors: list[SnnError] = []
     if len(graph.inputs) != 1:
         raise SnnError(graph.inputs[1].loc if len(graph.inputs) > 1 else None,
@@ -113,18 +120,14 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
         if layer.delay:
             errors.append(SnnError(layer.loc, f"layer '{layer.name}' has a delay; an ANN has none"))
             continue
-        given = weights.get(layer.name, {})
-        w = np.asarray(given["weight"], dtype=np.float64)
-        b = np.asarray(given["bias"], dtype=np.float64) if layer.bias else None
-        if isinstance(layer, ir.Dense):
-            layers.append(AnnLayer(layer.name, "dense", w, b, units=layer.units,
-                                   lanes=layer.lanes))
-        else:
-            layers.append(AnnLayer(layer.name, "conv2d", w, b, units=layer.channels,
-                                   kernel=tuple(layer.kernel), stride=tuple(layer.stride),
-                                   padding=tuple(layer.padding)))
+        layers.append(layer)                    # made an AnnLayer once the weights are checked
     if errors:
         raise SnnErrors(errors) if len(errors) > 1 else errors[0]
+    from snnc.weights import check_weights
+
+    weights = check_weights(graph, weights)
+    layers = [_ann_layer(layer, weights) if not isinstance(layer, AnnLayer) else layer
+              for layer in layers]
     if not layers or layers[-1].name != last:
         raise SnnError(graph.outputs[0].loc, "the output must read the ANN's last layer")
     layers[-1].relu = False
@@ -141,6 +144,17 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
     dataset = graph.train.dataset if graph.train is not None else None
     return Ann(graph.name, inp.name, tuple(inp.shape), float(inp.encoding.scale), layers, dataset)
 
+
+
+def _ann_layer(layer, weights: dict) -> AnnLayer:
+    """The :class:`AnnLayer` of a dense or conv2d ReLU layer, with its checked weights."""
+    given = weights[layer.name]
+    w = np.asarray(given["weight"], dtype=np.float64)
+    b = np.asarray(given["bias"], dtype=np.float64) if layer.bias else None
+    if isinstance(layer, ir.Dense):
+        return AnnLayer(layer.name, "dense", w, b, units=layer.units, lanes=layer.lanes)
+    return AnnLayer(layer.name, "conv2d", w, b, units=layer.channels, kernel=tuple(layer.kernel),
+                    stride=tuple(layer.stride), padding=tuple(layer.padding))
 
 
 def _state_tensor(value, key: str, path: str) -> np.ndarray:

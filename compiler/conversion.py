@@ -305,6 +305,7 @@ def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
     """Convert ``ann``; ``x_data`` (training samples) sets the formats (ASN) or the normalisation
     (IF, required there)."""
     check_options(opts)
+    x_data, y_data = _checked_data(ann, x_data, y_data)
     acts = ann.forward(x_data) if x_data is not None and len(x_data) else None
     if opts.to == "asn":
         return _to_asn(ann, opts, acts, x_data, y_data)
@@ -312,6 +313,37 @@ def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
         raise SnnError(None, "--to if-rate needs a data set for the weight normalisation",
                        "pass --dataset digits (or the ANN's training data)")
     return _to_if(ann, opts, acts, x_data)
+
+
+def _checked_data(ann: Ann, x_data, y_data):
+    """``x_data`` (samples that fit the ANN's input, finite) and ``y_data`` (one integer label
+    per sample) as arrays, or a clear error (a numpy reshape or broadcast error before)."""
+    import math
+
+    if x_data is None:
+        if y_data is not None:
+            raise ValueError("labels (y_data) were given without samples (x_data)")
+        return None, None
+    x = np.asarray(x_data)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"x_data must be an array of numbers, not {x.dtype}")
+    size = math.prod(ann.input_shape)
+    if x.ndim < 1 or math.prod(x.shape[1:]) != size:
+        want = f"[N, {size}]" + (f" or [N, {', '.join(map(str, ann.input_shape))}]"
+                                 if len(ann.input_shape) > 1 else "")
+        raise ValueError(f"x_data of shape {list(x.shape)} does not fit the ANN's input "
+                         f"{list(ann.input_shape)}: expected {want}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError("x_data holds values that are not finite numbers (nan or inf)")
+    if y_data is None:
+        return x, None
+    y = np.asarray(y_data)
+    if y.shape != (len(x),):
+        raise ValueError(f"y_data must hold one label per sample, shape [{len(x)}], not "
+                         f"{list(y.shape)}")
+    if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+        raise ValueError(f"y_data must be integer labels, not {y.dtype} values")
+    return x, y.astype(np.int64)
 
 
 def _to_asn(ann: Ann, opts: Options, acts, x_data=None, y_data=None) -> Converted:

@@ -249,8 +249,10 @@ def _shape(shape) -> str:
     return "[" + ", ".join(str(int(d)) for d in shape) + "]"
 
 
-def fit_input(x, graph: ir.Graph, what: str) -> np.ndarray:
-    """Samples ``x`` (``[N, ...]``) reshaped to fit ``graph``'s input, as float32.
+def fit_input(x, graph: ir.Graph, what: str, keep_float64: bool = False) -> np.ndarray:
+    """Samples ``x`` (``[N, ...]``) reshaped to fit ``graph``'s input, as float32 (float64
+    samples stay float64 with ``keep_float64``: ``snnc simulate --input`` gives the simulators
+    what the Python API would).
 
     A sample fits when it has the input's size (``[64]`` fits an input ``[1, 8, 8]``: it is
     reshaped row-major) or, for ``delta`` and ``direct`` inputs, when it is a sequence of at least
@@ -267,16 +269,17 @@ def fit_input(x, graph: ir.Graph, what: str) -> np.ndarray:
     if x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
         raise SnnError(None, f"{what}: the samples hold non-finite values (nan or inf)")
     big = float(np.abs(x).max()) if x.size and x.dtype.kind in "fiu" else 0.0
-    if big > float(np.finfo(np.float32).max):          # the samples are float32 from here on
+    dtype = np.float64 if keep_float64 and x.dtype == np.float64 else np.float32
+    if dtype == np.float32 and big > float(np.finfo(np.float32).max):   # float32 from here on
         raise SnnError(None, f"{what}: the samples reach {big:g}, beyond float32's range "
                              f"({np.finfo(np.float32).max:g})")
     n, sample = x.shape[0], tuple(x.shape[1:])
     size = _size(shape)
     enc = type(inp.encoding).__name__.lower()
     if sample == shape:
-        return np.ascontiguousarray(x, dtype=np.float32)
+        return np.ascontiguousarray(x, dtype=dtype)
     if _size(sample) == size:
-        return np.ascontiguousarray(x.reshape(n, *shape), dtype=np.float32)
+        return np.ascontiguousarray(x.reshape(n, *shape), dtype=dtype)
     if takes_sequences(inp) and size and _size(sample) % size == 0:
         length = _size(sample) // size
         if sample in ((length, *shape), (length * size,), (length, size)):
@@ -285,7 +288,7 @@ def fit_input(x, graph: ir.Graph, what: str) -> np.ndarray:
                                         f"{_shape(shape)}, but model '{graph.name}' runs {steps} "
                                         "steps", f"set `steps = {length}` in the time block, or "
                                                  "use longer sequences")
-            return np.ascontiguousarray(x.reshape(n, length, *shape), dtype=np.float32)
+            return np.ascontiguousarray(x.reshape(n, length, *shape), dtype=dtype)
     if takes_sequences(inp):
         want = f"{_shape(shape)} or a sequence [L, {_shape(shape)[1:-1]}] with L >= {steps}"
     else:

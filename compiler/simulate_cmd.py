@@ -343,7 +343,7 @@ def _data(args, graph, said: list):
         if (args.stream and x.ndim == len(inp.shape) + 2    # sequences, whatever their length
                 and int(np.prod(x.shape[2:])) == int(np.prod(inp.shape))):
             raise _stream_of_sequences(inp, f"'{path}'", x.shape[1:])
-        x = fit_input(x, graph, f"input file '{path}'")[: args.samples]
+        x = fit_input(x, graph, f"input file '{path}'", keep_float64=True)[: args.samples]
         if not args.stream:                 # --stream refuses sequences: no note first
             say(data_notes(x, graph, f"input file '{path}'"))
         info = {"source": "input", "name": path, "split": None,

@@ -109,7 +109,12 @@ def random_weights(graph: ir.Graph, seed: int = 0, scale: float = DEFAULT_SCALE)
     from snnc.backends.golden.encoders import seed_int
 
     seed = seed_int(seed)
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+    import numbers
+
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
+        raise TypeError(f"scale must be a real number, not {type(scale).__name__}")
+    scale = float(scale)                    # a numpy float too
+    if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, not {scale!r}")
     cap = weight_format(graph).max_value
     out: dict = {}
@@ -158,7 +163,7 @@ def save_weights(path, graph: ir.Graph, weights: dict, notes: str | None = None)
     graph = _graph(graph, "save_weights")
     if notes is not None and not isinstance(notes, str):       # 3 was written as "3"
         raise TypeError(f"notes must be a str or None, not {type(notes).__name__}")
-    path = os.fspath(path)
+    path = os.fsdecode(path)                 # bytes too (the temporary file was "b'w.npz'.tmp")
     if os.path.isdir(path):
         raise SnnError(None, f"cannot write weights file '{path}': it is a directory")
     arrays = _flat_arrays(weights)
@@ -264,7 +269,7 @@ def load_weights(path, graph: ir.Graph) -> LoadedWeights:
     cannot be used.
     """
     graph = _graph(graph, "load_weights")
-    path = os.fspath(path)
+    path = os.fsdecode(path)
     if not os.path.exists(path):
         raise SnnError(None, f"weights file '{path}' does not exist",
                        "write one with `snnc train` or snnc.weights.save_weights (`snnc "

@@ -95,6 +95,9 @@ class SimResult:
             raise ValueError("delivered() needs the recorded events: simulate with record=True")
         if self.payloads is not None and name in self.payloads:
             return self.payloads[name]
+        if name not in self.spikes:             # was a bare KeyError
+            raise KeyError(f"no node '{name}' in the result (its nodes: "
+                           f"{', '.join(self.spikes)})")
         return self.spikes[name]
 
 

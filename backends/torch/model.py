@@ -13,6 +13,7 @@ is the golden model's integer arithmetic, bit for bit, with straight-through gra
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +45,16 @@ def first_spike_time(spikes: torch.Tensor) -> torch.Tensor:
     return (first * steps).sum(0) + T * silent[-1]
 
 
+#: Float types too narrow for a readout: bfloat16 counts 256 + 1 as 256, float16 stops at 2048.
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _wide(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 where its type is a 16-bit float (readouts are sums over the steps and
+    step indices: a bfloat16 module's spike count of 257 was 256, and predictions flipped)."""
+    return t.float() if t.dtype in _HALF else t
+
+
 def _first_of_best(primary: torch.Tensor, secondary: torch.Tensor | None = None) -> torch.Tensor:
     """Per row, the lowest index maximising ``primary``, ties broken by the largest ``secondary``."""
     primary = primary.detach()
@@ -71,25 +82,26 @@ class Readout:
         self.spikes = spikes.reshape(T, B, -1)
         self.membranes = membrane.reshape(T, B, -1)
         self._cache: dict = {}
-        if count is not None:         # counted by the layer (the neuron loop): equal to the sum
+        if count is not None and count.dtype not in _HALF:
+            # counted by the layer (the neuron loop): equal to the sum
             self._cache["count"] = count.reshape(B, -1)
 
     @property
     def count(self) -> torch.Tensor:
         if "count" not in self._cache:
-            self._cache["count"] = self.spikes.sum(0)
+            self._cache["count"] = _wide(self.spikes).sum(0)
         return self._cache["count"]
 
     @property
     def membrane(self) -> torch.Tensor:
         if "membrane" not in self._cache:
-            self._cache["membrane"] = self.membranes.sum(0)
+            self._cache["membrane"] = _wide(self.membranes).sum(0)
         return self._cache["membrane"]
 
     @property
     def first_spike(self) -> torch.Tensor:
         if "first_spike" not in self._cache:
-            self._cache["first_spike"] = first_spike_time(self.spikes)
+            self._cache["first_spike"] = first_spike_time(_wide(self.spikes))
         return self._cache["first_spike"]
 
     @property
@@ -208,7 +220,8 @@ class SNN(nn.Module):
         default = resolve(surrogate if surrogate is not None else
                           (train.surrogate if train is not None else None))
         tbptt = tbptt if tbptt is not None else (train.tbptt if train is not None else 0)
-        if isinstance(tbptt, bool) or int(tbptt) != tbptt or tbptt < 0:
+        if (isinstance(tbptt, bool) or not isinstance(tbptt, (int, float, np.integer, np.floating))
+                or not math.isfinite(tbptt) or int(tbptt) != tbptt or tbptt < 0):
             raise ValueError(f"tbptt must be a whole number of steps, 0 or more, not {tbptt!r}")
         self.tbptt = int(tbptt)
         self.layers = nn.ModuleDict()
@@ -307,8 +320,21 @@ class SNN(nn.Module):
                     raise ValueError(f"weights '{layer.name}/{tensor}' are computed by a "
                                      "parametrization or pruning hook, not held in a parameter: "
                                      "load the weights before adding it (or remove it first)")
+                cast = value.to(p.dtype)
+                if p.dtype.is_floating_point and not bool(torch.isfinite(cast).all()):
+                    # finite as given (checked), beyond the parameters' float type: 1e39 became
+                    # inf in a float32 module, and the membranes NaN, without a word
+                    from snnc.errors import SnnError
+
+                    big = float(value.abs().max())
+                    kind = str(p.dtype).replace("torch.", "")
+                    raise SnnError(layer.loc, f"weights '{layer.name}/{tensor}' hold {big:g}, "
+                                              f"beyond the range of the module's {kind} "
+                                              f"parameters (largest {torch.finfo(p.dtype).max:g})",
+                                   "scale the weights down, or use a float64 module "
+                                   "(module.double() before loading them)")
                 with torch.no_grad():
-                    p.copy_(value.to(p.dtype))
+                    p.copy_(cast)
                 mod.keep_exact(tensor, value)    # QAT quantises the value given
 
     def export_weights(self) -> dict:
