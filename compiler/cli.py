@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _EXTRA_COMMANDS:
         register(sub)
+    parser.commands = sub.choices       # name -> the command's parser
     return parser
 
 
@@ -118,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     _Parser.json_errors = "--json" in words[: words.index("--")] if "--" in words else \
         "--json" in words
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:       # said by the command's parser (its usage and --help), not the top one's
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     finally:
         _Parser.json_errors = False
     try:

@@ -64,7 +64,7 @@ def cmd_train(args) -> int:
     summary_path = os.path.join(args.out, SUMMARY_FILE)
     # first: a run that fails, at whatever step (the model, the data set, the training), leaves no
     # older results (they were removed only after the data set loaded)
-    _remove_stale((weights_path, summary_path))
+    _remove_stale((weights_path, summary_path, log_path))
     loaded = load(args.model)
     graph = loaded.graph
     overridden = args.loss is not None and graph.train is not None and args.loss != graph.train.loss
@@ -156,7 +156,8 @@ def _learning_rate(text: str) -> float:
 
 
 def _remove_stale(files) -> None:
-    """Remove a previous run's ``files`` (weights, summary) from the output folder, if there."""
+    """Remove a previous run's ``files`` (weights, summary, log) from the output folder, if
+    there."""
     from snnc.errors import SnnError
 
     for path in files:

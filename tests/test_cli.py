@@ -628,3 +628,14 @@ def test_version(capsys):
 
     with open(ROOT / "pyproject.toml", "rb") as f:
         assert snnc.__version__ == tomllib.load(f)["project"]["version"]
+
+
+def test_an_unknown_option_is_said_by_the_commands_parser(capsys):
+    # the top-level parser said it ("usage: snnc [-h] COMMAND ..."; the JSON hint "see snnc --help")
+    with pytest.raises(SystemExit) as info:
+        main(["check", "examples/digits.snn", "--bogus", "--json"])
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.splitlines()[0].startswith("usage: snnc check ")
+    assert err.splitlines()[-1] == "snnc check: error: unrecognized arguments: --bogus"
+    assert json.loads(out)["errors"][0]["hint"] == "see snnc check --help"

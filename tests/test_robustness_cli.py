@@ -260,3 +260,16 @@ def test_a_training_log_on_a_full_disk_is_an_error(tmp_path):
         training._open_log(str(tmp_path / "dev"))
     assert e.value.message == (f"cannot write the training log {tmp_path / 'dev'}: it is a "
                                "character device, not a regular file")
+
+
+def test_a_failed_train_leaves_no_earlier_results(tmp_path, capsys):
+    # the previous run's weights and summary were removed, its training log was left behind
+    out = tmp_path / "t"
+    out.mkdir()
+    for name in ("weights.npz", "summary.json", "train_log.jsonl"):
+        (out / name).write_text("old")
+    from snn_models import ROOT
+
+    assert main(["train", str(ROOT / "examples" / "digits.snn"), "--dataset",
+                 f"npz:{tmp_path / 'none.npz'}", "--out", str(out)]) == 2
+    assert os.listdir(out) == []
