@@ -145,3 +145,13 @@ def test_delivered_names_the_nodes(digits):
     with pytest.raises(KeyError) as e:
         res.delivered("nope")
     assert e.value.args[0] == "no node 'nope' in the result (its nodes: pixels, hidden, out)"
+
+
+def test_the_module_takes_a_list_of_steps_and_a_sparse_tensor(digits):
+    # a list of per-step tensors was "must be a tensor ... not list"; a sparse tensor failed in
+    # torch ("Could not run 'aten::as_strided' ... SparseCPU")
+    net = digits.to_torch(digits.random_weights(0))
+    xe = net.encode(np.random.default_rng(0).random((3, 64)))
+    want = net(xe).readout
+    assert torch.equal(net(list(xe)).readout, want)
+    assert torch.equal(net(xe.to_sparse()).readout, want)

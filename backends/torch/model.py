@@ -430,8 +430,15 @@ class SNN(nn.Module):
         dtype = self._dtype
         batch = None
         for inp in g.inputs:
+            given = data[inp.name]
             try:
-                v = torch.as_tensor(data[inp.name])
+                if (isinstance(given, (list, tuple)) and given
+                        and all(isinstance(t, torch.Tensor) for t in given)):
+                    v = torch.stack(list(given))      # one tensor per step, as simulate takes
+                else:
+                    v = torch.as_tensor(given)
+                if v.layout != torch.strided:           # sparse: failed deep in a reshape
+                    v = v.to_dense()
             except (TypeError, ValueError, RuntimeError):
                 raise TypeError(f"input '{inp.name}' must be a tensor or an array of numbers, not "
                                 f"{type(data[inp.name]).__name__}") from None
