@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from snnc import argtypes
+from snnc import argtypes, ir
 from snnc.catalog import LOSSES, OPTIMIZERS
 from snnc.argtypes import nonnegative_float, nonnegative_int, positive_float, positive_int
 from snnc.outdir import make_folder
@@ -130,6 +130,10 @@ def cmd_train(args) -> int:
               + (f", QAT {100 * result.qat_accuracy:.2f}%" if result.qat_accuracy is not None else "")
               + f" on {len(dataset.x_test)} test samples")
         print(f"weights: {weights_path}\nlog: {log_path}")
+        if cfg.seed and any(isinstance(i.encoding, ir.Rate) for i in graph.inputs):
+            # simulate's --seed defaults to 0, not to the train block's seed
+            print(f"the test split's rate-coded spikes were drawn with seed {cfg.seed}: "
+                  f"snnc simulate --seed {cfg.seed} reproduces these accuracies")
     return 0
 
 

@@ -424,3 +424,19 @@ def test_a_tbptt_window_of_the_steps_or_more_is_a_warning(capsys, tmp_path, monk
     code = main(["train", str(model), "--tbptt", "5", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "warning" not in err, err      # the block's window is not the one used
+
+
+def test_train_says_which_seed_reproduces_its_accuracies(tmp_path, capsys):
+    # simulate's --seed defaults to 0, not to the seed train drew the test split's spikes with
+    from snnc.cli import main
+
+    model = tmp_path / "m.snn"
+    model.write_text("model m\ntime { dt = 1 ms; steps = 4 }\ninput x[64] = rate\n"
+                     "layer o = dense(x, 10) with LIF(tau_mem = 10 ms)\noutput o = count\n"
+                     "train { dataset = digits; epochs = 1; seed = 7 }\n")
+    assert main(["train", str(model), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    said = ("the test split's rate-coded spikes were drawn with seed 7: snnc simulate --seed 7 "
+            "reproduces these accuracies")
+    assert capsys.readouterr().out.splitlines()[-1] == said
+    assert main(["train", str(model), "--out", str(tmp_path / "o"), "--quiet", "--seed", "0"]) == 0
+    assert "drawn with seed" not in capsys.readouterr().out
