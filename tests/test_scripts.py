@@ -37,3 +37,21 @@ def test_out_refuses_a_file_and_no_write(tmp_path, script, stem):
     assert r.returncode == 2 and f"argument --out: '{f}' is a file, not a folder" in r.stderr, r.stderr
     r = run(script, "--out", str(tmp_path / "d"), "--no-write")
     assert r.returncode == 2 and "--out and --no-write: --no-write writes nothing" in r.stderr, r.stderr
+
+
+def bench(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "bench" / script), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_the_quick_benchmarks_still_run():
+    """The benchmarks are run by hand (their figures are in docs/performance.md), not by the
+    suite; the two quick ones run here at a tiny size so that a change that breaks them shows."""
+    r = bench("check_speed.py", "--lines", "60", "--runs", "1")
+    assert r.returncode == 0, r.stderr
+    assert "ratio to the 1 s target:" in r.stdout and "snnc check (in process" in r.stdout
+    r = bench("sim_throughput.py", "--batch", "4", "--steps", "3", "--repeats", "1")
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if "samples/s" in l]
+    assert [l.split()[0] for l in lines] == ["digits", "mnist"], r.stdout
+    assert all("golden/float" in l for l in lines)
