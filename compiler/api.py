@@ -60,11 +60,12 @@ class CompiledModel:
         return self.graph.name
 
     # ------------------------------------------------------------------ weights
-    def random_weights(self, seed: int = 0) -> dict:
-        """Random float32 weights for every trainable tensor (:func:`snnc.weights.random_weights`)."""
-        from snnc.weights import random_weights
+    def random_weights(self, seed: int = 0, scale: float | None = None) -> dict:
+        """Random float32 weights for every trainable tensor (:func:`snnc.weights.random_weights`;
+        ``scale``: its bound's scale, default ``snnc.weights.DEFAULT_SCALE``)."""
+        from snnc.weights import DEFAULT_SCALE, random_weights
 
-        return random_weights(self.graph, seed)
+        return random_weights(self.graph, seed, DEFAULT_SCALE if scale is None else scale)
 
     def load_weights(self, path) -> dict:
         """Read and check a weights file (``.npz``) for this model; also sets ``self.weights``."""

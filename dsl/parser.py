@@ -153,6 +153,12 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
         word = re.match(r"[^\W\d]\w*", source.line_text(loc.line)[loc.col - 1:])
         if word is not None and _number_before(source, loc.line, loc.col) is not None:
             return _unknown_unit(source, loc.line, loc.col, word.group(0))  # `10 µs`: the µ
+        if not ch.isascii() and ch.isalpha():
+            # `layer héllo`: "unexpected character 'é', expected '='" read as `h` and junk
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            return SnnError(loc, f"unexpected character '{shown}' ({name})",
+                            "names are written with the ASCII letters a-z and A-Z, the digits "
+                            "0-9 and '_'")
         if not ch.isascii() and (ch.isspace() or ch.isdigit()):
             # a no-break space or an Arabic-Indic digit looks right and is not: say what it is
             name = unicodedata.name(ch, f"U+{ord(ch):04X}")

@@ -155,3 +155,14 @@ def test_the_module_takes_a_list_of_steps_and_a_sparse_tensor(digits):
     want = net(xe).readout
     assert torch.equal(net(list(xe)).readout, want)
     assert torch.equal(net(xe.to_sparse()).readout, want)
+
+
+def test_compiled_model_random_weights_takes_a_scale(digits):
+    # the module function took a scale, the model's method did not (TypeError)
+    from snnc.weights import DEFAULT_SCALE
+
+    a = digits.random_weights(1, 8.0)
+    np.testing.assert_array_equal(a["out"]["weight"],
+                                  random_weights(digits.graph, 1, 8.0)["out"]["weight"])
+    np.testing.assert_array_equal(digits.random_weights(1)["out"]["weight"],
+                                  random_weights(digits.graph, 1, DEFAULT_SCALE)["out"]["weight"])

@@ -593,6 +593,11 @@ CASES = [
        "did you mean 'count'?"),
       (7, 22, "invalid fixed-point format fixed<8,9>: fraction bits must be between 0 and 7 "
               "(one bit is the sign)")]),
+    # `layer héllo` was "unexpected character 'é', expected '='": as if the name were `h`
+    ("a non-ASCII letter in a name",
+     src(*HEAD, "layer h\u00e9llo = dense(x, 4) with IF", OUTPUT),
+     [(4, 8, "unexpected character '\u00e9' (LATIN SMALL LETTER E WITH ACUTE)",
+       "names are written with the ASCII letters a-z and A-Z, the digits 0-9 and '_'")]),
     # a non-zero literal below the smallest float: reported as "must be positive, got 0"
     ("a number too small for a float",
      src(MODEL, TIME, "input x[4] = rate(gain = 1e-400)",

@@ -297,7 +297,9 @@ def test_unsupported_constructs_are_located_errors():
     (err,) = _errors(text)
     assert (err.loc.line, err.loc.col) == (17, 1)
     assert err.message == ("neuron 'Mine' with 6 states in layer 'o' is not supported by the "
-                           "Verilog backend yet") and err.hint
+                           "Verilog backend yet")
+    assert err.hint == ("the layer core counts the clamps of at most 5 values per neuron: 5 "
+                        "states, or 4 states and the height of a graded neuron")
 
     text = HEAD + ("input x[4] = rate(gain = 1.0)\n"
                    "layer a = dense(x, 3) with LIF(tau_mem = 10 ms)\n"

@@ -335,8 +335,9 @@ def lower_program(program: I.IntProgram, *, u_w: int, u_frac: int, acc_w: int, a
     if len(keys) > len(SAT_PORTS):
         raise UserLoweringError(
             f"neuron '{program.name}' with {ns} states" + (" and graded events" if graded else ""),
-            f"the layer core counts the clamps of at most {len(SAT_PORTS)} values per neuron "
-            f"({len(SAT_PORTS) - 1} states and the height of a graded neuron)")
+            f"the layer core counts the clamps of at most {len(SAT_PORTS)} values per neuron: "
+            f"{len(SAT_PORTS)} states, or {len(SAT_PORTS) - 1} states and the height of a graded "
+            "neuron")
     lo, hi = -(1 << (u_w - 1)), (1 << (u_w - 1)) - 1
     for name, v in states:
         if not lo <= v <= hi:
