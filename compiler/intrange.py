@@ -72,7 +72,8 @@ def mulc(coef: int, x: Span, shift: int = COEF_SHIFT) -> Span:
     check(coef, coef, f"the coefficient {coef / (1 << COEF_SHIFT):g}")
     prods = (coef * x.lo, coef * x.hi)
     check(min(prods), max(prods) + ((1 << (shift - 1)) if shift > 0 else 0),
-          f"the product by the coefficient {coef / (1 << COEF_SHIFT):g}")
+          f"the product by the coefficient {coef / (1 << COEF_SHIFT):g} (a `*` or `/` by a "
+          "constant)")
     ends = (rshift_round(prods[0], shift), rshift_round(prods[1], shift))
     return Span(min(ends), max(ends))
 
