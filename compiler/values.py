@@ -249,6 +249,12 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
             if dt is None:
                 raise SnnError(node.loc, f"{owner} given as a time needs the time step dt")
             steps = q.value / dt
+            if not math.isfinite(steps) or abs(steps) > MAX_INT:   # round(inf) raised
+                negative = spec.check(-1) if steps < 0 and spec.check is not None else None
+                if negative:            # -1e308 s "too large"
+                    raise SnnError(node.loc, f"{owner} {negative}, got {q}")
+                raise SnnError(node.loc, f"{owner} of {q} is too large ({steps:g} steps of "
+                                         f"dt = {Quantity(dt, TIME)})")
             if abs(steps - round(steps)) > 1e-6:
                 raise SnnError(node.loc, f"{owner} of {q} is not a whole number of steps of "
                                          f"dt = {Quantity(dt, TIME)}")
@@ -257,7 +263,7 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
                                          f"dt = {Quantity(dt, TIME)})")
             value = int(round(steps))
         elif q.dim == NONE:
-            value = _int(node, owner, dt)
+            value = _int(node, owner, dt, spec.check)
         else:
             raise SnnError(node.loc, f"{owner} needs a number of steps or a time, got "
                                      f"{describe_dim(q.dim)}")
@@ -328,10 +334,13 @@ def _int(node: ast.Value, owner: str, dt, check=None) -> int:
         raise SnnError(node.loc, f"{owner} must be an integer, got {q.value!r}")
     if abs(q.value) > MAX_INT:
         shown = f"{int(q.value)}" if abs(q.value) < 1e18 else f"{q.value:g}"
-        # the parameter's own, narrower range where it has one (`steps`: at most 1000000)
+        # the parameter's own, narrower range where it has one (`steps`: at most 1000000);
+        # a large negative value is told what a small one is (-3e9 was "too large")
         problem = check(int(q.value)) if check is not None else None
         if problem:
             raise SnnError(node.loc, f"{owner} {problem}, got {shown}")
+        if q.value < 0:
+            raise SnnError(node.loc, f"{owner} is too small ({shown}; at least {-MAX_INT - 1})")
         raise SnnError(node.loc, f"{owner} is too large ({shown}; at most {MAX_INT})")
     return int(q.value)
 

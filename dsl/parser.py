@@ -193,7 +193,7 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
 
 
 # `fixed<` with no `>` after it on its line (code only: a comment ends the line)
-_FIXED_OPEN = re.compile(r"(?<![\w.])(u?fixed)[ \t]*<[^>\n#]*(?:#.*)?$")
+_FIXED_OPEN = re.compile(r"(?<![\w.])(u?fixed)[ \t]*<[^>\n#;}]*(?:[#;}].*)?$")
 
 
 def _unclosed_fixed(source: SourceFile, tok: Token) -> SnnError | None:
@@ -213,7 +213,7 @@ def _unclosed_fixed(source: SourceFile, tok: Token) -> SnnError | None:
             continue
         start = m.start(1) + 1
         loc = Loc(source, n, start, n, start + len(m.group(1)) + 1)
-        return SnnError(loc, f"'{m.group(1)}<' is not closed on its line",
+        return SnnError(loc, f"'{m.group(1)}<' is not closed with '>'",
                         f"a fixed-point format is written on one line, without comments: "
                         f"{m.group(1)}<WIDTH,FRAC>")
     return None
@@ -297,8 +297,11 @@ def _word_after_number(source: SourceFile, tok: Token, last: Token | None) -> Sn
         word = last
     else:
         return None
+    from snnc.catalog import KEYWORDS
+
     number = _number_before(source, word.line, word.column)
-    if number is None or str(word) in UNITS:
+    if number is None or str(word) in UNITS or str(word) in KEYWORDS or str(word) in (
+            "true", "false"):       # `dense(x, 2 with IF`: a `)` missing, not the unit 'with'
         return None
     if number == "0" and word[0].lower() in _RADIX and _RADIX[word[0].lower()][1].match(word):
         base = _RADIX[word[0].lower()][0]

@@ -593,6 +593,16 @@ CASES = [
        "did you mean 'count'?"),
       (7, 22, "invalid fixed-point format fixed<8,9>: fraction bits must be between 0 and 7 "
               "(one bit is the sign)")]),
+    # a step count of an infinite time was an internal error (round(inf)); large negatives
+    # were "too large"
+    ("steps of an infinite or hugely negative time",
+     src(*HEAD, "layer l = dense(x, 4, delay = -1e308 ms) with LIF(tau_mem = 10 ms, "
+                "refractory = 1e308 s)", OUTPUT, "train { tbptt = -3e9 }"),
+     [(4, 31, "parameter 'delay' of dense must not be negative, got -1e+305 s"),
+      (4, 81, "parameter 'refractory' of LIF of 1e+308 s is too large (inf steps of dt = 1 ms)"),
+      (6, 17, "'tbptt' must not be negative, got -3000000000")]),
+    ("a hugely negative dimension", src(MODEL, TIME, "input x[-3000000000] = rate", LAYER, OUTPUT),
+     [(3, 9, "dimension 1 of input 'x' is too small (-3000000000; at least -2147483648)")]),
     # `layer héllo` was "unexpected character 'é', expected '='": as if the name were `h`
     ("a non-ASCII letter in a name",
      src(*HEAD, "layer h\u00e9llo = dense(x, 4) with IF", OUTPUT),
@@ -608,15 +618,23 @@ CASES = [
     # compared with 8, and the error fell on the 6 ("unexpected number 6")
     ("a fixed-point format split over two lines",
      src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8,", "    6> }"),
-     [(6, 22, "'fixed<' is not closed on its line",
+     [(6, 22, "'fixed<' is not closed with '>'",
        "a fixed-point format is written on one line, without comments: fixed<WIDTH,FRAC>")]),
     ("a comment inside a fixed-point format",
      src(*HEAD, LAYER, OUTPUT, "hardware { state = ufixed<16, # bits", "  8> }"),
-     [(6, 20, "'ufixed<' is not closed on its line",
+     [(6, 20, "'ufixed<' is not closed with '>'",
        "a fixed-point format is written on one line, without comments: ufixed<WIDTH,FRAC>")]),
+    # the format ran to the next '>': "invalid fixed-point format fixed<8,6; state = fixed<16,8>"
+    ("a fixed-point format that a ';' ends",
+     src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8,6; state = fixed<16,8> }"),
+     [(6, 22, "'fixed<' is not closed with '>'",
+       "a fixed-point format is written on one line, without comments: fixed<WIDTH,FRAC>")]),
+    # `dense(x, 2 with IF` was "unknown unit 'with'"
+    ("a keyword after a number is no unit", src(*HEAD, "layer l = dense(x, 4 with IF", OUTPUT),
+     [(4, 22, "unexpected 'with', expected one of ')', ','")]),
     ("a fixed-point format without its '>'",
      src(*HEAD, LAYER, OUTPUT, "hardware { weights = fixed<8, 6 }"),
-     [(6, 22, "'fixed<' is not closed on its line",
+     [(6, 22, "'fixed<' is not closed with '>'",
        "a fixed-point format is written on one line, without comments: fixed<WIDTH,FRAC>")]),
     ("several errors across blocks", src(MODEL, "time { dt = 0 ms; steps = 0 }",
                                          "input x[0] = rat", "layer l = dens(x, 4) with IF",
