@@ -1,6 +1,7 @@
 """Parse ``.snn`` text into the AST of :mod:`snnc.dsl.ast`, with every failure a located SnnError."""
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import re
@@ -23,8 +24,34 @@ MAX_NESTING = 100
 #: `(a + b) + c`): an expression may be at most this many operations deep when each counts.
 MAX_DEPTH = 200
 
+#: The text being parsed, for :func:`_whole_keyword` (lexer callbacks see tokens only).
+_TEXT: contextvars.ContextVar[str] = contextvars.ContextVar("snnc_parse_text", default="")
+
+
+class _GluedKeyword(Exception):
+    """A keyword the lexer took from the start of a longer word (`modelm`, `inputs`)."""
+
+    def __init__(self, token: Token):
+        super().__init__(str(token))
+        self.token = token
+
+
+def _whole_keyword(token: Token) -> Token:
+    """Where only a keyword may come, the lexer matched it at the start of any word: `modelm`
+    was `model m` and `spikewhen v > k` was accepted. A keyword runs to the end of its word."""
+    text = _TEXT.get()
+    end = token.end_pos
+    if end is not None and end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        raise _GluedKeyword(token)
+    return token
+
+
+_KEYWORD_TERMINALS = ("MODEL", "USE", "TIME", "TRAIN", "HARDWARE", "STATE", "INPUT", "WITH",
+                      "LAYER", "OUTPUT", "NEURON", "PARAM", "UPDATE", "EMIT", "SPIKE", "WHEN",
+                      "ON", "OR", "AND", "NOT")
 _PARSER = Lark.open("grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
-                    maybe_placeholders=True)
+                    maybe_placeholders=True,
+                    lexer_callbacks={name: _whole_keyword for name in _KEYWORD_TERMINALS})
 
 
 def _skip_single_child_rules(parser: Lark) -> None:
@@ -103,10 +130,15 @@ def parse_text(text: str, path: str = "<input>", keep_going: bool = False) -> as
     nul = text.find("\x00")
     if nul >= 0:
         raise SnnError(loc_at_offset(source, nul), "file contains a NUL byte: is it a binary file?")
+    reset = _TEXT.set(text)
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, source) from None
+    except _GluedKeyword as exc:
+        raise _glued_keyword(exc.token, source) from None
+    finally:
+        _TEXT.reset(reset)
     _check_nesting(tree, source)
     module = _ToAst(source).transform(tree)
     if module.errors and not keep_going:
@@ -115,6 +147,16 @@ def parse_text(text: str, path: str = "<input>", keep_going: bool = False) -> as
 
 
 # ------------------------------------------------------------------ syntax errors
+
+
+def _glued_keyword(token: Token, source: SourceFile) -> SnnError:
+    """`modelm`, `inputs x[4]`: the whole word is unexpected, and the keyword is the guess."""
+    m = re.match(r"\w*", source.text[token.start_pos:])
+    word = m.group(0) if m else str(token)
+    loc = Loc(source, token.line, token.column, token.line, token.column + len(word))
+    return SnnError(loc, f"unexpected '{_token_text(Token('NAME', word))}'",
+                    f"did you mean '{token}'? (a keyword is a word of its own)")
+
 
 
 def _describe_terminal(name: str) -> str:

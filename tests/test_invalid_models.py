@@ -603,6 +603,15 @@ CASES = [
       (6, 17, "'tbptt' must not be negative, got -3000000000")]),
     ("a hugely negative dimension", src(MODEL, TIME, "input x[-3000000000] = rate", LAYER, OUTPUT),
      [(3, 9, "dimension 1 of input 'x' is too small (-3000000000; at least -2147483648)")]),
+    # where only a keyword may come, the lexer took one from the start of a longer word: `modelm`
+    # was `model m` (accepted), `inputs x[4]` "unexpected 'x', expected '['"
+    ("a keyword glued to the next word", src("modelm", TIME, INPUT, LAYER, OUTPUT),
+     [(1, 1, "unexpected 'modelm'", "did you mean 'model'? (a keyword is a word of its own)")]),
+    ("a keyword with letters added", src(MODEL, TIME, "inputs x[4] = rate", LAYER, OUTPUT),
+     [(3, 1, "unexpected 'inputs'", "did you mean 'input'? (a keyword is a word of its own)")]),
+    ("spike and when run together",
+     neuron_model("state v = 0", "update { v = v + input }", "spikewhen v > 1"),
+     [(6, 1, "unexpected 'spikewhen'", "did you mean 'spike'? (a keyword is a word of its own)")]),
     # `layer héllo` was "unexpected character 'é', expected '='": as if the name were `h`
     ("a non-ASCII letter in a name",
      src(*HEAD, "layer h\u00e9llo = dense(x, 4) with IF", OUTPUT),
