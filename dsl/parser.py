@@ -223,6 +223,10 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
             if guess is not None:
                 return guess
             loc = Loc(source, tok.line, tok.column, tok.end_line, tok.end_column)
+            if tok.type == "COMP_OP" and _after_comparison(exc):
+                # `v < 1 < 2`: the first comparison was reduced, a second cannot follow it
+                return SnnError(loc, f"unexpected '{tok}': an expression holds one comparison",
+                                 "write `a < b and b < c` for a range")
             what = "string" if tok.type == "STRING" else "number" if tok.type == "NUMBER" else ""
             text = _token_text(tok)
             desc = f"unexpected {what} {text}" if what else f"unexpected '{text}'"
@@ -259,6 +263,17 @@ def _unclosed_fixed(source: SourceFile, tok: Token) -> SnnError | None:
                         f"a fixed-point format is written on one line, without comments: "
                         f"{m.group(1)}<WIDTH,FRAC>")
     return None
+
+
+def _after_comparison(exc: UnexpectedToken) -> bool:
+    """Whether the parser holds a comparison's operator and right operand (`v < 1` of
+    `v < 1 < 2`: the second operator cannot follow)."""
+    try:
+        stack = exc.interactive_parser.parser_state.value_stack
+    except AttributeError:
+        return False
+    return (len(stack) >= 2 and isinstance(stack[-2], Token) and stack[-2].type == "COMP_OP"
+            and not isinstance(stack[-1], Token))
 
 
 def _last_tokens(exc: UnexpectedToken) -> tuple[Token | None, Token | None]:

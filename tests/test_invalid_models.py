@@ -609,6 +609,11 @@ CASES = [
      [(1, 1, "unexpected 'modelm'", "did you mean 'model'? (a keyword is a word of its own)")]),
     ("a keyword with letters added", src(MODEL, TIME, "inputs x[4] = rate", LAYER, OUTPUT),
      [(3, 1, "unexpected 'inputs'", "did you mean 'input'? (a keyword is a word of its own)")]),
+    # a list of a dozen tokens, 'hardware' among them, none saying what was wrong
+    ("a chained comparison",
+     neuron_model("state v = 0", "update { v = v + input }", "spike when v < 1 + 1 < 2"),
+     [(6, 22, "unexpected '<': an expression holds one comparison",
+       "write `a < b and b < c` for a range")]),
     ("spike and when run together",
      neuron_model("state v = 0", "update { v = v + input }", "spikewhen v > 1"),
      [(6, 1, "unexpected 'spikewhen'", "did you mean 'spike'? (a keyword is a word of its own)")]),
