@@ -50,7 +50,9 @@ def bytes_per_sample(graph: ir.Graph, record: bool = False) -> int:
     ``record``)."""
     steps = graph.time.steps
     per_step = sum(24 * math.prod(i.shape) for i in graph.inputs)
-    per_step += sum((34 if record else 26) * math.prod(layer.shape) for layer in graph.layers)
+    # (a node of an unknown type has no shape: the simulator's own error names it)
+    per_step += sum((34 if record else 26) * math.prod(getattr(layer, "shape", ()))
+                    for layer in graph.layers)
     return max(1, steps * per_step)
 
 
