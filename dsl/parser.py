@@ -230,9 +230,11 @@ def _syntax_error(exc: UnexpectedInput, source: SourceFile) -> SnnError:
             what = "string" if tok.type == "STRING" else "number" if tok.type == "NUMBER" else ""
             text = _token_text(tok)
             desc = f"unexpected {what} {text}" if what else f"unexpected '{text}'"
-            return SnnError(loc, desc + _expected(exc.expected), _missing_comma(source, tok, exc))
+            return SnnError(loc, desc + _expected(_acceptable(exc)),
+                            _missing_comma(source, tok, exc))
     # end of file reached in the middle of a construct
-    expected = exc.expected if isinstance(exc, (UnexpectedToken, UnexpectedEOF)) else ()
+    expected = (_acceptable(exc) if isinstance(exc, UnexpectedToken) else
+                exc.expected if isinstance(exc, UnexpectedEOF) else ())
     stripped = source.text.rstrip()
     loc = loc_at_offset(source, len(stripped))
     return SnnError(loc, "unexpected end of file" + _expected(expected))
@@ -263,6 +265,17 @@ def _unclosed_fixed(source: SourceFile, tok: Token) -> SnnError | None:
                         f"a fixed-point format is written on one line, without comments: "
                         f"{m.group(1)}<WIDTH,FRAC>")
     return None
+
+
+def _acceptable(exc: UnexpectedToken):
+    """The tokens the parser would accept where it failed. LALR's ``expected`` holds every
+    lookahead of the state, also those of the constructs the reductions would leave
+    (`dense(x, 2 spike)` listed ';', ']' and 'hardware'); the interactive parser tries each."""
+    try:
+        accepted = exc.interactive_parser.accepts()
+    except Exception:       # noqa: BLE001 - another lark version: its own list
+        return exc.expected
+    return accepted or exc.expected
 
 
 def _after_comparison(exc: UnexpectedToken) -> bool:

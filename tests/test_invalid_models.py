@@ -100,8 +100,8 @@ CASES = [
     # separator): the guesses blamed them for any fault later on the line, or on the next line
     ("syntax: items on one line, the fault after them",
      neuron_model("state v = 0", "update { v = 2 v = v + }", "spike when v > 1"),
-     [(5, 24, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
-              "unit", None)]),
+     [(5, 24, "unexpected '}', expected one of '(', '+', '-', 'input', a name, a number, a "
+              "number with a unit", None)]),
     ("syntax: settings on one line, the fault after them",
      src(MODEL, "time { steps = 5 dt = 1 ms; x }", INPUT, LAYER, OUTPUT),
      [(2, 31, "unexpected '}', expected '='", None)]),
@@ -110,16 +110,16 @@ CASES = [
      [(2, 21, "unexpected '1 ms', expected '='", None)]),
     ("syntax: a keyword after a number is no unit",
      neuron_model("state v = 0", "update { v = v + input }", "spike when v > 1 or }"),
-     [(6, 21, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
-              "unit", None)]),
+     [(6, 21, "unexpected '}', expected one of '(', '+', '-', 'input', 'not', a name, a number, "
+              "a number with a unit", None)]),
     ("syntax: a comma missing before a keyword argument",
      src(*HEAD, "layer l = dense(x, 4) with IF(threshold = 2 reset = zero)", OUTPUT),
      [(4, 45, "unexpected 'reset', expected one of ')', ','",
        "a ',' is missing before 'reset': arguments are separated by commas")]),
     ("syntax: a valid dashed expression on the line before the fault",
      neuron_model("state v = 0", "update { v = v-1e-3", "  v = v + input + }", "spike when v > 1"),
-     [(6, 19, "unexpected '}', expected one of '(', '+', '-', a name, a number, a number with a "
-              "unit", None)]),
+     [(6, 19, "unexpected '}', expected one of '(', '+', '-', 'input', a name, a number, a "
+              "number with a unit", None)]),
     ("syntax: a hexadecimal number", src(MODEL, "time { dt = 1 ms; steps = 0x10 }", INPUT,
                                          LAYER, OUTPUT),
      [(2, 28, "unexpected 'x10'", "numbers are written in decimal: 0x10 is 16")]),
@@ -609,6 +609,10 @@ CASES = [
      [(1, 1, "unexpected 'modelm'", "did you mean 'model'? (a keyword is a word of its own)")]),
     ("a keyword with letters added", src(MODEL, TIME, "inputs x[4] = rate", LAYER, OUTPUT),
      [(3, 1, "unexpected 'inputs'", "did you mean 'input'? (a keyword is a word of its own)")]),
+    # the tokens the parser accepts there, not every lookahead of its state (';', ']',
+    # 'hardware' inside a call)
+    ("only the tokens a call takes", src(*HEAD, "layer l = dense(x, 4 spike) with IF", OUTPUT),
+     [(4, 22, "unexpected 'spike', expected one of ')', ','")]),
     # a list of a dozen tokens, 'hardware' among them, none saying what was wrong
     ("a chained comparison",
      neuron_model("state v = 0", "update { v = v + input }", "spike when v < 1 + 1 < 2"),
