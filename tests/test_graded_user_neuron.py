@@ -126,7 +126,7 @@ def test_graph_records_the_height_and_gradedness():
                "of the layers reading the spikes), got a time")]),
     ("    spike when v > th emit",
      [(8, 1, "unexpected '}', expected one of "
-             "'(', '+', '-', a name, a number, a number with a unit")]),
+             "'(', '+', '-', 'input', 'not', a name, a number, a number with a unit")]),
     ("    emit v",
      None),
 ])
