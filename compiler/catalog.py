@@ -3,6 +3,10 @@ readouts, and the keys of the ``time``, ``train`` and ``hardware`` blocks, each 
 from __future__ import annotations
 
 from snnc import ir
+# The language's keywords (docs/language.md section 1), defined by the parser, which keeps them
+# whole: not names of inputs, layers, neurons, parameters or states (where one could be lexed as
+# the keyword, its uses failed with errors that did not say why, e.g. `dense(input, 4)`).
+from snnc.dsl.parser import KEYWORDS
 from snnc.values import (ParamSpec, at_least_one, learning_rate, non_negative, positive,
                          step_count)
 
@@ -131,12 +135,6 @@ LAYER_OPS: dict[str, tuple[list[ParamSpec], int]] = {
 
 READOUTS = ir.READOUTS
 
-#: The language's keywords (docs/language.md section 1): not names of inputs, layers, neurons,
-#: parameters or states (where one could be lexed as the keyword, its uses failed with errors
-#: that did not say why, e.g. `dense(input, 4)`).
-KEYWORDS = ("model", "use", "time", "input", "neuron", "param", "state", "update", "spike",
-            "when", "emit", "on", "layer", "with", "output", "train", "hardware", "and", "or",
-            "not")
 
 
 def keyword_error(name: str, loc, what: str):

@@ -111,6 +111,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"warning: {message}", file=file if file is not None else sys.stderr)
 
 
+def _user_errors(args, errors: list[SnnError]) -> int:
+    """Print ``errors`` on standard error (and, with --json, as JSON on standard output, as
+    `snnc check --json` gives them); the user-error exit code."""
+    print(SnnErrors(errors).format(), file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"ok": False, "errors": [e.to_json() for e in errors]}, indent=2))
+    return EXIT_USER_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -129,23 +138,14 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return args.func(args)
     except (SnnError, SnnErrors) as exc:
-        errors = _errors_of(exc)
-        print(SnnErrors(errors).format(), file=sys.stderr)
-        if getattr(args, "json", False):
-            # --json: the errors on standard output too, as `snnc check --json` gives them
-            print(json.dumps({"ok": False, "errors": [e.to_json() for e in errors]}, indent=2))
-        return EXIT_USER_ERROR
+        return _user_errors(args, _errors_of(exc))
     except KeyboardInterrupt:
         print("snnc: interrupted", file=sys.stderr)
         return 130
     except MemoryError as exc:      # what memory.check_fits did not foresee
-        err = SnnError(None, f"out of memory ({exc or 'MemoryError'})",
-                       "the simulators hold every step of every layer: use fewer samples, steps "
-                       "or neurons")
-        print(err.format(), file=sys.stderr)
-        if getattr(args, "json", False):
-            print(json.dumps({"ok": False, "errors": [err.to_json()]}, indent=2))
-        return EXIT_USER_ERROR
+        return _user_errors(args, [SnnError(None, f"out of memory ({exc or 'MemoryError'})",
+                                            "the simulators hold every step of every layer: use "
+                                            "fewer samples, steps or neurons")])
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a bug in snnc, not in the user's model

@@ -7,6 +7,7 @@ caret underline, the way compilers do. Several independent errors travel togethe
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -19,19 +20,16 @@ class SourceFile:
     text: str = field(repr=False, compare=False)
 
     def line_text(self, line: int) -> str:
-        lines = self._lines()
+        lines = self._lines
         if 1 <= line <= len(lines):
             return lines[line - 1]
         return ""
 
+    @functools.cached_property
     def _lines(self) -> list[str]:
         """The parser's lines (dsl/parser.parse_text), split once: every diagnostic quotes one,
         and splitting the whole text for each made a file of 20,000 warnings take 20 s."""
-        lines = self.__dict__.get("_split")
-        if lines is None:
-            lines = self.text.split("\n")
-            object.__setattr__(self, "_split", lines)   # a cache on a frozen dataclass
-        return lines
+        return self.text.split("\n")
 
 
 @dataclass(frozen=True)

@@ -373,7 +373,8 @@ def _data(args, graph, said: list):
 
 
 def _simulate(backend, graph, weights, qmodel, x, seed, sample_ids):
-    """Run in chunks of at most CHUNK samples (fewer for a large model: memory.samples_per_chunk); merge predictions, readouts and statistics."""
+    """Run in chunks of at most CHUNK samples (fewer for a large model:
+    memory.samples_per_chunk); merge predictions, readouts and statistics."""
     import numpy as np
 
     from snnc.memory import samples_per_chunk

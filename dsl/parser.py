@@ -46,12 +46,13 @@ def _whole_keyword(token: Token) -> Token:
     return token
 
 
-_KEYWORD_TERMINALS = ("MODEL", "USE", "TIME", "TRAIN", "HARDWARE", "STATE", "INPUT", "WITH",
-                      "LAYER", "OUTPUT", "NEURON", "PARAM", "UPDATE", "EMIT", "SPIKE", "WHEN",
-                      "ON", "OR", "AND", "NOT")
+#: The language's keywords, the grammar's quoted words (snnc.catalog re-exports them).
+KEYWORDS = ("model", "use", "time", "input", "neuron", "param", "state", "update", "spike",
+            "when", "emit", "on", "layer", "with", "output", "train", "hardware", "and", "or",
+            "not")
 _PARSER = Lark.open("grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
-                    maybe_placeholders=True,
-                    lexer_callbacks={name: _whole_keyword for name in _KEYWORD_TERMINALS})
+                    maybe_placeholders=True,     # lark names a keyword's terminal in capitals
+                    lexer_callbacks={k.upper(): _whole_keyword for k in KEYWORDS})
 
 
 def _skip_single_child_rules(parser: Lark) -> None:
@@ -156,7 +157,6 @@ def _glued_keyword(token: Token, source: SourceFile) -> SnnError:
     loc = Loc(source, token.line, token.column, token.line, token.column + len(word))
     return SnnError(loc, f"unexpected '{_token_text(Token('NAME', word))}'",
                     f"did you mean '{token}'? (a keyword is a word of its own)")
-
 
 
 def _describe_terminal(name: str) -> str:
@@ -316,8 +316,6 @@ def _missing_name(source: SourceFile, exc: UnexpectedToken, last: Token | None,
     fell on the `h` after it. A keyword taken as the name, with the parse failing right after it,
     is the name left out; the error is at the keyword. (`with` at the end of the file: the same,
     at the end of `with`.)"""
-    from snnc.catalog import KEYWORDS
-
     if (last is not None and last.type in _NAMED_AFTER and exc.token.type == "$END"
             and "NAME" in (exc.expected or ())):     # not `hardware { state` (a key)
         loc = Loc(source, last.line, last.column, last.end_line, last.end_column)
@@ -367,8 +365,6 @@ def _word_after_number(source: SourceFile, tok: Token, last: Token | None) -> Sn
         word = last
     else:
         return None
-    from snnc.catalog import KEYWORDS
-
     number = _number_before(source, word.line, word.column)
     if number is None or str(word) in UNITS or str(word) in KEYWORDS or str(word) in (
             "true", "false"):       # `dense(x, 2 with IF`: a `)` missing, not the unit 'with'

@@ -54,7 +54,8 @@ def test_simulate_input_keeps_float64_samples_as_the_api_does(digits, tmp_path, 
 
 def test_a_bfloat16_module_counts_and_times_beyond_256():
     m = snnc.loads("model lat\ntime { dt = 1 ms; steps = 600 }\ninput x[2] = latency(threshold "
-                   "= 0.0)\nlayer o = dense(x, 2) with IF(threshold = 0.5)\noutput o = first_spike\n")
+                   "= 0.0)\nlayer o = dense(x, 2) with IF(threshold = 0.5)\n"
+                   "output o = first_spike\n")
     w = {"o": {"weight": np.array([[2.0, 0.0], [0.0, 1.0]], np.float32)}}
     x = np.array([[1 - 257 / 599, 1 - 256 / 599]])
     golden = m.simulate(x, w)

@@ -58,7 +58,8 @@ def test_a_weights_or_data_set_file_with_a_lying_header(tmp_path, header, said):
     path = npz_of(tmp_path / "w.npz", {"a.npy": sound.getvalue(), "w.npy": npy_with_header(header)})
     with pytest.raises(SnnError) as e:
         read_npz(str(path), "weights file")
-    assert e.value.message == f"weights file '{path}' is not a valid .npz archive (entry 'w': {said})"
+    assert e.value.message == (f"weights file '{path}' is not a valid .npz archive "
+                               f"(entry 'w': {said})")
 
 
 def test_the_cli_reports_them_with_exit_2(tmp_path, capsys):

@@ -290,7 +290,8 @@ def test_adaptation_factor_just_below_the_limit_is_kept():
 
 @pytest.mark.parametrize("update,where,what", [
     ("v = 1e15 * v + input", (7, 40), "the coefficient 1e+15 needs up to 67 bits"),
-    ("v = 1e10 * v + input", (4, 1), "the product by the coefficient 1e+10 (a `*` or `/` by a constant) needs up to 66 bits"),
+    ("v = 1e10 * v + input", (4, 1),
+     "the product by the coefficient 1e+10 (a `*` or `/` by a constant) needs up to 66 bits"),
     ("v = v + 1e30", (7, 44), "the constant 1e+30 needs up to 109 bits"),
     ("v = v + 1e300 * 1e8", (7, 44), "the constant 1e+308 needs up to 1033 bits"),
     ("v = v * v * v * v * v * v * v + input", (4, 1),

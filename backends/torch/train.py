@@ -256,7 +256,6 @@ class Progress:
         self.stream.flush()
 
 
-
 def _open_log(path: str):
     """The training log, open for writing (a named pipe or a device is refused: opening one
     waits for a reader, for ever)."""
