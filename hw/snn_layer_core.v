@@ -19,18 +19,19 @@
 //
 // The sweep is a pipeline that never stalls: issue -> st0 (state read) -> st1 (accumulator and
 // bias reads) -> p2 (the state word registered; U and I are decayed, for an ASN U, A and P; the
-// accumulator word plus the bias registered into a_q, the neuron's input at p3; the
-// accumulator is cleared) -> p3 (registered) -> the neuron unit (LATENCY 1) -> p4: the
-// new state is written back, and a word with spikes (or the last word) goes to the emitter
-// through a 7-entry spike queue (always: the emitter loads only from the queue's registers, never
-// straight from p4, so the neuron results do not reach the emitter's enables); the emitter's
-// events leave through a skid buffer (m_valid and the event registered, a registered ready to
-// the emitter, so m_ready drives only the buffer's enables). A word is issued only when a queue
-// entry is reserved for it (credits, a registered count: 7 cover the 7 cycles from issue to the
-// emitter's load),
-// so the output's back-pressure never reaches the neuron datapath combinationally. A state word is written back four cycles after its read (st0); the next
-// sweep reads it at least NW + 2 cycles after, and a word whose older write is still in flight
-// (NW <= 2 only) waits.
+// accumulator word plus the bias registered into a_q, the neuron's input at p3; the accumulator is
+// cleared) -> p3 (registered) -> the neuron unit (combinational) -> p4 (its result registered):
+// the new state is written back from those registers alone (the init pass writes them cleared to
+// the initial state, so no multiplexer sits before the write), and a word with spikes (or the last
+// word) goes to the emitter through a 7-entry spike queue (always: the emitter loads only from the
+// queue's registers, never straight from p4, so the neuron results do not reach the emitter's
+// enables); the emitter's events leave through a skid buffer (m_valid and the event registered, a
+// registered ready to the emitter, so m_ready drives only the buffer's enables). A word is issued
+// only when a queue entry is reserved for it (credits, a registered count: 7 cover the 7 cycles
+// from issue to the emitter's load), so the output's back-pressure never reaches the neuron
+// datapath combinationally. A state word is written back four cycles after its read (st0); the
+// next sweep reads it at least NW + 2 cycles after, and a word whose older write is still in
+// flight (NW <= 2 only) waits.
 //
 // Memories: weights (M*NW words of P*W_W bits, lane p in bits [p*W_W +: W_W]; loaded from
 // WEIGHT_FILE with $readmemh when it is not "", and writable at run time through w_we/w_addr/
@@ -493,7 +494,12 @@ module snn_layer_core #(
     wire [P*ST_W-1:0] new_state;
     // initial state: zeros (a user-defined neuron: its states' initial values, USER_INIT)
     localparam [ST_W-1:0] INIT_LANE = IS_USER ? USER_INIT[ST_W-1:0] : {ST_W{1'b0}};
-    wire [P*ST_W-1:0] s_wdata = init_busy ? {P{INIT_LANE}} : new_state;
+    // the init pass writes the lanes' result registers (p4), which hold INIT_LANE from the
+    // cycle of rst / clear to the end of the pass (st_clr): the write data needs no
+    // multiplexer (17 logic cells per lane on the iCE40 for a LIF lane)
+    wire              st_clr  = rst || clear || init_busy;
+    localparam [ST_W+U_W-1:0] INIT_PAD = {{U_W{1'b0}}, INIT_LANE};   // H field always in range
+    wire [P*ST_W-1:0] s_wdata = new_state;
     wire [P*ST_W-1:0] s_q;                  // the word read, the cycle after s_re
     // never read and written at one address in a cycle (a sweep reads a word at least NW + 2
     // cycles after its previous read, written back 4 cycles after it; readout only outside
@@ -629,7 +635,7 @@ module snn_layer_core #(
             if (IS_USER) begin : g_user
                 // a user-defined neuron (KIND 5): snn_user_neuron (written by the generator)
                 // on the raw stored states (no decay stage), its result registered like the
-                // unit's (LATENCY 1); state 0 is U, states 1.. sit in the I field, H (graded)
+                // unit's (p3 -> p4); state 0 is U, states 1.. sit in the I field, H (graded)
                 // in the R field
                 reg  [USER_NS*U_W-1:0] p3_x;
                 always @(posedge clk) begin
@@ -648,8 +654,15 @@ module snn_layer_core #(
                 reg                    s_r;
                 reg  [U_W-1:0]         h_r;
                 reg  [5*SC_W-1:0]      c_r;
+                // loaded with the initial state during the init pass (st_clr): the state
+                // memory's write data is this register alone, no multiplexer in front of it
                 always @(posedge clk) begin
-                    if (p3_v) begin
+                    if (st_clr) begin
+                        x_r <= INIT_LANE[0 +: USER_NS*U_W];
+                        s_r <= INIT_LANE[OFF_S];
+                        h_r <= USER_H ? INIT_PAD[OFF_R +: U_W] : {U_W{1'b0}};
+                        c_r <= {(5 * SC_W){1'b0}};
+                    end else if (p3_v) begin
                         x_r <= x_nxt;
                         s_r <= s_nxt;
                         h_r <= USER_H ? h_nxt : {U_W{1'b0}};
@@ -679,6 +692,14 @@ module snn_layer_core #(
                 wire                  nu_in_ready, nu_out_valid;
                 wire                  nu_tag;
                 /* verilator lint_on UNUSEDSIGNAL */
+                wire signed [U_W-1:0] c_u, c_p, c_h;
+                wire signed [I_W-1:0] c_i;
+                wire signed [A_W-1:0] c_a;
+                wire [R_W-1:0]        c_r;
+                wire                  c_s, c_su, c_si, c_sa, c_sp, c_sh;
+                // combinational (LATENCY 0); its result is registered here, where the init
+                // pass (st_clr) zeroes the registers: the state memory's write data is the
+                // register alone, no multiplexer in front of it
                 snn_neuron_unit #(
                     .KIND(KIND), .RESET(RESET), .LEAK(LEAK),
                     .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
@@ -687,7 +708,7 @@ module snn_layer_core #(
                     .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
                     .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
                     .REFRACTORY(REFRACTORY),
-                    .TAG_W(1), .LATENCY(1), .DECAYED_IN(PRE_DECAY)
+                    .TAG_W(1), .LATENCY(0), .DECAYED_IN(PRE_DECAY)
                 ) u_neuron (
                     .clk(clk), .rst(rst),
                     .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
@@ -695,9 +716,27 @@ module snn_layer_core #(
                     .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
                     .s_in(p3_s), .r_in(p3_r),
                     .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
-                    .u_out(u_new), .i_out(i_new), .a_out(a_new), .p_out(p_new), .h_out(h_new),
-                    .s_out(s_new), .r_out(r_new),
-                    .sat_u(sat_u), .sat_i(sat_i), .sat_a(sat_a), .sat_p(sat_p), .sat_h(sat_h));
+                    .u_out(c_u), .i_out(c_i), .a_out(c_a), .p_out(c_p), .h_out(c_h),
+                    .s_out(c_s), .r_out(c_r),
+                    .sat_u(c_su), .sat_i(c_si), .sat_a(c_sa), .sat_p(c_sp), .sat_h(c_sh));
+                reg signed [U_W-1:0] q_u, q_p, q_h;
+                reg signed [I_W-1:0] q_i;
+                reg signed [A_W-1:0] q_a;
+                reg [R_W-1:0]        q_r;
+                reg                  q_s, q_su, q_si, q_sa, q_sp, q_sh;
+                always @(posedge clk) begin
+                    if (st_clr) begin
+                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s} <=
+                            {(3 * U_W + I_W + A_W + R_W + 1){1'b0}};
+                        {q_su, q_si, q_sa, q_sp, q_sh} <= 5'd0;
+                    end else if (p3_v) begin
+                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s} <= {c_u, c_p, c_h, c_i, c_a, c_r, c_s};
+                        {q_su, q_si, q_sa, q_sp, q_sh} <= {c_su, c_si, c_sa, c_sp, c_sh};
+                    end
+                end
+                assign {u_new, p_new, h_new, i_new, a_new, r_new, s_new} =
+                    {q_u, q_p, q_h, q_i, q_a, q_r, q_s};
+                assign {sat_u, sat_i, sat_a, sat_p, sat_h} = {q_su, q_si, q_sa, q_sp, q_sh};
                 assign new_state[p*ST_W +: U_W]   = u_new;
                 assign new_state[p*ST_W + OFF_S] = s_new;
                 if (IS_ASN) begin : g_w_asn
