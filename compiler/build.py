@@ -14,7 +14,8 @@ from snnc.dsl import ast
 from snnc.dsl.parser import parse_file
 from snnc.errors import Diagnostics, Loc, SnnError, SnnErrors
 from snnc.model_warnings import ModelWarnings
-from snnc.neurons import NeuronTemplate, check_neuron_def, constant_error, non_positive_decay
+from snnc.neurons import (NeuronTemplate, bad_constant_argument, check_neuron_def,
+                          constant_error)
 from snnc.values import ParamSpec, bind_args, coerce, did_you_mean, failed, options_text
 from snnc.types import Fixed
 
@@ -265,7 +266,7 @@ class _Builder:
         if failed(values):
             return None
         neuron = template.instantiate(values)
-        err = (non_positive_decay(neuron, self.dt, use.loc)
+        err = (bad_constant_argument(neuron, self.dt, use.loc)
                or constant_error(neuron, self.dt if self.dt is not None else STAND_IN_DT, use.loc))
         if err is not None:
             key = (str(err.loc), err.message, err.hint)

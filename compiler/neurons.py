@@ -207,12 +207,13 @@ def _use_hint(neuron: ir.CustomNeuron, params: dict, node, use_loc: Loc | None) 
     return f"{values} in the use of '{neuron.name}' at {use_loc}"
 
 
-def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None,
-                       use_loc: Loc | None = None) -> SnnError | None:
-    """A ``decay(tau)`` whose constant time constant is not positive: an error located at the
-    argument, naming the parameters' values of the use at ``use_loc`` (as
-    :func:`constant_error`); else None. A time constant beyond floating point is left to
-    :func:`constant_error`."""
+def bad_constant_argument(neuron: ir.CustomNeuron, dt: float | None,
+                          use_loc: Loc | None = None) -> SnnError | None:
+    """A ``decay(tau)`` whose constant time constant is not positive, or a ``clip(x, lo, hi)``
+    whose constant bounds are reversed (``lo > hi``: every backend would return ``hi`` whatever
+    ``x``): an error located at the argument (the call), naming the parameters' values of the
+    use at ``use_loc`` (as :func:`constant_error`); else None. A constant beyond floating point
+    is left to :func:`constant_error`."""
     params = dict(neuron.params)
     dt = dt if dt is not None else 1e-3
     exprs = [a.value for a in neuron.update + neuron.on_spike] + [neuron.spike]
@@ -222,17 +223,28 @@ def non_positive_decay(neuron: ir.CustomNeuron, dt: float | None,
     while stack:
         e = stack.pop()
         stack.extend(E.children(e))
-        if isinstance(e, E.Func) and e.name == "decay":
-            arg = e.args[0]
-            try:
-                value = _constant(arg, params, dt)
-            except _OutOfRange:
-                continue
+        if not isinstance(e, E.Func) or e.name not in ("decay", "clip"):
+            continue
+        try:
+            values = [_constant(a, params, dt) for a in e.args]
+        except _OutOfRange:
+            continue
+        if e.name == "decay":
+            arg, value = e.args[0], values[0]
             if value is not None and not value > 0:
                 written = source_text(arg) or E.to_text(arg)   # as written: tau - 10 ms
                 return SnnError(arg.loc or use_loc, f"decay({written}) needs a positive time "
                                                     f"constant, got {value:g} s",
                                 _use_hint(neuron, params, arg, use_loc))
+        else:
+            lo, hi = values[1], values[2]
+            if lo is not None and hi is not None and lo > hi:
+                written = source_text(e) or E.to_text(e)
+                return SnnError(e.loc or use_loc, f"{written} has its lower bound {lo:g} above "
+                                                  f"its upper bound {hi:g}",
+                                _use_hint(neuron, params, E.Func("clip", e.args[1:], e.loc),
+                                          use_loc)
+                                or "clip(x, lo, hi) needs lo <= hi")
     return None
 
 
@@ -270,7 +282,7 @@ def _constant(e: E.Expr, params: dict, dt: float) -> float | None:
             value = None
         elif e.name == "exp":
             value = _exp(args[0])
-        elif e.name == "decay":          # a time constant <= 0: non_positive_decay says so
+        elif e.name == "decay":          # a time constant <= 0: bad_constant_argument says so
             value = math.exp(-dt / args[0]) if args[0] > 0 else 0.0
         else:
             value = float(_FUNCS[e.name](*args))

@@ -175,6 +175,12 @@ CASES = [
      neuron_model("state v = 0", "update { v = decay(5 ms - 5 ms) * v + input }",
                   "spike when v > 1"),
      [(5, 20, "decay(5 ms - 5 ms) needs a positive time constant, got 0 s")]),
+    ("clip with reversed constant bounds",
+     neuron_model("param lo = 1", "state v = 0", "update { v = clip(v + input, lo, -1) }",
+                  "spike when v > 0.5"),
+     # every backend would give -1 whatever v: located at the call, the use's values in the hint
+     [(6, 14, "clip(v + input, lo, -1) has its lower bound 1 above its upper bound -1",
+       "lo = 1 in the use of 'N' at bad.snn:10:28")]),
     ("a layer's lanes out of range", src(*HEAD, "layer l = dense(x, 4, lanes = 0) with IF",
                                          "layer m = recurrent(l, 2, lanes = 65) with IF",
                                          "output m = count"),
