@@ -255,9 +255,12 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
                     raise SnnError(node.loc, f"{owner} {negative}, got {q}")
                 raise SnnError(node.loc, f"{owner} of {q} is too large ({steps:g} steps of "
                                          f"dt = {Quantity(dt, TIME)})")
-            if abs(steps - round(steps)) > 1e-6:
-                raise SnnError(node.loc, f"{owner} of {q} is not a whole number of steps of "
-                                         f"dt = {Quantity(dt, TIME)}")
+            # floating point's own error only (0.3 ms / 0.1 ms = 2.9999999999999996): a time
+            # a millionth of a step off, or a non-zero one below a step, is no whole number
+            if abs(steps - round(steps)) > 1e-9 * max(1.0, abs(steps)):
+                written = source_text(node) or str(q)     # 2.0000001 ms, not 2 ms
+                raise SnnError(node.loc, f"{owner} of {written} is not a whole number of steps "
+                                         f"of dt = {Quantity(dt, TIME)} ({steps:.10g} steps)")
             if abs(steps) > MAX_INT:
                 raise SnnError(node.loc, f"{owner} of {q} is too large ({steps:g} steps of "
                                          f"dt = {Quantity(dt, TIME)})")

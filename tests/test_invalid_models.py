@@ -497,7 +497,17 @@ CASES = [
                                                           "LIF(tau_mem = 5 ms, refractory = 2.5 ms)",
                                                    OUTPUT),
      [(4, 61, "parameter 'refractory' of LIF of 2.5 ms is not a whole number of steps of "
-              "dt = 1 ms")]),
+              "dt = 1 ms (2.5 steps)")]),
+    # a non-zero time below a step was rounded to 0 steps (the tolerance was 1e-6 steps), and
+    # one a millionth of a step off showed rounded (`of 2 ms`)
+    ("delay below one step", src(*HEAD, "layer l = dense(x, 4, delay = 1e-7 ms) with IF",
+                                 OUTPUT),
+     [(4, 31, "parameter 'delay' of dense of 1e-7 ms is not a whole number of steps of "
+              "dt = 1 ms (1e-07 steps)")]),
+    ("delay a millionth of a step off", src(*HEAD, "layer l = dense(x, 4, delay = 2.000001 ms) "
+                                                   "with IF", OUTPUT),
+     [(4, 31, "parameter 'delay' of dense of 2.000001 ms is not a whole number of steps of "
+              "dt = 1 ms (2.000001 steps)")]),
     # ------------------------------------------------------------------ structure
     ("no model", src(TIME, INPUT, LAYER, OUTPUT),
      [(1, 1, "no `model` declaration", "a model file starts with `model NAME`")]),
