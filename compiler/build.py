@@ -611,6 +611,13 @@ class _Builder:
         if block is None:
             return None
         v = self._settings(block, catalog.TRAIN_SETTINGS)
+        if v["dataset"] is not None:
+            from snnc.datasets import name_error
+
+            bad = name_error(v["dataset"])
+            if bad is not None:         # said by check, not only when train loads the data
+                where = next(st.value.loc for st in block.settings if st.key == "dataset")
+                self.diag.error(where, bad.message, bad.hint)
         return ir.TrainSpec(surrogate=v["surrogate"] or catalog.DEFAULT_SURROGATE, loss=v["loss"],
                             optimizer=v["optimizer"], lr=v["lr"], epochs=v["epochs"],
                             batch_size=v["batch_size"], dataset=v["dataset"], seed=v["seed"],

@@ -120,21 +120,30 @@ def _dataset_setting_loc(graph: ir.Graph):
     return None
 
 
+def name_error(name) -> SnnError | None:
+    """The error a data set's name makes (unknown, empty, ``npz:`` without a path; without a
+    location), or None for ``digits``, ``mnist1d`` and ``npz:PATH``: said where the train block
+    names it (``snnc check``), not only when the data are loaded."""
+    if not isinstance(name, str) or not name:
+        return SnnError(None, "no data set given", "known data sets: " + ", ".join(DATASETS))
+    if name in ("digits", "mnist1d") or (name.startswith("npz:") and len(name) > 4):
+        return None
+    if name == "npz:":
+        return SnnError(None, "data set 'npz:' names no file", "write npz:PATH, e.g. npz:data.npz")
+    return SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
+
+
 def _load_dataset(name: str, graph: ir.Graph) -> Dataset:
     inp = model_input(graph)
-    if not isinstance(name, str) or not name:
-        raise SnnError(None, "no data set given", "known data sets: " + ", ".join(DATASETS))
+    bad = name_error(name)
+    if bad is not None:
+        raise bad
     if name == "digits":
         x_tr, y_tr, x_te, y_te = _digits()
     elif name == "mnist1d":
         x_tr, y_tr, x_te, y_te = _mnist1d()
-    elif name.startswith("npz:"):
-        path = name[4:]
-        if not path:
-            raise SnnError(None, "data set 'npz:' names no file", "write npz:PATH, e.g. npz:data.npz")
-        return _npz(path, graph, inp, name)
-    else:
-        raise SnnError(None, f"unknown data set '{name}'", _unknown_hint(name))
+    else:                                   # npz:PATH (name_error let it through)
+        return _npz(name[4:], graph, inp, name)
     # both splits have the same samples' shape: an error names the data set, not a split (simulate
     # uses the test split only, and was told "(training split)")
     x_tr = fit_input(x_tr, graph, f"data set '{name}'")

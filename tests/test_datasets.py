@@ -379,12 +379,22 @@ def test_an_error_about_the_train_blocks_data_set_spans_its_value(value):
     # the caret was one character wide, under the value's first character
     from snnc.build import load_text
 
-    g = load_text("model m\ntime { dt = 1 ms; steps = 1 }\ninput x[64] = rate\n"
-                  "layer o = dense(x, 10) with IF\noutput o = count\n"
-                  f"train {{ dataset = {value} }}\n", "m.snn").graph
-    with pytest.raises(SnnError) as e:
-        load_dataset(g.train.dataset, g)
-    loc = e.value.loc
+    from snnc.errors import SnnErrors
+
+    text = ("model m\ntime { dt = 1 ms; steps = 1 }\ninput x[64] = rate\n"
+            "layer o = dense(x, 10) with IF\noutput o = count\n"
+            f"train {{ dataset = {value} }}\n")
+    if value.strip('"').startswith("npz:"):     # a file: found missing when the data are loaded
+        g = load_text(text, "m.snn").graph
+        with pytest.raises(SnnError) as e:
+            load_dataset(g.train.dataset, g)
+        err = e.value
+    else:                                       # an unknown name: said when the model is read
+        with pytest.raises(SnnErrors) as e:
+            load_text(text, "m.snn")
+        [err] = e.value.errors
+        assert err.message == f"unknown data set '{value.strip(chr(34))}'"
+    loc = err.loc
     assert (loc.line, loc.col, loc.end_line, loc.end_col) == (6, 19, 6, 19 + len(value))
 
 
