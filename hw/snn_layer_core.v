@@ -135,7 +135,8 @@ module snn_layer_core #(
     parameter integer USER_NS     = 1,
     parameter integer USER_GRADED = 0,
     parameter integer USER_SAT_W  = 1,
-    parameter [1023:0] USER_INIT  = 1024'd0
+    parameter [1023:0] USER_INIT  = 1024'd0,
+    parameter integer SU          = 0
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -205,6 +206,14 @@ module snn_layer_core #(
     localparam integer SQ_D   = 7;                 // spike queue entries = sweep credits
     localparam [2:0]   SQ_LAST = SQ_D[2:0] - 3'd1;
     localparam [KW-1:0] LAST_K = NW[KW-1:0] - 1'b1;
+    // the sweep's units: SW neurons updated per cycle (SU; 0: P), P / SW = G groups per word;
+    // SW < P (built-in kinds only) issues a sweep word every G cycles and takes it through the
+    // SW units one group per cycle (hw/README.md, "Narrow sweep")
+    localparam integer SW     = (SU > 0) ? SU : P;
+    localparam integer G      = P / SW;
+    localparam integer GW     = (G > 1) ? $clog2(G) : 1;
+    localparam [GW-1:0] G_LAST = G[GW-1:0] - 1'b1;
+    localparam integer UO_W   = 3 * U_W + I_W + A_W + R_W + 6;     // a unit's result bits
     localparam integer ONE = 1;
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
 
@@ -268,6 +277,20 @@ module snn_layer_core #(
     // sweep pipeline after st1: p2 (memory data registered), p3 (decayed state registered),
     // p4 (spikes registered)
     reg            p2_v, p2_last, p3_v, p3_last, p4_v, p4_last;
+    reg [GW-1:0]   gc;                      // the group at p2 after the word's first cycle
+    reg [GW-1:0]   p3_g;                    // the group at p3
+    wire [GW-1:0]  g2_idx = p2_v ? {GW{1'b0}} : gc;   // the group at p2 (first: at p2_v)
+    wire           g2_v   = p2_v || (gc != {GW{1'b0}});
+    reg [GW-1:0]   sw_gap;                  // cycles until the next sweep word may issue
+    /* verilator lint_off UNUSEDSIGNAL */    // G = 1 and user neurons: each lane reads its own
+    wire [P*ST_W-1:0] p2_st_w;              // the p2 state words of the lanes
+    /* verilator lint_on UNUSEDSIGNAL */
+    // G > 1: a stage g3 between p2 and p3 (the group's state word and input selected)
+    reg            g3_v, g3_last;
+    reg [GW-1:0]   g3_g;
+    reg [KW-1:0]   g3_k;
+    wire           d_v = (G > 1) ? g3_v : g2_v;   // the decays' stage (p3 loads)
+    wire [SW*UO_W-1:0] un_res;              // the units' results (combinational)
     reg [KW-1:0]   p2_k, p3_k, p4_k;
     wire [P-1:0]   p4_spk;                                  // the unit's registered outputs
     wire [P*SC_W-1:0] p4_sat_u, p4_sat_i, p4_sat_a, p4_sat_p, p4_sat_h;
@@ -300,7 +323,8 @@ module snn_layer_core #(
     wire take   = !init_busy && !sweep_pend && (!ev_busy || ev_k == LAST_K);
     wire r_fire = take && rq_valid;
     wire tok_ok = (REC == 0) ||                          // step t's spikes all queued
-                  (!em_valid && !st1_sw && !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0);
+                  (!em_valid && !st1_sw && !g2_v && !g3_v && !p3_v && !p4_v &&
+                   sq_cnt == 3'd0);
     assign s_ready = take && !rq_valid && (!s_last || tok_ok);
     wire s_fire   = s_valid && s_ready;
 
@@ -314,8 +338,10 @@ module snn_layer_core #(
     wire sw_haz = (NW <= 2) &&
                   ((st0_sw && st0_k == sw_k) || (st1_sw && st1_k == sw_k) ||
                    (p2_v && p2_k == sw_k) || (p3_v && p3_k == sw_k));
+    // with G groups a word stays G cycles in p2: one word every G cycles
+    wire sw_gap_ok = (G == 1) || (sw_gap == {GW{1'b0}});
     wire sw_issue = sweep_pend && !ev_busy && !sw_issued && st1_free && !init_busy &&
-                    sw_cred_ok && !sw_haz;
+                    sw_cred_ok && !sw_haz && sw_gap_ok;
 
     // ------------------------------------------------------------------ weight memory
     reg [P*W_W-1:0] w_q;
@@ -485,8 +511,8 @@ module snn_layer_core #(
     wire [P*ACC_W-1:0] a_rd = a_q;
 
     // ------------------------------------------------------------------ state memory
-    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !p2_v && !p3_v &&
-                                !p4_v;
+    wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !g2_v && !g3_v &&
+                                !p3_v && !p4_v;
     wire              s_re    = st0_sw || rd_ok;
     wire [KW-1:0]     s_raddr = st0_sw ? st0_k : rd_addr;
     wire              s_we    = init_busy || p4_v;
@@ -558,71 +584,17 @@ module snn_layer_core #(
             end
             assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
 
-            // end-of-step neuron update: the stored word and the input registered in p2, the
-            // fields (absent ones read 0) with the stored states decayed registered in p3 (U
-            // and I; ASN: U, A and P), the unit's registered result in p4
+            // end-of-step neuron update: the stored word and the input registered in p2 (for
+            // the G groups of SW lanes of the word), the fields (absent ones read 0) with the
+            // stored states decayed registered in p3 (U and I; ASN: U, A and P), one group per
+            // cycle through the SW units, the results registered per lane (q_*) and the word
+            // complete in p4
             reg [ST_W-1:0]         p2_st;
             always @(posedge clk) begin
                 if (st1_valid && st1_sweep)
                     p2_st  <= s_q[p*ST_W +: ST_W];
             end
-            wire [ST_W-1:0] st = p2_st;
-            wire signed [I_W-1:0] st_i;
-            wire signed [A_W-1:0] st_a;
-            wire signed [U_W-1:0] st_p;
-            wire [R_W-1:0]        st_r;
-            if (IS_ASN) begin : g_st_asn
-                assign st_i = {I_W{1'b0}};
-                assign st_p = st[OFF_I +: U_W];
-                assign st_r = {R_W{1'b0}};
-            end else begin : g_st_builtin
-                if (ST_I != 0) begin : g_si
-                    assign st_i = st[OFF_I +: I_W];
-                end else begin : g_no_si
-                    assign st_i = {I_W{1'b0}};
-                end
-                assign st_p = {U_W{1'b0}};
-                assign st_r = st[OFF_R +: R_W];
-            end
-            if (ST_A != 0) begin : g_sa
-                assign st_a = st[OFF_A +: A_W];
-            end else begin : g_no_sa
-                assign st_a = {A_W{1'b0}};
-            end
-            wire signed [U_W-1:0] u_dec;
-            wire signed [I_W-1:0] i_dec;
-            wire signed [A_W-1:0] a_pre;
-            wire signed [U_W-1:0] p_pre;
-            snn_decay #(.W(U_W), .LEAK((PRE_DECAY != 0 && KIND != 0) ? LEAK : 0), .COEF(MEM_DECAY))
-                u_pre_u (.din(st[0 +: U_W]), .dout(u_dec));
-            snn_decay #(.W(I_W), .LEAK((PRE_DECAY != 0) ? LEAK : 0), .COEF(SYN_DECAY))
-                u_pre_i (.din(st_i), .dout(i_dec));
-            if (IS_ASN && PRE_DECAY != 0) begin : g_pre_asn
-                // ASN: A = decay_g(A), P = decay_e(P) (the unit sees only the decayed values)
-                snn_decay #(.W(A_W), .LEAK(LEAK), .COEF(ADAPT_DECAY))
-                    u_pre_a (.din(st_a), .dout(a_pre));
-                snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(PRED_DECAY))
-                    u_pre_p (.din(st_p), .dout(p_pre));
-            end else begin : g_pre_raw
-                assign a_pre = st_a;                 // ALIF needs the raw A (th_prev)
-                assign p_pre = st_p;
-            end
-            reg signed [U_W-1:0]   p3_u;
-            reg signed [I_W-1:0]   p3_i;
-            reg signed [A_W-1:0]   p3_a;
-            reg signed [U_W-1:0]   p3_p;
-            reg                    p3_s;
-            reg [R_W-1:0]          p3_r;
-            always @(posedge clk) begin
-                if (p2_v) begin
-                    p3_u   <= u_dec;
-                    p3_i   <= i_dec;
-                    p3_a   <= a_pre;
-                    p3_p   <= p_pre;
-                    p3_s   <= st[OFF_S];
-                    p3_r   <= st_r;
-                end
-            end
+            assign p2_st_w[p*ST_W +: ST_W] = p2_st;
             wire signed [U_W-1:0] u_new;
             wire                  s_new;
             /* verilator lint_off UNUSEDSIGNAL */   // per kind and ST_I / ST_A: I, A and R, or P and H
@@ -633,10 +605,11 @@ module snn_layer_core #(
             /* verilator lint_on UNUSEDSIGNAL */
             wire [SC_W-1:0]       sat_u, sat_i, sat_a, sat_p, sat_h;   // clamps (counts)
             if (IS_USER) begin : g_user
-                // a user-defined neuron (KIND 5): snn_user_neuron (written by the generator)
-                // on the raw stored states (no decay stage), its result registered like the
-                // unit's (p3 -> p4); state 0 is U, states 1.. sit in the I field, H (graded)
-                // in the R field
+                // a user-defined neuron (KIND 5; SW = P, one group): snn_user_neuron (written
+                // by the generator) on the raw stored states (no decay stage), its result
+                // registered like the unit's (p3 -> p4); state 0 is U, states 1.. sit in the I
+                // field, H (graded) in the R field
+                wire [ST_W-1:0] st = p2_st;
                 reg  [USER_NS*U_W-1:0] p3_x;
                 always @(posedge clk) begin
                     if (p2_v)
@@ -669,9 +642,6 @@ module snn_layer_core #(
                         c_r <= c_nxt;
                     end
                 end
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire unused_b = ^{p3_u, p3_i, p3_a, p3_p, p3_s, p3_r};
-                /* verilator lint_on UNUSEDSIGNAL */
                 assign u_new = x_r[0 +: U_W];
                 assign s_new = s_r;
                 assign h_new = h_r;
@@ -688,37 +658,123 @@ module snn_layer_core #(
                     assign new_state[p*ST_W + OFF_R +: R_W] = {R_W{1'b0}};
                 end
             end else begin : g_builtin
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire                  nu_in_ready, nu_out_valid;
-                wire                  nu_tag;
-                /* verilator lint_on UNUSEDSIGNAL */
-                wire signed [U_W-1:0] c_u, c_p, c_h;
-                wire signed [I_W-1:0] c_i;
-                wire signed [A_W-1:0] c_a;
-                wire [R_W-1:0]        c_r;
-                wire                  c_s, c_su, c_si, c_sa, c_sp, c_sh;
-                // combinational (LATENCY 0); its result is registered here, where the init
-                // pass (st_clr) zeroes the registers: the state memory's write data is the
-                // register alone, no multiplexer in front of it
-                snn_neuron_unit #(
-                    .KIND(KIND), .RESET(RESET), .LEAK(LEAK),
-                    .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
-                    .U_W(U_W), .U_FRAC(U_FRAC), .I_W(I_W), .I_FRAC(I_FRAC),
-                    .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
-                    .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
-                    .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
-                    .REFRACTORY(REFRACTORY),
-                    .TAG_W(1), .LATENCY(0), .DECAYED_IN(PRE_DECAY)
-                ) u_neuron (
-                    .clk(clk), .rst(rst),
-                    .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
-                    .acc(a_old),
-                    .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
-                    .s_in(p3_s), .r_in(p3_r),
-                    .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
-                    .u_out(c_u), .i_out(c_i), .a_out(c_a), .p_out(c_p), .h_out(c_h),
-                    .s_out(c_s), .r_out(c_r),
-                    .sat_u(c_su), .sat_i(c_si), .sat_a(c_sa), .sat_p(c_sp), .sat_h(c_sh));
+                if (p < SW) begin : g_unit
+                    // sweep unit p: lane g * SW + p of the word in group g. With G > 1 the
+                    // group's state word is selected at p2 into g3_st and its input from a_q at
+                    // g3 into p3_acc (registers behind the multiplexers, so the leak's tree and
+                    // the unit start from registers as with G = 1); the decays run at g3
+                    wire [ST_W-1:0] st;
+                    wire signed [ACC_W-1:0] u_acc;
+                    if (G > 1) begin : g_sel
+                        reg [ST_W-1:0]         g3_st;
+                        reg signed [ACC_W-1:0] p3_acc;
+                        always @(posedge clk) begin
+                            if (g2_v)
+                                g3_st  <= p2_st_w[(g2_idx * SW + p) * ST_W +: ST_W];
+                            if (g3_v)
+                                p3_acc <= a_rd[(g3_g * SW + p) * ACC_W +: ACC_W];
+                        end
+                        assign st    = g3_st;
+                        assign u_acc = p3_acc;
+                    end else begin : g_direct
+                        assign st    = p2_st;
+                        assign u_acc = a_old;
+                    end
+                    wire signed [I_W-1:0] st_i;
+                    wire signed [A_W-1:0] st_a;
+                    wire signed [U_W-1:0] st_p;
+                    wire [R_W-1:0]        st_r;
+                    if (IS_ASN) begin : g_st_asn
+                        assign st_i = {I_W{1'b0}};
+                        assign st_p = st[OFF_I +: U_W];
+                        assign st_r = {R_W{1'b0}};
+                    end else begin : g_st_builtin
+                        if (ST_I != 0) begin : g_si
+                            assign st_i = st[OFF_I +: I_W];
+                        end else begin : g_no_si
+                            assign st_i = {I_W{1'b0}};
+                        end
+                        assign st_p = {U_W{1'b0}};
+                        assign st_r = st[OFF_R +: R_W];
+                    end
+                    if (ST_A != 0) begin : g_sa
+                        assign st_a = st[OFF_A +: A_W];
+                    end else begin : g_no_sa
+                        assign st_a = {A_W{1'b0}};
+                    end
+                    wire signed [U_W-1:0] u_dec;
+                    wire signed [I_W-1:0] i_dec;
+                    wire signed [A_W-1:0] a_pre;
+                    wire signed [U_W-1:0] p_pre;
+                    snn_decay #(.W(U_W), .LEAK((PRE_DECAY != 0 && KIND != 0) ? LEAK : 0),
+                                .COEF(MEM_DECAY)) u_pre_u (.din(st[0 +: U_W]), .dout(u_dec));
+                    snn_decay #(.W(I_W), .LEAK((PRE_DECAY != 0) ? LEAK : 0), .COEF(SYN_DECAY))
+                        u_pre_i (.din(st_i), .dout(i_dec));
+                    if (IS_ASN && PRE_DECAY != 0) begin : g_pre_asn
+                        // ASN: A = decay_g(A), P = decay_e(P) (the unit sees only the decayed
+                        // values)
+                        snn_decay #(.W(A_W), .LEAK(LEAK), .COEF(ADAPT_DECAY))
+                            u_pre_a (.din(st_a), .dout(a_pre));
+                        snn_decay #(.W(U_W), .LEAK(LEAK), .COEF(PRED_DECAY))
+                            u_pre_p (.din(st_p), .dout(p_pre));
+                    end else begin : g_pre_raw
+                        assign a_pre = st_a;                 // ALIF needs the raw A (th_prev)
+                        assign p_pre = st_p;
+                    end
+                    reg signed [U_W-1:0]   p3_u;
+                    reg signed [I_W-1:0]   p3_i;
+                    reg signed [A_W-1:0]   p3_a;
+                    reg signed [U_W-1:0]   p3_p;
+                    reg                    p3_s;
+                    reg [R_W-1:0]          p3_r;
+                    always @(posedge clk) begin
+                        if (d_v) begin
+                            p3_u   <= u_dec;
+                            p3_i   <= i_dec;
+                            p3_a   <= a_pre;
+                            p3_p   <= p_pre;
+                            p3_s   <= st[OFF_S];
+                            p3_r   <= st_r;
+                        end
+                    end
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire                  nu_in_ready, nu_out_valid;
+                    wire                  nu_tag;
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    wire signed [U_W-1:0] c_u, c_p, c_h;
+                    wire signed [I_W-1:0] c_i;
+                    wire signed [A_W-1:0] c_a;
+                    wire [R_W-1:0]        c_r;
+                    wire                  c_s, c_su, c_si, c_sa, c_sp, c_sh;
+                    // combinational (LATENCY 0); its result is registered per lane (q_*)
+                    snn_neuron_unit #(
+                        .KIND(KIND), .RESET(RESET), .LEAK(LEAK),
+                        .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
+                        .U_W(U_W), .U_FRAC(U_FRAC), .I_W(I_W), .I_FRAC(I_FRAC),
+                        .A_W(A_W), .A_FRAC(A_FRAC), .R_W(R_W),
+                        .MEM_DECAY(MEM_DECAY), .SYN_DECAY(SYN_DECAY), .ADAPT_DECAY(ADAPT_DECAY),
+                        .PRED_DECAY(PRED_DECAY), .THRESHOLD(THRESHOLD), .BETA(BETA), .M_F(M_F),
+                        .REFRACTORY(REFRACTORY),
+                        .TAG_W(1), .LATENCY(0), .DECAYED_IN(PRE_DECAY)
+                    ) u_neuron (
+                        .clk(clk), .rst(rst),
+                        .in_valid(p3_v), .in_ready(nu_in_ready), .in_tag(1'b0),
+                        .acc(u_acc),
+                        .u_in(p3_u), .i_in(p3_i), .a_in(p3_a), .p_in(p3_p),
+                        .s_in(p3_s), .r_in(p3_r),
+                        .out_valid(nu_out_valid), .out_ready(1'b1), .out_tag(nu_tag),
+                        .u_out(c_u), .i_out(c_i), .a_out(c_a), .p_out(c_p), .h_out(c_h),
+                        .s_out(c_s), .r_out(c_r),
+                        .sat_u(c_su), .sat_i(c_si), .sat_a(c_sa), .sat_p(c_sp), .sat_h(c_sh));
+                    assign un_res[p*UO_W +: UO_W] = {c_u, c_p, c_h, c_i, c_a, c_r, c_s,
+                                                     c_su, c_si, c_sa, c_sp, c_sh};
+                end
+                // this lane's result: from unit p % SW when its group (p / SW) is at p3; the
+                // init pass (st_clr) zeroes the registers: the state memory's write data is the
+                // registers alone, no multiplexer in front of it
+                localparam integer UNIT  = p % SW;
+                localparam integer GRP_I = p / SW;
+                localparam [GW-1:0] GRP  = GRP_I[GW-1:0];
                 reg signed [U_W-1:0] q_u, q_p, q_h;
                 reg signed [I_W-1:0] q_i;
                 reg signed [A_W-1:0] q_a;
@@ -726,12 +782,11 @@ module snn_layer_core #(
                 reg                  q_s, q_su, q_si, q_sa, q_sp, q_sh;
                 always @(posedge clk) begin
                     if (st_clr) begin
-                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s} <=
-                            {(3 * U_W + I_W + A_W + R_W + 1){1'b0}};
-                        {q_su, q_si, q_sa, q_sp, q_sh} <= 5'd0;
-                    end else if (p3_v) begin
-                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s} <= {c_u, c_p, c_h, c_i, c_a, c_r, c_s};
-                        {q_su, q_si, q_sa, q_sp, q_sh} <= {c_su, c_si, c_sa, c_sp, c_sh};
+                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s, q_su, q_si, q_sa, q_sp, q_sh} <=
+                            {UO_W{1'b0}};
+                    end else if (p3_v && p3_g == GRP) begin
+                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s, q_su, q_si, q_sa, q_sp, q_sh} <=
+                            un_res[UNIT*UO_W +: UO_W];
                     end
                 end
                 assign {u_new, p_new, h_new, i_new, a_new, r_new, s_new} =
@@ -774,7 +829,11 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ stage-1 advance
     assign st1_adv = st1_valid;                            // the pipeline never stalls
-    wire sweep_done = st0_sw && st0_lastword;
+    // the sweep ends (the next step's events are taken) when its last word has passed st0;
+    // with G > 1 when the last word's last group is at p2, so that no event's read replaces
+    // a_q (the unit's input at p3) before that group has used it
+    wire sweep_done = (G == 1) ? (st0_sw && st0_lastword)
+                               : (g3_v && g3_g == G_LAST && g3_last);
 
     // ------------------------------------------------------------------ spike queue
     // p4 words with a spike (and the last word, for the token) enter the queue; the others
@@ -802,14 +861,18 @@ module snn_layer_core #(
             p2_v    <= 1'b0;
             p3_v    <= 1'b0;
             p4_v    <= 1'b0;
+            gc      <= {GW{1'b0}};
+            g3_v    <= 1'b0;
             sq_wp   <= 3'd0;
             sq_rp   <= 3'd0;
             sq_cnt  <= 3'd0;
             sw_cred <= SQ_D[2:0];
         end else begin
             p2_v <= st1_valid && st1_sweep;
-            p3_v <= p2_v;
-            p4_v <= p3_v;
+            g3_v <= (G > 1) && g2_v;
+            p3_v <= d_v;
+            p4_v <= p3_v && (p3_g == G_LAST);      // the word's last group: the word done
+            gc   <= (g2_v && g2_idx != G_LAST) ? g2_idx + 1'b1 : {GW{1'b0}};
             if (sq_wr)
                 sq_wp <= (sq_wp == SQ_LAST) ? 3'd0 : sq_wp + 3'd1;
             if (sq_pop)
@@ -821,8 +884,12 @@ module snn_layer_core #(
     always @(posedge clk) begin
         p2_k    <= st1_k;
         p2_last <= st1_lastword;
-        p3_k    <= p2_k;
-        p3_last <= p2_last;
+        g3_k    <= p2_k;
+        g3_g    <= g2_idx;
+        g3_last <= p2_last;
+        p3_k    <= (G > 1) ? g3_k : p2_k;
+        p3_g    <= (G > 1) ? g3_g : g2_idx;
+        p3_last <= (G > 1) ? g3_last : p2_last;
         p4_k    <= p3_k;
         p4_last <= p3_last;
     end
@@ -966,6 +1033,7 @@ module snn_layer_core #(
             sweep_pend <= 1'b0;
             sw_k       <= {KW{1'b0}};
             sw_issued  <= 1'b0;
+            sw_gap     <= {GW{1'b0}};
             st0_valid  <= 1'b0;
             st1_valid  <= 1'b0;
         end else begin
@@ -1001,6 +1069,10 @@ module snn_layer_core #(
                 end
             end
             // sweep issue
+            if (sw_issue)
+                sw_gap <= G_LAST;
+            else if (sw_gap != {GW{1'b0}})
+                sw_gap <= sw_gap - 1'b1;
             if (sw_issue) begin
                 sw_k <= sw_k + 1'b1;
                 if (sw_k == LAST_K)
@@ -1082,7 +1154,7 @@ module snn_layer_core #(
 
     assign idle = !init_busy && !ev_busy && !st0_valid && !st1_valid && !sweep_pend && !em_valid && !rq_valid &&
                   !ob_valid && !sk_valid &&
-                  !p2_v && !p3_v && !p4_v && sq_cnt == 3'd0;
+                  !g2_v && !g3_v && !p3_v && !p4_v && sq_cnt == 3'd0;
 endmodule
 
 `default_nettype wire
