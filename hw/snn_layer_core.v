@@ -80,6 +80,12 @@
 //                       (a state assigned k times can clamp k times); the datapath maps its
 //                       states (and the height) onto sat_u .. sat_h. USER_INIT: one lane's
 //                       initial state word (the init pass and `clear` load it, not zeros).
+//   SU                  sweep units (0: P; P % SU == 0; built-in kinds only): with SU < P the
+//                       sweep updates a word's P lanes in G = P / SU groups of SU lanes, one
+//                       group per cycle through SU units (a word issued every G cycles; a stage
+//                       g3 registers the group's state words and inputs behind their
+//                       multiplexers); memories, read-back and events as with SU = P
+//                       (hw/README.md, "Narrow sweep")
 //
 // Run-time writes: w_mem selects the memory (0 W, 1 V, 2 bias), w_addr the word (j*NW + k
 // for W and V, k for the bias); writes past a memory's depth are ignored.
