@@ -296,7 +296,11 @@ module snn_layer_core #(
     reg [GW-1:0]   g3_g;
     reg [KW-1:0]   g3_k;
     wire           d_v = (G > 1) ? g3_v : g2_v;   // the decays' stage (p3 loads)
+    /* verilator lint_off UNUSEDSIGNAL */
+    /* verilator lint_off UNDRIVEN */          // (user-defined neurons have no units)
     wire [SW*UO_W-1:0] un_res;              // the units' results (combinational)
+    /* verilator lint_on UNDRIVEN */
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [KW-1:0]   p2_k, p3_k, p4_k;
     wire [P-1:0]   p4_spk;                                  // the unit's registered outputs
     wire [P*SC_W-1:0] p4_sat_u, p4_sat_i, p4_sat_a, p4_sat_p, p4_sat_h;
@@ -615,11 +619,10 @@ module snn_layer_core #(
                 // by the generator) on the raw stored states (no decay stage), its result
                 // registered like the unit's (p3 -> p4); state 0 is U, states 1.. sit in the I
                 // field, H (graded) in the R field
-                wire [ST_W-1:0] st = p2_st;
                 reg  [USER_NS*U_W-1:0] p3_x;
                 always @(posedge clk) begin
                     if (p2_v)
-                        p3_x <= st[0 +: USER_NS*U_W];
+                        p3_x <= p2_st[0 +: USER_NS*U_W];
                 end
                 wire [USER_NS*U_W-1:0] x_nxt;
                 wire                   s_nxt;

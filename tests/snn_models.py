@@ -70,7 +70,7 @@ layer o = dense(h, 2) with LIF(tau_mem = 10 ms)
 layer b = dense(bias, 2) with IF
 output o = first_spike
 output b = count
-train { surrogate = superspike; loss = first_spike; dataset = "shd"; spike_reg = 0.01 }
+train { surrogate = superspike; loss = first_spike; dataset = "npz:shd.npz"; spike_reg = 0.01 }
 """
 
 INLINE_MODELS = {"digits": DIGITS, "conv": CONV, "custom": CUSTOM}
