@@ -266,11 +266,15 @@ CORE_HW = ASNHW(_asn(256, "multiply", _mult(8), _mult(15), _mult(8), 0.5),
 AUX_SHIFT = 9
 
 
-def core_params() -> dict:
-    return dict(N=N, P=P, M=M, W_W=W_W, IN_AW=4, IN_PW=IN_PW, GRADED=1, OUT_AW=4,
-                OUT_PW=CORE_HW.u.width + 2, **CORE_HW.params(), I_W=8, I_FRAC=4, CNT_W=32,
-                WEIGHT_FILE=f'"{WEIGHT_FILE}"', REC=0, BIAS=1, AUX_SHIFT=AUX_SHIFT,
-                BIAS_FILE=f'"{BIAS_FILE}"')
+def core_params(su: int = 0) -> dict:
+    """The ASN core's parameters; ``su``: a narrow sweep (SU units, hw/README.md)."""
+    out = dict(N=N, P=P, M=M, W_W=W_W, IN_AW=4, IN_PW=IN_PW, GRADED=1, OUT_AW=4,
+               OUT_PW=CORE_HW.u.width + 2, **CORE_HW.params(), I_W=8, I_FRAC=4, CNT_W=32,
+               WEIGHT_FILE=f'"{WEIGHT_FILE}"', REC=0, BIAS=1, AUX_SHIFT=AUX_SHIFT,
+               BIAS_FILE=f'"{BIAS_FILE}"')
+    if su:
+        out["SU"] = su
+    return out
 
 
 def core_weights(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -487,11 +491,11 @@ def test_asn_neuron_units():
     hwsim.run(UNITS_TOP, bdir, "test_asn_hw", extra_env={"SNNC_ASN_BENCH": "units"})
 
 
-def _run_core(weights: np.ndarray, expect_mismatch: bool):
+def _run_core(weights: np.ndarray, expect_mismatch: bool, su: int = 0):
     import snnc.hw
 
     hwsim = _tools()
-    bdir = hwsim.build(CORE_TOP, hwsim.hw_sources(CORE_TOP), core_params())
+    bdir = hwsim.build(CORE_TOP, hwsim.hw_sources(CORE_TOP), core_params(su))
     test_dir = Path(tempfile.mkdtemp(prefix="asn-core-", dir=bdir))
     _, b = core_weights(SEED)
     snnc.hw.write_memh(test_dir / WEIGHT_FILE, snnc.hw.weight_words(weights, P, W_W), P * W_W)
@@ -504,6 +508,13 @@ def _run_core(weights: np.ndarray, expect_mismatch: bool):
 def test_asn_layer_core():
     w, _ = core_weights(SEED)
     _run_core(w, False)
+
+
+def test_asn_layer_core_narrow_sweep():
+    """The same core with one neuron unit for its 4 lanes (SU = 1): payloads, states and
+    counters bit-exact as with SU = P."""
+    w, _ = core_weights(SEED)
+    _run_core(w, False, su=1)
 
 
 def test_asn_layer_core_detects_corrupted_weight():
