@@ -261,9 +261,6 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
                 written = source_text(node) or str(q)     # 2.0000001 ms, not 2 ms
                 raise SnnError(node.loc, f"{owner} of {written} is not a whole number of steps "
                                          f"of dt = {Quantity(dt, TIME)} ({steps:.10g} steps)")
-            if abs(steps) > MAX_INT:
-                raise SnnError(node.loc, f"{owner} of {q} is too large ({steps:g} steps of "
-                                         f"dt = {Quantity(dt, TIME)})")
             value = int(round(steps))
         elif q.dim == NONE:
             value = _int(node, owner, dt, spec.check)

@@ -778,29 +778,21 @@ module snn_layer_core #(
                     assign un_res[p*UO_W +: UO_W] = {c_u, c_p, c_h, c_i, c_a, c_r, c_s,
                                                      c_su, c_si, c_sa, c_sp, c_sh};
                 end
-                // this lane's result: from unit p % SW when its group (p / SW) is at p3; the
-                // init pass (st_clr) zeroes the registers: the state memory's write data is the
-                // registers alone, no multiplexer in front of it
+                // this lane's result (in un_res's order): from unit p % SW when its group
+                // (p / SW) is at p3; the init pass (st_clr) zeroes it: the state memory's write
+                // data is the register alone, no multiplexer in front of it
                 localparam integer UNIT  = p % SW;
                 localparam integer GRP_I = p / SW;
                 localparam [GW-1:0] GRP  = GRP_I[GW-1:0];
-                reg signed [U_W-1:0] q_u, q_p, q_h;
-                reg signed [I_W-1:0] q_i;
-                reg signed [A_W-1:0] q_a;
-                reg [R_W-1:0]        q_r;
-                reg                  q_s, q_su, q_si, q_sa, q_sp, q_sh;
+                reg [UO_W-1:0] q_res;
                 always @(posedge clk) begin
-                    if (st_clr) begin
-                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s, q_su, q_si, q_sa, q_sp, q_sh} <=
-                            {UO_W{1'b0}};
-                    end else if (p3_v && p3_g == GRP) begin
-                        {q_u, q_p, q_h, q_i, q_a, q_r, q_s, q_su, q_si, q_sa, q_sp, q_sh} <=
-                            un_res[UNIT*UO_W +: UO_W];
-                    end
+                    if (st_clr)
+                        q_res <= {UO_W{1'b0}};
+                    else if (p3_v && p3_g == GRP)
+                        q_res <= un_res[UNIT*UO_W +: UO_W];
                 end
-                assign {u_new, p_new, h_new, i_new, a_new, r_new, s_new} =
-                    {q_u, q_p, q_h, q_i, q_a, q_r, q_s};
-                assign {sat_u, sat_i, sat_a, sat_p, sat_h} = {q_su, q_si, q_sa, q_sp, q_sh};
+                assign {u_new, p_new, h_new, i_new, a_new, r_new, s_new,
+                        sat_u, sat_i, sat_a, sat_p, sat_h} = q_res;
                 assign new_state[p*ST_W +: U_W]   = u_new;
                 assign new_state[p*ST_W + OFF_S] = s_new;
                 if (IS_ASN) begin : g_w_asn
@@ -839,8 +831,8 @@ module snn_layer_core #(
     // ------------------------------------------------------------------ stage-1 advance
     assign st1_adv = st1_valid;                            // the pipeline never stalls
     // the sweep ends (the next step's events are taken) when its last word has passed st0;
-    // with G > 1 when the last word's last group is at p2, so that no event's read replaces
-    // a_q (the unit's input at p3) before that group has used it
+    // with G > 1 when the last word's last group takes its input from a_q (g3), so that no
+    // event's read replaces a_q before that group has used it
     wire sweep_done = (G == 1) ? (st0_sw && st0_lastword)
                                : (g3_v && g3_g == G_LAST && g3_last);
 
@@ -1078,14 +1070,13 @@ module snn_layer_core #(
                 end
             end
             // sweep issue
-            if (sw_issue)
-                sw_gap <= G_LAST;
-            else if (sw_gap != {GW{1'b0}})
-                sw_gap <= sw_gap - 1'b1;
             if (sw_issue) begin
-                sw_k <= sw_k + 1'b1;
+                sw_gap <= G_LAST;
+                sw_k   <= sw_k + 1'b1;
                 if (sw_k == LAST_K)
                     sw_issued <= 1'b1;
+            end else if (sw_gap != {GW{1'b0}}) begin
+                sw_gap <= sw_gap - 1'b1;
             end
             if (sweep_done) begin
                 sweep_pend <= 1'b0;
