@@ -38,8 +38,8 @@
 // w_data, word address j*NW + k), accumulators (NW words of P*ACC_W), neuron state (NW words of
 // P lanes of {R, S_prev, A, I, U}, U in the low bits; I and A only when ST_I / ST_A select
 // them: a LIF layer stores {R, S_prev, U}; ASN: {H, S, A, P, U}, P and H of U_W bits, A when
-// ST_A). After reset (and after `clear`) an initialisation pass of NW cycles zeroes states and
-// accumulators (s_ready low meanwhile).
+// ST_A). After reset (and after `clear`) an initialisation pass of NW cycles (NW * G with a
+// narrow sweep, SU) zeroes states and accumulators (s_ready low meanwhile).
 //
 // Parameters (the neuron ones are those of snn_neuron_unit)
 //   N, P, M             neurons, lanes (neurons updated per cycle), presynaptic inputs
@@ -83,17 +83,20 @@
 //   SU                  sweep units (0: P; P % SU == 0; built-in kinds only): with SU < P the
 //                       sweep updates a word's P lanes in G = P / SU groups of SU lanes, one
 //                       group per cycle through SU units (a word issued every G cycles; a stage
-//                       g3 registers the group's state words and inputs behind their
-//                       multiplexers); memories, read-back and events as with SU = P
-//                       (hw/README.md, "Narrow sweep")
+//                       g3 registers the group's state words and inputs); the state memory is
+//                       laid out by group (NW * G words of SU lanes, word k * G + g = group g
+//                       of word k) and so is the read-back port (rd_addr one of NW * G words,
+//                       rd_data SU lanes); the init pass takes NW * G cycles; weights,
+//                       accumulators and events as with SU = P (hw/README.md, "Narrow sweep")
 //
 // Run-time writes: w_mem selects the memory (0 W, 1 V, 2 bias), w_addr the word (j*NW + k
 // for W and V, k for the bias); writes past a memory's depth are ignored.
 //
 // Status: `idle` is high when nothing is in flight (no event, no sweep, no pending output);
 // sat_*_count count saturations of each state since reset (real neurons only; P and H for
-// ASN, where I is not used); step_count counts completed time steps. rd_en/rd_addr read one state word (P lanes, as stored) into
-// rd_data on the next cycle; reads are honoured only outside a sweep (for readout and tests).
+// ASN, where I is not used); step_count counts completed time steps. rd_en/rd_addr read one
+// state word (P lanes, as stored; SU lanes with a narrow sweep) into rd_data on the next
+// cycle; reads are honoured only outside a sweep (for readout and tests).
 `default_nettype none
 
 module snn_layer_core #(
@@ -167,8 +170,9 @@ module snn_layer_core #(
     input  wire [P*W_W-1:0]     w_data,
     // state readout (outside sweeps)
     input  wire                 rd_en,
-    input  wire [(((N + P - 1) / P > 1) ? $clog2((N + P - 1) / P) : 1) - 1:0] rd_addr,
-    output wire [P*(U_W + ((KIND == 4) ? U_W : (KIND == 5) ? (USER_NS - 1) * U_W :
+    input  wire [(((N + P - 1) / P * (P / ((SU > 0) ? SU : P)) > 1) ?
+                  $clog2((N + P - 1) / P * (P / ((SU > 0) ? SU : P))) : 1) - 1:0] rd_addr,
+    output wire [((SU > 0) ? SU : P)*(U_W + ((KIND == 4) ? U_W : (KIND == 5) ? (USER_NS - 1) * U_W :
                           ((ST_I != 0) ? I_W : 0)) +
                     ((ST_A != 0 && KIND != 5) ? A_W : 0) + 1 +
                     ((KIND == 4 || (KIND == 5 && USER_GRADED != 0)) ? U_W : R_W))-1:0] rd_data,
@@ -220,6 +224,11 @@ module snn_layer_core #(
     localparam integer GW     = (G > 1) ? $clog2(G) : 1;
     localparam [GW-1:0] G_LAST = G[GW-1:0] - 1'b1;
     localparam integer UO_W   = 3 * U_W + I_W + A_W + R_W + 6;     // a unit's result bits
+    // the state memory: NW words of P lanes (G = 1), or by group: SNW = NW * G words of SW
+    // lanes, word k * G + g holding group g of word k (neurons (k * G + g) * SW + u)
+    localparam integer SNW    = NW * G;
+    localparam integer SKW    = (SNW > 1) ? $clog2(SNW) : 1;
+    localparam [SKW-1:0] INIT_LAST = SNW[SKW-1:0] - 1'b1;
     localparam integer ONE = 1;
     localparam [OUT_PW-1:0] PAYLOAD_ONE = ONE[OUT_PW-1:0];
 
@@ -251,7 +260,7 @@ module snn_layer_core #(
 
     // ------------------------------------------------------------------ control state
     reg            init_busy;
-    reg [KW-1:0]   init_k;
+    reg [SKW-1:0]  init_k;                  // the init pass: SNW state words (NW accumulators)
     reg            ev_busy;                 // an event is issuing its NW words
     reg            ev_rec;                  // ... a recurrent one (row of V)
     reg [EA_W-1:0] ev_wa;                   // its current word's address (row * NW + k)
@@ -288,9 +297,6 @@ module snn_layer_core #(
     wire [GW-1:0]  g2_idx = p2_v ? {GW{1'b0}} : gc;   // the group at p2 (first: at p2_v)
     wire           g2_v   = p2_v || (gc != {GW{1'b0}});
     reg [GW-1:0]   sw_gap;                  // cycles until the next sweep word may issue
-    /* verilator lint_off UNUSEDSIGNAL */    // G = 1 and user neurons: each lane reads its own
-    wire [P*ST_W-1:0] p2_st_w;              // the p2 state words of the lanes
-    /* verilator lint_on UNUSEDSIGNAL */
     // G > 1: a stage g3 between p2 and p3 (the group's state word and input selected)
     reg            g3_v, g3_last;
     reg [GW-1:0]   g3_g;
@@ -299,9 +305,12 @@ module snn_layer_core #(
     /* verilator lint_off UNUSEDSIGNAL */
     /* verilator lint_off UNDRIVEN */          // (user-defined neurons have no units)
     wire [SW*UO_W-1:0] un_res;              // the units' results (combinational)
+    wire [SW*UO_W-1:0] un_q;                // ... registered (p4): the state write's data
     /* verilator lint_on UNDRIVEN */
     /* verilator lint_on UNUSEDSIGNAL */
     reg [KW-1:0]   p2_k, p3_k, p4_k;
+    reg [GW-1:0]   p4_g;                    // the group at p4 (G > 1: written per group)
+    reg            p4g_v;                   // a group at p4 (G = 1: p4_v)
     wire [P-1:0]   p4_spk;                                  // the unit's registered outputs
     wire [P*SC_W-1:0] p4_sat_u, p4_sat_i, p4_sat_a, p4_sat_p, p4_sat_h;
     // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
@@ -499,8 +508,11 @@ module snn_layer_core #(
     localparam FWD = (NW <= 2);
     wire               a_re    = ev_issue || st1_sw;
     wire [KW-1:0]      a_raddr = ev_issue ? ev_k : st1_k;
-    wire               a_we    = init_busy || (st1_valid && !st1_sweep) || p2_v;
-    wire [KW-1:0]      a_waddr = init_busy ? init_k : p2_v ? p2_k : st1_k;
+    /* verilator lint_off WIDTHEXPAND */
+    wire               a_init  = init_busy && (init_k < NW);   // (G > 1: SNW > NW cycles)
+    /* verilator lint_on WIDTHEXPAND */
+    wire               a_we    = a_init || (st1_valid && !st1_sweep) || p2_v;
+    wire [KW-1:0]      a_waddr = init_busy ? init_k[KW-1:0] : p2_v ? p2_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
     wire [P*ACC_W-1:0] a_sw_in;             // a sweep word's a_ram + bias (the lanes)
     wire [P*ACC_W-1:0] a_wdata = (init_busy || p2_v) ? {(P * ACC_W){1'b0}} : ev_sum;
@@ -523,11 +535,26 @@ module snn_layer_core #(
     // ------------------------------------------------------------------ state memory
     wire              rd_ok   = rd_en && !sweep_pend && !init_busy && !st1_sw && !g2_v && !g3_v &&
                                 !p3_v && !p4_v;
-    wire              s_re    = st0_sw || rd_ok;
-    wire [KW-1:0]     s_raddr = st0_sw ? st0_k : rd_addr;
-    wire              s_we    = init_busy || p4_v;
-    wire [KW-1:0]     s_waddr = init_busy ? init_k : p4_k;
-    wire [P*ST_W-1:0] new_state;
+    // G = 1: a sweep word's read is issued at st0 and registered at st1 into each lane's p2
+    // copy. G > 1: group g's word (k * G + g) is read the cycle before the group is at p2
+    // (group 0 at st1, group g + 1 while group g is at p2), straight into the units' g3
+    // registers; each group is written back at p4 from the units' result registers
+    /* verilator lint_off UNUSEDSIGNAL */
+    /* verilator lint_off WIDTHEXPAND */
+    wire [31:0]       sa_first = st1_k * G;                    // group 0 of the word at st1
+    wire [31:0]       sa_next  = p2_k * G + g2_idx + 1;        // the group after the one at p2
+    wire [31:0]       sa_write = p4_k * G + p4_g;              // the group at p4
+    /* verilator lint_on WIDTHEXPAND */
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire              sg_re   = st1_sw || (g2_v && g2_idx != G_LAST);
+    wire              s_re    = ((G == 1) ? st0_sw : sg_re) || rd_ok;
+    /* verilator lint_off WIDTHEXPAND */      // (G = 1: SKW = KW)
+    wire [SKW-1:0]    s_raddr = (G == 1) ? (st0_sw ? st0_k : rd_addr) :
+                                st1_sw ? sa_first[SKW-1:0] : g2_v ? sa_next[SKW-1:0] : rd_addr;
+    wire              s_we    = init_busy || p4g_v;
+    wire [SKW-1:0]    s_waddr = init_busy ? init_k : (G == 1) ? p4_k : sa_write[SKW-1:0];
+    /* verilator lint_on WIDTHEXPAND */
+    wire [SW*ST_W-1:0] new_state;
     // initial state: zeros (a user-defined neuron: its states' initial values, USER_INIT)
     localparam [ST_W-1:0] INIT_LANE = IS_USER ? USER_INIT[ST_W-1:0] : {ST_W{1'b0}};
     // the init pass writes the lanes' result registers (p4), which hold INIT_LANE from the
@@ -535,12 +562,14 @@ module snn_layer_core #(
     // multiplexer (17 logic cells per lane on the iCE40 for a LIF lane)
     wire              st_clr  = rst || clear || init_busy;
     localparam [ST_W+U_W-1:0] INIT_PAD = {{U_W{1'b0}}, INIT_LANE};   // H field always in range
-    wire [P*ST_W-1:0] s_wdata = new_state;
-    wire [P*ST_W-1:0] s_q;                  // the word read, the cycle after s_re
+    wire [SW*ST_W-1:0] s_wdata = new_state;
+    wire [SW*ST_W-1:0] s_q;                 // the word read, the cycle after s_re
     // never read and written at one address in a cycle (a sweep reads a word at least NW + 2
-    // cycles after its previous read, written back 4 cycles after it; readout only outside
-    // sweeps and the init pass); a lane without a neuron reads its initial state
-    snn_lane_mem #(.P(P), .N(N), .NW(NW), .W(ST_W), .KW(KW), .SMALL(SMALL ? 1 : 0),
+    // cycles after its previous read, written back 4 cycles after it, G > 1: each group's
+    // word once per sweep, written 3 cycles after its read; readout only outside sweeps and the
+    // init pass); a lane without a neuron reads its initial state
+    localparam S_SMALL = (SNW <= SMALL_NW);
+    snn_lane_mem #(.P(SW), .N(N), .NW(SNW), .W(ST_W), .KW(SKW), .SMALL(S_SMALL ? 1 : 0),
                    .FILL(INIT_LANE)) u_smem (
         .clk(clk), .re(s_re), .raddr(s_raddr), .we(s_we), .waddr(s_waddr), .wdata(s_wdata),
         .rdata(s_q));
@@ -594,20 +623,28 @@ module snn_layer_core #(
             end
             assign ev_sum[p*ACC_W +: ACC_W] = a_old + addend;
 
-            // end-of-step neuron update: the stored word and the input registered in p2 (for
-            // the G groups of SW lanes of the word), the fields (absent ones read 0) with the
-            // stored states decayed registered in p3 (U and I; ASN: U, A and P), one group per
-            // cycle through the SW units, the results registered per lane (q_*) and the word
-            // complete in p4
-            reg [ST_W-1:0]         p2_st;
-            always @(posedge clk) begin
-                if (st1_valid && st1_sweep)
-                    p2_st  <= s_q[p*ST_W +: ST_W];
+            // end-of-step neuron update: G = 1: the stored word registered in p2 (p2_st), the
+            // fields (absent ones read 0) with the stored states decayed registered in p3 (U
+            // and I; ASN: U, A and P), the results registered per lane (q_res) in p4, where the
+            // word is written back. G > 1: one group per cycle through the SW units, its stored
+            // word read into g3 (g_sel), each group written back from the units' result
+            // registers, the word's spikes complete in p4 (the earlier groups' held per lane)
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [ST_W-1:0]        p2_st;
+            /* verilator lint_on UNUSEDSIGNAL */
+            if (G == 1) begin : g_p2
+                reg [ST_W-1:0] p2_q;
+                always @(posedge clk) begin
+                    if (st1_valid && st1_sweep)
+                        p2_q <= s_q[p*ST_W +: ST_W];
+                end
+                assign p2_st = p2_q;
+            end else begin : g_no_p2
+                assign p2_st = {ST_W{1'b0}};
             end
-            assign p2_st_w[p*ST_W +: ST_W] = p2_st;
-            wire signed [U_W-1:0] u_new;
             wire                  s_new;
             /* verilator lint_off UNUSEDSIGNAL */   // per kind and ST_I / ST_A: I, A and R, or P and H
+            wire signed [U_W-1:0] u_new;            // (the state write takes the units' own)
             wire signed [I_W-1:0] i_new;
             wire signed [A_W-1:0] a_new;
             wire [R_W-1:0]        r_new;
@@ -669,9 +706,10 @@ module snn_layer_core #(
             end else begin : g_builtin
                 if (p < SW) begin : g_unit
                     // sweep unit p: lane g * SW + p of the word in group g. With G > 1 the
-                    // group's state word is selected at p2 into g3_st and its input from a_q at
-                    // g3 into p3_acc (registers behind the multiplexers, so the leak's tree and
-                    // the unit start from registers as with G = 1); the decays run at g3
+                    // group's stored word (read the cycle before) is registered at p2 into
+                    // g3_st and its input selected from a_q at g3 into p3_acc (a register
+                    // behind the multiplexer, so the leak's tree and the unit start from
+                    // registers as with G = 1); the decays run at g3
                     wire [ST_W-1:0] st;
                     wire signed [ACC_W-1:0] u_acc;
                     if (G > 1) begin : g_sel
@@ -679,7 +717,7 @@ module snn_layer_core #(
                         reg signed [ACC_W-1:0] p3_acc;
                         always @(posedge clk) begin
                             if (g2_v)
-                                g3_st  <= p2_st_w[(g2_idx * SW + p) * ST_W +: ST_W];
+                                g3_st  <= s_q[p*ST_W +: ST_W];
                             if (g3_v)
                                 p3_acc <= a_rd[(g3_g * SW + p) * ACC_W +: ACC_W];
                         end
@@ -778,35 +816,62 @@ module snn_layer_core #(
                     assign un_res[p*UO_W +: UO_W] = {c_u, c_p, c_h, c_i, c_a, c_r, c_s,
                                                      c_su, c_si, c_sa, c_sp, c_sh};
                 end
-                // this lane's result (in un_res's order): from unit p % SW when its group
-                // (p / SW) is at p3; the init pass (st_clr) zeroes it: the state memory's write
-                // data is the register alone, no multiplexer in front of it
+                // this lane's result (in un_res's order) as its word leaves p4. G = 1: the
+                // lane's unit result register (q_res, un_q), which the init pass (st_clr)
+                // zeroes: the state memory's write data is the register alone, no multiplexer
+                // in front of it. G > 1: the units' registers hold the group at p4 (written
+                // back from there); a lane of an earlier group holds its result (q_hold) until
+                // the word's last group is at p4
                 localparam integer UNIT  = p % SW;
                 localparam integer GRP_I = p / SW;
                 localparam [GW-1:0] GRP  = GRP_I[GW-1:0];
-                reg [UO_W-1:0] q_res;
-                always @(posedge clk) begin
-                    if (st_clr)
-                        q_res <= {UO_W{1'b0}};
-                    else if (p3_v && p3_g == GRP)
-                        q_res <= un_res[UNIT*UO_W +: UO_W];
-                end
-                assign {u_new, p_new, h_new, i_new, a_new, r_new, s_new,
-                        sat_u, sat_i, sat_a, sat_p, sat_h} = q_res;
-                assign new_state[p*ST_W +: U_W]   = u_new;
-                assign new_state[p*ST_W + OFF_S] = s_new;
-                if (IS_ASN) begin : g_w_asn
-                    assign new_state[p*ST_W + OFF_I +: U_W] = p_new;
-                    assign new_state[p*ST_W + OFF_R +: U_W] = h_new;
-                end else begin : g_w_builtin
-                    assign new_state[p*ST_W + OFF_R +: R_W] = r_new;
-                    if (ST_I != 0) begin : g_wi
-                        assign new_state[p*ST_W + OFF_I +: I_W] = i_new;
+                wire [UO_W-1:0] q_lane;
+                if (p < SW) begin : g_q
+                    reg [UO_W-1:0] q_res;
+                    always @(posedge clk) begin
+                        if (st_clr)
+                            q_res <= {UO_W{1'b0}};
+                        else if (p3_v)
+                            q_res <= un_res[p*UO_W +: UO_W];
+                    end
+                    assign un_q[p*UO_W +: UO_W] = q_res;
+                    // the state write's data (lane p of the word at G = 1, of the group at G > 1)
+                    /* verilator lint_off UNUSEDSIGNAL */   // per kind and ST_I / ST_A
+                    wire signed [U_W-1:0] w_u, w_p, w_h;
+                    wire signed [I_W-1:0] w_i;
+                    wire signed [A_W-1:0] w_a;
+                    wire [R_W-1:0]        w_r;
+                    wire                  w_s;
+                    wire [4:0]            w_sat;
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    assign {w_u, w_p, w_h, w_i, w_a, w_r, w_s, w_sat} = q_res;
+                    assign new_state[p*ST_W +: U_W]   = w_u;
+                    assign new_state[p*ST_W + OFF_S] = w_s;
+                    if (IS_ASN) begin : g_w_asn
+                        assign new_state[p*ST_W + OFF_I +: U_W] = w_p;
+                        assign new_state[p*ST_W + OFF_R +: U_W] = w_h;
+                    end else begin : g_w_builtin
+                        assign new_state[p*ST_W + OFF_R +: R_W] = w_r;
+                        if (ST_I != 0) begin : g_wi
+                            assign new_state[p*ST_W + OFF_I +: I_W] = w_i;
+                        end
+                    end
+                    if (ST_A != 0) begin : g_wa
+                        assign new_state[p*ST_W + OFF_A +: A_W] = w_a;
                     end
                 end
-                if (ST_A != 0) begin : g_wa
-                    assign new_state[p*ST_W + OFF_A +: A_W] = a_new;
+                if (GRP_I == G - 1) begin : g_now
+                    assign q_lane = un_q[UNIT*UO_W +: UO_W];
+                end else begin : g_hold
+                    reg [UO_W-1:0] q_hold;   // (only its spike, clamps and height are used)
+                    always @(posedge clk) begin
+                        if (p4g_v && p4_g == GRP)
+                            q_hold <= un_q[UNIT*UO_W +: UO_W];
+                    end
+                    assign q_lane = q_hold;
                 end
+                assign {u_new, p_new, h_new, i_new, a_new, r_new, s_new,
+                        sat_u, sat_i, sat_a, sat_p, sat_h} = q_lane;
             end
             assign lane_h[p*U_W +: U_W] = h_new;
             // the lane holds a neuron (< N): from p3's word index, registered with the result
@@ -862,6 +927,7 @@ module snn_layer_core #(
             p2_v    <= 1'b0;
             p3_v    <= 1'b0;
             p4_v    <= 1'b0;
+            p4g_v   <= 1'b0;
             gc      <= {GW{1'b0}};
             g3_v    <= 1'b0;
             sq_wp   <= 3'd0;
@@ -873,6 +939,7 @@ module snn_layer_core #(
             g3_v <= (G > 1) && g2_v;
             p3_v <= d_v;
             p4_v <= p3_v && (p3_g == G_LAST);      // the word's last group: the word done
+            p4g_v <= p3_v;
             gc   <= (g2_v && g2_idx != G_LAST) ? g2_idx + 1'b1 : {GW{1'b0}};
             if (sq_wr)
                 sq_wp <= (sq_wp == SQ_LAST) ? 3'd0 : sq_wp + 3'd1;
@@ -892,6 +959,7 @@ module snn_layer_core #(
         p3_g    <= (G > 1) ? g3_g : g2_idx;
         p3_last <= (G > 1) ? g3_last : p2_last;
         p4_k    <= p3_k;
+        p4_g    <= p3_g;
         p4_last <= p3_last;
     end
     assign p4_spk   = lane_spk;
@@ -1029,7 +1097,7 @@ module snn_layer_core #(
     always @(posedge clk) begin
         if (rst || clear) begin
             init_busy  <= 1'b1;
-            init_k     <= {KW{1'b0}};
+            init_k     <= {SKW{1'b0}};
             ev_busy    <= 1'b0;
             sweep_pend <= 1'b0;
             sw_k       <= {KW{1'b0}};
@@ -1040,7 +1108,7 @@ module snn_layer_core #(
         end else begin
             if (init_busy) begin
                 init_k <= init_k + 1'b1;
-                if (init_k == LAST_K)
+                if (init_k == INIT_LAST)
                     init_busy <= 1'b0;
             end
             // event intake and word issue

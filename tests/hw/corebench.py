@@ -93,7 +93,8 @@ class Comparer:
 
 async def read_core_state(dut, n: int, p: int, layout) -> dict:
     """Every neuron's stored state through one core's ``rd`` port. ``layout``: (field, width,
-    signed) per lane from the low bits; P lanes per word."""
+    signed) per lane from the low bits; ``p`` lanes per word (the core's lanes, or its sweep
+    units with a narrow sweep: word ``k`` holds neurons ``k * p ..``)."""
     from cocotb.triggers import FallingEdge
 
     st_w = sum(w for _, w, _ in layout)

@@ -359,7 +359,9 @@ async def _core_read_state(dut) -> dict:
     uw, aw = CORE_HW.u.width, CORE_HW.a.width
     layout = [("u", uw, True), ("p", uw, True), ("a", aw, True), ("s", 1, False),
               ("h", uw, True)]
-    return await read_core_state(dut, N, P, layout)
+    # a narrow sweep's state memory holds SU lanes per word (hw/README.md, "Narrow sweep")
+    su = int(os.environ.get("SNNC_ASN_SU", "0")) or P
+    return await read_core_state(dut, N, su, layout)
 
 
 # ---------------------------------------------------------------------- cocotb tests
@@ -501,7 +503,7 @@ def _run_core(weights: np.ndarray, expect_mismatch: bool, su: int = 0):
     snnc.hw.write_memh(test_dir / WEIGHT_FILE, snnc.hw.weight_words(weights, P, W_W), P * W_W)
     snnc.hw.write_memh(test_dir / BIAS_FILE, snnc.hw.weight_words(b[:, None], P, W_W), P * W_W)
     hwsim.run(CORE_TOP, bdir, "test_asn_hw", test_dir=test_dir, testcase="asn_core_graded",
-              extra_env={"SNNC_ASN_BENCH": "core",
+              extra_env={"SNNC_ASN_BENCH": "core", "SNNC_ASN_SU": str(su),
                          "SNNC_HW_EXPECT_MISMATCH": "1" if expect_mismatch else "0"})
 
 

@@ -293,7 +293,8 @@ async def _read_state(dut, cfg: LayerConfig) -> dict:
     hw = cfg.neuron
     layout = [("u", hw.u.width, True), ("i", hw.i.width, True), ("a", hw.a.width, True),
               ("s", 1, False), ("r", hw.r_w, False)]
-    return await read_core_state(dut, cfg.n, cfg.p, layout)
+    # a narrow sweep's state memory holds SU lanes per word (hw/README.md, "Narrow sweep")
+    return await read_core_state(dut, cfg.n, cfg.su or cfg.p, layout)
 
 
 async def _check_final(dut, cfg, model: LayerModel, checker: Checker, steps_total: int):
