@@ -509,7 +509,7 @@ module snn_layer_core #(
     wire               a_re    = ev_issue || st1_sw;
     wire [KW-1:0]      a_raddr = ev_issue ? ev_k : st1_k;
     /* verilator lint_off WIDTHEXPAND */
-    wire               a_init  = init_busy && (init_k < NW);   // (G > 1: SNW > NW cycles)
+    wire               a_init  = init_busy && (G == 1 || init_k < NW);   // (G > 1: SNW > NW)
     /* verilator lint_on WIDTHEXPAND */
     wire               a_we    = a_init || (st1_valid && !st1_sweep) || p2_v;
     wire [KW-1:0]      a_waddr = init_busy ? init_k[KW-1:0] : p2_v ? p2_k : st1_k;
@@ -551,7 +551,7 @@ module snn_layer_core #(
     /* verilator lint_off WIDTHEXPAND */      // (G = 1: SKW = KW)
     wire [SKW-1:0]    s_raddr = (G == 1) ? (st0_sw ? st0_k : rd_addr) :
                                 st1_sw ? sa_first[SKW-1:0] : g2_v ? sa_next[SKW-1:0] : rd_addr;
-    wire              s_we    = init_busy || p4g_v;
+    wire              s_we    = init_busy || ((G == 1) ? p4_v : p4g_v);
     wire [SKW-1:0]    s_waddr = init_busy ? init_k : (G == 1) ? p4_k : sa_write[SKW-1:0];
     /* verilator lint_on WIDTHEXPAND */
     wire [SW*ST_W-1:0] new_state;
