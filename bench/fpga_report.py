@@ -96,7 +96,8 @@ def run_one(hidden, lanes: int, device: str, decay: str | None = None,
                    fmax=rep["fmax_mhz"], target=rep["target_mhz"],
                    lc_per_lane=rep["logic_cells_per_lane"], weights_in_bram=rep["weights_in_bram"],
                    bram_by_memory=rep["bram_by_memory"], dsp_mapping=rep["dsp_mapping"],
-                   critical_path=rep["critical_path"], harness=rep["harness"])
+                   critical_path=rep["critical_path"], harness=rep["harness"],
+                   sweep_units=rep["sweep_units_by_layer"])      # narrow sweeps on the HX8K
     row["seconds"] = round(time.monotonic() - t0, 1)
     return row
 

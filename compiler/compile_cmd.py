@@ -122,7 +122,9 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         "model": qmodel.graph.name, "target": args.target, "out": args.out,
         "top": manifest["top"], "files": files,
         "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
-                    "inputs": l["inputs"], "lanes": l["lanes"]} for l in manifest["layers"]],
+                    "inputs": l["inputs"], "lanes": l["lanes"],
+                    **({"sweep_units": l["sweep_units"]} if "sweep_units" in l else {})}
+                   for l in manifest["layers"]],
         "weights": args.weights, "notes": qmodel.all_notes() + notes,   # as printed above
     }
     if args.json:
@@ -130,6 +132,10 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
     else:
         chain = sep.join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
         lanes = ir.describe_lanes({l["name"]: l["lanes"] for l in summary["layers"]})
+        narrow = [f"{l['name']} {l['sweep_units']}" for l in summary["layers"]
+                  if l.get("sweep_units", l["lanes"]) < l["lanes"]]
+        if narrow:
+            lanes += f" (narrow sweep: {', '.join(narrow)} sweep unit(s))"
         print(f"{qmodel.graph.name}: {label} top '{manifest['top']}' in {args.out}: {chain}; "
               f"{lanes}")
         print(f"files: {', '.join(summary['files'])}")

@@ -127,7 +127,11 @@ def _fpga_text(r: dict) -> list[str]:
         v = res[k]
         return f"{v['used']}/{v['available']}" if v["available"] else f"{v['used']}"
 
-    out = [f"FPGA: {r['title']}, {ir.describe_lanes(r['lanes_by_layer'])} "
+    narrow = {k: v for k, v in (r.get("sweep_units_by_layer") or {}).items()
+              if v < r["lanes_by_layer"].get(k, v)}
+    sweep = ("; narrow sweep: " + ", ".join(f"{k} {v}" for k, v in narrow.items())
+             + " sweep unit(s)") if narrow else ""
+    out = [f"FPGA: {r['title']}, {ir.describe_lanes(r['lanes_by_layer'])}{sweep} "
            f"(yosys: {r['tools']['yosys']}, nextpnr: {r['tools']['nextpnr']})",
            f"  logic cells {frac('logic_cells')} ({res['logic_cells']['percent']}%), "
            f"LUT4 {res['luts']}, FF {res['ffs']}, block RAM {frac('bram')}, "
@@ -246,7 +250,9 @@ def _efficiency_run(ctx: ReportContext, args) -> dict:
         costs = dataclasses.replace(costs, source="given on the command line (" + ", ".join(given)
                                     + (f"; the other costs: {default.source}" if len(given) < 3
                                        else "") + ")")
-    eff = measure(ctx.qmodel, x, y, seed=args.seed, lanes=ctx.lanes)
+    # with --fpga, the cycle model of the design that section reports (its sweep units)
+    eff = measure(ctx.qmodel, x, y, seed=args.seed, lanes=ctx.lanes,
+                  device=getattr(args, "fpga", None))
     moot = [o for o, v in (("--e-mul", args.e_mul), ("--no-payload-multiply",
                                                      args.no_payload_multiply)) if v is not None]
     if moot and not any(layer.graded_sops for layer in eff.layers):

@@ -516,3 +516,39 @@ def test_cost_line_says_the_multiply_is_not_counted_under_no_payload_multiply(me
     assert any(l.startswith("    costs: add 0.9 pJ, multiply 3.7 pJ, MAC 4.6 pJ -- ") for l in counted)
     assert any(l.startswith("    costs: add 0.9 pJ, multiply not counted, MAC 4.6 pJ -- ")
                for l in uncounted), uncounted
+
+
+def test_cycles_of_a_narrow_sweep_are_the_verilog_manifests(tmp_path):
+    """On the iCE40 HX8K a layer after a larger one sweeps through fewer units (the generator's
+    rule): the cycle model's sweep term is the manifest's sweep words, per device."""
+    from snnc.backends.verilog.cosim import cycle_bounds
+    from snnc.backends.verilog.generator import generate
+    from snnc.weights import random_weights
+    from test_verilog_backend import NARROW
+
+    graph = load_text(NARROW, "narrow.snn").graph
+    q = quantize(graph, random_weights(graph, seed=4, scale=3.0))
+    x = np.random.default_rng(1).uniform(0.2, 1.0, (3, 24))
+    res = simulate_golden(q, x, record=True)
+    assert all(res.stats[n].spikes > 0 for n in ("a", "b", "c"))
+    assert eff.sweep_units_by_layer(graph, None) == {"a": 4, "b": 2, "c": 1}
+    assert eff.sweep_units_by_layer(graph, None, "ecp5-25k") == {"a": 4, "b": 4, "c": 4}
+    assert eff.sweep_units_by_layer(graph, 1) == {"a": 1, "b": 1, "c": 1}
+    for device in (None, "ice40-up5k"):
+        manifest = generate(q, tmp_path / str(device), device=device)
+        bound, _ = cycle_bounds(manifest, res, 16, 3, "x")
+        assert eff.cycles_per_sample(graph, res, None, device=device).tolist() == bound.tolist()
+    # the narrow sweep costs 16 steps x (4 - 2) words in b and 16 x (4 - 1) in c, per sample
+    narrow = eff.cycles_per_sample(graph, res, None)
+    wide = eff.cycles_per_sample(graph, res, None, device="ice40-up5k")
+    assert (narrow - wide).tolist() == [16 * (2 + 3)] * 3
+    m = eff.measure(q, x, np.zeros(3, dtype=np.int64))
+    assert m.cycles.tolist() == narrow.tolist() and m.device == "ice40-hx8k"
+    r = eff.efficiency_report(m)["cycles"]
+    assert r["device"] == "ice40-hx8k" and r["sweep_units_by_layer"] == {"a": 4, "b": 2, "c": 1}
+    assert "ceil(N/P)*P/SU" in r["formula"]
+    line = next(l for l in eff.report_lines(eff.efficiency_report(m)) if "accelerator" in l)
+    assert "(narrow sweep on ice40-hx8k: b 2, c 1 sweep unit(s))" in line
+    wide_m = eff.measure(q, x, np.zeros(3, dtype=np.int64), device="ice40-up5k")
+    assert wide_m.cycles.tolist() == wide.tolist()
+    assert "narrow sweep" not in " ".join(eff.report_lines(eff.efficiency_report(wide_m)))

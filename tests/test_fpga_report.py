@@ -468,3 +468,28 @@ def test_keep_follows_the_output_folder_rules(tmp_path, capsys, monkeypatch):
     (keep / KEPT_LIST).write_text("snn_top.v\n")        # synth.ys is not the earlier run's
     assert main(["report", model, "--fpga", "ice40-hx8k", "--keep", str(keep)]) == 2
     assert "snnc report --keep would overwrite" in capsys.readouterr().err
+
+
+@needs_ice40
+def test_the_hx8k_report_builds_narrow_sweeps(tmp_path, capsys):
+    """``--fpga ice40-hx8k`` generates the design for that device, whatever the model's block
+    names (here the UP5K): a layer after a larger one sweeps through one unit (no DSP blocks
+    there, its leak is logic), and the text says so."""
+    text = TINY.replace("layer h = dense(x, 4)", "layer h = dense(x, 6)").replace(
+        "output h = count", "layer o = dense(h, 2) with LIF(tau_mem = 10 ms)\noutput o = count"
+    ).replace("lanes = 1;", 'lanes = 2; device = "ice40-up5k";')
+    model = _model(tmp_path, text, "two")
+    keep = tmp_path / "keep"
+    assert main(["report", model, "--fpga", "ice40-hx8k", "--keep", str(keep), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)["fpga"]
+    assert r["lanes_by_layer"] == {"h": 2, "o": 2}
+    assert r["sweep_units_by_layer"] == {"h": 2, "o": 1}       # o: 1 word x 2 groups <= 3
+    manifest = json.loads((keep / "manifest.json").read_text())
+    assert [l["parameters"].get("SU") for l in manifest["layers"]] == [None, 1]
+    assert r["fits"] is True
+    # rd_data: h's word of 2 lanes (U16 + S1 + R1 each), wider than o's word of 1 lane
+    assert r["harness"]["fold_bits"] == 2 * 18 + 4 * 32
+    from snnc.report_cmd import _fpga_text
+
+    assert _fpga_text(r)[0].startswith("FPGA: Lattice iCE40 HX8K (ct256), 2 lane(s) per layer; "
+                                       "narrow sweep: o 1 sweep unit(s) (yosys: ")

@@ -537,3 +537,139 @@ def test_a_user_neuron_layer_with_unsigned_formats_is_refused(formats, what):
     assert (err.loc.line, err.loc.col) == (10, 1)
     assert err.message == (f"the unsigned {what} of layer 'o' is not supported by the Verilog "
                            "backend yet")
+
+
+# ---------------------------------------------------------------------- narrow sweep (SU)
+
+#: 24 -> 20 -> 6 -> 3 at 4 lanes on the iCE40 HX8K (no DSP blocks): a's sweep takes 5 words; b
+#: (recurrent, with a bias) gets SU = 2 (2 words x 2 groups = 4 <= 5), c SU = 1 (1 x 4 <= 4)
+NARROW = """model narrow
+time {
+    dt = 1 ms
+    steps = 16
+}
+input x[24] = rate(gain = 1.0)
+layer a = dense(x, 20) with LIF(tau_mem = 10 ms, threshold = 0.5)
+layer b = recurrent(a, 6, bias = true) with CubaLIF(tau_mem = 10 ms, tau_syn = 5 ms, threshold = 0.3, refractory = 1)
+layer c = dense(b, 3) with ALIF(tau_mem = 10 ms, tau_adapt = 50 ms, beta = 0.3, threshold = 0.2)
+output c = count
+hardware {
+    lanes = 4
+    state = fixed<12,8>
+    device = "ice40-hx8k"
+}
+"""
+
+
+def test_sweep_units_rule():
+    from snnc.backends.verilog.plan import leak_in_logic, sweep_cycles, sweep_units
+
+    assert leak_in_logic("ice40-hx8k")
+    assert not any(leak_in_logic(d) for d in ("ice40-up5k", "ecp5-25k", "generic", None))
+    hx = {"device": "ice40-hx8k"}
+    assert sweep_units(10, 4, 32, **hx) == 1               # digits' output after its hidden layer
+    assert sweep_units(128, 4, None, **hx) == 4            # fed by the model's input
+    assert sweep_units(6, 4, 5, **hx) == 2                 # 2 words: 8 cycles at 1, 4 at 2
+    assert sweep_units(10, 4, 5, **hx) == 4                # 3 words: none shorter than 6; P
+    assert sweep_units(6, 6, 3, **hx) == 2                 # the fewest divisor: 2, not 3
+    assert sweep_units(10, 4, 32, user=True, **hx) == 4    # a user-defined neuron: never
+    assert sweep_units(10, 1, 32, **hx) == 1
+    for device in ("ice40-up5k", "ecp5-25k", "generic", None):
+        assert sweep_units(10, 4, 32, device=device) == 4
+    assert [sweep_cycles(10, 4, su) for su in (1, 2, 4)] == [12, 6, 3]
+
+
+@pytest.mark.parametrize("lanes, device, want", [
+    (4, "ice40-hx8k", [4, 1]), (8, "ice40-hx8k", [8, 1]), (1, "ice40-hx8k", [1, 1]),
+    (4, "ice40-up5k", [4, 4]), (4, "ecp5-25k", [4, 4]), (4, None, [4, 4]),
+])
+def test_digits_sweep_units_per_device(lanes, device, want):
+    from snnc.backends.verilog.plan import plan_layers
+
+    m = snnc.load(DIGITS)                    # its hardware block names the UP5K
+    q = m.quantize(m.random_weights(seed=3))
+    layers = plan_layers(q, lanes, device)
+    assert [l.su for l in layers] == want
+    assert [l.state_lanes for l in layers] == want
+    assert [l.state_words for l in layers] == [-(-l.n // l.p) * l.p // l.su for l in layers]
+    assert [l.nw for l in layers] == [-(-128 // lanes), -(-10 // lanes)]     # events: unchanged
+    assert [("SU" in l.params) for l in layers] == [su < lanes for su in want]
+
+
+def test_the_models_device_decides_and_generate_can_override(tmp_path):
+    from snnc.backends.verilog.plan import plan_layers
+
+    text = DIGITS.read_text().replace('"ice40-up5k"', '"ice40-hx8k"')
+    m = snnc.loads(text, "digits.snn")
+    q = m.quantize(m.random_weights(seed=3))
+    assert [l.su for l in plan_layers(q)] == [4, 1]
+    assert [l["sweep_units"] for l in generate(q, tmp_path / "a")["layers"]] == [4, 1]
+    assert [l["sweep_units"] for l in generate(q, tmp_path / "b", device="ice40-up5k")
+            ["layers"]] == [4, 4]
+    # no hardware block: no device, no narrow sweep
+    bare = snnc.loads(text.split("# Fixed-point hardware")[0], "digits.snn")
+    assert bare.graph.hardware is None
+    assert [l.su for l in plan_layers(bare.quantize(bare.random_weights(seed=3)))] == [4, 4]
+    with pytest.raises(ValueError, match="unknown device 'ice40-xx'"):
+        generate(q, tmp_path / "c", device="ice40-xx")
+
+
+def test_a_user_neuron_layer_keeps_its_lanes_as_sweep_units():
+    from snnc.backends.verilog.plan import plan_layers
+
+    user = HEAD + """neuron Acc {
+    state v = 0
+    update { v = v + input }
+    spike when v > 0.5
+    on spike { v = 0 }
+}
+input x[8] = rate(gain = 1.0)
+layer h = dense(x, 16) with LIF(tau_mem = 10 ms)
+layer o = dense(h, 3) with Acc
+output o = count
+hardware { lanes = 4; device = "ice40-hx8k" }
+"""
+    for text, want in ((user, [4, 4]), (user.replace("with Acc", "with LIF(tau_mem = 10 ms)"),
+                                         [4, 1])):
+        m = snnc.loads(text, "m.snn")
+        layers = plan_layers(m.quantize(m.random_weights(seed=1)))
+        assert [l.su for l in layers] == want
+        assert [l.params.get("SU") for l in layers] == [None, None if want[1] == 4 else 1]
+        assert layers[1].kind == ("user" if want[1] == 4 else "LIF")
+
+
+def test_narrow_sweep_manifest_and_top(tmp_path):
+    m = snnc.loads(NARROW, "narrow.snn")
+    q = m.quantize(m.random_weights(seed=1))
+    man = generate(q, tmp_path)
+    a, b, c = man["layers"]
+    assert [l["sweep_units"] for l in man["layers"]] == [4, 2, 1]
+    assert [l["words_per_row"] for l in man["layers"]] == [5, 2, 1]
+    assert "SU" not in a["parameters"]
+    assert (b["parameters"]["SU"], c["parameters"]["SU"]) == (2, 1)
+    # the state memory by sweep group: words * P / SU words of SU lanes
+    assert [(l["state"]["words"], l["state"]["lanes"]) for l in man["layers"]] == [
+        (5, 4), (4, 2), (4, 1)]
+    bits = [l["state"]["lane_bits"] for l in man["layers"]]
+    assert bits == [12 + 1 + 1, 12 + 12 + 1 + 1, 12 + 12 + 1 + 1]   # LIF; CubaLIF (I); ALIF (A)
+    assert man["memory_map"]["state"] == [
+        {"rd_layer": 0, "layer": "a", "words": 5, "lanes": 4, "word_bits": 4 * bits[0]},
+        {"rd_layer": 1, "layer": "b", "words": 4, "lanes": 2, "word_bits": 2 * bits[1]},
+        {"rd_layer": 2, "layer": "c", "words": 4, "lanes": 1, "word_bits": 1 * bits[2]}]
+    widths = {p["name"]: p["width"] for p in man["ports"]}
+    assert widths["rd_addr"] == 3                                   # a's 5 words
+    assert widths["rd_data"] == max(4 * bits[0], 2 * bits[1], bits[2]) == 56
+    # weights are as without a narrow sweep: words_per_row words of P lanes per row
+    assert b["weights"]["words"] == 20 * 2 and b["weights"]["word_bits"] == 4 * 8
+    bound = man["cycle_bound"]
+    assert bound["words"] == {"a": 5, "b": 2, "c": 1}
+    assert bound["sweep_words"] == {"a": 5, "b": 4, "c": 4}
+    assert "sweep_words_L = words_L * lanes / sweep_units_L" in bound["formula"]
+    top = (tmp_path / "snn_top.v").read_text()
+    assert top.count(".SU(") == 2 and ".SU(2)" in top and ".SU(1)" in top
+    assert f"wire [{2 * bits[1] - 1}:0] l1_b_rd_data;" in top
+    assert f"wire [{bits[2] - 1}:0] l2_c_rd_data;" in top
+    assert ".rd_addr(rd_addr[1:0]), .rd_data(l1_b_rd_data)" in top
+    assert ".rd_addr(rd_addr[2:0]), .rd_data(l0_a_rd_data)" in top
+    assert "output reg  [55:0] rd_data" in top and "input  wire [2:0] rd_addr" in top
+    assert "sweep units 1 (4 groups)" in top

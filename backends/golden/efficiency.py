@@ -95,6 +95,10 @@ class Efficiency:
     clock_hz: float
     notes: list[str] = field(default_factory=list)
     lanes_by_layer: dict[str, int] = field(default_factory=dict)
+    device: str | None = None              # the device of the cycle model's sweep units
+    #: sweep units per layer (:func:`sweep_units_by_layer`; the lanes but on a device whose
+    #: leaks are logic)
+    sweep_units: dict[str, int] = field(default_factory=dict)
 
 
 # ====================================================================== building blocks
@@ -166,19 +170,47 @@ def _events(values: np.ndarray, steps: int, batch: int) -> np.ndarray:
     return np.asarray(values).reshape(steps, batch, -1) != 0
 
 
+def sweep_units_by_layer(graph: ir.Graph, lanes: int | None,
+                         device: str | None = None) -> dict[str, int]:
+    """The sweep units of every layer but flatten layers (the Verilog generator's rule,
+    :func:`snnc.backends.verilog.plan.sweep_units`; a flatten passes its source's sweep on);
+    ``device`` None: the model's hardware block's."""
+    from snnc.backends.verilog.plan import (check_device, model_device, sweep_cycles,
+                                            sweep_units)
+
+    check_device(device)
+    device = model_device(graph) if device is None else device
+    sweeps: dict[str, int] = {}             # node -> its sweep's cycles (inputs: none)
+    out: dict[str, int] = {}
+    for layer in graph.layers:
+        if isinstance(layer, ir.Flatten):
+            if layer.source in sweeps:
+                sweeps[layer.name] = sweeps[layer.source]
+            continue
+        p, n = ir.lanes_of(graph, layer, lanes), int(np.prod(layer.shape))
+        su = sweep_units(n, p, sweeps.get(layer.source), device=device,
+                         user=isinstance(layer.neuron, ir.CustomNeuron))
+        out[layer.name] = su
+        sweeps[layer.name] = sweep_cycles(n, p, su)
+    return out
+
+
 def cycles_per_sample(graph: ir.Graph, result, lanes: int | None, overhead: int | None = None,
-                      by_layer: dict | None = None) -> np.ndarray:
+                      by_layer: dict | None = None, device: str | None = None) -> np.ndarray:
     """[B] cycles per inference of the event-driven core's cycle model (the Verilog manifest's
-    ``cycle_bound``), summed over steps and layers: ``Σ_events ⌈fan_out/P⌉ + ⌈N/P⌉ + S +
+    ``cycle_bound``), summed over steps and layers: ``Σ_events ⌈fan_out/P⌉ + ⌈N/P⌉·P/SU + S +
     overhead``, plus a recurrent layer's spikes of the step before times ``⌈units/P⌉``, with
     ``P`` each layer's lanes (:func:`snnc.ir.lanes_of`: its own, else ``lanes``, else the hardware
-    block's). Flatten layers cost nothing (wiring). ``by_layer`` (optional) receives the cycles
-    per layer summed over the batch."""
+    block's) and ``SU`` its sweep units on ``device`` (:func:`sweep_units_by_layer`; None: the
+    model's hardware block's device; ``SU = P`` but on a device whose leaks are logic). Flatten
+    layers cost nothing (wiring). ``by_layer`` (optional) receives the cycles per layer summed
+    over the batch."""
     if overhead is None:
         overhead = step_overhead()
     if lanes is not None and not 1 <= lanes <= ir.MAX_LANES:
         raise ValueError(f"lanes must be between 1 and {ir.MAX_LANES}, not {lanes}")
     default = lanes
+    units = sweep_units_by_layer(graph, lanes, device)
     steps, batch = result.steps, result.batch
     total = np.zeros(batch, dtype=np.int64)
     for layer in graph.layers:
@@ -190,7 +222,7 @@ def cycles_per_sample(graph: ir.Graph, result, lanes: int | None, overhead: int 
         e = src.astype(np.int64) @ words_in                              # [T, B]
         n = int(np.prod(layer.shape))
         s = _events(result.spikes[layer.name], steps, batch).sum(axis=2, dtype=np.int64)
-        c = e + (-(-n // lanes)) + s + overhead
+        c = e + (-(-n // lanes)) * (lanes // units[layer.name]) + s + overhead
         if isinstance(layer, ir.Recurrent):
             c[1:] += s[:-1] * (-(-layer.units // lanes))
         per = c.sum(axis=0)
@@ -228,15 +260,19 @@ def _verilog_problem(qmodel) -> str | None:
 
 
 def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: float | None = None,
-            batch: int = 128) -> Efficiency:
-    """Simulate ``x`` (labels ``y``) on the golden model of ``qmodel`` and count everything."""
+            batch: int = 128, device: str | None = None) -> Efficiency:
+    """Simulate ``x`` (labels ``y``) on the golden model of ``qmodel`` and count everything;
+    ``device``: the FPGA of the cycle model's sweep units (None: the hardware block's)."""
     from snnc.backends.golden.golden_sim import simulate_golden
+    from snnc.backends.verilog.plan import model_device
     from snnc.memory import samples_per_chunk
 
     graph = qmodel.graph
     notes: list[str] = []
     hw = graph.hardware
     by_layer_lanes = ir.lanes_by_layer(graph, lanes)
+    units = sweep_units_by_layer(graph, lanes, device)
+    device = model_device(graph) if device is None else device
     if lanes is None:
         lanes = ir.default_lanes(graph)
         if hw is None:
@@ -305,13 +341,14 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
         correct += int(ok[-1].sum())
         decision.append(decision_steps(preds))
         decided_ok.append(ok[-1])
-        cycles.append(cycles_per_sample(graph, res, lanes, by_layer=layer_cycles))
+        cycles.append(cycles_per_sample(graph, res, lanes, by_layer=layer_cycles,
+                                        device=device))
     for name, cyc in layer_cycles.items():
         by_name[name].cycles = cyc
     return Efficiency(graph.name, len(x), steps, graph.outputs[0].readout, layers, correct,
                       correct_by_step, spikes_by_step, np.concatenate(decision),
                       np.concatenate(decided_ok), np.concatenate(cycles), int(lanes),
-                      float(clock_hz), notes, by_layer_lanes)
+                      float(clock_hz), notes, by_layer_lanes, device, units)
 
 
 # ====================================================================== energy and the report
@@ -397,10 +434,11 @@ def efficiency_report(eff: Efficiency, costs: EnergyCosts = EnergyCosts()) -> di
         "cycles": {
             "label": "model estimate: the Verilog core's cycle bound (manifest cycle_bound), "
                      "not a measurement",
-            "formula": "sum over steps and layers of events*ceil(fan_out/P) + ceil(N/P) + spikes "
-                       f"+ {step_overhead()} (+ recurrent spikes of the step before * "
-                       "ceil(units/P))",
+            "formula": "sum over steps and layers of events*ceil(fan_out/P) + ceil(N/P)*P/SU "
+                       f"+ spikes + {step_overhead()} (+ recurrent spikes of the step before * "
+                       "ceil(units/P)); SU: the layer's sweep units (P but with a narrow sweep)",
             "lanes": eff.lanes, "lanes_by_layer": dict(eff.lanes_by_layer),
+            "device": eff.device, "sweep_units_by_layer": dict(eff.sweep_units),
             "clock_mhz": eff.clock_hz / 1e6,
             "mean_per_inference": float(cyc.mean()), "max_per_inference": int(cyc.max()),
             "latency_us": float(cyc.mean()) / eff.clock_hz * 1e6,
@@ -461,10 +499,23 @@ def report_lines(r: dict) -> list[str]:
     ips = cy["inferences_per_s"]
     out.append(f"  accelerator cycles ({cy['label']}): mean {cy['mean_per_inference']:.0f}, max "
                f"{cy['max_per_inference']} per inference at "
-               f"{ir.describe_lanes(cy['lanes_by_layer'] or {'': cy['lanes']})}; "
+               f"{ir.describe_lanes(cy['lanes_by_layer'] or {'': cy['lanes']})}"
+               f"{narrow_sweep_text(cy)}; "
                f"{cy['latency_us']:.2f} us at {cy['clock_mhz']:g} MHz"
                + (f" ({ips:.0f} inferences/s)" if ips else ""))
     return out
+
+
+def narrow_sweep_text(cycles: dict) -> str:
+    """`` (narrow sweep on DEVICE: out 1 sweep unit(s))`` for the layers of a report's cycles
+    section whose sweep units are fewer than their lanes; empty when none are."""
+    lanes = cycles.get("lanes_by_layer") or {}
+    narrow = {name: su for name, su in (cycles.get("sweep_units_by_layer") or {}).items()
+              if su < lanes.get(name, su)}
+    if not narrow:
+        return ""
+    return (f" (narrow sweep on {cycles.get('device')}: "
+            + ", ".join(f"{name} {su}" for name, su in narrow.items()) + " sweep unit(s))")
 
 
 def write_plots(r: dict, out_dir: str) -> list[str]:
@@ -502,5 +553,6 @@ def write_plots(r: dict, out_dir: str) -> list[str]:
 
 
 __all__ = ["EnergyCosts", "Efficiency", "LayerCounts", "HOROWITZ", "graded_sources",
-           "running_predictions", "decision_steps", "cycles_per_sample", "measure", "energy",
+           "running_predictions", "decision_steps", "cycles_per_sample", "sweep_units_by_layer",
+           "measure", "energy",
            "efficiency_report", "report_lines", "write_plots", "step_overhead"]

@@ -64,9 +64,11 @@ def _events_per_step(spikes: np.ndarray) -> np.ndarray:
 
 
 def cycle_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str):
-    """Per sample: the manifest's bound ``sum_t sum_L ((E+R)*words + words + S + overhead)`` and the
-    ideal ``sum_t sum_L ((E+R)*words + words)`` (the issue's ``events * ceil(fanout/P) + ceil(N/P)``).
-    ``R``: a recurrent layer's own spikes of the step before, fed back as events."""
+    """Per sample: the manifest's bound ``sum_t sum_L ((E+R)*words + sweep + S + overhead)`` and
+    the ideal ``sum_t sum_L ((E+R)*words + words)`` (the issue's ``events * ceil(fanout/P) +
+    ceil(N/P)``). ``sweep``: the layer's sweep words, ``words`` but ``words * P / SU`` with a
+    narrow sweep (whose longer sweep the ideal does not grant it); ``R``: a recurrent layer's own
+    spikes of the step before, fed back as events."""
     bound, ideal = step_bounds(manifest, golden, steps, batch, input_name)
     return bound.sum(axis=0), ideal.sum(axis=0)
 
@@ -77,6 +79,7 @@ def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str)
     over = manifest["cycle_bound"]["overhead_per_layer"]
     recurrent = set(manifest["cycle_bound"].get("recurrent_layers", []))
     delays = manifest["cycle_bound"].get("delays", {})
+    sweeps = manifest["cycle_bound"].get("sweep_words", {})
     bound = np.zeros((steps, batch), dtype=np.int64)
     ideal = np.zeros((steps, batch), dtype=np.int64)
     src = input_name
@@ -84,6 +87,7 @@ def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str)
         e = _events_per_step(np.asarray(golden.spikes[src]))       # [T, B]
         s = _events_per_step(np.asarray(golden.spikes[lay["name"]]))
         nw = lay["words_per_row"]
+        sw = int(sweeps.get(lay["name"], nw))                        # the sweep's cycles
         d = int(delays.get(lay["name"], 0))
         if d:                                                        # step t: events of t - d
             e = np.concatenate([np.zeros_like(e[:d]), e[:-d]])[:len(e)] if d < len(e) \
@@ -92,7 +96,7 @@ def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str)
             e = e.copy()
             e[1:] += s[:-1]                                          # last step's own spikes
         ideal += e * nw + nw
-        bound += e * nw + nw + s + over
+        bound += e * nw + sw + s + over
         src = lay["name"]
     return bound, ideal
 

@@ -37,11 +37,13 @@ FULL = 65536          # probability 1 in the harness's 17-bit thresholds
 async def read_states(dut, layers: list[dict]) -> dict:
     """Every field of the ``layers``' states (manifest entries) through the top's muxed read-back
     port (``rd_en``, ``rd_layer``, ``rd_addr`` -> ``rd_data`` the cycle after): layer -> field ->
-    [N], signed fields sign-extended."""
+    [N], signed fields sign-extended. Word ``k`` holds neuron ``k * lanes + u`` in lane ``u``,
+    ``lanes`` the state's (a narrow sweep's units; the layer's lanes in manifests without)."""
     out = {}
     for lay in layers:
         fields = lay["state"]["fields"]
-        bits, p, n = lay["state"]["lane_bits"], lay["lanes"], lay["neurons"]
+        bits, n = lay["state"]["lane_bits"], lay["neurons"]
+        p = lay["state"].get("lanes", lay["lanes"])
         vals = {f["name"]: [0] * n for f in fields}
         for k in range(lay["state"]["words"]):
             await FallingEdge(dut.clk)

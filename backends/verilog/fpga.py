@@ -1,6 +1,8 @@
 """FPGA resource and timing report: the generated Verilog through Yosys and nextpnr.
 
-``fpga_report(qmodel, device, lanes=...)`` generates the design (``generate``) into a work folder,
+``fpga_report(qmodel, device, lanes=...)`` generates the design for the device (``generate(...,
+device=device)``: on a device without multiplier blocks, the iCE40 HX8K, a layer after a larger
+one gets a narrow sweep, ``sweep_units_by_layer``) into a work folder,
 wraps ``snn_top`` in a pin-limited harness (``snn_fpga_top``, below), synthesises it with Yosys
 (``synth_ice40`` / ``synth_ecp5``), places and routes it with nextpnr and returns a dict: logic
 cells (LUTs), flip-flops, block RAMs (per memory of the design: the weight memories must be in
@@ -440,7 +442,7 @@ def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: 
           seed: int, timeout) -> dict:
     from snnc.backends.verilog.generator import generate
 
-    manifest = generate(qmodel, work, lanes=lanes)
+    manifest = generate(qmodel, work, lanes=lanes, device=dev.name)    # its sweep units
     wrapper, harness = build_wrapper(manifest)
     (work / f"{WRAPPER}.v").write_text(wrapper)
     files = [f for f in manifest["files"] if f.endswith(".v")] + [f"{WRAPPER}.v"]
@@ -528,6 +530,7 @@ def _flow(qmodel, dev: Device, yosys: Tool, pnr: Tool, work: Path, lanes, freq: 
         "device": dev.name, "title": dev.title, "family": dev.family,
         "tools": {"yosys": yosys.source, "nextpnr": pnr.source},
         "lanes": p, "lanes_by_layer": {l["name"]: l["lanes"] for l in manifest["layers"]},
+        "sweep_units_by_layer": {l["name"]: l["sweep_units"] for l in manifest["layers"]},
         "lane_units": lane_units,
         "resources": resources, "fits": fits,
         "logic_cells_per_lane": round(resources["logic_cells"]["used"] / lane_units, 1)

@@ -40,7 +40,10 @@ the others 1), ``saturation`` (the state names its counters report, on the ``sat
 ``membrane`` (the state field a membrane readout sums: ``U``, or a user neuron's first state),
 ``user_neuron`` (its name, module and states, or None) and, in ``state.fields``, the per-kind
 layout of a state word (ASN: ``U, P, A, S, H``; a user neuron: its states by name, ``S``, then
-``emit`` (the height) when graded, else one unused bit, not listed). The top has ``sat_p_count`` and
+``emit`` (the height) when graded, else one unused bit, not listed). A layer with a narrow sweep
+(``SU < P``, ``sweep_units``: chosen by :func:`~snnc.backends.verilog.plan.sweep_units` for the
+device) keeps its state in ``state.words`` words of ``state.lanes`` (= ``SU``) lanes; the top's
+``rd_addr`` / ``rd_data`` are as wide as the widest layer's. The top has ``sat_p_count`` and
 ``sat_h_count`` ports only when a layer counts with them (an ASN, a user neuron with four or more
 states or graded events).
 
@@ -76,14 +79,19 @@ def check_fifo_depth(fifo_depth) -> None:
 
 
 def generate(qmodel: QuantizedModel, out_dir, *, lanes: int | None = None,
-             fifo_depth: int = DEFAULT_FIFO_DEPTH) -> dict:
-    """Write the Verilog of ``qmodel`` into ``out_dir``; returns the manifest (also written)."""
+             fifo_depth: int = DEFAULT_FIFO_DEPTH, device: str | None = None) -> dict:
+    """Write the Verilog of ``qmodel`` into ``out_dir``; returns the manifest (also written).
+
+    ``lanes``: of the layers without their own (None: the hardware block's); ``device``: the
+    FPGA the design is for (None: the model's hardware block's), which decides the layers'
+    sweep units (:func:`snnc.backends.verilog.plan.sweep_units`: a narrow sweep on a device
+    whose leaks are logic)."""
     import snnc.hw
     from snnc.quantize import require_quantized
 
     require_quantized(qmodel, "generate")
     check_fifo_depth(fifo_depth)
-    layers = plan_layers(qmodel, lanes)
+    layers = plan_layers(qmodel, lanes, device)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = []

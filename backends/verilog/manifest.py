@@ -5,7 +5,8 @@ from __future__ import annotations
 from snnc import ir
 from snnc.backends.verilog.plan import (CNT_W, STEP_OVERHEAD, LayerHW, VerilogLiteral,
                                         bits_to_hold)
-from snnc.backends.verilog.top import TOP, delay_depth, mem_select, sat_ports, word_bits
+from snnc.backends.verilog.top import (TOP, delay_depth, mem_select, read_addr_bits,
+                                       read_data_bits, sat_ports, word_bits)
 from snnc.quantize import QuantizedModel
 
 MANIFEST_FORMAT = "snnc-verilog"
@@ -45,12 +46,12 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         {"name": "clk", "dir": "in", "width": 1, "doc": "clock (rising edge)"},
         {"name": "rst", "dir": "in", "width": 1,
          "doc": "synchronous active-high reset: empties the event FIFOs and pipelines, zeroes "
-                "every neuron state (words_per_row cycles after it, idle low) and the step and "
+                "every neuron state (state.words cycles after it, idle low) and the step and "
                 "saturation counters; the weight memories keep their contents (run-time writes "
                 "survive it: the .mem images are loaded only when the design starts)"},
         {"name": "clear", "dir": "in", "width": 1,
          "doc": "one-cycle pulse between samples, given while idle: zeroes every neuron state "
-                "(the cores take words_per_row cycles, with idle low; events sent meanwhile wait "
+                "(the cores take state.words cycles, with idle low; events sent meanwhile wait "
                 "in the FIFOs); counters and weights are kept"},
         {"name": "s_valid", "dir": "in", "width": 1, "doc": "input event valid"},
         {"name": "s_ready", "dir": "out", "width": 1, "doc": "input event accepted when high"},
@@ -80,11 +81,13 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
                 "written since)"},
         {"name": "rd_en", "dir": "in", "width": 1, "doc": "state read (only while idle)"},
         {"name": "rd_layer", "dir": "in", "width": sel_w, "doc": "layer index of the read"},
-        {"name": "rd_addr", "dir": "in", "width": max(l.kw for l in layers),
-         "doc": "state word k (neurons k*P .. k*P+P-1), k below the layer's state words "
-                "(memory_map.state); a larger k reads an unspecified word"},
-        {"name": "rd_data", "dir": "out", "width": max(l.p * l.state_bits for l in layers),
-         "doc": "state word, the cycle after rd_en; lane p in bits [p*state_bits +: state_bits]"},
+        {"name": "rd_addr", "dir": "in", "width": read_addr_bits(layers),
+         "doc": "state word k (neurons k*L .. k*L+L-1, L the layer's state lanes: state.lanes, "
+                "its sweep units), k below the layer's state words (state.words, "
+                "memory_map.state); a larger k reads an unspecified word"},
+        {"name": "rd_data", "dir": "out", "width": read_data_bits(layers),
+         "doc": "state word, the cycle after rd_en; lane u in bits [u*lane_bits +: lane_bits] "
+                "(u below state.lanes; the bits above a narrower layer's word read 0)"},
         {"name": "idle", "dir": "out", "width": 1,
          "doc": "no event, sweep, output or state zeroing (after rst or clear) in flight"},
         {"name": "step_count", "dir": "out", "width": CNT_W,
@@ -104,7 +107,7 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
         layer_entries.append({
             "index": l.index, "name": l.name, "ident": l.ident,
             "instance": f"u_l{l.index}_{l.ident}", "neurons": l.n, "inputs": l.m, "lanes": l.p,
-            "words_per_row": l.nw, "kind": l.kind,
+            "words_per_row": l.nw, "sweep_units": l.su, "kind": l.kind,
             "parameters": {k: int(v) if isinstance(v, VerilogLiteral) else v
                            for k, v in l.params.items()},
             "graded_input": bool(l.params["GRADED"]),
@@ -130,8 +133,10 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
                       "address": "k holds bias[k*lanes + p] in lane p (weights format, "
                                  "<< AUX_SHIFT into the accumulator)"}
                      if l.bias else None),
-            "state": {"rd_layer": l.index, "words": l.nw, "lane_bits": l.state_bits,
-                      "fields": fields},
+            "state": {"rd_layer": l.index, "words": l.state_words, "lanes": l.state_lanes,
+                      "lane_bits": l.state_bits, "fields": fields,
+                      "address": "word k holds neuron k * lanes + u in lane u (past the "
+                                 "neurons: padding)"},
             "fifo_depth": delay_depth(l, fifo_depth) if l.delay else fifo_depth,
             "delay": l.delay,
         })
@@ -182,26 +187,30 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
             "bias": [{"w_layer": l.index, "layer": l.name, "words": len(l.bias_words),
                       "word_bits": l.p * l.params["W_W"], "file": l.bias_file, "w_mem": 2}
                      for l in layers if l.bias],
-            "state": [{"rd_layer": l.index, "layer": l.name, "words": l.nw,
-                       "word_bits": l.p * l.state_bits} for l in layers],
+            "state": [{"rd_layer": l.index, "layer": l.name, "words": l.state_words,
+                       "lanes": l.state_lanes, "word_bits": l.state_lanes * l.state_bits}
+                      for l in layers],
         },
         "cycle_bound": {
             "formula": "cycles(sample) <= sum over its steps and layers L of ((E_L + R_L) * "
-                       f"words_L + words_L + S_L + {STEP_OVERHEAD}), E_L = input events of L in "
-                       "the step, R_L = recurrent events of L in the step (a recurrent layer's "
-                       "spikes of the step before; 0 at step 0 and for other layers), S_L = "
-                       "spikes of L in the step, words_L = ceil(neurons_L / lanes); with delay = "
-                       "d, E_L at step t counts the source's events of step t - d. A single "
-                       "step can take a few cycles more than its term (the first: the "
-                       "pipeline's fill)",
+                       f"words_L + sweep_words_L + S_L + {STEP_OVERHEAD}), E_L = input events "
+                       "of L in the step, R_L = recurrent events of L in the step (a recurrent "
+                       "layer's spikes of the step before; 0 at step 0 and for other layers), "
+                       "S_L = spikes of L in the step, words_L = ceil(neurons_L / lanes), "
+                       "sweep_words_L = words_L * lanes / sweep_units_L (the sweep's cycles: "
+                       "words_L without a narrow sweep); with delay = d, E_L at step t counts "
+                       "the source's events of step t - d. A single step can take a few cycles "
+                       "more than its term (the first: the pipeline's fill)",
             "words": {l.name: l.nw for l in layers},
+            "sweep_words": {l.name: l.sweep_words for l in layers},
             "recurrent_layers": [l.name for l in layers if l.rec],
             "delays": {l.name: l.delay for l in layers if l.delay},
             "overhead_per_layer": STEP_OVERHEAD,
             "status": "from the core's documented throughput; holds in the co-simulation "
                       "benches at full speed (no input gaps, no output stalls), not proven; a "
                       "layer of a few neurons run for a few steps can exceed it by a few cycles "
-                      "(the pipeline's drain after the last step)",
+                      "(the pipeline's drain after the last step; one more per layer with a "
+                      "narrow sweep, whose group stage adds a cycle of latency)",
         },
         "notes": ["weights files are read with $readmemh by relative name: simulate from this "
                   "folder (or copy the .mem files into the simulator's working directory)",

@@ -63,6 +63,40 @@ class LayerHW:
     delay: int = 0            # axonal delay of the layer's input, in steps (snn_step_delay)
     steps: int = 1            # the model's time steps
     user: UserHW | None = None    # a user-defined neuron: its lowered datapath
+    su: int = 0               # sweep units (``SU``; 0 is read as ``p``: no narrow sweep)
+
+    def __post_init__(self):
+        if not self.su:
+            object.__setattr__(self, "su", self.p)
+        if self.p % self.su:
+            raise ValueError(f"sweep units {self.su} do not divide the {self.p} lanes")
+
+    @property
+    def groups(self) -> int:
+        """Groups of ``su`` lanes a word's sweep takes, one per cycle (1: no narrow sweep)."""
+        return self.p // self.su
+
+    @property
+    def state_lanes(self) -> int:
+        """Lanes of a state word (the read-back's ``rd_data``): the sweep units."""
+        return self.su
+
+    @property
+    def state_words(self) -> int:
+        """Words of the state memory (the read-back's addresses): ``nw`` words of ``p`` lanes
+        laid out as ``nw * groups`` words of ``su`` lanes (word ``a`` holds neuron ``a * su +
+        u`` in lane ``u``)."""
+        return self.nw * self.groups
+
+    @property
+    def state_kw(self) -> int:
+        """Width of the core's ``rd_addr``."""
+        return max(1, _clog2(self.state_words))
+
+    @property
+    def sweep_words(self) -> int:
+        """Cycles of the end-of-step sweep: a word issued every ``groups`` cycles."""
+        return self.nw * self.groups
 
     @property
     def graded_out(self) -> bool:
@@ -106,6 +140,7 @@ class LayerHW:
 
     @property
     def nw(self) -> int:
+        """Words per weight row (``ceil(n / p)``): the words an event adds into."""
         return -(-self.n // self.p)
 
     @property
@@ -116,6 +151,7 @@ class LayerHW:
 
     @property
     def kw(self) -> int:
+        """Bits of a word index within a weight row."""
         return max(1, _clog2(self.nw))
 
     @property
@@ -385,13 +421,67 @@ def _mem_file(kind: str, ident: str, files: set[str]) -> str:
     return name
 
 
-def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerHW]:
+def model_device(graph: ir.Graph) -> str | None:
+    """The device of the model's ``hardware`` block (None without one)."""
+    return graph.hardware.device if graph.hardware is not None else None
+
+
+def check_device(device: str | None) -> None:
+    """Refuse a device name the language does not know (ValueError)."""
+    from snnc.catalog import DEVICES
+
+    if device is not None and device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: one of {', '.join(DEVICES)}")
+
+
+def leak_in_logic(device: str | None) -> bool:
+    """Whether ``device`` builds its leaks' constant multiplies in logic: an FPGA of
+    ``fpga.DEVICES`` without multiplier blocks (the iCE40 HX8K). False for no device, for
+    ``generic`` and for the devices with DSP blocks (iCE40 UP5K, ECP5)."""
+    from snnc.backends.verilog.fpga import DEVICES
+
+    dev = DEVICES.get(device) if device is not None else None
+    return dev is not None and dev.capacity.get("dsp", 0) == 0
+
+
+def sweep_cycles(n: int, p: int, su: int) -> int:
+    """Cycles of a layer's end-of-step sweep: ``ceil(n / p)`` words, each taking ``p / su``
+    cycles."""
+    return -(-n // p) * (p // su)
+
+
+def sweep_units(n: int, p: int, source_sweep: int | None, *, device: str | None,
+                user: bool = False) -> int:
+    """The neuron units ``SU`` of a layer's sweep (``p``: no narrow sweep).
+
+    On a device whose leaks are logic (:func:`leak_in_logic`), a layer of a built-in neuron kind
+    (``user`` False) with ``p > 1`` lanes fed by another layer, whose sweep takes
+    ``source_sweep`` cycles (None: fed by the model's input), gets the fewest units ``su``, a
+    divisor of ``p``, whose sweep (:func:`sweep_cycles`) is no longer than its source's: its
+    slower sweep then hides behind the source's, and it builds ``su`` leaks and neuron units
+    instead of ``p``. Otherwise (also when no divisor is short enough) ``p``."""
+    if user or p <= 1 or source_sweep is None or not leak_in_logic(device):
+        return p
+    for su in range(1, p):
+        if p % su == 0 and sweep_cycles(n, p, su) <= source_sweep:
+            return su
+    return p
+
+
+def plan_layers(qmodel: QuantizedModel, lanes: int | None = None,
+                device: str | None = None) -> list[LayerHW]:
+    """One :class:`LayerHW` per layer of the chain; ``lanes``: of the layers without their own
+    (None: the hardware block's); ``device``: the FPGA that decides the sweep units
+    (:func:`sweep_units`; None: the model's hardware block's)."""
     import snnc.hw
 
     check_supported(qmodel)
     g = qmodel.graph
     if lanes is not None and not 1 <= lanes <= ir.MAX_LANES:
         raise ValueError(f"lanes must be between 1 and {ir.MAX_LANES}, not {lanes}")
+    check_device(device)
+    device = model_device(g) if device is None else device
+    source_sweep = None                     # the first layer is fed by the model's input
     default_lanes = lanes
     used: set[str] = set()
     files: set[str] = set()
@@ -423,9 +513,13 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None) -> list[LayerH
         bwords = tuple(snnc.hw.weight_words(np.asarray(tensors["bias"])[:, None], lanes,
                                             params["W_W"])) if layer.bias else ()
         kind = neuron.kind if user is None else "user"
+        su = sweep_units(layer.units, lanes, source_sweep, device=device, user=user is not None)
+        if su < lanes:
+            params["SU"] = su
         out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
                            params, wfile, words, vfile, vwords, bfile, bwords, kind,
-                           int(getattr(layer, "delay", 0) or 0), g.time.steps, user))
+                           int(getattr(layer, "delay", 0) or 0), g.time.steps, user, su))
+        source_sweep = out[-1].sweep_words
         m, in_aw = layer.units, params["OUT_AW"]
         in_pw, graded = params["OUT_PW"], out[-1].graded_out
     return out

@@ -32,6 +32,17 @@ def word_bits(layers: list[LayerHW]) -> int:
     return max(l.wa_w for l in layers)
 
 
+def read_addr_bits(layers: list[LayerHW]) -> int:
+    """Width of the top's ``rd_addr``: the widest layer's state word address."""
+    return max(l.state_kw for l in layers)
+
+
+def read_data_bits(layers: list[LayerHW]) -> int:
+    """Width of the top's ``rd_data``: the widest layer's state word (its state lanes, ``SU``
+    with a narrow sweep, times its state bits)."""
+    return max(l.state_lanes * l.state_bits for l in layers)
+
+
 def mem_select(layers: list[LayerHW]) -> bool:
     """Whether ``w_addr`` carries a 2-bit memory select above the word address."""
     return any(l.rec or l.bias for l in layers)
@@ -67,9 +78,9 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
     word_w = word_bits(layers)
     msel = mem_select(layers)
     wa_w = word_w + (2 if msel else 0)
-    kw = max(l.kw for l in layers)
+    kw = read_addr_bits(layers)
     wd_w = max(l.p * l.params["W_W"] for l in layers)
-    rd_w = max(l.p * l.state_bits for l in layers)
+    rd_w = read_data_bits(layers)
     first = layers[0]
     sat_keys = sat_ports(layers)
 
@@ -117,8 +128,9 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                          + (" (graded output events)" if l.user.graded else "")
                          if l.user is not None else "")
                       + (", graded input events" if l.params["GRADED"] else ""))
+            sweep = f", sweep units {l.su} ({l.groups} groups)" if l.su < l.p else ""
             o.line(f"// layer {l.index}: '{_ascii(l.name)}', {l.n} neurons, {l.m} inputs, "
-                   f"{l.p} lanes{extras}")
+                   f"{l.p} lanes{sweep}{extras}")
             o.line(f"wire            {pre}_in_valid, {pre}_in_ready;")
             o.line(f"wire [{ew - 1}:0] {pre}_in_data;")
             o.line(f"wire            {pre}_q_valid, {pre}_q_ready;")
@@ -129,7 +141,7 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                    f"wire {pre}_out_payload;")
             o.line(f"wire [{l.out_aw - 1}:0] {pre}_out_addr;" if l.out_aw > 1 else
                    f"wire {pre}_out_addr;")
-            o.line(f"wire [{l.p * l.state_bits - 1}:0] {pre}_rd_data;")
+            o.line(f"wire [{l.state_lanes * l.state_bits - 1}:0] {pre}_rd_data;")
             o.line(f"wire            {pre}_idle;")
             o.line(f"wire [{CNT_W - 1}:0] {pre}_step_count;")
             o.line(f"wire [{CNT_W - 1}:0] "
@@ -219,7 +231,8 @@ def build_top(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: int) ->
                        f".w_addr({_low_bits('w_addr', wa_w, l.wa_w)}), "
                        f".w_data({_low_bits('w_data', wd_w, l.p * l.params['W_W'])}),")
                 o.line(f".rd_en(rd_en && rd_layer == {sel_w}'d{l.index}), "
-                       f".rd_addr({_low_bits('rd_addr', kw, l.kw)}), .rd_data({pre}_rd_data),")
+                       f".rd_addr({_low_bits('rd_addr', kw, l.state_kw)}), "
+                       f".rd_data({pre}_rd_data),")
                 o.line(f".idle({pre}_idle),")
                 for k in "uiaph":
                     o.line(f".sat_{k}_count({pre}_sat_{k}_count)," if k in sat_keys else

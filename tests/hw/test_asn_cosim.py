@@ -13,6 +13,8 @@ the generated ``snn_top`` in the co-simulation harness on Verilator, every layer
 * a mixed chain: a ``direct`` input in an unsigned format (``ufixed<8,6>``, values above the
   signed range) into a LIF layer with a bias, its spikes into an ASN layer with the shift leak,
   whose graded events feed an ALIF layer (3 lanes, padding lanes);
+* the same model built for the iCE40 HX8K at 4 lanes, whose ASN output layer the generator gives
+  a narrow sweep (one neuron unit, hw/README.md "Narrow sweep");
 * ``snnc verify examples/asn_digits.snn --weights W --samples 20`` prints a match.
 
 One Verilator build per design (the weights are read at run time from the memory files).
@@ -147,6 +149,35 @@ def test_mixed_unsigned_direct_input_lif_asn_alif():
     assert b["parameters"]["KIND"] == 4 and b["parameters"]["LEAK"] == 2
     assert (c["parameters"]["GRADED"], c["parameters"]["IN_PW"]) == (1, 12)
     assert man["input"]["payload_width"] == 9 and man["input"]["graded"]
+
+
+def test_asn_digits_on_the_hx8k_with_a_narrow_sweep(tmp_path):
+    """``examples/asn_digits.snn`` built for the iCE40 HX8K (4 lanes): the generator gives its
+    10-neuron ASN output layer one sweep unit (12 sweep cycles, within the hidden layer's 32), its
+    state memory in words of one lane; graded events, final states (read back one neuron per
+    word) and counters bit-exact, the cycles within the manifest's bound."""
+    need_verilator()
+    import snnc
+    from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
+
+    text = ASN_DIGITS.read_text().replace(
+        "hardware { ", 'hardware { lanes = 4; device = "ice40-hx8k"; ')
+    assert 'device = "ice40-hx8k"' in text
+    model = tmp_path / "asn_digits_hx8k.snn"
+    model.write_text(text)
+    q, x, ids = digits_samples(model, 3)
+    info = CosimInfo()
+    run, comp = verify_verilog(q, x, ids, 0, info=info)
+    assert_rtl_equals_golden(run, comp, info, q)
+    hidden, out = info.manifest["layers"]
+    assert (hidden["lanes"], hidden["sweep_units"]) == (4, 4)
+    assert (out["lanes"], out["sweep_units"]) == (4, 1)
+    assert out["state"]["lanes"] == 1 and out["state"]["words"] == 12
+    assert info.manifest["cycle_bound"]["sweep_words"] == {"hidden": 32, "out": 12}
+    g = info.golden
+    assert np.count_nonzero(g.spikes["out"]) > 0
+    assert np.all(run.cycles <= run.cycle_bound), (run.cycles, run.cycle_bound)
+    np.testing.assert_array_equal(info.predictions, g.predictions)
 
 
 def test_verify_cli_asn_digits_20_samples(tmp_path, capsys):

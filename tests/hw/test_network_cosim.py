@@ -17,8 +17,12 @@ feeding a dense LIF readout with a bias (3 lanes; rate-encoded input, a narrow m
 saturates, padding lanes, decay coefficients of three signed digits, `leak_digits = 3`, an
 unsigned adaptation format that saturates, held as a 6-bit signed field): the recurrent spikes of
 step t return as events of step t + 1 and
-the cycle bound counts them. Mutation runs (one corrupted weight in a memory file: a feed-forward
-weight, and a recurrent one) must make the Checker see a difference. The generated tops are also linted
+the cycle bound counts them. A fifth ("narrow", 24 -> 20 -> 6 -> 3 at 4 lanes on the iCE40 HX8K:
+LIF, a recurrent CubaLIF with a bias, ALIF) has narrow sweeps, the generator's choice for a device
+whose leaks are logic: the second layer sweeps through 2 units, the third through 1; its states
+are read back in words of 2 and 1 lanes, and the cycle bound counts its sweep words. Mutation runs
+(one corrupted weight in a memory file: a feed-forward weight, and a recurrent one) must make the
+Checker see a difference. The generated tops are also linted
 (Verilator -Wall, Icarus -g2005, Yosys).
 """
 from __future__ import annotations
@@ -108,6 +112,12 @@ def design(name: str):
         m = snnc.loads(RECURRENT, "rnn.snn")
         rng = np.random.default_rng(SEED + 2)
         x = rng.uniform(0.1, 0.9, size=(3, 6))
+    elif name == "narrow":
+        from test_verilog_backend import NARROW
+
+        m = snnc.loads(NARROW, "narrow.snn")
+        rng = np.random.default_rng(SEED + 3)
+        x = rng.uniform(0.2, 1.0, size=(3, 24))
     elif name == "digits":
         root = Path(__file__).resolve().parents[2]
         m = snnc.load(root / "examples" / "digits.snn")
@@ -115,7 +125,7 @@ def design(name: str):
         x = rng.uniform(0.0, 0.6, size=(3, 64))       # pixel intensities in [0, 1]
     else:
         raise KeyError(name)
-    q = m.quantize(m.random_weights(seed=1))
+    q = m.quantize(m.random_weights(seed=1, scale=2.0 if name == "narrow" else None))
     return q, x, np.arange(10, 10 + len(x)), 7
 
 
@@ -161,14 +171,15 @@ class Model:
         self.layer_spikes = [[[int(r.spikes[l.name][t, b].sum()) for l in g.layers]
                               for t in range(self.steps)] for b in range(self.batch)]
 
-    def cycle_bound(self, b: int, layers: list[dict], overhead: int) -> int:
-        """The manifest's bound summed over the steps of sample ``b``."""
+    def cycle_bound(self, b: int, layers: list[dict], bound: dict) -> int:
+        """The manifest's bound (``bound``: its ``cycle_bound``) summed over the steps of sample
+        ``b``: per layer, events times its words, its sweep words, its spikes, the overhead."""
         total = 0
         for t in range(self.steps):
             for k, lay in enumerate(layers):
-                nw = lay["words_per_row"]
-                total += (self.events[b][t][k] * nw + nw + self.layer_spikes[b][t][k]
-                          + overhead)
+                nw, sweep = lay["words_per_row"], bound["sweep_words"][lay["name"]]
+                total += (self.events[b][t][k] * nw + sweep + self.layer_spikes[b][t][k]
+                          + bound["overhead_per_layer"])
         return total
 
     def final_state(self, layer: str, b: int, key: str, n: int) -> list[int]:
@@ -281,8 +292,7 @@ try:
             assert drv.done, "output tokens finished before the inputs were taken"
             total_cycles += cycles
             if b == 0:        # no input gaps, no output stalls: the manifest's cycle bound holds
-                bound = model.cycle_bound(b, layers,
-                                          stim["manifest"]["cycle_bound"]["overhead_per_layer"])
+                bound = model.cycle_bound(b, layers, stim["manifest"]["cycle_bound"])
                 dut._log.info("sample 0 at full speed: %d cycles, bound %d", cycles, bound)
                 assert cycles <= bound, f"{cycles} cycles exceed the bound {bound}"
             for t in range(model.steps):
@@ -417,7 +427,7 @@ def _run(name: str, mutate: str | None = None, reload: bool = False) -> None:
               extra_env={"SNNC_COSIM_STIM": str(test_dir / STIM)})
 
 
-@pytest.mark.parametrize("name", ["small", "kinds", "digits", "recurrent"])
+@pytest.mark.parametrize("name", ["small", "kinds", "digits", "recurrent", "narrow"])
 def test_network_matches_golden(name):
     _run(name)
 
@@ -427,7 +437,7 @@ def test_network_cosim_detects_corrupted_weight():
     _run("small", mutate="weights")
 
 
-@pytest.mark.parametrize("name", ["small", "recurrent"])
+@pytest.mark.parametrize("name", ["small", "recurrent", "narrow"])
 def test_network_weights_load_at_run_time(name):
     """Every memory word rewritten through the top's write port (another weight set), with
     writes past a layer's memories ignored; then bit-exact with the new weights' golden model."""
@@ -439,7 +449,7 @@ def test_network_cosim_detects_corrupted_recurrent_weight():
     _run("recurrent", mutate="recurrent")
 
 
-@pytest.mark.parametrize("name", ["small", "kinds", "digits", "recurrent"])
+@pytest.mark.parametrize("name", ["small", "kinds", "digits", "recurrent", "narrow"])
 def test_generated_top_lint(name, tmp_path):
     """The generated top is clean Verilog-2005: Verilator -Wall silent, Icarus -g2005 and Yosys
     (hierarchy, proc, check -assert) accept it (each tool skipped when not installed)."""
