@@ -157,7 +157,6 @@ def test_asn_digits_on_the_hx8k_with_a_narrow_sweep(tmp_path):
     state memory in words of one lane; graded events, final states (read back one neuron per
     word) and counters bit-exact, the cycles within the manifest's bound."""
     need_verilator()
-    import snnc
     from snnc.backends.verilog.cosim import CosimInfo, verify_verilog
 
     text = ASN_DIGITS.read_text().replace(

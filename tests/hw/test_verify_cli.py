@@ -318,6 +318,21 @@ def _uniform_data(tmp_path, inputs: int, classes: int):
     return data
 
 
+def _model_files(tmp_path, text: str, name: str, seed: int, scale: float, inputs: int,
+                 classes: int):
+    """``text`` written as ``name``, random weights (``seed``, ``scale``) saved beside it and a
+    small data set (:func:`_uniform_data`): their paths ``(model, weights, data)``."""
+    import snnc
+    from snnc.weights import random_weights, save_weights
+
+    model = tmp_path / name
+    model.write_text(text)
+    graph = snnc.load(str(model)).graph
+    w = tmp_path / "w.npz"
+    save_weights(w, graph, random_weights(graph, seed=seed, scale=scale))
+    return model, w, _uniform_data(tmp_path, inputs=inputs, classes=classes)
+
+
 SMALL = """model small
 time {
     dt = 1 ms
@@ -334,15 +349,7 @@ hardware { lanes = 2 }
 def test_verify_writes_waves(tmp_path, capsys):
     """--waves FILE.fst: a Verilator FST trace of the co-simulation (a traced build)."""
     need_verilator()
-    import snnc
-    from snnc.weights import random_weights, save_weights
-
-    model = tmp_path / "small.snn"
-    model.write_text(SMALL)
-    graph = snnc.load(str(model)).graph
-    w = tmp_path / "w.npz"
-    save_weights(w, graph, random_weights(graph, seed=1, scale=3.0))
-    data = _uniform_data(tmp_path, inputs=12, classes=5)
+    model, w, data = _model_files(tmp_path, SMALL, "small.snn", 1, 3.0, inputs=12, classes=5)
     fst = tmp_path / "trace.fst"
     argv = [str(model), "--weights", str(w), "--dataset", f"npz:{data}", "--samples", "2",
             "--waves", str(fst), "--json"]
@@ -477,16 +484,9 @@ def test_verify_a_design_with_narrow_sweeps(tmp_path, capsys):
     words of the sweep units' lanes), within the manifest's cycle bound (its sweep words), and
     the summary says so."""
     need_verilator()
-    import snnc
-    from snnc.weights import random_weights, save_weights
     from test_verilog_backend import NARROW
 
-    model = tmp_path / "narrow.snn"
-    model.write_text(NARROW)
-    graph = snnc.load(str(model)).graph
-    w = tmp_path / "w.npz"
-    save_weights(w, graph, random_weights(graph, seed=2, scale=2.0))
-    data = _uniform_data(tmp_path, inputs=24, classes=3)
+    model, w, data = _model_files(tmp_path, NARROW, "narrow.snn", 2, 2.0, inputs=24, classes=3)
     rc, s = _verify([str(model), "--weights", str(w), "--dataset", f"npz:{data}", "--samples",
                      "2", "--json"], capsys)
     assert rc == 0, s
