@@ -122,8 +122,7 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         "model": qmodel.graph.name, "target": args.target, "out": args.out,
         "top": manifest["top"], "files": files,
         "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
-                    "inputs": l["inputs"], "lanes": l["lanes"],
-                    **({"sweep_units": l["sweep_units"]} if "sweep_units" in l else {})}
+                    "inputs": l["inputs"], "lanes": l["lanes"], "sweep_units": l["sweep_units"]}
                    for l in manifest["layers"]],
         "weights": args.weights, "notes": qmodel.all_notes() + notes,   # as printed above
     }
@@ -131,11 +130,12 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         print(json.dumps(summary, indent=2))
     else:
         chain = sep.join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
-        lanes = ir.describe_lanes({l["name"]: l["lanes"] for l in summary["layers"]})
-        narrow = [f"{l['name']} {l['sweep_units']}" for l in summary["layers"]
-                  if l.get("sweep_units", l["lanes"]) < l["lanes"]]
+        by_layer = {l["name"]: l["lanes"] for l in summary["layers"]}
+        lanes = ir.describe_lanes(by_layer)
+        narrow = ir.describe_narrow_sweeps(
+            by_layer, {l["name"]: l["sweep_units"] for l in summary["layers"]})
         if narrow:
-            lanes += f" (narrow sweep: {', '.join(narrow)} sweep unit(s))"
+            lanes += f" (narrow sweep: {narrow})"
         print(f"{qmodel.graph.name}: {label} top '{manifest['top']}' in {args.out}: {chain}; "
               f"{lanes}")
         print(f"files: {', '.join(summary['files'])}")

@@ -504,6 +504,14 @@ def describe_lanes(by_layer: dict[str, int]) -> str:
     return "lanes per layer: " + ", ".join(f"{name} {p}" for name, p in by_layer.items())
 
 
+def describe_narrow_sweeps(lanes_by_layer: dict[str, int], units_by_layer: dict[str, int]) -> str:
+    """``"b 2, c 1 sweep unit(s)"``: the layers whose sweep units (the Verilog core's ``SU``) are
+    fewer than their lanes; empty when none are."""
+    narrow = [f"{name} {su}" for name, su in units_by_layer.items()
+              if su < lanes_by_layer.get(name, su)]
+    return f"{', '.join(narrow)} sweep unit(s)" if narrow else ""
+
+
 @dataclass(frozen=True)
 class Graph:
     name: str

@@ -127,10 +127,8 @@ def _fpga_text(r: dict) -> list[str]:
         v = res[k]
         return f"{v['used']}/{v['available']}" if v["available"] else f"{v['used']}"
 
-    narrow = {k: v for k, v in (r.get("sweep_units_by_layer") or {}).items()
-              if v < r["lanes_by_layer"].get(k, v)}
-    sweep = ("; narrow sweep: " + ", ".join(f"{k} {v}" for k, v in narrow.items())
-             + " sweep unit(s)") if narrow else ""
+    narrow = ir.describe_narrow_sweeps(r["lanes_by_layer"], r.get("sweep_units_by_layer") or {})
+    sweep = f"; narrow sweep: {narrow}" if narrow else ""
     out = [f"FPGA: {r['title']}, {ir.describe_lanes(r['lanes_by_layer'])}{sweep} "
            f"(yosys: {r['tools']['yosys']}, nextpnr: {r['tools']['nextpnr']})",
            f"  logic cells {frac('logic_cells')} ({res['logic_cells']['percent']}%), "

@@ -228,7 +228,7 @@ def summarize(graph, qmodel, run, comp, info, labels, backend: str, lanes: int |
     if info is not None and info.manifest is not None:
         out["lanes"] = ir.default_lanes(graph, lanes)          # as in `snnc report`
         out["lanes_by_layer"] = {l["name"]: l["lanes"] for l in info.manifest["layers"]}
-        out["sweep_units_by_layer"] = {l["name"]: l.get("sweep_units", l["lanes"])
+        out["sweep_units_by_layer"] = {l["name"]: l["sweep_units"]
                                        for l in info.manifest["layers"]}
     clock = (graph.hardware.clock if graph.hardware is not None and graph.hardware.clock
              else ir.DEFAULT_CLOCK_HZ)                   # as `snnc report` (it was 100 MHz)

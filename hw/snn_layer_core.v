@@ -310,7 +310,7 @@ module snn_layer_core #(
     /* verilator lint_on UNUSEDSIGNAL */
     reg [KW-1:0]   p2_k, p3_k, p4_k;
     reg [GW-1:0]   p4_g;                    // the group at p4 (G > 1: written per group)
-    reg            p4g_v;                   // a group at p4 (G = 1: p4_v)
+    reg            p4g_v;                   // a group at p4 (G > 1 only; G = 1 writes at p4_v)
     wire [P-1:0]   p4_spk;                                  // the unit's registered outputs
     wire [P*SC_W-1:0] p4_sat_u, p4_sat_i, p4_sat_a, p4_sat_p, p4_sat_h;
     // spike queue (p4 -> emitter) and the sweep's credits (free queue entries not reserved)
@@ -566,8 +566,8 @@ module snn_layer_core #(
     wire [SW*ST_W-1:0] s_q;                 // the word read, the cycle after s_re
     // never read and written at one address in a cycle (a sweep reads a word at least NW + 2
     // cycles after its previous read, written back 4 cycles after it, G > 1: each group's
-    // word once per sweep, written 3 cycles after its read; readout only outside sweeps and the
-    // init pass); a lane without a neuron reads its initial state
+    // word once per sweep, written back 4 cycles after its read is issued; readout only outside
+    // sweeps and the init pass); a lane without a neuron reads its initial state
     localparam S_SMALL = (SNW <= SMALL_NW);
     snn_lane_mem #(.P(SW), .N(N), .NW(SNW), .W(ST_W), .KW(SKW), .SMALL(S_SMALL ? 1 : 0),
                    .FILL(INIT_LANE)) u_smem (

@@ -205,6 +205,8 @@ def cycles_per_sample(graph: ir.Graph, result, lanes: int | None, overhead: int 
     model's hardware block's device; ``SU = P`` but on a device whose leaks are logic). Flatten
     layers cost nothing (wiring). ``by_layer`` (optional) receives the cycles per layer summed
     over the batch."""
+    from snnc.backends.verilog.plan import sweep_cycles
+
     if overhead is None:
         overhead = step_overhead()
     if lanes is not None and not 1 <= lanes <= ir.MAX_LANES:
@@ -222,7 +224,7 @@ def cycles_per_sample(graph: ir.Graph, result, lanes: int | None, overhead: int 
         e = src.astype(np.int64) @ words_in                              # [T, B]
         n = int(np.prod(layer.shape))
         s = _events(result.spikes[layer.name], steps, batch).sum(axis=2, dtype=np.int64)
-        c = e + (-(-n // lanes)) * (lanes // units[layer.name]) + s + overhead
+        c = e + sweep_cycles(n, lanes, units[layer.name]) + s + overhead
         if isinstance(layer, ir.Recurrent):
             c[1:] += s[:-1] * (-(-layer.units // lanes))
         per = c.sum(axis=0)
@@ -509,13 +511,9 @@ def report_lines(r: dict) -> list[str]:
 def narrow_sweep_text(cycles: dict) -> str:
     """`` (narrow sweep on DEVICE: out 1 sweep unit(s))`` for the layers of a report's cycles
     section whose sweep units are fewer than their lanes; empty when none are."""
-    lanes = cycles.get("lanes_by_layer") or {}
-    narrow = {name: su for name, su in (cycles.get("sweep_units_by_layer") or {}).items()
-              if su < lanes.get(name, su)}
-    if not narrow:
-        return ""
-    return (f" (narrow sweep on {cycles.get('device')}: "
-            + ", ".join(f"{name} {su}" for name, su in narrow.items()) + " sweep unit(s))")
+    narrow = ir.describe_narrow_sweeps(cycles.get("lanes_by_layer") or {},
+                                       cycles.get("sweep_units_by_layer") or {})
+    return f" (narrow sweep on {cycles.get('device')}: {narrow})" if narrow else ""
 
 
 def write_plots(r: dict, out_dir: str) -> list[str]:

@@ -95,8 +95,9 @@ class LayerHW:
 
     @property
     def sweep_words(self) -> int:
-        """Cycles of the end-of-step sweep: a word issued every ``groups`` cycles."""
-        return self.nw * self.groups
+        """Cycles of the end-of-step sweep: a word issued every ``groups`` cycles
+        (:func:`sweep_cycles`, the rule's)."""
+        return sweep_cycles(self.n, self.p, self.su)
 
     @property
     def graded_out(self) -> bool:
