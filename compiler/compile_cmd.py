@@ -122,7 +122,8 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         "model": qmodel.graph.name, "target": args.target, "out": args.out,
         "top": manifest["top"], "files": files,
         "layers": [{"name": l["name"], "ident": l["ident"], "neurons": l["neurons"],
-                    "inputs": l["inputs"], "lanes": l["lanes"], "sweep_units": l["sweep_units"]}
+                    "inputs": l["inputs"], "lanes": l["lanes"],     # sweep units: Verilog only
+                    **({"sweep_units": l["sweep_units"]} if "sweep_units" in l else {})}
                    for l in manifest["layers"]],
         "weights": args.weights, "notes": qmodel.all_notes() + notes,   # as printed above
     }
@@ -132,8 +133,8 @@ def _report(args, qmodel, manifest: dict, label: str, sep: str, files: list[str]
         chain = sep.join(f"{l['name']} ({l['neurons']})" for l in summary["layers"])
         by_layer = {l["name"]: l["lanes"] for l in summary["layers"]}
         lanes = ir.describe_lanes(by_layer)
-        narrow = ir.describe_narrow_sweeps(
-            by_layer, {l["name"]: l["sweep_units"] for l in summary["layers"]})
+        units = {l["name"]: l["sweep_units"] for l in summary["layers"] if "sweep_units" in l}
+        narrow = ir.describe_narrow_sweeps(by_layer, units)
         if narrow:
             lanes += f" (narrow sweep: {narrow})"
         print(f"{qmodel.graph.name}: {label} top '{manifest['top']}' in {args.out}: {chain}; "
