@@ -674,15 +674,13 @@ def _golden_predict(conv: Converted, x: np.ndarray) -> tuple[np.ndarray, float]:
     """The golden model's predictions for ``x`` and its spikes per sample."""
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.build import load_text
-    from snnc.memory import samples_per_chunk
+    from snnc.memory import chunks
     from snnc.quantize import quantize
 
     q = quantize(load_text(conv.text, "<convert>").graph, conv.weights)
     preds, spikes = [], 0
-    chunk = samples_per_chunk(q.graph)
-    for start in range(0, len(x), chunk):
-        res = simulate_golden(q, x[start:start + chunk],
-                              sample_ids=np.arange(start, min(len(x), start + chunk)))
+    for c in chunks(len(x), q.graph):
+        res = simulate_golden(q, x[c], sample_ids=np.arange(c.start, c.stop))
         preds.append(np.asarray(res.predictions))
         spikes += res.totals.spikes
     return np.concatenate(preds), spikes / max(1, len(x))

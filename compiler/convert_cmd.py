@@ -300,7 +300,7 @@ def _dataset(name: str, ann: Ann):
 def check_accuracy(ann: Ann, snn: ir.Graph, weights: dict, data, n: int) -> dict:
     """Test accuracy of the ANN (float) and of the converted model's golden model on ``n`` samples."""
     from snnc.backends.golden.golden_sim import simulate_golden
-    from snnc.memory import samples_per_chunk
+    from snnc.memory import chunks
     from snnc.quantize import quantize
 
     x, y = data.x_test[:n], data.y_test[:n]
@@ -308,11 +308,9 @@ def check_accuracy(ann: Ann, snn: ir.Graph, weights: dict, data, n: int) -> dict
     q = quantize(snn, weights)
     correct, spikes = 0, 0
     saturation: dict[str, dict[str, int]] = {}
-    chunk = samples_per_chunk(snn, most=128)
-    for start in range(0, len(x), chunk):
-        xb = x[start:start + chunk]
-        res = simulate_golden(q, xb, sample_ids=np.arange(start, start + len(xb)))
-        correct += int((res.predictions == y[start:start + chunk]).sum())
+    for c in chunks(len(x), snn, most=128):
+        res = simulate_golden(q, x[c], sample_ids=np.arange(c.start, c.stop))
+        correct += int((res.predictions == y[c]).sum())
         spikes += res.totals.spikes
         for name, st in res.stats.items():
             for state, count in st.saturation.items():

@@ -62,6 +62,14 @@ def samples_per_chunk(graph: ir.Graph, record: bool = False, most: int = 256) ->
     return max(1, min(most, CHUNK_BYTES // bytes_per_sample(graph, record)))
 
 
+def chunks(count: int, graph: ir.Graph, record: bool = False, most: int = 256):
+    """The ``slice``s of ``count`` samples to simulate one after the other, each of at most
+    :func:`samples_per_chunk` samples."""
+    size = samples_per_chunk(graph, record, most)
+    for start in range(0, count, size):
+        yield slice(start, min(start + size, count))
+
+
 def check_fits(need: int, doing: str, hint: str) -> None:
     """Refuse work of ``need`` bytes that is larger than the memory available (an SnnError
     ``"<doing> needs about X, more than the Y of memory available"``)."""

@@ -377,13 +377,11 @@ def _simulate(backend, graph, weights, qmodel, x, seed, sample_ids):
     memory.samples_per_chunk); merge predictions, readouts and statistics."""
     import numpy as np
 
-    from snnc.memory import samples_per_chunk
+    from snnc.memory import chunks
 
-    chunk = samples_per_chunk(graph, most=CHUNK)
     preds, outputs, stats = [], {}, {}
-    for lo in range(0, x.shape[0], chunk):
-        r = _run(backend, graph, weights, qmodel, x[lo:lo + chunk], seed,
-                 sample_ids[lo:lo + chunk], record=False)
+    for c in chunks(x.shape[0], graph, most=CHUNK):
+        r = _run(backend, graph, weights, qmodel, x[c], seed, sample_ids[c], record=False)
         preds.append(r.predictions)
         for name, ro in r.outputs.items():
             outputs.setdefault(name, {"readout": ro.readout, "value": []})["value"].append(ro.value)

@@ -37,6 +37,14 @@ def test_chunks_shrink_for_large_models():
     assert memory.samples_per_chunk(load_text(HUGE, "huge.snn").graph) == 1
 
 
+def test_chunks_cover_the_samples_once_in_order():
+    g = load_text(HUGE.replace("1000000", "1000"), "big.snn").graph      # 9 samples a chunk
+    assert [(c.start, c.stop) for c in memory.chunks(20, g)] == [(0, 9), (9, 18), (18, 20)]
+    assert [(c.start, c.stop) for c in memory.chunks(20, g, most=8)] == [(0, 8), (8, 16),
+                                                                         (16, 20)]
+    assert list(memory.chunks(0, g)) == []
+
+
 @pytest.mark.parametrize("n,said", [(0, "0 bytes"), (1023, "1023 bytes"), (1 << 20, "1 MiB"),
                                     (3 << 29, "1.5 GiB"), (5 << 40, "5 TiB")])
 def test_size_text(n, said):

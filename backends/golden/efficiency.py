@@ -267,7 +267,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     ``device``: the FPGA of the cycle model's sweep units (None: the hardware block's)."""
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.backends.verilog.plan import model_device
-    from snnc.memory import samples_per_chunk
+    from snnc.memory import chunks
 
     graph = qmodel.graph
     notes: list[str] = []
@@ -311,10 +311,9 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     decision, decided_ok, cycles = [], [], []
     layer_cycles: dict[str, int] = {}
     counted = [l.name for l in graph.layers if not isinstance(l, ir.Flatten)]
-    batch = samples_per_chunk(graph, record=True, most=batch)
-    for start in range(0, len(x), batch):
-        xb, yb = x[start:start + batch], y[start:start + batch]
-        ids = np.arange(start, start + len(xb))
+    for c in chunks(len(x), graph, record=True, most=batch):
+        xb, yb = x[c], y[c]
+        ids = np.arange(c.start, c.stop)
         res = simulate_golden(qmodel, xb, seed=seed, sample_ids=ids, record=True)
         for name, st in res.stats.items():
             c = by_name[name]

@@ -404,15 +404,14 @@ def float_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: i
     """Test accuracy of the float reference model (float64, :func:`simulate_float`) with these
     weights: the float accuracy ``snnc simulate`` reports for them."""
     from snnc.backends.golden.float_sim import simulate_float
-    from snnc.memory import samples_per_chunk
+    from snnc.memory import chunks
 
     correct = 0
     x, y = dataset.x_test, dataset.y_test
-    chunk = samples_per_chunk(graph)
-    for start in range(0, len(x), chunk):
-        ids = np.arange(start, min(start + chunk, len(x))) + offset
-        res = simulate_float(graph, weights, x[start:start + chunk], seed=seed, sample_ids=ids)
-        correct += int((res.predictions == y[start:start + chunk]).sum())
+    for c in chunks(len(x), graph):
+        ids = np.arange(c.start, c.stop) + offset
+        res = simulate_float(graph, weights, x[c], seed=seed, sample_ids=ids)
+        correct += int((res.predictions == y[c]).sum())
     return correct / max(1, len(x))
 
 
@@ -423,18 +422,17 @@ def golden_accuracy(graph: ir.Graph, weights: dict, dataset, seed: int, offset: 
     clamped without saying so: an input beyond the default `inputs` format explains a golden
     accuracy far below the float one)."""
     from snnc.backends.golden.golden_sim import simulate_golden
-    from snnc.memory import samples_per_chunk
+    from snnc.memory import chunks
     from snnc.quantize import quantize
 
     q = quantize(graph, weights)
     correct = 0
     saturated: dict[tuple[str, str], int] = {}
     x, y = dataset.x_test, dataset.y_test
-    chunk = samples_per_chunk(graph)
-    for start in range(0, len(x), chunk):
-        ids = np.arange(start, min(start + chunk, len(x))) + offset
-        res = simulate_golden(q, x[start:start + chunk], seed=seed, sample_ids=ids)
-        correct += int((res.predictions == y[start:start + chunk]).sum())
+    for c in chunks(len(x), graph):
+        ids = np.arange(c.start, c.stop) + offset
+        res = simulate_golden(q, x[c], seed=seed, sample_ids=ids)
+        correct += int((res.predictions == y[c]).sum())
         for name, st in res.stats.items():
             for state, count in st.saturation.items():
                 if count:
