@@ -256,6 +256,10 @@ class Progress:
         self.stream.flush()
 
 
+def _log_error(path: str, exc: OSError) -> SnnError:
+    return SnnError(None, f"cannot write the training log {path}: {exc.strerror or exc}")
+
+
 def _open_log(path: str):
     """The training log, open for writing (a named pipe or a device is refused: opening one
     waits for a reader, for ever)."""
@@ -268,8 +272,7 @@ def _open_log(path: str):
     try:
         return open(path, "w")
     except OSError as exc:
-        raise SnnError(None, f"cannot write the training log {path}: "
-                             f"{exc.strerror or exc}") from None
+        raise _log_error(path, exc) from None
 
 
 def _write_log(f, path: str, line: str) -> None:
@@ -279,16 +282,14 @@ def _write_log(f, path: str, line: str) -> None:
         f.write(line)
         f.flush()
     except OSError as exc:
-        raise SnnError(None, f"cannot write the training log {path}: "
-                             f"{exc.strerror or exc}") from None
+        raise _log_error(path, exc) from None
 
 
 def _close_log(f, path: str) -> None:
     try:
         f.close()
     except OSError as exc:
-        raise SnnError(None, f"cannot write the training log {path}: "
-                             f"{exc.strerror or exc}") from None
+        raise _log_error(path, exc) from None
 
 
 def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = None,
