@@ -44,6 +44,8 @@ class Ann:
     layers: list[AnnLayer]
     dataset: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: warnings of reading a .snn ANN and its weights file (SnnErrors of severity "warning")
+    warnings: list = field(default_factory=list)
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         """The activation of every layer (the last one: the logits) for samples ``x`` [N, ...]."""
@@ -164,6 +166,13 @@ def _state_tensor(value, key: str, path: str) -> np.ndarray:
 
     if not isinstance(value, torch.Tensor):
         raise SnnError(None, f"state_dict entry '{key}' of '{path}' is not a tensor")
+    if value.is_meta:
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' is a meta tensor: it holds "
+                             "no values", "save the state_dict of a model whose parameters were "
+                             "materialised (not built on the 'meta' device)")
+    if value.is_nested:
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' is a nested tensor; snnc "
+                             "converts dense tensors")
     if value.layout != torch.strided:
         raise SnnError(None, f"state_dict entry '{key}' of '{path}' is a {value.layout} tensor; "
                              "snnc converts dense tensors", "save .to_dense() tensors")
@@ -171,7 +180,11 @@ def _state_tensor(value, key: str, path: str) -> np.ndarray:
         raise SnnError(None, f"state_dict entry '{key}' of '{path}' has dtype "
                              f"{str(value.dtype).replace('torch.', '')}; weights are real "
                              "floating-point numbers")
-    array = np.asarray(value.detach().cpu().to(torch.float64).numpy())
+    try:
+        array = np.asarray(value.detach().cpu().to(torch.float64).numpy())
+    except (RuntimeError, NotImplementedError, TypeError) as exc:
+        raise SnnError(None, f"state_dict entry '{key}' of '{path}' cannot be read as numbers "
+                             f"({exc})", "save plain dense tensors") from None
     bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
     if bad:
         raise SnnError(None, f"state_dict entry '{key}' of '{path}' has {bad} non-finite "
@@ -336,9 +349,12 @@ def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
         raise SnnError(None, f"'{path}' is a file torch.save wrote, not a .snn model",
                        "name it .pt (or .pth): snnc convert reads a torch state_dict by its "
                        "extension")
-    graph = load(path).graph
+    loaded = load(path)
+    graph = loaded.graph
     if not weights_path:
         raise SnnError(None, f"converting '{path}' needs its trained weights",
                        "pass --weights W.npz (from snnc train)")
     weights = load_weights(weights_path, graph)
-    return ann_from_graph(graph, weights), graph
+    ann = ann_from_graph(graph, weights)
+    ann.warnings = [*loaded.warnings, *weights.warnings]
+    return ann, graph

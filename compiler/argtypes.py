@@ -180,6 +180,9 @@ def _float(text: str) -> float:
     v = float(text)
     if v != v or v in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"'{text}' is not a finite number")
+    if v == 0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0]):
+        # 1e-400 was read as 0 (e.g. --m-f 1e-400 turned the adaptation off without a word)
+        raise argparse.ArgumentTypeError(f"'{text}' is too small a number: it underflows to 0")
     return v
 
 

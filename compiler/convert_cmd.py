@@ -178,6 +178,8 @@ def cmd_convert(args) -> int:
                    agreement=args.agreement, input=args.input)
     check_options(opts)                 # the option types checked these bounds already
     ann, graph = load_ann(args.ann, args.weights, args.input_shape, args.stride, args.padding)
+    for w in ann.warnings:          # the ANN's model and weights file (as `snnc simulate` says)
+        print(w.format(), file=sys.stderr)
     dataset_name = args.dataset or ann.dataset
     data = None
     if dataset_name:
@@ -208,10 +210,14 @@ def cmd_convert(args) -> int:
     for note in result.info.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     snn = load_text(result.text, model_path).graph      # the result must check like any model
+    warnings = list(ann.warnings) + _format_warnings(snn, result.weights)
+    for w in warnings[len(ann.warnings):]:
+        print(w.format(), file=sys.stderr)
     _write_result(args.out, model_path, weights_path, result.text, snn, result.weights,
                   notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
     # as every command's JSON: the model's name, its file (and here the weights written)
-    summary = {"model": snn.name, "file": model_path, "weights": weights_path, **result.info}
+    summary = {"model": snn.name, "file": model_path, "weights": weights_path, **result.info,
+               "warnings": [w.to_json() for w in warnings]}
     # the notes printed (every conversion's JSON has the key, an empty list too)
     summary["notes"] = ([no_data] if data is None and args.threshold is None else []) + \
         list(summary.get("notes", []))
@@ -232,6 +238,18 @@ def cmd_convert(args) -> int:
     if summary.get("saturation_warning"):
         print(f"snnc convert: warning: {summary['saturation_warning']}", file=sys.stderr)
     return 0
+
+
+def _format_warnings(snn, weights: dict) -> list[SnnError]:
+    """A warning per weight tensor the converted model's own formats change beyond rounding
+    (clipped, or all rounded to 0: the quantizer's notes), which the golden model, the hardware
+    and `snnc verify` would then use without a word here (e.g. ``--weight-bits 2``)."""
+    from snnc.quantize import quantize
+
+    return [SnnError(None, f"the converted model's weight format changes its weights: {note}",
+                     "--weight-bits sets the weights' width; `snnc simulate --backend golden` "
+                     "shows it per layer", severity="warning")
+            for note in quantize(snn, weights).all_notes()]
 
 
 def _same_file(a: str, b: str) -> bool:

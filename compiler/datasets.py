@@ -289,7 +289,7 @@ def fit_input(x, graph: ir.Graph, what: str, keep_float64: bool = False) -> np.n
         return np.ascontiguousarray(x, dtype=dtype)
     if _size(sample) == size:
         return np.ascontiguousarray(x.reshape(n, *shape), dtype=dtype)
-    if takes_sequences(inp) and size and _size(sample) % size == 0:
+    if takes_sequences(inp) and size and _size(sample) and _size(sample) % size == 0:
         length = _size(sample) // size
         if sample in ((length, *shape), (length * size,), (length, size)):
             if length < steps:

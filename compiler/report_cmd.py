@@ -157,10 +157,9 @@ def _fpga_text(r: dict) -> list[str]:
 def _nonnegative_pj(text: str) -> float:
     import argparse
 
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of picojoules") from None
+    from snnc.argtypes import finite_float
+
+    v = finite_float(text)    # ASCII digits, nothing that underflows to 0 (as every number)
     if not (0 <= v <= MAX_PJ):
         raise argparse.ArgumentTypeError(f"{text}: must be an energy from 0 to {MAX_PJ:g} pJ")
     return v

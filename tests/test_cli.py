@@ -342,6 +342,13 @@ def test_no_arguments_is_a_usage_error(capsys):
     (["convert", "--tau-beta"], "inf", "argument --tau-beta: 'inf' is not a finite number"),
     (["convert", "--m-f"], "-1", "argument --m-f: must be 0 or more, not -1"),
     (["convert", "--agreement"], "x", "argument --agreement: 'x' is not a number"),
+    # a number below the smallest double was read as 0 (--m-f 1e-400 turned the adaptation off)
+    (["convert", "--m-f"], "1e-400",
+     "argument --m-f: '1e-400' is too small a number: it underflows to 0"),
+    (["train", "--lr"], "1e-400",
+     "argument --lr: '1e-400' is too small a number: it underflows to 0"),
+    (["report", "--e-add"], "0.0001e-330",
+     "argument --e-add: '0.0001e-330' is too small a number: it underflows to 0"),
 ])
 def test_bounded_options(option, value, message, capsys):
     from snnc.cli import main

@@ -377,6 +377,10 @@ def _mlp_state():
     (lambda sd: {**sd, "2.bias": sd["2.bias"].to(torch.int32)},
      "state_dict entry '2.bias' of '{pt}' has dtype int32; weights are real floating-point "
      "numbers"),
+    (lambda sd: {k: v.to("meta") for k, v in sd.items()},
+     "state_dict entry '0.weight' of '{pt}' is a meta tensor: it holds no values"),
+    (lambda sd: {**sd, "0.bias": torch.nested.nested_tensor([torch.zeros(4), torch.zeros(4)])},
+     "state_dict entry '0.bias' of '{pt}' is a nested tensor; snnc converts dense tensors"),
     (lambda sd: {**sd, "0.bias": torch.tensor([float("nan")] * 8)},
      "state_dict entry '0.bias' of '{pt}' has 8 non-finite values (NaN or infinity)"),
     (lambda sd: {"0.weight": torch.zeros(0, 64), "0.bias": torch.zeros(0),
@@ -385,8 +389,8 @@ def _mlp_state():
      "and output"),
 ])
 def test_state_dict_tensors_that_cannot_be_weights(tmp_path, capsys, change, message):
-    # complex values lost their imaginary part silently, sparse and empty tensors were internal
-    # errors, and a NaN was reported in the converted model.snn the user never wrote
+    # complex values lost their imaginary part silently, sparse, meta, nested and empty tensors
+    # were internal errors, and a NaN was reported in the converted model.snn the user never wrote
     pt = tmp_path / "ann.pt"
     torch.save(change(_mlp_state()), pt)
     out = tmp_path / "o"
@@ -1038,3 +1042,43 @@ def test_the_weights_format_holds_the_largest_weight_after_rounding(tmp_path):
     assert "hardware { weights = fixed<12,10>;" in res.text
     q = quantize(load_text(res.text, "edge.snn").graph, res.weights)
     assert [r.clipped for r in q.report] == [0, 0]
+
+
+def test_the_anns_model_and_weights_warnings_are_said(tmp_path, capsys):
+    """Weights made for another version of the ANN: `snnc simulate` warned, `snnc convert` said
+    nothing (and its JSON had no warnings)."""
+    from snnc.build import load_text
+    from snnc.weights import random_weights, save_weights
+
+    text = RELU.read_text()
+    old = load_text(text.replace("direct(scale = 1.0)", "direct(scale = 0.5)"), "old.snn").graph
+    w = tmp_path / "w.npz"
+    save_weights(str(w), old, random_weights(old, seed=0))
+    message = (f"weights file '{w}' was made for a different version of model 'digits_relu' "
+               "(the graph hash differs); every tensor has the right shape, so the weights are "
+               "used")
+    assert main(["convert", str(RELU), "--weights", str(w), "--calibrate", "0", "--out",
+                 str(tmp_path / "o"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert f"warning: {message}" in err
+    [warning] = json.loads(out)["warnings"]
+    assert (warning["severity"], warning["message"]) == ("warning", message)
+
+
+def test_weights_the_converted_format_changes_are_warned(tmp_path, capsys):
+    """`--weight-bits 2` gave fixed<2,1>, in which every weight rounds to 0: the conversion wrote
+    it without a word (the golden model then said so, `--check` showed chance accuracy)."""
+    from snnc.build import load
+    from snnc.weights import random_weights, save_weights
+
+    graph = load(str(RELU)).graph
+    w = tmp_path / "w.npz"
+    save_weights(str(w), graph, random_weights(graph, seed=0))
+    assert main(["convert", str(RELU), "--weights", str(w), "--to", "if-rate", "--weight-bits",
+                 "2", "--dataset", "digits", "--out", str(tmp_path / "o"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    said = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(said) == 3 and said[0].startswith(
+        "warning: the converted model's weight format changes its weights: layer 'hidden': all "
+        "8192 non-zero 'weight' weights round to 0 in fixed<2,1>")
+    assert [f"warning: {x['message']}" for x in json.loads(out)["warnings"]] == said

@@ -123,6 +123,10 @@ def test_fit_input_rules():
         fit_input(np.zeros((5, 5)), g, "x")
     assert e.value.message == ("x: samples of shape [5] do not fit input 'x', which takes [2, 3] "
                                "or a sequence [L, 2, 3] with L >= 4")
+    with pytest.raises(SnnError) as e:      # was "sequences of 0 steps", hint "set steps = 0"
+        fit_input(np.zeros((5, 0)), g, "x")
+    assert e.value.message == ("x: samples of shape [0] do not fit input 'x', which takes [2, 3] "
+                               "or a sequence [L, 2, 3] with L >= 4")
     rate = model("[6]", "rate", steps=4)
     with pytest.raises(SnnError) as e:
         fit_input(np.zeros((5, 4, 6)), rate, "x")

@@ -321,15 +321,21 @@ def test_cli_empty_test_split_is_the_error_simulate_gives(tmp_path, capsys):
         assert capsys.readouterr().err == f"error: the test split of 'npz:{data}' holds no samples\n"
 
 
-@pytest.mark.parametrize("cost", ["-1", "1e308", "inf"])
-def test_cost_out_of_range_is_an_argparse_error(tmp_path, capsys, cost):
+@pytest.mark.parametrize("cost, message", [
+    ("-1", "-1: must be an energy from 0 to 1e+06 pJ"),
+    ("1e308", "1e308: must be an energy from 0 to 1e+06 pJ"),
+    ("inf", "'inf' is not a finite number"),
+    # float() took other scripts' digits and read 1e-400 as 0
+    ("١", "'١' is not a number (write the number with the ASCII digits 0-9)"),
+    ("1e-400", "'1e-400' is too small a number: it underflows to 0")])
+def test_cost_out_of_range_is_an_argparse_error(tmp_path, capsys, cost, message):
     # 1e308 pJ per add overflowed the totals to inf (and the JSON to Infinity / NaN)
     model, weights, data = _files(tmp_path)
     with pytest.raises(SystemExit) as exc:
         main(["report", model, "--weights", weights, "--efficiency", "--dataset", data,
               "--e-add", cost])
     assert exc.value.code == 2
-    assert f"{cost}: must be an energy from 0 to 1e+06 pJ" in capsys.readouterr().err
+    assert f"argument --e-add: {message}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option", [["--dataset", "digits"], ["--e-add", "1"], ["--e-mac", "2"],
