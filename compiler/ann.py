@@ -222,7 +222,10 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
     groups: dict[int, dict[str, np.ndarray]] = {}
     for key, value in sd.items():
         prefix, _, tensor = str(key).rpartition(".")
-        if not (prefix.isascii() and prefix.isdigit()) or tensor not in ("weight", "bias"):
+        # nn.Sequential's indices are written without leading zeros ('00.bias' and
+        # '0.weight' were merged into one module)
+        if not (prefix.isascii() and prefix.isdigit() and str(int(prefix)) == prefix) \
+                or tensor not in ("weight", "bias"):
             raise SnnError(where, f"state_dict entry '{key}' is not '<index>.weight' or "
                                   "'<index>.bias' of an nn.Sequential")
         groups.setdefault(int(prefix), {})[tensor] = _state_tensor(value, key, path)

@@ -770,6 +770,12 @@ def test_state_dict_keys_and_file_names(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [
         "error: state_dict entry '\u00b2.weight' is not '<index>.weight' or '<index>.bias' of "
         "an nn.Sequential"]
+    zero = tmp_path / "zero.pt"             # '00.bias' was merged with '0.weight' (int('00'))
+    torch.save({"0.weight": torch.randn(10, 64), "00.bias": torch.randn(10)}, zero)
+    assert main(["convert", str(zero), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: state_dict entry '00.bias' is not '<index>.weight' or '<index>.bias' of "
+        "an nn.Sequential"]
     upper = tmp_path / "MLP.PT"
     torch.save(_mlp_state(), upper)
     assert main(["convert", str(upper), "--threshold", "0.5", "--out", str(tmp_path / "u")]) == 0
