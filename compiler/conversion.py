@@ -308,11 +308,33 @@ def convert(ann: Ann, opts: Options, x_data: np.ndarray | None = None,
     x_data, y_data = _checked_data(ann, x_data, y_data)
     acts = ann.forward(x_data) if x_data is not None and len(x_data) else None
     if opts.to == "asn":
-        return _to_asn(ann, opts, acts, x_data, y_data)
-    if acts is None:
+        result = _to_asn(ann, opts, acts, x_data, y_data)
+    elif acts is None:
         raise SnnError(None, "--to if-rate needs a data set for the weight normalisation",
                        "pass --dataset digits (or the ANN's training data)")
-    return _to_if(ann, opts, acts, x_data)
+    else:
+        result = _to_if(ann, opts, acts, x_data)
+    never = _never_active(ann, acts)
+    if never:
+        result.info["notes"] = [*result.info.get("notes", []), never]
+    return result
+
+
+def _never_active(ann: Ann, acts) -> str | None:
+    """A note naming the hidden layers without a positive activation on the training data
+    (dead units: the converted layer never spikes), or None."""
+    if acts is None:
+        return None
+    dead = [layer.name for layer, a in zip(ann.layers[:-1], acts)
+            if layer.kind != "flatten" and not np.any(a > 0)]
+    if not dead:
+        return None
+    names = ", ".join(f"'{d}'" for d in dead)
+    return (f"hidden layer {names} is never active on the training data (no positive "
+            "activation): the converted layer never spikes, and the layer after it sees only "
+            "its bias" if len(dead) == 1 else
+            f"hidden layers {names} are never active on the training data (no positive "
+            "activation): the converted layers never spike")
 
 
 def _checked_data(ann: Ann, x_data, y_data):

@@ -1088,3 +1088,21 @@ def test_weights_the_converted_format_changes_are_warned(tmp_path, capsys):
         "warning: the converted model's weight format changes its weights: layer 'hidden': all "
         "8192 non-zero 'weight' weights round to 0 in fixed<2,1>")
     assert [f"warning: {x['message']}" for x in json.loads(out)["warnings"]] == said
+
+
+@pytest.mark.parametrize("to", ["asn", "if-rate"])
+def test_a_hidden_layer_never_active_is_noted(tmp_path, capsys, to):
+    """A state_dict whose hidden layer never activates converted without a word."""
+    sd = _mlp_state()
+    sd["0.weight"] = -sd["0.weight"].abs()
+    sd["0.bias"] = -torch.ones(8)
+    pt = tmp_path / "dead.pt"
+    torch.save(sd, pt)
+    calibrate = ["--calibrate", "0"] if to == "asn" else []
+    assert main(["convert", str(pt), "--to", to, "--dataset", "digits", *calibrate,
+                 "--out", str(tmp_path / "o"), "--json"]) == 0
+    out, err = capsys.readouterr()
+    note = ("hidden layer 'fc1' is never active on the training data (no positive activation): "
+            "the converted layer never spikes, and the layer after it sees only its bias")
+    assert f"note: {note}" in err.splitlines()
+    assert note in json.loads(out)["notes"]
