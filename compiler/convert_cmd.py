@@ -241,14 +241,14 @@ def cmd_convert(args) -> int:
 
 
 def _format_warnings(snn, weights: dict) -> list[SnnError]:
-    """A warning per weight tensor the converted model's own formats change beyond rounding
-    (clipped, or all rounded to 0: the quantizer's notes), which the golden model, the hardware
-    and `snnc verify` would then use without a word here (e.g. ``--weight-bits 2``)."""
+    """A warning per note of the quantizer on the converted model (weights clipped to their
+    format or all rounded to 0, a constant far from its value), which the golden model, the
+    hardware and `snnc verify` would then use without a word here (``--weight-bits 2``)."""
     from snnc.quantize import quantize
 
-    return [SnnError(None, f"the converted model's weight format changes its weights: {note}",
+    return [SnnError(None, f"the converted model's fixed-point formats change it: {note}",
                      "--weight-bits sets the weights' width; `snnc simulate --backend golden` "
-                     "shows it per layer", severity="warning")
+                     "shows the notes per layer", severity="warning")
             for note in quantize(snn, weights).all_notes()]
 
 

@@ -1085,7 +1085,7 @@ def test_weights_the_converted_format_changes_are_warned(tmp_path, capsys):
     out, err = capsys.readouterr()
     said = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert len(said) == 3 and said[0].startswith(
-        "warning: the converted model's weight format changes its weights: layer 'hidden': all "
+        "warning: the converted model's fixed-point formats change it: layer 'hidden': all "
         "8192 non-zero 'weight' weights round to 0 in fixed<2,1>")
     assert [f"warning: {x['message']}" for x in json.loads(out)["warnings"]] == said
 
