@@ -443,7 +443,7 @@ def render(raw: dict) -> str:
          "number of active neurons (about one spike each, plus a ladder logarithmic in the "
          "value), so an ANN trained with a penalty on the Hoyer measure (sum a)^2 / sum a^2 "
          "of its hidden activations, which concentrates them in fewer neurons, should favour "
-         "the ASN. It halves the active neurons (89 to 50 of 128 per test image at weight "
+         "the ASN. It halves the active neurons (89 to 50-54 of 128 per test image at weight "
          "0.3) and the ASN then reaches the ANN's accuracy with 28-31 hidden spikes, but the "
          "few large activations raise the IF's 99.9th-percentile normalisation, so the IF "
          "network fires more sparsely too, and the ASN's calibration takes finer divisors "
