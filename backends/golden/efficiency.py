@@ -311,9 +311,9 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
     decision, decided_ok, cycles = [], [], []
     layer_cycles: dict[str, int] = {}
     counted = [l.name for l in graph.layers if not isinstance(l, ir.Flatten)]
-    for c in chunks(len(x), graph, record=True, most=batch):
-        xb, yb = x[c], y[c]
-        ids = np.arange(c.start, c.stop)
+    for part in chunks(len(x), graph, record=True, most=batch):
+        xb, yb = x[part], y[part]
+        ids = np.arange(part.start, part.stop)
         res = simulate_golden(qmodel, xb, seed=seed, sample_ids=ids, record=True)
         for name, st in res.stats.items():
             c = by_name[name]
