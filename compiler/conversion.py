@@ -782,7 +782,8 @@ def _to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
     if ann.dataset:
         lines.append(f"train {{ dataset = {_dataset_text(ann.dataset)} }}")
     lines.append(f"hardware {{ weights = fixed<{w_w},{w_f}>; state = fixed<16,8>{in_fmt} }}")
-    info = {"to": "if-rate", "steps": steps, "lambdas": lambdas, "input": encoding,
+    info = {"to": "if-rate", "steps": steps, "notes": list(ann.notes), "lambdas": lambdas,
+            "input": encoding,
             "formats": {"weights": f"fixed<{w_w},{w_f}>", "state": "fixed<16,8>",
                         **({"inputs": f"fixed<{in_w},{in_f}>"} if encoding == "direct" else {})}}
     if message:

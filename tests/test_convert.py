@@ -1023,6 +1023,8 @@ def test_every_conversions_json_summary_has_the_notes_printed(tmp_path, capsys):
     out, err = capsys.readouterr()
     printed = [line[len("note: "):] for line in err.splitlines() if line.startswith("note: ")]
     assert json.loads(out)["notes"] == printed
+    # the ANN's own notes, which the ASN conversion printed and the IF one did not
+    assert "a ReLU is assumed after every layer but the last" in printed
 
 
 def test_the_weights_format_holds_the_largest_weight_after_rounding(tmp_path):
