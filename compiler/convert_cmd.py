@@ -209,10 +209,14 @@ def cmd_convert(args) -> int:
         print(f"snnc convert: {result.info['warning']}", file=sys.stderr)
     for note in result.info.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
+    from snnc.quantize import quantize
+
     snn = load_text(result.text, model_path).graph      # the result must check like any model
-    warnings = list(ann.warnings) + _format_warnings(snn, result.weights)
-    for w in warnings[len(ann.warnings):]:
+    qmodel = quantize(snn, result.weights)              # its golden model's (warnings, --check)
+    said = _format_warnings(qmodel)
+    for w in said:
         print(w.format(), file=sys.stderr)
+    warnings = [*ann.warnings, *said]
     _write_result(args.out, model_path, weights_path, result.text, snn, result.weights,
                   notes=f"converted from {os.path.basename(args.ann)} by snnc convert --to {args.to}")
     # as every command's JSON: the model's name, its file (and here the weights written)
@@ -222,7 +226,7 @@ def cmd_convert(args) -> int:
     summary["notes"] = ([no_data] if data is None and args.threshold is None else []) + \
         list(summary.get("notes", []))
     if args.check and data is not None:
-        summary.update(check_accuracy(ann, snn, result.weights, data, args.check))
+        summary.update(check_accuracy(ann, qmodel, data, args.check))
         warning = saturation_warning(summary["saturation"], summary["samples"])
         if warning:
             summary["saturation_warning"] = warning
@@ -240,16 +244,14 @@ def cmd_convert(args) -> int:
     return 0
 
 
-def _format_warnings(snn, weights: dict) -> list[SnnError]:
-    """A warning per note of the quantizer on the converted model (weights clipped to their
-    format or all rounded to 0, a constant far from its value), which the golden model, the
+def _format_warnings(qmodel) -> list[SnnError]:
+    """A warning per note of the quantizer on the converted model ``qmodel`` (weights clipped to
+    their format or all rounded to 0, a constant far from its value), which the golden model, the
     hardware and `snnc verify` would then use without a word here (``--weight-bits 2``)."""
-    from snnc.quantize import quantize
-
     return [SnnError(None, f"the converted model's fixed-point formats change it: {note}",
                      "--weight-bits sets the weights' width; `snnc simulate --backend golden` "
                      "shows the notes per layer", severity="warning")
-            for note in quantize(snn, weights).all_notes()]
+            for note in qmodel.all_notes()]
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -315,19 +317,18 @@ def _dataset(name: str, ann: Ann):
     return data
 
 
-def check_accuracy(ann: Ann, snn: ir.Graph, weights: dict, data, n: int) -> dict:
-    """Test accuracy of the ANN (float) and of the converted model's golden model on ``n`` samples."""
+def check_accuracy(ann: Ann, qmodel, data, n: int) -> dict:
+    """Test accuracy of the ANN (float) and of the converted model's golden model (``qmodel``,
+    quantized) on ``n`` samples."""
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.memory import chunks
-    from snnc.quantize import quantize
 
     x, y = data.x_test[:n], data.y_test[:n]
     ann_acc = float(np.mean(ann.predict(x) == y))
-    q = quantize(snn, weights)
     correct, spikes = 0, 0
     saturation: dict[str, dict[str, int]] = {}
-    for c in chunks(len(x), snn, most=128):
-        res = simulate_golden(q, x[c], sample_ids=np.arange(c.start, c.stop))
+    for c in chunks(len(x), qmodel.graph, most=128):
+        res = simulate_golden(qmodel, x[c], sample_ids=np.arange(c.start, c.stop))
         correct += int((res.predictions == y[c]).sum())
         spikes += res.totals.spikes
         for name, st in res.stats.items():
