@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,6 +192,18 @@ def _state_tensor(value, key: str, path: str) -> np.ndarray:
                              f"value{'s' if bad != 1 else ''} (NaN or infinity)")
     return array
 
+
+def _torch_load(torch, path: str):
+    """``torch.load`` of a state_dict. Torch's own warnings (an unusual pickle protocol, ...) are
+    passed on only when the file loads: before snnc's error on a bad file they only confuse."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    for w in said:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sd
+
+
 def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), padding=()) -> Ann:
     """The ANN of a torch ``state_dict`` of an ``nn.Sequential`` of ``Conv2d`` and ``Linear``
     layers (ReLU after each but the last; a ``Flatten`` between the last Conv2d and the first
@@ -201,7 +214,7 @@ def ann_from_state_dict(path: str, input_shape: tuple | None = None, stride=(), 
 
     where = None                      # a binary file: the messages name it
     try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
+        sd = _torch_load(torch, path)
     except pickle.UnpicklingError as exc:
         if "Unsupported global" not in str(exc):
             raise SnnError(where, f"cannot read '{path}' as a torch state_dict: it is not a file "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import pathlib
+import pickle
 import re
 
 import numpy as np
@@ -345,10 +346,12 @@ def test_conv_state_dict_errors(tmp_path, capsys, modules, args, message):
 def test_files_that_are_not_state_dicts(tmp_path, capsys):
     """A whole model saved with torch.save(model) is refused with the fix (torch's own
     weights_only message, pages long with terminal escapes, was printed before); a file that is
-    not torch's says so in one line."""
-    whole, junk = tmp_path / "whole.pt", tmp_path / "junk.pt"
+    not torch's says so in one line, without torch's own warnings (a pickle of protocol 5 drew
+    one about the protocol before the error)."""
+    whole, junk, proto = tmp_path / "whole.pt", tmp_path / "junk.pt", tmp_path / "proto.pt"
     torch.save(torch.nn.Sequential(torch.nn.Linear(64, 10)), whole)
     junk.write_bytes(b"not a torch file")
+    proto.write_bytes(pickle.dumps({"0.weight": [1.0]}, protocol=5))
     for path, lines in (
             (whole, [f"error: cannot read '{whole}' as a torch state_dict: it holds pickled "
                      "Python objects (a whole model saved with torch.save(model)?), which snnc "
@@ -356,7 +359,9 @@ def test_files_that_are_not_state_dicts(tmp_path, capsys):
                      "      = hint: save the state_dict instead: "
                      "torch.save(model.state_dict(), path)"]),
             (junk, [f"error: cannot read '{junk}' as a torch state_dict: it is not a file "
-                    "torch.save wrote"])):
+                    "torch.save wrote"]),
+            (proto, [f"error: cannot read '{proto}' as a torch state_dict: it is not a file "
+                     "torch.save wrote"])):
         assert main(["convert", str(path), "--out", str(tmp_path / "o")]) == 2
         assert capsys.readouterr().err.splitlines() == lines
 
