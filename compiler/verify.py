@@ -21,7 +21,7 @@ def verify_graph(g: ir.Graph) -> None:
         bad(g, "graph has no name")
     if not (g.time.dt > 0) or g.time.steps < 1:
         bad(g, f"time step dt and steps must be positive (dt={g.time.dt}, steps={g.time.steps})")
-    shapes: dict[str, tuple[int, ...]] = {}
+    shapes: dict[str, tuple[int, ...] | None] = {}
     for inp in g.inputs:
         if inp.name in shapes:
             bad(inp, f"duplicate name '{inp.name}'")
@@ -34,16 +34,20 @@ def verify_graph(g: ir.Graph) -> None:
         if layer.name in shapes:
             bad(layer, f"duplicate name '{layer.name}'")
             continue
+        # a layer whose source is missing or of another shape is still checked and declared
+        # (with the shape it says), so the layers after it report their own faults only
         if layer.source not in shapes:
             bad(layer, f"layer '{layer.name}' reads '{layer.source}', which is not declared before it")
-            continue
-        if tuple(shapes[layer.source]) != tuple(layer.in_shape):
+        elif shapes[layer.source] is not None and tuple(shapes[layer.source]) != tuple(layer.in_shape):
             bad(layer, f"layer '{layer.name}' expects input shape {list(layer.in_shape)} but "
                        f"'{layer.source}' has shape {list(shapes[layer.source])}")
-            continue
         _verify_layer(layer, bad)
-        _verify_graded(g, layer, bad)
-        shapes[layer.name] = layer.shape
+        if layer.source in shapes:
+            _verify_graded(g, layer, bad)
+        try:
+            shapes[layer.name] = layer.shape
+        except (ValueError, TypeError):   # conv2d or pool on a non-3-D input (reported): a shape
+            shapes[layer.name] = None     # its readers are not compared with
     if not g.outputs:
         bad(g, "graph has no outputs")
     layer_names = {l.name for l in g.layers}
@@ -61,7 +65,10 @@ def _verify_layer(layer: ir.Layer, bad) -> None:
         if len(layer.in_shape) != 1 or layer.units < 1:
             bad(layer, f"layer '{layer.name}' needs a 1-D input and at least one unit")
     elif isinstance(layer, (ir.Conv2d, ir.Pool)):
-        if len(layer.in_shape) != 3 or any(d < 1 for d in layer.shape):
+        if len(layer.in_shape) != 3:
+            bad(layer, f"layer '{layer.name}' needs a 3-D input [channels, height, width], not "
+                       f"{list(layer.in_shape)}")
+        elif any(d < 1 for d in layer.shape):
             bad(layer, f"layer '{layer.name}' has an invalid geometry: input {list(layer.in_shape)}, "
                        f"output {list(layer.shape)}")
         if isinstance(layer, ir.Pool) and layer.mode not in ("sum", "avg"):
