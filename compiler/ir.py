@@ -14,7 +14,7 @@ from typing import Union
 
 from snnc.errors import Loc
 from snnc.expr import Assignment, Expr
-from snnc.types import Fixed, SpikeTensor
+from snnc.types import Fixed
 
 RESETS = ("subtract", "zero", "none")
 LEAKS = ("multiply", "shift")
@@ -93,10 +93,6 @@ class Input:
     shape: tuple[int, ...]
     encoding: Encoding
     loc: Loc | None = _LOC
-
-    @property
-    def type(self) -> SpikeTensor:
-        return SpikeTensor(self.shape)
 
 
 # ------------------------------------------------------------------ neurons

@@ -1,4 +1,4 @@
-"""Value types of the typed graph: physical dimensions, quantities, fixed-point formats, spike tensors."""
+"""Value types of the typed graph: physical dimensions, quantities, fixed-point formats."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,10 +18,6 @@ class Dim:
 
     def __truediv__(self, other: "Dim") -> "Dim":
         return Dim(self.time - other.time, self.voltage - other.voltage)
-
-    @property
-    def is_none(self) -> bool:
-        return self.time == 0 and self.voltage == 0
 
     def __str__(self) -> str:
         return describe_dim(self)
@@ -157,23 +153,3 @@ def fixed_format_problem(width: int, frac: int, signed: bool) -> str | None:
         return (f"invalid fixed-point format {name}: fraction bits must be between 0 and {limit}"
                 + (" (one bit is the sign)" if signed else ""))
     return None
-
-
-# --------------------------------------------------------------------------- tensors
-
-
-@dataclass(frozen=True)
-class SpikeTensor:
-    """The type of what a layer emits each time step: a tensor of spikes of a fixed shape."""
-
-    shape: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
-
-    def __str__(self) -> str:
-        return "[" + ", ".join(str(d) for d in self.shape) + "]"
