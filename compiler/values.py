@@ -360,6 +360,11 @@ def fixed_value(node: ast.Value, owner: str) -> Fixed:
     return Fixed(width, frac, signed)
 
 
+def _first_named(args: tuple[ast.Arg, ...]) -> int:
+    """The index of the first named argument (``len(args)`` if none is)."""
+    return next((i for i, a in enumerate(args) if a.name is not None), len(args))
+
+
 def bind_args(specs: list[ParamSpec], args: tuple[ast.Arg, ...], owner: str, where,
               errors: list, dt: float | None = None, positional: int | None = None) -> dict:
     """Match a call's arguments to ``specs``: positional ones to the first ``positional`` specs (all by
@@ -376,14 +381,17 @@ def bind_args(specs: list[ParamSpec], args: tuple[ast.Arg, ...], owner: str, whe
                 errors.append(SnnError(arg.loc, "positional argument after a named one"))
                 continue
             if i >= max_pos:
+                if not rejected:          # one error, at the first argument too many
+                    if max_pos == 0:
+                        errors.append(SnnError(arg.loc, f"{owner} takes parameters by name only, "
+                                                        "e.g. " + specs[0].example() if specs else
+                                                        f"{owner} takes no arguments"))
+                    else:
+                        given_pos = _first_named(args)
+                        errors.append(SnnError(
+                            arg.loc, f"{owner} takes at most {max_pos} positional "
+                                     f"argument{'s' if max_pos != 1 else ''}, got {given_pos}"))
                 rejected = True
-                if max_pos == 0:
-                    errors.append(SnnError(arg.loc, f"{owner} takes parameters by name only, "
-                                                    "e.g. " + specs[0].example() if specs else
-                                                    f"{owner} takes no arguments"))
-                else:
-                    errors.append(SnnError(arg.loc, f"{owner} takes at most {max_pos} positional "
-                                                    f"argument{'s' if max_pos != 1 else ''}"))
                 continue
             spec = specs[i]
         else:
