@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 import numpy as np
+import pytest
 
 from snnc.backends.golden.golden_sim import simulate_golden
 from snnc.backends.golden.stream import simulate_stream
@@ -307,3 +309,47 @@ def test_cli_stream_says_why_an_if_layer_saturates(tmp_path, capsys):
         assert (note in out["notes"]) == said, out["notes"]
         assert main(base) == 0
         assert (f"note: {note}" in capsys.readouterr().err.splitlines()) == said
+
+
+REC = """model r
+time { dt = 1 ms; steps = 12 }
+input x[3] = direct(scale = 1.0)
+layer h = recurrent(x, 6) with LIF(tau_mem = 5 ms, threshold = 0.5)
+layer o = dense(h, 2) with LIF(tau_mem = 5 ms)
+output o = count
+"""
+
+
+def test_one_frame_of_a_recurrent_network_is_the_plain_simulation():
+    # a recurrent layer's SOPs add its own previous step's spikes times its units, and its
+    # ANN MACs count the recurrent product once per step of the frame
+    g = load_text(REC, "r.snn").graph
+    q = quantize(g, random_weights(g, seed=3, scale=4.0))
+    x = np.random.default_rng(2).random((1, 3))
+    plain = simulate_golden(q, x)
+    st = simulate_stream(q, x, 12)
+    assert plain.stats["h"].spikes > 0
+    assert st.predictions.tolist() == plain.predictions.tolist()
+    for name in ("h", "o"):
+        assert st.events[name].tolist() == [plain.stats[name].spikes]
+        assert st.sops[name].tolist() == [plain.stats[name].sops]
+        assert st.ann_macs[name] == plain.stats[name].macs
+
+
+def test_stream_refuses_what_it_cannot_run():
+    g = load_text(NET, "s.snn").graph
+    q = quantize(g, random_weights(g, seed=1))
+    rate = load_text(NET.replace("direct(scale = 0.2)", "rate"), "s.snn").graph
+    frames = np.zeros((2, 10))
+    for call, message in [
+            (lambda: simulate_stream(quantize(rate, random_weights(rate, seed=1)), frames, 5),
+             "streaming needs one input with a sequence encoding (direct or delta)"),
+            (lambda: simulate_stream(q, frames, 0),
+             "steps_per_frame must be at least 1 and settle in [0, steps_per_frame)"),
+            (lambda: simulate_stream(q, frames, 5, settle=5),
+             "steps_per_frame must be at least 1 and settle in [0, steps_per_frame)"),
+            (lambda: simulate_stream(q, np.zeros((2, 9)), 5),
+             "frames of shape [9] do not fit input 'x' [10]"),
+            (lambda: simulate_stream(q, frames, 5, backend="spice"), "unknown backend 'spice'")]:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            call()

@@ -62,6 +62,8 @@ def simulate_stream(model, frames, steps_per_frame: int, *, weights: dict | None
     from snnc.backends.golden.float_sim import FloatBackend
     from snnc.backends.golden.golden_sim import GoldenBackend
 
+    if backend not in ("golden", "float"):
+        raise ValueError(f"unknown backend {backend!r}")
     graph = model.graph if backend == "golden" else model
     if len(graph.inputs) != 1 or not isinstance(graph.inputs[0].encoding, (ir.Direct, ir.Delta)):
         raise ValueError("streaming needs one input with a sequence encoding (direct or delta)")
@@ -78,10 +80,8 @@ def simulate_stream(model, frames, steps_per_frame: int, *, weights: dict | None
     seq = np.repeat(frames, S, axis=0)[None]                        # [1, T, *shape]
     if backend == "golden":
         arith = GoldenBackend(dataclasses.replace(model, graph=long))
-    elif backend == "float":
-        arith = FloatBackend(long, weights)
     else:
-        raise ValueError(f"unknown backend {backend!r}")
+        arith = FloatBackend(long, weights)
     res = run(long, seq, arith, seed=seed, record=True)
     out = graph.outputs[0]
     spikes = res.spikes[out.source].reshape(K, S, 1, -1)           # [K, S, 1, N]
