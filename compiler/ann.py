@@ -111,9 +111,10 @@ def ann_from_graph(graph: ir.Graph, weights: dict) -> Ann:
             layers.append(AnnLayer(layer.name, "flatten", relu=False))
             continue
         if not isinstance(layer, (ir.Dense, ir.Conv2d)):
+            kind = (f"{layer.mode}pool" if isinstance(layer, ir.Pool)     # as written
+                    else type(layer).__name__.lower())
             errors.append(SnnError(layer.loc, f"layer '{layer.name}': snnc convert supports "
-                                              "dense, conv2d and flatten layers, not "
-                                              f"{type(layer).__name__.lower()}"))
+                                              f"dense, conv2d and flatten layers, not {kind}"))
             continue
         if not isinstance(layer.neuron, ir.ReLU):
             errors.append(SnnError(layer.loc, f"layer '{layer.name}' uses {ir.neuron_kind(layer.neuron)}"
@@ -347,6 +348,8 @@ def load_ann(path: str, weights_path: str | None, input_shape=None, stride=(),
     if path.lower().endswith((".pt", ".pth")):
         if weights_path:
             raise SnnError(None, "--weights is for a .snn ANN; a .pt file holds its own weights")
+        if os.path.isdir(path):
+            raise SnnError(None, f"'{path}' is a folder, not a torch state_dict file")
         if not os.path.isfile(path):
             raise SnnError(None, f"cannot find '{path}'")
         return ann_from_state_dict(path, input_shape, stride, padding), None

@@ -482,6 +482,72 @@ def test_errors_are_located(tmp_path, capsys, body, where, message):
     assert where in err and message in err, err
 
 
+@pytest.mark.parametrize("text,where,message", [
+    (ANN_HEAD + "input y[2] = direct\nlayer o = dense(x, 2) with relu\noutput o = membrane\n",
+     "m.snn:4:1", "error: snnc convert takes a model with one input"),
+    (ANN_HEAD.replace("direct", "rate") + "layer o = dense(x, 2) with relu\noutput o = membrane\n",
+     "m.snn:3:1", "error: input 'x' of the ANN must be direct-encoded (its values enter the "
+                  "first layer)\n"),
+    (ANN_HEAD.replace("x[4]", "x[1, 4, 4]") + "layer p = sumpool(x, 2) with relu\n"
+     "layer f = flatten(p)\nlayer o = dense(f, 2) with relu\noutput o = membrane\n",
+     "m.snn:4:1", "error: layer 'p': snnc convert supports dense, conv2d and flatten layers, not "
+                  "sumpool\n"),
+    (ANN_HEAD + "layer h = dense(x, 3, delay = 1) with relu\nlayer o = dense(h, 2) with relu\n"
+     "output o = membrane\n", "m.snn:4:1", "error: layer 'h' has a delay; an ANN has none"),
+    (ANN_HEAD + "layer h = dense(x, 3) with relu\nlayer o = dense(h, 2) with relu\n"
+     "output h = membrane\n", "m.snn:6:1", "error: the output must read the ANN's last layer"),
+])
+def test_models_that_are_not_anns(tmp_path, capsys, text, where, message):
+    path = _write(tmp_path, text)
+    g = load(path).graph
+    from snnc.weights import random_weights
+
+    w = tmp_path / "w.npz"
+    save_weights(w, g, random_weights(g))
+    assert main(["convert", str(path), "--weights", str(w), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{where}: {message}" in err, err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("content, args, message", [
+    ({"0.weight": [[1.0] * 4] * 3}, [], "state_dict entry '0.weight' of '{pt}' is not a tensor"),
+    ([torch.zeros(3, 4)], [], "'{pt}' does not hold a state_dict (a dict of tensors)"),
+    ({}, [], "'{pt}' does not hold a state_dict (a dict of tensors)"),
+    ({"0.weight": torch.zeros(3, 4), "0.bias": torch.zeros(4)}, [],
+     "module 0 of '{pt}': a bias of shape [4] for 3 outputs"),
+    ({"0.weight": torch.zeros(3, 4, 2)}, [],
+     "module 0 of '{pt}': only Conv2d and Linear layers can be converted (a 3-D weight is "
+     "neither)"),
+    ({"0.bias": torch.zeros(3)}, [],
+     "module 0 of '{pt}': only Conv2d and Linear layers can be converted (a tensor is neither)"),
+    ({"0.weight": torch.zeros(2, 1, 3, 3), "0.bias": torch.zeros(2)}, ["--input-shape", "1,4,4"],
+     "the last module of '{pt}' must be a Linear layer (the logits)"),
+    ({"0.weight": torch.zeros(3, 4)}, ["--weights", "w.npz"],
+     "--weights is for a .snn ANN; a .pt file holds its own weights"),
+])
+def test_state_dicts_that_are_not_anns(tmp_path, capsys, content, args, message):
+    pt = tmp_path / "ann.pt"
+    torch.save(content, pt)
+    assert main(["convert", str(pt), "--out", str(tmp_path / "o")] + args) == 2
+    assert capsys.readouterr().err.splitlines()[0] == "error: " + message.format(pt=pt)
+    assert not (tmp_path / "o").exists()
+
+
+def test_state_dict_paths(tmp_path, capsys):
+    # a folder named like a .pt file was "cannot find" it
+    (tmp_path / "dir.pt").mkdir()
+    for path, message in ((tmp_path / "dir.pt", "'{p}' is a folder, not a torch state_dict file"),
+                          (tmp_path / "nope.pt", "cannot find '{p}'")):
+        assert main(["convert", str(path), "--out", str(tmp_path / "o")]) == 2
+        assert capsys.readouterr().err.splitlines() == ["error: " + message.format(p=path)]
+    # a file name that starts with a digit still names a valid model
+    pt = tmp_path / "9net.pt"
+    torch.save({"0.weight": torch.ones(3, 4), "0.bias": torch.zeros(3)}, pt)
+    assert main(["convert", str(pt), "--out", str(tmp_path / "o")]) == 0
+    assert "model ann_9net_asn\n" in (tmp_path / "o" / "model.snn").read_text()
+
+
 def test_usage_errors(tmp_path, capsys):
     path = _write(tmp_path, ANN_HEAD + "layer o = dense(x, 2) with relu\noutput o = membrane\n")
     assert main(["convert", str(path), "--out", str(tmp_path / "o")]) == 2
