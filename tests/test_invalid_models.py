@@ -427,6 +427,39 @@ CASES = [
         "  param tau: time", "  state v = 0", "  update { v = v * decay(tau) + input }",
         "  spike when v > 1"),
      [(10, 28, "N needs parameter 'tau' (a time (us, ms, s))", "add tau = 20 ms")]),
+    ("custom neuron parameter without type or default", neuron_model(
+        "param tau", "state v = 0", "update { v = v + input }", "spike when v > 1"),
+     [(4, 7, "parameter 'tau' needs a type or a default value",
+       "write e.g. param tau: real = 1.0")]),
+    ("custom neuron parameter default is a name", neuron_model(
+        "param tau = foo", "state v = 0", "update { v = v + input }", "spike when v > 1"),
+     [(4, 13, "expected a constant number here, got the name 'foo'")]),
+    ("custom neuron parameter of an unusual dimension", neuron_model(
+        "param tau = 2 ms * 3 mV", "state v = 0", "update { v = v + input }", "spike when v > 1"),
+     [(4, 13, "a parameter cannot be time*voltage")]),
+    ("custom neuron parameter default of the wrong dimension", neuron_model(
+        "param tau: time = 3", "state v = 0", "update { v = v * decay(tau) + input }",
+        "spike when v > 1"),
+     [(4, 19, "default of parameter 'tau' needs a time (us, ms, s), got a plain number 3",
+       "write e.g. tau = 20 ms")]),
+    ("custom neuron state starts as a condition", neuron_model(
+        "state v = 1 > 0", "update { v = v + input }", "spike when v > 1"),
+     [(4, 11, "initial value of 'v' is a condition, not a number")]),
+    ("custom neuron assigns a condition", neuron_model(
+        "state v = 0", "update { v = v > 1 }", "spike when v > 1"),
+     [(5, 14, "cannot assign a condition to 'v'")]),
+    ("custom neuron: 'and' of numbers", neuron_model(
+        "state v = 0", "update { v = v + input }", "spike when v and 1"),
+     [(6, 12, "'and' needs conditions, got a number")]),
+    ("custom neuron: 'not' of a number", neuron_model(
+        "state v = 0", "update { v = v + input }", "spike when not v"),
+     [(6, 16, "'not' needs conditions, got a number")]),
+    ("custom neuron: a function with a named argument", neuron_model(
+        "state v = 0", "update { v = max(v, b = 0) + input }", "spike when v > 1"),
+     [(5, 21, "max() takes positional arguments only")]),
+    ("custom neuron: a condition added", neuron_model(
+        "state v = 0", "update { v = (v > 1) + input }", "spike when v > 1"),
+     [(5, 15, "'+' needs a number, got a condition")]),
     ("unknown custom neuron parameter", neuron_model(
         "  param tau = 5 ms", "  state v = 0", "  update { v = v * decay(tau) + input }",
         "  spike when v > 1", use="with N(tua = 2 ms)"),
