@@ -1,6 +1,7 @@
 """The training loop's optimizers and learning-rate schedules (`optimizer` and `schedule` in a
 model's train block): the rate each epoch starts with follows the schedule, also across the
-switch to QAT, and each optimizer is the one named, with its stated settings."""
+switch to QAT, each optimizer is the one named, with its stated settings, and each loss is
+the stated function of its readout."""
 from __future__ import annotations
 
 import math
@@ -90,3 +91,34 @@ def test_every_optimizer_trains(optimizer):
     assert len(result.history) == 2
     assert any(not np.array_equal(result.weights[name][key], start[name][key])
                for name in start for key in start[name])
+
+
+def _out(readout):
+    first = types.SimpleNamespace(
+        readout=readout, count=torch.tensor([[3.0, 1.0], [0.0, 4.0]]),
+        membrane=torch.tensor([[8.0, -2.0], [1.0, 5.0]]),
+        first_spike=torch.tensor([[1.0, 4.0], [4.0, 2.0]]))
+    return types.SimpleNamespace(first=first)
+
+
+def _xent(logits, labels):
+    # -log softmax at the label, by hand
+    return float(np.mean([np.log(np.exp(row).sum()) - row[k] for row, k in zip(logits, labels)]))
+
+
+@pytest.mark.parametrize("loss, readout, expected", [
+    ("cross_entropy", "count", _xent([[3.0, 1.0], [0.0, 4.0]], [0, 1])),
+    ("cross_entropy", "membrane", _xent([[2.0, -0.5], [0.25, 1.25]], [0, 1])),   # / 4 steps
+    ("cross_entropy", "first_spike", _xent([[-1.0, -4.0], [-4.0, -2.0]], [0, 1])),
+    ("first_spike", "count", _xent([[-1.0, -4.0], [-4.0, -2.0]], [0, 1])),
+    # targets: 0.8 * 4 steps for the label, 0.2 * 4 for the others
+    ("mse_count", "count", float(np.mean(np.square(np.array([[3.0, 1.0], [0.0, 4.0]])
+                                                   - [[3.2, 0.8], [0.8, 3.2]])))),
+])
+def test_each_loss_on_its_readout(loss, readout, expected):
+    from snnc.backends.torch.train import loss_of
+
+    got = loss_of(_out(readout), torch.tensor([0, 1]), TrainConfig(loss=loss), steps=4)
+    assert float(got) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        loss_of(_out(readout), torch.tensor([0, 1]), TrainConfig(loss="hinge"), steps=4)
