@@ -258,6 +258,18 @@ def _shape(shape) -> str:
     return "[" + ", ".join(str(int(d)) for d in shape) + "]"
 
 
+
+#: numpy's kinds of non-numeric arrays, in words
+_KIND_WORDS = {"U": "text", "S": "bytes", "O": "Python objects", "M": "dates", "m": "time spans",
+               "V": "records", "c": "complex numbers", "b": "booleans"}
+
+
+def dtype_words(dtype) -> str:
+    """An array's element type for a message: 'text (<U1)' rather than '<U1'."""
+    dtype = np.dtype(dtype)
+    words = _KIND_WORDS.get(dtype.kind)
+    return f"{words} ({dtype.str})" if words else str(dtype)
+
 def fit_input(x, graph: ir.Graph, what: str, keep_float64: bool = False) -> np.ndarray:
     """Samples ``x`` (``[N, ...]``) reshaped to fit ``graph``'s input, as float32 (float64
     samples stay float64 with ``keep_float64``: ``snnc simulate --input`` gives the simulators
@@ -272,7 +284,7 @@ def fit_input(x, graph: ir.Graph, what: str, keep_float64: bool = False) -> np.n
     steps = graph.time.steps
     x = np.asarray(x)
     if x.dtype.kind not in "fiub":
-        raise SnnError(None, f"{what}: samples must be numbers, not {x.dtype}")
+        raise SnnError(None, f"{what}: samples must be numbers, not {dtype_words(x.dtype)}")
     if x.ndim < 1:
         raise SnnError(None, f"{what}: expected an array of samples [N, ...], got a scalar")
     if x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
@@ -360,7 +372,7 @@ def _labels(y, what: str, graph: ir.Graph, name: str, split: str | None) -> np.n
     if y.dtype.kind == "f" and y.size and (not np.isfinite(y).all() or (y != np.round(y)).any()):
         raise SnnError(None, f"{what}: labels must be integers")
     if y.dtype.kind not in "iuf":
-        raise SnnError(None, f"{what}: labels must be integers, not {y.dtype}")
+        raise SnnError(None, f"{what}: labels must be integers, not {dtype_words(y.dtype)}")
     _label_range(y, graph, name, split)
     return y.astype(np.int64)
 
@@ -583,7 +595,7 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         whole = (k != "t" and a.dtype.kind == "f" and np.isfinite(a).all()
                  and (a == np.floor(a)).all())
         if a.dtype.kind not in ("iu" if k != "t" else "iuf") and not whole:
-            raise SnnError(None, f"{what}: '{k}' must hold integers, not {a.dtype}")
+            raise SnnError(None, f"{what}: '{k}' must hold integers, not {dtype_words(a.dtype)}")
         cols[k] = a
     label = _labels(arrays["label"], f"{what}, label", graph, name, None)
     if label.ndim != 1:

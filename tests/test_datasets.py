@@ -588,3 +588,45 @@ def test_values_a_rate_or_latency_encoder_clips_are_noted(tmp_path):
                               "[0, 1] (min 255, max 255), which its rate encoder clips (spike "
                               "probability clip(1 * x, 0, 1)); scale the data to [0, 1]",)
     assert load_dataset("digits", model()).notes == ()         # digits is in [0, 1]
+
+
+def test_npz_arrays_of_the_wrong_kind(tmp_path):
+    g = model()
+    path = tmp_path / "a.npz"
+    good = dict(x_train=np.zeros((3, 64)), y_train=np.zeros(3, int), x_test=np.zeros((2, 64)),
+                y_test=np.zeros(2, int))
+    for change, message in (
+            ({"x_train": np.array([["a"] * 64] * 3)},
+             "x_train: samples must be numbers, not text (<U1)"),
+            ({"x_test": np.zeros((2, 64), np.complex64)},
+             "x_test: samples must be numbers, not complex numbers (<c8)"),
+            ({"x_train": np.array(3.0)},
+             "x_train: expected an array of samples [N, ...], got a scalar"),
+            ({"y_train": np.array(["a", "b", "c"])},
+             "y_train: labels must be integers, not text (<U1)")):
+        np.savez(path, **{**good, **change})
+        with pytest.raises(SnnError) as e:
+            load_dataset(f"npz:{path}", g)
+        assert e.value.message == f"data set file '{path}', {message}"
+    (tmp_path / "dir.npz").mkdir()
+    with pytest.raises(SnnError) as e:
+        load_dataset(f"npz:{tmp_path / 'dir.npz'}", g)
+    assert e.value.message == f"data set file '{tmp_path / 'dir.npz'}' is a directory"
+    with pytest.raises(SnnError) as e:
+        load_dataset("", g)
+    assert (e.value.message, e.value.hint) == ("no data set given",
+                                               "known data sets: digits, mnist1d, npz:PATH")
+
+
+def test_npz_event_arrays_of_the_wrong_shape(tmp_path):
+    g = model("[2, 2, 3]", "direct", steps=5, classes=5)
+    path = tmp_path / "ev.npz"
+    for change, message in (
+            ({"label": np.zeros((3, 1), int)}, "'label' must be 1-D (one label per sample)"),
+            ({"duration": np.array(-1.0)}, "'duration' must be one positive number"),
+            ({"duration": np.array([8.0, 8.0])}, "'duration' must be one positive number"),
+            ({"x": np.zeros((8, 1), int)},
+             "'x' must be a 1-D array (one entry per event), not shape [8, 1]")):
+        with pytest.raises(SnnError) as e:
+            load_dataset(events_file(path, **change), g)
+        assert e.value.message == f"data set file '{path}': {message}"
