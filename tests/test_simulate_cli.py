@@ -123,6 +123,18 @@ def test_plot_writes_a_png(capsys, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
 
+@pytest.mark.parametrize("backend", ["golden", "float"])
+def test_plot_of_a_direct_input_model(capsys, tmp_path, backend):
+    # a direct input is drawn as an image of its values (in input units), not as a raster
+    png = tmp_path / "asn.png"
+    code, out, err = run(capsys, str(ROOT / "examples" / "asn_digits.snn"), "--backend", backend,
+                         "--samples", 2, "--plot", png)
+    assert code == 0, err
+    assert f"wrote {png}" in out
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
 def test_input_npy(capsys, tmp_path, graph):
     x = np.random.default_rng(0).random((7, 64))
     np.save(tmp_path / "x.npy", x)
