@@ -1070,3 +1070,38 @@ def test_verify_hls_reports_what_it_cannot_build_before_loading_data(tmp_path, c
     assert err.splitlines()[0].endswith(":13:1: error: input 'image' of shape [1, 8, 8] (only "
                                         "1-D inputs) is not supported by the HLS backend"), err
     assert "conv2d layer 'conv1' is not supported by the HLS backend" in err
+
+
+def test_latency_estimate_of_a_delayed_recurrent_layer(tmp_path):
+    # the two terms the estimate has for such a layer: its source's events arrive `delay` steps
+    # late (none before), and its own spikes of the previous step are read back (recurrent)
+    g = snnc.loads("""model r
+time { dt = 1 ms; steps = 6 }
+input x[4] = rate
+layer h = recurrent(x, 8, delay = 2) with LIF(tau_mem = 5 ms)
+layer o = dense(h, 2) with LIF(tau_mem = 5 ms)
+output o = count
+hardware { lanes = 4 }
+""")
+    man = generate_hls(g.quantize(g.random_weights(seed=0)), tmp_path)
+    assert man["latency"]["words"] == {"h": 2, "o": 1}
+    d = man["latency"]["depths"]
+    acc, rec_acc, sweep = d["h"]["acc"], d["h"]["recurrent_acc"], d["h"]["sweep"]
+    o_acc, o_sweep = d["o"]["acc"], d["o"]["sweep"]
+    payloads = np.zeros((1, 6, 4), dtype=np.int64)
+    payloads[0, :, 1] = 1                       # one input event per step
+    payloads[0, 0, 2] = 1                       # and a second one at step 0
+
+    class Events:
+        spikes = {"h": np.zeros((6, 1, 8), np.uint8), "o": np.zeros((6, 1, 2), np.uint8)}
+    Events.spikes["h"][3, 0, [0, 5]] = 1        # h spikes twice at step 3
+    Events.spikes["o"][4, 0, 1] = 1             # o once at step 4
+    e_in = [2, 1, 1, 1, 1, 1]
+    e_h = [0, 0, 2, 1, 1, 1]                    # the input's events, 2 steps late
+    r_h = [0, 0, 0, 0, 2, 0]                    # h's own spikes of the step before
+    e_o = [0, 0, 0, 2, 0, 0]                    # h's spikes reach o in the same step
+    expected = sum((e_in[t] + 1)
+                   + e_h[t] * (2 + acc) + r_h[t] * (2 + rec_acc) + 2 + sweep
+                   + e_o[t] * (1 + o_acc) + 1 + o_sweep
+                   for t in range(6)) + 1 + 6   # o's one output event, one token per step
+    np.testing.assert_array_equal(estimate_cycles(man, payloads, Events()), [expected])
