@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -558,3 +559,23 @@ def test_cycles_of_a_narrow_sweep_are_the_verilog_manifests(tmp_path):
     wide_m = eff.measure(q, x, np.zeros(3, dtype=np.int64), device="ice40-up5k")
     assert wide_m.cycles.tolist() == wide.tolist()
     assert "narrow sweep" not in " ".join(eff.report_lines(eff.efficiency_report(wide_m)))
+
+
+def test_a_flatten_between_a_direct_input_and_its_layer_changes_no_count():
+    # the tiny model with its input written [1, 1, 3] and flattened: the flatten passes the
+    # input's graded events on (graded SOPs, a graded source), costs no cycle, and its row's
+    # events are its source's, not added to the total
+    flat_text = TINY.replace("input x[3]", "input x[1, 1, 3]").replace(
+        "layer h = dense(x, 2)", "layer f = flatten(x)\nlayer h = dense(f, 2)")
+    plain = eff.measure(_qmodel(), X, Y)
+    flat = eff.measure(quantize(load_text(flat_text, "<flat>").graph, W), X.reshape(2, 1, 1, 3), Y)
+    rows = {c.name: c for c in flat.layers}
+    for c in plain.layers:
+        assert dataclasses.astuple(rows[c.name]) == dataclasses.astuple(c), c.name
+    f = rows["f"]
+    assert (f.kind, f.neuron, f.spikes, f.sops, f.cycles) == ("flatten", "-", rows["x"].spikes, 0, 0)
+    assert rows["h"].graded_input and rows["h"].graded_sops == plain.layers[1].graded_sops > 0
+    np.testing.assert_array_equal(flat.cycles, plain.cycles)
+    np.testing.assert_array_equal(flat.spikes_by_step, plain.spikes_by_step)
+    assert eff.efficiency_report(flat)["spikes_per_inference"] == \
+        eff.efficiency_report(plain)["spikes_per_inference"]
