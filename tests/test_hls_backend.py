@@ -1105,3 +1105,35 @@ hardware { lanes = 4 }
                    + e_o[t] * (1 + o_acc) + 1 + o_sweep
                    for t in range(6)) + 1 + 6   # o's one output event, one token per step
     np.testing.assert_array_equal(estimate_cycles(man, payloads, Events()), [expected])
+
+
+CONSTANT_SPIKE = """model m
+time { dt = 1 ms; steps = 5 }
+neuron N {
+  state v = 0
+  update { v = UPDATE }
+  spike when SPIKE
+  on spike { v = 0 }
+}
+input x[3] = direct(scale = 1.0)
+layer l = dense(x, 4) with N
+layer o = dense(l, 2) with LIF(tau_mem = 5 ms)
+output o = count
+"""
+
+
+@needs_gxx
+@pytest.mark.parametrize("update, spike, spikes", [
+    ("v + input", "not (1 > 2)", 4 * 5 * 4),       # a condition folded to true: every step
+    ("v + input", "1 > 2", 0),                     # ... to false: never
+    ("v + input + clip(3, 0, 2)", "v > 3", None),  # a function of constants folded
+])
+def test_user_neurons_with_constant_parts(tmp_path, update, spike, spikes):
+    g = snnc.loads(CONSTANT_SPIKE.replace("UPDATE", update).replace("SPIKE", spike))
+    w = g.random_weights(seed=0)
+    x = np.random.default_rng(0).random((4, 3))
+    golden = simulate_golden(g.quantize(w), x)
+    if spikes is not None:
+        assert golden.stats["l"].spikes == spikes
+    _, comparison = verify_hls(g.quantize(w), x, work_dir=tmp_path)
+    assert comparison.compared > 0 and comparison.mismatches == 0
