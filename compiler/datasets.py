@@ -258,7 +258,6 @@ def _shape(shape) -> str:
     return "[" + ", ".join(str(int(d)) for d in shape) + "]"
 
 
-
 #: numpy's kinds of non-numeric arrays, in words
 _KIND_WORDS = {"U": "text", "S": "bytes", "O": "Python objects", "M": "dates", "m": "time spans",
                "V": "records", "c": "complex numbers", "b": "booleans"}
@@ -269,6 +268,7 @@ def dtype_words(dtype) -> str:
     dtype = np.dtype(dtype)
     words = _KIND_WORDS.get(dtype.kind)
     return f"{words} ({dtype.str})" if words else str(dtype)
+
 
 def fit_input(x, graph: ir.Graph, what: str, keep_float64: bool = False) -> np.ndarray:
     """Samples ``x`` (``[N, ...]``) reshaped to fit ``graph``'s input, as float32 (float64
