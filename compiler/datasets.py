@@ -263,7 +263,7 @@ _KIND_WORDS = {"U": "text", "S": "bytes", "O": "Python objects", "M": "dates", "
                "V": "records", "c": "complex numbers", "b": "booleans"}
 
 
-def dtype_words(dtype) -> str:
+def _dtype_words(dtype) -> str:
     """An array's element type for a message: 'text (<U1)' rather than '<U1'."""
     dtype = np.dtype(dtype)
     words = _KIND_WORDS.get(dtype.kind)
@@ -284,7 +284,7 @@ def fit_input(x, graph: ir.Graph, what: str, keep_float64: bool = False) -> np.n
     steps = graph.time.steps
     x = np.asarray(x)
     if x.dtype.kind not in "fiub":
-        raise SnnError(None, f"{what}: samples must be numbers, not {dtype_words(x.dtype)}")
+        raise SnnError(None, f"{what}: samples must be numbers, not {_dtype_words(x.dtype)}")
     if x.ndim < 1:
         raise SnnError(None, f"{what}: expected an array of samples [N, ...], got a scalar")
     if x.dtype.kind == "f" and x.size and not np.isfinite(x).all():
@@ -372,7 +372,7 @@ def _labels(y, what: str, graph: ir.Graph, name: str, split: str | None) -> np.n
     if y.dtype.kind == "f" and y.size and (not np.isfinite(y).all() or (y != np.round(y)).any()):
         raise SnnError(None, f"{what}: labels must be integers")
     if y.dtype.kind not in "iuf":
-        raise SnnError(None, f"{what}: labels must be integers, not {dtype_words(y.dtype)}")
+        raise SnnError(None, f"{what}: labels must be integers, not {_dtype_words(y.dtype)}")
     _label_range(y, graph, name, split)
     return y.astype(np.int64)
 
@@ -595,7 +595,7 @@ def _events(arrays: dict, graph: ir.Graph, inp: ir.Input, what: str, name: str) 
         whole = (k != "t" and a.dtype.kind == "f" and np.isfinite(a).all()
                  and (a == np.floor(a)).all())
         if a.dtype.kind not in ("iu" if k != "t" else "iuf") and not whole:
-            raise SnnError(None, f"{what}: '{k}' must hold integers, not {dtype_words(a.dtype)}")
+            raise SnnError(None, f"{what}: '{k}' must hold integers, not {_dtype_words(a.dtype)}")
         cols[k] = a
     label = _labels(arrays["label"], f"{what}, label", graph, name, None)
     if label.ndim != 1:
