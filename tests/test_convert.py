@@ -366,6 +366,14 @@ def test_files_that_are_not_state_dicts(tmp_path, capsys):
         assert capsys.readouterr().err.splitlines() == lines
 
 
+def _refused(tmp_path, capsys, *argv) -> str:
+    """The stderr of `snnc convert ARGV --out DIR`, which must fail (exit 2) and write nothing."""
+    out = tmp_path / "o"
+    assert main(["convert", *map(str, argv), "--out", str(out)]) == 2
+    assert not out.exists()
+    return capsys.readouterr().err
+
+
 def _mlp_state():
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ReLU(),
@@ -398,11 +406,8 @@ def test_state_dict_tensors_that_cannot_be_weights(tmp_path, capsys, change, mes
     # were internal errors, and a NaN was reported in the converted model.snn the user never wrote
     pt = tmp_path / "ann.pt"
     torch.save(change(_mlp_state()), pt)
-    out = tmp_path / "o"
-    assert main(["convert", str(pt), "--dataset", "digits", "--calibrate", "0",
-                 "--out", str(out)]) == 2
-    assert capsys.readouterr().err.splitlines()[0] == "error: " + message.format(pt=pt)
-    assert not out.exists()
+    err = _refused(tmp_path, capsys, pt, "--dataset", "digits", "--calibrate", "0")
+    assert err.splitlines()[0] == "error: " + message.format(pt=pt)
 
 
 def test_options_that_need_data_or_are_out_of_range(tmp_path, capsys):
@@ -457,6 +462,17 @@ def _write(tmp_path, text: str) -> pathlib.Path:
 ANN_HEAD = "model m\ntime { dt = 1 ms; steps = 1 }\ninput x[4] = direct\n"
 
 
+def _with_random_weights(tmp_path, text: str) -> tuple[pathlib.Path, pathlib.Path]:
+    """The model ``text`` written to m.snn, and a weights file of random weights for it."""
+    from snnc.weights import random_weights
+
+    path = _write(tmp_path, text)
+    g = load(path).graph
+    w = tmp_path / "w.npz"
+    save_weights(w, g, random_weights(g))
+    return path, w
+
+
 @pytest.mark.parametrize("body,where,message", [
     ("layer h = dense(x, 3) with LIF(tau_mem = 5 ms)\nlayer o = dense(h, 2) with relu\n"
      "output o = membrane\n", "m.snn:4:1", "uses LIF; snnc convert takes an ANN whose layers use relu"),
@@ -471,14 +487,8 @@ ANN_HEAD = "model m\ntime { dt = 1 ms; steps = 1 }\ninput x[4] = direct\n"
      "layer"),
 ])
 def test_errors_are_located(tmp_path, capsys, body, where, message):
-    path = _write(tmp_path, ANN_HEAD + body)
-    g = load(path).graph
-    from snnc.weights import random_weights
-
-    w = tmp_path / "w.npz"
-    save_weights(w, g, random_weights(g))
-    assert main(["convert", str(path), "--weights", str(w), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
+    path, w = _with_random_weights(tmp_path, ANN_HEAD + body)
+    err = _refused(tmp_path, capsys, path, "--weights", w)
     assert where in err and message in err, err
 
 
@@ -498,16 +508,9 @@ def test_errors_are_located(tmp_path, capsys, body, where, message):
      "output h = membrane\n", "m.snn:6:1", "error: the output must read the ANN's last layer"),
 ])
 def test_models_that_are_not_anns(tmp_path, capsys, text, where, message):
-    path = _write(tmp_path, text)
-    g = load(path).graph
-    from snnc.weights import random_weights
-
-    w = tmp_path / "w.npz"
-    save_weights(w, g, random_weights(g))
-    assert main(["convert", str(path), "--weights", str(w), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
+    path, w = _with_random_weights(tmp_path, text)
+    err = _refused(tmp_path, capsys, path, "--weights", w)
     assert f"{where}: {message}" in err, err
-    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("content, args, message", [
@@ -529,9 +532,8 @@ def test_models_that_are_not_anns(tmp_path, capsys, text, where, message):
 def test_state_dicts_that_are_not_anns(tmp_path, capsys, content, args, message):
     pt = tmp_path / "ann.pt"
     torch.save(content, pt)
-    assert main(["convert", str(pt), "--out", str(tmp_path / "o")] + args) == 2
-    assert capsys.readouterr().err.splitlines()[0] == "error: " + message.format(pt=pt)
-    assert not (tmp_path / "o").exists()
+    err = _refused(tmp_path, capsys, pt, *args)
+    assert err.splitlines()[0] == "error: " + message.format(pt=pt)
 
 
 def test_state_dict_paths(tmp_path, capsys):
@@ -549,14 +551,10 @@ def test_state_dict_paths(tmp_path, capsys):
 
 
 def test_usage_errors(tmp_path, capsys):
-    path = _write(tmp_path, ANN_HEAD + "layer o = dense(x, 2) with relu\noutput o = membrane\n")
+    path, w = _with_random_weights(
+        tmp_path, ANN_HEAD + "layer o = dense(x, 2) with relu\noutput o = membrane\n")
     assert main(["convert", str(path), "--out", str(tmp_path / "o")]) == 2
     assert "needs its trained weights" in capsys.readouterr().err
-    g = load(path).graph
-    from snnc.weights import random_weights
-
-    w = tmp_path / "w.npz"
-    save_weights(w, g, random_weights(g))
     assert main(["convert", str(path), "--weights", str(w), "--to", "if-rate",
                  "--out", str(tmp_path / "o")]) == 2
     assert "needs a data set" in capsys.readouterr().err
@@ -762,15 +760,10 @@ def test_options_of_the_other_target_are_refused(tmp_path, capsys, argv, message
 def test_data_that_does_not_fit_the_ann_names_its_layers(tmp_path, capsys):
     """The data set is fitted through a probe model: its errors named the probe's 'x' and 'o'
     and pointed into its text (<convert>:6:1)."""
-    from snnc.weights import random_weights
-
     text = ("model fewcls\ntime { dt = 1 ms; steps = 1 }\ninput p[64] = direct(scale = 1.0)\n"
             "layer h = dense(p, 8) with relu\nlayer out = dense(h, 3) with relu\n"
             "output out = membrane\n")
-    model, w = tmp_path / "fewcls.snn", tmp_path / "w.npz"
-    model.write_text(text)
-    g = load(model).graph
-    save_weights(w, g, random_weights(g))
+    model, w = _with_random_weights(tmp_path, text)
     assert main(["convert", str(model), "--weights", str(w), "--dataset", "digits",
                  "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.splitlines() == [
