@@ -1130,10 +1130,10 @@ output o = count
 ])
 def test_user_neurons_with_constant_parts(tmp_path, update, spike, spikes):
     g = snnc.loads(CONSTANT_SPIKE.replace("UPDATE", update).replace("SPIKE", spike))
-    w = g.random_weights(seed=0)
+    q = g.quantize(g.random_weights(seed=0))
     x = np.random.default_rng(0).random((4, 3))
-    golden = simulate_golden(g.quantize(w), x)
+    golden = simulate_golden(q, x)
     if spikes is not None:
         assert golden.stats["l"].spikes == spikes
-    _, comparison = verify_hls(g.quantize(w), x, work_dir=tmp_path)
+    _, comparison = verify_hls(q, x, work_dir=tmp_path)
     assert comparison.compared > 0 and comparison.mismatches == 0
