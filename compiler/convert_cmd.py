@@ -7,8 +7,9 @@
                  [--percentile P] [--weight-bits B] [--check N] --out DIR [--json]
 
 The ANN (a ``.snn`` model of ``relu`` layers with its weights, or a torch ``state_dict``) is
-read by :mod:`snnc.ann`, converted by :mod:`snnc.conversion` (whose docstring says how
-the ASN and the IF models are made); this module is the command: its options, the data set, the
+read by :mod:`snnc.ann`, converted by :mod:`snnc.conversion` (the options and the dispatch;
+:mod:`snnc.conversion_asn` and :mod:`snnc.conversion_if` say how the ASN and the IF models are
+made); this module is the command: its options, the data set, the
 output folder and the ``--check`` accuracies.
 """
 from __future__ import annotations

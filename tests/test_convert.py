@@ -78,7 +78,7 @@ def test_asn_conversion_keeps_the_ann_accuracy_with_few_spikes(trained):
 
 
 def test_asn_thresholds_are_calibrated_per_layer_and_deterministic(trained):
-    from snnc.conversion import DIVISORS
+    from snnc.conversion_asn import DIVISORS
 
     graph, weights, data, _ = trained
     ann = ann_from_graph(graph, weights)
@@ -1096,11 +1096,11 @@ def test_the_weights_format_holds_the_largest_weight_after_rounding(tmp_path):
     largest value is 0.99951: the conversion chose that format and the golden model clipped the
     network's own largest weight without a word. It takes fixed<12,10> now."""
     from snnc.ann import ann_from_state_dict
-    from snnc.conversion import _fmt
+    from snnc.conversion_text import fixed_format
 
-    assert _fmt(12, 0.99995) == (12, 10) and _fmt(12, 0.9995) == (12, 11)
-    assert _fmt(12, 0.99951171875) == (12, 11)             # the largest value itself fits
-    assert _fmt(4, 1000.0) == (4, 0)                       # nothing finer to take
+    assert fixed_format(12, 0.99995) == (12, 10) and fixed_format(12, 0.9995) == (12, 11)
+    assert fixed_format(12, 0.99951171875) == (12, 11)      # the largest value itself fits
+    assert fixed_format(4, 1000.0) == (4, 0)                # nothing finer to take
     torch.manual_seed(0)
     seq = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
     sd = {k: v.detach() * 0.1 for k, v in seq.state_dict().items()}
