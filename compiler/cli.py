@@ -120,6 +120,25 @@ def _user_errors(args, errors: list[SnnError]) -> int:
     return EXIT_USER_ERROR
 
 
+#: What torch's allocators say when memory runs out (they raise RuntimeError, not MemoryError).
+_TORCH_ALLOCATION_FAILED = ("can't allocate memory", "out of memory")
+
+
+def _allocation_failed(exc: Exception) -> bool:
+    return isinstance(exc, RuntimeError) and any(s in str(exc) for s in _TORCH_ALLOCATION_FAILED)
+
+
+def _out_of_memory(args, what) -> SnnError:
+    """The error for memory that ran out although ``snnc.memory``'s estimates let the work
+    start."""
+    training = getattr(args, "command", None) in ("train", "demo")
+    return SnnError(None, f"out of memory ({what})",
+                    "training keeps every step of every layer for the gradients: use a smaller "
+                    "--batch-size, or fewer steps or neurons" if training else
+                    "the simulators hold every step of every layer: use fewer samples, steps or "
+                    "neurons")
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -143,12 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         print("snnc: interrupted", file=sys.stderr)
         return 130
     except MemoryError as exc:      # what memory.check_fits did not foresee
-        return _user_errors(args, [SnnError(None, f"out of memory ({exc or 'MemoryError'})",
-                                            "the simulators hold every step of every layer: use "
-                                            "fewer samples, steps or neurons")])
+        return _user_errors(args, [_out_of_memory(args, exc or "MemoryError")])
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a bug in snnc, not in the user's model
+        if _allocation_failed(exc):         # torch's allocators raise RuntimeError
+            return _user_errors(args, [_out_of_memory(args, str(exc).splitlines()[0])])
         if os.environ.get("SNNC_DEBUG"):
             raise
         print(f"snnc: internal error: {type(exc).__name__}: {exc}\n"

@@ -87,3 +87,38 @@ def check_simulation_fits(graph: ir.Graph, batch: int, record: bool = False) -> 
                "the simulators hold every step of every layer: "
                + ("use fewer steps or neurons" if batch == 1 else
                   "simulate fewer samples at a time, or use fewer steps or neurons"))
+
+
+#: What the torch model holds per step and sample, in bytes (measured with torch 2.13 on CPU, a
+#: LIF, CubaLIF or ALIF layer of 1024 neurons over 500 steps): each input element's encoding, and
+#: each neuron's states in a forward pass without gradients (evaluation), kept for the backward
+#: pass (training), and with the integer arithmetic's extra tensors (QAT).
+TORCH_INPUT_BYTES = 16
+TORCH_NEURON_BYTES = {"eval": 12, "train": 17, "qat": 34}
+
+
+def torch_bytes_per_sample(graph: ir.Graph, mode: str = "train") -> int:
+    """About what the torch model holds for one sample of ``graph`` over all its steps in
+    ``mode`` (``eval``, ``train`` or ``qat``; see :data:`TORCH_NEURON_BYTES`)."""
+    per_step = TORCH_INPUT_BYTES * sum(math.prod(i.shape) for i in graph.inputs)
+    per_step += TORCH_NEURON_BYTES[mode] * sum(math.prod(getattr(layer, "shape", ()))
+                                               for layer in graph.layers)
+    return max(1, graph.time.steps * per_step)
+
+
+def torch_batch(graph: ir.Graph, most: int, mode: str = "eval") -> int:
+    """Samples per batch of a torch pass without gradients: at most ``most``, fewer where a batch
+    would take more than :data:`CHUNK_BYTES` (at least one)."""
+    return max(1, min(most, CHUNK_BYTES // torch_bytes_per_sample(graph, mode)))
+
+
+def check_training_fits(graph: ir.Graph, batch: int, qat: bool) -> None:
+    """:func:`check_fits` for one training batch of ``batch`` samples (BPTT keeps every step of
+    every layer for the gradients; QAT more)."""
+    mode = "qat" if qat else "train"
+    check_fits(batch * torch_bytes_per_sample(graph, mode),
+               f"training model '{graph.name}' on batches of {batch} sample(s) over "
+               f"{graph.time.steps} steps" + (" with QAT" if qat else ""),
+               "backpropagation through time keeps every step of every layer: "
+               + ("use fewer steps or neurons" if batch == 1 else
+                  "use a smaller --batch-size, or fewer steps or neurons"))

@@ -57,6 +57,7 @@ def cmd_train(args) -> int:
     from snnc.model_warnings import loss_readout_mismatch, tbptt_note
     from snnc.datasets import load_dataset, print_notes, require_samples
     from snnc.errors import SnnError
+    from snnc.memory import check_training_fits
     from snnc.weights import save_weights
 
     log_path = os.path.join(args.out, LOG_FILE)
@@ -92,9 +93,14 @@ def cmd_train(args) -> int:
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)
     _check_quantizable(graph)                       # before the output folder is made
+    check_training_fits(graph, min(cfg.batch_size, len(dataset.x_train)), cfg.qat)
     _check_out(args.out, (log_path, weights_path, summary_path))     # before hours of training
     progress = Progress(enabled=not args.quiet and not args.json)
-    result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
+    try:
+        result = train(graph, dataset, cfg, log_path=log_path, progress=progress)
+    except BaseException:   # out of memory, diverged, interrupted: no log of a run that failed
+        _discard(log_path)
+        raise
     try:
         given = [f"--{opt.replace('_', '-')} {getattr(args, opt)}"
                  for opt in ("lr", "batch_size", "loss", "optimizer", "spike_reg", "tbptt")
@@ -171,6 +177,16 @@ def _remove_stale(files) -> None:
             except OSError as exc:
                 raise SnnError(None, f"cannot remove {path} of an earlier run: "
                                      f"{exc.strerror or exc}") from None
+
+
+def _discard(path: str) -> None:
+    """Remove what a failed run wrote: its error is the one to report, so a file that cannot be
+    removed is left."""
+    try:
+        if os.path.isfile(path):
+            os.remove(path)
+    except OSError:
+        pass
 
 
 def _check_out(out: str, files) -> None:

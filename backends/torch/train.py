@@ -213,8 +213,13 @@ def _scheduler(cfg: TrainConfig, opt, steps_per_epoch: int):
 
 def evaluate(model: SNN, x: np.ndarray, y: np.ndarray, seed: int, batch: int = 512,
              sample_offset: int = 0) -> float:
-    """Accuracy of ``model`` (in its current float or QAT mode) on ``x, y``."""
+    """Accuracy of ``model`` (in its current float or QAT mode) on ``x, y``, in batches of at
+    most ``batch`` samples (fewer where a batch of a long or wide model would not fit in memory:
+    :func:`snnc.memory.torch_batch`)."""
+    from snnc.memory import torch_batch
+
     model.eval()
+    batch = torch_batch(model.graph, batch, "qat" if model.qat else "eval")
     correct = 0
     with torch.no_grad():
         for start in range(0, len(x), batch):
