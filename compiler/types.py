@@ -71,20 +71,37 @@ class Quantity:
     dim: Dim = NONE
 
     def __str__(self) -> str:
-        if self.dim == TIME:
-            return _fmt_scaled(self.value, (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)))
-        if self.dim == FREQUENCY:
-            return _fmt_scaled(self.value, (("MHz", 1e6), ("kHz", 1e3), ("Hz", 1.0)))
-        if self.dim == VOLTAGE:
-            return _fmt_scaled(self.value, (("V", 1.0), ("mV", 1e-3), ("uV", 1e-6)))
-        return f"{self.value:g}"
+        return self.text()
+
+    def text(self, digits: int = 6) -> str:
+        """The value in its dimension's most readable unit, to ``digits`` significant digits."""
+        number, unit = _scaled(self.value, _SCALES.get(self.dim))
+        return f"{number:.{digits}g}" + (f" {unit}" if unit else "")
+
+    def exact_text(self) -> str:
+        """:meth:`text` with as many digits as tell the value from a rounded one (an error about
+        5000.0001 MHz does not say "got 5000 MHz")."""
+        number, _ = _scaled(self.value, _SCALES.get(self.dim))
+        for digits in (6, 9, 12):
+            if abs(float(f"{number:.{digits}g}") - number) <= 1e-13 * abs(number):
+                return self.text(digits)
+        return self.text(15)
 
 
-def _fmt_scaled(value: float, scales) -> str:
+_SCALES = {TIME: (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)),
+           FREQUENCY: (("MHz", 1e6), ("kHz", 1e3), ("Hz", 1.0)),
+           VOLTAGE: (("V", 1.0), ("mV", 1e-3), ("uV", 1e-6))}
+
+
+def _scaled(value: float, scales) -> tuple[float, str]:
+    """``value`` in the first of ``scales`` (unit, factor) it reaches, else the last; as it is
+    without units."""
+    if not scales:
+        return value, ""
     for unit, factor in scales:
         if abs(value) >= factor * 0.999999 or unit == scales[-1][0]:
-            return f"{value / factor:g} {unit}"
-    return f"{value:g}"  # pragma: no cover - loop always returns
+            return value / factor, unit
+    raise AssertionError("unreachable: the last scale always matches")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- fixed point

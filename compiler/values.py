@@ -276,7 +276,8 @@ def coerce(spec: ParamSpec, node: ast.Value, owner: str, dt: float | None = None
             if kind == "ints":              # as written (stride = 0), not the pair it makes
                 shown = source_text(node) or shown
             if kind in _DIMS and value != 0:
-                shown = str(Quantity(value, _DIMS[kind]))  # -1 ms, not -0.001
+                # -1 ms, not -0.001; 5000.0001 MHz, not 5000 MHz
+                shown = Quantity(value, _DIMS[kind]).exact_text()
             raise SnnError(node.loc, f"{owner} {problem}, got {shown}")
     return value
 

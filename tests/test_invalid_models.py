@@ -82,6 +82,12 @@ CASES = [
      [(6, 20, "'clock' must be between 1 kHz and 5000 MHz, got 1e+07 MHz", None)]),
     ("clock below 1 kHz", src(*HEAD, LAYER, OUTPUT, "hardware { clock = 500 Hz }"),
      [(6, 20, "'clock' must be between 1 kHz and 5000 MHz, got 500 Hz", None)]),
+    # a value just past a limit is shown with the digits that tell it from the limit
+    ("clock just above 5000 MHz", src(*HEAD, LAYER, OUTPUT, "hardware { clock = 5000.0001 MHz }"),
+     [(6, 20, "'clock' must be between 1 kHz and 5000 MHz, got 5000.0001 MHz", None)]),
+    ("tau just below 0", src(*HEAD, "layer l = dense(x, 4) with LIF(tau_mem = -0.0000001 ms)",
+                             OUTPUT),
+     [(4, 42, "parameter 'tau_mem' of LIF must be positive, got -0.0001 us", None)]),
     # units the lexer does not know ("unexpected ';', expected '='" said nothing of the unit)
     ("unknown unit: ns", src(MODEL, "time { dt = 1 ns; steps = 10 }", INPUT, LAYER, OUTPUT),
      [(2, 15, "unknown unit 'ns'", "units: us, ms, s, Hz, kHz, MHz, uV, mV, V")]),
