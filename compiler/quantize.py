@@ -127,6 +127,14 @@ from snnc.errors import SnnError, SnnErrors  # noqa: E402
 from snnc.fixedpoint import COEF_FRAC, coef, csd_round, quantize as quantize_fixed, real_to_int, shift_for_decay  # noqa: E402,E501
 from snnc.types import Quantity, TIME  # noqa: E402
 
+
+
+class FloatOnly(SnnError):
+    """A user-defined neuron's construct the integer semantics does not have (a division by a
+    variable, ``exp()`` or ``decay()`` of a state): no fixed-point target (golden model, QAT,
+    Verilog, HLS) builds the model, but the float reference and float training run it."""
+
+
 DEFAULT_FORMATS = Formats(weights=Fixed(8, 6), membrane=Fixed(16, 8), current=Fixed(16, 8),
                           adaptation=Fixed(16, 8), inputs=Fixed(12, 8))
 
@@ -520,11 +528,11 @@ class _Lowering:
         """Where expression ``e`` was written, else the layer."""
         return getattr(e, "loc", None) or self.layer.loc
 
-    def error(self, e, msg: str, at=None) -> SnnError:
+    def error(self, e, msg: str, at=None, kind=SnnError) -> SnnError:
         """An error about expression ``e``, located at ``at`` (default ``e``)."""
-        return SnnError(self.loc(at if at is not None else e),
-                        f"neuron '{self.neuron.name}' in layer '{self.layer.name}': {msg} "
-                        f"(in `{E.to_text(e)}`)")
+        return kind(self.loc(at if at is not None else e),
+                    f"neuron '{self.neuron.name}' in layer '{self.layer.name}': {msg} "
+                    f"(in `{E.to_text(e)}`)")
 
     def _too_wide(self, e, q: int, what: str) -> None:
         """The error of :func:`_check_int64` at ``e``, for a constant beyond 64-bit integers."""
@@ -627,7 +635,7 @@ class _Lowering:
         if e.op == "/":
             if kb != "const":
                 raise self.error(e, "division by a variable is not supported in the integer "
-                                    "semantics")
+                                    "semantics", kind=FloatOnly)
             if not math.isfinite(1.0 / b):          # b below 1/1.8e308: a denormal number
                 raise self.error(e, f"1 / {b:g} is out of range (it overflows floating point, "
                                     "beyond 1.8e308)", at=e.right)
@@ -658,6 +666,6 @@ class _Lowering:
             return "const", float(fn(*vals))
         if e.name in ("exp", "decay"):
             raise self.error(e, f"{e.name}() of a state variable is not supported in the integer "
-                                "semantics; its argument must be constant")
+                                "semantics; its argument must be constant", kind=FloatOnly)
         return "var", I.IFunc(e.name, tuple(self.operand(k, v, a)
                                             for (k, v), a in zip(lowered, e.args)))

@@ -92,7 +92,7 @@ def cmd_train(args) -> int:
     cfg = config_for(graph, epochs=args.epochs, seed=args.seed, lr=args.lr,
                      batch_size=args.batch_size, loss=args.loss, optimizer=args.optimizer,
                      spike_reg=args.spike_reg, tbptt=args.tbptt, qat=args.qat or None)
-    _check_quantizable(graph)                       # before the output folder is made
+    cfg.golden = _check_quantizable(graph, cfg.qat)     # before the output folder is made
     check_training_fits(graph, min(cfg.batch_size, len(dataset.x_train)), cfg.qat)
     _check_out(args.out, (log_path, weights_path, summary_path))     # before hours of training
     progress = Progress(enabled=not args.quiet and not args.json)
@@ -131,8 +131,10 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
+        golden = (f"{100 * result.golden_accuracy:.2f}%" if result.golden_accuracy is not None
+                  else "unavailable (float-only neuron)")
         print(f"{graph.name}: test accuracy float {100 * result.float_accuracy:.2f}%, golden "
-              f"(bit-exact fixed point) {100 * result.golden_accuracy:.2f}%"
+              f"(bit-exact fixed point) {golden}"
               + (f", QAT {100 * result.qat_accuracy:.2f}%" if result.qat_accuracy is not None else "")
               + f" on {len(dataset.x_test)} test samples")
         print(f"weights: {weights_path}\nlog: {log_path}")
@@ -143,13 +145,28 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _check_quantizable(graph) -> None:
+def _check_quantizable(graph, qat: bool) -> bool:
     """The quantizer's errors that do not depend on the weights (a threshold beyond the membrane
     format, a decay that rounds to 1, ...) before training: they came after every epoch, and the
-    trained weights were not written."""
+    trained weights were not written. A user neuron only the float semantics has (a division by a
+    variable: quantize.FloatOnly) trains in float, with a warning, unless ``qat``: whether the
+    golden model can evaluate the trained weights."""
     from snnc.backends.torch.qat import layer_plans
+    from snnc.errors import SnnError, SnnErrors
+    from snnc.quantize import FloatOnly
 
-    layer_plans(graph)
+    try:
+        layer_plans(graph)
+    except SnnErrors as exc:
+        if qat or not all(isinstance(e, FloatOnly) for e in exc.errors):
+            raise
+        for e in exc.errors:
+            print(SnnError(e.loc, e.message, "only the float semantics runs this neuron: model "
+                           f"'{graph.name}' trains in float, without a golden accuracy (and no "
+                           "fixed-point target builds it: golden model, QAT, Verilog, HLS)",
+                           severity="warning").format(), file=sys.stderr)
+        return False
+    return True
 
 
 def _learning_rate(text: str) -> float:

@@ -440,3 +440,51 @@ def test_train_says_which_seed_reproduces_its_accuracies(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == said
     assert main(["train", str(model), "--out", str(tmp_path / "o"), "--quiet", "--seed", "0"]) == 0
     assert "drawn with seed" not in capsys.readouterr().out
+
+
+FLOAT_ONLY = """model divvar
+time { dt = 1 ms; steps = 20 }
+neuron Shunt {
+    param threshold = 1.0
+    state v = 0
+    state g = 1
+    update {
+        v = 0.9 * v + input / g
+        g = 0.95 * g + 0.05
+    }
+    spike when v > threshold
+    on spike { v = 0; g = g + 1 }
+}
+input pixels[64] = rate(gain = 1.0)
+layer h = dense(pixels, 32) with Shunt()
+layer out = dense(h, 10) with LIF(tau_mem = 10 ms)
+output out = count
+"""
+
+
+def test_a_float_only_neuron_trains_in_float_without_a_golden_accuracy(capsys, tmp_path):
+    """A division by a variable has no integer semantics: training was refused although the
+    float reference runs the model; it trains in float, after a located warning."""
+    model = tmp_path / "divvar.snn"
+    model.write_text(FLOAT_ONLY)
+    out = tmp_path / "run"
+    args = ["train", str(model), "--dataset", "digits", "--epochs", "1", "--out", str(out)]
+    assert main(args + ["--json"]) == 0
+    stdout, err = capsys.readouterr()
+    lines = err.splitlines()
+    at = lines.index(f"{model}:8:23: warning: neuron 'Shunt' in layer 'h': division by a variable "
+                     "is not supported in the integer semantics (in `input / g`)")
+    assert lines[at + 3] == ("      = hint: only the float semantics runs this neuron: model "
+                             "'divvar' trains in float, without a golden accuracy (and no "
+                             "fixed-point target builds it: golden model, QAT, Verilog, HLS)")
+    summary = json.loads(stdout)
+    assert summary["golden_accuracy"] is None and summary["qat_accuracy"] is None
+    assert 0.0 < summary["float_accuracy"] <= 1.0
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert set(load_weights(str(out / "weights.npz"), load(str(model)).graph)) == {"h", "out"}
+    # with --qat the integer semantics is what is trained: an error, before any epoch
+    assert main(args + ["--qat", "--out", str(tmp_path / "qat")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{model}:8:23: error: neuron 'Shunt' in layer 'h': division by a "
+                          "variable is not supported in the integer semantics (in `input / g`)")
+    assert "epoch" not in err and not (tmp_path / "qat").exists()

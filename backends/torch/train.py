@@ -42,6 +42,7 @@ class TrainConfig:
     qat: bool = False
     qat_from_epoch: int | None = None   # with qat: the first QAT epoch (default: the last 10%)
     eval_batch: int = 512
+    golden: bool = True         # evaluate the trained weights on the golden model too
 
 
 def config_for(graph: ir.Graph, **overrides) -> TrainConfig:
@@ -75,7 +76,7 @@ class TrainResult:
     weights: dict
     history: list[EpochLog] = field(default_factory=list)
     float_accuracy: float = float("nan")
-    golden_accuracy: float = float("nan")
+    golden_accuracy: float | None = float("nan")    # None: not evaluated (cfg.golden false)
     qat_accuracy: float | None = None
     golden_notes: list[str] = field(default_factory=list)   # quantization notes, saturations
 
@@ -401,8 +402,10 @@ def train(graph: ir.Graph, dataset, cfg: TrainConfig, *, weights: dict | None = 
         model.set_qat(True)
         result.qat_accuracy = evaluate(model, dataset.x_test, dataset.y_test, cfg.seed,
                                        cfg.eval_batch, test_offset)
-    result.golden_accuracy = golden_accuracy(graph, result.weights, dataset, cfg.seed, test_offset,
-                                             result.golden_notes)
+    result.golden_accuracy = None
+    if cfg.golden:
+        result.golden_accuracy = golden_accuracy(graph, result.weights, dataset, cfg.seed,
+                                                 test_offset, result.golden_notes)
     return result
 
 
