@@ -65,7 +65,10 @@ ENCODINGS: dict[str, tuple[type, list[ParamSpec]]] = {
     "latency": (ir.Latency, [_UNIT_INTERVAL]),
     "delta": (ir.Delta, [ParamSpec("threshold", "real", 0.1, check=positive)]),
     "direct": (ir.Direct, [ParamSpec("scale", "real", 1.0, check=lambda v: None if v != 0 else
-                                     "must not be 0 (every input value would be 0)")]),
+                                     "must not be 0 (every input value would be 0)"),
+                           ParamSpec("hold", "bool", False,
+                                     doc="send each value's changes, not the value at every step: "
+                                         "the reading layers hold their input (ir.Direct)")]),
 }
 
 # ------------------------------------------------------------------ surrogate gradients

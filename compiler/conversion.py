@@ -46,6 +46,7 @@ class Options:
     tolerance: float = 0.5
     agreement: float = 98.0
     input: str = "auto"
+    hold: bool = True               # a direct input sends its values' changes (--no-hold)
     weight_bits: int = 12
     state_bits: int = 16
 

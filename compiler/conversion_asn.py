@@ -240,12 +240,16 @@ def _asn_model(ann: Ann, opts: Options, acts, thetas: list[float], extra: dict,
              f"# Formats: weights fixed<{w_w},{w_f}> (largest |w| {max_w:.4g}), state "
              f"fixed<{state_w},{state_f}>" + (f" (largest activation {max_act:.4g})"
                                               if acts is not None else ""),
+             *(["# The input is held (hold = true): its events carry the changes of its "
+                "values, so a static input costs its synaptic operations once."]
+               if opts.hold else []),
              *(f"# {n}" for n in extra.get("comments", [])),
              *(f"# note: {n}" for n in ann.notes),
              f"model {ann.name}_asn",
              f"time {{ dt = {ms_text(dt)} ms; steps = {steps} }}",
              f"input {ann.input_name}[{', '.join(map(str, ann.input_shape))}] = "
-             f"direct(scale = {number_text(in_scale)})"]
+             f"direct(scale = {number_text(in_scale)}"
+             + (", hold = true)" if opts.hold else ")")]
     src = ann.input_name
     it = iter(thetas)
     last = len(ann.layers) - 1

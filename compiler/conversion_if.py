@@ -69,10 +69,12 @@ def to_if(ann: Ann, opts: Options, acts, x_data) -> Converted:
     w_w, w_f = fixed_format(opts.weight_bits, max_w)
     if encoding == "direct":
         in_w, in_f = fixed_format(16, x_abs)
-        input_decl = f"direct(scale = {number_text(ann.input_scale)})"
+        input_decl = (f"direct(scale = {number_text(ann.input_scale)}"
+                      + (", hold = true)" if opts.hold else ")"))
         in_fmt = f"; inputs = fixed<{in_w},{in_f}>"
         in_note = ("# Input: direct (the values enter the first layer as an analog current every "
-                   "step; they are signed).")
+                   "step; they are signed)" + (": held, sent as their changes, which the first "
+                                               "layer keeps." if opts.hold else "."))
     else:
         gain = ann.input_scale / max(1.0, float(np.max(np.asarray(x_data) * ann.input_scale)))
         input_decl = f"rate(gain = {number_text(gain)})"

@@ -109,6 +109,10 @@ def register(sub) -> None:
                    help="if-rate input encoding: auto (default) = rate for data in [0, inf), "
                         "direct (analog current) when the data has negative values, which rate "
                         "coding would clip to 0")
+    p.add_argument("--no-hold", action="store_true",
+                   help="send a direct input's value at every step (`direct`), not its changes "
+                        "(`direct(hold = true)`, the default: the same states and spikes, but a "
+                        "static input costs its synaptic operations once)")
     p.add_argument("--percentile", type=bounded(finite_float, conversion.percentile_problem),
                    default=99.9, metavar="P",
                    help="IF weight normalisation percentile (default 99.9)")
@@ -176,7 +180,7 @@ def cmd_convert(args) -> int:
                    threshold=args.threshold, m_f=args.m_f, tau_gamma=args.tau_gamma * 1e-3,
                    percentile=args.percentile, weight_bits=args.weight_bits,
                    calibrate=args.calibrate, tolerance=args.tolerance,
-                   agreement=args.agreement, input=args.input)
+                   agreement=args.agreement, input=args.input, hold=not args.no_hold)
     check_options(opts)                 # the option types checked these bounds already
     ann, graph = load_ann(args.ann, args.weights, args.input_shape, args.stride, args.padding)
     for w in ann.warnings:          # the ANN's model and weights file (as `snnc simulate` says)

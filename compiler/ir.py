@@ -79,9 +79,17 @@ class Delta:
 
 @dataclass(frozen=True)
 class Direct:
-    """Real values injected as input current every step: ``I[t] = scale * x``."""
+    """Real values injected as input current every step: ``I[t] = scale * x``.
+
+    ``hold``: the same values, sent as their changes. The events of step ``t`` carry
+    ``q[t] - q[t-1]`` (``q`` the values in the ``inputs`` format, ``q[-1] = 0``; only the non-zero
+    ones are events), and each layer reading the input keeps its accumulator from step to step, so
+    it holds ``W q[t]`` as with plain ``direct``: the states and spikes are the same, but a static
+    input costs its synaptic operations once, not at every step.
+    """
 
     scale: float = 1.0
+    hold: bool = False
 
 
 Encoding = Union[Rate, Latency, Delta, Direct]
@@ -536,6 +544,16 @@ class Graph:
         if isinstance(node, Flatten):
             return self.graded(node.source)
         return "membrane" if is_graded(node.neuron) else None
+
+    def held(self, name: str) -> bool:
+        """Whether node ``name`` is a ``direct(hold = true)`` input, or a flatten of one: its
+        events are its values' changes, and the layers reading it keep their accumulators."""
+        node = self.node(name)
+        if isinstance(node, Input):
+            return isinstance(node.encoding, Direct) and node.encoding.hold
+        if isinstance(node, Flatten):
+            return self.held(node.source)
+        return False
 
     def verify(self) -> None:
         """Check the graph's invariants; raises SnnErrors naming the node at fault."""

@@ -27,6 +27,8 @@ _LAYER_LANES = {("Dense", "lanes"), ("Recurrent", "lanes")}
 # optional fields added later: left out of the JSON (and so of the hash) when unset, so that the
 # graphs that do not use them keep their hash; hashed when set (they change results)
 _LATER_OPTIONAL = {("HardwareSpec", "leak_digits")}
+# flags added later, likewise left out when false (a plain `direct` input keeps its hash)
+_LATER_FLAGS = {("Direct", "hold")}
 # shown, never hashed (they change no result)
 _DISPLAY_ONLY = {("CustomNeuron", "param_kinds")}
 # the hardware block's settings that change no result (the cycles and the clock, not the numbers)
@@ -58,6 +60,8 @@ def _encode(value):
                     out["loc"] = v.to_json()
             elif (name, f.name) in _OMITTED_WHEN_UNSET and v is None:
                 continue        # unset: JSON and hash as before the field existed
+            elif (name, f.name) in _LATER_FLAGS and v is False:
+                continue
             elif (name, f.name) in _EXPR_FIELDS:
                 if v is None:
                     continue    # an optional expression left out (a plain user neuron's `emit`):

@@ -138,6 +138,11 @@ def _verify_graded(g: ir.Graph, layer: ir.Layer, bad) -> None:
             src = g.node(layer.source)
         except KeyError:
             return
+        if g.held(layer.source):
+            bad(layer, f"layer '{layer.name}' reads the held input '{_owner(g, layer.source)}' "
+                       "(direct(hold = true)); only dense and conv2d layers keep their "
+                       "accumulators from step to step (use hold = false)")
+            return
         if not isinstance(src, ir.Input) and g.graded(layer.source) == "membrane":
             bad(layer, f"layer '{layer.name}' reads the graded events of '{layer.source}' "
                        f"({ir.neuron_kind(g.node(_owner(g, layer.source)).neuron)}); only dense "

@@ -46,6 +46,10 @@
 //   W_W                 weight width (weights are signed)
 //   IN_AW, IN_PW        input event address / payload widths
 //   GRADED              0: every event adds W (payload ignored); 1: adds W * payload (signed)
+//   HOLD                1: the accumulators are not cleared at the sweep, so they hold the sum
+//                       of every event since `clear`: the input of a held direct input, whose
+//                       events carry the changes of its values (docs/semantics.md, section 1);
+//                       a layer with REC = 0 only (its own spikes would accumulate too)
 //   OUT_AW, OUT_PW      output event address / payload widths (OUT_AW bits must hold N - 1;
 //                       ASN: OUT_PW >= U_W, the signed payload h is sign-extended to it)
 //   ACC_W, ACC_FRAC     accumulator width (must never overflow: quantizer's acc_bits) / frac
@@ -107,6 +111,7 @@ module snn_layer_core #(
     parameter integer IN_AW       = 4,
     parameter integer IN_PW       = 1,
     parameter integer GRADED      = 0,
+    parameter integer HOLD        = 0,
     parameter integer OUT_AW      = 4,
     parameter integer OUT_PW      = 1,
     parameter integer ACC_W       = 16,
@@ -511,7 +516,8 @@ module snn_layer_core #(
     /* verilator lint_off WIDTHEXPAND */
     wire               a_init  = init_busy && (G == 1 || init_k < NW);   // (G > 1: SNW > NW)
     /* verilator lint_on WIDTHEXPAND */
-    wire               a_we    = a_init || (st1_valid && !st1_sweep) || p2_v;
+    // (HOLD: the sweep reads the words and leaves them; the init pass still clears them)
+    wire               a_we    = a_init || (st1_valid && !st1_sweep) || (p2_v && HOLD == 0);
     wire [KW-1:0]      a_waddr = init_busy ? init_k[KW-1:0] : p2_v ? p2_k : st1_k;
     wire [P*ACC_W-1:0] ev_sum;
     wire [P*ACC_W-1:0] a_sw_in;             // a sweep word's a_ram + bias (the lanes)

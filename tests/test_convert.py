@@ -110,7 +110,7 @@ def test_asn_thresholds_are_calibrated_per_layer_and_deterministic(trained):
     assert "m_f = 4.0, tau_gamma = 2 ms)" in a.text        # the --m-f, --tau-gamma defaults
     assert info["input_tau_beta_ms"] == 5.0
     b = math.exp(-1e-3 / 0.005)
-    assert f"direct(scale = {1.0 - b!r})" in a.text
+    assert f"direct(scale = {1.0 - b!r}, hold = true)" in a.text
     # the bias correction changes the output layer's bias only
     np.testing.assert_allclose(a.weights["hidden"]["bias"], weights["hidden"]["bias"] * (1 - b))
     assert info["bias_correction"] == ["out"]
@@ -145,7 +145,7 @@ def test_the_input_kernel_is_an_option(trained):
     # --input-tau-beta equal to --tau-beta: one kernel for every layer (the slow start)
     one = convert(ann, Options(to="asn", input_tau_beta=0.03, calibrate=0), data.x_train)
     assert "with ASN(tau_beta = 30 ms, threshold = " in one.text and "tau_eta" not in one.text
-    assert f"direct(scale = {1.0 - math.exp(-1e-3 / 0.03)!r})" in one.text
+    assert f"direct(scale = {1.0 - math.exp(-1e-3 / 0.03)!r}, hold = true)" in one.text
     # a --tau-beta shorter than the 5 ms default is the input's kernel too
     short = convert(ann, Options(to="asn", tau_beta=0.004, calibrate=0), data.x_train)
     assert short.info["input_tau_beta_ms"] == 4.0 and "tau_eta" not in short.text
@@ -153,7 +153,7 @@ def test_the_input_kernel_is_an_option(trained):
     assert "layer hidden = dense(pixels, 128, bias = true) with ASN(tau_beta = 10 ms, " \
            "tau_eta = 30 ms, threshold = " in a.text
     assert "layer out = dense(hidden, 10, bias = true) with ASN(tau_beta = 30 ms, " in a.text
-    assert f"direct(scale = {1.0 - math.exp(-1e-3 / 0.01)!r})" in a.text
+    assert f"direct(scale = {1.0 - math.exp(-1e-3 / 0.01)!r}, hold = true)" in a.text
     assert a.info["input_tau_beta_ms"] == 10.0
     np.testing.assert_allclose(a.weights["hidden"]["bias"],
                                weights["hidden"]["bias"] * (1 - math.exp(-0.1)))
@@ -637,7 +637,7 @@ def test_if_rate_takes_signed_data_as_a_direct_input(tmp_path, capsys):
     summary = json.loads(cap.out)
     assert summary["input"] == "direct"
     text = (out / "model.snn").read_text()
-    assert "input x[4] = direct(scale = 1.0)" in text and "inputs = fixed<16,13>" in text
+    assert "input x[4] = direct(scale = 1.0, hold = true)" in text and "inputs = fixed<16,13>" in text
     assert summary["formats"] == {"weights": summary["formats"]["weights"],
                                   "state": "fixed<16,8>", "inputs": "fixed<16,13>"}
     assert summary["snn_accuracy"] >= summary["ann_accuracy"] - 0.05
@@ -663,7 +663,7 @@ def test_asn_inputs_format_holds_the_data(tmp_path, capsys):
     width, frac = _format_parts(summary["formats"]["inputs"])
     scale = 1.0 - math.exp(-1.0)
     assert float(np.abs(x).max()) * scale <= (2 ** (width - 1) - 1) / 2 ** frac
-    assert f"direct(scale = {scale!r})" in (out / "model.snn").read_text()
+    assert f"direct(scale = {scale!r}, hold = true)" in (out / "model.snn").read_text()
 
 
 def test_a_convolutional_relu_network_converts():

@@ -449,7 +449,7 @@ def test_asn_layers_and_direct_input(tmp_path):
     # the LIF layer between them stores U, S_prev and R only
     assert [f["name"] for f in l["state"]["fields"]] == ["U", "S", "R"]
     assert h["kind"] == "ASN" and h["graded_input"] and h["payload"]["graded"]
-    assert man["input"]["encoder"] == {"kind": "direct", "scale": 1.0}
+    assert man["input"]["encoder"] == {"kind": "direct", "scale": 1.0, "hold": False}
     assert "scale * x[j] quantised to fixed<10,9>" in man["input"]["encoder_doc"]
     assert "count and first_spike" not in man["output"]["doc"]      # a membrane readout
     assert h["payload"]["width"] == 14 and h["payload"]["signed"]

@@ -160,7 +160,9 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
         encoded = encode(inp, data[inp.name], steps, seed, sample_ids)
         vals, sat = backend.input_values(inp, encoded)
         values[inp.name] = vals
-        stats[inp.name] = LayerStats(spikes=int(np.count_nonzero(vals)), saturation=sat)
+        # a held input's events are its values' changes (ir.Direct): counted as sent
+        sent = synapse.changes(vals) if graph.held(inp.name) else vals
+        stats[inp.name] = LayerStats(spikes=int(np.count_nonzero(sent)), saturation=sat)
 
     copies = set()
     for layer in graph.layers:
@@ -171,6 +173,8 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
                 # a graded source: its events, not its non-zero heights (a height may be 0)
                 events[layer.name] = events[layer.source].reshape(steps, batch, -1)
             sent = events.get(layer.name, values[layer.name])
+            if graph.held(layer.name):
+                sent = synapse.changes(sent)
             stats[layer.name] = LayerStats(spikes=int(np.count_nonzero(sent)))
             final[layer.name] = {}
             copies.add(layer.name)
@@ -181,8 +185,8 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
         # float states may overflow: counted below instead of numpy's RuntimeWarnings
         quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
         with quiet if floats else nullcontext():
-            spikes, mem_sum, trace, neuron, st, payloads = _run_layer(layer, src, backend, steps,
-                                                                      batch, record)
+            spikes, mem_sum, trace, neuron, st, payloads = _run_layer(
+                layer, src, backend, steps, batch, record, held=graph.held(layer.source))
         if floats:
             st.nonfinite = _nonfinite_neurons(mem_sum, neuron.state())
         if payloads is not None:
@@ -207,7 +211,9 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
                      totals(stats, layer_names, copies), final,
                      spikes={**values, **events} if record else None,
                      membranes=traces if record else None,
-                     payloads={k: values[k] for k in events} if record else None)
+                     payloads={k: values[k] for k in events} if record else None,
+                     held={k: synapse.changes(values[k]) for k in values if graph.held(k)}
+                     if record else None)
 
 
 def _nonfinite_neurons(mem_sum: np.ndarray, state: dict) -> int:
@@ -220,7 +226,10 @@ def _nonfinite_neurons(mem_sum: np.ndarray, state: dict) -> int:
     return int(bad.sum())
 
 
-def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int, record: bool):
+def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int, record: bool,
+               held: bool = False):
+    """One layer over all steps. ``held``: its source is a held input, whose events (and so the
+    layer's SOPs) are the changes of ``src``; the layer's input is ``W src[t]`` all the same."""
     syn = backend.synapses(layer)
     shape = layer.shape
     size = int(np.prod(shape))
@@ -252,7 +261,7 @@ def _run_layer(layer, src: np.ndarray, backend: Backend, steps: int, batch: int,
             trace[t] = u
         if recurrent:
             s_prev = spikes[t]
-    sops = synapse.sops(layer, delivered)
+    sops = synapse.sops(layer, synapse.changes(delivered) if held else delivered)
     if recurrent and steps > 1:
         sops += int(np.count_nonzero(spikes[:-1])) * layer.units
     st = LayerStats(spikes=int(np.count_nonzero(spikes)), sops=sops,

@@ -57,6 +57,11 @@ class EnergyCosts:
     source: str = HOROWITZ
 
 
+def _encoding_name(graph: ir.Graph, inp: ir.Input) -> str:
+    """An input's row label: its encoding, ``direct(hold)`` for a held direct input."""
+    return "direct(hold)" if graph.held(inp.name) else type(inp.encoding).__name__.lower()
+
+
 @dataclass
 class LayerCounts:
     """Counts of one layer summed over the measured samples (SOPs split by the kind of event)."""
@@ -297,7 +302,7 @@ def measure(qmodel, x, y, *, seed: int = 0, lanes: int | None = None, clock_hz: 
         if isinstance(layer, ir.Flatten) and layer.source in inputs:
             inputs.add(layer.name)
     steps = graph.time.steps
-    layers = [LayerCounts(i.name, "input", type(i.encoding).__name__.lower(), int(np.prod(i.shape)),
+    layers = [LayerCounts(i.name, "input", _encoding_name(graph, i), int(np.prod(i.shape)),
                           graded_input=False) for i in graph.inputs]
     by_name = {c.name: c for c in layers}
     for layer in graph.layers:
@@ -472,6 +477,9 @@ def report_lines(r: dict) -> list[str]:
     if any(l["kind"] == "input" and l["neuron"] == "direct" for l in r["layers"]):
         out.append("  (a direct input's spikes are its non-zero values, sent as graded events "
                    "every step; they are not counted in the spikes per inference)")
+    if any(l["kind"] == "input" and l["neuron"] == "direct(hold)" for l in r["layers"]):
+        out.append("  (a held direct input's spikes are the non-zero changes of its values, sent "
+                   "as graded events; they are not counted in the spikes per inference)")
     by_layer = "; ".join(f"{l['name']}: " + ", ".join(f"{k} {v}" for k, v in l["saturation"].items())
                          for l in r["layers"] if l["saturation"])
     total = r["saturation"]["total"]

@@ -73,6 +73,9 @@ class SimResult:
     * ``payloads`` (``record=True``): graded layer (ASN, ReLU) -> [T, B, *shape] the value each
       event carries (0 without an event; float64, or int64 in membrane units); their ``spikes`` are
       the events (uint8).
+    * ``held`` (``record=True``): a held input (``direct(hold = true)``) or a flatten of one ->
+      [T, B, *shape] the changes of its values, which its events carry (its ``spikes`` are the
+      values); empty without one.
     """
 
     arithmetic: str                     # "float" or "golden"
@@ -86,15 +89,19 @@ class SimResult:
     spikes: dict[str, np.ndarray] | None = None
     membranes: dict[str, np.ndarray] | None = None
     payloads: dict[str, np.ndarray] | None = None
+    held: dict[str, np.ndarray] | None = None
 
     def delivered(self, name: str) -> np.ndarray:
         """What node ``name`` sends downstream, [T, B, *shape] (``record=True``): a graded layer's
-        payloads, else its spikes or input values. Section 6 counts a SOP per non-zero value, so an
-        event of height 0 (a graded user neuron's) costs none, though it is an event."""
+        payloads, a held input's changes, else its spikes or input values. Section 6 counts a SOP
+        per non-zero value, so an event of height 0 (a graded user neuron's) costs none, though it
+        is an event."""
         if self.spikes is None:
             raise ValueError("delivered() needs the recorded events: simulate with record=True")
         if self.payloads is not None and name in self.payloads:
             return self.payloads[name]
+        if self.held is not None and name in self.held:
+            return self.held[name]
         if name not in self.spikes:             # was a bare KeyError
             raise KeyError(f"no node '{name}' in the result (its nodes: "
                            f"{', '.join(self.spikes)})")

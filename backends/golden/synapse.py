@@ -29,6 +29,14 @@ def delayed(seq: np.ndarray, d: int) -> np.ndarray:
     return out
 
 
+def changes(seq: np.ndarray) -> np.ndarray:
+    """``seq[t] - seq[t - 1]`` along axis 0 (time), ``seq[-1] = 0``: the events of a held input
+    (``direct(hold = true)``), whose sum over steps ``0 .. t`` is ``seq[t]``."""
+    out = np.array(seq, copy=True)
+    out[1:] -= seq[:-1]
+    return out
+
+
 def feedforward(layer, src: np.ndarray, matmul: Matmul, weight=None, bias=None,
                 pool_scale=None) -> np.ndarray:
     """The feed-forward input of ``layer`` for a batch of frames ``src`` [N, *in_shape].

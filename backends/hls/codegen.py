@@ -26,8 +26,12 @@ def ctype(fmt: Fixed) -> str:
 
 
 def input_payload_type(qmodel: QuantizedModel, inputs: list[InputHLS]) -> str:
-    """Graded (direct) inputs put their quantised value in the payload; spikes need one bit."""
-    return ctype(qmodel.formats.inputs) if any(i.graded for i in inputs) else "ap_uint<1>"
+    """Graded (direct) inputs put their quantised value in the payload, held ones its change
+    (a signed value one bit wider); spikes need one bit."""
+    fmt = qmodel.formats.inputs
+    if any(qmodel.graph.held(i.name) for i in inputs):
+        return f"ap_int<{fmt.width + 1}>"
+    return ctype(fmt) if any(i.graded for i in inputs) else "ap_uint<1>"
 
 
 def layer_payload_type(qmodel: QuantizedModel, l: LayerHLS) -> str:
@@ -389,8 +393,9 @@ def build_top(qmodel: QuantizedModel, inputs, layers, outs) -> str:
             if l.recurrent:
                 o.line(f"snn::consume_events<{l.p}, {l.n}, {l.np_}, {l.up}, false>"
                        f"(acc_{pre}, V_{pre}, ev_{pre});   // own spikes of the previous step")
+            hold = ", true" if qmodel.graph.held(l.source) else ""   # keeps W x (ir.Direct)
             o.line(f"snn::sweep<{_neuron_class(l)}, {l.n}, {l.p}, {l.np_}, {l.acc_frac}, "
-                   f"{l.in_frac}>(acc_{pre}, st_{pre}, spk_{pre}, ev_{pre}, cnt_{pre},")
+                   f"{l.in_frac}{hold}>(acc_{pre}, st_{pre}, spk_{pre}, ev_{pre}, cnt_{pre},")
             with o.indent(2):
                 o.line(f"{_init_expr(qmodel, l)});")
         o.line("")

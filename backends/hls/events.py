@@ -18,6 +18,7 @@ import numpy as np
 from snnc import ir
 from snnc.backends.golden.common import batch_inputs, sample_id_array
 from snnc.backends.golden.encoders import encode
+from snnc.backends.golden.synapse import changes
 from snnc.fixedpoint import quantize
 from snnc.quantize import QuantizedModel
 
@@ -27,7 +28,8 @@ INT32 = (-(1 << 31), (1 << 31) - 1)
 
 def input_payloads(qmodel: QuantizedModel, x, seed: int = 0, sample_ids=None) -> np.ndarray:
     """The input events of a batch as payloads ``[B, T, inputs]`` (0: no event): the golden
-    encoders' spikes (1), or direct values quantised to the ``inputs`` format (saturating)."""
+    encoders' spikes (1), or direct values quantised to the ``inputs`` format (saturating), for
+    a held input their changes."""
     g = qmodel.graph
     steps = g.time.steps
     data = batch_inputs(g, x)
@@ -38,7 +40,8 @@ def input_payloads(qmodel: QuantizedModel, x, seed: int = 0, sample_ids=None) ->
         enc = encode(inp, data[inp.name], steps, seed, sample_ids)
         if isinstance(inp.encoding, ir.Direct):
             enc, _ = quantize(enc, qmodel.formats.inputs)
-        parts.append(np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1))
+        enc = np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
+        parts.append(changes(enc) if g.held(inp.name) else enc)     # held: the changes
     return np.concatenate(parts, axis=2).transpose(1, 0, 2)
 
 

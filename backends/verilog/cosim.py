@@ -84,7 +84,9 @@ def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str)
     ideal = np.zeros((steps, batch), dtype=np.int64)
     src = input_name
     for lay in layers:
-        e = _events_per_step(np.asarray(golden.spikes[src]))       # [T, B]
+        # the input's events: its values, or a held input's changes (golden.delivered)
+        e = _events_per_step(np.asarray(golden.delivered(src) if src == input_name
+                                        else golden.spikes[src]))   # [T, B]
         s = _events_per_step(np.asarray(golden.spikes[lay["name"]]))
         nw = lay["words_per_row"]
         sw = int(sweeps.get(lay["name"], nw))                        # the sweep's cycles
@@ -104,7 +106,7 @@ def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str)
 def input_events(qmodel, x, seed, sample_ids) -> np.ndarray:
     """The input events of a batch as payloads ``[T, B, inputs]`` int64 (0: no event): the
     encoders' spikes (1), or ``direct`` values quantised to the ``inputs`` format (saturating,
-    exactly as the golden model quantises them)."""
+    exactly as the golden model quantises them), for a held input their changes."""
     from snnc import ir
     from snnc.backends.golden.encoders import encode
     from snnc.fixedpoint import quantize
@@ -115,7 +117,12 @@ def input_events(qmodel, x, seed, sample_ids) -> np.ndarray:
     enc = encode(inp, x, steps, seed, sample_ids)                           # [T, B, ...]
     if isinstance(inp.encoding, ir.Direct):
         enc, _ = quantize(enc, qmodel.formats.inputs)
-    return np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
+    enc = np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
+    if g.held(inp.name):            # the changes of the values (ir.Direct)
+        from snnc.backends.golden.synapse import changes
+
+        enc = changes(enc)
+    return enc
 
 
 def _stimulus(events: list[list[list[tuple[int, int]]]], aw: int, pw: int) -> str:

@@ -39,6 +39,11 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
     in_doc = (f"the input value quantised to {f.inputs} (two's complement, {first.in_pw} bits"
               + ("" if f.inputs.signed else ", never negative") + "); 0 for a token"
               if direct else "1 for a spike, 0 for a token")
+    if g.held(inp.name):
+        in_doc = (f"the change of the input value quantised to {f.inputs} since the previous "
+                  f"step (two's complement, {first.in_pw} bits; the first layer's accumulators "
+                  "hold their sum, HOLD = 1; the first step's is the value, and a value that "
+                  "does not change sends no event); 0 for a token")
     out_doc = (f"the spike's height h in membrane units ({f.membrane}, two's complement); 0 for "
                "a token" if last.graded_out else "1 for a spike")
     sat_names = {"u": "U", "i": "I", "a": "A", "p": "P (ASN)", "h": "H (ASN payload)"}
@@ -154,11 +159,12 @@ def build_manifest(qmodel: QuantizedModel, layers: list[LayerHW], fifo_depth: in
                   "doc": "events of step t in any order, then a token; spikes leave a layer in "
                          "ascending order followed by its token; a graded event's payload is a "
                          "signed integer multiplying the weights (direct inputs: the quantised "
-                         "value; ASN spikes: their height)"},
+                         "value, a held input's its change; ASN spikes: their height)"},
         "input": {"name": inp.name, "size": first.m,
                   "encoding": type(inp.encoding).__name__.lower(),
                   "encoder": {"kind": type(inp.encoding).__name__.lower(),
-                              **{k: float(v) for k, v in vars(inp.encoding).items()}},
+                              **{k: v if isinstance(v, bool) else float(v)
+                                 for k, v in vars(inp.encoding).items()}},
                   "encoder_doc": "the encoder runs outside the design (docs/semantics.md section "
                                  "2; snnc.backends.golden.encoders.encode gives its events, the "
                                  "rate encoder's random numbers included): "

@@ -354,11 +354,13 @@ class VerilogLiteral:
 def input_payload_width(qmodel: QuantizedModel) -> int:
     """Bits of the input events' payload: 1 for spikes; for a ``direct`` input the ``inputs``
     format's width (signed), one more for an unsigned format (held as a non-negative signed
-    value)."""
+    value) or a held input (its events carry the changes of the values)."""
     inp = qmodel.graph.inputs[0]
     if not isinstance(inp.encoding, ir.Direct):
         return 1
     fmt = qmodel.formats.inputs
+    if inp.encoding.hold:       # a change of a value: one bit more than the values (signed)
+        return fmt.width + 1
     return fmt.width + (0 if fmt.signed else 1)
 
 
@@ -517,6 +519,8 @@ def plan_layers(qmodel: QuantizedModel, lanes: int | None = None,
         su = sweep_units(layer.units, lanes, source_sweep, device=device, user=user is not None)
         if su < lanes:
             params["SU"] = su
+        if k == 0 and g.held(layer.source):     # the accumulators hold W x (ir.Direct)
+            params["HOLD"] = 1
         out.append(LayerHW(k, layer.name, ident, layer.units, m, lanes, in_aw, params["OUT_AW"],
                            params, wfile, words, vfile, vwords, bfile, bwords, kind,
                            int(getattr(layer, "delay", 0) or 0), g.time.steps, user, su))

@@ -113,9 +113,11 @@ inline void consume_events(ACC_T (&acc)[NP], const W_T (&w)[M][NP],
 // The end-of-step update of the N neurons. ACC_FRAC: the accumulator's fractional bits, IN_FRAC:
 // the neuron input's; `out` receives the spikes in ascending order with NEURON::payload as their
 // payload (1 for plain spikes, the height of a graded ASN event); the accumulators restart at
-// `init(n)` (the bias in accumulator units, or 0).
-template <class NEURON, int N, int P, int NP, int ACC_FRAC, int IN_FRAC, class ACC_T, class INIT,
-          int CAP, class ADDR_T, class PAY_T>
+// `init(n)` (the bias in accumulator units, or 0), except with HOLD: a layer reading a held
+// direct input, whose events carry the changes of its values, keeps its accumulators (their sum
+// since the clear is the input's W x).
+template <class NEURON, int N, int P, int NP, int ACC_FRAC, int IN_FRAC, bool HOLD = false,
+          class ACC_T, class INIT, int CAP, class ADDR_T, class PAY_T>
 inline void sweep(ACC_T (&acc)[NP], typename NEURON::state_t (&st)[NP], ap_uint<1> (&spk)[NP],
                   event_list<CAP, ADDR_T, PAY_T>& out, typename NEURON::counters_t& cnt,
                   const INIT& init) {
@@ -133,7 +135,7 @@ inline void sweep(ACC_T (&acc)[NP], typename NEURON::state_t (&st)[NP], ap_uint<
                 spk[n] = s;
                 if (s) events_push(out, n, NEURON::GRADED ? NEURON::payload(st[n]) : 1);
             }
-            acc[n] = init(n);
+            if (!HOLD) acc[n] = init(n);
         }
     }
 }
