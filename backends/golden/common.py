@@ -141,6 +141,28 @@ def sample_id_array(sample_ids, batch: int) -> np.ndarray:
 _MAX_ID = 2**63 - 1
 
 
+
+def input_events(qmodel, x, seed: int = 0, sample_ids=None) -> np.ndarray:
+    """The input events of a batch as integer payloads ``[T, B, inputs]`` (0: no event), what the
+    hardware backends feed: the encoders' spikes (1), or ``direct`` values quantised to the
+    ``inputs`` format (saturating, as the golden model quantises them), for a held input their
+    changes; several inputs side by side in their declaration order."""
+    from snnc.fixedpoint import quantize
+
+    g = qmodel.graph
+    steps = g.time.steps
+    data = batch_inputs(g, x)
+    batch = next(iter(data.values())).shape[0]
+    sample_ids = sample_id_array(sample_ids, batch)       # a wrong length failed in numpy
+    parts = []
+    for inp in g.inputs:
+        enc = encode(inp, data[inp.name], steps, seed, sample_ids)
+        if isinstance(inp.encoding, ir.Direct):
+            enc, _ = quantize(enc, qmodel.formats.inputs)
+        enc = np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
+        parts.append(synapse.changes(enc) if g.held(inp.name) else enc)
+    return np.concatenate(parts, axis=2)
+
 def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
         record: bool = False) -> SimResult:
     """Simulate ``graph`` on the batch ``x`` with ``backend``'s arithmetic."""
@@ -156,12 +178,14 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
     final: dict[str, dict[str, np.ndarray]] = {}
     membrane_sums: dict[str, np.ndarray] = {}
     traces: dict[str, np.ndarray] = {}
+    held: dict[str, np.ndarray] = {}         # held input (or its flatten) -> its values' changes
     for inp in graph.inputs:
         encoded = encode(inp, data[inp.name], steps, seed, sample_ids)
         vals, sat = backend.input_values(inp, encoded)
         values[inp.name] = vals
-        # a held input's events are its values' changes (ir.Direct): counted as sent
-        sent = synapse.changes(vals) if graph.held(inp.name) else vals
+        if graph.held(inp.name):        # its events are its values' changes (ir.Direct)
+            held[inp.name] = synapse.changes(vals)
+        sent = held.get(inp.name, vals)
         stats[inp.name] = LayerStats(spikes=int(np.count_nonzero(sent)), saturation=sat)
 
     copies = set()
@@ -172,9 +196,9 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
             if layer.source in events:
                 # a graded source: its events, not its non-zero heights (a height may be 0)
                 events[layer.name] = events[layer.source].reshape(steps, batch, -1)
-            sent = events.get(layer.name, values[layer.name])
-            if graph.held(layer.name):
-                sent = synapse.changes(sent)
+            if layer.source in held:
+                held[layer.name] = held[layer.source].reshape(steps, batch, -1)
+            sent = held.get(layer.name, events.get(layer.name, values[layer.name]))
             stats[layer.name] = LayerStats(spikes=int(np.count_nonzero(sent)))
             final[layer.name] = {}
             copies.add(layer.name)
@@ -212,8 +236,7 @@ def run(graph: ir.Graph, x, backend: Backend, *, seed: int = 0, sample_ids=None,
                      spikes={**values, **events} if record else None,
                      membranes=traces if record else None,
                      payloads={k: values[k] for k in events} if record else None,
-                     held={k: synapse.changes(values[k]) for k in values if graph.held(k)}
-                     if record else None)
+                     held=held if record else None)
 
 
 def _nonfinite_neurons(mem_sum: np.ndarray, state: dict) -> int:

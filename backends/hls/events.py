@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnc import ir
-from snnc.backends.golden.common import batch_inputs, sample_id_array
-from snnc.backends.golden.encoders import encode
-from snnc.backends.golden.synapse import changes
-from snnc.fixedpoint import quantize
+from snnc.backends.golden.common import input_events
 from snnc.quantize import QuantizedModel
 
 EVENTS_MAGIC = 0x454E4E53
@@ -29,20 +25,8 @@ INT32 = (-(1 << 31), (1 << 31) - 1)
 def input_payloads(qmodel: QuantizedModel, x, seed: int = 0, sample_ids=None) -> np.ndarray:
     """The input events of a batch as payloads ``[B, T, inputs]`` (0: no event): the golden
     encoders' spikes (1), or direct values quantised to the ``inputs`` format (saturating), for
-    a held input their changes."""
-    g = qmodel.graph
-    steps = g.time.steps
-    data = batch_inputs(g, x)
-    batch = next(iter(data.values())).shape[0]
-    sample_ids = sample_id_array(sample_ids, batch)       # a wrong length failed in numpy
-    parts = []
-    for inp in g.inputs:
-        enc = encode(inp, data[inp.name], steps, seed, sample_ids)
-        if isinstance(inp.encoding, ir.Direct):
-            enc, _ = quantize(enc, qmodel.formats.inputs)
-        enc = np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
-        parts.append(changes(enc) if g.held(inp.name) else enc)     # held: the changes
-    return np.concatenate(parts, axis=2).transpose(1, 0, 2)
+    a held input their changes (``snnc.backends.golden.common.input_events``, sample-major)."""
+    return input_events(qmodel, x, seed, sample_ids).transpose(1, 0, 2)
 
 
 def event_records(payloads: np.ndarray) -> np.ndarray:

@@ -106,23 +106,11 @@ def step_bounds(manifest: dict, golden, steps: int, batch: int, input_name: str)
 def input_events(qmodel, x, seed, sample_ids) -> np.ndarray:
     """The input events of a batch as payloads ``[T, B, inputs]`` int64 (0: no event): the
     encoders' spikes (1), or ``direct`` values quantised to the ``inputs`` format (saturating,
-    exactly as the golden model quantises them), for a held input their changes."""
-    from snnc import ir
-    from snnc.backends.golden.encoders import encode
-    from snnc.fixedpoint import quantize
+    exactly as the golden model quantises them), for a held input their changes
+    (``snnc.backends.golden.common.input_events``)."""
+    from snnc.backends.golden.common import input_events as golden_input_events
 
-    g = qmodel.graph
-    inp = g.inputs[0]
-    steps, batch = g.time.steps, len(x)
-    enc = encode(inp, x, steps, seed, sample_ids)                           # [T, B, ...]
-    if isinstance(inp.encoding, ir.Direct):
-        enc, _ = quantize(enc, qmodel.formats.inputs)
-    enc = np.asarray(enc, dtype=np.int64).reshape(steps, batch, -1)
-    if g.held(inp.name):            # the changes of the values (ir.Direct)
-        from snnc.backends.golden.synapse import changes
-
-        enc = changes(enc)
-    return enc
+    return golden_input_events(qmodel, x, seed, sample_ids)
 
 
 def _stimulus(events: list[list[list[tuple[int, int]]]], aw: int, pw: int) -> str:
