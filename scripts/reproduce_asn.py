@@ -25,11 +25,15 @@ For every data set and seed:
    needs to reach a given accuracy
    (a model run for k steps predicts what the running prediction says after k steps, so one long
    run gives every shorter run), at the fewest steps reaching it (fair to both: each method gets
-   its own best run length).
+   its own best run length);
+5. the trained ASN (scripts/asn_trained.py): the converted ASN model's text with its weights
+   learnt from scratch by ``snnc train --spike-reg W`` over a short run (digits 5 steps,
+   mnist1d 10), W chosen on a validation split cut from the training split, measured like the
+   others.
 
 Every command runs in a subprocess as a user would run it; the results go to
-docs/results_asn.json and docs/results_asn.md. About 4-6 minutes of wall time on 2 cores shared
-with other work.
+docs/results_asn.json and docs/results_asn.md. About 15-20 minutes of wall time on 2 cores
+shared with other work.
 """
 from __future__ import annotations
 
@@ -49,6 +53,8 @@ import time
 import numpy as np
 
 from snnc.argtypes import out_folder, outputs_in
+
+import asn_trained  # noqa: E402  (scripts/, beside this file)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MD = os.path.join(ROOT, "docs", "results_asn.md")
@@ -121,7 +127,7 @@ def cumulative(values: list[float]) -> list[float]:
     return np.cumsum(values).tolist()
 
 
-def curves(model: str, weights: str, dataset: str) -> dict:
+def curves(model: str, weights: str, dataset: str, predictions_at: int | None = None) -> dict:
     """Per readout, the accuracy after every step and the steps to a stable decision, and the
     cumulative hidden-layer spikes (output layer excluded) per inference, from one recorded golden
     run on the whole test split.
@@ -129,7 +135,9 @@ def curves(model: str, weights: str, dataset: str) -> dict:
     Readouts: ``declared`` (the model's own: ASN ``membrane``, IF snnc ``count`` with the membrane
     tie-break); for a ``count`` model also ``spikes_only`` (counts alone, ties undecided) and
     ``input`` (the output layer's integrated input current, ``count * theta + V`` with subtractive
-    reset: the IF analogue of the ASN's membrane readout, which needs no output spike)."""
+    reset: the IF analogue of the ASN's membrane readout, which needs no output spike).
+    ``predictions`` (not kept in the JSON): the declared readout's test predictions after
+    ``predictions_at`` steps (default: all)."""
     from snnc.backends.golden.efficiency import decision_steps, running_predictions
     from snnc.backends.golden.golden_sim import simulate_golden
     from snnc.build import load
@@ -167,7 +175,7 @@ def curves(model: str, weights: str, dataset: str) -> dict:
             else:
                 preds = running_predictions(res, graph, spikes_only=(k == "spikes_only"))
             if k == "declared":
-                final.append(preds[-1])
+                final.append(preds[(predictions_at or steps) - 1])
             correct[k] += (preds == yb[None]).sum(axis=1)
             decisions[k].append(decision_steps(preds))
             short[k].append(decision_steps(preds[:min(steps, ASN_STEPS)]))
@@ -222,6 +230,11 @@ def run_one(name: str, model: str, seed: int, work: str, quiet: bool) -> dict:
     net, _ = load_ann(model, w)
     ann_pred = net.predict(_dataset(name, net).x_test)
     agree = {key: float(np.mean(cur[key].pop("predictions") == ann_pred)) for key in keys}
+    trained = None
+    if name in asn_trained.RECIPE:
+        trained, pred = asn_trained.run(name, os.path.join(d, "asn", "model.snn"), seed,
+                                        os.path.join(d, "asn_trained"), snnc, curves)
+        trained["test_agreement"] = float(np.mean(pred == ann_pred))
     out = {"dataset": name, "seed": seed, "ann_accuracy": ann,
            "ann_golden_accuracy": tr["golden_accuracy"], "train_seconds": round(t_train, 1),
            "asn_thresholds": asn["thresholds"], "asn_divisor": asn.get("divisor"),
@@ -254,6 +267,8 @@ def run_one(name: str, model: str, seed: int, work: str, quiet: bool) -> dict:
         }
     for key in keys:
         out[key]["curves"] = cur[key]
+    if trained is not None:
+        out["asn_trained"] = trained
     if ifd is not None:
         out["if_direct"]["lambdas"] = ifd["lambdas"]
     # spikes to reach a given accuracy. Fair pairing: both read the output layer's accumulated
@@ -272,6 +287,9 @@ def run_one(name: str, model: str, seed: int, work: str, quiet: bool) -> dict:
                                   out["if"]["cumulative_spikes"]),
                                  ("if_spikes_only", cur["if"]["spikes_only"]["accuracy_by_step"],
                                   out["if"]["cumulative_spikes"]),
+                                 *([("asn_trained", trained["curves"]["declared"]["accuracy_by_step"],
+                                     trained["curves"]["hidden_cumulative_spikes"])]
+                                   if trained is not None else []),
                                  *([("if_direct_input",
                                      cur["if_direct"]["input"]["accuracy_by_step"],
                                      cur["if_direct"]["hidden_cumulative_spikes"])]
@@ -348,7 +366,11 @@ def render(raw: dict) -> str:
          "and one recorded golden run per model for the curves by step: the bit-exact golden "
          "(integer) model on the whole test split. Definitions (SOPs, MACs, decision steps, "
          "energy, cycles): docs/efficiency.md. Spikes are events of the layers (input values "
-         "are not spikes, but their SOPs are counted).",
+         "are not spikes, but their SOPs are counted). Beside the conversion, a *trained ASN*: "
+         "the converted ASN model (its neurons, calibrated thresholds, held input, readout and "
+         "formats) with its weights learnt from scratch by `snnc train` with surrogate "
+         "gradients and the spike regulariser over a short run, the regulariser's weight chosen "
+         "on a validation split (scripts/asn_trained.py; its own tables per data set).",
          "",
          "The ASN's input kernel. Both networks take the data as a value present at every step "
          "(the ASN always a `direct` analog input, held: sent once and kept by the first layer's "
@@ -687,6 +709,7 @@ def render(raw: dict) -> str:
                 f"{100 * acc[k - 1]:.1f}" if k <= len(acc) else "—"
                 for k in (1, 2, 3, 5, 10, 20, 30, 60, 100, 200)) + " |")
         L.append("")
+        L += asn_trained.section(rs)
     L += ["## What is met, and how these figures compare with the papers", "",
           f"{PAPER} (../shared/reference/asn.md). Here:", ""]
     L += raw.get("discussion", [])
@@ -887,6 +910,7 @@ def discussion(runs: list[dict]) -> list[str]:
                        f"{desc(same)}. The issue's target (≥ 5x for every seed): {met(same)}. "
                        f"Against IF read by spike counts alone (all its spikes, the papers' "
                        f"comparison): {desc(counts)}; ≥ 5x {met(counts)}.")
+        out += asn_trained.discussion(ds, rs)
         why = _why_not(rs, two, ds)
         if why:
             out.append(why)
@@ -957,7 +981,10 @@ def discussion(runs: list[dict]) -> list[str]:
                "here a plain ReLU network is converted and the gap is closed by calibrating the "
                "thresholds and correcting the biases on training data. The spike ratios depend "
                "on the readout and on which spikes are counted, as the tables show; the ~10x of "
-               "the papers is against rate-coded networks read by spike counts.")
+               "the papers is against rate-coded networks read by spike counts. The trained ASN is "
+               "the papers' other route (a network trained with the neuron in the loop); it "
+               "takes the converted model's thresholds as they are, and its accuracy is its "
+               "own, not a copy of the ANN's.")
     return out
 
 

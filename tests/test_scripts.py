@@ -55,3 +55,52 @@ def test_the_quick_benchmarks_still_run():
     lines = [l for l in r.stdout.splitlines() if "samples/s" in l]
     assert [l.split()[0] for l in lines] == ["digits", "mnist"], r.stdout
     assert all("golden/float" in l for l in lines)
+
+
+def _asn_trained():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("asn_trained", ROOT / "scripts" / "asn_trained.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+CONVERTED = """\
+# digits_relu converted to adaptive spiking neurons by `snnc convert --to asn`.
+model digits_relu_asn
+time { dt = 1 ms; steps = 60 }
+input pixels[64] = direct(scale = 0.18, hold = true)
+layer hidden = dense(pixels, 16, bias = true) with ASN(tau_beta = 5 ms, tau_eta = 30 ms, threshold = 1.07, m_f = 4.0, tau_gamma = 2 ms)
+layer out = dense(hidden, 10, bias = true) with ASN(tau_beta = 30 ms, threshold = 63.998046875, m_f = 4.0, tau_gamma = 2 ms)
+output out = membrane            # U summed over the steps ~ steps x logits
+train { dataset = digits }
+hardware { weights = fixed<12,10>; state = fixed<16,9>; inputs = fixed<16,15> }
+"""
+
+
+def test_the_trained_asn_model_is_the_converted_one_with_a_horizon_and_a_recipe():
+    """scripts/asn_trained.py (the trained ASN of docs/results_asn.md): the text it trains keeps
+    the converted model's neurons, input and formats and sets steps and the training recipe."""
+    import snnc
+
+    at = _asn_trained()
+    text = at.training_text(CONVERTED, 5, 80)
+    g = snnc.loads(text, "trained.snn").graph
+    assert g.name == "digits_relu_asn_trained" and g.time.steps == 5
+    assert (g.train.loss, g.train.lr, g.train.epochs, g.train.dataset) == (
+        "cross_entropy", 2e-3, 80, "digits")
+    conv = snnc.loads(CONVERTED, "converted.snn").graph
+    assert [l.neuron for l in g.layers] == [l.neuron for l in conv.layers]
+    assert g.hardware == conv.hardware and g.held("pixels")
+    assert snnc.loads(at.with_steps(text, 30), "t30.snn").graph.time.steps == 30
+    with pytest.raises(ValueError, match="one time block with steps and one train block"):
+        at.training_text(CONVERTED.replace("train { dataset = digits }\n", ""), 5, 80)
+
+
+def test_the_spike_regulariser_is_the_largest_within_half_a_point_of_the_best():
+    at = _asn_trained()
+    assert at.choose_spike_reg({0.5: 0.9679, 1.0: 0.9750, 2.0: 0.9714, 4.0: 0.9714}) == 4.0
+    assert at.choose_spike_reg({0.5: 0.9750, 1.0: 0.9821, 2.0: 0.9750, 4.0: 0.9643}) == 1.0
+    assert at.choose_spike_reg({0.5: 0.60, 1.0: 0.59, 2.0: 0.5949, 4.0: 0.5951}) == 4.0
+    assert at.choose_spike_reg({0.5: 0.60, 1.0: 0.59, 2.0: 0.5949, 4.0: 0.5949}) == 0.5
