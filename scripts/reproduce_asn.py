@@ -842,7 +842,7 @@ def _span(vals: list[float]) -> str:
 
 def discussion(runs: list[dict]) -> list[str]:
     """Statements derived from the numbers (so that they stay true when the numbers change)."""
-    out = []
+    out = asn_trained.summary(runs)
     labels = ("ann-2", "ann-1", "ann-0.5", "ann")
     names = {"ann-2": "ANN − 2 points", "ann-1": "ANN − 1 point", "ann-0.5": "ANN − 0.5 point",
              "ann": "the ANN's accuracy"}
