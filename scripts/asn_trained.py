@@ -325,6 +325,8 @@ def summary(runs: list[dict]) -> list[str]:
         ca, _ = five("asn", "ann")
         ta, treach = five("asn_trained", "ann")
         never = [r for r in rs if r["equal_accuracy"]["ann"]["asn_trained"]["spikes_first"] is None]
+        own = [_if_at_own_accuracy(r) for r in rs]      # (IF spikes or None, trained ASN spikes)
+        reached = [i / t for i, t in own if i is not None]
         out.append(
             f"* **{ds}, the issue's targets, seeds meeting them (converted ASN; trained ASN)**: "
             f"accuracy not more than 0.5 point below the ANN's: {conv_in}/{n}; {tr_in}/{n}. "
@@ -334,7 +336,31 @@ def summary(runs: list[dict]) -> list[str]:
                 f"seed {r['seed']}'s trained ASN never reaches {100 * r['ann_accuracy']:.2f}% "
                 f"in {r['asn_trained']['eval_steps']} steps, best {100 * best_acc(r):.2f}%"
                 for r in never) + ")" if never else "")
+            + ". At the trained ASN's own test accuracy after its horizon (exactly equal "
+            "accuracy): "
+            + "; ".join(([f"the fewest-spike IF needs {min(reached):.1f}-{max(reached):.1f}x "
+                          f"its hidden spikes ({len(reached)} of {n} seeds)"] if reached else [])
+                        + ([f"no IF run reaches it ({n - len(reached)} of {n} seeds)"]
+                           if len(reached) < n else []))
             + f". One test image is "
             f"{100 / rs[0]['asn_trained']['test_samples']:.2f} point here.")
     return out
 
+
+
+def _if_at_own_accuracy(r: dict) -> tuple[float | None, float]:
+    """(the fewest hidden spikes with which an IF conversion, read by its integrated input,
+    first reaches the trained ASN's test accuracy after its horizon, or None; the trained
+    ASN's hidden spikes then)."""
+    t = r["asn_trained"]
+    best = None
+    for key in ("if", "if_direct"):
+        if key not in r:
+            continue
+        c = r[key]["curves"]
+        k = next((k for k, a in enumerate(c["input"]["accuracy_by_step"])
+                  if a >= t["accuracy"] - 1e-12), None)
+        if k is not None:
+            s = c["hidden_cumulative_spikes"][k]
+            best = s if best is None else min(best, s)
+    return best, t["hidden_spikes"]
