@@ -369,6 +369,12 @@ def markdown(runs: list[Run], base: dict, argv: list[str], machine_line: str, da
     out += ["", "Saturation events in the golden model (all runs, all test samples): "
             + ", ".join(f"{r.label} {sum(s['saturations'] for s in r.results)}" for r in runs
                         if r.results) + ".", ""]
+    out += ["## Adaptive spiking neurons and ANN-to-SNN conversion", "",
+            "The results of the adaptive spiking neuron (ASN) are in docs/results_asn.md, measured "
+            "by `scripts/reproduce_asn.py`: a ReLU network converted to ASN and to rate-coded IF "
+            "(`snnc convert`), and the converted ASN model trained directly with surrogate "
+            "gradients, compared on accuracy, spikes at equal accuracy, steps to a decision, "
+            "energy and accelerator cycles, on digits and MNIST-1D.", ""]
     return "\n".join(out) + "\n"
 
 
