@@ -282,13 +282,21 @@ def render(raw: dict) -> str:
                     f"{_ms([r[k]['curves']['input']['accuracy'] for r in rs], scale=100)} "
                     "(integrated input)")
 
+        def pair(k, first, second, fmt, sep=" (", end=")"):
+            """``first`` and ``second`` (key paths into a run's ``k`` entry), mean ± sd each."""
+            def at(d, path):
+                for key in path:
+                    d = d[key]
+                return d
+            return (f"{_ms([at(r[k], first) for r in rs], fmt)}{sep}"
+                    f"{_ms([at(r[k], second) for r in rs], fmt)}{end}")
+
         def spikes_cell(k):
-            return (f"{_ms([r[k]['spikes_per_inference'] for r in rs], '{:.0f}')} "
-                    f"({_ms([r[k]['curves']['hidden_cumulative_spikes'][-1] for r in rs], '{:.0f}')})")
+            return pair(k, ("spikes_per_inference",),
+                        ("curves", "hidden_cumulative_spikes", -1), "{:.0f}")
 
         def sops_cell(k):
-            return (f"{_ms([r[k]['sops_per_inference'] for r in rs], '{:.0f}')} "
-                    f"({_ms([r[k]['input_sops_per_inference'] for r in rs], '{:.0f}')})")
+            return pair(k, ("sops_per_inference",), ("input_sops_per_inference",), "{:.0f}")
 
         def dec_cell(k, key="mean_decision_steps", median=True):
             c = lambda rd: _ms([r[k]["curves"][rd][key] for r in rs])
@@ -298,12 +306,12 @@ def render(raw: dict) -> str:
                     f"{m('declared')}; spike counts alone: {c('spikes_only')}{m('spikes_only')}")
 
         def energy_cell(k):
-            return (f"{_ms([r[k]['energy']['snn_nj_per_inference'] for r in rs], '{:.1f}')}; "
-                    f"{_ms([r[k]['energy']['snn_add_only_nj_per_inference'] for r in rs], '{:.1f}')}")
+            return pair(k, ("energy", "snn_nj_per_inference"),
+                        ("energy", "snn_add_only_nj_per_inference"), "{:.1f}", "; ", "")
 
         def cycles_cell(k):
-            return (f"{_ms([r[k]['cycles']['mean_per_inference'] for r in rs], '{:.0f}')} "
-                    f"({_ms([r[k]['cycles']['latency_us'] for r in rs], '{:.0f}')} µs)")
+            return pair(k, ("cycles", "mean_per_inference"), ("cycles", "latency_us"), "{:.0f}",
+                        " (", " µs)")
 
         L += ["| | ANN (ReLU, float) | ASN (60 steps) | " + " | ".join(t for _, t in ifs) + " |",
               "|---|---|---|" + "---|" * len(ifs),
