@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 
 import asn_trained
+from asn_format import mean_sd, num, pct, ratio, span
 
 #: the run lengths of the measured conversions (scripts/reproduce_asn.py converts with these)
 ASN_STEPS = 60
@@ -16,27 +17,6 @@ IF_STEPS = 200
 PAPER = ("Zambrano & Bohte (2016) and Zambrano et al. (2019) report ANN-level accuracy on MNIST "
          "with ASN networks, about 10x fewer spikes than rate-coded SNNs, and decisions in fewer "
          "time steps")
-
-
-def _pct(v) -> str:
-    return "—" if v is None else f"{100 * v:.2f}"
-
-
-def _n(v, fmt="{:.0f}") -> str:
-    return "—" if v is None else fmt.format(v)
-
-
-def _ms(vals: list[float], fmt="{:.2f}", scale=1.0) -> str:
-    vals = [v * scale for v in vals if v is not None]
-    if not vals:
-        return "—"
-    if len(vals) == 1:
-        return fmt.format(vals[0])
-    return f"{fmt.format(statistics.mean(vals))} ± {fmt.format(statistics.stdev(vals))}"
-
-
-def _ratio(a, b) -> str:
-    return "—" if a is None or b in (None, 0) else f"{a / b:.1f}x"
 
 
 def render(raw: dict) -> str:
@@ -278,8 +258,8 @@ def render(raw: dict) -> str:
             return " | ".join(f(k) for k, _ in ifs) if key is None else f(key)
 
         def acc_cell(k):
-            return (f"{_ms([r[k]['accuracy'] for r in rs], scale=100)} (`count`); "
-                    f"{_ms([r[k]['curves']['input']['accuracy'] for r in rs], scale=100)} "
+            return (f"{mean_sd([r[k]['accuracy'] for r in rs], scale=100)} (`count`); "
+                    f"{mean_sd([r[k]['curves']['input']['accuracy'] for r in rs], scale=100)} "
                     "(integrated input)")
 
         def pair(k, first, second, fmt, sep=" (", end=")"):
@@ -288,8 +268,8 @@ def render(raw: dict) -> str:
                 for key in path:
                     d = d[key]
                 return d
-            return (f"{_ms([at(r[k], first) for r in rs], fmt)}{sep}"
-                    f"{_ms([at(r[k], second) for r in rs], fmt)}{end}")
+            return (f"{mean_sd([at(r[k], first) for r in rs], fmt)}{sep}"
+                    f"{mean_sd([at(r[k], second) for r in rs], fmt)}{end}")
 
         def spikes_cell(k):
             return pair(k, ("spikes_per_inference",),
@@ -299,8 +279,8 @@ def render(raw: dict) -> str:
             return pair(k, ("sops_per_inference",), ("input_sops_per_inference",), "{:.0f}")
 
         def dec_cell(k, key="mean_decision_steps", median=True):
-            c = lambda rd: _ms([r[k]["curves"][rd][key] for r in rs])
-            m = lambda rd: (f" ({_ms([r[k]['curves'][rd]['median_decision_steps'] for r in rs], '{:.1f}')})"
+            c = lambda rd: mean_sd([r[k]["curves"][rd][key] for r in rs])
+            m = lambda rd: (f" ({mean_sd([r[k]['curves'][rd]['median_decision_steps'] for r in rs], '{:.1f}')})"
                             if median else "")
             return (f"integrated input: {c('input')}{m('input')}; `count`: {c('declared')}"
                     f"{m('declared')}; spike counts alone: {c('spikes_only')}{m('spikes_only')}")
@@ -315,7 +295,7 @@ def render(raw: dict) -> str:
 
         L += ["| | ANN (ReLU, float) | ASN (60 steps) | " + " | ".join(t for _, t in ifs) + " |",
               "|---|---|---|" + "---|" * len(ifs),
-              f"| test accuracy (%) | {_ms(ann, scale=100)} | {_ms(asn, scale=100)} | "
+              f"| test accuracy (%) | {mean_sd(ann, scale=100)} | {mean_sd(asn, scale=100)} | "
               f"{col(None, acc_cell)} |",
               f"| spikes per inference (of which hidden layers) | — | {spikes_cell('asn')} | "
               f"{col(None, spikes_cell)} |",
@@ -324,14 +304,14 @@ def render(raw: dict) -> str:
               f"| MACs per inference | {rs[0]['asn']['ann_macs_per_inference']} | — | "
               + " | ".join("—" for _ in ifs) + " |",
               f"| steps to a stable decision, mean (median) | — | "
-              f"{_ms([r['asn']['curves']['declared']['mean_decision_steps'] for r in rs])} "
-              f"({_ms([r['asn']['curves']['declared']['median_decision_steps'] for r in rs], '{:.1f}')}) | "
+              f"{mean_sd([r['asn']['curves']['declared']['mean_decision_steps'] for r in rs])} "
+              f"({mean_sd([r['asn']['curves']['declared']['median_decision_steps'] for r in rs], '{:.1f}')}) | "
               f"{col(None, dec_cell)} |",
               f"| steps to a stable decision within a {ASN_STEPS}-step run (both run as long), mean | — | "
-              f"{_ms([r['asn']['curves']['declared']['mean_decision_steps_60'] for r in rs])} | "
+              f"{mean_sd([r['asn']['curves']['declared']['mean_decision_steps_60'] for r in rs])} | "
               + col(None, lambda k: dec_cell(k, "mean_decision_steps_60", False)) + " |",
               f"| energy per inference, nJ (SNN: add + multiply for graded SOPs; add only) | "
-              f"{_ms([r['asn']['energy']['ann_nj_per_inference'] for r in rs], '{:.1f}')} | "
+              f"{mean_sd([r['asn']['energy']['ann_nj_per_inference'] for r in rs], '{:.1f}')} | "
               f"{energy_cell('asn')} | {col(None, energy_cell)} |",
               f"| accelerator cycles per inference (model estimate, {rs[0]['asn']['cycles']['lanes']} "
               f"lanes; µs at {rs[0]['asn']['cycles']['clock_mhz']:g} MHz) | — | "
@@ -344,12 +324,12 @@ def render(raw: dict) -> str:
                   f"seed {r['seed']}: θ0 = {', '.join(f'{t:g}' for t in r['asn_thresholds'])} "
                   f"(d = {r.get('asn_divisor') or 0:g}, input kernel "
                   f"{r.get('asn_input_tau_beta_ms') or 20:g} ms; training accuracy ANN "
-                  f"{_pct(r.get('asn_calibration', {}).get('ann_accuracy'))}%, ASN "
-                  f"{_pct((r.get('asn_calibration', {}).get('tried') or [{}])[-1].get('accuracy'))}%; "
+                  f"{pct(r.get('asn_calibration', {}).get('ann_accuracy'))}%, ASN "
+                  f"{pct((r.get('asn_calibration', {}).get('tried') or [{}])[-1].get('accuracy'))}%; "
                   f"agreement on mixed samples "
-                  f"{_pct((r.get('asn_calibration', {}).get('tried') or [{}])[-1].get('agreement'))}%"
+                  f"{pct((r.get('asn_calibration', {}).get('tried') or [{}])[-1].get('agreement'))}%"
                   + (f"; agreement with the ANN on the test split "
-                     f"{_pct(r['asn_test_agreement'])}%" if r.get("asn_test_agreement") is not None
+                     f"{pct(r['asn_test_agreement'])}%" if r.get("asn_test_agreement") is not None
                      else "") + ")"
                   for r in rs) + ".", ""]
         L += _calibration_table(rs)
@@ -382,26 +362,26 @@ def render(raw: dict) -> str:
                                             "spikes_stable": i["spikes_stable"]}
                 name = "ANN" if label == "ann" else label.replace("ann", "ANN ") + " pt"
                 row = (f"| {name} ({100 * e['target']:.2f}%) | "
-                       f"{r['seed']} | {_n(a['first_step'])}, {_n(a['spikes_first'])} | "
-                       f"{_n(i['first_step'])}, {_n(i['spikes_first'])} | "
-                       f"{_ratio(i['spikes_first'], a['spikes_first'])} | ")
+                       f"{r['seed']} | {num(a['first_step'])}, {num(a['spikes_first'])} | "
+                       f"{num(i['first_step'])}, {num(i['spikes_first'])} | "
+                       f"{ratio(i['spikes_first'], a['spikes_first'])} | ")
                 if two:
                     dd = e["if_direct_input"]
-                    row += (f"{_n(dd['first_step'])}, {_n(dd['spikes_first'])} | "
-                            f"{_ratio(dd['spikes_first'], a['spikes_first'])} | "
-                            f"**{_ratio(best['spikes_first'], a['spikes_first'])}** | ")
-                row += (f"{_n(a['stable_step'])}, {_n(a['spikes_stable'])} | "
-                        f"{_n(best['stable_step'])}, {_n(best['spikes_stable'])}"
+                    row += (f"{num(dd['first_step'])}, {num(dd['spikes_first'])} | "
+                            f"{ratio(dd['spikes_first'], a['spikes_first'])} | "
+                            f"**{ratio(best['spikes_first'], a['spikes_first'])}** | ")
+                row += (f"{num(a['stable_step'])}, {num(a['spikes_stable'])} | "
+                        f"{num(best['stable_step'])}, {num(best['spikes_stable'])}"
                         + (f" ({best['stable_input']})" if two and best.get("stable_input")
                            else "") + " | "
-                        f"{_ratio(best['spikes_stable'], a['spikes_stable'])} | "
-                        f"{_n(o['first_step'])}, {_n(o['spikes_first'])} | "
-                        f"{_ratio(o['spikes_first'], a['spikes_first'])} | "
-                        f"{_n(c['first_step'])}, {_n(c['spikes_first'])} |")
+                        f"{ratio(best['spikes_stable'], a['spikes_stable'])} | "
+                        f"{num(o['first_step'])}, {num(o['spikes_first'])} | "
+                        f"{ratio(o['spikes_first'], a['spikes_first'])} | "
+                        f"{num(c['first_step'])}, {num(c['spikes_first'])} |")
                 L.append(row)
         full = [r["if"]["spikes_per_inference"] / r["asn"]["spikes_per_inference"] for r in rs]
         L += ["", f"Whole runs (ASN 60 steps, IF {IF_STEPS} steps, all spikes): IF/ASN spikes "
-                  f"{_ms(full, '{:.1f}')}x (the run lengths are a choice, so this ratio is not a "
+                  f"{mean_sd(full, '{:.1f}')}x (the run lengths are a choice, so this ratio is not a "
                   "property of the neurons; the table above is the comparison).", ""]
         r0 = rs[0]
         L += [f"Accuracy after k steps, seed {r0['seed']} (%):", "",
@@ -478,7 +458,7 @@ def _calibration_table(rs: list[dict]) -> list[str]:
         return []
     L = ["Calibration, every divisor tried (coarse to fine; the first meeting both targets is "
          "taken, in bold): the golden model's accuracy on the training samples (ANN: "
-         + ", ".join(f"{_pct(c.get('ann_accuracy'))}% seed {r['seed']}" for r, c in zip(rs, cals))
+         + ", ".join(f"{pct(c.get('ann_accuracy'))}% seed {r['seed']}" for r, c in zip(rs, cals))
          + "), its agreement with the ANN on the mixed samples, its spikes per sample.", "",
          "| d | " + " | ".join(f"seed {r['seed']}: accuracy, agreement (%), spikes" for r in rs)
          + " |", "|---|" + "---|" * len(rs)]
@@ -489,7 +469,7 @@ def _calibration_table(rs: list[dict]) -> list[str]:
             if t is None:
                 cells.append("")
                 continue
-            cell = (f"{_pct(t.get('accuracy'))}, {_pct(t.get('agreement'))}, "
+            cell = (f"{pct(t.get('accuracy'))}, {pct(t.get('agreement'))}, "
                     f"{t.get('spikes_per_sample', 0):.0f}")
             cells.append(f"**{cell}**" if d == r.get("asn_divisor") and c.get("met") else cell)
         L.append(f"| {d:g} | " + " | ".join(cells) + " |")
@@ -549,11 +529,6 @@ def _why_not(rs: list[dict], two: bool, ds: str) -> str | None:
     return text
 
 
-def _span(vals: list[float]) -> str:
-    lo, hi = f"{min(vals):.1f}", f"{max(vals):.1f}"
-    return f"{lo}x" if lo == hi else f"{lo}-{hi}x"
-
-
 def discussion(runs: list[dict]) -> list[str]:
     """Statements derived from the numbers (so that they stay true when the numbers change)."""
     out = asn_trained.summary(runs)
@@ -597,7 +572,7 @@ def discussion(runs: list[dict]) -> list[str]:
                 if not rr:
                     parts.append(f"not comparable at {names[label]} (a network never reaches it)")
                 else:
-                    parts.append(f"{_span(rr)} at {names[label]}"
+                    parts.append(f"{span(rr)} at {names[label]}"
                                  + (f" ({len(rr)} of {len(rs)} seeds comparable)" if missing else ""))
             return "; ".join(parts)
 

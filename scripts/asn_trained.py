@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from asn_format import num, ratio, span    # scripts/, beside this file
+
 #: data set -> (trained horizon in steps, epochs)
 RECIPE = {"digits": (5, 80), "mnist1d": (10, 40)}
 LR = 2e-3
@@ -42,35 +44,35 @@ TOLERANCE = 0.005
 def training_text(converted: str, steps: int, epochs: int) -> str:
     """The converted model's text with the trained horizon and a training recipe; the
     conversion's comments (which describe the ANN's weights) are left out."""
-    out, seen = [], {"time": 0, "train": 0}
+    out, trains = [], 0
     for line in converted.splitlines():
         if line.lstrip().startswith("#"):
             continue
         if line.startswith("model "):
             line = line.rstrip() + "_trained"
-        elif line.startswith("time {"):
-            line, n = re.subn(r"\bsteps = \d+", f"steps = {steps}", line)
-            seen["time"] += n
         elif line.startswith("train {"):
             m = re.search(r"\bdataset = ([^;}\s]+)", line)
             if m is None:
                 raise ValueError(f"the converted model's train block names no data set: {line!r}")
             line = (f"train {{ loss = cross_entropy; lr = {LR:g}; epochs = {epochs}; "
                     f"dataset = {m.group(1)} }}")
-            seen["train"] += 1
+            trains += 1
         out.append(line)
-    if seen != {"time": 1, "train": 1}:
-        raise ValueError(f"expected one time block with steps and one train block, found {seen}")
+    if trains != 1:
+        raise ValueError(f"expected one time block with steps and one train block, found "
+                         f"{trains} train blocks")
     header = ("# The converted ASN network's model (neurons, thresholds, input, formats) with its "
               "weights\n# learnt from scratch by `snnc train` with surrogate gradients; written by "
               "scripts/reproduce_asn.py.\n")
-    return header + "\n".join(out) + "\n"
+    return with_steps(header + "\n".join(out) + "\n", steps)
 
 
 def with_steps(text: str, steps: int) -> str:
+    """``text`` with its time block's ``steps`` set to ``steps``."""
     new, n = re.subn(r"(time \{[^}]*\bsteps = )\d+", rf"\g<1>{steps}", text)
     if n != 1:
-        raise ValueError("expected one time block with steps")
+        raise ValueError("expected one time block with steps and one train block, found "
+                         f"{n} time blocks with steps")
     return new
 
 
@@ -148,19 +150,6 @@ LEVELS = (("ann-2", "ANN − 2 pt"), ("ann-1", "ANN − 1 pt"), ("ann-0.5", "ANN
           ("ann", "ANN"))
 
 
-def _spikes(v) -> str:
-    return "—" if v is None else f"{v:.0f}"
-
-
-def _ratio(a, b) -> str:
-    return "—" if a is None or not b else f"{a / b:.1f}x"
-
-
-def _if_best(row: dict) -> dict:
-    return row.get("if_best") or {"first_step": row["if_input"]["first_step"],
-                                  "spikes_first": row["if_input"]["spikes_first"]}
-
-
 def _gap(g: float) -> str:
     """A gap in points, with a third decimal where two would hide which side of 0.5 it is."""
     pts = 100 * g
@@ -224,13 +213,13 @@ def section(rs: list[dict]) -> list[str]:
     for label, name in LEVELS:
         for r in rs:
             e = r["equal_accuracy"][label]
-            t, b, a = e["asn_trained"], _if_best(e), e["asn"]
+            t, b, a = e["asn_trained"], e["if_best"], e["asn"]
             L.append(f"| {name} ({100 * e['target']:.2f}%) | {r['seed']} | "
-                     f"{_spikes(t['first_step'])}, {_spikes(t['spikes_first'])} | "
-                     f"{_spikes(b['first_step'])}, {_spikes(b['spikes_first'])} | "
-                     f"**{_ratio(b['spikes_first'], t['spikes_first'])}** | "
-                     f"{_spikes(a['first_step'])}, {_spikes(a['spikes_first'])} | "
-                     f"{_ratio(b['spikes_first'], a['spikes_first'])} |")
+                     f"{num(t['first_step'])}, {num(t['spikes_first'])} | "
+                     f"{num(b['first_step'])}, {num(b['spikes_first'])} | "
+                     f"**{ratio(b['spikes_first'], t['spikes_first'])}** | "
+                     f"{num(a['first_step'])}, {num(a['spikes_first'])} | "
+                     f"{ratio(b['spikes_first'], a['spikes_first'])} |")
     ks = (1, 2, 3, 5, 10, 20, 30)
     L += ["", "Trained ASN, test accuracy after k steps (%):", "",
           "| seed | " + " | ".join(str(k) for k in ks) + " |", "|---|" + "---|" * len(ks)]
@@ -256,19 +245,17 @@ def discussion(ds: str, rs: list[dict]) -> list[str]:
         rat, late = [], 0
         for r in rs:
             e = r["equal_accuracy"][label]
-            t, b = e["asn_trained"], _if_best(e)
+            t, b = e["asn_trained"], e["if_best"]
             if t["spikes_first"] and b["spikes_first"]:
                 rat.append(b["spikes_first"] / t["spikes_first"])
                 late += t["first_step"] > steps
         if len(rat) < len(rs):
             parts.append(f"at {name}: {len(rat)} of {len(rs)} seeds reach it")
             continue
-        lo, hi = min(rat), max(rat)
-        parts.append(f"at {name}: {lo:.1f}-{hi:.1f}x" if f"{lo:.1f}" != f"{hi:.1f}"
-                     else f"at {name}: {lo:.1f}x")
+        parts.append(f"at {name}: {span(rat)}")
         if late:
             parts[-1] += f" ({late} of {len(rs)} after more steps than trained)"
-        if lo >= 5:
+        if min(rat) >= 5:
             met.append(name)
     text = (f"* **{ds}** trained ASN ({steps} steps, the converted model's neurons and "
             f"thresholds with weights learnt by `snnc train --spike-reg W`, W chosen on a "
@@ -310,7 +297,7 @@ def summary(runs: list[dict]) -> list[str]:
             ok = reach = 0
             for r in rs:
                 e = r["equal_accuracy"][label]
-                a, b = e[key]["spikes_first"], _if_best(e)["spikes_first"]
+                a, b = e[key]["spikes_first"], e["if_best"]["spikes_first"]
                 reach += a is not None
                 ok += bool(a and b and b / a >= 5)
             return ok, reach
@@ -338,7 +325,7 @@ def summary(runs: list[dict]) -> list[str]:
                 for r in never) + ")" if never else "")
             + ". At the trained ASN's own test accuracy after its horizon (exactly equal "
             "accuracy): "
-            + "; ".join(([f"the fewest-spike IF needs {min(reached):.1f}-{max(reached):.1f}x "
+            + "; ".join(([f"the fewest-spike IF needs {span(reached)} "
                           f"its hidden spikes ({len(reached)} of {n} seeds)"] if reached else [])
                         + ([f"no IF run reaches it ({n - len(reached)} of {n} seeds)"]
                            if len(reached) < n else []))

@@ -57,13 +57,12 @@ def test_the_quick_benchmarks_still_run():
     assert all("golden/float" in l for l in lines)
 
 
-def _asn_trained():
-    import importlib.util
+def _asn_trained(monkeypatch):
+    """scripts/asn_trained.py, imported as the scripts import it (scripts/ on the path)."""
+    import importlib
 
-    spec = importlib.util.spec_from_file_location("asn_trained", ROOT / "scripts" / "asn_trained.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    return importlib.import_module("asn_trained")
 
 
 CONVERTED = """\
@@ -79,12 +78,12 @@ hardware { weights = fixed<12,10>; state = fixed<16,9>; inputs = fixed<16,15> }
 """
 
 
-def test_the_trained_asn_model_is_the_converted_one_with_a_horizon_and_a_recipe():
+def test_the_trained_asn_model_is_the_converted_one_with_a_horizon_and_a_recipe(monkeypatch):
     """scripts/asn_trained.py (the trained ASN of docs/results_asn.md): the text it trains keeps
     the converted model's neurons, input and formats and sets steps and the training recipe."""
     import snnc
 
-    at = _asn_trained()
+    at = _asn_trained(monkeypatch)
     text = at.training_text(CONVERTED, 5, 80)
     g = snnc.loads(text, "trained.snn").graph
     assert g.name == "digits_relu_asn_trained" and g.time.steps == 5
@@ -98,8 +97,9 @@ def test_the_trained_asn_model_is_the_converted_one_with_a_horizon_and_a_recipe(
         at.training_text(CONVERTED.replace("train { dataset = digits }\n", ""), 5, 80)
 
 
-def test_the_spike_regulariser_is_the_most_accurate_on_validation_of_equals_the_largest():
-    at = _asn_trained()
+def test_the_spike_regulariser_is_the_most_accurate_on_validation_of_equals_the_largest(
+        monkeypatch):
+    at = _asn_trained(monkeypatch)
     assert at.choose_spike_reg({0.5: 0.9679, 1.0: 0.9750, 2.0: 0.9714, 4.0: 0.9714}) == 1.0
     assert at.choose_spike_reg({0.5: 0.9750, 1.0: 0.9821, 2.0: 0.9750, 4.0: 0.9643}) == 1.0
     assert at.choose_spike_reg({0.5: 0.9679, 1.0: 0.9643, 2.0: 0.9679, 4.0: 0.9714}) == 4.0
